@@ -1,0 +1,1 @@
+//! Runs crews: the agent loop, processes, tools. (See lib.rs.)

@@ -1,0 +1,26 @@
+//! The domain types every layer shares, and the contracts between the scheduler and what it runs.
+//!
+//! - An [`Execution`] is one run of one crew with one set of inputs. Its [`ExecutionState`] carries
+//!   what is true in that state (an owner and lease while running, an error when failed, …).
+//! - The [`ExecutionLog`](LogEntry) records every step; [`StepOutput`]s make runs resumable.
+//! - The scheduler runs an [`Executor`] and gives it a [`Journal`] to record into.
+
+mod contract;
+mod error;
+mod id;
+mod log;
+mod model;
+mod priority;
+mod state;
+mod time;
+
+pub use contract::{BoxFuture, Executor, Journal, JournalError, RunOutput, RunRequest};
+pub use error::{ErrorKind, ExecutionError};
+pub use id::ExecutionId;
+pub use log::{EventKind, ExecutionEvent, LogEntry, LogEvent, LogLevel};
+pub use model::{
+    AttemptError, Execution, ExecutionFilter, LlmOptions, NewExecution, Progress, StepOutput, Usage,
+};
+pub use priority::{ParsePriorityError, Priority};
+pub use state::{ExecutionState, ParseStatusError, Status};
+pub use time::{now_ms, Millis};

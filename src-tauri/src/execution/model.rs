@@ -1,0 +1,165 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ExecutionError, ExecutionId, ExecutionState, Millis, Priority, Status};
+
+/// How the execution talks to LLMs; stored with it so any worker runs it the same way.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LlmOptions {
+    /// `--model`: overrides the crew's default model (per-agent `llm` still wins over the crew's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `--api-base`: overrides the endpoint taken from the environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
+    /// `--record FILE`: keep every LLM exchange of the run in this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// `--replay FILE`: serve LLM exchanges from this recording, no network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
+}
+
+/// Token usage (and cost when the model's price is known), summed over LLM calls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+    /// Number of LLM calls.
+    pub llm_calls: u64,
+    /// US dollars, when every call's model price was known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+impl Usage {
+    /// Adds `other` into `self` (cost stays known only while both are known).
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.total_tokens += other.total_tokens;
+        self.llm_calls += other.llm_calls;
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (Some(a), Some(b)) => Some(a + b),
+            (None, Some(b)) if self.llm_calls == other.llm_calls => Some(b),
+            (a, None) if other.llm_calls == 0 => a,
+            _ => None,
+        };
+    }
+}
+
+/// How far a run is: completed steps (crew tasks) of the total, and what runs now.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub completed_steps: u32,
+    pub total_steps: u32,
+    /// The task running now (its key), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_step: Option<String>,
+    /// The agent (role) working on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_agent: Option<String>,
+}
+
+/// What a caller submits; the store turns it into an [`Execution`] in state `Queued`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewExecution {
+    /// The crew's name (for lists and filters).
+    pub crew_name: String,
+    /// Where the crew was loaded from (file or folder), for display and reruns.
+    pub crew_source: String,
+    /// The resolved crew, as the executor will read it (a serialised `CrewSpec`).
+    pub crew_spec: serde_json::Value,
+    /// Kickoff inputs, already merged with the crew's defaults.
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    pub priority: Priority,
+    /// Attempts allowed in all (>= 1).
+    pub max_attempts: u32,
+    /// Wall-clock limit per attempt, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    pub llm: LlmOptions,
+    /// Free-form `--meta KEY=VALUE` pairs.
+    pub meta: BTreeMap<String, String>,
+    /// The execution this one reruns, if any.
+    pub retry_of: Option<ExecutionId>,
+    /// Step outputs copied into the new execution before it runs (reruns reuse finished tasks).
+    pub seed_steps: Vec<StepOutput>,
+}
+
+/// One run of one crew: what was asked, where it is, and what came of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    pub id: ExecutionId,
+    pub crew_name: String,
+    pub crew_source: String,
+    pub crew_spec: serde_json::Value,
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    pub priority: Priority,
+    #[serde(flatten)]
+    pub state: ExecutionState,
+    /// Attempts started so far (counted at claim time, so a crash loop ends).
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub timeout_ms: Option<u64>,
+    pub llm: LlmOptions,
+    pub meta: BTreeMap<String, String>,
+    /// A cancel was requested while it was running and has not taken effect yet.
+    pub cancel_requested: bool,
+    pub progress: Progress,
+    pub usage: Usage,
+    /// Every failed attempt's error, oldest first.
+    pub attempt_errors: Vec<AttemptError>,
+    pub retry_of: Option<ExecutionId>,
+    pub created_at: Millis,
+    /// When the first attempt started.
+    pub started_at: Option<Millis>,
+}
+
+impl Execution {
+    pub fn status(&self) -> Status {
+        self.state.status()
+    }
+}
+
+/// One failed attempt's error, kept for history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptError {
+    pub attempt: u32,
+    pub at: Millis,
+    pub error: ExecutionError,
+}
+
+/// A completed step (crew task): stored once per (execution, step) so reruns skip it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepOutput {
+    /// The task's key (its name in `tasks.yaml`, its id in a graph).
+    pub step: String,
+    /// The agent (role) that produced it.
+    pub agent: String,
+    /// The raw output text.
+    pub output: String,
+    /// Parsed JSON when the task asked for `output_json`; `null` otherwise.
+    #[serde(default)]
+    pub json: serde_json::Value,
+    pub usage: Usage,
+    pub attempt: u32,
+    pub completed_at: Millis,
+}
+
+/// Which executions `list` returns; newest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionFilter {
+    /// Only these statuses (any when empty).
+    #[serde(default)]
+    pub statuses: Vec<Status>,
+    pub crew_name: Option<String>,
+    /// Only executions whose meta has all these pairs.
+    #[serde(default)]
+    pub meta: BTreeMap<String, String>,
+    /// Page size (default 50 when 0).
+    pub limit: u32,
+    /// Only executions with an id below this one (the previous page's last id).
+    pub before: Option<ExecutionId>,
+}
