@@ -71,6 +71,9 @@ pub struct ChatRequest {
     /// Stream the reply; text deltas go to the [`TokenSink`].
     #[serde(default)]
     pub stream: bool,
+    /// Who asks (the task key), for logs and replay diagnostics; never sent, never hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// The model's reply.
