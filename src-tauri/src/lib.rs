@@ -11,10 +11,12 @@
 //! - [`llm`]: chat models behind one trait (OpenAI-compatible endpoints, record/replay).
 //! - [`engine`]: runs a `CrewSpec` (agents, tasks, tools, sequential and hierarchical processes) and
 //!   the offline model.
+//! - [`app`]: what both faces call: data paths, preparing submissions, reruns.
 //! - [`cli`]: the headless face (`crew-runner --run`, subcommands).
 //!
 //! Nothing here depends on Tauri; the desktop shell lives behind the `gui` feature.
 
+pub mod app;
 pub mod cli;
 pub mod crew;
 pub mod engine;

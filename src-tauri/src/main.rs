@@ -1,3 +1,13 @@
+//! The `crew-runner` binary: headless commands, or the desktop app when none is given.
+//!
+//! The command line is parsed before anything GUI-related is touched, so `--run` and the
+//! subcommands work on machines without a display.
+
 fn main() {
-    std::process::exit(crew_runner::cli::main());
+    let cli = crew_runner::cli::parse();
+    if crew_runner::cli::is_headless(&cli) {
+        std::process::exit(crew_runner::cli::execute(cli));
+    }
+    eprintln!("crew-runner: no command given and this build has no desktop app; try `crew-runner --help`");
+    std::process::exit(2);
 }

@@ -1,2 +1,80 @@
-//! placeholder; see lib.rs
-pub fn main() -> i32 { 0 }
+//! The headless face: `crew-runner --run CREW` and the scripting subcommands.
+//!
+//! Exit codes: 0 succeeded, 1 failed (an execution failed, or the store failed), 2 invalid usage
+//! or crew (nothing recorded), 130 cancelled by Ctrl-C.
+
+mod args;
+mod control;
+mod error;
+mod inspect;
+mod logging;
+mod options;
+mod progress;
+mod render;
+mod run;
+mod runtime;
+mod validate;
+mod worker;
+
+use clap::Parser;
+
+pub use args::Cli;
+pub use error::CliError;
+
+/// Parses the command line; `None` when the desktop app should open instead (no command, no --run).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Whether `cli` asks for a headless command (`--run` or a subcommand).
+pub fn is_headless(cli: &Cli) -> bool {
+    cli.run.is_some() || cli.command.is_some()
+}
+
+/// Runs a headless command and returns the process exit code.
+pub fn execute(cli: Cli) -> i32 {
+    let _guard = match logging::init(&cli.global) {
+        Ok(g) => g,
+        Err(e) => return e.report(),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return CliError::Failure(format!("cannot start the async runtime: {e}")).report(),
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => e.report(),
+    }
+}
+
+/// The whole headless program: parse, run, exit code. (`main` calls this when no GUI is wanted.)
+pub fn main() -> i32 {
+    let cli = parse();
+    if !is_headless(&cli) {
+        eprintln!("crew-runner: no command given; try `crew-runner --help` (this build has no desktop app)");
+        return 2;
+    }
+    execute(cli)
+}
+
+async fn dispatch(cli: Cli) -> Result<i32, CliError> {
+    use args::Command;
+    let global = cli.global;
+    if let Some(crew) = cli.run {
+        return run::run(&global, crew, cli.run_args, 4).await;
+    }
+    match cli.command.expect("is_headless checked a command") {
+        Command::Run(c) => run::run(&global, c.crew, c.options, c.concurrency).await,
+        Command::Submit(c) => run::submit(&global, c.crew, c.options).await,
+        Command::Worker(c) => worker::worker(&global, c).await,
+        Command::Status(c) => inspect::status(&global, c),
+        Command::List(c) => inspect::list(&global, c),
+        Command::Logs(c) => inspect::logs(&global, c).await,
+        Command::Cancel(c) => control::cancel(&global, c).await,
+        Command::Retry(c) => control::retry(&global, c).await,
+        Command::Priority(c) => control::priority(&global, c).await,
+        Command::Pause(c) => control::pause(&global, true, c.json).await,
+        Command::Resume(c) => control::pause(&global, false, c.json).await,
+        Command::Validate(c) => validate::validate(c),
+    }
+}

@@ -1,0 +1,291 @@
+//! W1–W4 (see `../shared/bench/peers/README.md`) on the real scheduler and SQLite store, with no-op
+//! jobs, plus SQLite's own single-row commit rate (T1) measured in the same run for the ratio.
+//!
+//! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
+//! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
+//! bounded in count and time.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crew_runner::execution::{
+    BoxFuture, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, NewExecution, Priority, RunOutput, RunRequest,
+};
+use crew_runner::scheduler::{ClaimScope, Scheduler, SchedulerConfig};
+use crew_runner::store::{SqliteStore, Store};
+use rand::{Rng, SeedableRng};
+use tokio_util::sync::CancellationToken;
+
+/// What a benchmark job does, chosen by its `inputs.kind`.
+#[derive(Default)]
+struct BenchExecutor {
+    /// Wall-clock start (µs since epoch) of each job body, by id.
+    starts: Mutex<HashMap<ExecutionId, i64>>,
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64
+}
+
+impl Executor for BenchExecutor {
+    fn execute(&self, request: RunRequest, _journal: Arc<dyn Journal>, cancel: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+        let t_start = now_us();
+        self.starts.lock().unwrap().insert(request.execution.id.clone(), t_start);
+        let kind = request.execution.inputs.get("kind").and_then(|v| v.as_str()).unwrap_or("noop").to_string();
+        Box::pin(async move {
+            match kind.as_str() {
+                "sleep2ms" => tokio::time::sleep(Duration::from_millis(2)).await,
+                "long" => {
+                    // W4: a loop of 10 ms sleeps for at most 60 s.
+                    for _ in 0..6001 {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+                _ => {}
+            }
+            Ok(RunOutput { output: format!("{{\"ok\":true,\"t_start\":{t_start}}}"), usage: Default::default() })
+        })
+    }
+}
+
+fn job(kind: &str, priority: Priority) -> NewExecution {
+    NewExecution {
+        crew_name: "bench".into(),
+        crew_source: "bench".into(),
+        crew_spec: serde_json::json!({}),
+        inputs: [("kind".to_string(), serde_json::json!(kind))].into(),
+        priority,
+        max_attempts: 1,
+        ..Default::default()
+    }
+}
+
+async fn start(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("bench.db")).expect("open store"));
+    let executor = Arc::new(BenchExecutor::default());
+    let config = SchedulerConfig { concurrency, claim: ClaimScope::All, ..SchedulerConfig::default() };
+    let scheduler = Scheduler::start(store, executor.clone(), config).await.expect("start scheduler");
+    (scheduler, executor)
+}
+
+/// Waits until `n` executions reached a terminal state, counting `State` events.
+async fn await_terminal(events: &mut tokio::sync::broadcast::Receiver<ExecutionEvent>, n: usize, scheduler: &Scheduler, ids: &[ExecutionId]) {
+    let mut done = 0usize;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while done < n {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(ExecutionEvent::State { state, .. })) if state.is_terminal() => done += 1,
+            Ok(Ok(_)) => {}
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                // Fall back to waiting on each id (store-backed).
+                for id in ids {
+                    scheduler.wait(id).await.expect("wait");
+                }
+                return;
+            }
+            Ok(Err(_)) | Err(_) => panic!("W1: jobs did not finish within 120 s"),
+        }
+    }
+}
+
+/// W1-live: N no-op jobs, random priority, one submit (one commit) each, concurrency 2, warmed.
+async fn w1_live(n: usize) -> (f64, f64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scheduler, _) = start(tmp.path(), 2).await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12345);
+    for _ in 0..8 {
+        let e = scheduler.submit(job("noop", Priority::Normal)).await.unwrap();
+        scheduler.wait(&e.id).await.unwrap();
+    }
+    let mut events = scheduler.subscribe();
+    let t0 = Instant::now();
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let p = Priority::ALL[rng.random_range(0..4)];
+        ids.push(scheduler.submit(job("noop", p)).await.unwrap().id);
+    }
+    let enqueue = t0.elapsed().as_secs_f64();
+    await_terminal(&mut events, n, &scheduler, &ids).await;
+    let wall = t0.elapsed().as_secs_f64();
+    scheduler.shutdown().await;
+    (n as f64 / wall, n as f64 / enqueue)
+}
+
+/// W1-drain: N jobs enqueued while paused, then resumed; earliest body start -> last complete.
+async fn w1_drain(n: usize) -> f64 {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scheduler, executor) = start(tmp.path(), 2).await;
+    scheduler.pause().await.unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12345);
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let p = Priority::ALL[rng.random_range(0..4)];
+        ids.push(scheduler.submit(job("noop", p)).await.unwrap().id);
+    }
+    let mut events = scheduler.subscribe();
+    scheduler.resume().await.unwrap();
+    await_terminal(&mut events, n, &scheduler, &ids).await;
+    let end = now_us();
+    let first = executor.starts.lock().unwrap().values().copied().min().unwrap();
+    scheduler.shutdown().await;
+    n as f64 / ((end - first) as f64 / 1e6)
+}
+
+/// W2: 1,000 sequential no-op jobs on an idle queue; submit->started and submit->completed (ms).
+async fn w2() -> (Vec<f64>, Vec<f64>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scheduler, executor) = start(tmp.path(), 2).await;
+    for _ in 0..58 {
+        let e = scheduler.submit(job("noop", Priority::Normal)).await.unwrap();
+        scheduler.wait(&e.id).await.unwrap();
+    }
+    let (mut started, mut completed) = (Vec::new(), Vec::new());
+    for _ in 0..1000 {
+        let before = now_us();
+        let e = scheduler.submit(job("noop", Priority::Normal)).await.unwrap();
+        scheduler.wait(&e.id).await.unwrap();
+        let after = now_us();
+        let t_start = executor.starts.lock().unwrap()[&e.id];
+        started.push((t_start - before) as f64 / 1000.0);
+        completed.push((after - before) as f64 / 1000.0);
+    }
+    scheduler.shutdown().await;
+    (started, completed)
+}
+
+/// W3: concurrency 1; 1,000 LOW (2 ms) jobs, then 100 ms later 10 HIGH; LOW jobs started between
+/// the first HIGH enqueue and the last HIGH start.
+async fn w3() -> (usize, f64, f64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scheduler, executor) = start(tmp.path(), 1).await;
+    let w = scheduler.submit(job("noop", Priority::Normal)).await.unwrap();
+    scheduler.wait(&w.id).await.unwrap();
+    let mut lows = Vec::new();
+    for _ in 0..1000 {
+        lows.push(scheduler.submit(job("sleep2ms", Priority::Low)).await.unwrap().id);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t_hi0 = now_us();
+    let mut highs = Vec::new();
+    for _ in 0..10 {
+        highs.push(scheduler.submit(job("sleep2ms", Priority::High)).await.unwrap().id);
+    }
+    for id in highs.iter().chain(lows.iter()) {
+        scheduler.wait(id).await.unwrap();
+    }
+    let starts = executor.starts.lock().unwrap().clone();
+    let high_starts: Vec<i64> = highs.iter().map(|id| starts[id]).collect();
+    let last_high = *high_starts.iter().max().unwrap();
+    let first_high = *high_starts.iter().min().unwrap();
+    let slipped = lows.iter().filter(|id| { let t = starts[*id]; t > t_hi0 && t < last_high }).count();
+    scheduler.shutdown().await;
+    (slipped, (first_high - t_hi0) as f64 / 1000.0, (last_high - t_hi0) as f64 / 1000.0)
+}
+
+/// W4: a 60 s job of 10 ms sleeps; cancel 0.5 s after it started; cancel call -> terminal (ms).
+async fn w4() -> (f64, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scheduler, _) = start(tmp.path(), 2).await;
+    let mut events = scheduler.subscribe();
+    let e = scheduler.submit(job("long", Priority::Normal)).await.unwrap();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+            Ok(Ok(ExecutionEvent::State { id, state, .. })) if id == e.id && state.status() == crew_runner::execution::Status::Running => break,
+            Ok(Ok(_)) => {}
+            _ => panic!("W4: job did not start within 30 s"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t0 = Instant::now();
+    scheduler.cancel(&e.id).await.unwrap();
+    let done = scheduler.wait(&e.id).await.unwrap();
+    let ms = t0.elapsed().as_secs_f64() * 1000.0;
+    scheduler.shutdown().await;
+    (ms, done.status().to_string())
+}
+
+/// T1: SQLite single-row INSERT commits/s, WAL, synchronous=NORMAL (20,000 rows or 5 s).
+fn t1_sqlite() -> f64 {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(tmp.path().join("t1.db")).unwrap();
+    let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    c.execute_batch("PRAGMA synchronous=NORMAL; CREATE TABLE jobs(id INTEGER PRIMARY KEY, priority INTEGER, state INTEGER DEFAULT 0, payload TEXT, created_at INTEGER);").unwrap();
+    let mut st = c.prepare("INSERT INTO jobs(priority, payload, created_at) VALUES (?1, ?2, ?3)").unwrap();
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    while n < 20_000 && t0.elapsed() < Duration::from_secs(5) {
+        st.execute(rusqlite::params![(n % 10) as i64, "{\"noop\":true}", now_us()]).unwrap();
+        n += 1;
+    }
+    n as f64 / t0.elapsed().as_secs_f64()
+}
+
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let rank = p / 100.0 * (s.len() - 1) as f64;
+    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+    s[lo] + (s[hi] - s[lo]) * (rank - lo as f64)
+}
+
+fn summary(v: &[f64]) -> String {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    format!("{:.1} [{:.1}-{:.1}]", percentile(&s, 50.0), s[0], s[s.len() - 1])
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let reps = arg("--reps", 3);
+    let n = arg("--w1-jobs", 10_000);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (mut t1, mut live, mut enq, mut drain, mut w1_ratio) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut p50s, mut p99s, mut c99s, mut slips, mut cancels) = (vec![], vec![], vec![], vec![], vec![]);
+    println!("crew-runner queue benchmark: {reps} reps, W1 N={n}, 2 worker slots (W3: 1)");
+    for rep in 1..=reps {
+        let t = t1_sqlite();
+        let (l, e) = rt.block_on(w1_live(n));
+        let d = rt.block_on(w1_drain(n));
+        let (started, completed) = rt.block_on(w2());
+        let (slipped, first_hi, last_hi) = rt.block_on(w3());
+        let (cancel_ms, final_state) = rt.block_on(w4());
+        println!(
+            "rep {rep}: T1 sqlite {t:.0} commits/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) | W1-drain {d:.0} jobs/s | \
+             W2 submit->started p50/p95/p99 {:.3}/{:.3}/{:.3} ms, submit->completed p50/p99 {:.3}/{:.3} ms max {:.2} | \
+             W3 low slipped {slipped}, first/last high start +{first_hi:.1}/+{last_hi:.1} ms | W4 cancel->terminal {cancel_ms:.1} ms ({final_state})",
+            percentile(&started, 50.0), percentile(&started, 95.0), percentile(&started, 99.0),
+            percentile(&completed, 50.0), percentile(&completed, 99.0), percentile(&completed, 100.0),
+        );
+        t1.push(t);
+        live.push(l);
+        enq.push(e);
+        drain.push(d);
+        w1_ratio.push(l / t);
+        p50s.push(percentile(&started, 50.0));
+        p99s.push(percentile(&started, 99.0));
+        c99s.push(percentile(&completed, 99.0));
+        slips.push(slipped as f64);
+        cancels.push(cancel_ms);
+    }
+    println!("\nmedian [min-max] over {reps} reps");
+    println!("T1 SQLite single-row commit (WAL, NORMAL)  {} commits/s", summary(&t1));
+    println!("W1-live                                    {} jobs/s", summary(&live));
+    println!("W1-live enqueue                            {} jobs/s", summary(&enq));
+    println!("W1-drain                                   {} jobs/s", summary(&drain));
+    println!("W1-live / T1 (same rep)                    {}", summary(&w1_ratio.iter().map(|r| r * 100.0).collect::<Vec<_>>()) + " %");
+    println!("W2 submit->started p50                     {} ms", summary(&p50s));
+    println!("W2 submit->started p99                     {} ms", summary(&p99s));
+    println!("W2 submit->completed p99                   {} ms", summary(&c99s));
+    println!("W3 LOW started after HIGH was queued       {}", summary(&slips));
+    println!("W4 cancel running -> terminal              {} ms", summary(&cancels));
+}

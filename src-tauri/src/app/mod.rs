@@ -1,0 +1,12 @@
+//! The application layer both faces call: where data lives, turning a crew file plus arguments into a
+//! validated [`NewExecution`](crate::execution::NewExecution), and reruns of past executions.
+//!
+//! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
+
+mod paths;
+mod rerun;
+mod submission;
+
+pub use paths::{AppPaths, PathsError};
+pub use rerun::{rerun_request, RerunError};
+pub use submission::{prepare_batch, prepare_submission, SubmitError, SubmitRequest};

@@ -1,0 +1,61 @@
+use std::path::{Path, PathBuf};
+
+/// Where Crew Runner keeps its database and log files.
+///
+/// Resolution order: `--data-dir DIR`, then `CREW_RUNNER_DATA_DIR` (both handled by the caller and
+/// passed as `explicit`), then the platform data dir from `directories` (on Linux
+/// `$XDG_DATA_HOME/crew-runner` or `~/.local/share/crew-runner`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppPaths {
+    pub data_dir: PathBuf,
+}
+
+/// The data dir could not be determined or created.
+#[derive(Debug, thiserror::Error)]
+pub enum PathsError {
+    /// No home directory to derive the platform data dir from; pass `--data-dir`.
+    #[error("cannot determine a data directory (no home directory); pass --data-dir DIR or set CREW_RUNNER_DATA_DIR")]
+    NoHome,
+    /// The directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+}
+
+impl AppPaths {
+    /// Resolves (and creates) the data dir.
+    pub fn resolve(explicit: Option<&Path>) -> Result<AppPaths, PathsError> {
+        let data_dir = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => directories::ProjectDirs::from("dev", "crew-runner", "crew-runner")
+                .ok_or(PathsError::NoHome)?
+                .data_dir()
+                .to_path_buf(),
+        };
+        std::fs::create_dir_all(&data_dir).map_err(|source| PathsError::Create { path: data_dir.clone(), source })?;
+        Ok(AppPaths { data_dir })
+    }
+
+    /// The SQLite database: `<data dir>/crew-runner.db`.
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("crew-runner.db")
+    }
+
+    /// The tracing log files: `<data dir>/logs/`.
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_dir_is_created_and_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b");
+        let paths = AppPaths::resolve(Some(&dir)).unwrap();
+        assert!(dir.is_dir());
+        assert_eq!(paths.database(), dir.join("crew-runner.db"));
+    }
+}

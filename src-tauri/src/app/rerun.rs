@@ -1,0 +1,61 @@
+use crate::crew::CrewSpec;
+use crate::execution::{Execution, ExecutionId, NewExecution, Status, StepOutput};
+
+/// Why a past execution cannot be rerun.
+#[derive(Debug, thiserror::Error)]
+pub enum RerunError {
+    /// It has not finished; cancel it first (or wait).
+    #[error("execution {id} is {status}; only finished executions can be rerun")]
+    NotFinished { id: ExecutionId, status: Status },
+    /// `--from-task` names no task of the crew.
+    #[error("execution {id} has no task `{task}` (tasks: {known})")]
+    UnknownTask { id: ExecutionId, task: String, known: String },
+    /// The stored crew snapshot cannot be read (written by an incompatible version).
+    #[error("execution {id}: stored crew cannot be read: {reason}")]
+    Snapshot { id: ExecutionId, reason: String },
+}
+
+/// The new execution that reruns `past`, reusing stored step outputs.
+///
+/// The rerun uses the crew snapshot, inputs and LLM options stored with `past` (not the crew file
+/// as it is now), so it is reproducible. Which finished steps it reuses:
+/// - `from_task = Some(k)`: the outputs of the tasks before `k` in the crew's order; `k` and
+///   everything after it run again.
+/// - `None` and `past` succeeded: none (a full rerun).
+/// - `None` and `past` failed or was cancelled: every finished step (it continues where it stopped).
+pub fn rerun_request(
+    past: &Execution,
+    steps: &[StepOutput],
+    from_task: Option<&str>,
+) -> Result<NewExecution, RerunError> {
+    if !past.status().is_terminal() {
+        return Err(RerunError::NotFinished { id: past.id.clone(), status: past.status() });
+    }
+    let spec: CrewSpec = serde_json::from_value(past.crew_spec.clone())
+        .map_err(|e| RerunError::Snapshot { id: past.id.clone(), reason: e.to_string() })?;
+    let reuse: Vec<StepOutput> = match from_task {
+        Some(task) => {
+            let Some(cut) = spec.tasks.iter().position(|t| t.key == task) else {
+                let known = spec.tasks.iter().map(|t| t.key.as_str()).collect::<Vec<_>>().join(", ");
+                return Err(RerunError::UnknownTask { id: past.id.clone(), task: task.to_string(), known });
+            };
+            let before: Vec<&str> = spec.tasks[..cut].iter().map(|t| t.key.as_str()).collect();
+            steps.iter().filter(|s| before.contains(&s.step.as_str())).cloned().collect()
+        }
+        None if past.status() == Status::Succeeded => Vec::new(),
+        None => steps.to_vec(),
+    };
+    Ok(NewExecution {
+        crew_name: past.crew_name.clone(),
+        crew_source: past.crew_source.clone(),
+        crew_spec: past.crew_spec.clone(),
+        inputs: past.inputs.clone(),
+        priority: past.priority,
+        max_attempts: past.max_attempts,
+        timeout_ms: past.timeout_ms,
+        llm: past.llm.clone(),
+        meta: past.meta.clone(),
+        retry_of: Some(past.id.clone()),
+        seed_steps: reuse,
+    })
+}

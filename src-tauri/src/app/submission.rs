@@ -1,0 +1,127 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs};
+use crate::execution::{LlmOptions, NewExecution, Priority};
+use crate::llm::{LlmEnv, LlmError, ModelRegistry};
+
+/// What a caller asks to run: a crew file and how to run it.
+#[derive(Clone, Debug)]
+pub struct SubmitRequest {
+    pub crew: PathBuf,
+    /// Kickoff inputs (override the crew's defaults).
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    pub priority: Priority,
+    pub max_attempts: u32,
+    pub timeout_ms: Option<u64>,
+    pub llm: LlmOptions,
+    pub meta: BTreeMap<String, String>,
+}
+
+impl SubmitRequest {
+    /// A request for `crew` with the defaults: normal priority, 3 attempts, no timeout.
+    pub fn new(crew: impl Into<PathBuf>) -> Self {
+        SubmitRequest {
+            crew: crew.into(),
+            inputs: BTreeMap::new(),
+            priority: Priority::Normal,
+            max_attempts: 3,
+            timeout_ms: None,
+            llm: LlmOptions::default(),
+            meta: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why a submission was refused. Nothing is recorded when this is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The crew file is invalid (every problem is listed).
+    #[error("{0}")]
+    Crew(#[from] CrewError),
+    /// Placeholders without a value (all of them are listed).
+    #[error("{crew}: {missing} (pass them with --input KEY=VALUE or --inputs FILE.json)")]
+    MissingInputs { crew: String, missing: MissingInputs },
+    /// A model the crew names cannot be used (unknown provider, missing key, missing recording).
+    #[error("{crew}: {field}: {source}")]
+    Model { crew: String, field: String, source: LlmError },
+    /// `max_attempts` must be at least 1.
+    #[error("--max-attempts must be at least 1")]
+    NoAttempts,
+}
+
+/// Loads and validates the crew, checks inputs and models, and returns the execution to record
+/// together with the loader's warnings.
+///
+/// Nothing is written anywhere; callers record the result with the scheduler or the store.
+pub fn prepare_submission(
+    request: &SubmitRequest,
+    env: &LlmEnv,
+) -> Result<(NewExecution, Vec<CrewWarning>), SubmitError> {
+    let mut batch = prepare_batch(request, &[BTreeMap::new()], env)?;
+    let (new, warnings) = batch.pop().expect("one row gives one execution");
+    Ok((new, warnings))
+}
+
+/// Like [`prepare_submission`], once per row of inputs (each row merged over `request.inputs`),
+/// as CrewAI's `kickoff_for_each`. Every row is checked before any is returned.
+pub fn prepare_batch(
+    request: &SubmitRequest,
+    rows: &[BTreeMap<String, serde_json::Value>],
+    env: &LlmEnv,
+) -> Result<Vec<(NewExecution, Vec<CrewWarning>)>, SubmitError> {
+    if request.max_attempts == 0 {
+        return Err(SubmitError::NoAttempts);
+    }
+    let loaded = crew::load(&request.crew)?;
+    let spec = loaded.spec;
+    let source = spec.source.clone();
+    check_models(&spec, &request.llm, env)?;
+    let snapshot = serde_json::to_value(&spec).expect("a CrewSpec serialises");
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let mut inputs = request.inputs.clone();
+        inputs.extend(row.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let resolved = crew::interpolate(&spec, &inputs).map_err(|missing| SubmitError::MissingInputs {
+            crew: if rows.len() > 1 { format!("{source} (row {})", i + 1) } else { source.clone() },
+            missing,
+        })?;
+        out.push((
+            NewExecution {
+                crew_name: spec.name.clone(),
+                crew_source: source.clone(),
+                crew_spec: snapshot.clone(),
+                inputs: resolved.inputs,
+                priority: request.priority,
+                max_attempts: request.max_attempts,
+                timeout_ms: request.timeout_ms,
+                llm: request.llm.clone(),
+                meta: request.meta.clone(),
+                retry_of: None,
+                seed_steps: Vec::new(),
+            },
+            loaded.warnings.clone(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Every model the crew will use resolves (provider known, key present, recording readable).
+fn check_models(spec: &CrewSpec, options: &LlmOptions, env: &LlmEnv) -> Result<(), SubmitError> {
+    let model_error = |field: String, source: LlmError| SubmitError::Model { crew: spec.source.clone(), field, source };
+    let registry = ModelRegistry::new(options.clone(), env.clone()).map_err(|e| model_error("llm".into(), e))?;
+    let crew_default = options.model.clone().or_else(|| spec.llm.clone()).unwrap_or_else(|| registry.default_model());
+    let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+    for agent in &spec.agents {
+        let model = agent.llm.clone().unwrap_or_else(|| crew_default.clone());
+        wanted.insert((format!("agents.{}.llm", agent.key), model));
+    }
+    if spec.process == crew::Process::Hierarchical && spec.manager_agent.is_none() {
+        let model = spec.manager_llm.clone().unwrap_or_else(|| crew_default.clone());
+        wanted.insert(("manager_llm".into(), model));
+    }
+    for (field, model) in wanted {
+        registry.model(&model).map_err(|e| model_error(field, e))?;
+    }
+    Ok(())
+}

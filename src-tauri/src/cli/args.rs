@@ -1,0 +1,268 @@
+//! The command line, as clap parses it. `--help` documents every command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::execution::{Priority, Status};
+
+/// Run CrewAI-style crews as durable background jobs on this machine.
+///
+/// With no command (and the `gui` feature) the desktop app opens. `crew-runner --run CREW` runs a crew
+/// headless and prints its output.
+#[derive(Debug, Parser)]
+#[command(name = "crew-runner", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Run a crew in this process and print its final output (same as `crew-runner run CREW`).
+    #[arg(long, value_name = "CREW")]
+    pub run: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub run_args: RunOptions,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command accepts, before or after the command name.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Where the database and logs live [default: the platform data dir].
+    #[arg(long, global = true, value_name = "DIR", env = "CREW_RUNNER_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a crew in this process, showing progress, and print its final output.
+    Run(RunCommand),
+    /// Queue a crew for a worker (or the desktop app) and print the execution id.
+    Submit(SubmitCommand),
+    /// Run queued executions until interrupted (or, with --until-idle, until none is left).
+    Worker(WorkerCommand),
+    /// Show one execution.
+    Status(StatusCommand),
+    /// List executions, newest first.
+    List(ListCommand),
+    /// Print an execution's log (ExecutionLog).
+    Logs(LogsCommand),
+    /// Cancel a queued or running execution.
+    Cancel(IdCommand),
+    /// Rerun a finished execution as a new one, reusing finished steps.
+    Retry(RetryCommand),
+    /// Change the priority of a queued execution.
+    Priority(PriorityCommand),
+    /// Stop starting new executions (running ones go on); shared by every process on the data dir.
+    Pause(JsonFlag),
+    /// Start executions again after `pause`.
+    Resume(JsonFlag),
+    /// Load a crew and print it normalised, with its required inputs and warnings.
+    Validate(ValidateCommand),
+}
+
+/// How to run a crew: shared by `--run`, `run` and `submit`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunOptions {
+    /// An input for `{placeholders}` (repeatable); VALUE is JSON when it parses, else text.
+    #[arg(long = "input", short = 'i', value_name = "KEY=VALUE")]
+    pub inputs: Vec<String>,
+
+    /// Inputs from a JSON object file.
+    #[arg(long = "inputs", value_name = "FILE.json")]
+    pub inputs_json: Option<PathBuf>,
+
+    /// One execution per row (JSON Lines or CSV with a header row), like CrewAI's kickoff_for_each.
+    #[arg(long, value_name = "FILE.jsonl|FILE.csv")]
+    pub inputs_file: Option<PathBuf>,
+
+    /// low, normal, high or urgent.
+    #[arg(long, value_name = "P", default_value = "normal")]
+    pub priority: Priority,
+
+    /// Fail an attempt that runs longer than this (error kind `timeout`).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// Attempts in all, for retryable errors (connection, timeout, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_attempts: u32,
+
+    /// Free-form metadata (repeatable), stored, shown and filterable.
+    #[arg(long = "meta", value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
+
+    /// Model for agents that name none (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Endpoint base URL (e.g. http://127.0.0.1:11434/v1), overriding OPENAI_API_BASE and friends.
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
+
+    /// Keep every LLM exchange of the run in FILE (JSON Lines).
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+
+    /// Serve LLM exchanges from a recording made with --record; no network.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// Print JSON instead of text (the execution for run, {"id"} for submit).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunCommand {
+    /// The crew: a CrewAI project folder, a .yaml/.json/.jsonc crew file, or a graph JSON.
+    pub crew: PathBuf,
+    #[command(flatten)]
+    pub options: RunOptions,
+    /// Executions run at once (matters for --inputs-file).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitCommand {
+    /// The crew: a CrewAI project folder, a .yaml/.json/.jsonc crew file, or a graph JSON.
+    pub crew: PathBuf,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerCommand {
+    /// Executions run at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: u32,
+    /// Exit once nothing is queued, retrying or running.
+    #[arg(long)]
+    pub until_idle: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdCommand {
+    /// The execution id.
+    pub id: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusCommand {
+    /// The execution id.
+    pub id: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListCommand {
+    /// Only this status (repeatable).
+    #[arg(long, value_name = "S")]
+    pub status: Vec<Status>,
+    /// Only this crew.
+    #[arg(long, value_name = "NAME")]
+    pub crew: Option<String>,
+    /// Only executions with this metadata (repeatable).
+    #[arg(long = "meta", value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
+    /// At most N executions.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u32,
+    /// Print JSON (an array of executions).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsCommand {
+    /// The execution id.
+    pub id: String,
+    /// Keep printing new lines until the execution finishes.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Only lines after this sequence number.
+    #[arg(long, value_name = "SEQ", default_value_t = 0)]
+    pub after: u64,
+    /// Print JSON Lines (one log entry per line).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryCommand {
+    /// The execution to rerun.
+    pub id: String,
+    /// Rerun from this task, reusing the stored outputs of the tasks before it.
+    #[arg(long, value_name = "KEY")]
+    pub from_task: Option<String>,
+    /// Print JSON ({"id", "retry_of"}).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PriorityCommand {
+    /// The execution id.
+    pub id: String,
+    /// low, normal, high or urgent.
+    pub priority: Priority,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateCommand {
+    /// The crew: a CrewAI project folder, a .yaml/.json/.jsonc crew file, or a graph JSON.
+    pub crew: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn data_dir_before_or_after_the_command() {
+        let a = Cli::try_parse_from(["crew-runner", "--data-dir", "/x", "list"]).unwrap();
+        let b = Cli::try_parse_from(["crew-runner", "list", "--data-dir", "/x"]).unwrap();
+        assert_eq!(a.global.data_dir, b.global.data_dir);
+        assert_eq!(a.global.data_dir.as_deref(), Some(std::path::Path::new("/x")));
+    }
+
+    #[test]
+    fn run_flag_takes_run_options() {
+        let c = Cli::try_parse_from(["crew-runner", "--run", "crew.yaml", "--input", "topic=x", "--priority", "high"]).unwrap();
+        assert_eq!(c.run.as_deref(), Some(std::path::Path::new("crew.yaml")));
+        assert_eq!(c.run_args.inputs, vec!["topic=x"]);
+        assert_eq!(c.run_args.priority, Priority::High);
+        assert!(Cli::try_parse_from(["crew-runner", "--priority", "asap"]).is_err());
+    }
+}

@@ -1,0 +1,31 @@
+use std::fmt::Display;
+
+/// A headless command's failure, mapped to an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Invalid usage, an unknown id, or an invalid crew: exit 2, nothing recorded.
+    #[error("{0}")]
+    Usage(String),
+    /// The work could not be done (store failure, …): exit 1.
+    #[error("{0}")]
+    Failure(String),
+}
+
+impl CliError {
+    pub fn usage(e: impl Display) -> Self {
+        CliError::Usage(e.to_string())
+    }
+
+    pub fn failure(e: impl Display) -> Self {
+        CliError::Failure(e.to_string())
+    }
+
+    /// Prints the error on stderr and returns the exit code.
+    pub fn report(&self) -> i32 {
+        eprintln!("crew-runner: {self}");
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Failure(_) => 1,
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Tracing to stderr (level from RUST_LOG or -v) and to `<data dir>/logs/crew-runner.log`.
+
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::EnvFilter;
+
+use super::args::GlobalArgs;
+use super::CliError;
+use crate::app::AppPaths;
+
+/// Keeps the file writer flushing until dropped (at exit).
+pub struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::WorkerGuard>);
+
+/// Installs the global subscriber. The file layer logs at `info` (or RUST_LOG) whatever -v says.
+pub fn init(global: &GlobalArgs) -> Result<LogGuard, CliError> {
+    let stderr_default = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(stderr_default));
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
+
+    let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
+    let (file_layer, guard) = match std::fs::create_dir_all(paths.log_dir()) {
+        Ok(()) => {
+            let appender = tracing_appender::rolling::daily(paths.log_dir(), "crew-runner.log");
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+            let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false).with_filter(filter);
+            (Some(layer), Some(guard))
+        }
+        // A read-only data dir still lets read-only commands work; the store reports the real problem.
+        Err(_) => (None, None),
+    };
+    let _ = tracing_subscriber::registry().with(stderr).with(file_layer).try_init();
+    Ok(LogGuard(guard))
+}

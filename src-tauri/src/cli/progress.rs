@@ -1,0 +1,201 @@
+//! Progress on stderr while `--run` works: an indicatif bar per task on a terminal, plain lines
+//! otherwise (one per task started/finished, warnings, retries).
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_util::sync::CancellationToken;
+
+use crate::crew::CrewSpec;
+use crate::execution::{EventKind, Execution, ExecutionEvent, ExecutionId, LogEntry};
+
+/// The background task that renders progress; [`finish`](ProgressDisplay::finish) stops it.
+pub struct ProgressDisplay {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ProgressDisplay {
+    /// Starts rendering events of `executions` from `events`.
+    pub fn spawn(events: broadcast::Receiver<ExecutionEvent>, executions: &[Execution]) -> Self {
+        let stop = CancellationToken::new();
+        let view: Box<dyn View> = if std::io::stderr().is_terminal() {
+            Box::new(Bars::new(executions))
+        } else {
+            Box::new(Lines { ids: executions.iter().map(|e| e.id.clone()).collect(), many: executions.len() > 1 })
+        };
+        let task = tokio::spawn(render(events, view, stop.clone()));
+        ProgressDisplay { stop, task }
+    }
+
+    /// Renders what is already queued, then stops.
+    pub async fn finish(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+async fn render(mut events: broadcast::Receiver<ExecutionEvent>, mut view: Box<dyn View>, stop: CancellationToken) {
+    loop {
+        let event = tokio::select! {
+            biased;
+            e = events.recv() => e,
+            _ = stop.cancelled() => break,
+        };
+        match event {
+            Ok(e) => view.show(&e),
+            Err(RecvError::Lagged(n)) => view.note(&format!("({n} progress events skipped)")),
+            Err(RecvError::Closed) => break,
+        }
+    }
+    while let Ok(e) = events.try_recv() {
+        view.show(&e);
+    }
+    view.done();
+}
+
+trait View: Send {
+    fn show(&mut self, event: &ExecutionEvent);
+    fn note(&mut self, text: &str);
+    fn done(&mut self) {}
+}
+
+/// Plain lines, for logs and pipes.
+struct Lines {
+    ids: Vec<ExecutionId>,
+    many: bool,
+}
+
+impl View for Lines {
+    fn show(&mut self, event: &ExecutionEvent) {
+        let ExecutionEvent::Log { entry } = event else { return };
+        if !self.ids.contains(&entry.execution_id) {
+            return;
+        }
+        if let Some(text) = line_for(entry) {
+            if self.many {
+                eprintln!("[{}] {text}", entry.execution_id);
+            } else {
+                eprintln!("{text}");
+            }
+        }
+    }
+
+    fn note(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+
+/// The log lines worth a line on stderr.
+fn line_for(entry: &LogEntry) -> Option<String> {
+    let e = &entry.event;
+    let task = e.task.as_deref().unwrap_or("-");
+    let agent = e.agent.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
+    Some(match e.kind {
+        EventKind::Started => format!("started attempt {}", entry.attempt),
+        EventKind::TaskStarted => format!("task {task} started{agent}"),
+        EventKind::TaskCompleted => format!("task {task} completed{agent}"),
+        EventKind::TaskSkipped => format!("task {task} reused: {}", e.message),
+        EventKind::Delegation => format!("delegation: {}", e.message),
+        EventKind::Warning => format!("warning: {}", e.message),
+        EventKind::RetryScheduled | EventKind::Recovered | EventKind::Failed | EventKind::Cancelled | EventKind::Interrupted => {
+            e.message.clone()
+        }
+        _ => return None,
+    })
+}
+
+/// A bar per task (single run) or per execution (batch), on a terminal.
+struct Bars {
+    multi: MultiProgress,
+    /// (execution, task) -> bar; task is `None` for per-execution bars.
+    bars: HashMap<(ExecutionId, Option<String>), ProgressBar>,
+    per_task: bool,
+}
+
+impl Bars {
+    fn new(executions: &[Execution]) -> Self {
+        let multi = MultiProgress::new();
+        let style = ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}").expect("valid template");
+        let per_task = executions.len() == 1;
+        let mut bars = HashMap::new();
+        for e in executions {
+            let tasks: Vec<String> = serde_json::from_value::<CrewSpec>(e.crew_spec.clone())
+                .map(|s| s.tasks.into_iter().map(|t| t.key).collect())
+                .unwrap_or_default();
+            if per_task {
+                for t in tasks {
+                    let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(t.clone()).with_message("waiting"));
+                    bars.insert((e.id.clone(), Some(t)), bar);
+                }
+            } else {
+                let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(e.id.to_string()).with_message("queued"));
+                bars.insert((e.id.clone(), None), bar);
+            }
+        }
+        Bars { multi, bars, per_task }
+    }
+}
+
+impl View for Bars {
+    fn show(&mut self, event: &ExecutionEvent) {
+        match event {
+            ExecutionEvent::Log { entry } if self.per_task => {
+                let Some(task) = entry.event.task.clone() else {
+                    if let Some(text) = line_for(entry) {
+                        let _ = self.multi.println(text);
+                    }
+                    return;
+                };
+                let Some(bar) = self.bars.get(&(entry.execution_id.clone(), Some(task))) else { return };
+                match entry.event.kind {
+                    EventKind::TaskStarted => {
+                        bar.enable_steady_tick(Duration::from_millis(120));
+                        bar.set_message(format!("running ({})", entry.event.agent.as_deref().unwrap_or("?")));
+                    }
+                    EventKind::TaskCompleted => bar.finish_with_message("done"),
+                    EventKind::TaskSkipped => bar.finish_with_message("reused"),
+                    EventKind::ToolCall | EventKind::Delegation | EventKind::AgentStep => bar.set_message(entry.event.message.clone()),
+                    EventKind::Warning => {
+                        let _ = self.multi.println(format!("warning: {}", entry.event.message));
+                    }
+                    _ => {}
+                }
+            }
+            ExecutionEvent::Progress { id, progress } if !self.per_task => {
+                if let Some(bar) = self.bars.get(&(id.clone(), None)) {
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar.set_message(format!(
+                        "{}/{} {}",
+                        progress.completed_steps,
+                        progress.total_steps,
+                        progress.current_step.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            ExecutionEvent::State { id, state, .. } if state.is_terminal() => {
+                for ((eid, _), bar) in &self.bars {
+                    if eid == id && !bar.is_finished() {
+                        bar.finish_with_message(state.status().to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn note(&mut self, text: &str) {
+        let _ = self.multi.println(text);
+    }
+
+    fn done(&mut self) {
+        for bar in self.bars.values() {
+            if !bar.is_finished() {
+                bar.abandon();
+            }
+        }
+    }
+}

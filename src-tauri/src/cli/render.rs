@@ -1,0 +1,130 @@
+//! Human-readable output of executions and log lines (the `--json` forms are the serde types).
+
+use std::fmt::Write;
+
+use crate::execution::{Execution, ExecutionState, LogEntry, Millis};
+
+/// A multi-line description of one execution (for `status`).
+pub fn execution(e: &Execution) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "id:         {}", e.id);
+    let _ = writeln!(s, "crew:       {} ({})", e.crew_name, e.crew_source);
+    let _ = writeln!(s, "status:     {}", e.status());
+    let _ = writeln!(s, "priority:   {}", e.priority);
+    let _ = writeln!(s, "attempt:    {}/{}", e.attempt, e.max_attempts);
+    let p = &e.progress;
+    let current = match (&p.current_step, &p.current_agent) {
+        (Some(t), Some(a)) => format!(" (now: {t} by {a})"),
+        (Some(t), None) => format!(" (now: {t})"),
+        _ => String::new(),
+    };
+    let _ = writeln!(s, "progress:   {}/{} tasks{current}", p.completed_steps, p.total_steps);
+    let _ = writeln!(s, "tokens:     {} ({} LLM calls){}", e.usage.total_tokens, e.usage.llm_calls,
+        e.usage.cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default());
+    let _ = writeln!(s, "created:    {}", timestamp(e.created_at));
+    if let Some(t) = e.started_at {
+        let _ = writeln!(s, "started:    {}", timestamp(t));
+    }
+    if let Some(t) = e.state.finished_at() {
+        let _ = writeln!(s, "finished:   {}", timestamp(t));
+    }
+    if !e.inputs.is_empty() {
+        let _ = writeln!(s, "inputs:     {}", serde_json::to_string(&e.inputs).unwrap_or_default());
+    }
+    if !e.meta.is_empty() {
+        let pairs: Vec<String> = e.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(s, "meta:       {}", pairs.join(" "));
+    }
+    if let Some(r) = &e.retry_of {
+        let _ = writeln!(s, "retry of:   {r}");
+    }
+    if e.cancel_requested {
+        let _ = writeln!(s, "cancel:     requested");
+    }
+    match &e.state {
+        ExecutionState::Running { owner, .. } => {
+            let _ = writeln!(s, "owner:      {owner}");
+        }
+        ExecutionState::Retrying { next_run_at, last_error } => {
+            let _ = writeln!(s, "next try:   {}", timestamp(*next_run_at));
+            let _ = writeln!(s, "last error: {}: {}", last_error.kind.as_str(), last_error.message);
+        }
+        ExecutionState::Failed { error, .. } => {
+            let _ = writeln!(s, "error:      {}: {}", error.kind.as_str(), error.message);
+        }
+        ExecutionState::Succeeded { output, .. } => {
+            let _ = writeln!(s, "output:\n{output}");
+        }
+        _ => {}
+    }
+    for a in &e.attempt_errors {
+        let _ = writeln!(s, "attempt {} failed: {}: {}", a.attempt, a.error.kind.as_str(), a.error.message);
+    }
+    s
+}
+
+/// One line per execution (for `list`), with a header.
+pub fn table(executions: &[Execution]) -> String {
+    let mut s = format!("{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<19}  {}\n", "ID", "STATUS", "PRIO", "PROGRESS", "TOKENS", "CREATED", "CREW");
+    for e in executions {
+        let _ = writeln!(
+            s,
+            "{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<19}  {}",
+            e.id,
+            e.status().as_str(),
+            e.priority.as_str(),
+            format!("{}/{}", e.progress.completed_steps, e.progress.total_steps),
+            e.usage.total_tokens,
+            timestamp(e.created_at),
+            e.crew_name
+        );
+    }
+    s
+}
+
+/// One log line: `seq time level kind [task/agent] message`.
+pub fn log_line(l: &LogEntry) -> String {
+    let who = match (&l.event.task, &l.event.agent) {
+        (Some(t), Some(a)) => format!(" [{t} / {a}]"),
+        (Some(t), None) => format!(" [{t}]"),
+        (None, Some(a)) => format!(" [{a}]"),
+        (None, None) => String::new(),
+    };
+    let kind = serde_json::to_value(l.event.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let level = serde_json::to_value(l.event.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    format!("{:>5} {} {:<5} {}{} {}", l.seq, timestamp(l.at), level, kind, who, l.event.message)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+pub fn timestamp(ms: Millis) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_dates() {
+        assert_eq!(timestamp(0), "1970-01-01 00:00:00");
+        assert_eq!(timestamp(1_795_651_200_000), "2026-11-26 00:00:00");
+        assert_eq!(timestamp(951_782_400_000 + 3_723_000), "2000-02-29 01:02:03");
+    }
+}

@@ -1,0 +1,144 @@
+//! `crew-runner --run CREW` / `run` (in this process) and `submit` (for a worker).
+
+use std::path::PathBuf;
+
+use super::args::{GlobalArgs, RunOptions};
+use super::options::{batch_rows, submit_request};
+use super::progress::ProgressDisplay;
+use super::runtime::{open_store, start_scheduler};
+use super::CliError;
+use crate::app::{prepare_batch, SubmitError};
+use crate::crew::CrewWarning;
+use crate::execution::{Execution, ExecutionState, NewExecution, Status};
+use crate::llm::LlmEnv;
+use crate::scheduler::ClaimScope;
+
+/// Validates everything (nothing is recorded on error), then prints warnings.
+fn prepare(crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {
+    let request = submit_request(crew, options)?;
+    let rows = batch_rows(options)?;
+    let prepared = prepare_batch(&request, &rows, &LlmEnv::from_process()).map_err(|e: SubmitError| CliError::usage(e))?;
+    if let Some((_, warnings)) = prepared.first() {
+        print_warnings(warnings);
+    }
+    Ok(prepared.into_iter().map(|(n, _)| n).collect())
+}
+
+pub fn print_warnings(warnings: &[CrewWarning]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Records the execution(s), runs them here under the concurrency limit, shows progress on stderr
+/// and prints the output. Ctrl-C cancels them and exits 130.
+pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: u32) -> Result<i32, CliError> {
+    let news = prepare(&crew, &options)?;
+    let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
+    let events = scheduler.subscribe();
+    let mut submitted = Vec::with_capacity(news.len());
+    for new in news {
+        submitted.push(scheduler.submit(new).await.map_err(CliError::failure)?);
+    }
+    let display = ProgressDisplay::spawn(events, &submitted);
+
+    let waits = futures_join(&scheduler, &submitted);
+    tokio::pin!(waits);
+    let mut interrupted = false;
+    let finished: Vec<Execution> = loop {
+        tokio::select! {
+            done = &mut waits => break done.map_err(CliError::failure)?,
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                eprintln!("interrupted: cancelling");
+                for e in &submitted {
+                    scheduler.cancel(&e.id).await.map_err(CliError::failure)?;
+                }
+            }
+        }
+    };
+    display.finish().await;
+    scheduler.shutdown().await;
+
+    if finished.len() == 1 {
+        let e = &finished[0];
+        if options.json {
+            println!("{}", serde_json::to_string_pretty(e).expect("an Execution serialises"));
+        } else {
+            match &e.state {
+                ExecutionState::Succeeded { output, .. } => println!("{output}"),
+                ExecutionState::Failed { error, .. } => eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), error.message),
+                ExecutionState::Cancelled { .. } => eprintln!("execution {} cancelled", e.id),
+                other => eprintln!("execution {} ended {}", e.id, other.status()),
+            }
+        }
+    } else {
+        print_batch_summary(&finished, options.json);
+    }
+    Ok(exit_code(&finished, interrupted))
+}
+
+/// 0 when all succeeded, 130 when Ctrl-C cancelled any, else 1.
+fn exit_code(finished: &[Execution], interrupted: bool) -> i32 {
+    if finished.iter().all(|e| e.status() == Status::Succeeded) {
+        0
+    } else if interrupted && finished.iter().any(|e| e.status() == Status::Cancelled) {
+        130
+    } else {
+        1
+    }
+}
+
+async fn futures_join(scheduler: &crate::scheduler::Scheduler, submitted: &[Execution]) -> Result<Vec<Execution>, crate::scheduler::SchedulerError> {
+    let mut out = Vec::with_capacity(submitted.len());
+    for e in submitted {
+        out.push(scheduler.wait(&e.id).await?);
+    }
+    Ok(out)
+}
+
+fn print_batch_summary(finished: &[Execution], json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(finished).expect("executions serialise"));
+        return;
+    }
+    let count = |s: Status| finished.iter().filter(|e| e.status() == s).count();
+    for e in finished {
+        let detail = match &e.state {
+            ExecutionState::Failed { error, .. } => format!("{}: {}", error.kind.as_str(), error.message),
+            ExecutionState::Succeeded { output, .. } => output.lines().next().unwrap_or("").chars().take(80).collect(),
+            _ => String::new(),
+        };
+        println!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), serde_json::to_string(&e.inputs).unwrap_or_default(), detail);
+    }
+    println!(
+        "{} executions: {} succeeded, {} failed, {} cancelled",
+        finished.len(),
+        count(Status::Succeeded),
+        count(Status::Failed),
+        count(Status::Cancelled)
+    );
+}
+
+/// Records the execution(s) as queued and prints the id(s); a worker or the desktop app runs them.
+pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions) -> Result<i32, CliError> {
+    let news = prepare(&crew, &options)?;
+    let store = open_store(global)?;
+    let mut ids = Vec::with_capacity(news.len());
+    for new in news {
+        let e = store.insert(new).await.map_err(CliError::failure)?;
+        ids.push(e.id);
+    }
+    if options.json {
+        if ids.len() == 1 {
+            println!("{}", serde_json::json!({ "id": ids[0] }));
+        } else {
+            println!("{}", serde_json::json!({ "ids": ids }));
+        }
+    } else {
+        for id in ids {
+            println!("{id}");
+        }
+    }
+    Ok(0)
+}

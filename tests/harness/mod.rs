@@ -1,0 +1,101 @@
+//! Running the real `crew-runner` binary from integration tests, each on its own temp data dir.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The repository root (tests live in `<root>/tests`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("src-tauri has a parent").to_path_buf()
+}
+
+/// A fixture path under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(rel)
+}
+
+/// One isolated installation: a temp data dir and the environment the binary sees.
+pub struct Crew {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Crew {
+    /// A fresh data dir; LLM variables point at `api_base` when given.
+    pub fn new(api_base: Option<&str>) -> Crew {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut env = vec![("CREW_RUNNER_DATA_DIR".to_string(), dir.path().join("data").display().to_string())];
+        if let Some(base) = api_base {
+            env.push(("OPENAI_API_BASE".into(), base.to_string()));
+            env.push(("OPENAI_API_KEY".into(), "sk-test-secret-key".into()));
+        }
+        Crew { dir, env }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A command for the binary with this installation's environment (and no inherited LLM vars).
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_crew-runner"));
+        for var in ["OPENAI_API_BASE", "OPENAI_BASE_URL", "OPENAI_API_KEY", "MODEL", "RUST_LOG", "CREW_RUNNER_DATA_DIR", "OLLAMA_HOST"] {
+            c.env_remove(var);
+        }
+        c.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        c.args(args).current_dir(repo_root()).stdin(Stdio::null());
+        c
+    }
+
+    /// Runs to completion and returns the output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("the binary runs")
+    }
+
+    /// Runs, asserts the exit code, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(0), "crew-runner {args:?} failed:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs and parses stdout as JSON (the command must succeed).
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let s = self.ok(args);
+        serde_json::from_str(&s).unwrap_or_else(|e| panic!("crew-runner {args:?}: not JSON ({e}):\n{s}"))
+    }
+
+    /// Spawns the binary with piped stdout/stderr.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.cmd(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts")
+    }
+
+    /// All executions (newest first), via `list --json`.
+    pub fn executions(&self) -> Vec<serde_json::Value> {
+        self.json(&["list", "--json", "--limit", "100000"]).as_array().expect("a JSON array").clone()
+    }
+}
+
+/// Copies a file or folder (recursively) into `dest`.
+pub fn copy_tree(src: &Path, dest: &Path) {
+    if src.is_dir() {
+        std::fs::create_dir_all(dest).unwrap();
+        for entry in std::fs::read_dir(src).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &dest.join(entry.file_name()));
+        }
+    } else {
+        std::fs::copy(src, dest).unwrap();
+    }
+}
+
+/// Sends a signal to a child (unix `kill`).
+pub fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill").args([format!("-{sig}"), child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill -{sig} failed");
+}
+
+pub fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
