@@ -4,6 +4,9 @@
 //! model string CrewAI users write (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …).
 
 mod offline;
+pub mod openai;
+pub mod pricing;
+pub mod providers;
 mod registry;
 mod types;
 
