@@ -555,8 +555,7 @@ impl Connection {
                 self.write(format!("{head}{}", &body[..body.len() / 2]).as_bytes());
                 After::Close
             }
-            Reply::StreamStall(text) if !stream => {
-                let _ = text;
+            Reply::StreamStall(_) if !stream => {
                 self.wait_watching_client(None);
                 After::Close
             }
