@@ -228,7 +228,7 @@ impl Endpoint {
                 .find_map(|name| var(name))
                 .map(|base| format!("{}{}", with_scheme(base).trim_end_matches('/'), provider.base_var_suffix)),
         };
-        let api_key = provider.key_var.and_then(|name| var(name)).map(str::to_string);
+        let api_key = provider.key_var.and_then(var).map(str::to_string);
         if custom_base.is_none() && provider.key_required && api_key.is_none() {
             if let Some(var) = provider.key_var {
                 return Err(ProviderError::MissingKey { model: model.canonical(), var });

@@ -48,11 +48,18 @@ impl OpenAiCompatibleModel {
     /// client cannot be built (TLS initialisation).
     pub fn new(endpoint: Endpoint, settings: &ClientSettings) -> Result<Self, LlmError> {
         let config = EndpointConfig::new(&endpoint.api_base, endpoint.api_key.as_deref());
+        let loopback = is_loopback(&endpoint.api_base);
         let builder = || {
-            reqwest::Client::builder()
+            let builder = reqwest::Client::builder()
                 .connect_timeout(settings.connect_timeout)
                 .retry(reqwest::retry::never())
-                .user_agent(concat!("crew-runner/", env!("CARGO_PKG_VERSION")))
+                .user_agent(concat!("crew-runner/", env!("CARGO_PKG_VERSION")));
+            // A server on this machine is never reached through HTTP(S)_PROXY.
+            if loopback {
+                builder.no_proxy()
+            } else {
+                builder
+            }
         };
         let build_error = |e: reqwest::Error| LlmError::new(LlmErrorKind::Config, format!("cannot build the HTTP client: {e}"));
         let plain_http = builder().timeout(settings.request_timeout).build().map_err(build_error)?;
@@ -67,6 +74,14 @@ impl OpenAiCompatibleModel {
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
     }
+}
+
+/// Whether `base`'s host is `localhost` or a loopback address.
+fn is_loopback(base: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base) else { return false };
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl ChatModel for OpenAiCompatibleModel {
@@ -145,5 +160,19 @@ impl Inner {
             llm_calls: 1,
             cost_usd: cost,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_bases_are_recognised() {
+        assert!(is_loopback("http://127.0.0.1:11434/v1"));
+        assert!(is_loopback("http://localhost:1234/v1"));
+        assert!(is_loopback("http://[::1]:8080/v1"));
+        assert!(!is_loopback("https://api.openai.com/v1"));
+        assert!(!is_loopback("not a url"));
     }
 }
