@@ -234,6 +234,30 @@ async fn slow_replies_time_out() {
         assert!(err.retryable());
         assert_eq!(ExecutionError::from(err).kind, ErrorKind::LlmTimeout);
     }
+    // A stream that starts and then goes silent times out too.
+    mock.push(Reply::StreamStall("a start and then nothing".into()));
+    let err = m.chat(streamed("stall"), None).await.unwrap_err();
+    assert_eq!(err.kind, LlmErrorKind::Timeout, "{}", err.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_get_their_keyed_replies() {
+    let mock = MockLlm::start();
+    for n in 0..8 {
+        mock.push_for(&format!("topic {n}."), Reply::text(format!("answer {n}")));
+    }
+    let m = model(&mock);
+    let calls: Vec<_> = (0..8)
+        .map(|n| {
+            let req = if n % 2 == 0 { request(&format!("topic {n}.")) } else { streamed(&format!("topic {n}.")) };
+            tokio::spawn(m.chat(req, None))
+        })
+        .collect();
+    for (n, call) in calls.into_iter().enumerate() {
+        assert_eq!(call.await.unwrap().unwrap().content, format!("answer {n}"));
+    }
+    assert_eq!(mock.chat_count(), 8);
+    assert_eq!(mock.pending_replies(), 0);
 }
 
 #[tokio::test]

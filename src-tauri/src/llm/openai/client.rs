@@ -1,6 +1,8 @@
 //! [`OpenAiCompatibleModel`]: a [`ChatModel`] talking to one OpenAI-compatible endpoint.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_openai::Client;
 use futures_util::StreamExt;
@@ -39,8 +41,10 @@ struct Inner {
     endpoint: Endpoint,
     /// Total request timeout: for non-streamed calls.
     plain: Client<EndpointConfig>,
-    /// Read (idle) timeout: for streamed calls.
+    /// No reqwest timeout: for streamed calls, bounded by `idle_timeout`.
     streaming: Client<EndpointConfig>,
+    /// The longest wait for a streamed reply's start or its next chunk.
+    idle_timeout: Duration,
 }
 
 impl OpenAiCompatibleModel {
@@ -63,10 +67,18 @@ impl OpenAiCompatibleModel {
         };
         let build_error = |e: reqwest::Error| LlmError::new(LlmErrorKind::Config, format!("cannot build the HTTP client: {e}"));
         let plain_http = builder().timeout(settings.request_timeout).build().map_err(build_error)?;
-        let streaming_http = builder().read_timeout(settings.request_timeout).build().map_err(build_error)?;
+        // Streamed calls get no reqwest timeout: `streamed` bounds each wait itself, so a stall
+        // is reported as a timeout (reqwest's read timeout surfaces through async-openai's SSE
+        // stream only as text).
+        let streaming_http = builder().build().map_err(build_error)?;
         let client = |http: reqwest::Client| Client::build(http.clone(), config.clone()).with_http_service(DirectTransport::new(http));
         Ok(OpenAiCompatibleModel {
-            inner: Arc::new(Inner { plain: client(plain_http), streaming: client(streaming_http), endpoint }),
+            inner: Arc::new(Inner {
+                plain: client(plain_http),
+                streaming: client(streaming_http),
+                idle_timeout: settings.request_timeout,
+                endpoint,
+            }),
         })
     }
 
@@ -125,10 +137,11 @@ impl Inner {
 
     async fn streamed(&self, request: &ChatRequest, sink: Option<TokenSink>) -> Result<ChatResponse, LlmError> {
         let body = WireRequest::new(&self.endpoint.model.model, request);
-        let mut stream =
-            self.streaming.chat().create_stream_byot::<_, WireChunk>(body).await.map_err(|e| self.classify(e))?;
+        let chat = self.streaming.chat();
+        let start = chat.create_stream_byot::<_, WireChunk>(body);
+        let mut stream = self.within_idle_timeout(start, "the reply to start").await?.map_err(|e| self.classify(e))?;
         let mut assembler = StreamAssembler::default();
-        while let Some(item) = stream.next().await {
+        while let Some(item) = self.within_idle_timeout(stream.next(), "the next part of the reply").await? {
             assembler.push(item.map_err(|e| self.classify(e))?, sink.as_ref());
         }
         let reply = assembler.finish(self.api_base())?;
@@ -138,6 +151,17 @@ impl Inner {
             usage: self.usage(reply.usage),
             finish_reason: reply.finish_reason,
             model: reply.model.unwrap_or_else(|| self.endpoint.model.model.clone()),
+        })
+    }
+
+    /// `future`'s output, or a `Timeout` when it takes longer than the idle timeout (the
+    /// future is dropped, which closes the connection).
+    async fn within_idle_timeout<T>(&self, future: impl Future<Output = T>, what: &str) -> Result<T, LlmError> {
+        tokio::time::timeout(self.idle_timeout, future).await.map_err(|_| {
+            LlmError::new(
+                LlmErrorKind::Timeout,
+                format!("{}: timed out after {:?} waiting for {what}", self.api_base(), self.idle_timeout),
+            )
         })
     }
 

@@ -13,7 +13,8 @@ pub const CONNECT_TIMEOUT_VAR: &str = "CREW_RUNNER_LLM_CONNECT_TIMEOUT_SECS";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientSettings {
     /// A non-streamed request, from connecting to the last byte of the reply. For a streamed
-    /// request, the longest wait for the next bytes (the reply itself may stream for longer).
+    /// request, the longest wait for the reply to start and for each next chunk (the whole
+    /// reply may stream for longer).
     pub request_timeout: Duration,
     /// Establishing the TCP (and TLS) connection.
     pub connect_timeout: Duration,
