@@ -31,7 +31,8 @@ use crate::llm::{ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, T
 ///   local providers).
 ///
 /// Cancellation: dropping the future returned by [`chat`](ChatModel::chat) closes the
-/// connection; no request continues in the background.
+/// connection; no request continues in the background. The future must be polled inside a
+/// Tokio runtime (reqwest's I/O and async-openai's SSE reader run on it).
 #[derive(Clone)]
 pub struct OpenAiCompatibleModel {
     inner: Arc<Inner>,
