@@ -1,8 +1,13 @@
-//! Resolves model strings to chat models for one run. (Stub: the LLM work replaces the body.)
+//! Resolves model strings to chat models for one run.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
+use super::openai::{ClientSettings, OpenAiCompatibleModel};
+use super::providers::{Endpoint, ModelRef, ProviderError};
+use super::record::{RecordFile, RecordingModel};
+use super::replay::{ReplayBook, ReplayModel};
 use super::{ChatModel, LlmError, LlmErrorKind, OfflineModel};
 use crate::execution::LlmOptions;
 
@@ -22,31 +27,171 @@ impl LlmEnv {
 }
 
 /// The models one run uses, built from its [`LlmOptions`] (model/api-base overrides, record or
-/// replay) and the environment. Cheap to clone; models are cached by model string.
+/// replay) and the environment. Cheap to clone; models are cached by model string (clones share
+/// the cache).
+///
+/// - `offline` is the [`OfflineModel`].
+/// - Any other string is resolved by the [provider table](super::providers) to an
+///   [`OpenAiCompatibleModel`] (timeouts from `CREW_RUNNER_LLM_TIMEOUT_SECS` /
+///   `CREW_RUNNER_LLM_CONNECT_TIMEOUT_SECS`, see [`ClientSettings`]).
+/// - With `replay`, every model (offline included) is a [`ReplayModel`] over the recording: no
+///   endpoint is resolved, no key is needed, nothing touches the network. The provider prefix
+///   must still be known.
+/// - With `record`, every model is wrapped in a [`RecordingModel`] appending to the file.
 #[derive(Clone)]
 pub struct ModelRegistry {
-    #[allow(dead_code)]
     options: LlmOptions,
-    #[allow(dead_code)]
     env: LlmEnv,
+    settings: ClientSettings,
+    recording: Option<Arc<RecordFile>>,
+    replay: Option<Arc<ReplayBook>>,
+    cache: Arc<Mutex<HashMap<String, Arc<dyn ChatModel>>>>,
+}
+
+impl std::fmt::Debug for ModelRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelRegistry")
+            .field("options", &self.options)
+            .field("settings", &self.settings)
+            .field("recording", &self.recording.as_ref().map(|r| r.path().to_path_buf()))
+            .field("replay", &self.replay.as_ref().map(|r| r.path().to_path_buf()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ModelRegistry {
+    /// Reads the timeouts from `env`, opens the recording (append) and loads the replay file.
+    /// Fails with `Config` when a timeout variable is not a positive number, or a file cannot be
+    /// opened or parsed.
     pub fn new(options: LlmOptions, env: LlmEnv) -> Result<Self, LlmError> {
-        Ok(ModelRegistry { options, env })
+        let settings = ClientSettings::from_env(&env)?;
+        let recording = match options.record.as_deref().filter(|p| !p.is_empty()) {
+            Some(path) => Some(Arc::new(RecordFile::open(Path::new(path))?)),
+            None => None,
+        };
+        let replay = match options.replay.as_deref().filter(|p| !p.is_empty()) {
+            Some(path) => Some(Arc::new(ReplayBook::load(Path::new(path))?)),
+            None => None,
+        };
+        Ok(ModelRegistry { options, env, settings, recording, replay, cache: Arc::new(Mutex::new(HashMap::new())) })
     }
 
     /// The model to use when neither the agent nor the crew names one: `--model`, else `MODEL`,
     /// else `openai/gpt-4o-mini`.
     pub fn default_model(&self) -> String {
-        self.options.model.clone().or_else(|| self.env.vars.get("MODEL").cloned()).unwrap_or_else(|| "openai/gpt-4o-mini".into())
+        self.options
+            .model
+            .clone()
+            .filter(|m| !m.trim().is_empty())
+            .or_else(|| self.env.vars.get("MODEL").filter(|m| !m.trim().is_empty()).cloned())
+            .unwrap_or_else(|| "openai/gpt-4o-mini".into())
     }
 
-    /// The model for a model string as CrewAI users write it.
+    /// The model for a model string as CrewAI users write it. Errors (`Config`): an empty
+    /// string, an unknown provider prefix (the message lists the known ones), a missing key for
+    /// a provider's public endpoint (the message names the variable).
     pub fn model(&self, model: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
+        let model = model.trim();
+        if model.is_empty() {
+            return Err(LlmError::new(LlmErrorKind::Config, "empty model string"));
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = cache.get(model) {
+            return Ok(found.clone());
+        }
+        let mut built = self.build(model)?;
+        if let Some(file) = &self.recording {
+            built = Arc::new(RecordingModel::new(built, file.clone()));
+        }
+        cache.insert(model.to_string(), built.clone());
+        Ok(built)
+    }
+
+    fn build(&self, model: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
+        let config = |e: ProviderError| LlmError::new(LlmErrorKind::Config, e.to_string());
+        if let Some(book) = &self.replay {
+            let name = if model == "offline" { "offline".to_string() } else { ModelRef::parse(model).map_err(config)?.canonical() };
+            return Ok(Arc::new(ReplayModel::new(name, book.clone())));
+        }
         if model == "offline" {
             return Ok(Arc::new(OfflineModel::new()));
         }
-        Err(LlmError::new(LlmErrorKind::Config, format!("model `{model}`: providers are not implemented yet")))
+        let endpoint = Endpoint::resolve(model, self.options.api_base.as_deref(), &self.env).map_err(config)?;
+        Ok(Arc::new(OpenAiCompatibleModel::new(endpoint, &self.settings)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::{ChatMessage, ChatRequest};
+
+    fn env(pairs: &[(&str, &str)]) -> LlmEnv {
+        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+
+    #[test]
+    fn default_model_precedence() {
+        let r = ModelRegistry::new(LlmOptions::default(), env(&[])).unwrap();
+        assert_eq!(r.default_model(), "openai/gpt-4o-mini");
+        let r = ModelRegistry::new(LlmOptions::default(), env(&[("MODEL", "ollama/llama3.1")])).unwrap();
+        assert_eq!(r.default_model(), "ollama/llama3.1");
+        let options = LlmOptions { model: Some("gpt-4o".into()), ..Default::default() };
+        let r = ModelRegistry::new(options, env(&[("MODEL", "ollama/llama3.1")])).unwrap();
+        assert_eq!(r.default_model(), "gpt-4o");
+    }
+
+    #[test]
+    fn models_resolve_and_are_cached() {
+        let r = ModelRegistry::new(LlmOptions::default(), env(&[("OPENAI_API_KEY", "sk-x")])).unwrap();
+        let a = r.model("gpt-4o-mini").unwrap();
+        assert_eq!(a.name(), "openai/gpt-4o-mini");
+        let b = r.clone().model("gpt-4o-mini").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(r.model("offline").unwrap().name(), "offline");
+        assert_eq!(r.model("ollama_chat/qwen2.5").unwrap().name(), "ollama/qwen2.5");
+    }
+
+    #[test]
+    fn config_errors() {
+        let r = ModelRegistry::new(LlmOptions::default(), env(&[])).unwrap();
+        let err = r.model("acme/x").err().unwrap();
+        assert_eq!(err.kind, LlmErrorKind::Config);
+        assert!(err.message.contains("ollama"), "{}", err.message);
+        let err = r.model("openai/gpt-4o").err().unwrap();
+        assert!(err.message.contains("OPENAI_API_KEY"), "{}", err.message);
+        let with_base = LlmOptions { api_base: Some("http://127.0.0.1:9/v1".into()), ..Default::default() };
+        assert!(ModelRegistry::new(with_base, env(&[])).unwrap().model("openai/gpt-4o").is_ok());
+        let err = ModelRegistry::new(LlmOptions::default(), env(&[("CREW_RUNNER_LLM_TIMEOUT_SECS", "x")])).err().unwrap();
+        assert_eq!(err.kind, LlmErrorKind::Config);
+        let missing = LlmOptions { replay: Some("/nonexistent/rec.jsonl".into()), ..Default::default() };
+        assert_eq!(ModelRegistry::new(missing, env(&[])).err().unwrap().kind, LlmErrorKind::Config);
+    }
+
+    #[tokio::test]
+    async fn replay_needs_no_key_and_serves_recorded_offline_or_remote_models() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rec.jsonl");
+        let request = ChatRequest {
+            model: "gpt-4o-mini".into(),
+            messages: vec![ChatMessage::user("hello")],
+            tools: vec![],
+            temperature: None,
+            stream: false,
+            label: Some("t".into()),
+        };
+        let exchange = crate::llm::exchange::Exchange::new(
+            "openai/gpt-4o-mini",
+            request.clone(),
+            crate::llm::ChatResponse { content: "recorded".into(), ..Default::default() },
+        );
+        std::fs::write(&path, serde_json::to_string(&exchange).unwrap() + "\n").unwrap();
+        let options = LlmOptions { replay: Some(path.display().to_string()), ..Default::default() };
+        let r = ModelRegistry::new(options, env(&[])).unwrap();
+        let reply = r.model("gpt-4o-mini").unwrap().chat(request.clone(), None).await.unwrap();
+        assert_eq!(reply.content, "recorded");
+        let err = r.model("offline").unwrap().chat(request, None).await.unwrap_err();
+        assert_eq!(err.kind, LlmErrorKind::ReplayMismatch);
+        assert_eq!(r.model("acme/x").err().unwrap().kind, LlmErrorKind::Config);
     }
 }

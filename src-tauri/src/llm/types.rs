@@ -171,3 +171,52 @@ pub trait ChatModel: Send + Sync {
     /// The name shown in logs (`openai/gpt-4o-mini`, `offline`).
     fn name(&self) -> String;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(kind: LlmErrorKind) -> ExecutionError {
+        LlmError::new(kind, "boom").into()
+    }
+
+    #[test]
+    fn every_kind_maps_to_its_execution_error() {
+        let cases = [
+            (LlmErrorKind::Connection, ErrorKind::LlmConnection, true),
+            (LlmErrorKind::Timeout, ErrorKind::LlmTimeout, true),
+            (LlmErrorKind::RateLimited { retry_after_ms: None }, ErrorKind::LlmRateLimited, true),
+            (LlmErrorKind::Server { status: 502 }, ErrorKind::LlmServer, true),
+            (LlmErrorKind::Client { status: 400 }, ErrorKind::LlmClient, false),
+            (LlmErrorKind::InvalidResponse, ErrorKind::LlmInvalidResponse, false),
+            (LlmErrorKind::Config, ErrorKind::InvalidCrew, false),
+            (LlmErrorKind::ReplayMismatch, ErrorKind::ReplayMismatch, false),
+        ];
+        for (kind, expected, retryable) in cases {
+            let e = convert(kind.clone());
+            assert_eq!(e.kind, expected, "{kind:?}");
+            assert_eq!(e.retryable, retryable, "{kind:?}");
+            assert_eq!(LlmError::new(kind.clone(), "x").retryable(), retryable, "{kind:?}");
+            assert_eq!(e.message, "boom");
+        }
+    }
+
+    #[test]
+    fn status_and_retry_after_are_carried() {
+        let e = convert(LlmErrorKind::RateLimited { retry_after_ms: Some(1500) });
+        assert_eq!(e.retry_after_ms, Some(1500));
+        assert_eq!(e.details, serde_json::json!({"status": 429}));
+        let e = convert(LlmErrorKind::Server { status: 503 });
+        assert_eq!(e.details, serde_json::json!({"status": 503}));
+        assert_eq!(e.retry_after_ms, None);
+        let e = convert(LlmErrorKind::Client { status: 401 });
+        assert_eq!(e.details, serde_json::json!({"status": 401}));
+        assert_eq!(convert(LlmErrorKind::Timeout).details, serde_json::Value::Null);
+    }
+
+    #[test]
+    fn kinds_serialise_tagged() {
+        let json = serde_json::to_value(LlmErrorKind::RateLimited { retry_after_ms: Some(10) }).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "rate_limited", "retry_after_ms": 10}));
+    }
+}
