@@ -199,7 +199,7 @@ impl Caller<'_> {
         self.run.log(self.event(
             LogEvent::info(EventKind::ToolCall, format!("used {name}")).with_data(json!({
                 "tool": name,
-                "input": arguments,
+                "input": truncate(arguments, LOGGED_TOOL_OUTPUT),
                 "output": truncate(&output, LOGGED_TOOL_OUTPUT),
             })),
         ));

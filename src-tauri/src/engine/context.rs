@@ -8,7 +8,7 @@ use crate::execution::StepOutput;
 
 /// The keys of the tasks whose outputs `task` (at `index` in `tasks`) uses: `context: None` = all
 /// tasks before it; `Some(list)` = those; `Some([])` = none.
-pub fn context_keys<'a>(tasks: &'a [TaskSpec], index: usize) -> Vec<&'a str> {
+pub fn context_keys(tasks: &[TaskSpec], index: usize) -> Vec<&str> {
     match &tasks[index].context {
         None => tasks[..index].iter().map(|t| t.key.as_str()).collect(),
         Some(list) => list.iter().map(String::as_str).collect(),

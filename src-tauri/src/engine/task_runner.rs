@@ -12,7 +12,7 @@ use super::run::Run;
 use super::toolbox::{delegation_tools, file_tools};
 use super::usage_ledger::UsageLedger;
 use crate::crew::{AgentSpec, TaskSpec};
-use crate::execution::{now_ms, EventKind, ExecutionError, LogEvent, StepOutput};
+use crate::execution::{now_ms, EventKind, ExecutionError, LogEvent, LogLevel, StepOutput};
 
 /// Who works on a task.
 pub enum Performer {
@@ -36,10 +36,18 @@ impl Performer {
 /// and `output_file`, `save_step` (committed), `TaskCompleted`, progress. Errors carry the task
 /// key in their details when they had none.
 pub async fn run_task(run: &Arc<Run>, task: &TaskSpec, context: String, performer: Performer) -> Result<StepOutput, ExecutionError> {
+    let role = performer.agent().role.clone();
     run_task_inner(run, task, context, performer).await.map_err(|mut e| {
         if e.details.is_null() {
             e.details = json!({"task": task.key});
         }
+        run.log(
+            LogEvent::warning(format!("task `{}` failed: {}", task.key, e.message))
+                .with_level(LogLevel::Error)
+                .with_task(task.key.clone())
+                .with_agent(role)
+                .with_data(json!({"kind": e.kind.as_str(), "retryable": e.retryable})),
+        );
         e
     })
 }
