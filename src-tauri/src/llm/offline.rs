@@ -261,8 +261,20 @@ fn prompt_seed(task: &TaskPrompt) -> u64 {
 
 /// Composes an answer shaped like the expected output.
 fn compose(task: &TaskPrompt, seen: &[Observation], seed: u64) -> String {
-    let words = key_words(&task.description, 8);
-    let topic = if words.is_empty() { "the task".to_string() } else { words.iter().take(3).cloned().collect::<Vec<_>>().join(", ") };
+    let mut words = key_words_ranked(&task.description, &task.expected_output, 8);
+    let earlier = context_words(&task.context);
+    if words.len() < 3 {
+        for w in &earlier {
+            if words.len() < 6 && !words.iter().any(|x| x.eq_ignore_ascii_case(w)) {
+                words.push(w.clone());
+            }
+        }
+    }
+    let topic = match words.len() {
+        0 => "the task".to_string(),
+        1 => words[0].clone(),
+        _ => format!("{} and {}", words[..words.len().min(3) - 1].join(", "), words[words.len().min(3) - 1]),
+    };
     let facts: Vec<String> = seen
         .iter()
         .filter(|o| (o.tool == "read_file" || o.tool == "list_directory") && !o.output.starts_with("Error:"))
@@ -293,17 +305,24 @@ fn compose(task: &TaskPrompt, seen: &[Observation], seed: u64) -> String {
     }
 
     let mut out = format!("## {}\n\n", capitalize(&topic));
-    if !task.context.trim().is_empty() {
-        let earlier = key_words(&task.context, 3);
-        if !earlier.is_empty() {
-            out.push_str(&format!("Building on the earlier work on {}:\n\n", earlier.join(", ")));
-        }
+    if !earlier.is_empty() {
+        out.push_str(&format!("Building on the earlier work on {}:\n\n", earlier.join(", ")));
     }
     for f in &facts {
         out.push_str(f);
         out.push_str("\n\n");
     }
-    if let Some(n) = paragraph_count(&expected) {
+    if list_count(&expected).is_none() && ["report", "section", "article", "sections"].iter().any(|w| expected.contains(w)) {
+        let sections: Vec<String> = words
+            .iter()
+            .take(4)
+            .enumerate()
+            .map(|(i, w)| format!("### {}\n\n{} {}", capitalize(w), sentence(&words, seed, 2 * i), sentence(&words, seed, 2 * i + 1)))
+            .collect();
+        out.push_str(&sentence(&words, seed, 9));
+        out.push_str("\n\n");
+        out.push_str(&sections.join("\n\n"));
+    } else if let Some(n) = paragraph_count(&expected) {
         let paras: Vec<String> = (0..n).map(|i| format!("{} {}", sentence(&words, seed, 2 * i), sentence(&words, seed, 2 * i + 1))).collect();
         out.push_str(&paras.join("\n\n"));
     } else {
@@ -319,32 +338,63 @@ fn compose(task: &TaskPrompt, seen: &[Observation], seed: u64) -> String {
 }
 
 const STOP_WORDS: &[&str] = &[
-    "about", "above", "after", "again", "against", "also", "among", "answer", "based", "been", "before", "being", "below",
-    "between", "both", "could", "does", "doing", "down", "during", "each", "file", "final", "find", "from", "further",
-    "give", "have", "having", "here", "into", "just", "make", "more", "most", "must", "named", "only", "other", "over",
-    "please", "read", "same", "save", "should", "some", "such", "than", "that", "their", "them", "then", "there", "these",
-    "they", "this", "those", "through", "under", "until", "very", "want", "were", "what", "when", "where", "which",
-    "while", "with", "within", "would", "write", "your", "using", "task", "list", "short", "brief", "return", "output",
+    "about", "above", "after", "again", "against", "also", "among", "analyse", "analyze", "answer", "based", "been",
+    "before", "being", "below", "between", "both", "brief", "conduct", "could", "create", "current", "describe",
+    "detailed", "does", "doing", "down", "during", "each", "ensure", "every", "expand", "explain", "file", "final",
+    "find", "formatted", "from", "full", "fully", "further", "give", "given", "have", "having", "here", "identify",
+    "information", "interesting", "into", "just", "list", "main", "make", "more", "most", "must", "named", "only",
+    "other", "output", "over", "please", "provide", "read", "relevant", "result", "return", "review", "same", "save",
+    "section", "short", "should", "some", "such", "sure", "task", "than", "that", "their", "them", "then", "there",
+    "these", "they", "this", "those", "thorough", "through", "topic", "topics", "under", "until", "using", "very",
+    "want", "were", "what", "when", "where", "which", "while", "with", "within", "without", "would", "write", "year",
+    "your", "bullet", "bullets", "points", "point", "context", "markdown", "the", "and", "for", "are", "you", "got",
 ];
 
-/// Up to `max` distinctive words of `text`, in order of first appearance.
-fn key_words(text: &str, max: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '-')) {
-        let w = raw.trim_matches('-');
-        if w.chars().count() < 4 || w.chars().all(|c| c.is_ascii_digit()) {
+/// Up to `max` distinctive words of `text`: words also named in `also_in` first, then names and
+/// acronyms (capitalised inside a sentence), then longer words; ties by first appearance.
+fn key_words_ranked(text: &str, also_in: &str, max: usize) -> Vec<String> {
+    let also = also_in.to_lowercase();
+    let mut seen: Vec<(i32, usize, String)> = Vec::new();
+    let mut sentence_start = true;
+    for (pos, raw) in text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '.' || c == '!' || c == '?')).enumerate() {
+        let ends_sentence = raw.ends_with(['.', '!', '?']);
+        let w = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let at_start = sentence_start;
+        sentence_start = ends_sentence || (raw.is_empty() && sentence_start);
+        if w.is_empty() {
             continue;
         }
+        let acronym = w.len() >= 2 && w.chars().any(|c| c.is_ascii_uppercase()) && w.chars().filter(|c| c.is_uppercase()).count() >= 2;
         let lower = w.to_lowercase();
-        if STOP_WORDS.contains(&lower.as_str()) || out.iter().any(|o| o.to_lowercase() == lower) {
+        if (w.chars().count() < 4 && !acronym) || w.chars().all(|c| c.is_ascii_digit()) || STOP_WORDS.contains(&lower.as_str()) {
             continue;
         }
-        out.push(w.to_string());
-        if out.len() == max {
-            break;
+        if seen.iter().any(|(_, _, o)| o.to_lowercase() == lower) {
+            continue;
         }
+        let mut score = 0;
+        if also.contains(&lower) {
+            score += 3;
+        }
+        if acronym || (!at_start && w.chars().next().is_some_and(char::is_uppercase)) {
+            score += 2;
+        }
+        if w.chars().count() >= 7 {
+            score += 1;
+        }
+        seen.push((score, pos, w.to_string()));
     }
-    out
+    seen.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    seen.into_iter().take(max).map(|(_, _, w)| w).collect()
+}
+
+/// The key words of earlier work: its first `## ` heading's words when it has one.
+fn context_words(context: &str) -> Vec<String> {
+    if context.trim().is_empty() {
+        return vec![];
+    }
+    let heading = context.lines().find_map(|l| l.strip_prefix("## "));
+    key_words_ranked(heading.unwrap_or(context), "", 3)
 }
 
 const PHRASES: &[&str] = &[
