@@ -1,1 +1,34 @@
-//! Runs crews: the agent loop, processes, tools. (See lib.rs.)
+//! Runs crews: the agent loop, the sequential and hierarchical processes, tools, and the prompts the
+//! offline model reads back.
+//!
+//! The entry point is [`CrewExecutor`], the scheduler's [`Executor`](crate::execution::Executor).
+//! - [`executor`]: deserialises and interpolates the crew, picks the process, sums usage.
+//! - [`sequential`] / [`hierarchical`]: the two processes; [`task_runner`]: one task end to end.
+//! - [`agent_loop`]: one agent on one task (native tool calls, ReAct text, limits).
+//! - [`tools`]: workspace file tools and the delegation tools; [`delegation`] runs coworkers.
+//! - [`prompts`], [`react`], [`context`], [`output`], [`rate_limit`], [`usage_ledger`].
+
+pub mod agent_loop;
+pub mod context;
+pub mod delegation;
+pub mod executor;
+pub mod hierarchical;
+pub mod model_source;
+pub mod output;
+pub mod prompts;
+pub mod rate_limit;
+pub mod react;
+pub mod run;
+pub mod sequential;
+pub mod task_runner;
+pub mod toolbox;
+pub mod tools;
+pub mod usage_ledger;
+
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
+
+pub use executor::CrewExecutor;
+pub use model_source::ModelSource;

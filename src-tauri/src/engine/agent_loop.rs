@@ -1,0 +1,221 @@
+//! One agent working on one task: prompt, call the model, run tools, repeat until a final answer.
+//!
+//! - Native tool calls are executed in order and fed back as `Role::Tool` messages.
+//! - A reply without tool calls is read in CrewAI's ReAct form: `Final Answer:` ends the loop with
+//!   the text after it; `Action:`/`Action Input:` runs the tool and feeds back `Observation: …`;
+//!   anything else is the answer as it is.
+//! - After `max_iter` model calls without an answer, one last call (no tools offered) asks for the
+//!   final answer, as CrewAI does.
+//! - `max_execution_time` bounds the whole loop; exceeding it fails with `AgentLimit`.
+//! - Each call waits for the agent's `max_rpm` limiter (else the crew's) first.
+//!
+//! Cancellation: dropping the future stops at the current await (model call, tool, rate wait).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::model_source::provider_model_name;
+use super::output::truncate;
+use super::prompts::{system_prompt, task_prompt, FORCE_FINAL_ANSWER, OBSERVATION};
+use super::react::{parse_reply, strip_code_fence, ReactReply};
+use super::run::Run;
+use super::tools::{Tool, ToolError};
+use super::usage_ledger::UsageLedger;
+use crate::crew::AgentSpec;
+use crate::execution::{ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel};
+use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, TokenSink, ToolDef};
+
+/// Tool outputs longer than this are cut in the log (the model still gets all of it).
+const LOGGED_TOOL_OUTPUT: usize = 4096;
+
+/// What an agent is asked to do.
+pub struct AgentJob {
+    pub agent: AgentSpec,
+    /// The crew task this work belongs to (for logs, streaming and the request label).
+    pub task_key: String,
+    pub description: String,
+    pub expected_output: String,
+    /// Earlier outputs (or the delegator's context); empty for none.
+    pub context: String,
+    pub tools: Vec<Arc<dyn Tool>>,
+}
+
+/// Runs the agent loop to a final answer, within the agent's `max_execution_time`.
+pub async fn run_agent(run: &Run, job: AgentJob, ledger: &UsageLedger) -> Result<String, ExecutionError> {
+    match job.agent.max_execution_time {
+        Some(secs) => {
+            let limit = Duration::from_secs(secs);
+            let role = job.agent.role.clone();
+            let task = job.task_key.clone();
+            match tokio::time::timeout(limit, agent_loop(run, job, ledger)).await {
+                Ok(result) => result,
+                Err(_) => Err(ExecutionError::new(
+                    ErrorKind::AgentLimit,
+                    format!("agent `{role}` exceeded its max_execution_time of {secs}s on task `{task}`"),
+                )
+                .with_details(json!({"task": task, "agent": role, "max_execution_time": secs}))),
+            }
+        }
+        None => agent_loop(run, job, ledger).await,
+    }
+}
+
+async fn agent_loop(run: &Run, job: AgentJob, ledger: &UsageLedger) -> Result<String, ExecutionError> {
+    let model_name = run.model_name_for(job.agent.llm.as_deref());
+    let model = run.model(&model_name)?;
+    let caller = Caller { run, job: &job, model, model_name: &model_name, ledger };
+    let tool_defs: Vec<ToolDef> = job.tools.iter().map(|t| t.definition()).collect();
+    let tool_names: Vec<String> = tool_defs.iter().map(|d| d.name.clone()).collect();
+    let mut messages = vec![
+        ChatMessage::system(system_prompt(&job.agent.role, &job.agent.goal, &job.agent.backstory, &tool_names)),
+        ChatMessage::user(task_prompt(&job.description, &job.expected_output, &job.context)),
+    ];
+    let mut iterations = 0u32;
+    loop {
+        if iterations >= job.agent.max_iter {
+            run.log(caller.event(LogEvent::warning(format!(
+                "max_iter ({}) reached; asking for the final answer",
+                job.agent.max_iter
+            ))));
+            messages.push(ChatMessage::user(FORCE_FINAL_ANSWER));
+            let reply = caller.call(&messages, &[], iterations + 1).await?;
+            return Ok(final_text(&reply.content));
+        }
+        iterations += 1;
+        let reply = caller.call(&messages, &tool_defs, iterations).await?;
+        if !reply.tool_calls.is_empty() {
+            messages.push(ChatMessage::assistant(reply.content.clone(), reply.tool_calls.clone()));
+            for call in &reply.tool_calls {
+                let output = caller.use_tool(&call.name, &call.arguments).await?;
+                messages.push(ChatMessage::tool(call.id.clone(), output));
+            }
+            continue;
+        }
+        match parse_reply(&reply.content) {
+            ReactReply::FinalAnswer(answer) => return Ok(answer),
+            ReactReply::Plain(answer) => return Ok(answer),
+            ReactReply::Action { tool, input, thought } => {
+                messages.push(ChatMessage::assistant(thought, vec![]));
+                let output = caller.use_tool(&tool, &input).await?;
+                messages.push(ChatMessage::user(format!("{OBSERVATION}{output}")));
+            }
+        }
+    }
+}
+
+/// The answer in a forced final reply: after `Final Answer:` when present, else all of it.
+fn final_text(content: &str) -> String {
+    match parse_reply(content) {
+        ReactReply::FinalAnswer(a) | ReactReply::Plain(a) => a,
+        ReactReply::Action { .. } => content.trim().to_string(),
+    }
+}
+
+/// Calls the model and runs tools for one job, logging each step.
+struct Caller<'a> {
+    run: &'a Run,
+    job: &'a AgentJob,
+    model: Arc<dyn ChatModel>,
+    model_name: &'a str,
+    ledger: &'a UsageLedger,
+}
+
+impl Caller<'_> {
+    fn event(&self, e: LogEvent) -> LogEvent {
+        e.with_task(self.job.task_key.clone()).with_agent(self.job.agent.role.clone())
+    }
+
+    async fn call(&self, messages: &[ChatMessage], tools: &[ToolDef], iteration: u32) -> Result<ChatResponse, ExecutionError> {
+        if let Some(limiter) = self.run.limiter_for(&self.job.agent) {
+            limiter
+                .acquire(|wait| {
+                    self.run.log(self.event(LogEvent::warning(format!(
+                        "max_rpm reached; waiting {:.1}s before the next LLM call",
+                        wait.as_secs_f64()
+                    ))))
+                })
+                .await;
+        }
+        self.run.log(self.event(
+            LogEvent::info(EventKind::LlmCallStarted, format!("calling {}", self.model_name)).with_level(LogLevel::Debug).with_data(
+                json!({"model": self.model_name, "iteration": iteration, "messages": messages.len(), "tools": tools.len()}),
+            ),
+        ));
+        let request = ChatRequest {
+            model: provider_model_name(self.model_name).to_string(),
+            messages: messages.to_vec(),
+            tools: tools.to_vec(),
+            temperature: None,
+            stream: true,
+            label: Some(self.job.task_key.clone()),
+        };
+        let journal = self.run.journal.clone();
+        let task = self.job.task_key.clone();
+        let sink: TokenSink = Arc::new(move |text: &str| journal.token(Some(&task), text));
+        let reply = self.model.chat(request, Some(sink)).await?;
+        self.ledger.record(&self.job.agent.role, &reply.usage);
+        self.run.log(self.event(
+            LogEvent::info(EventKind::LlmCallCompleted, format!("{} answered", self.model_name)).with_data(json!({
+                "model": self.model_name,
+                "usage": reply.usage,
+                "finish_reason": reply.finish_reason,
+                "tool_calls": reply.tool_calls.len(),
+            })),
+        ));
+        let shown = if reply.content.trim().is_empty() && !reply.tool_calls.is_empty() {
+            let names: Vec<&str> = reply.tool_calls.iter().map(|c| c.name.as_str()).collect();
+            format!("calling tools: {}", names.join(", "))
+        } else {
+            truncate(reply.content.trim(), 500)
+        };
+        self.run.log(self.event(
+            LogEvent::info(EventKind::AgentStep, shown).with_data(json!({"iteration": iteration})),
+        ));
+        Ok(reply)
+    }
+
+    /// Runs a tool; recoverable failures become `Error: …` text for the model.
+    async fn use_tool(&self, name: &str, arguments: &str) -> Result<String, ExecutionError> {
+        let output = match self.job.tools.iter().find(|t| t.definition().name.eq_ignore_ascii_case(name.trim())) {
+            None => {
+                let names: Vec<String> = self.job.tools.iter().map(|t| t.definition().name).collect();
+                if names.is_empty() {
+                    format!("Error: there is no tool named `{name}`; you have no tools, give your Final Answer.")
+                } else {
+                    format!("Error: there is no tool named `{name}`; use one of: {}", names.join(", "))
+                }
+            }
+            Some(tool) => match parse_arguments(arguments) {
+                Err(e) => format!("Error: {e}"),
+                Ok(args) => match tool.call(args).await {
+                    Ok(out) => out,
+                    Err(ToolError::Run(e)) => return Err(e),
+                    Err(e) => format!("Error: {e}"),
+                },
+            },
+        };
+        self.run.log(self.event(
+            LogEvent::info(EventKind::ToolCall, format!("used {name}")).with_data(json!({
+                "tool": name,
+                "input": truncate(arguments, LOGGED_TOOL_OUTPUT),
+                "output": truncate(&output, LOGGED_TOOL_OUTPUT),
+            })),
+        ));
+        Ok(output)
+    }
+}
+
+/// The model's tool arguments as a JSON object (empty text = no arguments).
+fn parse_arguments(text: &str) -> Result<serde_json::Value, ToolError> {
+    let body = strip_code_fence(text);
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        Ok(_) => Err(ToolError::InvalidArguments("the arguments must be a JSON object".into())),
+        Err(e) => Err(ToolError::InvalidArguments(format!("the arguments are not valid JSON ({e})"))),
+    }
+}

@@ -1,0 +1,40 @@
+//! Where a run gets its chat models: normally a [`ModelRegistry`]; tests inject their own.
+
+use std::sync::Arc;
+
+use crate::llm::{ChatModel, LlmError, ModelRegistry};
+
+/// Resolves model strings (`openai/gpt-4o-mini`, `offline`) to chat models for one run.
+pub trait ModelSource: Send + Sync {
+    /// The model used when neither the agent, `--model`, nor the crew names one.
+    fn default_model(&self) -> String;
+    /// The model for a model string.
+    fn model(&self, name: &str) -> Result<Arc<dyn ChatModel>, LlmError>;
+}
+
+impl ModelSource for ModelRegistry {
+    fn default_model(&self) -> String {
+        ModelRegistry::default_model(self)
+    }
+    fn model(&self, name: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
+        ModelRegistry::model(self, name)
+    }
+}
+
+/// The provider's model name for a model string: the part after the first `/`
+/// (`openai/gpt-4o-mini` → `gpt-4o-mini`); the whole string when it has no `/` (`offline`).
+pub fn provider_model_name(model: &str) -> &str {
+    model.split_once('/').map(|(_, m)| m).unwrap_or(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_the_provider_prefix_once() {
+        assert_eq!(provider_model_name("openai/gpt-4o-mini"), "gpt-4o-mini");
+        assert_eq!(provider_model_name("openrouter/meta/llama"), "meta/llama");
+        assert_eq!(provider_model_name("offline"), "offline");
+    }
+}

@@ -1,0 +1,116 @@
+//! What one attempt of a crew shares: the crew, its models, the journal, the workspace, the rate
+//! limiters and the progress counter.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::model_source::ModelSource;
+use super::rate_limit::RateLimiter;
+use super::tools::Workspace;
+use crate::crew::{AgentSpec, CrewSpec};
+use crate::execution::{ErrorKind, ExecutionError, Journal, LogEvent, Progress};
+use crate::llm::ChatModel;
+
+/// One attempt's shared state. Always held in an `Arc` (delegation tools keep a handle).
+pub struct Run {
+    /// The crew with its placeholders filled.
+    pub spec: CrewSpec,
+    pub models: Arc<dyn ModelSource>,
+    /// `--model`: wins over the crew's default model, not over an agent's own.
+    pub model_override: Option<String>,
+    pub journal: Arc<dyn Journal>,
+    /// This attempt's number (1-based).
+    pub attempt: u32,
+    workspace: OnceLock<Arc<Workspace>>,
+    limiters: Mutex<HashMap<String, Arc<RateLimiter>>>,
+    completed: AtomicU32,
+}
+
+impl Run {
+    pub fn new(
+        spec: CrewSpec,
+        models: Arc<dyn ModelSource>,
+        model_override: Option<String>,
+        journal: Arc<dyn Journal>,
+        attempt: u32,
+    ) -> Self {
+        Run {
+            spec,
+            models,
+            model_override,
+            journal,
+            attempt,
+            workspace: OnceLock::new(),
+            limiters: Mutex::new(HashMap::new()),
+            completed: AtomicU32::new(0),
+        }
+    }
+
+    /// Records a log line.
+    pub fn log(&self, event: LogEvent) {
+        self.journal.log(event);
+    }
+
+    /// The crew's workspace, created on first use.
+    pub fn workspace(&self) -> Result<Arc<Workspace>, ExecutionError> {
+        if let Some(ws) = self.workspace.get() {
+            return Ok(ws.clone());
+        }
+        let ws = Workspace::open(&self.spec.workspace).map_err(|e| {
+            ExecutionError::new(ErrorKind::InvalidCrew, format!("workspace `{}`: {e}", self.spec.workspace))
+        })?;
+        Ok(self.workspace.get_or_init(|| Arc::new(ws)).clone())
+    }
+
+    /// The model string an agent uses: its own `llm`, else `--model`, else the crew's `llm`, else
+    /// the registry's default (`MODEL`, then the built-in default).
+    pub fn model_name_for(&self, agent_llm: Option<&str>) -> String {
+        agent_llm
+            .map(str::to_string)
+            .or_else(|| self.model_override.clone())
+            .or_else(|| self.spec.llm.clone())
+            .unwrap_or_else(|| self.models.default_model())
+    }
+
+    /// The chat model for a model string.
+    pub fn model(&self, name: &str) -> Result<Arc<dyn ChatModel>, ExecutionError> {
+        self.models.model(name).map_err(ExecutionError::from)
+    }
+
+    /// The limiter that applies to `agent`: its own `max_rpm` (one window per agent), else the
+    /// crew's (one window shared by all agents without their own), else none.
+    pub fn limiter_for(&self, agent: &AgentSpec) -> Option<Arc<RateLimiter>> {
+        let (key, rpm) = match (agent.max_rpm, self.spec.max_rpm) {
+            (Some(rpm), _) => (format!("agent:{}", agent.key), rpm),
+            (None, Some(rpm)) => ("crew".to_string(), rpm),
+            (None, None) => return None,
+        };
+        let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        Some(map.entry(key).or_insert_with(|| Arc::new(RateLimiter::per_minute(rpm))).clone())
+    }
+
+    /// Counts tasks reused from earlier attempts as completed.
+    pub fn set_completed(&self, n: u32) {
+        self.completed.store(n, Ordering::SeqCst);
+    }
+
+    /// Commits progress: a task started (`current` = its key and agent role).
+    pub async fn progress_started(&self, task: &str, agent_role: &str) -> Result<(), ExecutionError> {
+        let progress = Progress {
+            completed_steps: self.completed.load(Ordering::SeqCst),
+            total_steps: self.spec.tasks.len() as u32,
+            current_step: Some(task.to_string()),
+            current_agent: Some(agent_role.to_string()),
+        };
+        Ok(self.journal.progress(progress).await?)
+    }
+
+    /// Commits progress: one more task completed.
+    pub async fn progress_completed(&self) -> Result<(), ExecutionError> {
+        let done = self.completed.fetch_add(1, Ordering::SeqCst) + 1;
+        let progress =
+            Progress { completed_steps: done, total_steps: self.spec.tasks.len() as u32, current_step: None, current_agent: None };
+        Ok(self.journal.progress(progress).await?)
+    }
+}

@@ -1,0 +1,47 @@
+//! The tools an agent gets for a task: the task's tools when it names any, else the agent's, plus
+//! the delegation tools when the agent may delegate.
+
+use std::sync::Arc;
+
+use super::delegation::TaskDelegator;
+use super::run::Run;
+use super::tools::{
+    builtin_tool, BuiltinTool, DelegationTool, DelegationToolKind, ListDirectoryTool, ReadFileTool, Tool, WriteFileTool,
+};
+use crate::crew::AgentSpec;
+use crate::execution::{ExecutionError, LogEvent};
+
+/// The file tools named in `names` (unknown names are skipped with a warning).
+pub fn file_tools(run: &Run, agent: &AgentSpec, task_key: &str, names: &[String]) -> Result<Vec<Arc<dyn Tool>>, ExecutionError> {
+    let mut tools: Vec<Arc<dyn Tool>> = Vec::new();
+    let mut seen = Vec::new();
+    for name in names {
+        let Some(kind) = builtin_tool(name) else {
+            run.log(
+                LogEvent::warning(format!("tool `{name}` is not available in Crew Runner; agent `{}` runs without it", agent.role))
+                    .with_task(task_key)
+                    .with_agent(agent.role.clone()),
+            );
+            continue;
+        };
+        if seen.contains(&kind) {
+            continue;
+        }
+        seen.push(kind);
+        let workspace = run.workspace()?;
+        tools.push(match kind {
+            BuiltinTool::ReadFile => Arc::new(ReadFileTool { workspace }),
+            BuiltinTool::WriteFile => Arc::new(WriteFileTool { workspace }),
+            BuiltinTool::ListDirectory => Arc::new(ListDirectoryTool { workspace }),
+        });
+    }
+    Ok(tools)
+}
+
+/// Both delegation tools over `coworkers`, backed by `delegator`.
+pub fn delegation_tools(coworkers: Vec<String>, delegator: Arc<TaskDelegator>) -> Vec<Arc<dyn Tool>> {
+    vec![
+        Arc::new(DelegationTool { kind: DelegationToolKind::DelegateWork, coworkers: coworkers.clone(), delegator: delegator.clone() }),
+        Arc::new(DelegationTool { kind: DelegationToolKind::AskQuestion, coworkers, delegator }),
+    ]
+}

@@ -1,0 +1,131 @@
+//! `read_file`, `write_file` and `list_directory`: file access confined to the crew's workspace.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{optional_str, required_str, Tool, ToolError, Workspace};
+use crate::execution::BoxFuture;
+use crate::llm::ToolDef;
+
+/// `read_file {path}`: a UTF-8 file's content.
+pub struct ReadFileTool {
+    pub workspace: Arc<Workspace>,
+}
+
+/// `write_file {path, content, overwrite?}`: writes a file, creating folders; refuses to replace an
+/// existing file unless `overwrite` is true.
+pub struct WriteFileTool {
+    pub workspace: Arc<Workspace>,
+}
+
+/// `list_directory {path?}`: a folder's entries, one a line, folders ending in `/`.
+pub struct ListDirectoryTool {
+    pub workspace: Arc<Workspace>,
+}
+
+impl Tool for ReadFileTool {
+    fn definition(&self) -> ToolDef {
+        ToolDef {
+            name: "read_file".into(),
+            description: "Read a text file from the workspace. The path is relative to the workspace.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {"path": {"type": "string", "description": "File path relative to the workspace"}},
+                "required": ["path"]
+            }),
+        }
+    }
+
+    fn call(&self, arguments: serde_json::Value) -> BoxFuture<'_, Result<String, ToolError>> {
+        Box::pin(async move {
+            let path = required_str(&arguments, "path")?;
+            Ok(self.workspace.read(path)?)
+        })
+    }
+}
+
+impl Tool for WriteFileTool {
+    fn definition(&self) -> ToolDef {
+        ToolDef {
+            name: "write_file".into(),
+            description: "Write a text file in the workspace (folders are created). The path is relative to the \
+                          workspace; an existing file is replaced only when overwrite is true."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "description": "File path relative to the workspace"},
+                    "content": {"type": "string", "description": "The text to write"},
+                    "overwrite": {"type": "boolean", "description": "Replace the file if it exists", "default": false}
+                },
+                "required": ["path", "content"]
+            }),
+        }
+    }
+
+    fn call(&self, arguments: serde_json::Value) -> BoxFuture<'_, Result<String, ToolError>> {
+        Box::pin(async move {
+            let path = required_str(&arguments, "path")?;
+            let content = required_str(&arguments, "content")?;
+            let overwrite = match arguments.get("overwrite") {
+                None | Some(serde_json::Value::Null) => false,
+                Some(serde_json::Value::Bool(b)) => *b,
+                Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+                Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+                Some(_) => return Err(ToolError::InvalidArguments("`overwrite` must be a boolean".into())),
+            };
+            let bytes = self.workspace.write(path, content, overwrite)?;
+            Ok(format!("Wrote {bytes} bytes to {path}"))
+        })
+    }
+}
+
+impl Tool for ListDirectoryTool {
+    fn definition(&self) -> ToolDef {
+        ToolDef {
+            name: "list_directory".into(),
+            description: "List a folder of the workspace (default: the workspace root).".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {"path": {"type": "string", "description": "Folder path relative to the workspace"}},
+                "required": []
+            }),
+        }
+    }
+
+    fn call(&self, arguments: serde_json::Value) -> BoxFuture<'_, Result<String, ToolError>> {
+        Box::pin(async move {
+            let path = optional_str(&arguments, "path")?.unwrap_or("");
+            let entries = self.workspace.list(path)?;
+            if entries.is_empty() {
+                Ok("(empty folder)".into())
+            } else {
+                Ok(entries.join("\n"))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn file_tools_round_trip_and_report_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Arc::new(Workspace::open(dir.path()).unwrap());
+        let write = WriteFileTool { workspace: ws.clone() };
+        let read = ReadFileTool { workspace: ws.clone() };
+        let list = ListDirectoryTool { workspace: ws };
+        assert_eq!(write.call(json!({"path": "a/b.md", "content": "hi"})).await.unwrap(), "Wrote 2 bytes to a/b.md");
+        assert_eq!(read.call(json!({"path": "a/b.md"})).await.unwrap(), "hi");
+        assert_eq!(list.call(json!({})).await.unwrap(), "a/");
+        assert_eq!(list.call(json!({"path": "a"})).await.unwrap(), "b.md");
+        assert!(matches!(read.call(json!({})).await, Err(ToolError::InvalidArguments(_))));
+        assert!(matches!(read.call(json!({"path": "../x"})).await, Err(ToolError::Workspace(_))));
+        assert!(matches!(write.call(json!({"path": "a/b.md", "content": "x"})).await, Err(ToolError::Workspace(_))));
+        write.call(json!({"path": "a/b.md", "content": "x", "overwrite": true})).await.unwrap();
+        assert_eq!(read.call(json!({"path": "a/b.md"})).await.unwrap(), "x");
+    }
+}

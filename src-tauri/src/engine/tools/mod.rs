@@ -1,0 +1,64 @@
+//! Tools agents can call: the workspace file tools and the hierarchical delegation tools.
+//!
+//! A tool failure the agent can recover from (a bad path, invalid arguments, an unknown coworker)
+//! is returned to the model as the tool result text `Error: …`; only [`ToolError::Run`] (the
+//! delegated coworker's run itself failed, e.g. its LLM call) stops the run.
+
+mod catalog;
+mod delegation;
+mod file_tools;
+mod workspace;
+
+pub use catalog::{builtin_tool, BuiltinTool};
+pub use delegation::{DelegationTool, DelegationToolKind, Delegator, DELEGATE_WORK, ASK_QUESTION};
+pub use file_tools::{ListDirectoryTool, ReadFileTool, WriteFileTool};
+pub use workspace::{Workspace, WorkspaceError};
+
+use crate::execution::{BoxFuture, ExecutionError};
+use crate::llm::ToolDef;
+
+/// Why a tool call did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    /// The arguments do not match the tool's schema (missing field, wrong type, not JSON).
+    #[error("invalid arguments: {0}")]
+    InvalidArguments(String),
+    /// The workspace refused the path or the file operation failed.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The tool refused the request (unknown coworker, delegation limit reached).
+    #[error("{0}")]
+    Refused(String),
+    /// Work the tool started failed in a way that ends the run (a coworker's LLM call failed).
+    #[error(transparent)]
+    Run(ExecutionError),
+}
+
+/// A tool an agent can call.
+pub trait Tool: Send + Sync {
+    /// The name, description and JSON Schema offered to the model.
+    fn definition(&self) -> ToolDef;
+
+    /// Runs the tool with the model's arguments (a JSON object).
+    ///
+    /// Cancellation: dropping the future abandons the call; file tools finish synchronously on
+    /// first poll, delegations stop at their next await.
+    fn call(&self, arguments: serde_json::Value) -> BoxFuture<'_, Result<String, ToolError>>;
+}
+
+/// Reads a required string field from a tool's arguments.
+pub(crate) fn required_str<'a>(arguments: &'a serde_json::Value, field: &str) -> Result<&'a str, ToolError> {
+    arguments
+        .get(field)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| ToolError::InvalidArguments(format!("`{field}` (a string) is required")))
+}
+
+/// Reads an optional string field from a tool's arguments.
+pub(crate) fn optional_str<'a>(arguments: &'a serde_json::Value, field: &str) -> Result<Option<&'a str>, ToolError> {
+    match arguments.get(field) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ToolError::InvalidArguments(format!("`{field}` must be a string"))),
+    }
+}
