@@ -103,7 +103,10 @@ fn expect_pragma(path: &Path, pragma: &'static str, expected: &str, actual: &str
 /// Applies every migration newer than the file's `user_version`, each in its own
 /// `BEGIN IMMEDIATE` transaction (so two processes opening at once apply each migration once).
 fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    for migration in MIGRATIONS {
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
         let failed = |source| StoreError::Migration {
             path: path.to_path_buf(),
             version: migration.version,
