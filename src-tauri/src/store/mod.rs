@@ -23,7 +23,7 @@ pub use error::StoreError;
 pub use owner::OwnerId;
 pub use sqlite::{OpenOptions, SqliteStore};
 pub use types::{
-    CancelOutcome, CancelResult, ClaimRequest, ClaimScope, Finish, QueueSettings, RecoverRequest,
+    CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, QueueSettings, RecoverRequest,
     StatusCounts, Transition,
 };
 
@@ -143,8 +143,9 @@ pub trait Store: Send + Sync {
     /// How many executions are in each status.
     fn counts(&self) -> Result<StatusCounts, StoreError>;
 
-    /// The earliest `next_run_at` of any retrying execution.
-    fn next_retry_at(&self) -> Result<Option<Millis>, StoreError>;
+    /// The earliest `next_run_at` later than `after` of any retrying execution (the next time a
+    /// retry becomes due).
+    fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError>;
 }
 
 pub use types::LeaseRenewal;

@@ -15,7 +15,7 @@ pub struct Transition {
 
 /// Which executions a claim may take.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum ClaimScope {
+pub enum ClaimFilter {
     /// Any runnable execution.
     #[default]
     All,
@@ -34,7 +34,7 @@ pub struct ClaimRequest {
     pub lease_ms: u64,
     /// At most this many executions are claimed (0 claims nothing).
     pub max: u32,
-    pub scope: ClaimScope,
+    pub filter: ClaimFilter,
 }
 
 /// How a running attempt ended, for [`Store::finish`](super::Store::finish).

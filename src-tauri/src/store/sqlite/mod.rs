@@ -206,8 +206,8 @@ impl Store for SqliteStore {
         self.read(read::counts)
     }
 
-    fn next_retry_at(&self) -> Result<Option<Millis>, StoreError> {
-        self.read(read::next_retry_at)
+    fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError> {
+        self.read(|conn, path| read::next_retry_at(conn, path, after))
     }
 }
 

@@ -113,7 +113,7 @@ pub(super) fn counts(conn: &Connection, path: &Path) -> Result<StatusCounts, Sto
     Ok(counts)
 }
 
-pub(super) fn next_retry_at(conn: &Connection, path: &Path) -> Result<Option<Millis>, StoreError> {
-    conn.query_row("SELECT MIN(next_run_at) FROM executions WHERE status = 'retrying'", [], |r| r.get(0))
+pub(super) fn next_retry_at(conn: &Connection, path: &Path, after: Millis) -> Result<Option<Millis>, StoreError> {
+    conn.query_row("SELECT MIN(next_run_at) FROM executions WHERE status = 'retrying' AND next_run_at > ?1", [after], |r| r.get(0))
         .map_err(|e| StoreError::from_sqlite(path, e))
 }

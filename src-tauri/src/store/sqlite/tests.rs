@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::execution::{ErrorKind, EventKind, ExecutionState, Status, Usage};
-use crate::store::{CancelOutcome, ClaimScope, OwnerId};
+use crate::store::{CancelOutcome, ClaimFilter, OwnerId};
 
 const OWNER: &str = "otherhost:1:test";
 
@@ -26,7 +26,7 @@ fn submission(name: &str, priority: Priority) -> NewExecution {
 }
 
 fn claim_request(owner: &str, now: Millis, max: u32) -> ClaimRequest {
-    ClaimRequest { owner: owner.into(), now, lease_ms: 10_000, max, scope: ClaimScope::All }
+    ClaimRequest { owner: owner.into(), now, lease_ms: 10_000, max, filter: ClaimFilter::All }
 }
 
 fn step(name: &str, output: &str) -> StepOutput {
@@ -267,7 +267,8 @@ async fn owner_only_transitions_and_retry_timing() {
     let err = ExecutionError::new(ErrorKind::LlmServer, "502");
     let t = store.schedule_retry(&e.id, OWNER, err.clone(), t0 + 60_000).await.unwrap();
     assert!(matches!(&t.execution.state, ExecutionState::Retrying { next_run_at, last_error } if *next_run_at == t0 + 60_000 && *last_error == err));
-    assert_eq!(store.next_retry_at().unwrap(), Some(t0 + 60_000));
+    assert_eq!(store.next_retry_at(t0).unwrap(), Some(t0 + 60_000));
+    assert_eq!(store.next_retry_at(t0 + 60_000).unwrap(), None);
     assert!(store.claim(claim_request(OWNER, t0 + 59_999, 1)).await.unwrap().is_empty(), "not due yet");
     let again = store.claim(claim_request(OWNER, t0 + 60_000, 1)).await.unwrap();
     assert_eq!(again[0].execution.attempt, 2);
@@ -368,7 +369,7 @@ async fn claim_scope_only_takes_the_listed_executions() {
     let (_dir, store) = open_temp();
     let other = store.insert(submission("other", Priority::Urgent)).await.unwrap().execution;
     let mine = store.insert(submission("mine", Priority::Low)).await.unwrap().execution;
-    let request = ClaimRequest { scope: ClaimScope::Only(vec![mine.id.clone()]), ..claim_request(OWNER, now_ms(), 5) };
+    let request = ClaimRequest { filter: ClaimFilter::Only(vec![mine.id.clone()]), ..claim_request(OWNER, now_ms(), 5) };
     let claimed = store.claim(request).await.unwrap();
     assert_eq!(claimed.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![mine.id]);
     assert_eq!(store.get(&other.id).unwrap().unwrap().state, ExecutionState::Queued);

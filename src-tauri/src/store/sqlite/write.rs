@@ -14,7 +14,7 @@ use crate::execution::{
     Priority, Progress, Status, StepOutput, Usage,
 };
 use crate::store::{
-    CancelOutcome, CancelResult, ClaimRequest, ClaimScope, Finish, LeaseRenewal, OwnerId, QueueSettings,
+    CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, LeaseRenewal, OwnerId, QueueSettings,
     RecoverRequest, StoreError, Transition,
 };
 
@@ -109,9 +109,9 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
 pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
     let sql = sql_err(path);
     let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
-    let (scope_clause, scope_ids) = match &request.scope {
-        ClaimScope::All => ("", None),
-        ClaimScope::Only(ids) => (
+    let (scope_clause, scope_ids) = match &request.filter {
+        ClaimFilter::All => ("", None),
+        ClaimFilter::Only(ids) => (
             "AND id IN (SELECT value FROM json_each(?4))",
             Some(to_json("claim scope", &ids)?),
         ),
