@@ -130,3 +130,37 @@ async fn dropping_every_handle_also_requeues() {
     assert_eq!(store.get(&id).unwrap().unwrap().status(), Status::Queued);
     assert!(exec.dropped.load(Ordering::SeqCst));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_lease_drops_the_attempt_without_writing() {
+    let (dir, store) = temp_store();
+    let other = SqliteStore::open(dir.path().join("crew.db")).unwrap();
+    let (exec, mut started) = WaitsForCancel::new();
+    let scheduler = Scheduler::start(store.clone(), exec.clone(), fast_config(1)).await.unwrap();
+    let id = scheduler.submit(job("contested", Priority::Normal)).await.unwrap().id;
+    tokio::time::timeout(PATIENCE, started.recv()).await.unwrap().unwrap();
+    // Another process believes our lease expired (its clock is far ahead) and takes it back.
+    let request = crew_runner::store::RecoverRequest { now: now_ms() + 3_600_000, exclude_owner: None };
+    assert_eq!(other.recover(request).await.unwrap().len(), 1);
+    // Our heartbeat notices, drops the attempt, and the queue hands the execution out again.
+    assert_eq!(tokio::time::timeout(PATIENCE, started.recv()).await.unwrap().unwrap(), id);
+    assert!(exec.drops.load(Ordering::SeqCst) >= 1, "the first attempt's future was dropped");
+    let kinds: Vec<_> = store.logs(&id, 0, 0).unwrap().into_iter().map(|l| l.event.kind).collect();
+    assert_eq!(kinds, [EventKind::Submitted, EventKind::Started, EventKind::Recovered, EventKind::Started]);
+    assert_eq!(store.get(&id).unwrap().unwrap().attempt, 2);
+    scheduler.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancel_that_races_a_failing_attempt_wins_over_the_retry() {
+    let (_dir, store) = temp_store();
+    let id = store.insert(job("racing", Priority::Normal)).await.unwrap().execution.id;
+    let owner = "host:1:n";
+    let claim = ClaimRequest { owner: owner.into(), now: now_ms(), lease_ms: 10_000, max: 1, filter: ClaimFilter::All };
+    store.claim(claim).await.unwrap();
+    store.request_cancel(&id).await.unwrap();
+    let error = crew_runner::execution::ExecutionError::new(ErrorKind::LlmServer, "502");
+    let t = store.schedule_retry(&id, owner, error, now_ms() + 1_000).await.unwrap();
+    assert!(matches!(t.execution.state, ExecutionState::Cancelled { was_running: true, .. }));
+    assert_eq!(t.execution.attempt_errors.len(), 1, "the attempt's error is still kept");
+}

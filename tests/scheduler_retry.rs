@@ -111,6 +111,12 @@ async fn completed_steps_are_passed_to_the_next_attempt() {
     assert_eq!(logs.iter().map(|l| l.seq).collect::<Vec<_>>(), (1..=logs.len() as u64).collect::<Vec<_>>());
     let completed = logs.iter().find(|l| l.event.kind == EventKind::TaskCompleted).unwrap();
     assert_eq!(completed.attempt, 1);
+    let progress = next_event(&mut events, |e| match e {
+        ExecutionEvent::Progress { id: i, progress } if *i == id => Some(progress.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!((progress.completed_steps, progress.total_steps), (1, 2));
     let broadcast = next_event(&mut events, |e| match e {
         ExecutionEvent::Log { entry } if entry.event.kind == EventKind::TaskCompleted => Some(entry.clone()),
         _ => None,

@@ -7,11 +7,13 @@
 //! waiting up to the busy timeout), so a claim never hands one execution to two processes.
 //!
 //! # Durability
-//! The file runs in WAL mode with `synchronous=NORMAL`. A committed write survives a crash of the
-//! process at any point. On a power loss or an OS crash, the last transactions committed before
-//! the last WAL checkpoint sync may be rolled back (the database stays consistent; it just looks
-//! as of a moment earlier): a just-submitted execution may vanish, or a finished one may be back
-//! to `running`, in which case its lease expires and it is recovered and run again.
+//! The file runs in WAL mode with `synchronous=NORMAL`: a COMMIT appends to the WAL without
+//! waiting for `fsync`; the WAL is synced at checkpoints. So a committed write survives a crash
+//! of the *process* at any point (the OS still has it), but on a *power loss* or an OS crash the
+//! transactions committed since the last sync may be rolled back. The database stays consistent;
+//! it just looks as of a moment earlier: a just-submitted execution may vanish, log lines may be
+//! missing at the end, or a finished execution may be back to `running`, in which case its lease
+//! expires and it is recovered and run again.
 //!
 //! # Pragmas
 //! `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON` and `busy_timeout` (5 s unless

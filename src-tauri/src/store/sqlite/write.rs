@@ -248,8 +248,12 @@ pub(super) fn schedule_retry(
     next_run_at: Millis,
     now: Millis,
 ) -> Result<Transition, StoreError> {
-    let (attempt, _) = require_owned(conn, path, id, owner)?;
+    let (attempt, cancel_requested) = require_owned(conn, path, id, owner)?;
     record_attempt_error(conn, path, id, attempt, now, &error)?;
+    if cancel_requested {
+        // A cancel arrived while the attempt was failing: honour it rather than retry.
+        return finish(conn, path, id, owner, Finish::Cancelled, now);
+    }
     conn.execute(
         "UPDATE executions SET status = 'retrying', next_run_at = ?2, error = ?3, owner = NULL,
              lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
