@@ -236,3 +236,8 @@ impl Executor for Gated {
 pub fn store_dyn(store: &Arc<SqliteStore>) -> Arc<dyn Store> {
     store.clone()
 }
+
+/// The next message (bounded by [`PATIENCE`]).
+pub async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
+    tokio::time::timeout(PATIENCE, rx.recv()).await.expect("nothing came").expect("channel closed")
+}

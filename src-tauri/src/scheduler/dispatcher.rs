@@ -169,6 +169,8 @@ impl Dispatcher {
     }
 
     async fn finish_shutdown(&mut self) {
+        // Closed first, so handles see `Stopped` as soon as a shutdown call returns.
+        self.commands.close();
         let pending = std::mem::take(&mut self.unsettled);
         for (id, settlement) in pending {
             self.settle(id, settlement).await;
