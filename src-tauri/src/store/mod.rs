@@ -23,7 +23,7 @@ pub use error::StoreError;
 pub use owner::OwnerId;
 pub use sqlite::{OpenOptions, SqliteStore};
 pub use types::{
-    CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, QueueSettings, RecoverRequest,
+    CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
     StatusCounts, Transition,
 };
 
@@ -56,7 +56,7 @@ pub trait Store: Send + Sync {
         owner: &str,
         now: Millis,
         lease_ms: u64,
-    ) -> BoxFuture<'static, Result<types::LeaseRenewal, StoreError>>;
+    ) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>>;
 
     /// Ends a running attempt: succeeded, failed (its error kept in the attempt history) or
     /// cancelled.
@@ -147,5 +147,3 @@ pub trait Store: Send + Sync {
     /// retry becomes due).
     fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError>;
 }
-
-pub use types::LeaseRenewal;
