@@ -84,6 +84,12 @@ impl SqliteStore {
         &self.path
     }
 
+    /// How many transactions this handle's writer has committed (each holds a whole batch of
+    /// writes; a diagnostic for group commit).
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
+    }
+
     /// The migrations recorded in the file, oldest first: `(version, name)`.
     pub fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
         self.read(|conn, path| open::applied_migrations(conn).map_err(|e| StoreError::from_sqlite(path, e)))
