@@ -109,10 +109,26 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
 pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
     let sql = sql_err(path);
     let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
-    let (scope_clause, scope_ids) = match &request.filter {
-        ClaimFilter::All => ("", None),
+    // The candidate: for `All`, the best queued row and the best due retrying row, each found by
+    // walking the claim index (so a claim costs O(log n) however long the queue); for `Only`,
+    // the listed ids looked up by primary key.
+    let (candidate, scope_ids) = match &request.filter {
+        ClaimFilter::All => (
+            "SELECT id FROM (
+                 SELECT * FROM (SELECT id, priority, queue_seq FROM executions
+                                 WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
+                 UNION ALL
+                 SELECT * FROM (SELECT id, priority, queue_seq FROM executions
+                                 WHERE status = 'retrying' AND next_run_at <= ?3
+                                 ORDER BY priority DESC, queue_seq LIMIT 1))
+             ORDER BY priority DESC, queue_seq LIMIT 1",
+            None,
+        ),
         ClaimFilter::Only(ids) => (
-            "AND id IN (SELECT value FROM json_each(?4))",
+            "SELECT id FROM executions
+              WHERE id IN (SELECT value FROM json_each(?4))
+                AND (status = 'queued' OR (status = 'retrying' AND next_run_at <= ?3))
+              ORDER BY priority DESC, queue_seq LIMIT 1",
             Some(to_json("claim scope", &ids)?),
         ),
     };
@@ -121,9 +137,7 @@ pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> R
             SET status = 'running', owner = ?1, lease_expires_at = ?2, attempt_started_at = ?3,
                 attempt = attempt + 1, started_at = COALESCE(started_at, ?3), next_run_at = NULL,
                 error = NULL
-          WHERE id = (SELECT id FROM executions
-                       WHERE (status = 'queued' OR (status = 'retrying' AND next_run_at <= ?3)) {scope_clause}
-                       ORDER BY priority DESC, queue_seq LIMIT 1)
+          WHERE id = ({candidate})
             AND status IN ('queued', 'retrying')
          RETURNING id"
     );

@@ -113,18 +113,16 @@ fn run(conn: Connection, path: PathBuf, rx: Receiver<Box<dyn WriteCommand>>, com
                 Err(_) => break,
             }
         }
-        if commit_batch(&conn, &path, batch) {
-            commits.fetch_add(1, Ordering::SeqCst);
-        }
+        commit_batch(&conn, &path, batch, &commits);
     }
 }
 
-/// Applies and commits one batch; `true` when it committed.
-fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteCommand>>) -> bool {
+/// Applies and commits one batch (counted in `commits` before anyone is answered).
+fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteCommand>>, commits: &AtomicU64) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let error = StoreError::from_sqlite(path, e);
         batch.into_iter().for_each(|c| c.batch_failed(&error, path));
-        return false;
+        return;
     }
     for command in batch.iter_mut() {
         if let Err(e) = apply_in_savepoint(conn, path, command.as_mut()) {
@@ -132,19 +130,18 @@ fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteComm
             let _ = conn.execute_batch("ROLLBACK");
             let error = e;
             batch.into_iter().for_each(|c| c.batch_failed(&error, path));
-            return false;
+            return;
         }
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
+            commits.fetch_add(1, Ordering::SeqCst);
             batch.into_iter().for_each(|c| c.committed());
-            true
         }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             let error = StoreError::from_sqlite(path, e);
             batch.into_iter().for_each(|c| c.batch_failed(&error, path));
-            false
         }
     }
 }
