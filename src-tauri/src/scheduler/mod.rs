@@ -1,7 +1,7 @@
 //! The scheduler: runs queued executions with priorities, a concurrency limit, leases, retries,
 //! timeouts and cancellation, and broadcasts what happens.
 //!
-//! A [`Scheduler`] is a cheap-clone handle to one dispatcher task (see [`dispatcher`]) that owns
+//! A [`Scheduler`] is a cheap-clone handle to one dispatcher task (`scheduler/dispatcher.rs`) that owns
 //! the queue state of this process. Several processes may run schedulers on one database: they
 //! claim work atomically through the [`Store`], share the pause flag and the concurrency, and see
 //! each other's cancels and submissions within one heartbeat (at most 1 s).

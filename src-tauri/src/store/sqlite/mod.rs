@@ -1,7 +1,7 @@
 //! [`SqliteStore`]: the store over one SQLite file.
 //!
 //! # Connections
-//! One writer thread owns the only write connection and commits in groups (see [`writer`]); reads
+//! One writer thread owns the only write connection and commits in groups (`sqlite/writer.rs`); reads
 //! use a separate connection (WAL readers never block the writer, nor it them). Several
 //! processes may open the same file: writes serialise on SQLite's write lock (`BEGIN IMMEDIATE`,
 //! waiting up to the busy timeout), so a claim never hands one execution to two processes.
