@@ -1,1 +1,246 @@
-//! placeholder; see lib.rs
+//! The scheduler: runs queued executions with priorities, a concurrency limit, leases, retries,
+//! timeouts and cancellation, and broadcasts what happens.
+//!
+//! A [`Scheduler`] is a cheap-clone handle to one dispatcher task (`scheduler/dispatcher.rs`) that owns
+//! the queue state of this process. Several processes may run schedulers on one database: they
+//! claim work atomically through the [`Store`], share the pause flag and the concurrency, and see
+//! each other's cancels and submissions within one heartbeat (at most 1 s).
+//!
+//! # Running an attempt
+//! Each claimed execution runs as a tokio task calling [`Executor::execute`] with the steps
+//! earlier attempts completed. The executor's future is raced against the cancellation token and
+//! the execution's timeout:
+//! - a user cancel fires the token, the future is **dropped** (in-flight HTTP is aborted) and the
+//!   execution ends `cancelled` — at once in-process, at the next heartbeat when the cancel was
+//!   written by another process;
+//! - the timeout drops the future and fails the execution with [`ErrorKind::Timeout`] (not
+//!   retried);
+//! - an error that is `retryable`, while attempts remain, moves it to `retrying` due after
+//!   `max(full-jitter backoff, Retry-After)`; any other error fails it. Every attempt's error is
+//!   kept.
+//!
+//! # Without a running scheduler
+//! One-shot commands (cancel, priority, pause, resume, status, list, logs) can use the
+//! [`Store`] directly (`request_cancel`, `set_priority`, `set_paused`, `queue_settings`,
+//! `counts`, `list`, `logs`); the process that owns the affected executions notices at its next
+//! heartbeat.
+
+mod attempt;
+mod backoff;
+mod config;
+mod dispatcher;
+mod error;
+mod journal;
+
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use crate::store::CancelOutcome;
+pub use backoff::Backoff;
+pub use config::{ClaimScope, SchedulerConfig, MAX_HEARTBEAT};
+pub use error::SchedulerError;
+
+use crate::execution::{Execution, ExecutionEvent, ExecutionId, Executor, NewExecution, Priority};
+#[cfg(doc)]
+use crate::execution::ErrorKind;
+use crate::store::{OwnerId, QueueSettings, RecoverRequest, Store};
+use dispatcher::{publish, Command, Dispatcher};
+
+/// How many events a subscriber may fall behind before it lags (and should re-read the store).
+pub const EVENT_CAPACITY: usize = 4096;
+
+/// A handle to a running scheduler. Clones share the same dispatcher.
+///
+/// When the last handle is dropped without [`shutdown`](Scheduler::shutdown), the dispatcher
+/// shuts down the same way (running attempts are interrupted and requeued).
+#[derive(Clone)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    events: broadcast::Sender<ExecutionEvent>,
+    commands: mpsc::UnboundedSender<Command>,
+    config: SchedulerConfig,
+    owner: String,
+}
+
+impl Scheduler {
+    /// Starts a scheduler (async: call it inside a tokio runtime).
+    ///
+    /// Writes `config.concurrency` to the database when set, recovers at once the executions of
+    /// owners that are provably dead (or whose lease expired) unless the scope is
+    /// [`ClaimScope::None`], then starts the dispatcher, which claims work right away.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        executor: Arc<dyn Executor>,
+        config: SchedulerConfig,
+    ) -> Result<Scheduler, SchedulerError> {
+        let owner = OwnerId::current().to_string();
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let settings = match config.concurrency {
+            Some(concurrency) => store.set_concurrency(concurrency).await?,
+            None => store.queue_settings()?,
+        };
+        if config.scope != ClaimScope::None {
+            let request = RecoverRequest { now: crate::execution::now_ms(), exclude_owner: Some(owner.clone()) };
+            for transition in store.recover(request).await? {
+                publish(&events, &transition);
+            }
+        }
+        let (commands_tx, commands) = mpsc::unbounded_channel();
+        let (logs_tx, logs) = mpsc::unbounded_channel();
+        tokio::spawn(journal::forward_logs(logs, events.clone()));
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            executor,
+            config.clone(),
+            owner.clone(),
+            settings,
+            events.clone(),
+            commands,
+            logs_tx,
+        );
+        tokio::spawn(dispatcher.run());
+        Ok(Scheduler { inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner }) })
+    }
+
+    /// Submits an execution: committed as `queued` (with its seed steps) when this resolves.
+    pub async fn submit(&self, new: NewExecution) -> Result<Execution, SchedulerError> {
+        if self.inner.commands.is_closed() {
+            return Err(SchedulerError::Stopped);
+        }
+        let transition = self.inner.store.insert(new).await?;
+        publish(&self.inner.events, &transition);
+        let _ = self.inner.commands.send(Command::Submitted(transition.execution.id.clone()));
+        Ok(transition.execution)
+    }
+
+    /// Cancels an execution. Queued or retrying: cancelled when this resolves. Running: the
+    /// cancel is recorded and the attempt stops (within milliseconds when this process runs it,
+    /// at the owner's next heartbeat otherwise); [`wait`](Scheduler::wait) for the final state.
+    /// Finished: nothing changes.
+    pub async fn cancel(&self, id: &ExecutionId) -> Result<CancelOutcome, SchedulerError> {
+        let result = self.inner.store.request_cancel(id).await?;
+        if let Some(transition) = &result.transition {
+            publish(&self.inner.events, transition);
+        }
+        if result.outcome == CancelOutcome::Requested {
+            let _ = self.inner.commands.send(Command::Cancel(id.clone()));
+        }
+        Ok(result.outcome)
+    }
+
+    /// Changes the priority of a queued or retrying execution.
+    pub async fn set_priority(&self, id: &ExecutionId, priority: Priority) -> Result<Execution, SchedulerError> {
+        let transition = self.inner.store.set_priority(id, priority).await?;
+        publish(&self.inner.events, &transition);
+        Ok(transition.execution)
+    }
+
+    /// Stops claiming new work, in every process on this database (running attempts go on).
+    pub async fn pause(&self) -> Result<QueueSettings, SchedulerError> {
+        self.change_queue(self.inner.store.set_paused(true)).await
+    }
+
+    /// Resumes claiming, in every process on this database.
+    pub async fn resume(&self) -> Result<QueueSettings, SchedulerError> {
+        self.change_queue(self.inner.store.set_paused(false)).await
+    }
+
+    /// Sets how many executions each worker runs at once (at least 1). Lowering it lets running
+    /// attempts finish; no new ones start until below the limit.
+    pub async fn set_concurrency(&self, concurrency: u32) -> Result<QueueSettings, SchedulerError> {
+        self.change_queue(self.inner.store.set_concurrency(concurrency)).await
+    }
+
+    async fn change_queue(
+        &self,
+        write: crate::execution::BoxFuture<'static, Result<QueueSettings, crate::store::StoreError>>,
+    ) -> Result<QueueSettings, SchedulerError> {
+        let settings = write.await?;
+        let _ = self.inner.events.send(ExecutionEvent::Queue { paused: settings.paused, concurrency: settings.concurrency });
+        let _ = self.inner.commands.send(Command::Queue(settings));
+        Ok(settings)
+    }
+
+    /// Events: state changes and log lines (sent after commit), progress, tokens, queue changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<ExecutionEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Resolves with the execution once it is terminal. Event-driven; re-reads the store when
+    /// the subscription lags and at every heartbeat (for changes made by other processes).
+    pub async fn wait(&self, id: &ExecutionId) -> Result<Execution, SchedulerError> {
+        let mut events = self.subscribe();
+        loop {
+            let execution = self.inner.store.get(id)?.ok_or_else(|| crate::store::StoreError::NotFound(id.clone()))?;
+            if execution.state.is_terminal() {
+                return Ok(execution);
+            }
+            self.next_change(&mut events, |event| {
+                matches!(event, ExecutionEvent::State { id: changed, state, .. } if changed == id && state.is_terminal())
+            })
+            .await;
+        }
+    }
+
+    /// Resolves when nothing is queued, retrying or running in the database (for
+    /// `worker --until-idle`). Re-checks at state changes and at every heartbeat.
+    pub async fn until_idle(&self) -> Result<(), SchedulerError> {
+        let mut events = self.subscribe();
+        loop {
+            if self.inner.store.counts()?.active() == 0 {
+                return Ok(());
+            }
+            self.next_change(&mut events, |event| matches!(event, ExecutionEvent::State { .. })).await;
+        }
+    }
+
+    /// Waits for an event `relevant` accepts, a lag, or one heartbeat, whichever comes first.
+    async fn next_change(
+        &self,
+        events: &mut broadcast::Receiver<ExecutionEvent>,
+        relevant: impl Fn(&ExecutionEvent) -> bool,
+    ) {
+        let heartbeat = self.inner.config.effective_heartbeat();
+        let _ = tokio::time::timeout(heartbeat, async {
+            loop {
+                match events.recv().await {
+                    Ok(event) if relevant(&event) => return,
+                    Ok(_) => continue,
+                    Err(_) => return,
+                }
+            }
+        })
+        .await;
+    }
+
+    /// Stops claiming, interrupts running attempts (their futures are dropped) and puts them back
+    /// to `queued` with the attempt refunded and an `interrupted` log line, waits for them, and
+    /// flushes the store. Afterwards nothing of this owner is `running`. Idempotent; every clone
+    /// of the handle is stopped.
+    pub async fn shutdown(&self) -> Result<(), SchedulerError> {
+        let (reply, done) = oneshot::channel();
+        if self.inner.commands.send(Command::Shutdown(reply)).is_err() {
+            return Ok(());
+        }
+        match done.await {
+            Ok(result) => result.map_err(SchedulerError::from),
+            // The dispatcher had already ended (shut down by another call).
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// The store this scheduler runs on.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
+    /// This scheduler's owner id (`host:pid:nonce`), as written into the executions it runs.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+}

@@ -1,1 +1,149 @@
-//! placeholder; see lib.rs
+//! The durable store of executions, their logs and steps, and the shared queue settings.
+//!
+//! [`Store`] is the object-safe contract the scheduler, the CLI and the GUI use; [`SqliteStore`]
+//! implements it over one SQLite file in WAL mode (see [`sqlite`] for durability).
+//!
+//! # Writes and reads
+//! Every write method *enqueues* its write when it is called (not when the returned future is
+//! first polled) and returns a future that resolves once the write is committed. Dropping that
+//! future does not cancel the write; it only discards the answer. Writes issued from one thread
+//! are applied in call order. Reads are synchronous and see every write whose future resolved.
+//!
+//! # State transitions
+//! Each state transition (submit, claim, finish, retry, requeue, cancel, priority change,
+//! recovery) appends its ExecutionLog line in the same transaction and returns it in a
+//! [`Transition`], so callers can broadcast exactly what was committed.
+
+mod error;
+mod owner;
+pub mod sqlite;
+mod types;
+
+pub use error::StoreError;
+pub use owner::OwnerId;
+pub use sqlite::{OpenOptions, SqliteStore};
+pub use types::{
+    CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
+    StatusCounts, Transition,
+};
+
+use crate::execution::{
+    BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis,
+    NewExecution, Priority, Progress, StepOutput,
+};
+
+/// A durable store of executions. Object-safe and shareable (`Arc<dyn Store>`).
+///
+/// Write futures resolve after COMMIT (see the module docs for ordering and cancellation).
+/// Transitions that need an owner (`finish`, `schedule_retry`, `requeue`) fail with
+/// [`StoreError::NotOwner`] when the execution is no longer running under that owner (its lease
+/// was lost and another process recovered it); nothing is changed then.
+pub trait Store: Send + Sync {
+    /// Inserts a submission as `Queued` (with its `seed_steps`, in one transaction).
+    /// A `max_attempts` of 0 is stored as 1.
+    fn insert(&self, new: NewExecution) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// Claims up to `request.max` runnable executions, one `UPDATE … RETURNING` each: `queued`, or
+    /// `retrying` with `next_run_at <= now`; highest priority first, FIFO within a level. Each
+    /// becomes `Running` under `request.owner` with a lease until `now + lease_ms`, its attempt
+    /// counter incremented. Never hands one execution to two owners, across processes.
+    fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>>;
+
+    /// Extends the lease of every execution running under `owner` to `now + lease_ms`.
+    /// Returns the ids still running under `owner` and, of those, the ones with a cancel request.
+    fn renew_leases(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease_ms: u64,
+    ) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>>;
+
+    /// Ends a running attempt: succeeded, failed (its error kept in the attempt history) or
+    /// cancelled.
+    fn finish(
+        &self,
+        id: &ExecutionId,
+        owner: &str,
+        finish: Finish,
+    ) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// Moves a running attempt to `Retrying` due at `next_run_at`, keeping its error.
+    fn schedule_retry(
+        &self,
+        id: &ExecutionId,
+        owner: &str,
+        error: ExecutionError,
+        next_run_at: Millis,
+    ) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// Puts a running attempt back to `Queued` with the attempt refunded (shutdown), logging
+    /// `interrupted` with `reason`.
+    fn requeue(
+        &self,
+        id: &ExecutionId,
+        owner: &str,
+        reason: &str,
+    ) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// Cancels: queued/retrying become `Cancelled` at once; running gets `cancel_requested`
+    /// (its owner stops it); terminal executions are left unchanged.
+    fn request_cancel(&self, id: &ExecutionId) -> BoxFuture<'static, Result<CancelResult, StoreError>>;
+
+    /// Changes the priority of a queued or retrying execution
+    /// ([`StoreError::InvalidState`] otherwise).
+    fn set_priority(
+        &self,
+        id: &ExecutionId,
+        priority: Priority,
+    ) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// Recovers running executions of other owners whose lease expired before `now` or whose
+    /// owner is provably dead ([`OwnerId::is_provably_dead`]): back to `Queued`, or `Failed`
+    /// (kind `abandoned`) when no attempts remain; each gets a `recovered` log line.
+    fn recover(&self, request: RecoverRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>>;
+
+    /// Stores the run's progress.
+    fn update_progress(&self, id: &ExecutionId, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>>;
+
+    /// Appends ExecutionLog lines for `attempt`, assigning gap-free per-execution `seq`s.
+    fn append_logs(
+        &self,
+        id: &ExecutionId,
+        attempt: u32,
+        events: Vec<LogEvent>,
+    ) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>>;
+
+    /// Saves a completed step. Saving a step that exists is a no-op: `Ok(false)`.
+    fn save_step(&self, id: &ExecutionId, step: StepOutput) -> BoxFuture<'static, Result<bool, StoreError>>;
+
+    /// Pauses (`true`) or resumes claiming, for every process on this store.
+    fn set_paused(&self, paused: bool) -> BoxFuture<'static, Result<QueueSettings, StoreError>>;
+
+    /// Sets how many executions each worker runs at once (at least 1).
+    fn set_concurrency(&self, concurrency: u32) -> BoxFuture<'static, Result<QueueSettings, StoreError>>;
+
+    /// Resolves once every write enqueued before it is committed.
+    fn flush(&self) -> BoxFuture<'static, Result<(), StoreError>>;
+
+    /// One execution; `Ok(None)` when there is no such id.
+    fn get(&self, id: &ExecutionId) -> Result<Option<Execution>, StoreError>;
+
+    /// Executions matching `filter`, newest first, at most `filter.limit` (50 when 0).
+    fn list(&self, filter: &ExecutionFilter) -> Result<Vec<Execution>, StoreError>;
+
+    /// Log lines with `seq > after_seq`, in order, at most `limit` (all when 0).
+    fn logs(&self, id: &ExecutionId, after_seq: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Completed steps of an execution, in completion order.
+    fn steps(&self, id: &ExecutionId) -> Result<Vec<StepOutput>, StoreError>;
+
+    /// The shared pause flag and concurrency.
+    fn queue_settings(&self) -> Result<QueueSettings, StoreError>;
+
+    /// How many executions are in each status.
+    fn counts(&self) -> Result<StatusCounts, StoreError>;
+
+    /// The earliest `next_run_at` later than `after` of any retrying execution (the next time a
+    /// retry becomes due).
+    fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError>;
+}

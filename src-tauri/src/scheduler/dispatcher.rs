@@ -1,0 +1,399 @@
+//! The dispatcher: the one task that owns the queue state of a scheduler.
+//!
+//! It waits (`tokio::select!`) on handle commands, attempt completions, one timer for the next
+//! due retry and the heartbeat; nothing else polls. At each heartbeat it renews this owner's
+//! leases (learning of cancels requested by other processes), re-reads the shared pause flag and
+//! concurrency, recovers executions of dead or expired owners and claims new work (also work
+//! submitted by other processes).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use super::attempt::{spawn_attempt, AttemptEnd, Completion};
+use super::journal::{PendingLog, StoreJournal};
+use super::{ClaimScope, SchedulerConfig};
+use crate::execution::{
+    now_ms, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest,
+};
+use crate::store::{ClaimFilter, ClaimRequest, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition};
+
+/// What a handle asks the dispatcher.
+pub(super) enum Command {
+    /// An execution was submitted through the handle (already committed).
+    Submitted(ExecutionId),
+    /// A cancel was requested (and committed) for an execution that is running.
+    Cancel(ExecutionId),
+    /// The queue settings changed (already committed).
+    Queue(QueueSettings),
+    /// Stop claiming, interrupt running attempts (requeued), flush; then reply and end.
+    Shutdown(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// Why the dispatcher fired an attempt's token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StopReason {
+    Cancel,
+    Shutdown,
+    /// The lease was lost (another process recovered the execution): drop it, write nothing.
+    LeaseLost,
+}
+
+struct Running {
+    token: CancellationToken,
+    stop: Option<StopReason>,
+    attempt: u32,
+    max_attempts: u32,
+}
+
+/// The write that ends an attempt.
+#[derive(Clone, Debug)]
+enum Settlement {
+    Finish(Finish),
+    Retry { error: ExecutionError, next_run_at: Millis },
+    Requeue,
+}
+
+pub(super) struct Dispatcher {
+    pub store: Arc<dyn Store>,
+    pub executor: Arc<dyn Executor>,
+    pub config: SchedulerConfig,
+    pub owner: String,
+    pub settings: QueueSettings,
+    pub events: broadcast::Sender<ExecutionEvent>,
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub logs: mpsc::UnboundedSender<PendingLog>,
+    completions_tx: mpsc::UnboundedSender<Completion>,
+    completions: mpsc::UnboundedReceiver<Completion>,
+    running: HashMap<ExecutionId, Running>,
+    submitted: HashSet<ExecutionId>,
+    /// Settlements the store did not take (e.g. locked); retried at each heartbeat.
+    unsettled: Vec<(ExecutionId, Settlement)>,
+    retry_at: Option<Instant>,
+    shutdown: Option<Vec<oneshot::Sender<Result<(), StoreError>>>>,
+    rng: StdRng,
+}
+
+impl Dispatcher {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        store: Arc<dyn Store>,
+        executor: Arc<dyn Executor>,
+        config: SchedulerConfig,
+        owner: String,
+        settings: QueueSettings,
+        events: broadcast::Sender<ExecutionEvent>,
+        commands: mpsc::UnboundedReceiver<Command>,
+        logs: mpsc::UnboundedSender<PendingLog>,
+    ) -> Dispatcher {
+        let (completions_tx, completions) = mpsc::unbounded_channel();
+        Dispatcher {
+            store,
+            executor,
+            config,
+            owner,
+            settings,
+            events,
+            commands,
+            logs,
+            completions_tx,
+            completions,
+            running: HashMap::new(),
+            submitted: HashSet::new(),
+            unsettled: Vec::new(),
+            retry_at: None,
+            shutdown: None,
+            rng: StdRng::from_os_rng(),
+        }
+    }
+
+    /// Runs until shut down (by a command, or when every handle is dropped).
+    pub(super) async fn run(mut self) {
+        let mut heartbeat = tokio::time::interval(self.config.effective_heartbeat());
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut commands_open = true;
+        loop {
+            let retry_at = self.retry_at;
+            tokio::select! {
+                command = self.commands.recv(), if commands_open => match command {
+                    Some(command) => self.on_command(command).await,
+                    None => {
+                        commands_open = false;
+                        self.begin_shutdown(None);
+                    }
+                },
+                Some(done) = self.completions.recv() => self.on_completion(done).await,
+                _ = sleep_until_some(retry_at) => {
+                    self.retry_at = None;
+                    self.dispatch().await;
+                }
+                _ = heartbeat.tick() => self.on_heartbeat().await,
+            }
+            if self.shutdown.is_some() && self.running.is_empty() {
+                self.finish_shutdown().await;
+                return;
+            }
+            self.arm_retry_timer();
+        }
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Submitted(id) => {
+                if self.config.scope == ClaimScope::Submitted {
+                    self.submitted.insert(id);
+                }
+                self.dispatch().await;
+            }
+            Command::Cancel(id) => self.stop(&id, StopReason::Cancel),
+            Command::Queue(settings) => {
+                self.settings = settings;
+                self.dispatch().await;
+            }
+            Command::Shutdown(reply) => self.begin_shutdown(Some(reply)),
+        }
+    }
+
+    fn begin_shutdown(&mut self, reply: Option<oneshot::Sender<Result<(), StoreError>>>) {
+        self.shutdown.get_or_insert_with(Vec::new).extend(reply);
+        let ids: Vec<ExecutionId> = self.running.keys().cloned().collect();
+        for id in ids {
+            self.stop(&id, StopReason::Shutdown);
+        }
+    }
+
+    async fn finish_shutdown(&mut self) {
+        // Closed first, so handles see `Stopped` as soon as a shutdown call returns.
+        self.commands.close();
+        let pending = std::mem::take(&mut self.unsettled);
+        for (id, settlement) in pending {
+            self.settle(id, settlement).await;
+        }
+        let flushed = self.store.flush().await;
+        let waiters = self.shutdown.take().unwrap_or_default();
+        for waiter in waiters {
+            let _ = waiter.send(match &flushed {
+                Ok(()) => Ok(()),
+                Err(_) => Err(StoreError::Closed),
+            });
+        }
+    }
+
+    /// Fires the token of a running attempt; the first reason given is kept.
+    fn stop(&mut self, id: &ExecutionId, reason: StopReason) {
+        if let Some(run) = self.running.get_mut(id) {
+            run.stop.get_or_insert(reason);
+            run.token.cancel();
+        }
+    }
+
+    fn can_claim(&self) -> bool {
+        self.shutdown.is_none()
+            && !self.settings.paused
+            && self.config.scope != ClaimScope::None
+            && self.running.len() < self.settings.concurrency as usize
+    }
+
+    /// Claims as many executions as there are free slots and starts them.
+    async fn dispatch(&mut self) {
+        if !self.can_claim() {
+            return;
+        }
+        let free = (self.settings.concurrency as usize).saturating_sub(self.running.len());
+        let filter = match self.config.scope {
+            ClaimScope::All => ClaimFilter::All,
+            ClaimScope::Submitted if self.submitted.is_empty() => return,
+            ClaimScope::Submitted => ClaimFilter::Only(self.submitted.iter().cloned().collect()),
+            ClaimScope::None => return,
+        };
+        let request = ClaimRequest {
+            owner: self.owner.clone(),
+            now: now_ms(),
+            lease_ms: self.config.lease_ms(),
+            max: u32::try_from(free).unwrap_or(u32::MAX),
+            filter,
+        };
+        match self.store.claim(request).await {
+            Ok(claimed) => {
+                for transition in claimed {
+                    self.publish(&transition);
+                    self.start(transition.execution);
+                }
+            }
+            Err(e) => tracing::warn!("could not claim work: {e}"),
+        }
+    }
+
+    fn start(&mut self, execution: Execution) {
+        let id = execution.id.clone();
+        let token = CancellationToken::new();
+        self.running.insert(
+            id.clone(),
+            Running { token: token.clone(), stop: None, attempt: execution.attempt, max_attempts: execution.max_attempts },
+        );
+        let completed_steps = match self.store.steps(&id) {
+            Ok(steps) => steps,
+            Err(e) => {
+                let error = ExecutionError::new(ErrorKind::Storage, format!("could not load the completed steps: {e}"));
+                let _ = self.completions_tx.send(Completion { id, end: AttemptEnd::Finished(Err(error)) });
+                return;
+            }
+        };
+        let journal = Arc::new(StoreJournal {
+            store: self.store.clone(),
+            id: id.clone(),
+            attempt: execution.attempt,
+            events: self.events.clone(),
+            logs: self.logs.clone(),
+        });
+        let request = RunRequest { execution, completed_steps };
+        spawn_attempt(self.executor.clone(), request, journal, token, self.completions_tx.clone());
+    }
+
+    async fn on_completion(&mut self, done: Completion) {
+        let Some(run) = self.running.remove(&done.id) else { return };
+        let settlement = match (run.stop, done.end) {
+            (Some(StopReason::LeaseLost), _) => {
+                tracing::warn!("execution {} was taken over by another worker; dropped its attempt", done.id);
+                return;
+            }
+            (_, AttemptEnd::Finished(Ok(out))) => {
+                Settlement::Finish(Finish::Succeeded { output: out.output, usage: out.usage })
+            }
+            (Some(StopReason::Cancel), _) => Settlement::Finish(Finish::Cancelled),
+            (Some(StopReason::Shutdown), AttemptEnd::Stopped) | (None, AttemptEnd::Stopped) => Settlement::Requeue,
+            (_, AttemptEnd::Finished(Err(error))) => self.after_failure(&run, error),
+            (_, AttemptEnd::TimedOut(ms)) => Settlement::Finish(Finish::Failed {
+                error: ExecutionError::new(ErrorKind::Timeout, format!("the attempt exceeded its timeout of {ms} ms"))
+                    .with_details(serde_json::json!({ "timeout_ms": ms })),
+                usage: None,
+            }),
+            (_, AttemptEnd::Panicked(message)) => Settlement::Finish(Finish::Failed {
+                error: ExecutionError::new(ErrorKind::Internal, format!("the executor panicked: {message}")),
+                usage: None,
+            }),
+        };
+        self.settle(done.id, settlement).await;
+        self.dispatch().await;
+    }
+
+    /// Retry a retryable error while attempts remain; otherwise fail.
+    fn after_failure(&mut self, run: &Running, error: ExecutionError) -> Settlement {
+        if error.retryable && run.attempt < run.max_attempts {
+            let retry_after = error.retry_after_ms.map(Duration::from_millis);
+            let delay = self.config.backoff.delay(run.attempt, retry_after, &mut self.rng);
+            let delay_ms = Millis::try_from(delay.as_millis()).unwrap_or(Millis::MAX);
+            Settlement::Retry { error, next_run_at: now_ms().saturating_add(delay_ms) }
+        } else {
+            Settlement::Finish(Finish::Failed { error, usage: None })
+        }
+    }
+
+    async fn settle(&mut self, id: ExecutionId, settlement: Settlement) {
+        let write = match &settlement {
+            Settlement::Finish(finish) => self.store.finish(&id, &self.owner, finish.clone()),
+            Settlement::Retry { error, next_run_at } => {
+                self.store.schedule_retry(&id, &self.owner, error.clone(), *next_run_at)
+            }
+            Settlement::Requeue => self.store.requeue(&id, &self.owner, "the worker is shutting down"),
+        };
+        match write.await {
+            Ok(transition) => {
+                if transition.execution.state.is_terminal() {
+                    self.submitted.remove(&id);
+                }
+                self.publish(&transition);
+            }
+            Err(e) if e.is_rejection() => tracing::warn!("could not settle execution {id}: {e}"),
+            Err(e) => {
+                tracing::error!("could not settle execution {id} (will retry): {e}");
+                self.unsettled.push((id, settlement));
+            }
+        }
+    }
+
+    async fn on_heartbeat(&mut self) {
+        let now = now_ms();
+        if self.config.scope != ClaimScope::None || !self.running.is_empty() {
+            match self.store.renew_leases(&self.owner, now, self.config.lease_ms()).await {
+                Ok(renewal) => {
+                    for id in &renewal.cancel_requested {
+                        self.stop(id, StopReason::Cancel);
+                    }
+                    let still: HashSet<&ExecutionId> = renewal.running.iter().collect();
+                    let lost: Vec<ExecutionId> = self.running.keys().filter(|id| !still.contains(id)).cloned().collect();
+                    for id in lost {
+                        self.stop(&id, StopReason::LeaseLost);
+                    }
+                }
+                Err(e) => tracing::warn!("could not renew leases: {e}"),
+            }
+        }
+        match self.store.queue_settings() {
+            Ok(settings) if settings != self.settings => {
+                self.settings = settings;
+                let _ = self.events.send(ExecutionEvent::Queue { paused: settings.paused, concurrency: settings.concurrency });
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("could not read the queue settings: {e}"),
+        }
+        if self.config.scope != ClaimScope::None && self.shutdown.is_none() {
+            let request = RecoverRequest { now, exclude_owner: Some(self.owner.clone()) };
+            match self.store.recover(request).await {
+                Ok(recovered) => recovered.iter().for_each(|t| self.publish(t)),
+                Err(e) => tracing::warn!("could not recover abandoned executions: {e}"),
+            }
+        }
+        let pending = std::mem::take(&mut self.unsettled);
+        for (id, settlement) in pending {
+            self.settle(id, settlement).await;
+        }
+        if self.config.scope == ClaimScope::Submitted {
+            let store = self.store.clone();
+            self.submitted.retain(|id| !matches!(store.get(id), Ok(Some(e)) if e.state.is_terminal()));
+        }
+        self.dispatch().await;
+    }
+
+    /// Arms the retry timer for the next retry that becomes due, when a slot could take it.
+    fn arm_retry_timer(&mut self) {
+        self.retry_at = None;
+        if !self.can_claim() {
+            return;
+        }
+        let now = now_ms();
+        if let Ok(Some(due)) = self.store.next_retry_at(now) {
+            let wait = u64::try_from(due.saturating_sub(now)).unwrap_or(0);
+            self.retry_at = Some(Instant::now() + Duration::from_millis(wait.saturating_add(1)));
+        }
+    }
+
+    fn publish(&self, transition: &Transition) {
+        publish(&self.events, transition);
+    }
+}
+
+/// Broadcasts a committed transition: its state, then its log line.
+pub(super) fn publish(events: &broadcast::Sender<ExecutionEvent>, transition: &Transition) {
+    let e = &transition.execution;
+    let _ = events.send(ExecutionEvent::State {
+        id: e.id.clone(),
+        state: e.state.clone(),
+        attempt: e.attempt,
+        priority: e.priority,
+    });
+    let _ = events.send(ExecutionEvent::Log { entry: transition.log.clone() });
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,89 @@
+//! What can go wrong in the store.
+
+use std::path::PathBuf;
+
+use crate::execution::{ExecutionId, Status};
+
+/// A store operation failed. Variants about the database file name its path.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file (or its folder) could not be opened or created.
+    #[error("cannot open the database {}: {source}", path.display())]
+    Open { path: PathBuf, #[source] source: rusqlite::Error },
+
+    /// The file or its folder is read-only, so the store cannot write (SQLite needs to write the
+    /// database and create its `-wal`/`-shm` files beside it).
+    #[error("the database {} is read-only: make the file and its folder writable ({detail})", path.display())]
+    ReadOnly { path: PathBuf, detail: String },
+
+    /// Another process held the write lock for longer than the busy timeout.
+    #[error("the database {} is locked by another process (gave up after the busy timeout)", path.display())]
+    Locked { path: PathBuf },
+
+    /// A pragma did not take the value we set (e.g. WAL on a file system that cannot do it).
+    #[error("the database {}: PRAGMA {pragma} is `{actual}`, expected `{expected}`", path.display())]
+    Pragma { path: PathBuf, pragma: &'static str, expected: String, actual: String },
+
+    /// The database was written by a newer Crew Runner; it is left untouched.
+    #[error("the database {} has schema version {found}, newer than this binary supports ({supported}); upgrade crew-runner", path.display())]
+    TooNew { path: PathBuf, found: i64, supported: i64 },
+
+    /// A migration failed (and was rolled back).
+    #[error("the database {}: migration {version} ({name}) failed: {source}", path.display())]
+    Migration { path: PathBuf, version: i64, name: &'static str, #[source] source: rusqlite::Error },
+
+    /// Any other SQLite error (a constraint, I/O, …).
+    #[error("the database {}: {source}", path.display())]
+    Sqlite { path: PathBuf, #[source] source: rusqlite::Error },
+
+    /// The transaction the write was part of failed as a whole (e.g. an I/O error at COMMIT);
+    /// nothing of it was kept.
+    #[error("the database {}: the write could not be committed: {message}", path.display())]
+    CommitFailed { path: PathBuf, message: String },
+
+    /// A stored value could not be decoded (a bug or a hand-edited database).
+    #[error("the database {}: {detail}", path.display())]
+    Corrupt { path: PathBuf, detail: String },
+
+    /// No execution has this id.
+    #[error("no execution with id {0}")]
+    NotFound(ExecutionId),
+
+    /// The operation does not apply in the execution's current status.
+    #[error("cannot {operation} execution {id}: it is {status}")]
+    InvalidState { id: ExecutionId, status: Status, operation: &'static str },
+
+    /// The execution is no longer running under this owner (its lease was lost).
+    #[error("execution {id} is not running under {owner} any more (its lease was lost)")]
+    NotOwner { id: ExecutionId, owner: String },
+
+    /// A value could not be encoded for storage.
+    #[error("cannot encode {what}: {source}")]
+    Encode { what: &'static str, #[source] source: serde_json::Error },
+
+    /// The writer thread has stopped (the store was dropped or the thread panicked).
+    #[error("the store's writer has stopped")]
+    Closed,
+}
+
+impl StoreError {
+    /// Classifies a SQLite error on the database at `path`.
+    pub(crate) fn from_sqlite(path: &std::path::Path, source: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        let path = path.to_path_buf();
+        match source.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked { path },
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path, detail: source.to_string() },
+            Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StoreError::Open { path, source },
+            _ => StoreError::Sqlite { path, source },
+        }
+    }
+
+    /// True when the error is about this call's input or the execution's state, not the database.
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. }
+        )
+    }
+}

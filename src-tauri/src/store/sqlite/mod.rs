@@ -1,0 +1,223 @@
+//! [`SqliteStore`]: the store over one SQLite file.
+//!
+//! # Connections
+//! One writer thread owns the only write connection and commits in groups (`sqlite/writer.rs`); reads
+//! use a separate connection (WAL readers never block the writer, nor it them). Several
+//! processes may open the same file: writes serialise on SQLite's write lock (`BEGIN IMMEDIATE`,
+//! waiting up to the busy timeout), so a claim never hands one execution to two processes.
+//!
+//! # Durability
+//! The file runs in WAL mode with `synchronous=NORMAL`: a COMMIT appends to the WAL without
+//! waiting for `fsync`; the WAL is synced at checkpoints. So a committed write survives a crash
+//! of the *process* at any point (the OS still has it), but on a *power loss* or an OS crash the
+//! transactions committed since the last sync may be rolled back. The database stays consistent;
+//! it just looks as of a moment earlier: a just-submitted execution may vanish, log lines may be
+//! missing at the end, or a finished execution may be back to `running`, in which case its lease
+//! expires and it is recovered and run again.
+//!
+//! # Pragmas
+//! `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON` and `busy_timeout` (5 s unless
+//! [`OpenOptions`] says otherwise) are set on open and read back; if one did not take, opening
+//! fails with [`StoreError::Pragma`].
+//!
+//! # Migrations
+//! `migrations/NNNN_name.sql` are embedded and applied in order on open, each in one
+//! transaction, recorded in `schema_migrations` and `PRAGMA user_version`. A file whose
+//! `user_version` is newer than this binary knows is refused ([`StoreError::TooNew`]) before
+//! anything is written to it.
+
+mod open;
+mod read;
+mod rows;
+mod write;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+pub use open::{OpenOptions, SCHEMA_VERSION};
+pub use read::DEFAULT_LIST_LIMIT;
+
+use crate::execution::{
+    now_ms, BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis,
+    NewExecution, Priority, Progress, StepOutput,
+};
+use crate::store::{
+    CancelResult, ClaimRequest, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
+    Transition,
+};
+use writer::Writer;
+
+/// The SQLite store. Cheap to share behind an `Arc`; dropping the last handle stops the writer
+/// thread after it has committed what was queued.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` with default options.
+    /// The folder must exist. Blocking: call it before or outside the async runtime's hot path.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens the database at `path`: checks the schema version, sets and verifies the pragmas,
+    /// applies migrations and starts the writer thread.
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let write_conn = open::open_writer(&path, &options)?;
+        let reader = open::open_reader(&path, &options)?;
+        let writer = Writer::spawn(write_conn, path.clone()).map_err(|e| StoreError::CommitFailed {
+            path: path.clone(),
+            message: format!("cannot start the writer thread: {e}"),
+        })?;
+        Ok(SqliteStore { path, writer, reader: Arc::new(Mutex::new(reader)) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many transactions this handle's writer has committed (each holds a whole batch of
+    /// writes; a diagnostic for group commit).
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
+    }
+
+    /// The migrations recorded in the file, oldest first: `(version, name)`.
+    pub fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        self.read(|conn, path| open::applied_migrations(conn).map_err(|e| StoreError::from_sqlite(path, e)))
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection, &Path) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // A poisoned lock only means another reader panicked; the connection itself is fine.
+        let conn = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&conn, &self.path)
+    }
+
+    fn write<T, W>(&self, work: W) -> BoxFuture<'static, Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+    {
+        let rx: oneshot::Receiver<Result<T, StoreError>> = self.writer.submit(work);
+        Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, new: NewExecution) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        self.write(move |conn, path| write::insert(conn, path, new, now_ms()))
+    }
+
+    fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>> {
+        self.write(move |conn, path| write::claim(conn, path, &request))
+    }
+
+    fn renew_leases(&self, owner: &str, now: Millis, lease_ms: u64) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>> {
+        let owner = owner.to_string();
+        self.write(move |conn, path| write::renew_leases(conn, path, &owner, now, lease_ms))
+    }
+
+    fn finish(&self, id: &ExecutionId, owner: &str, finish: Finish) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        let (id, owner) = (id.clone(), owner.to_string());
+        self.write(move |conn, path| write::finish(conn, path, &id, &owner, finish, now_ms()))
+    }
+
+    fn schedule_retry(
+        &self,
+        id: &ExecutionId,
+        owner: &str,
+        error: ExecutionError,
+        next_run_at: Millis,
+    ) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        let (id, owner) = (id.clone(), owner.to_string());
+        self.write(move |conn, path| write::schedule_retry(conn, path, &id, &owner, error, next_run_at, now_ms()))
+    }
+
+    fn requeue(&self, id: &ExecutionId, owner: &str, reason: &str) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        let (id, owner, reason) = (id.clone(), owner.to_string(), reason.to_string());
+        self.write(move |conn, path| write::requeue(conn, path, &id, &owner, &reason, now_ms()))
+    }
+
+    fn request_cancel(&self, id: &ExecutionId) -> BoxFuture<'static, Result<CancelResult, StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| write::request_cancel(conn, path, &id, now_ms()))
+    }
+
+    fn set_priority(&self, id: &ExecutionId, priority: Priority) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| write::set_priority(conn, path, &id, priority, now_ms()))
+    }
+
+    fn recover(&self, request: RecoverRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>> {
+        self.write(move |conn, path| write::recover(conn, path, &request))
+    }
+
+    fn update_progress(&self, id: &ExecutionId, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| write::update_progress(conn, path, &id, &progress))
+    }
+
+    fn append_logs(&self, id: &ExecutionId, attempt: u32, events: Vec<LogEvent>) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| {
+            let at = now_ms();
+            events.into_iter().map(|event| write::append_log(conn, path, &id, attempt, at, event)).collect()
+        })
+    }
+
+    fn save_step(&self, id: &ExecutionId, step: StepOutput) -> BoxFuture<'static, Result<bool, StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| write::save_step(conn, path, &id, step))
+    }
+
+    fn set_paused(&self, paused: bool) -> BoxFuture<'static, Result<QueueSettings, StoreError>> {
+        self.write(move |conn, path| write::set_queue(conn, path, Some(paused), None, now_ms()))
+    }
+
+    fn set_concurrency(&self, concurrency: u32) -> BoxFuture<'static, Result<QueueSettings, StoreError>> {
+        self.write(move |conn, path| write::set_queue(conn, path, None, Some(concurrency), now_ms()))
+    }
+
+    fn flush(&self) -> BoxFuture<'static, Result<(), StoreError>> {
+        self.write(|_, _| Ok(()))
+    }
+
+    fn get(&self, id: &ExecutionId) -> Result<Option<Execution>, StoreError> {
+        self.read(|conn, path| rows::load_execution(conn, path, id))
+    }
+
+    fn list(&self, filter: &ExecutionFilter) -> Result<Vec<Execution>, StoreError> {
+        self.read(|conn, path| read::list(conn, path, filter))
+    }
+
+    fn logs(&self, id: &ExecutionId, after_seq: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
+        self.read(|conn, path| read::logs(conn, path, id, after_seq, limit))
+    }
+
+    fn steps(&self, id: &ExecutionId) -> Result<Vec<StepOutput>, StoreError> {
+        self.read(|conn, path| read::steps(conn, path, id))
+    }
+
+    fn queue_settings(&self) -> Result<QueueSettings, StoreError> {
+        self.read(read::queue_settings)
+    }
+
+    fn counts(&self) -> Result<StatusCounts, StoreError> {
+        self.read(read::counts)
+    }
+
+    fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError> {
+        self.read(|conn, path| read::next_retry_at(conn, path, after))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! Opening the database: connection pragmas and the embedded migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, MAIN_DB};
+
+use crate::execution::now_ms;
+use crate::store::StoreError;
+
+/// How [`SqliteStore::open`](super::SqliteStore::open) opens the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// How long a write waits for another process's write lock before failing with
+    /// [`StoreError::Locked`]. Default 5 s.
+    pub busy_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// One embedded migration, `migrations/NNNN_name.sql`.
+pub(super) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration this binary knows, in order; the last one's version is the schema version.
+pub(super) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../../../../migrations/0001_init.sql"),
+}];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Opens the write connection: refuses a newer schema (without touching the file), sets and
+/// checks the pragmas, then applies pending migrations.
+pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
+    let conn = open_connection(path, options)?;
+    let sql = |e| StoreError::from_sqlite(path, e);
+
+    // Read-only checks first: nothing is written before we know we understand the schema.
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION });
+    }
+    if conn.is_readonly(MAIN_DB).map_err(sql)? {
+        return Err(StoreError::ReadOnly { path: path.to_path_buf(), detail: "the file cannot be written".into() });
+    }
+
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(sql)?;
+    expect_pragma(path, "journal_mode", "wal", &mode.to_ascii_lowercase())?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+    let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).map_err(sql)?;
+    expect_pragma(path, "synchronous", "1", &sync.to_string())?;
+    check_common_pragmas(&conn, path, options)?;
+
+    migrate(&conn, path)?;
+    Ok(conn)
+}
+
+/// Opens a connection for reads (`query_only`), after the writer has set WAL up.
+pub(super) fn open_reader(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
+    let conn = open_connection(path, options)?;
+    conn.pragma_update(None, "query_only", true).map_err(|e| StoreError::from_sqlite(path, e))?;
+    check_common_pragmas(&conn, path, options)?;
+    Ok(conn)
+}
+
+fn open_connection(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    let sql = |e| StoreError::from_sqlite(path, e);
+    conn.busy_timeout(options.busy_timeout).map_err(sql)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(sql)?;
+    Ok(conn)
+}
+
+fn check_common_pragmas(conn: &Connection, path: &Path, options: &OpenOptions) -> Result<(), StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).map_err(sql)?;
+    expect_pragma(path, "foreign_keys", "1", &fk.to_string())?;
+    let busy: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).map_err(sql)?;
+    expect_pragma(path, "busy_timeout", &options.busy_timeout.as_millis().to_string(), &busy.to_string())?;
+    Ok(())
+}
+
+fn expect_pragma(path: &Path, pragma: &'static str, expected: &str, actual: &str) -> Result<(), StoreError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(StoreError::Pragma { path: path.to_path_buf(), pragma, expected: expected.into(), actual: actual.into() })
+    }
+}
+
+/// Applies every migration newer than the file's `user_version`, each in its own
+/// `BEGIN IMMEDIATE` transaction (so two processes opening at once apply each migration once).
+fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let failed = |source| StoreError::Migration {
+            path: path.to_path_buf(),
+            version: migration.version,
+            name: migration.name,
+            source,
+        };
+        let begin = conn.execute_batch("BEGIN IMMEDIATE");
+        begin.map_err(|e| match StoreError::from_sqlite(path, e) {
+            StoreError::Sqlite { source, .. } => failed(source),
+            other => other,
+        })?;
+        let applied = apply_if_pending(conn, migration);
+        match applied {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(|e| StoreError::from_sqlite(path, e))?,
+            Err(source) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(match StoreError::from_sqlite(path, source) {
+                    StoreError::Sqlite { source, .. } => failed(source),
+                    other => other,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_if_pending(conn: &Connection, migration: &Migration) -> rusqlite::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current >= migration.version {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )?;
+    conn.execute_batch(migration.sql)?;
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![migration.version, migration.name, now_ms()],
+    )?;
+    conn.pragma_update(None, "user_version", migration.version)?;
+    Ok(())
+}
+
+/// The migrations recorded in `schema_migrations`, oldest first: `(version, name)`.
+pub(super) fn applied_migrations(conn: &Connection) -> rusqlite::Result<Vec<(i64, String)>> {
+    let exists: Option<String> = conn
+        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", [], |r| r.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare("SELECT version, name FROM schema_migrations ORDER BY version")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}

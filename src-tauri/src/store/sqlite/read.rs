@@ -1,0 +1,119 @@
+//! Read queries. They run on a read connection (WAL: they never block the writer) or, for the
+//! answers of writes, on the writer's connection inside its transaction.
+
+use std::path::Path;
+
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+use super::rows::{execution_from_row, load_attempt_errors, log_from_row, step_from_row, EXECUTION_COLUMNS, LOG_COLUMNS, STEP_COLUMNS};
+use crate::execution::{Execution, ExecutionFilter, ExecutionId, LogEntry, Millis, Status, StepOutput};
+use crate::store::{QueueSettings, StatusCounts, StoreError};
+
+/// Page size when a filter's limit is 0.
+pub const DEFAULT_LIST_LIMIT: u32 = 50;
+
+pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> Result<Vec<Execution>, StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    if !filter.statuses.is_empty() {
+        let marks: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| {
+                args.push(Value::Text(s.as_str().to_string()));
+                format!("?{}", args.len())
+            })
+            .collect();
+        clauses.push(format!("status IN ({})", marks.join(", ")));
+    }
+    if let Some(crew) = &filter.crew_name {
+        args.push(Value::Text(crew.clone()));
+        clauses.push(format!("crew_name = ?{}", args.len()));
+    }
+    for (key, value) in &filter.meta {
+        args.push(Value::Text(key.clone()));
+        args.push(Value::Text(value.clone()));
+        let (k, v) = (args.len() - 1, args.len());
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM json_each(executions.meta) WHERE json_each.key = ?{k} AND json_each.value = ?{v})"
+        ));
+    }
+    if let Some(before) = &filter.before {
+        args.push(Value::Text(before.as_str().to_string()));
+        clauses.push(format!("id < ?{}", args.len()));
+    }
+    let limit = if filter.limit == 0 { DEFAULT_LIST_LIMIT } else { filter.limit };
+    args.push(Value::Integer(i64::from(limit)));
+    let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let query = format!("SELECT {EXECUTION_COLUMNS} FROM executions {where_clause} ORDER BY id DESC LIMIT ?{}", args.len());
+
+    let mut stmt = conn.prepare(&query).map_err(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(sql)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        out.push(execution_from_row(path, row)?);
+    }
+    for execution in &mut out {
+        execution.attempt_errors = load_attempt_errors(conn, path, &execution.id)?;
+    }
+    Ok(out)
+}
+
+pub(super) fn logs(conn: &Connection, path: &Path, id: &ExecutionId, after_seq: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let limit = if limit == 0 { -1 } else { i64::from(limit) };
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {LOG_COLUMNS} FROM execution_logs WHERE execution_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        ))
+        .map_err(sql)?;
+    let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(rusqlite::params![id.as_str(), after, limit]).map_err(sql)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        out.push(log_from_row(path, row)?);
+    }
+    Ok(out)
+}
+
+pub(super) fn steps(conn: &Connection, path: &Path, id: &ExecutionId) -> Result<Vec<StepOutput>, StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM step_outputs WHERE execution_id = ?1 ORDER BY rowid"))
+        .map_err(sql)?;
+    let mut rows = stmt.query([id.as_str()]).map_err(sql)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        out.push(step_from_row(path, row)?);
+    }
+    Ok(out)
+}
+
+pub(super) fn queue_settings(conn: &Connection, path: &Path) -> Result<QueueSettings, StoreError> {
+    let (paused, concurrency): (i64, i64) = conn
+        .query_row("SELECT paused, concurrency FROM queue_state WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    Ok(QueueSettings { paused: paused != 0, concurrency: u32::try_from(concurrency.max(1)).unwrap_or(u32::MAX) })
+}
+
+pub(super) fn counts(conn: &Connection, path: &Path) -> Result<StatusCounts, StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM executions GROUP BY status").map_err(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(sql)?;
+    let mut counts = StatusCounts::default();
+    for row in rows {
+        let (status, n) = row.map_err(sql)?;
+        let status: Status = status
+            .parse()
+            .map_err(|_| StoreError::Corrupt { path: path.to_path_buf(), detail: format!("unknown status {status}") })?;
+        counts.add(status, n.max(0) as u64);
+    }
+    Ok(counts)
+}
+
+pub(super) fn next_retry_at(conn: &Connection, path: &Path, after: Millis) -> Result<Option<Millis>, StoreError> {
+    conn.query_row("SELECT MIN(next_run_at) FROM executions WHERE status = 'retrying' AND next_run_at > ?1", [after], |r| r.get(0))
+        .map_err(|e| StoreError::from_sqlite(path, e))
+}

@@ -1,0 +1,439 @@
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::execution::{ErrorKind, EventKind, ExecutionState, Status, Usage};
+use crate::store::{CancelOutcome, ClaimFilter, OwnerId};
+
+const OWNER: &str = "otherhost:1:test";
+
+fn open_temp() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("crew.db")).unwrap();
+    (dir, store)
+}
+
+fn submission(name: &str, priority: Priority) -> NewExecution {
+    NewExecution {
+        crew_name: name.into(),
+        crew_source: format!("{name}.yaml"),
+        crew_spec: serde_json::json!({ "name": name }),
+        priority,
+        max_attempts: 3,
+        ..NewExecution::default()
+    }
+}
+
+fn claim_request(owner: &str, now: Millis, max: u32) -> ClaimRequest {
+    ClaimRequest { owner: owner.into(), now, lease_ms: 10_000, max, filter: ClaimFilter::All }
+}
+
+fn step(name: &str, output: &str) -> StepOutput {
+    StepOutput {
+        step: name.into(),
+        agent: "writer".into(),
+        output: output.into(),
+        json: serde_json::Value::Null,
+        usage: Usage::default(),
+        attempt: 1,
+        completed_at: 1,
+    }
+}
+
+async fn claim_one(store: &SqliteStore, owner: &str) -> Option<Execution> {
+    store.claim(claim_request(owner, now_ms(), 1)).await.unwrap().pop().map(|t| t.execution)
+}
+
+#[tokio::test]
+async fn migrations_apply_from_empty_and_reopen_is_a_no_op() {
+    let (dir, store) = open_temp();
+    assert_eq!(store.applied_migrations().unwrap(), vec![(1, "init".to_string())]);
+    let version: i64 = store.read(|c, _| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap())).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(store.queue_settings().unwrap(), QueueSettings { paused: false, concurrency: 4 });
+    drop(store);
+    let again = SqliteStore::open(dir.path().join("crew.db")).unwrap();
+    assert_eq!(again.applied_migrations().unwrap().len(), 1);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_the_file_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;").unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = SqliteStore::open(&path).err().expect("a newer schema must be refused");
+    assert!(matches!(err, StoreError::TooNew { found: 99, supported: SCHEMA_VERSION, .. }), "{err}");
+    assert!(err.to_string().contains("future.db"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let mode: String = Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "delete", "the journal mode must not have been switched");
+}
+
+#[tokio::test]
+async fn pragmas_take_on_the_writer_connection() {
+    let (_dir, store) = open_temp();
+    let values = store
+        .write(|conn, _| {
+            let q = |name: &str| -> String {
+                conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, rusqlite::types::Value>(0))
+                    .map(|v| match v {
+                        rusqlite::types::Value::Text(t) => t,
+                        rusqlite::types::Value::Integer(i) => i.to_string(),
+                        other => format!("{other:?}"),
+                    })
+                    .unwrap()
+            };
+            Ok(vec![q("journal_mode"), q("synchronous"), q("foreign_keys"), q("busy_timeout")])
+        })
+        .await
+        .unwrap();
+    assert_eq!(values, vec!["wal", "1", "1", "5000"]);
+}
+
+#[tokio::test]
+async fn claims_take_the_highest_priority_first_and_fifo_within_a_level() {
+    let (_dir, store) = open_temp();
+    let mut ids = BTreeMap::new();
+    for (name, priority) in [
+        ("low", Priority::Low),
+        ("normal-1", Priority::Normal),
+        ("high", Priority::High),
+        ("normal-2", Priority::Normal),
+        ("urgent", Priority::Urgent),
+        ("normal-3", Priority::Normal),
+    ] {
+        let t = store.insert(submission(name, priority)).await.unwrap();
+        assert_eq!(t.execution.status(), Status::Queued);
+        assert_eq!(t.log.event.kind, EventKind::Submitted);
+        ids.insert(t.execution.id.clone(), name);
+    }
+    let mut order = Vec::new();
+    while let Some(e) = claim_one(&store, OWNER).await {
+        assert_eq!(e.attempt, 1);
+        assert!(matches!(&e.state, ExecutionState::Running { owner, .. } if owner == OWNER));
+        order.push(e.crew_name);
+    }
+    assert_eq!(order, ["urgent", "high", "normal-1", "normal-2", "normal-3", "low"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_store_handles_never_claim_the_same_execution() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let a = Arc::new(SqliteStore::open(&path).unwrap());
+    let b = Arc::new(SqliteStore::open(&path).unwrap());
+    const N: usize = 60;
+    for i in 0..N {
+        a.insert(submission(&format!("c{i}"), Priority::ALL[i % 4])).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for (k, store) in [a.clone(), b.clone(), a.clone(), b.clone()].into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let owner = format!("host:{k}:n");
+            let mut mine = Vec::new();
+            loop {
+                let claimed = store.claim(claim_request(&owner, now_ms(), 2)).await.unwrap();
+                if claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(claimed.into_iter().map(|t| t.execution.id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    let unique: HashSet<_> = all.iter().cloned().collect();
+    assert_eq!(all.len(), N, "every execution claimed exactly once");
+    assert_eq!(unique.len(), N);
+    assert_eq!(b.counts().unwrap().running, N as u64);
+}
+
+#[tokio::test]
+async fn cancel_covers_queued_running_and_finished_executions() {
+    let (_dir, store) = open_temp();
+    let queued = store.insert(submission("q", Priority::Normal)).await.unwrap().execution;
+    let running = store.insert(submission("r", Priority::Normal)).await.unwrap().execution;
+
+    let r = store.request_cancel(&queued.id).await.unwrap();
+    assert_eq!(r.outcome, CancelOutcome::Cancelled);
+    let t = r.transition.unwrap();
+    assert!(matches!(t.execution.state, ExecutionState::Cancelled { was_running: false, .. }));
+    assert_eq!(t.log.event.kind, EventKind::Cancelled);
+
+    let claimed = claim_one(&store, OWNER).await.unwrap();
+    assert_eq!(claimed.id, running.id);
+    let r = store.request_cancel(&running.id).await.unwrap();
+    assert_eq!(r.outcome, CancelOutcome::Requested);
+    assert_eq!(r.transition.unwrap().log.event.kind, EventKind::CancelRequested);
+    assert!(store.get(&running.id).unwrap().unwrap().cancel_requested);
+    let again = store.request_cancel(&running.id).await.unwrap();
+    assert_eq!((again.outcome, again.transition), (CancelOutcome::Requested, None));
+    let renewal = store.renew_leases(OWNER, now_ms(), 10_000).await.unwrap();
+    assert_eq!(renewal.cancel_requested, vec![running.id.clone()]);
+
+    let done = store.finish(&running.id, OWNER, Finish::Cancelled).await.unwrap();
+    assert!(matches!(done.execution.state, ExecutionState::Cancelled { was_running: true, .. }));
+    let before = store.get(&queued.id).unwrap();
+    let r = store.request_cancel(&queued.id).await.unwrap();
+    assert_eq!((r.outcome, r.transition), (CancelOutcome::AlreadyFinished(Status::Cancelled), None));
+    assert_eq!(store.get(&queued.id).unwrap(), before);
+    assert!(matches!(store.request_cancel(&ExecutionId::new()).await, Err(StoreError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn saving_a_step_twice_keeps_the_first_and_returns_ok() {
+    let (_dir, store) = open_temp();
+    let e = store.insert(submission("s", Priority::Normal)).await.unwrap().execution;
+    assert!(store.save_step(&e.id, step("research", "first")).await.unwrap());
+    assert!(!store.save_step(&e.id, step("research", "second")).await.unwrap());
+    assert!(store.save_step(&e.id, step("write", "w")).await.unwrap());
+    let steps = store.steps(&e.id).unwrap();
+    assert_eq!(steps.iter().map(|s| (s.step.as_str(), s.output.as_str())).collect::<Vec<_>>(), [("research", "first"), ("write", "w")]);
+}
+
+#[tokio::test]
+async fn seed_steps_are_inserted_with_the_execution() {
+    let (_dir, store) = open_temp();
+    let mut new = submission("seeded", Priority::Normal);
+    new.seed_steps = vec![step("a", "1"), step("b", "2")];
+    let e = store.insert(new).await.unwrap().execution;
+    assert_eq!(store.steps(&e.id).unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn expired_leases_are_recovered_and_abandoned_when_no_attempts_remain() {
+    let (_dir, store) = open_temp();
+    let t0 = now_ms();
+    let mut one_shot = submission("once", Priority::Normal);
+    one_shot.max_attempts = 1;
+    let keep = store.insert(submission("again", Priority::High)).await.unwrap().execution;
+    let once = store.insert(one_shot).await.unwrap().execution;
+    let claimed = store.claim(ClaimRequest { lease_ms: 1_000, ..claim_request(OWNER, t0, 2) }).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+
+    let early = store.recover(RecoverRequest { now: t0 + 500, exclude_owner: None }).await.unwrap();
+    assert!(early.is_empty(), "leases still valid");
+    let mine = store.recover(RecoverRequest { now: t0 + 5_000, exclude_owner: Some(OWNER.into()) }).await.unwrap();
+    assert!(mine.is_empty(), "the caller's own executions are never recovered");
+
+    let recovered = store.recover(RecoverRequest { now: t0 + 5_000, exclude_owner: None }).await.unwrap();
+    assert_eq!(recovered.len(), 2);
+    let again = store.get(&keep.id).unwrap().unwrap();
+    assert_eq!(again.state, ExecutionState::Queued);
+    assert_eq!(again.attempt, 1);
+    assert_eq!(again.attempt_errors[0].error.kind, ErrorKind::Abandoned);
+    let failed = store.get(&once.id).unwrap().unwrap();
+    assert!(matches!(&failed.state, ExecutionState::Failed { error, .. } if error.kind == ErrorKind::Abandoned));
+    let logs = store.logs(&keep.id, 0, 0).unwrap();
+    assert_eq!(logs.last().unwrap().event.kind, EventKind::Recovered);
+    assert_eq!(logs.iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn a_dead_owner_on_this_host_is_recovered_before_its_lease_expires() {
+    let (_dir, store) = open_temp();
+    let e = store.insert(submission("orphan", Priority::Normal)).await.unwrap().execution;
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    let dead = OwnerId { host: crate::store::owner::this_host(), pid, nonce: "n".into() }.to_string();
+    let now = now_ms();
+    store.claim(ClaimRequest { lease_ms: 3_600_000, ..claim_request(&dead, now, 1) }).await.unwrap();
+    let alive = OwnerId::current().to_string();
+    store.insert(submission("busy", Priority::Normal)).await.unwrap();
+    store.claim(ClaimRequest { lease_ms: 3_600_000, ..claim_request(&alive, now, 1) }).await.unwrap();
+
+    let recovered = store.recover(RecoverRequest { now, exclude_owner: None }).await.unwrap();
+    assert_eq!(recovered.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![e.id.clone()]);
+    assert_eq!(recovered[0].execution.state, ExecutionState::Queued);
+}
+
+#[tokio::test]
+async fn owner_only_transitions_and_retry_timing() {
+    let (_dir, store) = open_temp();
+    let e = store.insert(submission("r", Priority::Normal)).await.unwrap().execution;
+    let t0 = now_ms();
+    store.claim(claim_request(OWNER, t0, 1)).await.unwrap();
+    let wrong = store.finish(&e.id, "someone:2:else", Finish::Cancelled).await;
+    assert!(matches!(wrong, Err(StoreError::NotOwner { .. })));
+
+    let err = ExecutionError::new(ErrorKind::LlmServer, "502");
+    let t = store.schedule_retry(&e.id, OWNER, err.clone(), t0 + 60_000).await.unwrap();
+    assert!(matches!(&t.execution.state, ExecutionState::Retrying { next_run_at, last_error } if *next_run_at == t0 + 60_000 && *last_error == err));
+    assert_eq!(store.next_retry_at(t0).unwrap(), Some(t0 + 60_000));
+    assert_eq!(store.next_retry_at(t0 + 60_000).unwrap(), None);
+    assert!(store.claim(claim_request(OWNER, t0 + 59_999, 1)).await.unwrap().is_empty(), "not due yet");
+    let again = store.claim(claim_request(OWNER, t0 + 60_000, 1)).await.unwrap();
+    assert_eq!(again[0].execution.attempt, 2);
+
+    let requeued = store.requeue(&e.id, OWNER, "shutdown").await.unwrap();
+    assert_eq!((requeued.execution.state.clone(), requeued.execution.attempt), (ExecutionState::Queued, 1));
+    assert_eq!(requeued.log.event.kind, EventKind::Interrupted);
+    store.claim(claim_request(OWNER, t0, 1)).await.unwrap();
+    let fatal = ExecutionError::new(ErrorKind::LlmClient, "401");
+    let done = store.finish(&e.id, OWNER, Finish::Failed { error: fatal.clone(), usage: None }).await.unwrap();
+    assert!(matches!(&done.execution.state, ExecutionState::Failed { error, .. } if *error == fatal));
+    let history: Vec<_> = done.execution.attempt_errors.iter().map(|a| (a.attempt, a.error.kind)).collect();
+    assert_eq!(history, [(1, ErrorKind::LlmServer), (2, ErrorKind::LlmClient)]);
+}
+
+#[tokio::test]
+async fn priority_changes_only_while_waiting() {
+    let (_dir, store) = open_temp();
+    let e = store.insert(submission("p", Priority::Low)).await.unwrap().execution;
+    let t = store.set_priority(&e.id, Priority::Urgent).await.unwrap();
+    assert_eq!(t.execution.priority, Priority::Urgent);
+    assert_eq!(t.log.event.kind, EventKind::PriorityChanged);
+    claim_one(&store, OWNER).await.unwrap();
+    let err = store.set_priority(&e.id, Priority::Low).await.unwrap_err();
+    assert!(matches!(err, StoreError::InvalidState { status: Status::Running, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_failing_command_fails_alone_within_a_batch() {
+    let (_dir, store) = open_temp();
+    let mut bad = submission("bad", Priority::Normal);
+    bad.retry_of = Some(ExecutionId::new()); // violates the foreign key
+    // Enqueued back to back so they share a batch (when the writer is idle they may not; the
+    // outcome must be the same either way).
+    let first = store.insert(submission("one", Priority::Normal));
+    let failing = store.insert(bad);
+    let last = store.insert(submission("two", Priority::Normal));
+    assert!(first.await.is_ok());
+    assert!(matches!(failing.await, Err(StoreError::Sqlite { .. })));
+    assert!(last.await.is_ok());
+    assert_eq!(store.counts().unwrap().queued, 2);
+}
+
+#[tokio::test]
+async fn log_seqs_are_gap_free_per_execution() {
+    let (_dir, store) = open_temp();
+    let a = store.insert(submission("a", Priority::Normal)).await.unwrap().execution;
+    let b = store.insert(submission("b", Priority::Normal)).await.unwrap().execution;
+    let mut pending = Vec::new();
+    for i in 0..10 {
+        let id = if i % 2 == 0 { &a.id } else { &b.id };
+        pending.push(store.append_logs(id, 1, vec![LogEvent::info(EventKind::AgentStep, format!("line {i}"))]));
+    }
+    pending.push(store.append_logs(&ExecutionId::new(), 1, vec![LogEvent::warning("nobody")]));
+    let results: Vec<_> = futures_join(pending).await;
+    assert!(results.last().unwrap().is_err());
+    let seqs: Vec<u64> = store.logs(&a.id, 0, 0).unwrap().iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+    let page: Vec<u64> = store.logs(&b.id, 2, 2).unwrap().iter().map(|l| l.seq).collect();
+    assert_eq!(page, [3, 4]);
+}
+
+async fn futures_join<T>(futures: Vec<BoxFuture<'static, T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for f in futures {
+        out.push(f.await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn list_filters_and_pages_newest_first() {
+    let (_dir, store) = open_temp();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut new = submission(if i % 2 == 0 { "even" } else { "odd" }, Priority::Normal);
+        new.meta.insert("batch".into(), format!("b{}", i % 2));
+        ids.push(store.insert(new).await.unwrap().execution.id);
+    }
+    ids.sort();
+    ids.reverse();
+    let all = store.list(&ExecutionFilter::default()).unwrap();
+    assert_eq!(all.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), ids);
+    let page = store.list(&ExecutionFilter { limit: 2, before: Some(ids[1].clone()), ..Default::default() }).unwrap();
+    assert_eq!(page.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), ids[2..4].to_vec());
+    let even = store.list(&ExecutionFilter { crew_name: Some("even".into()), ..Default::default() }).unwrap();
+    assert_eq!(even.len(), 3);
+    let meta = BTreeMap::from([("batch".to_string(), "b1".to_string())]);
+    let odd = store.list(&ExecutionFilter { meta, ..Default::default() }).unwrap();
+    assert!(odd.len() == 2 && odd.iter().all(|e| e.crew_name == "odd"));
+    store.request_cancel(&ids[0]).await.unwrap();
+    let cancelled = store.list(&ExecutionFilter { statuses: vec![Status::Cancelled], ..Default::default() }).unwrap();
+    assert_eq!(cancelled.len(), 1);
+}
+
+#[tokio::test]
+async fn claim_scope_only_takes_the_listed_executions() {
+    let (_dir, store) = open_temp();
+    let other = store.insert(submission("other", Priority::Urgent)).await.unwrap().execution;
+    let mine = store.insert(submission("mine", Priority::Low)).await.unwrap().execution;
+    let request = ClaimRequest { filter: ClaimFilter::Only(vec![mine.id.clone()]), ..claim_request(OWNER, now_ms(), 5) };
+    let claimed = store.claim(request).await.unwrap();
+    assert_eq!(claimed.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![mine.id]);
+    assert_eq!(store.get(&other.id).unwrap().unwrap().state, ExecutionState::Queued);
+}
+
+#[tokio::test]
+async fn queue_settings_are_shared_through_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = SqliteStore::open(dir.path().join("q.db")).unwrap();
+    let b = SqliteStore::open(dir.path().join("q.db")).unwrap();
+    a.set_paused(true).await.unwrap();
+    a.set_concurrency(0).await.unwrap();
+    assert_eq!(b.queue_settings().unwrap(), QueueSettings { paused: true, concurrency: 1 });
+}
+
+#[test]
+fn an_unusable_location_is_a_clear_error_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let path = file.join("crew.db");
+    let err = SqliteStore::open(&path).err().expect("cannot open below a file");
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+}
+
+#[test]
+fn a_read_only_folder_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: root ignores file permissions");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let err = SqliteStore::open(ro.join("crew.db")).err().expect("read-only folder");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(matches!(err, StoreError::Open { .. } | StoreError::ReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().contains("crew.db"), "{err}");
+}
+
+#[tokio::test]
+async fn a_database_locked_by_another_writer_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let holder = Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let options = OpenOptions { busy_timeout: Duration::from_millis(50) };
+    let store = SqliteStore::open_with(&path, options.clone()).unwrap();
+    let err = store.insert(submission("x", Priority::Normal)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(err.to_string().contains("locked.db"), "{err}");
+
+    // A fresh file that needs its migrations cannot be set up while locked either.
+    let fresh = dir.path().join("fresh.db");
+    let fresh_holder = Connection::open(&fresh).unwrap();
+    fresh_holder.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);").unwrap();
+    let err = SqliteStore::open_with(&fresh, options).err().expect("locked during migration");
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+
+    holder.execute_batch("COMMIT").unwrap();
+    assert!(store.insert(submission("x", Priority::Normal)).await.is_ok());
+}

@@ -1,0 +1,444 @@
+//! The write operations, run by the writer thread inside the batch transaction.
+//!
+//! Each function is one command: it either fully applies or returns an error (and the writer
+//! rolls its savepoint back). State transitions append their ExecutionLog line here, in the same
+//! transaction.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::rows::{enum_name, load_status, require_execution, to_json};
+use crate::execution::{
+    ErrorKind, EventKind, ExecutionError, ExecutionId, LogEntry, LogEvent, LogLevel, Millis, NewExecution,
+    Priority, Progress, Status, StepOutput, Usage,
+};
+use crate::store::{
+    CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, LeaseRenewal, OwnerId, QueueSettings,
+    RecoverRequest, StoreError, Transition,
+};
+
+fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::from_sqlite(path, e)
+}
+
+/// Appends one ExecutionLog line with the next seq of the execution.
+pub(super) fn append_log(
+    conn: &Connection,
+    path: &Path,
+    id: &ExecutionId,
+    attempt: u32,
+    at: Millis,
+    event: LogEvent,
+) -> Result<LogEntry, StoreError> {
+    let sql = sql_err(path);
+    let seq: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM execution_logs WHERE execution_id = ?1")
+        .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)))
+        .map_err(&sql)?;
+    conn.prepare_cached(
+        "INSERT INTO execution_logs (execution_id, seq, attempt, at, level, kind, task, agent, message, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            id.as_str(),
+            seq,
+            attempt,
+            at,
+            enum_name(&event.level),
+            enum_name(&event.kind),
+            event.task,
+            event.agent,
+            event.message,
+            to_json("log data", &event.data).unwrap_or_else(|_| "null".into()),
+        ])
+    })
+    .map_err(&sql)?;
+    Ok(LogEntry { execution_id: id.clone(), attempt, seq: seq as u64, at, event })
+}
+
+/// Logs `event` for the execution as it is now and returns the transition.
+fn transition(conn: &Connection, path: &Path, id: &ExecutionId, at: Millis, event: LogEvent) -> Result<Transition, StoreError> {
+    let execution = require_execution(conn, path, id)?;
+    let log = append_log(conn, path, id, execution.attempt, at, event)?;
+    Ok(Transition { execution, log })
+}
+
+pub(super) fn insert(conn: &Connection, path: &Path, new: NewExecution, now: Millis) -> Result<Transition, StoreError> {
+    let sql = sql_err(path);
+    let id = ExecutionId::new();
+    let max_attempts = new.max_attempts.max(1);
+    conn.prepare_cached(
+        "INSERT INTO executions (id, queue_seq, crew_name, crew_source, crew_spec, inputs, priority, status,
+             attempt, max_attempts, timeout_ms, progress, usage, llm, meta, retry_of, created_at)
+         VALUES (?1, (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM executions), ?2, ?3, ?4, ?5, ?6, 'queued',
+             0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            id.as_str(),
+            new.crew_name,
+            new.crew_source,
+            to_json("crew_spec", &new.crew_spec).map_err(to_sql_input)?,
+            to_json("inputs", &new.inputs).map_err(to_sql_input)?,
+            new.priority.rank(),
+            max_attempts,
+            new.timeout_ms.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            to_json("progress", &Progress::default()).map_err(to_sql_input)?,
+            to_json("usage", &Usage::default()).map_err(to_sql_input)?,
+            to_json("llm", &new.llm).map_err(to_sql_input)?,
+            to_json("meta", &new.meta).map_err(to_sql_input)?,
+            new.retry_of.as_ref().map(|r| r.as_str().to_string()),
+            now,
+        ])
+    })
+    .map_err(&sql)?;
+    for step in new.seed_steps {
+        save_step(conn, path, &id, step)?;
+    }
+    let event = LogEvent::info(EventKind::Submitted, format!("submitted with priority {}", new.priority))
+        .with_data(serde_json::json!({ "priority": new.priority, "max_attempts": max_attempts }));
+    transition(conn, path, &id, now, event)
+}
+
+fn to_sql_input(e: StoreError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
+    let sql = sql_err(path);
+    let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
+    // The candidate: for `All`, the best queued row and the best due retrying row, each found by
+    // walking the claim index (so a claim costs O(log n) however long the queue); for `Only`,
+    // the listed ids looked up by primary key.
+    let (candidate, scope_ids) = match &request.filter {
+        ClaimFilter::All => (
+            "SELECT id FROM (
+                 SELECT * FROM (SELECT id, priority, queue_seq FROM executions
+                                 WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
+                 UNION ALL
+                 SELECT * FROM (SELECT id, priority, queue_seq FROM executions
+                                 WHERE status = 'retrying' AND next_run_at <= ?3
+                                 ORDER BY priority DESC, queue_seq LIMIT 1))
+             ORDER BY priority DESC, queue_seq LIMIT 1",
+            None,
+        ),
+        ClaimFilter::Only(ids) => (
+            "SELECT id FROM executions
+              WHERE id IN (SELECT value FROM json_each(?4))
+                AND (status = 'queued' OR (status = 'retrying' AND next_run_at <= ?3))
+              ORDER BY priority DESC, queue_seq LIMIT 1",
+            Some(to_json("claim scope", &ids)?),
+        ),
+    };
+    let statement = format!(
+        "UPDATE executions
+            SET status = 'running', owner = ?1, lease_expires_at = ?2, attempt_started_at = ?3,
+                attempt = attempt + 1, started_at = COALESCE(started_at, ?3), next_run_at = NULL,
+                error = NULL
+          WHERE id = ({candidate})
+            AND status IN ('queued', 'retrying')
+         RETURNING id"
+    );
+    let mut claimed = Vec::new();
+    for _ in 0..request.max {
+        let mut stmt = conn.prepare_cached(&statement).map_err(&sql)?;
+        let id: Option<String> = match &scope_ids {
+            None => stmt.query_row(params![request.owner, lease_until, request.now], |r| r.get(0)),
+            Some(ids) => stmt.query_row(params![request.owner, lease_until, request.now, ids], |r| r.get(0)),
+        }
+        .optional()
+        .map_err(&sql)?;
+        let Some(id) = id else { break };
+        let id = ExecutionId::from(id.as_str());
+        let execution = require_execution(conn, path, &id)?;
+        let event = LogEvent::info(
+            EventKind::Started,
+            format!("attempt {} of {} started", execution.attempt, execution.max_attempts),
+        )
+        .with_data(serde_json::json!({ "owner": request.owner }));
+        let log = append_log(conn, path, &id, execution.attempt, request.now, event)?;
+        claimed.push(Transition { execution, log });
+    }
+    Ok(claimed)
+}
+
+pub(super) fn renew_leases(conn: &Connection, path: &Path, owner: &str, now: Millis, lease_ms: u64) -> Result<LeaseRenewal, StoreError> {
+    let sql = sql_err(path);
+    let lease_until = now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX));
+    let mut stmt = conn
+        .prepare_cached(
+            "UPDATE executions SET lease_expires_at = ?2 WHERE status = 'running' AND owner = ?1
+             RETURNING id, cancel_requested",
+        )
+        .map_err(&sql)?;
+    let rows = stmt
+        .query_map(params![owner, lease_until], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(&sql)?;
+    let mut renewal = LeaseRenewal::default();
+    for row in rows {
+        let (id, cancel) = row.map_err(&sql)?;
+        let id = ExecutionId::from(id.as_str());
+        if cancel != 0 {
+            renewal.cancel_requested.push(id.clone());
+        }
+        renewal.running.push(id);
+    }
+    renewal.running.sort();
+    renewal.cancel_requested.sort();
+    Ok(renewal)
+}
+
+/// Fails unless the execution is running under `owner`.
+fn require_owned(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str) -> Result<(u32, bool), StoreError> {
+    let row: Option<(String, Option<String>, i64, i64)> = conn
+        .query_row(
+            "SELECT status, owner, attempt, cancel_requested FROM executions WHERE id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(sql_err(path))?;
+    match row {
+        None => Err(StoreError::NotFound(id.clone())),
+        Some((status, Some(current), attempt, cancel)) if status == "running" && current == owner => {
+            Ok((u32::try_from(attempt).unwrap_or(0), cancel != 0))
+        }
+        Some(_) => Err(StoreError::NotOwner { id: id.clone(), owner: owner.to_string() }),
+    }
+}
+
+fn record_attempt_error(conn: &Connection, path: &Path, id: &ExecutionId, attempt: u32, at: Millis, error: &ExecutionError) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO attempt_errors (execution_id, attempt, at, error) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| s.execute(params![id.as_str(), attempt, at, to_json("error", error).map_err(to_sql_input)?]))
+        .map_err(sql_err(path))?;
+    Ok(())
+}
+
+pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str, finish: Finish, now: Millis) -> Result<Transition, StoreError> {
+    let sql = sql_err(path);
+    let (attempt, _) = require_owned(conn, path, id, owner)?;
+    const RELEASE: &str = "owner = NULL, lease_expires_at = NULL, attempt_started_at = NULL, next_run_at = NULL, cancel_requested = 0";
+    let event = match finish {
+        Finish::Succeeded { output, usage } => {
+            conn.execute(
+                &format!("UPDATE executions SET status = 'succeeded', output = ?2, usage = ?3, error = NULL, finished_at = ?4, {RELEASE} WHERE id = ?1"),
+                params![id.as_str(), output, to_json("usage", &usage)?, now],
+            )
+            .map_err(&sql)?;
+            LogEvent::info(EventKind::Succeeded, format!("succeeded on attempt {attempt}"))
+        }
+        Finish::Failed { error, usage } => {
+            record_attempt_error(conn, path, id, attempt, now, &error)?;
+            let usage = usage.map(|u| to_json("usage", &u)).transpose()?;
+            conn.execute(
+                &format!("UPDATE executions SET status = 'failed', error = ?2, usage = COALESCE(?3, usage), finished_at = ?4, {RELEASE} WHERE id = ?1"),
+                params![id.as_str(), to_json("error", &error)?, usage, now],
+            )
+            .map_err(&sql)?;
+            LogEvent::info(EventKind::Failed, format!("failed on attempt {attempt}: {}", error.message))
+                .with_level(LogLevel::Error)
+                .with_data(serde_json::to_value(&error).unwrap_or_default())
+        }
+        Finish::Cancelled => {
+            conn.execute(
+                &format!("UPDATE executions SET status = 'cancelled', was_running = 1, finished_at = ?2, {RELEASE} WHERE id = ?1"),
+                params![id.as_str(), now],
+            )
+            .map_err(&sql)?;
+            LogEvent::info(EventKind::Cancelled, format!("cancelled during attempt {attempt}")).with_level(LogLevel::Warn)
+        }
+    };
+    transition(conn, path, id, now, event)
+}
+
+pub(super) fn schedule_retry(
+    conn: &Connection,
+    path: &Path,
+    id: &ExecutionId,
+    owner: &str,
+    error: ExecutionError,
+    next_run_at: Millis,
+    now: Millis,
+) -> Result<Transition, StoreError> {
+    let (attempt, cancel_requested) = require_owned(conn, path, id, owner)?;
+    record_attempt_error(conn, path, id, attempt, now, &error)?;
+    if cancel_requested {
+        // A cancel arrived while the attempt was failing: honour it rather than retry.
+        return finish(conn, path, id, owner, Finish::Cancelled, now);
+    }
+    conn.execute(
+        "UPDATE executions SET status = 'retrying', next_run_at = ?2, error = ?3, owner = NULL,
+             lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
+        params![id.as_str(), next_run_at, to_json("error", &error)?],
+    )
+    .map_err(sql_err(path))?;
+    let delay = (next_run_at - now).max(0);
+    let event = LogEvent::info(
+        EventKind::RetryScheduled,
+        format!("attempt {attempt} failed: {}; retrying in {delay} ms", error.message),
+    )
+    .with_level(LogLevel::Warn)
+    .with_data(serde_json::json!({ "next_run_at": next_run_at, "error": error }));
+    transition(conn, path, id, now, event)
+}
+
+pub(super) fn requeue(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str, reason: &str, now: Millis) -> Result<Transition, StoreError> {
+    let (attempt, cancel_requested) = require_owned(conn, path, id, owner)?;
+    if cancel_requested {
+        // Someone asked to cancel it while it was being interrupted: honour that instead.
+        return finish(conn, path, id, owner, Finish::Cancelled, now);
+    }
+    conn.execute(
+        "UPDATE executions SET status = 'queued', attempt = MAX(attempt - 1, 0), owner = NULL,
+             lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
+        [id.as_str()],
+    )
+    .map_err(sql_err(path))?;
+    let event = LogEvent::info(EventKind::Interrupted, format!("attempt {attempt} interrupted ({reason}); back in the queue, attempt refunded"))
+        .with_level(LogLevel::Warn);
+    transition(conn, path, id, now, event)
+}
+
+pub(super) fn request_cancel(conn: &Connection, path: &Path, id: &ExecutionId, now: Millis) -> Result<CancelResult, StoreError> {
+    let sql = sql_err(path);
+    let status = load_status(conn, path, id)?;
+    match status {
+        Status::Queued | Status::Retrying => {
+            conn.execute(
+                "UPDATE executions SET status = 'cancelled', was_running = 0, finished_at = ?2, next_run_at = NULL WHERE id = ?1",
+                params![id.as_str(), now],
+            )
+            .map_err(&sql)?;
+            let event = LogEvent::info(EventKind::Cancelled, format!("cancelled while {status}")).with_level(LogLevel::Warn);
+            Ok(CancelResult { outcome: CancelOutcome::Cancelled, transition: Some(transition(conn, path, id, now, event)?) })
+        }
+        Status::Running => {
+            let changed = conn
+                .execute("UPDATE executions SET cancel_requested = 1 WHERE id = ?1 AND cancel_requested = 0", [id.as_str()])
+                .map_err(&sql)?;
+            let transition = if changed == 1 {
+                let event = LogEvent::info(EventKind::CancelRequested, "cancel requested; the running attempt will stop");
+                Some(transition(conn, path, id, now, event)?)
+            } else {
+                None
+            };
+            Ok(CancelResult { outcome: CancelOutcome::Requested, transition })
+        }
+        finished => Ok(CancelResult { outcome: CancelOutcome::AlreadyFinished(finished), transition: None }),
+    }
+}
+
+pub(super) fn set_priority(conn: &Connection, path: &Path, id: &ExecutionId, priority: Priority, now: Millis) -> Result<Transition, StoreError> {
+    let before = require_execution(conn, path, id)?;
+    let status = before.status();
+    if !matches!(status, Status::Queued | Status::Retrying) {
+        return Err(StoreError::InvalidState { id: id.clone(), status, operation: "change the priority of" });
+    }
+    conn.execute("UPDATE executions SET priority = ?2 WHERE id = ?1", params![id.as_str(), priority.rank()])
+        .map_err(sql_err(path))?;
+    let event = LogEvent::info(EventKind::PriorityChanged, format!("priority changed from {} to {priority}", before.priority))
+        .with_data(serde_json::json!({ "from": before.priority, "to": priority }));
+    transition(conn, path, id, now, event)
+}
+
+pub(super) fn recover(conn: &Connection, path: &Path, request: &RecoverRequest) -> Result<Vec<Transition>, StoreError> {
+    let sql = sql_err(path);
+    let candidates: Vec<(String, String, i64, i64, i64)> = {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, owner, lease_expires_at, attempt, max_attempts FROM executions
+                  WHERE status = 'running' AND (?1 IS NULL OR owner IS NOT ?1)",
+            )
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map([request.exclude_owner.as_deref()], |r| {
+                Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default(), r.get::<_, Option<i64>>(2)?.unwrap_or(0), r.get(3)?, r.get(4)?))
+            })
+            .map_err(&sql)?;
+        rows.collect::<Result<_, _>>().map_err(&sql)?
+    };
+    let mut recovered = Vec::new();
+    for (id, owner, lease, attempt, max_attempts) in candidates {
+        let reason = if OwnerId::parse(&owner).is_some_and(|o| o.is_provably_dead()) {
+            "its worker process is gone"
+        } else if lease < request.now {
+            "its worker's lease expired"
+        } else {
+            continue;
+        };
+        let id = ExecutionId::from(id.as_str());
+        let attempt_u32 = u32::try_from(attempt).unwrap_or(0);
+        let error = ExecutionError::new(ErrorKind::Abandoned, format!("attempt {attempt} was abandoned: {reason} ({owner})"));
+        record_attempt_error(conn, path, &id, attempt_u32, request.now, &error)?;
+        let message = if attempt >= max_attempts {
+            conn.execute(
+                "UPDATE executions SET status = 'failed', error = ?2, finished_at = ?3, owner = NULL,
+                     lease_expires_at = NULL, attempt_started_at = NULL, cancel_requested = 0 WHERE id = ?1",
+                params![id.as_str(), to_json("error", &error)?, request.now],
+            )
+            .map_err(&sql)?;
+            format!("recovered: {reason} ({owner}); no attempts left, failed")
+        } else {
+            // A pending cancel request is honoured rather than requeued.
+            conn.execute(
+                "UPDATE executions SET
+                     status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+                     finished_at = CASE WHEN cancel_requested = 1 THEN ?2 ELSE NULL END,
+                     was_running = cancel_requested,
+                     owner = NULL, lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
+                params![id.as_str(), request.now],
+            )
+            .map_err(&sql)?;
+            format!("recovered: {reason} ({owner}); back in the queue")
+        };
+        let event = LogEvent::info(EventKind::Recovered, message)
+            .with_level(LogLevel::Warn)
+            .with_data(serde_json::json!({ "owner": owner, "attempt": attempt }));
+        recovered.push(transition(conn, path, &id, request.now, event)?);
+    }
+    Ok(recovered)
+}
+
+pub(super) fn update_progress(conn: &Connection, path: &Path, id: &ExecutionId, progress: &Progress) -> Result<(), StoreError> {
+    let changed = conn
+        .prepare_cached("UPDATE executions SET progress = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![id.as_str(), to_json("progress", progress).map_err(to_sql_input)?]))
+        .map_err(sql_err(path))?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(id.clone()));
+    }
+    Ok(())
+}
+
+pub(super) fn save_step(conn: &Connection, path: &Path, id: &ExecutionId, step: StepOutput) -> Result<bool, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO step_outputs (execution_id, step, agent, output, json, usage, attempt, completed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (execution_id, step) DO NOTHING",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                id.as_str(),
+                step.step,
+                step.agent,
+                step.output,
+                to_json("step json", &step.json).map_err(to_sql_input)?,
+                to_json("step usage", &step.usage).map_err(to_sql_input)?,
+                step.attempt,
+                step.completed_at,
+            ])
+        })
+        .map_err(sql_err(path))?;
+    Ok(changed == 1)
+}
+
+pub(super) fn set_queue(conn: &Connection, path: &Path, paused: Option<bool>, concurrency: Option<u32>, now: Millis) -> Result<QueueSettings, StoreError> {
+    conn.execute(
+        "UPDATE queue_state SET paused = COALESCE(?1, paused), concurrency = COALESCE(?2, concurrency), updated_at = ?3 WHERE id = 1",
+        params![paused, concurrency.map(|c| c.max(1)), now],
+    )
+    .map_err(sql_err(path))?;
+    super::read::queue_settings(conn, path)
+}

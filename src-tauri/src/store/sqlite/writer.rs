@@ -1,0 +1,217 @@
+//! The writer thread: the one owner of the write connection, committing in groups.
+//!
+//! Commands arrive over a `crossbeam-channel`. The thread blocks for the first, drains whatever
+//! else is queued (up to [`MAX_BATCH`]) and applies them all in one `BEGIN IMMEDIATE`
+//! transaction, each inside its own savepoint so a failing command (a constraint, a missing id)
+//! is rolled back alone and the rest of the batch commits. After `COMMIT` each command's result
+//! is delivered; if the `BEGIN` or the `COMMIT` itself fails, every command of the batch gets
+//! that error and nothing of the batch is kept.
+//!
+//! The thread ends when every sender is dropped, after applying what was queued.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use crossbeam_channel::{Receiver, Sender};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::store::StoreError;
+
+/// At most this many commands share one transaction.
+pub(super) const MAX_BATCH: usize = 512;
+
+/// One write, type-erased for the channel.
+pub(super) trait WriteCommand: Send {
+    /// Runs the write inside the batch transaction; `false` when it failed (and must be undone).
+    fn apply(&mut self, conn: &Connection, path: &Path) -> bool;
+    /// Delivers the result after the batch committed.
+    fn committed(self: Box<Self>);
+    /// Delivers `error` instead: the batch as a whole failed.
+    fn batch_failed(self: Box<Self>, error: &StoreError, path: &Path);
+}
+
+/// A write and where its answer goes.
+pub(super) struct Command<T, W> {
+    work: Option<W>,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, W> WriteCommand for Command<T, W>
+where
+    T: Send + 'static,
+    W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+{
+    fn apply(&mut self, conn: &Connection, path: &Path) -> bool {
+        let Some(work) = self.work.take() else { return true };
+        // A panicking command (a bug) fails alone instead of killing the writer thread.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| {
+            Err(StoreError::CommitFailed { path: path.to_path_buf(), message: "internal error: the write panicked".into() })
+        });
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn committed(self: Box<Self>) {
+        let result = self.result.unwrap_or(Err(StoreError::Closed));
+        let _ = self.reply.send(result);
+    }
+
+    fn batch_failed(self: Box<Self>, error: &StoreError, path: &Path) {
+        let _ = self.reply.send(Err(copy_error(error, path)));
+    }
+}
+
+/// A handle to send commands to the writer thread.
+#[derive(Clone)]
+pub(super) struct Writer {
+    tx: Sender<Box<dyn WriteCommand>>,
+    /// Transactions committed so far (one per batch).
+    commits: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn` (already configured and migrated).
+    pub(super) fn spawn(conn: Connection, path: PathBuf) -> std::io::Result<Writer> {
+        let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn WriteCommand>>();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
+        std::thread::Builder::new()
+            .name("crew-runner-store-writer".into())
+            .spawn(move || run(conn, path, rx, counter))?;
+        Ok(Writer { tx, commits })
+    }
+
+    /// How many transactions the writer has committed.
+    pub(super) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
+    }
+
+    /// Enqueues `work` now; the receiver yields its result after the batch commits.
+    pub(super) fn submit<T, W>(&self, work: W) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let command = Box::new(Command { work: Some(work), result: None, reply });
+        // If the thread is gone the command (and its reply sender) is dropped: the receiver
+        // then reports `Closed`.
+        let _ = self.tx.send(command);
+        rx
+    }
+}
+
+fn run(conn: Connection, path: PathBuf, rx: Receiver<Box<dyn WriteCommand>>, commits: Arc<AtomicU64>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(command) => batch.push(command),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, &path, batch, &commits);
+    }
+}
+
+/// Applies and commits one batch (counted in `commits` before anyone is answered).
+fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteCommand>>, commits: &AtomicU64) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let error = StoreError::from_sqlite(path, e);
+        batch.into_iter().for_each(|c| c.batch_failed(&error, path));
+        return;
+    }
+    for command in batch.iter_mut() {
+        if let Err(e) = apply_in_savepoint(conn, path, command.as_mut()) {
+            // The savepoint machinery itself failed: give up on the whole batch.
+            let _ = conn.execute_batch("ROLLBACK");
+            let error = e;
+            batch.into_iter().for_each(|c| c.batch_failed(&error, path));
+            return;
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            commits.fetch_add(1, Ordering::SeqCst);
+            batch.into_iter().for_each(|c| c.committed());
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            let error = StoreError::from_sqlite(path, e);
+            batch.into_iter().for_each(|c| c.batch_failed(&error, path));
+        }
+    }
+}
+
+fn apply_in_savepoint(conn: &Connection, path: &Path, command: &mut dyn WriteCommand) -> Result<(), StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    conn.execute_batch("SAVEPOINT command").map_err(sql)?;
+    if command.apply(conn, path) {
+        conn.execute_batch("RELEASE command").map_err(sql)
+    } else {
+        conn.execute_batch("ROLLBACK TO command; RELEASE command").map_err(sql)
+    }
+}
+
+/// A batch-wide error for one command of the batch (errors are not `Clone`).
+fn copy_error(error: &StoreError, path: &Path) -> StoreError {
+    match error {
+        StoreError::Locked { path } => StoreError::Locked { path: path.clone() },
+        StoreError::ReadOnly { path, detail } => StoreError::ReadOnly { path: path.clone(), detail: detail.clone() },
+        StoreError::Closed => StoreError::Closed,
+        other => StoreError::CommitFailed { path: path.to_path_buf(), message: other.to_string() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> Writer {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)").unwrap();
+        Writer::spawn(conn, PathBuf::from(":memory:")).unwrap()
+    }
+
+    fn insert(w: &Writer, x: i64) -> oneshot::Receiver<Result<usize, StoreError>> {
+        w.submit(move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)))
+    }
+
+    #[tokio::test]
+    async fn queued_commands_share_one_commit_and_fail_alone() {
+        let w = writer();
+        let (running_tx, running_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = w.submit(move |_, _| {
+            running_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok(())
+        });
+        running_rx.recv().unwrap(); // the writer is inside the first batch now
+        let mut pending: Vec<_> = (0..20).map(|x| insert(&w, x)).collect();
+        pending.push(insert(&w, 5)); // duplicate: violates UNIQUE
+        pending.push(w.submit(|_, _| -> Result<usize, StoreError> { panic!("a bug") }));
+        pending.push(insert(&w, 99));
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        let results: Vec<_> = futures_all(pending).await;
+        assert!(results[..20].iter().all(|r| r.is_ok()));
+        assert!(matches!(results[20], Err(StoreError::Sqlite { .. })));
+        assert!(matches!(results[21], Err(StoreError::CommitFailed { .. })));
+        assert!(results[22].is_ok());
+        assert_eq!(w.commits(), 2, "the blocker's batch, then one batch for everything queued behind it");
+        let count = w.submit(|c, p| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)).map_err(|e| StoreError::from_sqlite(p, e)));
+        assert_eq!(count.await.unwrap().unwrap(), 21);
+    }
+
+    async fn futures_all(pending: Vec<oneshot::Receiver<Result<usize, StoreError>>>) -> Vec<Result<usize, StoreError>> {
+        let mut out = Vec::new();
+        for rx in pending {
+            out.push(rx.await.unwrap_or(Err(StoreError::Closed)));
+        }
+        out
+    }
+}

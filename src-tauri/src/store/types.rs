@@ -1,0 +1,134 @@
+//! The requests and answers of [`Store`](super::Store) operations.
+
+use serde::{Deserialize, Serialize};
+
+use crate::execution::{Execution, ExecutionError, ExecutionId, LogEntry, Millis, Status, Usage};
+
+/// A committed state change and the ExecutionLog line written with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    /// The execution as it is after the change.
+    pub execution: Execution,
+    /// The line appended in the same transaction.
+    pub log: LogEntry,
+}
+
+/// Which executions a claim may take.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ClaimFilter {
+    /// Any runnable execution.
+    #[default]
+    All,
+    /// Only these executions (e.g. the ones a `--run` process submitted itself).
+    Only(Vec<ExecutionId>),
+}
+
+/// What [`Store::claim`](super::Store::claim) takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRequest {
+    /// The claiming worker's [`OwnerId`](super::OwnerId) text.
+    pub owner: String,
+    /// "Now" for due retries and the lease.
+    pub now: Millis,
+    /// Lease length from `now`.
+    pub lease_ms: u64,
+    /// At most this many executions are claimed (0 claims nothing).
+    pub max: u32,
+    pub filter: ClaimFilter,
+}
+
+/// How a running attempt ended, for [`Store::finish`](super::Store::finish).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Finish {
+    Succeeded { output: String, usage: crate::execution::Usage },
+    /// Not retried; the error is also kept in the attempt history.
+    Failed { error: ExecutionError, usage: Option<Usage> },
+    /// Stopped on a user's request.
+    Cancelled,
+}
+
+/// What [`Store::recover`](super::Store::recover) takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoverRequest {
+    /// Leases that expired before this are recovered.
+    pub now: Millis,
+    /// Executions of this owner are never recovered (the caller is alive and renews them).
+    pub exclude_owner: Option<String>,
+}
+
+/// What a cancel request did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", content = "status", rename_all = "snake_case")]
+pub enum CancelOutcome {
+    /// It was queued or retrying and is now cancelled.
+    Cancelled,
+    /// It is running; its owner will stop it (at once in-process, at its next heartbeat otherwise).
+    Requested,
+    /// It had already finished with this status; nothing changed.
+    AlreadyFinished(Status),
+}
+
+/// The outcome of [`Store::request_cancel`](super::Store::request_cancel) and the change it made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CancelResult {
+    pub outcome: CancelOutcome,
+    /// The committed change (`None` when already finished, or when a cancel was already requested).
+    pub transition: Option<Transition>,
+}
+
+/// The answer of a heartbeat's lease renewal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeaseRenewal {
+    /// Executions still running under the owner (their leases were extended).
+    pub running: Vec<ExecutionId>,
+    /// Of those, the ones someone asked to cancel.
+    pub cancel_requested: Vec<ExecutionId>,
+}
+
+/// Queue settings shared by every process on one database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueSettings {
+    pub paused: bool,
+    pub concurrency: u32,
+}
+
+/// Number of executions in each status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub queued: u64,
+    pub running: u64,
+    pub retrying: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+impl StatusCounts {
+    /// The count for `status`.
+    pub fn get(&self, status: Status) -> u64 {
+        match status {
+            Status::Queued => self.queued,
+            Status::Running => self.running,
+            Status::Retrying => self.retrying,
+            Status::Succeeded => self.succeeded,
+            Status::Failed => self.failed,
+            Status::Cancelled => self.cancelled,
+        }
+    }
+
+    /// Queued + retrying + running: executions that are not finished.
+    pub fn active(&self) -> u64 {
+        self.queued + self.running + self.retrying
+    }
+
+    pub(crate) fn add(&mut self, status: Status, n: u64) {
+        match status {
+            Status::Queued => self.queued += n,
+            Status::Running => self.running += n,
+            Status::Retrying => self.retrying += n,
+            Status::Succeeded => self.succeeded += n,
+            Status::Failed => self.failed += n,
+            Status::Cancelled => self.cancelled += n,
+        }
+    }
+}
