@@ -125,9 +125,10 @@ pub struct RunCommand {
     pub crew: PathBuf,
     #[command(flatten)]
     pub options: RunOptions,
-    /// Executions run at once (matters for --inputs-file).
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub concurrency: u32,
+    /// Executions run at once (matters for --inputs-file); also stored as the shared setting
+    /// [default: the stored setting, 4 on a new database].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -140,9 +141,10 @@ pub struct SubmitCommand {
 
 #[derive(Debug, Args)]
 pub struct WorkerCommand {
-    /// Executions run at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub concurrency: u32,
+    /// Executions run at once; also stored as the shared setting [default: the stored setting, 4
+    /// on a new database].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
     /// Exit once nothing is queued, retrying or running.
     #[arg(long)]
     pub until_idle: bool,

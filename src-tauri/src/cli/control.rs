@@ -10,7 +10,7 @@ use crate::scheduler::CancelOutcome;
 pub async fn cancel(global: &GlobalArgs, c: IdCommand) -> Result<i32, CliError> {
     let store = open_store(global)?;
     let e = find(store.as_ref(), &c.id)?;
-    let outcome = store.request_cancel(&e.id).await.map_err(CliError::failure)?;
+    let outcome = store.request_cancel(&e.id).await.map_err(CliError::failure)?.outcome;
     let (word, text) = match &outcome {
         CancelOutcome::Cancelled => ("cancelled", format!("{}: cancelled", e.id)),
         CancelOutcome::Requested => ("requested", format!("{}: running; cancel requested (takes effect within a second)", e.id)),
@@ -30,7 +30,7 @@ pub async fn retry(global: &GlobalArgs, c: RetryCommand) -> Result<i32, CliError
     let steps = store.steps(&past.id).map_err(CliError::failure)?;
     let new = rerun_request(&past, &steps, c.from_task.as_deref()).map_err(CliError::usage)?;
     let reused = new.seed_steps.len();
-    let e = store.insert(new).await.map_err(CliError::failure)?;
+    let e = store.insert(new).await.map_err(CliError::failure)?.execution;
     if c.json {
         println!("{}", serde_json::json!({ "id": e.id, "retry_of": past.id, "reused_steps": reused }));
     } else {
@@ -43,7 +43,7 @@ pub async fn retry(global: &GlobalArgs, c: RetryCommand) -> Result<i32, CliError
 pub async fn priority(global: &GlobalArgs, c: PriorityCommand) -> Result<i32, CliError> {
     let store = open_store(global)?;
     let e = find(store.as_ref(), &c.id)?;
-    let updated = store.set_priority(&e.id, c.priority).await.map_err(CliError::usage)?;
+    let updated = store.set_priority(&e.id, c.priority).await.map_err(CliError::usage)?.execution;
     if c.json {
         println!("{}", serde_json::json!({ "id": updated.id, "priority": updated.priority }));
     } else {

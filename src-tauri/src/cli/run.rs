@@ -32,7 +32,7 @@ pub fn print_warnings(warnings: &[CrewWarning]) {
 
 /// Records the execution(s), runs them here under the concurrency limit, shows progress on stderr
 /// and prints the output. Ctrl-C cancels them and exits 130.
-pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: u32) -> Result<i32, CliError> {
+pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: Option<u32>) -> Result<i32, CliError> {
     let news = prepare(&crew, &options)?;
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
     let events = scheduler.subscribe();
@@ -58,7 +58,7 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
         }
     };
     display.finish().await;
-    scheduler.shutdown().await;
+    scheduler.shutdown().await.map_err(CliError::failure)?;
 
     if finished.len() == 1 {
         let e = &finished[0];
@@ -126,8 +126,8 @@ pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions) -> 
     let store = open_store(global)?;
     let mut ids = Vec::with_capacity(news.len());
     for new in news {
-        let e = store.insert(new).await.map_err(CliError::failure)?;
-        ids.push(e.id);
+        let t = store.insert(new).await.map_err(CliError::failure)?;
+        ids.push(t.execution.id);
     }
     if options.json {
         if ids.len() == 1 {

@@ -19,13 +19,14 @@ pub fn open_store(global: &GlobalArgs) -> Result<Arc<dyn Store>, CliError> {
 }
 
 /// Starts a scheduler that runs crews with the real engine.
-pub async fn start_scheduler(global: &GlobalArgs, concurrency: u32, claim: ClaimScope) -> Result<Scheduler, CliError> {
-    if concurrency == 0 {
+/// `concurrency: Some(n)` also stores `n` as the shared setting; `None` keeps the stored one.
+pub async fn start_scheduler(global: &GlobalArgs, concurrency: Option<u32>, scope: ClaimScope) -> Result<Scheduler, CliError> {
+    if concurrency == Some(0) {
         return Err(CliError::Usage("--concurrency must be at least 1".into()));
     }
     let store = open_store(global)?;
     let executor = Arc::new(CrewExecutor::new(LlmEnv::from_process()));
-    let config = SchedulerConfig { concurrency, claim, ..SchedulerConfig::default() };
+    let config = SchedulerConfig { concurrency, scope, ..SchedulerConfig::default() };
     Scheduler::start(store, executor, config).await.map_err(CliError::failure)
 }
 

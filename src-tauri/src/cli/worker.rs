@@ -10,7 +10,7 @@ use crate::scheduler::ClaimScope;
 /// exits 0; with `--until-idle` it exits 0 once nothing is queued, retrying or running.
 pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliError> {
     let scheduler = start_scheduler(global, c.concurrency, ClaimScope::All).await?;
-    tracing::info!(concurrency = c.concurrency, "worker started");
+    tracing::info!(concurrency = ?c.concurrency, "worker started");
     let idle = async {
         if c.until_idle {
             scheduler.until_idle().await
@@ -23,7 +23,7 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
         _ = tokio::signal::ctrl_c() => { eprintln!("interrupted: stopping the worker"); 0 }
         _ = terminate() => 0,
     };
-    scheduler.shutdown().await;
+    scheduler.shutdown().await.map_err(CliError::failure)?;
     Ok(code)
 }
 
