@@ -14,24 +14,34 @@ pub(crate) struct Origin {
     pub path: String,
     /// Keys leading to the mapping in the text, for [`SourceText::line_of`].
     pub keys: Vec<String>,
+    /// The mapping's line when known otherwise (list items without a name); fields are then
+    /// looked for from there.
+    pub line: Option<u32>,
 }
 
 impl Origin {
     pub fn new(source: Arc<SourceText>, path: impl Into<String>, keys: Vec<String>) -> Self {
-        Origin { source, path: path.into(), keys }
+        Origin { source, path: path.into(), keys, line: None }
+    }
+
+    /// The same origin, known to start at `line`.
+    pub fn at_line(mut self, line: Option<u32>) -> Self {
+        self.line = line;
+        self
     }
 
     /// The origin of a mapping nested under `key` (written `sub` in field paths).
     pub fn child(&self, sub: &str, key: &str) -> Origin {
         let mut keys = self.keys.clone();
         keys.push(key.to_string());
-        Origin { source: self.source.clone(), path: self.join(sub), keys }
+        Origin { source: self.source.clone(), path: self.join(sub), keys, line: None }
     }
 
     /// A diagnostic about the mapping itself.
     pub fn whole(&self, message: impl Into<String>) -> Diagnostic {
         let keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
-        let d = self.source.diag(message).at_line(if keys.is_empty() { None } else { self.source.line_of(&keys) });
+        let line = self.line.or_else(|| if keys.is_empty() { None } else { self.source.line_of(&keys) });
+        let d = self.source.diag(message).at_line(line);
         if self.path.is_empty() {
             d
         } else {
@@ -43,9 +53,15 @@ impl Origin {
     /// the field's key where it can be found, else that of the mapping.
     pub fn at(&self, sub: &str, message: impl Into<String>) -> Diagnostic {
         let field_key = sub.split(['[', '.']).next().unwrap_or(sub);
-        let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
-        keys.push(field_key);
-        self.source.diag(message).at_line(self.source.line_of(&keys)).on_field(self.join(sub))
+        let line = match self.line {
+            Some(start) => self.source.line_of_from(start, &[field_key]).or(Some(start)),
+            None => {
+                let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
+                keys.push(field_key);
+                self.source.line_of(&keys)
+            }
+        };
+        self.source.diag(message).at_line(line).on_field(self.join(sub))
     }
 
     fn join(&self, sub: &str) -> String {

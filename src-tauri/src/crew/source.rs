@@ -37,8 +37,13 @@ impl SourceText {
     /// (`key:`, `- key:`, `"key":`), a JSON key (`"key":`), or as the value of a `name`/`key`/`id`
     /// field (`name: key`, `"id": "key"`), the way list-form agents and graph nodes are written.
     pub fn line_of(&self, keys: &[&str]) -> Option<u32> {
+        self.line_of_from(1, keys)
+    }
+
+    /// As [`line_of`](Self::line_of), starting the search at 1-based line `from`.
+    pub fn line_of_from(&self, from: u32, keys: &[&str]) -> Option<u32> {
         let lines: Vec<&str> = self.text.lines().collect();
-        let mut from = 0usize;
+        let mut from = from.saturating_sub(1) as usize;
         let mut found = None;
         for key in keys {
             match (from..lines.len()).find(|&i| line_names_key(lines[i], key)) {
@@ -50,6 +55,20 @@ impl SourceText {
             }
         }
         found
+    }
+
+    /// The line of the `n`th (0-based) occurrence of `key` as a key at or after line `from`: where
+    /// the `n`th item of a list starts when each item has that key (`source` of graph edges).
+    pub fn line_of_nth(&self, from: u32, key: &str, n: usize) -> Option<u32> {
+        let mut seen = 0;
+        for (i, line) in self.text.lines().enumerate().skip(from.saturating_sub(1) as usize) {
+            let hits = [format!("\"{key}\""), format!("{key}:")].iter().map(|p| line.matches(p.as_str()).count()).max().unwrap_or(0);
+            if seen + hits > n {
+                return Some(i as u32 + 1);
+            }
+            seen += hits;
+        }
+        None
     }
 }
 

@@ -71,7 +71,7 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
         .filter(|n| n.kind == Kind::Agent)
         .filter_map(|n| {
             let fields = data_fields(n, findings)?;
-            Some((read_agent(&n.id, &fields, DATA_EXTRA, findings), n.origin.clone()))
+            Some((read_agent(&n.id, &fields, DATA_EXTRA, findings), n.data_origin()))
         })
         .collect();
 
@@ -99,7 +99,7 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
             edges.context.get(n.id.as_str()).into_iter().flatten().filter_map(|s| by_id.get(s.as_str()).copied()).collect();
         context.sort_by_key(|c| c.index);
         task.context = Some(context.iter().map(|c| c.id.clone()).collect());
-        tasks.push((n.index, task, n.origin.clone()));
+        tasks.push((n.index, task, n.data_origin()));
     }
     let tasks = topological(tasks, findings);
 
@@ -201,12 +201,10 @@ fn read_edges(raw: Option<&Node>, source: &Arc<SourceText>, by_id: &BTreeMap<&st
         }
     };
     let mut seen = BTreeSet::new();
+    let edges_line = source.line_of(&["edges"]).unwrap_or(1);
     for (i, edge) in items.iter().enumerate() {
-        let mut keys = vec!["edges".to_string()];
-        if let Some(Node::String(id)) = edge.get("id") {
-            keys.push(id.clone());
-        }
-        let origin = Origin::new(source.clone(), format!("edges[{i}]"), keys);
+        let line = source.line_of_nth(edges_line, "source", i);
+        let origin = Origin::new(source.clone(), format!("edges[{i}]"), vec!["edges".into()]).at_line(line);
         let mut end = |field: &str| -> Option<&GraphNode> {
             let id = match edge.get(field) {
                 Some(Node::String(s)) => s.trim().to_string(),
