@@ -1,8 +1,32 @@
 //! Crews: loading the three formats (CrewAI YAML project, single file, graph JSON) into one
 //! validated [`CrewSpec`], placeholders, and validation reports.
+//!
+//! - [`load`] reads and checks a crew; [`validate`] also lists the inputs it needs.
+//! - Errors ([`CrewError`]) list every problem found, each naming file, line, field and reason.
+//! - [`inputs`] reads kickoff inputs (`k=v` pairs, JSON files, JSONL/CSV rows).
+//! - [`tools`] maps CrewAI tool names to ours.
 
+mod check;
+mod diagnostic;
+mod document;
+mod draft;
+mod entries;
+mod fields;
+pub mod inputs;
+mod jsonc;
+mod load;
+mod origin;
 pub mod placeholders;
+mod report;
+mod settings;
+mod source;
 mod spec;
+pub mod tools;
 
+pub use diagnostic::{CrewError, CrewWarning, Diagnostic};
+pub use entries::DEFAULT_MAX_ITER;
+pub use load::{load, LoadedCrew};
 pub use placeholders::{interpolate, required_inputs, MissingInputs};
+pub use report::{validate, CrewReport, RequiredInput};
+pub use source::MAX_FILE_BYTES;
 pub use spec::{AgentSpec, CrewFormat, CrewSpec, Process, TaskSpec};

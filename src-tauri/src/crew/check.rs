@@ -1,0 +1,152 @@
+//! The checks every format goes through once read: references, order, required parts, paths.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::diagnostic::Findings;
+use super::draft::Draft;
+use super::Process;
+
+/// Checks `draft`, recording every error and warning found. Fixes up what it may (a sequential
+/// task without an agent gets the only agent, with a warning).
+pub(crate) fn check(draft: &mut Draft, findings: &mut Findings) {
+    check_duplicates(draft, findings);
+    if draft.spec.tasks.is_empty() {
+        findings.error(draft.tasks_origin.whole("the crew has no tasks"));
+    }
+    if draft.spec.agents.is_empty() {
+        findings.error(draft.agents_origin.whole("the crew has no agents"));
+    }
+    check_manager(draft, findings);
+    check_task_agents(draft, findings);
+    check_contexts(draft, findings);
+    check_output_files(draft, findings);
+}
+
+fn check_duplicates(draft: &Draft, findings: &mut Findings) {
+    let mut seen = BTreeSet::new();
+    for (agent, origin) in draft.spec.agents.iter().zip(&draft.agent_origins) {
+        if !seen.insert(agent.key.as_str()) {
+            findings.error(origin.whole(format!("duplicate agent `{}`", agent.key)));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (task, origin) in draft.spec.tasks.iter().zip(&draft.task_origins) {
+        if !seen.insert(task.key.as_str()) {
+            findings.error(origin.whole(format!("duplicate task `{}`", task.key)));
+        }
+    }
+}
+
+fn check_manager(draft: &Draft, findings: &mut Findings) {
+    let spec = &draft.spec;
+    if let Some(manager) = &spec.manager_agent {
+        if spec.agent(manager).is_none() {
+            findings.error(draft.settings_origin.at(
+                "manager_agent",
+                format!("unknown agent `{manager}`{}", known_list(spec.agents.iter().map(|a| a.key.as_str()))),
+            ));
+        }
+    }
+    if spec.process == Process::Sequential {
+        for (field, set) in [("manager_llm", spec.manager_llm.is_some()), ("manager_agent", spec.manager_agent.is_some())] {
+            if set {
+                findings.warn(draft.settings_origin.at(field, format!("`{field}` only applies to hierarchical crews; ignored")));
+            }
+        }
+    }
+}
+
+fn check_task_agents(draft: &mut Draft, findings: &mut Findings) {
+    let agent_keys: Vec<String> = draft.spec.agents.iter().map(|a| a.key.clone()).collect();
+    let only_agent = match agent_keys.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    let sequential = draft.spec.process == Process::Sequential;
+    for (task, origin) in draft.spec.tasks.iter_mut().zip(&draft.task_origins) {
+        match &task.agent {
+            Some(agent) if !agent_keys.contains(agent) => findings.error(origin.at(
+                "agent",
+                format!("unknown agent `{agent}`{}", known_list(agent_keys.iter().map(String::as_str))),
+            )),
+            Some(_) => {}
+            None if !sequential => {}
+            None => match &only_agent {
+                Some(one) => {
+                    findings.warn(origin.whole(format!("no agent given; assigned the only agent, `{one}`")));
+                    task.agent = Some(one.clone());
+                }
+                None => findings.error(origin.whole("no agent given (a sequential crew needs one per task)")),
+            },
+        }
+    }
+}
+
+fn check_contexts(draft: &Draft, findings: &mut Findings) {
+    let position: BTreeMap<&str, usize> =
+        draft.spec.tasks.iter().enumerate().map(|(i, t)| (t.key.as_str(), i)).rev().collect();
+    for (i, (task, origin)) in draft.spec.tasks.iter().zip(&draft.task_origins).enumerate() {
+        for (j, name) in task.context.iter().flatten().enumerate() {
+            let at = format!("context[{j}]");
+            match position.get(name.as_str()) {
+                None => findings.error(origin.at(&at, format!("unknown task `{name}`"))),
+                Some(&p) if p == i => findings.error(origin.at(&at, format!("task `{name}` cannot be its own context"))),
+                Some(&p) if p > i => findings.error(origin.at(
+                    &at,
+                    format!("task `{name}` runs after `{}` (tasks run in order), so it cannot be its context", task.key),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+fn check_output_files(draft: &Draft, findings: &mut Findings) {
+    for (task, origin) in draft.spec.tasks.iter().zip(&draft.task_origins) {
+        if let Some(file) = &task.output_file {
+            if let Some(reason) = output_file_problem(file) {
+                findings.error(origin.at("output_file", format!("`{file}`: {reason}")));
+            }
+        }
+    }
+}
+
+/// Why `file` cannot be an `output_file` (a path relative to the workspace), if it cannot.
+pub(crate) fn output_file_problem(file: &str) -> Option<&'static str> {
+    let bytes = file.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if file.starts_with('/') || file.starts_with('\\') || drive || std::path::Path::new(file).is_absolute() {
+        return Some("must be a relative path (inside the workspace), not an absolute one");
+    }
+    if file.split(['/', '\\']).any(|part| part == "..") {
+        return Some("must not contain `..`");
+    }
+    if file.ends_with('/') || file.ends_with('\\') {
+        return Some("must name a file, not a folder");
+    }
+    None
+}
+
+fn known_list<'a>(keys: impl Iterator<Item = &'a str>) -> String {
+    let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
+    if keys.is_empty() {
+        " (there are no agents)".to_string()
+    } else {
+        format!(" (known: {})", keys.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_file_paths() {
+        assert_eq!(output_file_problem("out/report.md"), None);
+        assert_eq!(output_file_problem("{topic}.md"), None);
+        assert!(output_file_problem("/etc/passwd").is_some());
+        assert!(output_file_problem("C:\\x.md").is_some());
+        assert!(output_file_problem("a/../../x.md").is_some());
+        assert!(output_file_problem("out/").is_some());
+    }
+}

@@ -1,0 +1,125 @@
+//! Errors and warnings about crew files: where (file, line, field) and why.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One finding about a crew file: an error that stops loading or a warning that does not.
+///
+/// `Display` prints `file:line: field: message`, leaving out the parts that are absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The file (or folder) the finding is about, as a path.
+    pub file: String,
+    /// 1-based line in `file`, where it is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The field path, e.g. `tasks.research_task.context[0]` or `nodes[3] (id task-2).data.agent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// A warning: loading went on (the field was ignored, the tool dropped, the agent assigned, …).
+pub type CrewWarning = Diagnostic;
+
+impl Diagnostic {
+    /// A finding about `file` as a whole.
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic { file: file.into(), line: None, field: None, message: message.into() }
+    }
+
+    /// The same finding at `line` (when known).
+    pub fn at_line(mut self, line: Option<u32>) -> Self {
+        self.line = line;
+        self
+    }
+
+    /// The same finding about `field`.
+    pub fn on_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A crew that cannot be loaded, with every error found (not just the first).
+///
+/// `Display` prints one line per diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct CrewError {
+    /// At least one error, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CrewError {
+    /// An error holding exactly `diagnostic`.
+    pub fn single(diagnostic: Diagnostic) -> Self {
+        CrewError { diagnostics: vec![diagnostic] }
+    }
+}
+
+impl fmt::Display for CrewError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors and warnings collected while a crew is loaded.
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Findings {
+    pub fn error(&mut self, d: Diagnostic) {
+        self.errors.push(d);
+    }
+
+    pub fn warn(&mut self, d: Diagnostic) {
+        self.warnings.push(d);
+    }
+
+    /// `Err` with every error when there is any.
+    pub fn into_result(self) -> Result<Vec<Diagnostic>, CrewError> {
+        if self.errors.is_empty() {
+            Ok(self.warnings)
+        } else {
+            Err(CrewError { diagnostics: self.errors })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_leaves_out_absent_parts() {
+        let full = Diagnostic::new("tasks.yaml", "unknown agent `x`").at_line(Some(7)).on_field("tasks.a.agent");
+        assert_eq!(full.to_string(), "tasks.yaml:7: tasks.a.agent: unknown agent `x`");
+        assert_eq!(Diagnostic::new("crew.json", "empty").to_string(), "crew.json: empty");
+        let err = CrewError { diagnostics: vec![full, Diagnostic::new("b", "c").on_field("f")] };
+        assert_eq!(err.to_string(), "tasks.yaml:7: tasks.a.agent: unknown agent `x`\nb: f: c");
+    }
+}

@@ -1,0 +1,109 @@
+//! A crew as read from its files, before the checks: the spec plus where each part came from.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::origin::Origin;
+use super::settings::CrewSettings;
+use super::{AgentSpec, CrewFormat, CrewSpec, TaskSpec};
+
+/// A crew read from its files, not yet checked; every agent and task knows its origin.
+pub(crate) struct Draft {
+    pub spec: CrewSpec,
+    /// Where the crew-level settings are (or would be) written.
+    pub settings_origin: Origin,
+    /// Where the agents are written (the `agents` list, `agents.yaml`, the graph's `nodes`).
+    pub agents_origin: Origin,
+    /// Where the tasks are written.
+    pub tasks_origin: Origin,
+    /// Parallel to `spec.agents`.
+    pub agent_origins: Vec<Origin>,
+    /// Parallel to `spec.tasks`.
+    pub task_origins: Vec<Origin>,
+}
+
+/// What a format's reader hands over to build a [`Draft`].
+pub(crate) struct DraftParts {
+    pub format: CrewFormat,
+    /// The file or folder loaded, absolute.
+    pub source: PathBuf,
+    /// The folder a relative `workspace` is resolved against, and the default workspace.
+    pub base_dir: PathBuf,
+    /// The name when the settings give none (folder or file stem).
+    pub default_name: String,
+    pub settings: CrewSettings,
+    pub settings_origin: Origin,
+    pub agents_origin: Origin,
+    pub tasks_origin: Origin,
+    pub agents: Vec<(AgentSpec, Origin)>,
+    pub tasks: Vec<(TaskSpec, Origin)>,
+}
+
+impl Draft {
+    pub fn assemble(parts: DraftParts) -> Draft {
+        let s = parts.settings;
+        let workspace = match s.workspace {
+            Some(w) => normalize(&parts.base_dir.join(w)),
+            None => parts.base_dir.clone(),
+        };
+        let (agents, agent_origins) = parts.agents.into_iter().unzip();
+        let (tasks, task_origins) = parts.tasks.into_iter().unzip();
+        Draft {
+            spec: CrewSpec {
+                name: s.name.unwrap_or(parts.default_name),
+                format: parts.format,
+                source: parts.source.display().to_string(),
+                process: s.process.unwrap_or_default(),
+                llm: s.llm,
+                manager_llm: s.manager_llm,
+                manager_agent: s.manager_agent,
+                agents,
+                tasks,
+                inputs: s.inputs,
+                workspace: workspace.display().to_string(),
+                allow_network_tools: s.allow_network_tools,
+                max_rpm: s.max_rpm,
+            },
+            settings_origin: parts.settings_origin,
+            agents_origin: parts.agents_origin,
+            tasks_origin: parts.tasks_origin,
+            agent_origins,
+            task_origins,
+        }
+    }
+}
+
+/// `path` with `.` removed and `..` applied lexically (the folder need not exist yet).
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() && !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The absolute form of `path` (symlinks resolved when it exists).
+pub(crate) fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .map(|p| normalize(&p))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("/a/b/./../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalize(Path::new("/a/../../x")), PathBuf::from("/x"));
+    }
+}

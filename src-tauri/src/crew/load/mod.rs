@@ -1,0 +1,111 @@
+//! Loading a crew from any of the three formats into one checked [`CrewSpec`].
+//!
+//! Detection: a folder is a CrewAI YAML project; a `.json`/`.jsonc`/`.yaml`/`.yml` file whose top
+//! level has `nodes` is a graph, else a single-file crew. A `crew.yaml` with neither `agents` nor
+//! `tasks` inside a project folder loads that folder.
+
+mod collection;
+mod crew_py;
+mod graph;
+mod single_file;
+mod yaml_project;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::check::check;
+use super::diagnostic::{CrewError, CrewWarning, Diagnostic, Findings};
+use super::document::{self, Node, Syntax};
+use super::draft::{absolute, Draft};
+use super::source::SourceText;
+use super::CrewSpec;
+
+/// A crew that loaded, and what was noticed on the way (ignored fields, dropped tools, …).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadedCrew {
+    pub spec: CrewSpec,
+    pub warnings: Vec<CrewWarning>,
+}
+
+/// Loads and checks the crew at `path` (a project folder or a crew file).
+///
+/// Every error found is reported at once (syntax errors stop a file from being read further).
+/// Nothing is executed: `crew.py` is only scanned as text.
+pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
+    let path = absolute(path);
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(&path).map_err(|e| CrewError::single(Diagnostic::new(&shown, format!("cannot open: {e}"))))?;
+    let mut findings = Findings::default();
+    let draft = if meta.is_dir() { yaml_project::read(&path, &mut findings) } else { read_file(&path, &mut findings) };
+    let spec = draft.map(|mut d| {
+        check(&mut d, &mut findings);
+        d.spec
+    });
+    let warnings = findings.into_result()?;
+    match spec {
+        Some(spec) => Ok(LoadedCrew { spec, warnings }),
+        // A reader that gives up always records an error, so this is not reached.
+        None => Err(CrewError::single(Diagnostic::new(shown, "could not be read"))),
+    }
+}
+
+fn read_file(path: &Path, findings: &mut Findings) -> Option<Draft> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let syntax = match ext.as_str() {
+        "yaml" | "yml" => Syntax::Yaml,
+        "json" => Syntax::Json,
+        "jsonc" => Syntax::Jsonc,
+        _ => {
+            findings.error(Diagnostic::new(
+                path.display().to_string(),
+                "not a crew: expected a project folder or a .yaml, .yml, .json or .jsonc file",
+            ));
+            return None;
+        }
+    };
+    let source = match SourceText::read(path) {
+        Ok(s) => Arc::new(s),
+        Err(d) => {
+            findings.error(d);
+            return None;
+        }
+    };
+    let root = match document::parse(&source, syntax) {
+        Ok(root) => root,
+        Err(d) => {
+            findings.error(d);
+            return None;
+        }
+    };
+    match &root {
+        Node::Map(_) if root.get("nodes").is_some() => graph::read(&root, source, path, findings),
+        Node::Map(_) if is_project_settings(path, &root) => {
+            let dir = path.parent().unwrap_or(path);
+            yaml_project::read(dir, findings)
+        }
+        Node::Map(_) => single_file::read(&root, source, path, findings),
+        Node::Null => {
+            findings.error(source.diag("the file is empty"));
+            None
+        }
+        other => {
+            findings.error(source.diag(format!("expected a mapping at the top level, found {}", other.kind())).at_line(Some(1)));
+            None
+        }
+    }
+}
+
+/// `crew.yaml` holding settings only, beside a `config/` (or `src/`) folder of a project.
+fn is_project_settings(path: &Path, root: &Node) -> bool {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let dir = path.parent().unwrap_or(path);
+    stem == "crew"
+        && root.get("agents").is_none()
+        && root.get("tasks").is_none()
+        && yaml_project::find_config(dir, "agents").is_some()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+//! A CrewAI YAML project: `config/agents.yaml` + `config/tasks.yaml` (or under
+//! `src/<package>/config/`), an optional `crew.yaml` of crew settings beside `config/`, and an
+//! optional `crew.py` whose `@task` methods may bind the agents `tasks.yaml` leaves out.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{collection, crew_py};
+use crate::crew::diagnostic::{Diagnostic, Findings};
+use crate::crew::document::{self, Node, Syntax};
+use crate::crew::draft::{normalize, Draft, DraftParts};
+use crate::crew::entries::canonical_tools;
+use crate::crew::fields::Fields;
+use crate::crew::origin::Origin;
+use crate::crew::settings::{read_settings, CrewSettings};
+use crate::crew::source::{read_text, SourceText, MAX_FILE_BYTES};
+use crate::crew::{AgentSpec, CrewFormat, TaskSpec};
+
+/// The `agents` or `tasks` config of the project in `dir`: `config/<what>.yaml` (or `.yml`), else
+/// the first `src/<package>/config/<what>.yaml` in name order.
+pub(crate) fn find_config(dir: &Path, what: &str) -> Option<PathBuf> {
+    let in_config = |config: &Path| {
+        ["yaml", "yml"].iter().map(|ext| config.join(format!("{what}.{ext}"))).find(|p| p.is_file())
+    };
+    in_config(&dir.join("config")).or_else(|| packages(dir).iter().find_map(|pkg| in_config(&pkg.join("config"))))
+}
+
+/// The folders under `dir/src`, in name order.
+fn packages(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join("src"))
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Reads the project in `dir` (absolute).
+pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
+    let shown = dir.display().to_string();
+    let (settings, settings_origin, agents_config, tasks_config) = read_crew_yaml(dir, findings)?;
+
+    let agents_path = match agents_config {
+        Some(p) => Some(normalize(&dir.join(p))),
+        None => find_config(dir, "agents"),
+    };
+    let tasks_path = match tasks_config {
+        Some(p) => Some(normalize(&dir.join(p))),
+        None => agents_path
+            .as_deref()
+            .and_then(Path::parent)
+            .and_then(|config| ["yaml", "yml"].iter().map(|e| config.join(format!("tasks.{e}"))).find(|p| p.is_file()))
+            .or_else(|| find_config(dir, "tasks")),
+    };
+    let (Some(agents_path), Some(tasks_path)) = (agents_path, tasks_path) else {
+        findings.error(Diagnostic::new(
+            shown,
+            "not a CrewAI project: expected config/agents.yaml and config/tasks.yaml \
+             (or src/<package>/config/…), or a crew.yaml naming agents_config and tasks_config",
+        ));
+        return None;
+    };
+    let agents_file = read_yaml(&agents_path, findings);
+    let tasks_file = read_yaml(&tasks_path, findings);
+    let (agents_source, agents_node) = agents_file?;
+    let (tasks_source, tasks_node) = tasks_file?;
+
+    let agents_origin = Origin::new(agents_source, "agents", Vec::new());
+    let tasks_origin = Origin::new(tasks_source, "tasks", Vec::new());
+    let mut agents = collection::agents(&agents_node, &agents_origin, findings);
+    let mut tasks = collection::tasks(&tasks_node, &tasks_origin, findings);
+    let mut settings = settings;
+
+    let package_dir = agents_path.parent().and_then(Path::parent).map(Path::to_path_buf);
+    if let Some(py_path) = find_crew_py(dir, package_dir.as_deref()) {
+        apply_crew_py(&py_path, &mut settings, &mut agents, &mut tasks, findings);
+    }
+
+    Some(Draft::assemble(DraftParts {
+        format: CrewFormat::YamlProject,
+        source: dir.to_path_buf(),
+        base_dir: dir.to_path_buf(),
+        default_name: dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        settings,
+        settings_origin,
+        agents_origin,
+        tasks_origin,
+        agents,
+        tasks,
+    }))
+}
+
+type CrewYaml = (CrewSettings, Origin, Option<String>, Option<String>);
+
+/// `crew.yaml` (or `crew.yml`) in `dir`, if any: the settings and the config paths it names.
+fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
+    let Some(path) = ["crew.yaml", "crew.yml"].iter().map(|n| dir.join(n)).find(|p| p.is_file()) else {
+        let none = Arc::new(SourceText { name: dir.display().to_string(), text: String::new() });
+        return Some((CrewSettings::default(), Origin::new(none, "", Vec::new()), None, None));
+    };
+    let (source, node) = read_yaml(&path, findings)?;
+    let origin = Origin::new(source, "", Vec::new());
+    if node == Node::Null {
+        return Some((CrewSettings::default(), origin, None, None));
+    }
+    let fields = Fields::of(&node, origin.clone(), findings)?;
+    let settings = read_settings(&fields, &["agents_config", "tasks_config"], findings);
+    let agents_config = fields.string("agents_config", findings);
+    let tasks_config = fields.string("tasks_config", findings);
+    for (key, value) in [("agents_config", &agents_config), ("tasks_config", &tasks_config)] {
+        if let Some(p) = value {
+            if !dir.join(p).is_file() {
+                findings.error(origin.at(key, format!("file `{p}` not found in {}", dir.display())));
+            }
+        }
+    }
+    Some((settings, origin, agents_config, tasks_config))
+}
+
+fn read_yaml(path: &Path, findings: &mut Findings) -> Option<(Arc<SourceText>, Node)> {
+    let source = SourceText::read(path).map_err(|d| findings.error(d)).ok()?;
+    let node = document::parse(&source, Syntax::Yaml).map_err(|d| findings.error(d)).ok()?;
+    Some((Arc::new(source), node))
+}
+
+/// `crew.py` in the project folder, else in the package folder, else in any `src/<package>/`.
+fn find_crew_py(dir: &Path, package_dir: Option<&Path>) -> Option<PathBuf> {
+    std::iter::once(dir.to_path_buf())
+        .chain(package_dir.map(Path::to_path_buf))
+        .chain(packages(dir))
+        .map(|d| d.join("crew.py"))
+        .find(|p| p.is_file())
+}
+
+fn apply_crew_py(
+    path: &Path,
+    settings: &mut CrewSettings,
+    agents: &mut [(AgentSpec, Origin)],
+    tasks: &mut [(TaskSpec, Origin)],
+    findings: &mut Findings,
+) {
+    let text = match read_text(path, MAX_FILE_BYTES) {
+        Ok(t) => t,
+        Err(e) => {
+            findings.warn(Diagnostic::new(path.display().to_string(), format!("{}; not used", e.message)).at_line(e.line));
+            return;
+        }
+    };
+    let py = crew_py::scan(&text);
+    let source = Arc::new(SourceText { name: path.display().to_string(), text });
+    for (task, origin) in tasks.iter_mut() {
+        let Some(bound) = py.task_agents.get(&task.key) else { continue };
+        match &task.agent {
+            None => task.agent = Some(bound.clone()),
+            Some(agent) if agent != bound => findings.warn(origin.at(
+                "agent",
+                format!("crew.py binds agent `{bound}`; using `{agent}` as tasks.yaml says"),
+            )),
+            Some(_) => {}
+        }
+    }
+    for (agent, _) in agents.iter_mut() {
+        let Some(names) = py.agent_tools.get(&agent.key) else { continue };
+        let origin = Origin::new(source.clone(), format!("agents.{}", agent.key), Vec::new());
+        for tool in canonical_tools(names, &origin, findings) {
+            if !agent.tools.contains(&tool) {
+                agent.tools.push(tool);
+            }
+        }
+    }
+    if settings.process.is_none() {
+        settings.process = py.process;
+    }
+}

@@ -1,0 +1,113 @@
+//! Crew-level settings (`crew.yaml`, a single file's top level, a graph's crew node).
+
+use std::collections::BTreeMap;
+
+use super::diagnostic::Findings;
+use super::document::Node;
+use super::fields::{Fields, KeySet};
+use super::Process;
+
+const KNOWN: &[&str] = &[
+    "name",
+    "process",
+    "llm",
+    "manager_llm",
+    "manager_agent",
+    "inputs",
+    "workspace",
+    "allow_network_tools",
+    "max_rpm",
+    "verbose",
+    "description",
+];
+
+const UNSUPPORTED: &[&str] = &[
+    "memory",
+    "memory_config",
+    "short_term_memory",
+    "long_term_memory",
+    "entity_memory",
+    "external_memory",
+    "knowledge",
+    "knowledge_sources",
+    "embedder",
+    "planning",
+    "planning_llm",
+    "function_calling_llm",
+    "step_callback",
+    "task_callback",
+    "before_kickoff_callbacks",
+    "after_kickoff_callbacks",
+    "callbacks",
+    "share_crew",
+    "output_log_file",
+    "cache",
+    "full_output",
+    "prompt_file",
+    "chat_llm",
+    "stream",
+    "tracing",
+    "config",
+];
+
+/// The crew-level settings; absent fields are `None`/empty.
+#[derive(Debug, Default)]
+pub(crate) struct CrewSettings {
+    pub name: Option<String>,
+    pub process: Option<Process>,
+    pub llm: Option<String>,
+    pub manager_llm: Option<String>,
+    pub manager_agent: Option<String>,
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    pub workspace: Option<String>,
+    pub allow_network_tools: bool,
+    pub max_rpm: Option<u32>,
+}
+
+/// Reads the settings in `fields`; `extra_known` are the format's own keys there (`agents`,
+/// `tasks`, `agents_config`, …), which the caller reads.
+pub(crate) fn read_settings(fields: &Fields, extra_known: &[&str], findings: &mut Findings) -> CrewSettings {
+    let known: Vec<&str> = KNOWN.iter().chain(extra_known).copied().collect();
+    fields.check_keys(&KeySet { known: &known, unsupported: UNSUPPORTED }, findings);
+    let text = |key: &str, findings: &mut Findings| {
+        fields.string(key, findings).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    };
+    CrewSettings {
+        name: text("name", findings),
+        process: read_process(fields, findings),
+        llm: text("llm", findings),
+        manager_llm: text("manager_llm", findings),
+        manager_agent: text("manager_agent", findings),
+        inputs: read_inputs(fields, findings),
+        workspace: text("workspace", findings),
+        allow_network_tools: fields.bool("allow_network_tools", findings).unwrap_or(false),
+        max_rpm: fields.uint("max_rpm", findings),
+    }
+}
+
+fn read_process(fields: &Fields, findings: &mut Findings) -> Option<Process> {
+    let raw = fields.string("process", findings)?;
+    // CrewAI code writes `Process.sequential`; accept that spelling too.
+    let name = raw.trim().trim_start_matches("Process.").to_ascii_lowercase();
+    match name.as_str() {
+        "sequential" => Some(Process::Sequential),
+        "hierarchical" => Some(Process::Hierarchical),
+        _ => {
+            findings.error(
+                fields.origin.at("process", format!("unknown process `{raw}`; expected `sequential` or `hierarchical`")),
+            );
+            None
+        }
+    }
+}
+
+fn read_inputs(fields: &Fields, findings: &mut Findings) -> BTreeMap<String, serde_json::Value> {
+    match fields.get("inputs") {
+        None | Some(Node::Null) => BTreeMap::new(),
+        Some(Node::Map(entries)) => entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+        Some(other) => {
+            findings.error(fields.origin.at("inputs", format!("expected a mapping of input names to values, found {}", other.kind())));
+            BTreeMap::new()
+        }
+    }
+}
