@@ -11,7 +11,7 @@ use crate::execution::{Priority, Status};
 /// With no command (and the `gui` feature) the desktop app opens. `crew-runner --run CREW` runs a crew
 /// headless and prints its output.
 #[derive(Debug, Parser)]
-#[command(name = "crew-runner", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(name = "crew-runner", version, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -117,6 +117,34 @@ pub struct RunOptions {
     /// Print JSON instead of text (the execution for run, {"id"} for submit).
     #[arg(long)]
     pub json: bool,
+}
+
+impl Cli {
+    /// Parses `args` (the first is the program name) and rejects what clap alone cannot: run options
+    /// without `--run`, and `--run` together with a command.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        let conflict = |msg: String| Cli::command().error(clap::error::ErrorKind::ArgumentConflict, msg);
+        if cli.run.is_some() && cli.command.is_some() {
+            return Err(conflict("--run cannot be combined with a command; use `crew-runner run CREW …` instead".into()));
+        }
+        if cli.run.is_none() {
+            for id in matches.ids() {
+                let id = id.as_str();
+                let given = matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+                if given && !matches!(id, "data_dir" | "verbose" | "run") {
+                    return Err(conflict(format!("--{} only applies to --run (or goes after the command name)", id.replace('_', "-"))));
+                }
+            }
+        }
+        Ok(cli)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -253,18 +281,21 @@ mod tests {
 
     #[test]
     fn data_dir_before_or_after_the_command() {
-        let a = Cli::try_parse_from(["crew-runner", "--data-dir", "/x", "list"]).unwrap();
-        let b = Cli::try_parse_from(["crew-runner", "list", "--data-dir", "/x"]).unwrap();
+        let a = Cli::try_parse_args(["crew-runner", "--data-dir", "/x", "list"]).unwrap();
+        let b = Cli::try_parse_args(["crew-runner", "list", "--data-dir", "/x"]).unwrap();
         assert_eq!(a.global.data_dir, b.global.data_dir);
         assert_eq!(a.global.data_dir.as_deref(), Some(std::path::Path::new("/x")));
     }
 
     #[test]
     fn run_flag_takes_run_options() {
-        let c = Cli::try_parse_from(["crew-runner", "--run", "crew.yaml", "--input", "topic=x", "--priority", "high"]).unwrap();
+        let c = Cli::try_parse_args(["crew-runner", "--run", "crew.yaml", "--input", "topic=x", "--priority", "high"]).unwrap();
         assert_eq!(c.run.as_deref(), Some(std::path::Path::new("crew.yaml")));
         assert_eq!(c.run_args.inputs, vec!["topic=x"]);
         assert_eq!(c.run_args.priority, Priority::High);
-        assert!(Cli::try_parse_from(["crew-runner", "--priority", "asap"]).is_err());
+        assert!(Cli::try_parse_args(["crew-runner", "--priority", "asap"]).is_err());
+        assert!(Cli::try_parse_args(["crew-runner", "--priority", "high", "list"]).is_err(), "run options need --run");
+        assert!(Cli::try_parse_args(["crew-runner", "--run", "c.yaml", "list"]).is_err());
+        assert!(Cli::try_parse_args(["crew-runner", "-v", "list", "--status", "failed"]).is_ok());
     }
 }

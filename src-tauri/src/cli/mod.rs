@@ -16,14 +16,12 @@ mod runtime;
 mod validate;
 mod worker;
 
-use clap::Parser;
-
 pub use args::Cli;
 pub use error::CliError;
 
-/// Parses the command line; `None` when the desktop app should open instead (no command, no --run).
+/// Parses the process's command line; on a usage error prints it and exits 2 (`--help` exits 0).
 pub fn parse() -> Cli {
-    Cli::parse()
+    Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
 }
 
 /// Whether `cli` asks for a headless command (`--run` or a subcommand).
