@@ -57,9 +57,9 @@ fn check_manager(draft: &Draft, findings: &mut Findings) {
 }
 
 fn check_task_agents(draft: &mut Draft, findings: &mut Findings) {
-    let agent_keys: Vec<String> = draft.spec.agents.iter().map(|a| a.key.clone()).collect();
-    let only_agent = match agent_keys.as_slice() {
-        [one] => Some(one.clone()),
+    let agent_keys: BTreeSet<String> = draft.spec.agents.iter().map(|a| a.key.clone()).collect();
+    let only_agent = match draft.spec.agents.as_slice() {
+        [one] => Some(one.key.clone()),
         _ => None,
     };
     let sequential = draft.spec.process == Process::Sequential;
@@ -128,7 +128,11 @@ pub(crate) fn output_file_problem(file: &str) -> Option<&'static str> {
 }
 
 fn known_list<'a>(keys: impl Iterator<Item = &'a str>) -> String {
-    let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
+    const SHOWN: usize = 10;
+    let mut keys: Vec<String> = keys.take(SHOWN + 1).map(|k| format!("`{k}`")).collect();
+    if keys.len() > SHOWN {
+        keys[SHOWN] = "…".to_string();
+    }
     if keys.is_empty() {
         " (there are no agents)".to_string()
     } else {

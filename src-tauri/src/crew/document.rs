@@ -254,7 +254,7 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> SourceText {
-        SourceText { name: "crew.yaml".into(), text: text.into() }
+        SourceText::new("crew.yaml", text)
     }
 
     #[test]

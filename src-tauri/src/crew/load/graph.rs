@@ -11,7 +11,8 @@
 //! - The crew node's `data` holds the crew settings (name, process, manager_llm, llm, inputs, …).
 //! - Agent keys and task keys are the node ids.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -119,6 +120,7 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
 
 fn read_nodes<'a>(raw: &'a [Node], source: &Arc<SourceText>, findings: &mut Findings) -> Vec<GraphNode<'a>> {
     let mut out: Vec<GraphNode> = Vec::new();
+    let mut first_index: HashMap<String, usize> = HashMap::new();
     for (i, node) in raw.iter().enumerate() {
         let bare = Origin::new(source.clone(), format!("nodes[{i}]"), vec!["nodes".into()]);
         if !matches!(node, Node::Map(_)) {
@@ -147,10 +149,11 @@ fn read_nodes<'a>(raw: &'a [Node], source: &Arc<SourceText>, findings: &mut Find
             findings.error(origin.at("type", "a node's `type` must be `agent`, `task` or `crew`"));
             continue;
         };
-        if let Some(first) = out.iter().find(|n| n.id == id) {
-            findings.error(origin.at("id", format!("duplicate node id `{id}` (also nodes[{}])", first.index)));
+        if let Some(first) = first_index.get(&id) {
+            findings.error(origin.at("id", format!("duplicate node id `{id}` (also nodes[{first}])")));
             continue;
         }
+        first_index.insert(id.clone(), i);
         out.push(GraphNode { index: i, id, kind, data: node.get("data"), origin });
     }
     out
@@ -246,26 +249,36 @@ fn read_edges(raw: Option<&Node>, source: &Arc<SourceText>, by_id: &BTreeMap<&st
 /// node order. A cycle is an error naming it; its tasks then follow in node order, without context.
 fn topological(mut tasks: Vec<(usize, TaskSpec, Origin)>, findings: &mut Findings) -> Vec<(TaskSpec, Origin)> {
     tasks.sort_by_key(|(i, _, _)| *i);
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    let mut order: Vec<usize> = Vec::new();
-    loop {
-        let ready = (0..tasks.len()).find(|&i| {
-            !order.contains(&i) && tasks[i].1.context.iter().flatten().all(|c| done.contains(c))
-        });
-        match ready {
-            Some(i) => {
-                done.insert(tasks[i].1.key.clone());
-                order.push(i);
-            }
-            None => break,
+    let position: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, (_, t, _))| (t.key.as_str(), i)).collect();
+    // waits[i]: the tasks i waits on; feeds[j]: the tasks waiting on j.
+    let waits: Vec<Vec<usize>> = tasks
+        .iter()
+        .map(|(_, t, _)| t.context.iter().flatten().filter_map(|c| position.get(c.as_str()).copied()).collect())
+        .collect();
+    let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
+    for (i, w) in waits.iter().enumerate() {
+        for &j in w {
+            feeds[j].push(i);
         }
     }
-    let stuck: Vec<usize> = (0..tasks.len()).filter(|i| !order.contains(i)).collect();
+    let mut pending: Vec<usize> = waits.iter().map(Vec::len).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..tasks.len()).filter(|&i| pending[i] == 0).map(Reverse).collect();
+    let mut order: Vec<usize> = Vec::with_capacity(tasks.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &k in &feeds[i] {
+            pending[k] -= 1;
+            if pending[k] == 0 {
+                ready.push(Reverse(k));
+            }
+        }
+    }
+    drop(position);
+    let stuck: Vec<usize> = (0..tasks.len()).filter(|&i| pending[i] > 0).collect();
     if let Some(&start) = stuck.first() {
-        let cycle = find_cycle(&tasks, start, &done);
+        let cycle = find_cycle(&waits, &pending, start);
         let names: Vec<&str> = cycle.iter().map(|&i| tasks[i].1.key.as_str()).collect();
-        let origin = &tasks[cycle[0]].2;
-        findings.error(origin.whole(format!("cycle in task edges: {}", names.join(" -> "))));
+        findings.error(tasks[cycle[0]].2.whole(format!("cycle in task edges: {}", names.join(" -> "))));
         for &i in &stuck {
             tasks[i].1.context = Some(Vec::new());
         }
@@ -275,22 +288,23 @@ fn topological(mut tasks: Vec<(usize, TaskSpec, Origin)>, findings: &mut Finding
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// A cycle among the tasks not yet ordered, as indices, first repeated at the end.
-fn find_cycle(tasks: &[(usize, TaskSpec, Origin)], start: usize, done: &BTreeSet<String>) -> Vec<usize> {
-    let index_of = |key: &str| tasks.iter().position(|(_, t, _)| t.key == key);
-    // Every stuck task waits on a stuck task; walk those waits until one repeats.
+/// A cycle among the stuck tasks (`pending > 0`), as indices in edge direction, the first repeated
+/// at the end. Every stuck task waits on a stuck task, so walking those waits must repeat.
+fn find_cycle(waits: &[Vec<usize>], pending: &[usize], start: usize) -> Vec<usize> {
+    let mut on_path: HashMap<usize, usize> = HashMap::new();
     let mut path = vec![start];
+    on_path.insert(start, 0);
     loop {
-        let current = *path.last().unwrap_or(&start);
-        let next = tasks[current].1.context.iter().flatten().find(|c| !done.contains(*c)).and_then(|c| index_of(c));
-        let Some(next) = next else { return path };
-        if let Some(pos) = path.iter().position(|&p| p == next) {
-            // path[pos..] waits backwards: each waits on the next; edges run the other way.
+        let current = path[path.len() - 1];
+        let Some(&next) = waits[current].iter().find(|&&j| pending[j] > 0) else { return path };
+        if let Some(&pos) = on_path.get(&next) {
+            // path[pos..] each waits on the next; edges run the other way.
             let mut cycle: Vec<usize> = path[pos..].to_vec();
             cycle.reverse();
             cycle.push(cycle[0]);
             return cycle;
         }
+        on_path.insert(next, path.len());
         path.push(next);
     }
 }

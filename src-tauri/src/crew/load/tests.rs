@@ -517,3 +517,34 @@ fn graph_data_errors_name_node_and_field() {
     find(&e, "g.json", "nodes[1] (id t1).data.agent", "unknown agent `ghost`");
     find(&e, "g.json", "nodes[2] (id t2).type", "`agent`, `task` or `crew`");
 }
+
+// ---- scale: many members or many findings load in one pass ----
+
+#[test]
+fn many_members_and_many_errors_are_handled() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let agents: Vec<String> =
+        (0..n).map(|i| format!(r#"{{"name": "a{i}", "role": "R", "goal": "G", "backstory": "B"}}"#)).collect();
+    let tasks: Vec<String> = (0..n).map(|i| format!(r#"{{"name": "t{i}", "description": "D", "agent": "x{i}"}}"#)).collect();
+    let p = write(dir.path(), "big.json", &format!("{{\"agents\": [{}],\n\"tasks\": [{}]}}", agents.join(",\n"), tasks.join(",\n")));
+    let e = errors(&p);
+    assert_eq!(e.len(), crate::crew::diagnostic::MAX_DIAGNOSTICS + 1);
+    assert!(e.last().unwrap().message.contains("more errors not shown"), "{:?}", e.last());
+
+    // A long chain of tasks in a graph, listed backwards.
+    let mut nodes = vec![A1.to_string()];
+    let mut edges = Vec::new();
+    for i in (0..n).rev() {
+        nodes.push(task_node(&format!("t{i}")));
+        edges.push(format!(r#"{{"source": "a1", "target": "t{i}"}}"#));
+        if i > 0 {
+            edges.push(format!(r#"{{"source": "t{}", "target": "t{i}"}}"#, i - 1));
+        }
+    }
+    let g = graph(dir.path(), &nodes.join(",\n"), &edges.join(",\n"));
+    let loaded = load(&g).unwrap();
+    assert_eq!(loaded.spec.tasks.len(), n);
+    assert_eq!(loaded.spec.tasks[0].key, "t0");
+    assert_eq!(loaded.spec.tasks[n - 1].key, format!("t{}", n - 1));
+}

@@ -94,7 +94,7 @@ type CrewYaml = (CrewSettings, Origin, Option<String>, Option<String>);
 /// `crew.yaml` (or `crew.yml`) in `dir`, if any: the settings and the config paths it names.
 fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
     let Some(path) = ["crew.yaml", "crew.yml"].iter().map(|n| dir.join(n)).find(|p| p.is_file()) else {
-        let none = Arc::new(SourceText { name: dir.display().to_string(), text: String::new() });
+        let none = Arc::new(SourceText::new(dir.display().to_string(), ""));
         return Some((CrewSettings::default(), Origin::new(none, "", Vec::new()), None, None));
     };
     let (source, node) = read_yaml(&path, findings)?;
@@ -146,7 +146,7 @@ fn apply_crew_py(
         }
     };
     let py = crew_py::scan(&text);
-    let source = Arc::new(SourceText { name: path.display().to_string(), text });
+    let source = Arc::new(SourceText::new(path.display().to_string(), text));
     for (task, origin) in tasks.iter_mut() {
         let Some(bound) = py.task_agents.get(&task.key) else { continue };
         match &task.agent {
