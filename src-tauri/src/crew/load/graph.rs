@@ -8,7 +8,8 @@
 //!   none has no context (`Some([])`), unlike a YAML task without a `context` field (which gets the
 //!   earlier tasks' outputs). `data.context` is ignored, with a warning.
 //! - Task order is topological over task→task edges, ties broken by node order.
-//! - The crew node's `data` holds the crew settings (name, process, manager_llm, llm, inputs, …).
+//! - The crew node's `data` holds the crew settings (name, process, manager_llm, llm, inputs, …);
+//!   without a name there, a top-level `name` names the crew, else the file stem.
 //! - Agent keys and task keys are the node ids.
 
 use std::cmp::Reverse;
@@ -64,7 +65,10 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
     let nodes = read_nodes(raw_nodes, &source, findings);
     let by_id: BTreeMap<&str, &GraphNode> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
 
-    let (settings, settings_origin) = read_crew_node(&nodes, &top, findings);
+    let (mut settings, settings_origin) = read_crew_node(&nodes, &top, findings);
+    if settings.name.is_none() {
+        settings.name = fields.string("name", findings).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    }
     let edges = read_edges(fields.get("edges"), &source, &by_id, findings);
 
     let agents: Vec<(AgentSpec, Origin)> = nodes

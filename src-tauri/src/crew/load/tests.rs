@@ -97,6 +97,15 @@ fn crew_yaml_path_loads_its_project() {
 }
 
 #[test]
+fn config_file_path_loads_its_project() {
+    let loaded = load(&fixture("crewai-peer/config/tasks.yaml")).unwrap();
+    assert_eq!(loaded.spec.format, CrewFormat::YamlProject);
+    assert_eq!(loaded.spec.name, "research_crew");
+    let loaded = load(&fixture("src-layout/src/latest_ai/config/agents.yaml")).unwrap();
+    assert_eq!(loaded.spec.name, "src-layout");
+}
+
+#[test]
 fn src_layout_project_binds_agents_and_tools_from_crew_py() {
     let report = validate(&fixture("src-layout")).unwrap();
     let s = &report.crew;
@@ -191,6 +200,9 @@ fn graph_in_yaml_is_detected() {
     let loaded = load(&p).unwrap();
     assert_eq!(loaded.spec.format, CrewFormat::Graph);
     assert_eq!(loaded.spec.name, "g");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let named = write(dir.path(), "named.yml", &format!("name: from_top\n{text}"));
+    assert_eq!(load(&named).unwrap().spec.name, "from_top");
     assert_eq!(loaded.spec.tasks[0].agent.as_deref(), Some("a"));
 }
 
@@ -523,7 +535,7 @@ fn graph_data_errors_name_node_and_field() {
 #[test]
 fn many_members_and_many_errors_are_handled() {
     let dir = tempfile::tempdir().unwrap();
-    let n = 20_000;
+    let n = 5_000;
     let agents: Vec<String> =
         (0..n).map(|i| format!(r#"{{"name": "a{i}", "role": "R", "goal": "G", "backstory": "B"}}"#)).collect();
     let tasks: Vec<String> = (0..n).map(|i| format!(r#"{{"name": "t{i}", "description": "D", "agent": "x{i}"}}"#)).collect();
