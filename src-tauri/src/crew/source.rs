@@ -1,8 +1,8 @@
 //! Reading a crew file's text (size limit, binary check) and finding the line a key is on.
 
 use std::io::Read;
-use std::path::Path;
 use std::ops::Range;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
@@ -30,7 +30,13 @@ pub(crate) struct SourceText {
 
 impl SourceText {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        SourceText { name: name.into(), text: text.into(), lines_scanned: AtomicUsize::new(0), scan_budget: LINE_SCAN_BUDGET, line_ranges: OnceLock::new() }
+        SourceText {
+            name: name.into(),
+            text: text.into(),
+            lines_scanned: AtomicUsize::new(0),
+            scan_budget: LINE_SCAN_BUDGET,
+            line_ranges: OnceLock::new(),
+        }
     }
 
     /// The byte ranges of the text's lines, as `str::lines` splits them.
@@ -56,7 +62,8 @@ impl SourceText {
     /// not UTF-8 text (NUL bytes, invalid UTF-8), naming the line where the binary data starts.
     pub fn read(path: &Path) -> Result<Self, Diagnostic> {
         let name = path.display().to_string();
-        let text = read_text(path, MAX_FILE_BYTES).map_err(|m| Diagnostic::new(&name, m.message).at_line(m.line))?;
+        let text = read_text(path, MAX_FILE_BYTES)
+            .map_err(|m| Diagnostic::new(&name, m.message).at_line(m.line))?;
         Ok(SourceText::new(name, text))
     }
 
@@ -108,12 +115,19 @@ impl SourceText {
     pub fn line_of_nth(&self, from: u32, key: &str, n: usize) -> Option<u32> {
         let mut seen = 0;
         let ranges = self.line_ranges();
-        for (i, range) in ranges.iter().enumerate().skip(from.saturating_sub(1) as usize) {
+        for (i, range) in ranges
+            .iter()
+            .enumerate()
+            .skip(from.saturating_sub(1) as usize)
+        {
             let line = &self.text[range.clone()];
             if !self.scan(1) {
                 return None;
             }
-            let hits = line.match_indices(key).filter(|(at, _)| is_key_at(line, *at, key)).count();
+            let hits = line
+                .match_indices(key)
+                .filter(|(at, _)| is_key_at(line, *at, key))
+                .count();
             if seen + hits > n {
                 return Some(i as u32 + 1);
             }
@@ -131,24 +145,40 @@ pub(crate) struct ReadFailure {
 
 /// Reads at most `limit` bytes of `path` as UTF-8 text; larger files are refused before reading.
 pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> {
-    let fail = |message: String| ReadFailure { message, line: None };
+    let fail = |message: String| ReadFailure {
+        message,
+        line: None,
+    };
     let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
-    let meta = file.metadata().map_err(|e| fail(format!("cannot read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
     if meta.is_dir() {
         return Err(fail("is a folder, not a file".into()));
     }
     if meta.len() > limit {
-        return Err(fail(format!("file is too large ({} bytes; the limit is {} bytes)", meta.len(), limit)));
+        return Err(fail(format!(
+            "file is too large ({} bytes; the limit is {} bytes)",
+            meta.len(),
+            limit
+        )));
     }
     let mut bytes = Vec::new();
     // `take` guards against files that grow while we read them, and against special files.
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| fail(format!("cannot read: {e}")))?;
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > limit {
         return Err(fail(format!("file is too large (more than {limit} bytes)")));
     }
-    let line_at = |bytes: &[u8], pos: usize| Some(bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1);
+    let line_at = |bytes: &[u8], pos: usize| {
+        Some(bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1)
+    };
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
-        return Err(ReadFailure { message: "not a text file (binary data: NUL byte)".into(), line: line_at(&bytes, pos) });
+        return Err(ReadFailure {
+            message: "not a text file (binary data: NUL byte)".into(),
+            line: line_at(&bytes, pos),
+        });
     }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
@@ -160,7 +190,10 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> 
         Err(e) => {
             let pos = e.utf8_error().valid_up_to();
             let line = line_at(e.as_bytes(), pos);
-            Err(ReadFailure { message: "not a text file (invalid UTF-8)".into(), line })
+            Err(ReadFailure {
+                message: "not a text file (invalid UTF-8)".into(),
+                line,
+            })
         }
     }
 }
@@ -175,7 +208,9 @@ fn line_names_key(line: &str, key: &str) -> bool {
     }
     // `name: key` / `"id": "key"`
     ["name", "key", "id"].iter().any(|field| {
-        let Some(value) = strip_quoted(t, field).and_then(|rest| rest.trim_start().strip_prefix(':')) else {
+        let Some(value) =
+            strip_quoted(t, field).and_then(|rest| rest.trim_start().strip_prefix(':'))
+        else {
             return false;
         };
         let v = value.trim().trim_end_matches(',').trim();
@@ -192,7 +227,9 @@ fn is_key_at(line: &str, at: usize, key: &str) -> bool {
 
 /// `text` after `word`, written bare, in double or in single quotes.
 fn strip_quoted<'t>(text: &'t str, word: &str) -> Option<&'t str> {
-    ["", "\"", "'"].iter().find_map(|q| text.strip_prefix(q)?.strip_prefix(word)?.strip_prefix(q))
+    ["", "\"", "'"]
+        .iter()
+        .find_map(|q| text.strip_prefix(q)?.strip_prefix(word)?.strip_prefix(q))
 }
 
 #[cfg(test)]
@@ -218,7 +255,10 @@ mod tests {
     #[test]
     fn line_lookups_stop_when_the_budget_is_spent() {
         let text = "a: 1\n".repeat(1000);
-        let s = SourceText { scan_budget: 10_000, ..src(&text) };
+        let s = SourceText {
+            scan_budget: 10_000,
+            ..src(&text)
+        };
         let mut answered = 0;
         for _ in 0..20 {
             assert_eq!(s.line_of(&["missing"]), None);
@@ -226,7 +266,10 @@ mod tests {
                 answered += 1;
             }
         }
-        assert_eq!(answered, 9, "10 000 lines: 9 full scans and 9 one-line hits, then nothing");
+        assert_eq!(
+            answered, 9,
+            "10 000 lines: 9 full scans and 9 one-line hits, then nothing"
+        );
         assert_eq!(s.line_of(&["a"]), None);
     }
 

@@ -37,9 +37,14 @@ pub struct LoadedCrew {
 pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
     let path = absolute(path);
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(&path).map_err(|e| CrewError::single(Diagnostic::new(&shown, format!("cannot open: {e}"))))?;
+    let meta = std::fs::metadata(&path)
+        .map_err(|e| CrewError::single(Diagnostic::new(&shown, format!("cannot open: {e}"))))?;
     let mut findings = Findings::default();
-    let draft = if meta.is_dir() { yaml_project::read(&path, &mut findings) } else { read_file(&path, &mut findings) };
+    let draft = if meta.is_dir() {
+        yaml_project::read(&path, &mut findings)
+    } else {
+        read_file(&path, &mut findings)
+    };
     let spec = draft.map(|mut d| {
         check(&mut d, &mut findings);
         d.spec
@@ -48,7 +53,10 @@ pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
     match spec {
         Some(spec) => Ok(LoadedCrew { spec, warnings }),
         // A reader that gives up always records an error, so this is not reached.
-        None => Err(CrewError::single(Diagnostic::new(shown, "could not be read"))),
+        None => Err(CrewError::single(Diagnostic::new(
+            shown,
+            "could not be read",
+        ))),
     }
 }
 
@@ -56,7 +64,11 @@ fn read_file(path: &Path, findings: &mut Findings) -> Option<Draft> {
     if let Some(project) = project_of_config(path) {
         return yaml_project::read(&project, findings);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let syntax = match ext.as_str() {
         "yaml" | "yml" => Syntax::Yaml,
         "json" => Syntax::Json,
@@ -95,7 +107,14 @@ fn read_file(path: &Path, findings: &mut Findings) -> Option<Draft> {
             None
         }
         other => {
-            findings.error(source.diag(format!("expected a mapping at the top level, found {}", other.kind())).at_line(Some(1)));
+            findings.error(
+                source
+                    .diag(format!(
+                        "expected a mapping at the top level, found {}",
+                        other.kind()
+                    ))
+                    .at_line(Some(1)),
+            );
             None
         }
     }
@@ -114,7 +133,10 @@ fn project_of_config(path: &Path) -> Option<std::path::PathBuf> {
     }
     let package = config.parent()?;
     // `src/<package>/config/`: the project is the folder holding `src/`.
-    let outer = package.parent().filter(|src| src.file_name().is_some_and(|n| n == "src")).and_then(Path::parent);
+    let outer = package
+        .parent()
+        .filter(|src| src.file_name().is_some_and(|n| n == "src"))
+        .and_then(Path::parent);
     outer
         .into_iter()
         .chain([package])
