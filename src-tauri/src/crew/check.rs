@@ -67,6 +67,7 @@ fn check_manager(draft: &Draft, findings: &mut Findings) {
 
 fn check_task_agents(draft: &mut Draft, findings: &mut Findings) {
     let agent_keys: BTreeSet<String> = draft.spec.agents.iter().map(|a| a.key.clone()).collect();
+    let known = known_list(draft.spec.agents.iter().map(|a| a.key.as_str()));
     let only_agent = match draft.spec.agents.as_slice() {
         [one] => Some(one.key.clone()),
         _ => None,
@@ -74,13 +75,9 @@ fn check_task_agents(draft: &mut Draft, findings: &mut Findings) {
     let sequential = draft.spec.process == Process::Sequential;
     for (task, origin) in draft.spec.tasks.iter_mut().zip(&draft.task_origins) {
         match &task.agent {
-            Some(agent) if !agent_keys.contains(agent) => findings.error(origin.at(
-                "agent",
-                format!(
-                    "unknown agent `{agent}`{}",
-                    known_list(agent_keys.iter().map(String::as_str))
-                ),
-            )),
+            Some(agent) if !agent_keys.contains(agent) => {
+                findings.error(origin.at("agent", format!("unknown agent `{agent}`{}", known)))
+            }
             Some(_) => {}
             None if !sequential => {}
             None => match &only_agent {
