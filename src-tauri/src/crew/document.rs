@@ -7,6 +7,7 @@
 //! "billion laughs" file fails fast with an error instead of eating memory).
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -87,11 +88,14 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
     let result = match syntax {
         Syntax::Yaml => {
             let de = serde_yaml::Deserializer::from_str(&source.text);
-            NodeSeed { budget: &budget }.deserialize(de).map_err(|e| {
-                let line = e.location().map(|l| l.line() as u32);
-                let column = e.location().map(|l| l.column());
-                (message_without_location(&e.to_string()), line, column)
-            })
+            NodeSeed { budget: &budget }
+                .deserialize(de)
+                .map(apply_merge_keys)
+                .map_err(|e| {
+                    let line = e.location().map(|l| l.line() as u32);
+                    let column = e.location().map(|l| l.column());
+                    (message_without_location(&e.to_string()), line, column)
+                })
         }
         Syntax::Json => parse_json(&source.text, &budget),
         Syntax::Jsonc => parse_json(&jsonc::to_json(&source.text), &budget),
@@ -107,6 +111,43 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
             .diag(format!("invalid {what}: {message}{at}"))
             .at_line(line)
     })
+}
+
+/// YAML merge keys, as PyYAML (and so CrewAI) applies them: in a mapping, `<<: *base` (or a list
+/// of mappings) adds the merged mappings' entries that the mapping does not have itself; among
+/// several merged mappings the first one wins. Values are moved, never copied.
+fn apply_merge_keys(node: Node) -> Node {
+    match node {
+        Node::Map(entries) => {
+            let mut own: Vec<(String, Node)> = Vec::with_capacity(entries.len());
+            let mut merged: Vec<(String, Node)> = Vec::new();
+            for (key, value) in entries {
+                let value = apply_merge_keys(value);
+                match (key.as_str(), value) {
+                    ("<<", Node::Map(m)) => merged.extend(m),
+                    ("<<", Node::List(items))
+                        if items.iter().all(|i| matches!(i, Node::Map(_))) =>
+                    {
+                        for item in items {
+                            if let Node::Map(m) = item {
+                                merged.extend(m);
+                            }
+                        }
+                    }
+                    (_, value) => own.push((key, value)),
+                }
+            }
+            let mut present: HashSet<String> = own.iter().map(|(k, _)| k.clone()).collect();
+            for (key, value) in merged {
+                if present.insert(key.clone()) {
+                    own.push((key, value));
+                }
+            }
+            Node::Map(own)
+        }
+        Node::List(items) => Node::List(items.into_iter().map(apply_merge_keys).collect()),
+        other => other,
+    }
 }
 
 type ParseFailure = (String, Option<u32>, Option<usize>);
@@ -295,6 +336,20 @@ mod tests {
         };
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[0].0, "z");
+    }
+
+    #[test]
+    fn merge_keys_are_applied() {
+        let text =
+            "base: &base {goal: G, backstory: B}\nother: &other {backstory: X, llm: offline}\n\
+                    a:\n  <<: [*base, *other]\n  role: R\n  goal: mine\n";
+        let n = parse(&src(text), Syntax::Yaml).unwrap();
+        let a = n.get("a").unwrap();
+        assert_eq!(a.get("role"), Some(&Node::String("R".into())));
+        assert_eq!(a.get("goal"), Some(&Node::String("mine".into())));
+        assert_eq!(a.get("backstory"), Some(&Node::String("B".into())));
+        assert_eq!(a.get("llm"), Some(&Node::String("offline".into())));
+        assert_eq!(a.get("<<"), None);
     }
 
     #[test]

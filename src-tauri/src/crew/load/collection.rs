@@ -41,6 +41,18 @@ pub(crate) fn members<'a>(
         Node::List(items) => {
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
+                if !matches!(item, Node::Map(_)) {
+                    let at = Origin::new(
+                        origin.source.clone(),
+                        format!("{}[{i}]", origin.path),
+                        origin.keys.clone(),
+                    );
+                    findings.error(at.whole(format!(
+                        "expected a mapping of fields, found {}",
+                        item.kind()
+                    )));
+                    continue;
+                }
                 let name = NAME_FIELDS.iter().find_map(|f| match item.get(f) {
                     Some(Node::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
                     Some(Node::Number(n)) => Some(n.to_string()),

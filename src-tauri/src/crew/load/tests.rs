@@ -309,6 +309,13 @@ fn duplicate_keys_in_mappings_and_lists() {
             "tasks": [{"id": "t", "description": "D", "expected_output": "E", "agent": "x"}]}"#,
     );
     find(&errors(&p), "crew.json", "agents.x", "duplicate agent `x`");
+    let p = write(dir.path(), "strings.yaml", "agents: [writer]\ntasks: {}\n");
+    find(
+        &errors(&p),
+        "strings.yaml",
+        "agents[0]",
+        "expected a mapping of fields, found a string",
+    );
 }
 
 #[test]
