@@ -28,7 +28,19 @@ struct Block<'t> {
 
 /// Scans `text` (the contents of a `crew.py`).
 pub(crate) fn scan(text: &str) -> CrewPy {
-    let blocks = blocks(text);
+    // Commented-out lines (`# agent=self.old()`) say nothing.
+    let code: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with('#') {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let blocks = blocks(&code);
     // Agent method name -> agent key.
     let mut agent_keys: BTreeMap<&str, String> = BTreeMap::new();
     let mut out = CrewPy::default();
@@ -206,6 +218,7 @@ class LatestAiDevelopmentCrew():
 
     @task
     def research_task(self) -> Task:
+        # return Task(config=self.tasks_config['research_task'], agent=self.analyst())
         return Task(config=self.tasks_config['research_task'], agent=self.researcher())
 
     @task

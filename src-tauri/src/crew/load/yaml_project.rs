@@ -76,6 +76,10 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
         ));
         return None;
     };
+    if !agents_path.is_file() || !tasks_path.is_file() {
+        // A config path in crew.yaml that names no file: reported by `read_crew_yaml`.
+        return None;
+    }
     let agents_file = read_yaml(&agents_path, findings);
     let tasks_file = read_yaml(&tasks_path, findings);
     let (agents_source, agents_node) = agents_file?;
@@ -143,7 +147,7 @@ fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
         ("tasks_config", &tasks_config),
     ] {
         if let Some(p) = value {
-            if !dir.join(p).is_file() {
+            if !normalize(&dir.join(p)).is_file() {
                 findings
                     .error(origin.at(key, format!("file `{p}` not found in {}", dir.display())));
             }
