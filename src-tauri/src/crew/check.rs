@@ -43,48 +43,66 @@ fn check_manager(draft: &Draft, findings: &mut Findings) {
         if spec.agent(manager).is_none() {
             findings.error(draft.settings_origin.at(
                 "manager_agent",
-                format!("unknown agent `{manager}`{}", known_list(spec.agents.iter().map(|a| a.key.as_str()))),
+                format!(
+                    "unknown agent `{manager}`{}",
+                    known_list(spec.agents.iter().map(|a| a.key.as_str()))
+                ),
             ));
         }
     }
     if spec.process == Process::Sequential {
-        for (field, set) in [("manager_llm", spec.manager_llm.is_some()), ("manager_agent", spec.manager_agent.is_some())] {
+        for (field, set) in [
+            ("manager_llm", spec.manager_llm.is_some()),
+            ("manager_agent", spec.manager_agent.is_some()),
+        ] {
             if set {
-                findings.warn(draft.settings_origin.at(field, format!("`{field}` only applies to hierarchical crews; ignored")));
+                findings.warn(draft.settings_origin.at(
+                    field,
+                    format!("`{field}` only applies to hierarchical crews; ignored"),
+                ));
             }
         }
     }
 }
 
 fn check_task_agents(draft: &mut Draft, findings: &mut Findings) {
-    let agent_keys: Vec<String> = draft.spec.agents.iter().map(|a| a.key.clone()).collect();
-    let only_agent = match agent_keys.as_slice() {
-        [one] => Some(one.clone()),
+    let agent_keys: BTreeSet<String> = draft.spec.agents.iter().map(|a| a.key.clone()).collect();
+    let known = known_list(draft.spec.agents.iter().map(|a| a.key.as_str()));
+    let only_agent = match draft.spec.agents.as_slice() {
+        [one] => Some(one.key.clone()),
         _ => None,
     };
     let sequential = draft.spec.process == Process::Sequential;
     for (task, origin) in draft.spec.tasks.iter_mut().zip(&draft.task_origins) {
         match &task.agent {
-            Some(agent) if !agent_keys.contains(agent) => findings.error(origin.at(
-                "agent",
-                format!("unknown agent `{agent}`{}", known_list(agent_keys.iter().map(String::as_str))),
-            )),
+            Some(agent) if !agent_keys.contains(agent) => {
+                findings.error(origin.at("agent", format!("unknown agent `{agent}`{}", known)))
+            }
             Some(_) => {}
             None if !sequential => {}
             None => match &only_agent {
                 Some(one) => {
-                    findings.warn(origin.whole(format!("no agent given; assigned the only agent, `{one}`")));
+                    findings.warn(
+                        origin.whole(format!("no agent given; assigned the only agent, `{one}`")),
+                    );
                     task.agent = Some(one.clone());
                 }
-                None => findings.error(origin.whole("no agent given (a sequential crew needs one per task)")),
+                None => findings
+                    .error(origin.whole("no agent given (a sequential crew needs one per task)")),
             },
         }
     }
 }
 
 fn check_contexts(draft: &Draft, findings: &mut Findings) {
-    let position: BTreeMap<&str, usize> =
-        draft.spec.tasks.iter().enumerate().map(|(i, t)| (t.key.as_str(), i)).rev().collect();
+    let position: BTreeMap<&str, usize> = draft
+        .spec
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.key.as_str(), i))
+        .rev()
+        .collect();
     for (i, (task, origin)) in draft.spec.tasks.iter().zip(&draft.task_origins).enumerate() {
         for (j, name) in task.context.iter().flatten().enumerate() {
             let at = format!("context[{j}]");
@@ -115,7 +133,11 @@ fn check_output_files(draft: &Draft, findings: &mut Findings) {
 pub(crate) fn output_file_problem(file: &str) -> Option<&'static str> {
     let bytes = file.as_bytes();
     let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
-    if file.starts_with('/') || file.starts_with('\\') || drive || std::path::Path::new(file).is_absolute() {
+    if file.starts_with('/')
+        || file.starts_with('\\')
+        || drive
+        || std::path::Path::new(file).is_absolute()
+    {
         return Some("must be a relative path (inside the workspace), not an absolute one");
     }
     if file.split(['/', '\\']).any(|part| part == "..") {
@@ -128,7 +150,11 @@ pub(crate) fn output_file_problem(file: &str) -> Option<&'static str> {
 }
 
 fn known_list<'a>(keys: impl Iterator<Item = &'a str>) -> String {
-    let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
+    const SHOWN: usize = 10;
+    let mut keys: Vec<String> = keys.take(SHOWN + 1).map(|k| format!("`{k}`")).collect();
+    if keys.len() > SHOWN {
+        keys[SHOWN] = "…".to_string();
+    }
     if keys.is_empty() {
         " (there are no agents)".to_string()
     } else {

@@ -27,7 +27,12 @@ pub type CrewWarning = Diagnostic;
 impl Diagnostic {
     /// A finding about `file` as a whole.
     pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.into(), line: None, field: None, message: message.into() }
+        Diagnostic {
+            file: file.into(),
+            line: None,
+            field: None,
+            message: message.into(),
+        }
     }
 
     /// The same finding at `line` (when known).
@@ -68,7 +73,9 @@ pub struct CrewError {
 impl CrewError {
     /// An error holding exactly `diagnostic`.
     pub fn single(diagnostic: Diagnostic) -> Self {
-        CrewError { diagnostics: vec![diagnostic] }
+        CrewError {
+            diagnostics: vec![diagnostic],
+        }
     }
 }
 
@@ -84,30 +91,62 @@ impl fmt::Display for CrewError {
     }
 }
 
+/// Most errors (and, separately, warnings) kept for one load; the rest are counted in a last
+/// diagnostic ("… and N more errors").
+pub const MAX_DIAGNOSTICS: usize = 500;
+
 /// Errors and warnings collected while a crew is loaded.
 #[derive(Debug, Default)]
 pub(crate) struct Findings {
-    pub errors: Vec<Diagnostic>,
-    pub warnings: Vec<Diagnostic>,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    /// Errors and warnings past [`MAX_DIAGNOSTICS`], counted only (the file of the last one).
+    more_errors: Option<(usize, String)>,
+    more_warnings: Option<(usize, String)>,
 }
 
 impl Findings {
     pub fn error(&mut self, d: Diagnostic) {
-        self.errors.push(d);
+        keep(&mut self.errors, &mut self.more_errors, d);
     }
 
     pub fn warn(&mut self, d: Diagnostic) {
-        self.warnings.push(d);
+        keep(&mut self.warnings, &mut self.more_warnings, d);
     }
 
-    /// `Err` with every error when there is any.
+    /// `Err` with every error when there is any, else the warnings.
     pub fn into_result(self) -> Result<Vec<Diagnostic>, CrewError> {
         if self.errors.is_empty() {
-            Ok(self.warnings)
+            Ok(with_rest(self.warnings, self.more_warnings, "warnings"))
         } else {
-            Err(CrewError { diagnostics: self.errors })
+            Err(CrewError {
+                diagnostics: with_rest(self.errors, self.more_errors, "errors"),
+            })
         }
     }
+}
+
+fn keep(list: &mut Vec<Diagnostic>, more: &mut Option<(usize, String)>, d: Diagnostic) {
+    if list.len() < MAX_DIAGNOSTICS {
+        list.push(d);
+    } else {
+        let count = more.as_ref().map_or(0, |(n, _)| *n) + 1;
+        *more = Some((count, d.file));
+    }
+}
+
+fn with_rest(
+    mut list: Vec<Diagnostic>,
+    more: Option<(usize, String)>,
+    what: &str,
+) -> Vec<Diagnostic> {
+    if let Some((n, file)) = more {
+        list.push(Diagnostic::new(
+            file,
+            format!("… and {n} more {what} not shown"),
+        ));
+    }
+    list
 }
 
 #[cfg(test)]
@@ -116,10 +155,37 @@ mod tests {
 
     #[test]
     fn display_leaves_out_absent_parts() {
-        let full = Diagnostic::new("tasks.yaml", "unknown agent `x`").at_line(Some(7)).on_field("tasks.a.agent");
-        assert_eq!(full.to_string(), "tasks.yaml:7: tasks.a.agent: unknown agent `x`");
-        assert_eq!(Diagnostic::new("crew.json", "empty").to_string(), "crew.json: empty");
-        let err = CrewError { diagnostics: vec![full, Diagnostic::new("b", "c").on_field("f")] };
-        assert_eq!(err.to_string(), "tasks.yaml:7: tasks.a.agent: unknown agent `x`\nb: f: c");
+        let full = Diagnostic::new("tasks.yaml", "unknown agent `x`")
+            .at_line(Some(7))
+            .on_field("tasks.a.agent");
+        assert_eq!(
+            full.to_string(),
+            "tasks.yaml:7: tasks.a.agent: unknown agent `x`"
+        );
+        assert_eq!(
+            Diagnostic::new("crew.json", "empty").to_string(),
+            "crew.json: empty"
+        );
+        let err = CrewError {
+            diagnostics: vec![full, Diagnostic::new("b", "c").on_field("f")],
+        };
+        assert_eq!(
+            err.to_string(),
+            "tasks.yaml:7: tasks.a.agent: unknown agent `x`\nb: f: c"
+        );
+    }
+
+    #[test]
+    fn findings_are_capped_with_a_count() {
+        let mut f = Findings::default();
+        for i in 0..MAX_DIAGNOSTICS + 3 {
+            f.error(Diagnostic::new("a.yaml", format!("e{i}")));
+        }
+        let err = f.into_result().unwrap_err();
+        assert_eq!(err.diagnostics.len(), MAX_DIAGNOSTICS + 1);
+        assert_eq!(
+            err.diagnostics.last().unwrap().to_string(),
+            "a.yaml: … and 3 more errors not shown"
+        );
     }
 }

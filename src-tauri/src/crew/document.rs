@@ -7,6 +7,7 @@
 //! "billion laughs" file fails fast with an error instead of eating memory).
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -71,7 +72,12 @@ impl Node {
             Node::Number(n) => Value::Number(n.clone()),
             Node::String(s) => Value::String(s.clone()),
             Node::List(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Node::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Node::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -82,11 +88,14 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
     let result = match syntax {
         Syntax::Yaml => {
             let de = serde_yaml::Deserializer::from_str(&source.text);
-            NodeSeed { budget: &budget }.deserialize(de).map_err(|e| {
-                let line = e.location().map(|l| l.line() as u32);
-                let column = e.location().map(|l| l.column());
-                (message_without_location(&e.to_string()), line, column)
-            })
+            NodeSeed { budget: &budget }
+                .deserialize(de)
+                .map(apply_merge_keys)
+                .map_err(|e| {
+                    let line = e.location().map(|l| l.line() as u32);
+                    let column = e.location().map(|l| l.column());
+                    (message_without_location(&e.to_string()), line, column)
+                })
         }
         Syntax::Json => parse_json(&source.text, &budget),
         Syntax::Jsonc => parse_json(&jsonc::to_json(&source.text), &budget),
@@ -98,15 +107,56 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
             Syntax::Jsonc => "JSONC",
         };
         let at = column.map(|c| format!(" (column {c})")).unwrap_or_default();
-        source.diag(format!("invalid {what}: {message}{at}")).at_line(line)
+        source
+            .diag(format!("invalid {what}: {message}{at}"))
+            .at_line(line)
     })
+}
+
+/// YAML merge keys, as PyYAML (and so CrewAI) applies them: in a mapping, `<<: *base` (or a list
+/// of mappings) adds the merged mappings' entries that the mapping does not have itself; among
+/// several merged mappings the first one wins. Values are moved, never copied.
+fn apply_merge_keys(node: Node) -> Node {
+    match node {
+        Node::Map(entries) => {
+            let mut own: Vec<(String, Node)> = Vec::with_capacity(entries.len());
+            let mut merged: Vec<(String, Node)> = Vec::new();
+            for (key, value) in entries {
+                let value = apply_merge_keys(value);
+                match (key.as_str(), value) {
+                    ("<<", Node::Map(m)) => merged.extend(m),
+                    ("<<", Node::List(items))
+                        if items.iter().all(|i| matches!(i, Node::Map(_))) =>
+                    {
+                        for item in items {
+                            if let Node::Map(m) = item {
+                                merged.extend(m);
+                            }
+                        }
+                    }
+                    (_, value) => own.push((key, value)),
+                }
+            }
+            let mut present: HashSet<String> = own.iter().map(|(k, _)| k.clone()).collect();
+            for (key, value) in merged {
+                if present.insert(key.clone()) {
+                    own.push((key, value));
+                }
+            }
+            Node::Map(own)
+        }
+        Node::List(items) => Node::List(items.into_iter().map(apply_merge_keys).collect()),
+        other => other,
+    }
 }
 
 type ParseFailure = (String, Option<u32>, Option<usize>);
 
 fn parse_json(text: &str, budget: &Budget) -> Result<Node, ParseFailure> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let node = NodeSeed { budget }.deserialize(&mut de).and_then(|n| de.end().map(|_| n));
+    let node = NodeSeed { budget }
+        .deserialize(&mut de)
+        .and_then(|n| de.end().map(|_| n));
     node.map_err(|e| {
         let located = e.line() > 0;
         (
@@ -136,7 +186,9 @@ impl Budget {
         let n = self.nodes.get() + 1;
         self.nodes.set(n);
         if n > MAX_NODES {
-            return Err(E::custom(format!("document too large: more than {MAX_NODES} values (after alias expansion)")));
+            return Err(E::custom(format!(
+                "document too large: more than {MAX_NODES} values (after alias expansion)"
+            )));
         }
         Ok(())
     }
@@ -203,7 +255,9 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
         self.budget.take_node()?;
         // NaN and infinities (YAML `.nan`, `.inf`) have no JSON number; keep them as text.
-        Ok(serde_json::Number::from_f64(v).map(Node::Number).unwrap_or_else(|| Node::String(v.to_string())))
+        Ok(serde_json::Number::from_f64(v)
+            .map(Node::Number)
+            .unwrap_or_else(|| Node::String(v.to_string())))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
@@ -221,7 +275,9 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         self.budget.take_node()?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(NodeSeed { budget: self.budget })? {
+        while let Some(item) = seq.next_element_seed(NodeSeed {
+            budget: self.budget,
+        })? {
             items.push(item);
         }
         Ok(Node::List(items))
@@ -230,15 +286,24 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         self.budget.take_node()?;
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key_seed(NodeSeed { budget: self.budget })? {
+        while let Some(key) = map.next_key_seed(NodeSeed {
+            budget: self.budget,
+        })? {
             let key = match key {
                 Node::String(s) => s,
                 Node::Number(n) => n.to_string(),
                 Node::Bool(b) => b.to_string(),
                 Node::Null => "null".to_string(),
-                other => return Err(de::Error::custom(format!("a mapping key must be text, not {}", other.kind()))),
+                other => {
+                    return Err(de::Error::custom(format!(
+                        "a mapping key must be text, not {}",
+                        other.kind()
+                    )))
+                }
             };
-            let value = map.next_value_seed(NodeSeed { budget: self.budget })?;
+            let value = map.next_value_seed(NodeSeed {
+                budget: self.budget,
+            })?;
             entries.push((key, value));
         }
         Ok(Node::Map(entries))
@@ -254,19 +319,37 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> SourceText {
-        SourceText { name: "crew.yaml".into(), text: text.into() }
+        SourceText::new("crew.yaml", text)
     }
 
     #[test]
     fn keeps_order_and_duplicates() {
         let n = parse(&src("b: 1\na: [x, 2]\nb: ~\n"), Syntax::Yaml).unwrap();
-        let Node::Map(entries) = n else { panic!("not a map") };
+        let Node::Map(entries) = n else {
+            panic!("not a map")
+        };
         let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["b", "a", "b"]);
         let j = parse(&src(r#"{"z": 1, "a": {"q": true}, "z": 2}"#), Syntax::Json).unwrap();
-        let Node::Map(entries) = j else { panic!("not a map") };
+        let Node::Map(entries) = j else {
+            panic!("not a map")
+        };
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[0].0, "z");
+    }
+
+    #[test]
+    fn merge_keys_are_applied() {
+        let text =
+            "base: &base {goal: G, backstory: B}\nother: &other {backstory: X, llm: offline}\n\
+                    a:\n  <<: [*base, *other]\n  role: R\n  goal: mine\n";
+        let n = parse(&src(text), Syntax::Yaml).unwrap();
+        let a = n.get("a").unwrap();
+        assert_eq!(a.get("role"), Some(&Node::String("R".into())));
+        assert_eq!(a.get("goal"), Some(&Node::String("mine".into())));
+        assert_eq!(a.get("backstory"), Some(&Node::String("B".into())));
+        assert_eq!(a.get("llm"), Some(&Node::String("offline".into())));
+        assert_eq!(a.get("<<"), None);
     }
 
     #[test]
@@ -285,10 +368,15 @@ mod tests {
         let mut text = String::from("a0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n");
         for i in 1..10 {
             let p = i - 1;
-            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
         }
         let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
-        assert!(e.message.contains("limit") || e.message.contains("too large"), "{e}");
+        assert!(
+            e.message.contains("limit") || e.message.contains("too large"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -299,7 +387,10 @@ mod tests {
         text.push_str(&vec!["*a"; 400].join(","));
         text.push_str("]\n");
         let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
-        assert!(e.message.contains("too large") || e.message.contains("limit"), "{e}");
+        assert!(
+            e.message.contains("too large") || e.message.contains("limit"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl Draft {
     pub fn assemble(parts: DraftParts) -> Draft {
         let s = parts.settings;
         let workspace = match s.workspace {
-            Some(w) => normalize(&parts.base_dir.join(w)),
+            Some(w) => normalize(&parts.base_dir.join(expand_home(&w))),
             None => parts.base_dir.clone(),
         };
         let (agents, agent_origins) = parts.agents.into_iter().unzip();
@@ -69,6 +69,18 @@ impl Draft {
             agent_origins,
             task_origins,
         }
+    }
+}
+
+/// `~/x` as `<home>/x` (when the home folder is known); other paths as they are.
+fn expand_home(path: &str) -> PathBuf {
+    let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+    match path.strip_prefix("~/") {
+        Some(rest) => home()
+            .map(|h| h.join(rest))
+            .unwrap_or_else(|| PathBuf::from(path)),
+        None if path == "~" => home().unwrap_or_else(|| PathBuf::from(path)),
+        None => PathBuf::from(path),
     }
 }
 
@@ -100,6 +112,15 @@ pub(crate) fn absolute(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn home_is_expanded() {
+        let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+        if let Some(home) = home {
+            assert_eq!(expand_home("~/ws"), home.join("ws"));
+        }
+        assert_eq!(expand_home("a/~/b"), PathBuf::from("a/~/b"));
+    }
 
     #[test]
     fn normalize_is_lexical() {

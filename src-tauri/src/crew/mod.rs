@@ -7,7 +7,7 @@
 //! - [`tools`] maps CrewAI tool names to ours.
 
 mod check;
-mod diagnostic;
+pub(crate) mod diagnostic;
 mod document;
 mod draft;
 mod entries;

@@ -31,7 +31,14 @@ pub fn validate(path: &Path) -> Result<CrewReport, CrewError> {
     let loaded = load(path)?;
     let required_inputs = required_inputs(&loaded.spec)
         .into_iter()
-        .map(|name| RequiredInput { default: loaded.spec.inputs.get(&name).cloned(), name })
+        .map(|name| RequiredInput {
+            default: loaded.spec.inputs.get(&name).cloned(),
+            name,
+        })
         .collect();
-    Ok(CrewReport { crew: loaded.spec, required_inputs, warnings: loaded.warnings })
+    Ok(CrewReport {
+        crew: loaded.spec,
+        required_inputs,
+        warnings: loaded.warnings,
+    })
 }

@@ -1,28 +1,70 @@
 //! Reading a crew file's text (size limit, binary check) and finding the line a key is on.
 
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use super::diagnostic::Diagnostic;
 
 /// The largest crew file (or inputs file) we read: 10 MB.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
+/// Most lines all line look-ups in one file may scan together; past it lines are not given (a
+/// file with very many findings must not make loading quadratic).
+const LINE_SCAN_BUDGET: usize = 1_000_000;
+
 /// A crew file's text and the name it is reported under.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct SourceText {
     /// The path as shown in diagnostics.
     pub name: String,
     pub text: String,
+    lines_scanned: AtomicUsize,
+    /// [`LINE_SCAN_BUDGET`], smaller in tests.
+    scan_budget: usize,
+    /// Byte ranges of the lines (without line ends), computed on first use.
+    line_ranges: OnceLock<Vec<Range<usize>>>,
 }
 
 impl SourceText {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceText {
+            name: name.into(),
+            text: text.into(),
+            lines_scanned: AtomicUsize::new(0),
+            scan_budget: LINE_SCAN_BUDGET,
+            line_ranges: OnceLock::new(),
+        }
+    }
+
+    /// The byte ranges of the text's lines, as `str::lines` splits them.
+    fn line_ranges(&self) -> &[Range<usize>] {
+        self.line_ranges.get_or_init(|| {
+            let base = self.text.as_ptr() as usize;
+            self.text
+                .lines()
+                .map(|l| {
+                    let start = l.as_ptr() as usize - base;
+                    start..start + l.len()
+                })
+                .collect()
+        })
+    }
+
+    /// Takes `n` lines from the scan budget; `false` once it is spent.
+    fn scan(&self, n: usize) -> bool {
+        self.lines_scanned.fetch_add(n, Ordering::Relaxed) + n <= self.scan_budget
+    }
+
     /// Reads `path`: refuses files over [`MAX_FILE_BYTES`] without reading them, and files that are
     /// not UTF-8 text (NUL bytes, invalid UTF-8), naming the line where the binary data starts.
     pub fn read(path: &Path) -> Result<Self, Diagnostic> {
         let name = path.display().to_string();
-        let text = read_text(path, MAX_FILE_BYTES).map_err(|m| Diagnostic::new(&name, m.message).at_line(m.line))?;
-        Ok(SourceText { name, text })
+        let text = read_text(path, MAX_FILE_BYTES)
+            .map_err(|m| Diagnostic::new(&name, m.message).at_line(m.line))?;
+        Ok(SourceText::new(name, text))
     }
 
     /// A diagnostic about this file.
@@ -42,11 +84,22 @@ impl SourceText {
 
     /// As [`line_of`](Self::line_of), starting the search at 1-based line `from`.
     pub fn line_of_from(&self, from: u32, keys: &[&str]) -> Option<u32> {
-        let lines: Vec<&str> = self.text.lines().collect();
+        let ranges = self.line_ranges();
+        let line = |i: usize| &self.text[ranges[i].clone()];
         let mut from = from.saturating_sub(1) as usize;
         let mut found = None;
         for key in keys {
-            match (from..lines.len()).find(|&i| line_names_key(lines[i], key)) {
+            let mut hit = None;
+            for i in from..ranges.len() {
+                if !self.scan(1) {
+                    return None;
+                }
+                if line_names_key(line(i), key) {
+                    hit = Some(i);
+                    break;
+                }
+            }
+            match hit {
                 Some(i) => {
                     found = Some(i as u32 + 1);
                     from = i;
@@ -61,8 +114,20 @@ impl SourceText {
     /// the `n`th item of a list starts when each item has that key (`source` of graph edges).
     pub fn line_of_nth(&self, from: u32, key: &str, n: usize) -> Option<u32> {
         let mut seen = 0;
-        for (i, line) in self.text.lines().enumerate().skip(from.saturating_sub(1) as usize) {
-            let hits = [format!("\"{key}\""), format!("{key}:")].iter().map(|p| line.matches(p.as_str()).count()).max().unwrap_or(0);
+        let ranges = self.line_ranges();
+        for (i, range) in ranges
+            .iter()
+            .enumerate()
+            .skip(from.saturating_sub(1) as usize)
+        {
+            let line = &self.text[range.clone()];
+            if !self.scan(1) {
+                return None;
+            }
+            let hits = line
+                .match_indices(key)
+                .filter(|(at, _)| is_key_at(line, *at, key))
+                .count();
             if seen + hits > n {
                 return Some(i as u32 + 1);
             }
@@ -80,24 +145,40 @@ pub(crate) struct ReadFailure {
 
 /// Reads at most `limit` bytes of `path` as UTF-8 text; larger files are refused before reading.
 pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> {
-    let fail = |message: String| ReadFailure { message, line: None };
+    let fail = |message: String| ReadFailure {
+        message,
+        line: None,
+    };
     let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
-    let meta = file.metadata().map_err(|e| fail(format!("cannot read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
     if meta.is_dir() {
         return Err(fail("is a folder, not a file".into()));
     }
     if meta.len() > limit {
-        return Err(fail(format!("file is too large ({} bytes; the limit is {} bytes)", meta.len(), limit)));
+        return Err(fail(format!(
+            "file is too large ({} bytes; the limit is {} bytes)",
+            meta.len(),
+            limit
+        )));
     }
     let mut bytes = Vec::new();
     // `take` guards against files that grow while we read them, and against special files.
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| fail(format!("cannot read: {e}")))?;
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > limit {
         return Err(fail(format!("file is too large (more than {limit} bytes)")));
     }
-    let line_at = |bytes: &[u8], pos: usize| Some(bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1);
+    let line_at = |bytes: &[u8], pos: usize| {
+        Some(bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1)
+    };
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
-        return Err(ReadFailure { message: "not a text file (binary data: NUL byte)".into(), line: line_at(&bytes, pos) });
+        return Err(ReadFailure {
+            message: "not a text file (binary data: NUL byte)".into(),
+            line: line_at(&bytes, pos),
+        });
     }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
@@ -109,7 +190,10 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> 
         Err(e) => {
             let pos = e.utf8_error().valid_up_to();
             let line = line_at(e.as_bytes(), pos);
-            Err(ReadFailure { message: "not a text file (invalid UTF-8)".into(), line })
+            Err(ReadFailure {
+                message: "not a text file (invalid UTF-8)".into(),
+                line,
+            })
         }
     }
 }
@@ -119,27 +203,33 @@ fn line_names_key(line: &str, key: &str) -> bool {
     let t = t.strip_prefix("- ").map(str::trim_start).unwrap_or(t);
     let t = t.strip_prefix('{').map(str::trim_start).unwrap_or(t);
     // `key:` / `"key":` / `'key':`
-    for quoted in [key.to_string(), format!("\"{key}\""), format!("'{key}'")] {
-        if let Some(rest) = t.strip_prefix(&quoted) {
-            if rest.trim_start().starts_with(':') {
-                return true;
-            }
-        }
+    if strip_quoted(t, key).is_some_and(|rest| rest.trim_start().starts_with(':')) {
+        return true;
     }
     // `name: key` / `"id": "key"`
-    for field in ["name", "key", "id"] {
-        for quoted in [field.to_string(), format!("\"{field}\"")] {
-            if let Some(rest) = t.strip_prefix(&quoted) {
-                if let Some(value) = rest.trim_start().strip_prefix(':') {
-                    let v = value.trim().trim_end_matches(',').trim();
-                    if v == key || v.trim_matches('"') == key || v.trim_matches('\'') == key {
-                        return true;
-                    }
-                }
-            }
-        }
-    }
-    false
+    ["name", "key", "id"].iter().any(|field| {
+        let Some(value) =
+            strip_quoted(t, field).and_then(|rest| rest.trim_start().strip_prefix(':'))
+        else {
+            return false;
+        };
+        let v = value.trim().trim_end_matches(',').trim();
+        v == key || v.trim_matches('"') == key || v.trim_matches('\'') == key
+    })
+}
+
+/// Whether `key` at byte `at` of `line` is written as a key (`key:` or `"key"`).
+fn is_key_at(line: &str, at: usize, key: &str) -> bool {
+    let before = &line[..at];
+    let after = &line[at + key.len()..];
+    (before.ends_with('"') && after.starts_with('"')) || after.trim_start().starts_with(':')
+}
+
+/// `text` after `word`, written bare, in double or in single quotes.
+fn strip_quoted<'t>(text: &'t str, word: &str) -> Option<&'t str> {
+    ["", "\"", "'"]
+        .iter()
+        .find_map(|q| text.strip_prefix(q)?.strip_prefix(word)?.strip_prefix(q))
 }
 
 #[cfg(test)]
@@ -147,7 +237,7 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> SourceText {
-        SourceText { name: "f".into(), text: text.into() }
+        SourceText::new("f", text)
     }
 
     #[test]
@@ -160,6 +250,27 @@ mod tests {
         assert_eq!(j.line_of(&["nodes", "t1"]), Some(3));
         let l = src("agents:\n  - name: writer\n    role: r\n");
         assert_eq!(l.line_of(&["agents", "writer", "role"]), Some(3));
+    }
+
+    #[test]
+    fn line_lookups_stop_when_the_budget_is_spent() {
+        let text = "a: 1\n".repeat(1000);
+        let s = SourceText {
+            scan_budget: 10_000,
+            ..src(&text)
+        };
+        let mut answered = 0;
+        for _ in 0..20 {
+            assert_eq!(s.line_of(&["missing"]), None);
+            if s.line_of(&["a"]).is_some() {
+                answered += 1;
+            }
+        }
+        assert_eq!(
+            answered, 9,
+            "10 000 lines: 9 full scans and 9 one-line hits, then nothing"
+        );
+        assert_eq!(s.line_of(&["a"]), None);
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub struct AgentSpec {
     /// Model string (`openai/gpt-4o-mini`, `offline`, …); `None` = the crew's default.
     #[serde(default)]
     pub llm: Option<String>,
-    /// Tool names as written (`FileReadTool`, `read_file`, …), validated by the loader.
+    /// Canonical tool names (`read_file`, `write_file`, `list_directory`; see `crew::tools`): the
+    /// loader maps CrewAI names (`FileReadTool`, …) and drops network and unknown tools, warning.
     #[serde(default)]
     pub tools: Vec<String>,
     #[serde(default)]
@@ -62,6 +63,7 @@ pub struct TaskSpec {
     #[serde(default)]
     pub agent: Option<String>,
     /// `None` = all previous tasks' outputs; `Some([])` = none; otherwise these tasks' outputs.
+    /// Graph crews always have `Some`: exactly the task→task edges into this task.
     #[serde(default)]
     pub context: Option<Vec<String>>,
     #[serde(default)]
@@ -72,7 +74,7 @@ pub struct TaskSpec {
     /// The output must be JSON (and parse).
     #[serde(default)]
     pub output_json: bool,
-    /// Task-level tools (override the agent's for this task when non-empty).
+    /// Task-level tools, canonical names (override the agent's for this task when non-empty).
     #[serde(default)]
     pub tools: Vec<String>,
 }

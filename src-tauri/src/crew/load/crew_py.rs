@@ -28,7 +28,19 @@ struct Block<'t> {
 
 /// Scans `text` (the contents of a `crew.py`).
 pub(crate) fn scan(text: &str) -> CrewPy {
-    let blocks = blocks(text);
+    // Commented-out lines (`# agent=self.old()`) say nothing.
+    let code: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with('#') {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let blocks = blocks(&code);
     // Agent method name -> agent key.
     let mut agent_keys: BTreeMap<&str, String> = BTreeMap::new();
     let mut out = CrewPy::default();
@@ -47,7 +59,10 @@ pub(crate) fn scan(text: &str) -> CrewPy {
                 let Some(method) = b.method else { continue };
                 let key = config_key(b.body, "tasks_config").unwrap_or_else(|| method.to_string());
                 if let Some(agent_method) = agent_call(b.body) {
-                    let agent = agent_keys.get(agent_method).cloned().unwrap_or_else(|| agent_method.to_string());
+                    let agent = agent_keys
+                        .get(agent_method)
+                        .cloned()
+                        .unwrap_or_else(|| agent_method.to_string());
                     out.task_agents.insert(key, agent);
                 }
             }
@@ -82,14 +97,23 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
     for (i, (start, decorator)) in starts.iter().enumerate() {
         let end = starts.get(i + 1).map(|(s, _)| *s).unwrap_or(text.len());
         let body = &text[*start..end];
-        let method = body.find("def ").map(|d| identifier(body[d + 4..].trim_start())).filter(|m| !m.is_empty());
-        out.push(Block { decorator, method, body });
+        let method = body
+            .find("def ")
+            .map(|d| identifier(body[d + 4..].trim_start()))
+            .filter(|m| !m.is_empty());
+        out.push(Block {
+            decorator,
+            method,
+            body,
+        });
     }
     out
 }
 
 fn identifier(s: &str) -> &str {
-    let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
     &s[..end]
 }
 
@@ -107,7 +131,8 @@ fn config_key(body: &str, config: &str) -> Option<String> {
 fn agent_call(body: &str) -> Option<&str> {
     let mut search = body;
     while let Some(i) = search.find("agent") {
-        let before_ok = i == 0 || !search[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        let before_ok =
+            i == 0 || !search[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
         let rest = search[i + "agent".len()..].trim_start();
         if before_ok {
             if let Some(rest) = rest.strip_prefix('=').map(str::trim_start) {
@@ -126,10 +151,16 @@ fn agent_call(body: &str) -> Option<&str> {
 
 /// The tool class names in `tools=[A(), B(x=1), c]`: each item's leading identifier.
 fn tool_names(body: &str) -> Vec<String> {
-    let Some(i) = body.find("tools") else { return Vec::new() };
+    let Some(i) = body.find("tools") else {
+        return Vec::new();
+    };
     let rest = body[i + "tools".len()..].trim_start();
-    let Some(rest) = rest.strip_prefix('=').map(str::trim_start) else { return Vec::new() };
-    let Some(rest) = rest.strip_prefix('[') else { return Vec::new() };
+    let Some(rest) = rest.strip_prefix('=').map(str::trim_start) else {
+        return Vec::new();
+    };
+    let Some(rest) = rest.strip_prefix('[') else {
+        return Vec::new();
+    };
     let mut depth = 0i32;
     let mut items = Vec::new();
     let mut current = String::new();
@@ -187,6 +218,7 @@ class LatestAiDevelopmentCrew():
 
     @task
     def research_task(self) -> Task:
+        # return Task(config=self.tasks_config['research_task'], agent=self.analyst())
         return Task(config=self.tasks_config['research_task'], agent=self.researcher())
 
     @task
@@ -205,9 +237,18 @@ class LatestAiDevelopmentCrew():
     #[test]
     fn reads_bindings_tools_and_process() {
         let py = scan(CREW_PY);
-        assert_eq!(py.task_agents.get("research_task").map(String::as_str), Some("researcher"));
-        assert_eq!(py.task_agents.get("reporting_task").map(String::as_str), Some("reporting_analyst"));
-        assert_eq!(py.agent_tools.get("researcher").unwrap(), &vec!["SerperDevTool".to_string(), "FileReadTool".into()]);
+        assert_eq!(
+            py.task_agents.get("research_task").map(String::as_str),
+            Some("researcher")
+        );
+        assert_eq!(
+            py.task_agents.get("reporting_task").map(String::as_str),
+            Some("reporting_analyst")
+        );
+        assert_eq!(
+            py.agent_tools.get("researcher").unwrap(),
+            &vec!["SerperDevTool".to_string(), "FileReadTool".into()]
+        );
         assert_eq!(py.process, Some(Process::Hierarchical));
     }
 

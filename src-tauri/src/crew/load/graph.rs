@@ -8,10 +8,12 @@
 //!   none has no context (`Some([])`), unlike a YAML task without a `context` field (which gets the
 //!   earlier tasks' outputs). `data.context` is ignored, with a warning.
 //! - Task order is topological over task→task edges, ties broken by node order.
-//! - The crew node's `data` holds the crew settings (name, process, manager_llm, llm, inputs, …).
+//! - The crew node's `data` holds the crew settings (name, process, manager_llm, llm, inputs, …);
+//!   without a name there, a top-level `name` names the crew, else the file stem.
 //! - Agent keys and task keys are the node ids.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -50,10 +52,21 @@ impl GraphNode<'_> {
 }
 
 /// Reads the graph in `root` (the parsed file at `path`, absolute).
-pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: &mut Findings) -> Option<Draft> {
+pub(crate) fn read(
+    root: &Node,
+    source: Arc<SourceText>,
+    path: &Path,
+    findings: &mut Findings,
+) -> Option<Draft> {
     let top = Origin::new(source.clone(), "", Vec::new());
     let fields = Fields::of(root, top.clone(), findings)?;
-    fields.check_keys(&KeySet { known: &["nodes", "edges", "viewport", "name", "version"], unsupported: &[] }, findings);
+    fields.check_keys(
+        &KeySet {
+            known: &["nodes", "edges", "viewport", "name", "version"],
+            unsupported: &[],
+        },
+        findings,
+    );
     let nodes_origin = Origin::new(source.clone(), "nodes", vec!["nodes".into()]);
     let Some(Node::List(raw_nodes)) = fields.get("nodes") else {
         let found = fields.get("nodes").map(Node::kind).unwrap_or("nothing");
@@ -63,7 +76,13 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
     let nodes = read_nodes(raw_nodes, &source, findings);
     let by_id: BTreeMap<&str, &GraphNode> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
 
-    let (settings, settings_origin) = read_crew_node(&nodes, &top, findings);
+    let (mut settings, settings_origin) = read_crew_node(&nodes, &top, findings);
+    if settings.name.is_none() {
+        settings.name = fields
+            .string("name", findings)
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+    }
     let edges = read_edges(fields.get("edges"), &source, &by_id, findings);
 
     let agents: Vec<(AgentSpec, Origin)> = nodes
@@ -71,16 +90,24 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
         .filter(|n| n.kind == Kind::Agent)
         .filter_map(|n| {
             let fields = data_fields(n, findings)?;
-            Some((read_agent(&n.id, &fields, DATA_EXTRA, findings), n.data_origin()))
+            Some((
+                read_agent(&n.id, &fields, DATA_EXTRA, findings),
+                n.data_origin(),
+            ))
         })
         .collect();
 
     let mut tasks: Vec<(usize, TaskSpec, Origin)> = Vec::new();
     for n in nodes.iter().filter(|n| n.kind == Kind::Task) {
-        let Some(fields) = data_fields(n, findings) else { continue };
+        let Some(fields) = data_fields(n, findings) else {
+            continue;
+        };
         let mut task = read_task(&n.id, &fields, DATA_EXTRA, findings);
         if fields.get("context").is_some() {
-            findings.warn(fields.origin.at("context", "ignored: in a graph, the task→task edges are the context"));
+            findings.warn(fields.origin.at(
+                "context",
+                "ignored: in a graph, the task→task edges are the context",
+            ));
         }
         let edge_agents = edges.agents.get(n.id.as_str()).cloned().unwrap_or_default();
         match (edge_agents.as_slice(), &task.agent) {
@@ -92,11 +119,19 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
                 if let Some(d) = data_agent.as_ref().filter(|d| !several.contains(d)) {
                     names.push(format!("`{d}` (data.agent)"));
                 }
-                findings.error(n.origin.whole(format!("several agents: {} (a task has one agent)", names.join(", "))));
+                findings.error(n.origin.whole(format!(
+                    "several agents: {} (a task has one agent)",
+                    names.join(", ")
+                )));
             }
         }
-        let mut context: Vec<&GraphNode> =
-            edges.context.get(n.id.as_str()).into_iter().flatten().filter_map(|s| by_id.get(s.as_str()).copied()).collect();
+        let mut context: Vec<&GraphNode> = edges
+            .context
+            .get(n.id.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|s| by_id.get(s.as_str()).copied())
+            .collect();
         context.sort_by_key(|c| c.index);
         task.context = Some(context.iter().map(|c| c.id.clone()).collect());
         tasks.push((n.index, task, n.data_origin()));
@@ -107,7 +142,10 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
         format: CrewFormat::Graph,
         source: path.to_path_buf(),
         base_dir: path.parent().unwrap_or(path).to_path_buf(),
-        default_name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        default_name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         settings,
         settings_origin,
         agents_origin: nodes_origin.clone(),
@@ -117,8 +155,13 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
     }))
 }
 
-fn read_nodes<'a>(raw: &'a [Node], source: &Arc<SourceText>, findings: &mut Findings) -> Vec<GraphNode<'a>> {
+fn read_nodes<'a>(
+    raw: &'a [Node],
+    source: &Arc<SourceText>,
+    findings: &mut Findings,
+) -> Vec<GraphNode<'a>> {
     let mut out: Vec<GraphNode> = Vec::new();
+    let mut first_index: HashMap<String, usize> = HashMap::new();
     for (i, node) in raw.iter().enumerate() {
         let bare = Origin::new(source.clone(), format!("nodes[{i}]"), vec!["nodes".into()]);
         if !matches!(node, Node::Map(_)) {
@@ -133,7 +176,11 @@ fn read_nodes<'a>(raw: &'a [Node], source: &Arc<SourceText>, findings: &mut Find
                 continue;
             }
         };
-        let origin = Origin::new(source.clone(), format!("nodes[{i}] (id {id})"), vec!["nodes".into(), id.clone()]);
+        let origin = Origin::new(
+            source.clone(),
+            format!("nodes[{i}] (id {id})"),
+            vec!["nodes".into(), id.clone()],
+        );
         let kind = match node.get("type") {
             Some(Node::String(t)) => match t.trim().to_ascii_lowercase().as_str() {
                 "agent" => Some(Kind::Agent),
@@ -147,11 +194,21 @@ fn read_nodes<'a>(raw: &'a [Node], source: &Arc<SourceText>, findings: &mut Find
             findings.error(origin.at("type", "a node's `type` must be `agent`, `task` or `crew`"));
             continue;
         };
-        if let Some(first) = out.iter().find(|n| n.id == id) {
-            findings.error(origin.at("id", format!("duplicate node id `{id}` (also nodes[{}])", first.index)));
+        if let Some(first) = first_index.get(&id) {
+            findings.error(origin.at(
+                "id",
+                format!("duplicate node id `{id}` (also nodes[{first}])"),
+            ));
             continue;
         }
-        out.push(GraphNode { index: i, id, kind, data: node.get("data"), origin });
+        first_index.insert(id.clone(), i);
+        out.push(GraphNode {
+            index: i,
+            id,
+            kind,
+            data: node.get("data"),
+            origin,
+        });
     }
     out
 }
@@ -166,12 +223,21 @@ fn data_fields<'a>(n: &'a GraphNode, findings: &mut Findings) -> Option<Fields<'
     }
 }
 
-fn read_crew_node(nodes: &[GraphNode], top: &Origin, findings: &mut Findings) -> (CrewSettings, Origin) {
+fn read_crew_node(
+    nodes: &[GraphNode],
+    top: &Origin,
+    findings: &mut Findings,
+) -> (CrewSettings, Origin) {
     let crews: Vec<&GraphNode> = nodes.iter().filter(|n| n.kind == Kind::Crew).collect();
     for extra in crews.iter().skip(1) {
-        findings.error(extra.origin.whole(format!("more than one crew node (the first is `{}`)", crews[0].id)));
+        findings.error(extra.origin.whole(format!(
+            "more than one crew node (the first is `{}`)",
+            crews[0].id
+        )));
     }
-    let Some(crew) = crews.first() else { return (CrewSettings::default(), top.clone()) };
+    let Some(crew) = crews.first() else {
+        return (CrewSettings::default(), top.clone());
+    };
     let origin = crew.data_origin();
     match crew.data {
         None | Some(Node::Null) => (CrewSettings::default(), origin),
@@ -189,14 +255,20 @@ struct Edges {
     context: BTreeMap<String, Vec<String>>,
 }
 
-fn read_edges(raw: Option<&Node>, source: &Arc<SourceText>, by_id: &BTreeMap<&str, &GraphNode>, findings: &mut Findings) -> Edges {
+fn read_edges(
+    raw: Option<&Node>,
+    source: &Arc<SourceText>,
+    by_id: &BTreeMap<&str, &GraphNode>,
+    findings: &mut Findings,
+) -> Edges {
     let mut edges = Edges::default();
     let items = match raw {
         None | Some(Node::Null) => return edges,
         Some(Node::List(items)) => items,
         Some(other) => {
             let origin = Origin::new(source.clone(), "edges", vec!["edges".into()]);
-            findings.error(origin.whole(format!("expected a list of edges, found {}", other.kind())));
+            findings
+                .error(origin.whole(format!("expected a list of edges, found {}", other.kind())));
             return edges;
         }
     };
@@ -204,7 +276,8 @@ fn read_edges(raw: Option<&Node>, source: &Arc<SourceText>, by_id: &BTreeMap<&st
     let edges_line = source.line_of(&["edges"]).unwrap_or(1);
     for (i, edge) in items.iter().enumerate() {
         let line = source.line_of_nth(edges_line, "source", i);
-        let origin = Origin::new(source.clone(), format!("edges[{i}]"), vec!["edges".into()]).at_line(line);
+        let origin =
+            Origin::new(source.clone(), format!("edges[{i}]"), vec!["edges".into()]).at_line(line);
         let mut end = |field: &str| -> Option<&GraphNode> {
             let id = match edge.get(field) {
                 Some(Node::String(s)) => s.trim().to_string(),
@@ -221,7 +294,9 @@ fn read_edges(raw: Option<&Node>, source: &Arc<SourceText>, by_id: &BTreeMap<&st
             node
         };
         let (from, to) = (end("source"), end("target"));
-        let (Some(from), Some(to)) = (from, to) else { continue };
+        let (Some(from), Some(to)) = (from, to) else {
+            continue;
+        };
         if !seen.insert((from.id.clone(), to.id.clone())) {
             continue;
         }
@@ -244,53 +319,87 @@ fn read_edges(raw: Option<&Node>, source: &Arc<SourceText>, by_id: &BTreeMap<&st
 
 /// `tasks` (node index, task, origin) in topological order over their contexts, ties broken by
 /// node order. A cycle is an error naming it; its tasks then follow in node order, without context.
-fn topological(mut tasks: Vec<(usize, TaskSpec, Origin)>, findings: &mut Findings) -> Vec<(TaskSpec, Origin)> {
+fn topological(
+    mut tasks: Vec<(usize, TaskSpec, Origin)>,
+    findings: &mut Findings,
+) -> Vec<(TaskSpec, Origin)> {
     tasks.sort_by_key(|(i, _, _)| *i);
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    let mut order: Vec<usize> = Vec::new();
-    loop {
-        let ready = (0..tasks.len()).find(|&i| {
-            !order.contains(&i) && tasks[i].1.context.iter().flatten().all(|c| done.contains(c))
-        });
-        match ready {
-            Some(i) => {
-                done.insert(tasks[i].1.key.clone());
-                order.push(i);
-            }
-            None => break,
+    let position: HashMap<&str, usize> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t, _))| (t.key.as_str(), i))
+        .collect();
+    // waits[i]: the tasks i waits on; feeds[j]: the tasks waiting on j.
+    let waits: Vec<Vec<usize>> = tasks
+        .iter()
+        .map(|(_, t, _)| {
+            t.context
+                .iter()
+                .flatten()
+                .filter_map(|c| position.get(c.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
+    for (i, w) in waits.iter().enumerate() {
+        for &j in w {
+            feeds[j].push(i);
         }
     }
-    let stuck: Vec<usize> = (0..tasks.len()).filter(|i| !order.contains(i)).collect();
+    let mut pending: Vec<usize> = waits.iter().map(Vec::len).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..tasks.len())
+        .filter(|&i| pending[i] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order: Vec<usize> = Vec::with_capacity(tasks.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &k in &feeds[i] {
+            pending[k] -= 1;
+            if pending[k] == 0 {
+                ready.push(Reverse(k));
+            }
+        }
+    }
+    drop(position);
+    let stuck: Vec<usize> = (0..tasks.len()).filter(|&i| pending[i] > 0).collect();
     if let Some(&start) = stuck.first() {
-        let cycle = find_cycle(&tasks, start, &done);
+        let cycle = find_cycle(&waits, &pending, start);
         let names: Vec<&str> = cycle.iter().map(|&i| tasks[i].1.key.as_str()).collect();
-        let origin = &tasks[cycle[0]].2;
-        findings.error(origin.whole(format!("cycle in task edges: {}", names.join(" -> "))));
+        findings.error(
+            tasks[cycle[0]]
+                .2
+                .whole(format!("cycle in task edges: {}", names.join(" -> "))),
+        );
         for &i in &stuck {
             tasks[i].1.context = Some(Vec::new());
         }
         order.extend(stuck);
     }
-    let mut slots: Vec<Option<(TaskSpec, Origin)>> = tasks.into_iter().map(|(_, t, o)| Some((t, o))).collect();
+    let mut slots: Vec<Option<(TaskSpec, Origin)>> =
+        tasks.into_iter().map(|(_, t, o)| Some((t, o))).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// A cycle among the tasks not yet ordered, as indices, first repeated at the end.
-fn find_cycle(tasks: &[(usize, TaskSpec, Origin)], start: usize, done: &BTreeSet<String>) -> Vec<usize> {
-    let index_of = |key: &str| tasks.iter().position(|(_, t, _)| t.key == key);
-    // Every stuck task waits on a stuck task; walk those waits until one repeats.
+/// A cycle among the stuck tasks (`pending > 0`), as indices in edge direction, the first repeated
+/// at the end. Every stuck task waits on a stuck task, so walking those waits must repeat.
+fn find_cycle(waits: &[Vec<usize>], pending: &[usize], start: usize) -> Vec<usize> {
+    let mut on_path: HashMap<usize, usize> = HashMap::new();
     let mut path = vec![start];
+    on_path.insert(start, 0);
     loop {
-        let current = *path.last().unwrap_or(&start);
-        let next = tasks[current].1.context.iter().flatten().find(|c| !done.contains(*c)).and_then(|c| index_of(c));
-        let Some(next) = next else { return path };
-        if let Some(pos) = path.iter().position(|&p| p == next) {
-            // path[pos..] waits backwards: each waits on the next; edges run the other way.
+        let current = path[path.len() - 1];
+        let Some(&next) = waits[current].iter().find(|&&j| pending[j] > 0) else {
+            return path;
+        };
+        if let Some(&pos) = on_path.get(&next) {
+            // path[pos..] each waits on the next; edges run the other way.
             let mut cycle: Vec<usize> = path[pos..].to_vec();
             cycle.reverse();
             cycle.push(cycle[0]);
             return cycle;
         }
+        on_path.insert(next, path.len());
         path.push(next);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Detection: a folder is a CrewAI YAML project; a `.json`/`.jsonc`/`.yaml`/`.yml` file whose top
 //! level has `nodes` is a graph, else a single-file crew. A `crew.yaml` with neither `agents` nor
-//! `tasks` inside a project folder loads that folder.
+//! `tasks` inside a project folder loads that folder, and so does a project's
+//! `config/agents.yaml` or `config/tasks.yaml`.
 
 mod collection;
 mod crew_py;
@@ -36,9 +37,14 @@ pub struct LoadedCrew {
 pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
     let path = absolute(path);
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(&path).map_err(|e| CrewError::single(Diagnostic::new(&shown, format!("cannot open: {e}"))))?;
+    let meta = std::fs::metadata(&path)
+        .map_err(|e| CrewError::single(Diagnostic::new(&shown, format!("cannot open: {e}"))))?;
     let mut findings = Findings::default();
-    let draft = if meta.is_dir() { yaml_project::read(&path, &mut findings) } else { read_file(&path, &mut findings) };
+    let draft = if meta.is_dir() {
+        yaml_project::read(&path, &mut findings)
+    } else {
+        read_file(&path, &mut findings)
+    };
     let spec = draft.map(|mut d| {
         check(&mut d, &mut findings);
         d.spec
@@ -47,12 +53,22 @@ pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
     match spec {
         Some(spec) => Ok(LoadedCrew { spec, warnings }),
         // A reader that gives up always records an error, so this is not reached.
-        None => Err(CrewError::single(Diagnostic::new(shown, "could not be read"))),
+        None => Err(CrewError::single(Diagnostic::new(
+            shown,
+            "could not be read",
+        ))),
     }
 }
 
 fn read_file(path: &Path, findings: &mut Findings) -> Option<Draft> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if let Some(project) = project_of_config(path) {
+        return yaml_project::read(&project, findings);
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let syntax = match ext.as_str() {
         "yaml" | "yml" => Syntax::Yaml,
         "json" => Syntax::Json,
@@ -91,10 +107,41 @@ fn read_file(path: &Path, findings: &mut Findings) -> Option<Draft> {
             None
         }
         other => {
-            findings.error(source.diag(format!("expected a mapping at the top level, found {}", other.kind())).at_line(Some(1)));
+            findings.error(
+                source
+                    .diag(format!(
+                        "expected a mapping at the top level, found {}",
+                        other.kind()
+                    ))
+                    .at_line(Some(1)),
+            );
             None
         }
     }
+}
+
+/// The project folder when `path` is its `config/agents.yaml` or `config/tasks.yaml` (also under
+/// `src/<package>/`), found as the folder where [`yaml_project::find_config`] finds this file.
+fn project_of_config(path: &Path) -> Option<std::path::PathBuf> {
+    let stem = path.file_stem()?.to_str()?;
+    if stem != "agents" && stem != "tasks" {
+        return None;
+    }
+    let config = path.parent()?;
+    if config.file_name()? != "config" {
+        return None;
+    }
+    let package = config.parent()?;
+    // `src/<package>/config/`: the project is the folder holding `src/`.
+    let outer = package
+        .parent()
+        .filter(|src| src.file_name().is_some_and(|n| n == "src"))
+        .and_then(Path::parent);
+    outer
+        .into_iter()
+        .chain([package])
+        .find(|dir| yaml_project::find_config(dir, stem).as_deref() == Some(path))
+        .map(Path::to_path_buf)
 }
 
 /// `crew.yaml` holding settings only, beside a `config/` (or `src/`) folder of a project.

@@ -20,15 +20,27 @@ use crate::crew::{AgentSpec, CrewFormat, TaskSpec};
 /// the first `src/<package>/config/<what>.yaml` in name order.
 pub(crate) fn find_config(dir: &Path, what: &str) -> Option<PathBuf> {
     let in_config = |config: &Path| {
-        ["yaml", "yml"].iter().map(|ext| config.join(format!("{what}.{ext}"))).find(|p| p.is_file())
+        ["yaml", "yml"]
+            .iter()
+            .map(|ext| config.join(format!("{what}.{ext}")))
+            .find(|p| p.is_file())
     };
-    in_config(&dir.join("config")).or_else(|| packages(dir).iter().find_map(|pkg| in_config(&pkg.join("config"))))
+    in_config(&dir.join("config")).or_else(|| {
+        packages(dir)
+            .iter()
+            .find_map(|pkg| in_config(&pkg.join("config")))
+    })
 }
 
 /// The folders under `dir/src`, in name order.
 fn packages(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join("src"))
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
@@ -48,7 +60,12 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
         None => agents_path
             .as_deref()
             .and_then(Path::parent)
-            .and_then(|config| ["yaml", "yml"].iter().map(|e| config.join(format!("tasks.{e}"))).find(|p| p.is_file()))
+            .and_then(|config| {
+                ["yaml", "yml"]
+                    .iter()
+                    .map(|e| config.join(format!("tasks.{e}")))
+                    .find(|p| p.is_file())
+            })
             .or_else(|| find_config(dir, "tasks")),
     };
     let (Some(agents_path), Some(tasks_path)) = (agents_path, tasks_path) else {
@@ -59,6 +76,10 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
         ));
         return None;
     };
+    if !agents_path.is_file() || !tasks_path.is_file() {
+        // A config path in crew.yaml that names no file: reported by `read_crew_yaml`.
+        return None;
+    }
     let agents_file = read_yaml(&agents_path, findings);
     let tasks_file = read_yaml(&tasks_path, findings);
     let (agents_source, agents_node) = agents_file?;
@@ -70,7 +91,10 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
     let mut tasks = collection::tasks(&tasks_node, &tasks_origin, findings);
     let mut settings = settings;
 
-    let package_dir = agents_path.parent().and_then(Path::parent).map(Path::to_path_buf);
+    let package_dir = agents_path
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
     if let Some(py_path) = find_crew_py(dir, package_dir.as_deref()) {
         apply_crew_py(&py_path, &mut settings, &mut agents, &mut tasks, findings);
     }
@@ -79,7 +103,10 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
         format: CrewFormat::YamlProject,
         source: dir.to_path_buf(),
         base_dir: dir.to_path_buf(),
-        default_name: dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        default_name: dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         settings,
         settings_origin,
         agents_origin,
@@ -93,9 +120,18 @@ type CrewYaml = (CrewSettings, Origin, Option<String>, Option<String>);
 
 /// `crew.yaml` (or `crew.yml`) in `dir`, if any: the settings and the config paths it names.
 fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
-    let Some(path) = ["crew.yaml", "crew.yml"].iter().map(|n| dir.join(n)).find(|p| p.is_file()) else {
-        let none = Arc::new(SourceText { name: dir.display().to_string(), text: String::new() });
-        return Some((CrewSettings::default(), Origin::new(none, "", Vec::new()), None, None));
+    let Some(path) = ["crew.yaml", "crew.yml"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+    else {
+        let none = Arc::new(SourceText::new(dir.display().to_string(), ""));
+        return Some((
+            CrewSettings::default(),
+            Origin::new(none, "", Vec::new()),
+            None,
+            None,
+        ));
     };
     let (source, node) = read_yaml(&path, findings)?;
     let origin = Origin::new(source, "", Vec::new());
@@ -106,10 +142,14 @@ fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
     let settings = read_settings(&fields, &["agents_config", "tasks_config"], findings);
     let agents_config = fields.string("agents_config", findings);
     let tasks_config = fields.string("tasks_config", findings);
-    for (key, value) in [("agents_config", &agents_config), ("tasks_config", &tasks_config)] {
+    for (key, value) in [
+        ("agents_config", &agents_config),
+        ("tasks_config", &tasks_config),
+    ] {
         if let Some(p) = value {
-            if !dir.join(p).is_file() {
-                findings.error(origin.at(key, format!("file `{p}` not found in {}", dir.display())));
+            if !normalize(&dir.join(p)).is_file() {
+                findings
+                    .error(origin.at(key, format!("file `{p}` not found in {}", dir.display())));
             }
         }
     }
@@ -118,7 +158,9 @@ fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
 
 fn read_yaml(path: &Path, findings: &mut Findings) -> Option<(Arc<SourceText>, Node)> {
     let source = SourceText::read(path).map_err(|d| findings.error(d)).ok()?;
-    let node = document::parse(&source, Syntax::Yaml).map_err(|d| findings.error(d)).ok()?;
+    let node = document::parse(&source, Syntax::Yaml)
+        .map_err(|d| findings.error(d))
+        .ok()?;
     Some((Arc::new(source), node))
 }
 
@@ -141,14 +183,22 @@ fn apply_crew_py(
     let text = match read_text(path, MAX_FILE_BYTES) {
         Ok(t) => t,
         Err(e) => {
-            findings.warn(Diagnostic::new(path.display().to_string(), format!("{}; not used", e.message)).at_line(e.line));
+            findings.warn(
+                Diagnostic::new(
+                    path.display().to_string(),
+                    format!("{}; not used", e.message),
+                )
+                .at_line(e.line),
+            );
             return;
         }
     };
     let py = crew_py::scan(&text);
-    let source = Arc::new(SourceText { name: path.display().to_string(), text });
+    let source = Arc::new(SourceText::new(path.display().to_string(), text));
     for (task, origin) in tasks.iter_mut() {
-        let Some(bound) = py.task_agents.get(&task.key) else { continue };
+        let Some(bound) = py.task_agents.get(&task.key) else {
+            continue;
+        };
         match &task.agent {
             None => task.agent = Some(bound.clone()),
             Some(agent) if agent != bound => findings.warn(origin.at(
@@ -159,7 +209,9 @@ fn apply_crew_py(
         }
     }
     for (agent, _) in agents.iter_mut() {
-        let Some(names) = py.agent_tools.get(&agent.key) else { continue };
+        let Some(names) = py.agent_tools.get(&agent.key) else {
+            continue;
+        };
         let origin = Origin::new(source.clone(), format!("agents.{}", agent.key), Vec::new());
         for tool in canonical_tools(names, &origin, findings) {
             if !agent.tools.contains(&tool) {
