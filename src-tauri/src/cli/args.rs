@@ -135,11 +135,12 @@ impl Cli {
             return Err(conflict("--run cannot be combined with a command; use `crew-runner run CREW …` instead".into()));
         }
         if cli.run.is_none() {
-            for id in matches.ids() {
-                let id = id.as_str();
-                let given = matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-                if given && !matches!(id, "data_dir" | "verbose" | "run") {
-                    return Err(conflict(format!("--{} only applies to --run (or goes after the command name)", id.replace('_', "-"))));
+            let command = Cli::command();
+            for arg in command.get_arguments().filter(|a| !a.is_global_set()) {
+                let id = arg.get_id().as_str();
+                if id != "run" && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+                    let name = arg.get_long().unwrap_or(id);
+                    return Err(conflict(format!("--{name} only applies to --run (or goes after the command name)")));
                 }
             }
         }

@@ -7,7 +7,7 @@ use crate::crew::{validate, CrewFormat, Diagnostic, Process};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/crews")
+        .join("../tests/fixtures/crews")
         .join(name)
 }
 
