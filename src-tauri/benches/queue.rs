@@ -68,7 +68,7 @@ fn job(kind: &str, priority: Priority) -> NewExecution {
 async fn start(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>) {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("bench.db")).expect("open store"));
     let executor = Arc::new(BenchExecutor::default());
-    let config = SchedulerConfig { concurrency, claim: ClaimScope::All, ..SchedulerConfig::default() };
+    let config = SchedulerConfig { concurrency: Some(concurrency), scope: ClaimScope::All, ..SchedulerConfig::default() };
     let scheduler = Scheduler::start(store, executor.clone(), config).await.expect("start scheduler");
     (scheduler, executor)
 }
@@ -215,7 +215,7 @@ fn t1_sqlite() -> f64 {
     let c = rusqlite::Connection::open(tmp.path().join("t1.db")).unwrap();
     let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
-    c.execute_batch("PRAGMA synchronous=NORMAL; CREATE TABLE jobs(id INTEGER PRIMARY KEY, priority INTEGER, state INTEGER DEFAULT 0, payload TEXT, created_at INTEGER);").unwrap();
+    c.execute_batch("PRAGMA synchronous=NORMAL; CREATE TABLE jobs(id INTEGER PRIMARY KEY, priority INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL, result TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER); CREATE INDEX jobs_ready ON jobs(state, priority DESC, id);").unwrap();
     let mut st = c.prepare("INSERT INTO jobs(priority, payload, created_at) VALUES (?1, ?2, ?3)").unwrap();
     let t0 = Instant::now();
     let mut n = 0u64;
