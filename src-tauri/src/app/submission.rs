@@ -110,15 +110,16 @@ pub fn prepare_batch(
 fn check_models(spec: &CrewSpec, options: &LlmOptions, env: &LlmEnv) -> Result<(), SubmitError> {
     let model_error = |field: String, source: LlmError| SubmitError::Model { crew: spec.source.clone(), field, source };
     let registry = ModelRegistry::new(options.clone(), env.clone()).map_err(|e| model_error("llm".into(), e))?;
-    let crew_default = options.model.clone().or_else(|| spec.llm.clone()).unwrap_or_else(|| registry.default_model());
+    // The same precedence as the engine: --model for everything, else agent llm, else crew llm,
+    // else MODEL / the built-in default.
+    let crew_default = spec.llm.clone().unwrap_or_else(|| registry.default_model());
+    let pick = |own: Option<&String>| options.model.clone().or_else(|| own.cloned()).unwrap_or_else(|| crew_default.clone());
     let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
     for agent in &spec.agents {
-        let model = agent.llm.clone().unwrap_or_else(|| crew_default.clone());
-        wanted.insert((format!("agents.{}.llm", agent.key), model));
+        wanted.insert((format!("agents.{}.llm", agent.key), pick(agent.llm.as_ref())));
     }
     if spec.process == crew::Process::Hierarchical && spec.manager_agent.is_none() {
-        let model = spec.manager_llm.clone().unwrap_or_else(|| crew_default.clone());
-        wanted.insert(("manager_llm".into(), model));
+        wanted.insert(("manager_llm".into(), pick(spec.manager_llm.as_ref())));
     }
     for (field, model) in wanted {
         registry.model(&model).map_err(|e| model_error(field, e))?;

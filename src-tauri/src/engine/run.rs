@@ -63,12 +63,13 @@ impl Run {
         Ok(self.workspace.get_or_init(|| Arc::new(ws)).clone())
     }
 
-    /// The model string an agent uses: its own `llm`, else `--model`, else the crew's `llm`, else
-    /// the registry's default (`MODEL`, then the built-in default).
+    /// The model string an agent uses: `--model` when given (it runs the whole execution on one
+    /// model, so `--model offline` never reaches the network), else the agent's own `llm`, else the
+    /// crew's `llm`, else the registry's default (`MODEL`, then the built-in default).
     pub fn model_name_for(&self, agent_llm: Option<&str>) -> String {
-        agent_llm
-            .map(str::to_string)
-            .or_else(|| self.model_override.clone())
+        self.model_override
+            .clone()
+            .or_else(|| agent_llm.map(str::to_string))
             .or_else(|| self.spec.llm.clone())
             .unwrap_or_else(|| self.models.default_model())
     }
