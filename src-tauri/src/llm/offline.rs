@@ -348,6 +348,8 @@ const STOP_WORDS: &[&str] = &[
     "these", "they", "this", "those", "thorough", "through", "topic", "topics", "under", "until", "using", "very",
     "want", "were", "what", "when", "where", "which", "while", "with", "within", "without", "would", "write", "year",
     "your", "bullet", "bullets", "points", "point", "context", "markdown", "the", "and", "for", "are", "you", "got",
+    "contains", "contain", "include", "includes", "including", "clear", "concise", "likely", "name", "names", "turn",
+    "take", "keep", "consider", "focus", "short", "friendly", "numbered", "steps", "paragraph", "fully", "fledged",
 ];
 
 /// Up to `max` distinctive words of `text`: words also named in `also_in` first, then names and
