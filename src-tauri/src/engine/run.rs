@@ -115,3 +115,28 @@ impl Run {
         Ok(self.journal.progress(progress).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::{agent, crew, task, text, MemoryJournal, OneModel, ScriptedModel};
+
+    fn run_with(crew_llm: Option<&str>, model_override: Option<&str>) -> Run {
+        let tmp = std::env::temp_dir();
+        let mut spec = crew(vec![agent("a", "A")], vec![task("t", Some("a"))], &tmp);
+        spec.llm = crew_llm.map(str::to_string);
+        let models = Arc::new(OneModel(ScriptedModel::new(|_| Ok(text("x")))));
+        Run::new(spec, models, model_override.map(str::to_string), Arc::new(MemoryJournal::default()), 1)
+    }
+
+    #[test]
+    fn model_precedence_is_override_then_agent_then_crew_then_default() {
+        let r = run_with(Some("openai/crew-model"), Some("offline"));
+        assert_eq!(r.model_name_for(Some("ollama/agent-model")), "offline", "--model wins over everything");
+        let r = run_with(Some("openai/crew-model"), None);
+        assert_eq!(r.model_name_for(Some("ollama/agent-model")), "ollama/agent-model");
+        assert_eq!(r.model_name_for(None), "openai/crew-model");
+        let r = run_with(None, None);
+        assert_eq!(r.model_name_for(None), r.models.default_model());
+    }
+}
