@@ -77,7 +77,7 @@ impl Crew {
     }
 }
 
-/// Copies a file or folder (recursively) into `dest`.
+/// Copies a file or folder (recursively) to `dest`, creating its parent folders.
 pub fn copy_tree(src: &Path, dest: &Path) {
     if src.is_dir() {
         std::fs::create_dir_all(dest).unwrap();
@@ -86,6 +86,9 @@ pub fn copy_tree(src: &Path, dest: &Path) {
             copy_tree(&entry.path(), &dest.join(entry.file_name()));
         }
     } else {
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
         std::fs::copy(src, dest).unwrap();
     }
 }
