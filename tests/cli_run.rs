@@ -126,7 +126,9 @@ fn timeout_fails_without_retry() {
     assert_eq!(e["status"], "failed");
     assert_eq!(e["error"]["kind"], "timeout");
     assert_eq!(e["attempt"], 1);
-    assert_eq!(e["attempt_errors"].as_array().map(Vec::len), Some(0));
+    let errors = e["attempt_errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["error"]["kind"], "timeout");
     assert_eq!(mock.chat_count(), 1);
 }
 
@@ -199,7 +201,9 @@ fn batch_row_missing_an_input_is_refused() {
 fn api_key_never_appears_in_outputs_or_log_files() {
     let mock = MockLlm::start();
     mock.push(Reply::status(401, "Incorrect API key provided"));
-    let crew = Crew::new(Some(&mock.base_url()));
+    let mut crew = Crew::new(Some(&mock.base_url()));
+    // Everything every crate logs, into stderr and the log file.
+    crew.env.push(("RUST_LOG".into(), "trace".into()));
     let failed = crew.outcome(&["-vv", "--run", &one_step(), "--input", "item=1", "--json"]);
     assert_eq!(failed.code, Some(1));
     let ok = crew.outcome(&["-vv", "--run", &one_step(), "--input", "item=2", "--json"]);
