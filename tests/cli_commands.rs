@@ -166,6 +166,35 @@ fn retry_from_a_task_reruns_it_and_the_tasks_after_it() {
 }
 
 #[test]
+fn retry_of_an_unfinished_execution_is_refused() {
+    let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
+    let id = submit(&crew, &[&one_step(), "--input", "item=1"]);
+    let err = crew.usage_error(&["retry", &id]);
+    assert!(err.contains("queued"), "{err}");
+    assert_eq!(crew.executions().len(), 1);
+    crew.ok(&["cancel", &id]);
+    let rerun = crew.ok(&["retry", &id]).trim().to_string();
+    assert_eq!(crew.status(&rerun)["status"], "queued");
+    assert_eq!(crew.status(&rerun)["retry_of"], id.as_str());
+}
+
+#[test]
+fn logs_follow_prints_until_the_execution_finishes() {
+    let mock = MockLlm::start();
+    mock.push(Reply::delay(300, Reply::text("Final Answer: followed")));
+    let crew = Crew::new(Some(&mock.base_url()));
+    let id = submit(&crew, &[&one_step(), "--input", "item=1"]);
+    let worker = crew.spawn(&["worker", "--until-idle"]);
+    let follow = crew.spawn(&["logs", &id, "--follow", "--json"]);
+    let followed = follow.wait_with_output().unwrap();
+    assert_eq!(followed.status.code(), Some(0));
+    let lines: Vec<Value> = String::from_utf8(followed.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.last().map(|l| l["kind"].clone()), Some("succeeded".into()), "{lines:#?}");
+    assert_eq!(lines, crew.logs(&id), "--follow missed or repeated lines");
+    assert_eq!(worker.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+#[test]
 fn logs_show_the_engine_events() {
     let mock = MockLlm::start();
     let crew = Crew::new(Some(&mock.base_url()));

@@ -159,6 +159,16 @@ fn unknown_model_provider_is_refused_at_submit() {
 }
 
 #[test]
+fn missing_api_key_is_refused_at_submit() {
+    let crew = Crew::new(None);
+    let file = arg(&fixture("cli/one-step.yaml"));
+    let err = crew.usage_error(&["--run", &file, "--input", "item=1"]);
+    assert!(err.contains("OPENAI_API_KEY") && err.contains("agents.worker.llm"), "{err}");
+    crew.usage_error(&["submit", &file, "--input", "item=1"]);
+    crew.assert_nothing_recorded();
+}
+
+#[test]
 fn offline_model_overrides_the_crew_model_without_a_key() {
     let crew = Crew::new(None);
     let file = arg(&fixture("cli/one-step.yaml"));

@@ -112,6 +112,12 @@ fn rate_limit_is_retried_after_retry_after() {
     let logs = crew.logs(e["id"].as_str().unwrap());
     let scheduled: Vec<&Value> = logs.iter().filter(|l| l["kind"] == "retry_scheduled").collect();
     assert_eq!(scheduled.len(), 1, "{logs:#?}");
+    // The second attempt was not claimed before Retry-After said (recorded times, no wall clock).
+    let next_run_at = scheduled[0]["data"]["next_run_at"].as_i64().unwrap();
+    let started: Vec<i64> = logs.iter().filter(|l| l["kind"] == "started").map(|l| l["at"].as_i64().unwrap()).collect();
+    assert_eq!(started.len(), 2, "{logs:#?}");
+    assert!(next_run_at >= started[0] + 1000, "retry due {next_run_at}, first attempt started {}", started[0]);
+    assert!(started[1] >= next_run_at, "second attempt started {} before it was due {next_run_at}", started[1]);
     assert_eq!(mock.chat_count(), 2);
 }
 
