@@ -8,6 +8,9 @@ use harness::{arg, fixture, Crew};
 use serde_json::Value;
 use support::{MockLlm, Reply};
 
+/// A safety net for waits on a child process; never reached when things work.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A well-formed id (a ULID) that no execution has.
 const UNKNOWN_ID: &str = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
 
@@ -139,6 +142,41 @@ fn retry_of_a_failed_run_continues_from_the_failed_task() {
     assert_eq!(prompts_for(&mock, "Step two"), 2);
     assert_eq!(prompts_for(&mock, "Step three"), 1);
     assert_eq!(crew.status(&failed_id)["status"], "failed", "the original changed");
+}
+
+#[test]
+fn run_on_a_paused_queue_says_so_and_waits_for_resume() {
+    use std::io::{BufRead, BufReader};
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    crew.ok(&["pause"]);
+    let mut run = crew.spawn(&["--run", &one_step(), "--input", "item=p"]);
+    let stderr = BufReader::new(run.stderr.take().unwrap());
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        // The timeout is only a safety net against a hang; the notice comes at once.
+        match seen.recv_timeout(WAIT) {
+            Ok(line) if line.contains("queue is paused") => break,
+            Ok(_) => {}
+            Err(e) => {
+                let _ = run.kill();
+                panic!("--run did not say the queue is paused ({e})");
+            }
+        }
+    }
+    assert_eq!(mock.chat_count(), 0, "a paused queue started the run");
+    crew.ok(&["resume"]);
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8(out.stdout).unwrap().trim().is_empty());
+    assert_eq!(mock.chat_count(), 1);
 }
 
 #[test]

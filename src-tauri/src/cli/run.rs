@@ -35,6 +35,7 @@ pub fn print_warnings(warnings: &[CrewWarning]) {
 pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: Option<u32>) -> Result<i32, CliError> {
     let news = prepare(&crew, &options)?;
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
+    warn_if_paused(&scheduler)?;
     let events = scheduler.subscribe();
     let mut submitted = Vec::with_capacity(news.len());
     for new in news {
@@ -76,6 +77,15 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
         print_batch_summary(&finished, options.json);
     }
     Ok(exit_code(&finished, interrupted))
+}
+
+/// Says on stderr when the shared queue is paused: the run then waits (silently otherwise) until
+/// `crew-runner resume`.
+pub fn warn_if_paused(scheduler: &crate::scheduler::Scheduler) -> Result<(), CliError> {
+    if scheduler.store().queue_settings().map_err(CliError::failure)?.paused {
+        eprintln!("the queue is paused: nothing starts until `crew-runner resume`");
+    }
+    Ok(())
 }
 
 /// 0 when all succeeded, 130 when Ctrl-C cancelled any, else 1.
