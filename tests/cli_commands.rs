@@ -256,6 +256,23 @@ fn logs_show_the_engine_events() {
 }
 
 #[test]
+fn closed_stdout_ends_quietly() {
+    let crew = Crew::new(None);
+    let e = crew.json(&["--run", &one_step(), "--input", "item=1", "--model", "offline", "--json"]);
+    let id = e["id"].as_str().unwrap();
+    let commands: [&[&str]; 4] = [&["list"], &["status", id], &["logs", id], &["validate", &one_step()]];
+    for args in commands {
+        // The reading end is closed before the command starts, so every write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = crew.cmd(args).stdout(writer).stderr(std::process::Stdio::piped()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?} panicked on a closed stdout:\n{stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn unknown_and_malformed_ids_are_usage_errors() {
     let crew = Crew::new(None);
     let commands: [&[&str]; 5] = [&["status"], &["logs"], &["cancel"], &["retry"], &["priority"]];
