@@ -181,6 +181,25 @@ fn batch_from_jsonl_runs_every_row() {
 }
 
 #[test]
+fn batch_with_a_failed_row_exits_1_and_counts_it() {
+    let mock = MockLlm::start();
+    mock.push_for("Handle item beta", Reply::status(401, "Incorrect API key provided"));
+    let crew = Crew::new(Some(&mock.base_url()));
+    let rows = crew.write("rows.jsonl", "{\"item\": \"alpha\"}\n{\"item\": \"beta\"}\n");
+    let out = crew.outcome(&["run", &one_step(), "--inputs-file", &arg(&rows), "--concurrency", "1"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stdout.contains("2 executions: 1 succeeded, 1 failed, 0 cancelled"), "{}", out.stdout);
+    assert!(out.stdout.contains("llm_client"), "{}", out.stdout);
+    let mut statuses: Vec<(String, String)> = crew
+        .executions()
+        .iter()
+        .map(|e| (e["inputs"]["item"].as_str().unwrap().to_string(), e["status"].as_str().unwrap().to_string()))
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, [("alpha".to_string(), "succeeded".to_string()), ("beta".to_string(), "failed".to_string())]);
+}
+
+#[test]
 fn batch_from_csv_runs_every_row() {
     let mock = MockLlm::start();
     let crew = Crew::new(Some(&mock.base_url()));
