@@ -64,7 +64,7 @@ fn submit_then_worker_runs_it_with_metadata() {
     let e = crew.status(&tagged);
     assert_eq!(e["meta"]["team"], "x");
     assert!(crew.ok(&["status", &tagged]).contains("team=x"));
-    assert_eq!(ids(&crew.json(&["list", "--meta", "team=x", "--json"])), [tagged.clone()]);
+    assert_eq!(ids(&crew.json(&["list", "--meta", "team=x", "--json"])), std::slice::from_ref(&tagged));
     assert_eq!(ids(&crew.json(&["list", "--meta", "team=y", "--json"])), Vec::<String>::new());
     let table = crew.ok(&["list"]);
     assert!(table.contains(&tagged) && table.contains(&plain), "{table}");
