@@ -243,9 +243,11 @@ fn logs_show_the_engine_events() {
         assert!(text.contains(kind), "no {kind} line:\n{text}");
     }
     let lines = crew.logs(id);
-    for l in &lines {
-        let head = format!("{:>5} ", l["seq"].as_u64().unwrap());
-        assert!(text.lines().any(|t| t.starts_with(&head)), "no text line for seq {}:\n{text}", l["seq"]);
+    // One entry per JSON line; continuation lines of multi-line messages are indented.
+    let heads: Vec<&str> = text.lines().filter(|t| !t.starts_with("      ")).collect();
+    assert_eq!(heads.len(), lines.len(), "{text}");
+    for (head, l) in heads.iter().zip(&lines) {
+        assert!(head.starts_with(&format!("{:>5} ", l["seq"].as_u64().unwrap())), "{head}");
     }
     assert!(lines.iter().all(|l| l["execution_id"] == id));
     let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
