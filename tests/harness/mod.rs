@@ -77,7 +77,7 @@ impl Crew {
     }
 }
 
-/// Copies a file or folder (recursively) into `dest`.
+/// Copies a file or folder (recursively) to `dest`, creating its parent folders.
 pub fn copy_tree(src: &Path, dest: &Path) {
     if src.is_dir() {
         std::fs::create_dir_all(dest).unwrap();
@@ -86,6 +86,9 @@ pub fn copy_tree(src: &Path, dest: &Path) {
             copy_tree(&entry.path(), &dest.join(entry.file_name()));
         }
     } else {
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
         std::fs::copy(src, dest).unwrap();
     }
 }
@@ -98,4 +101,70 @@ pub fn signal(child: &Child, sig: &str) {
 
 pub fn stderr_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The exit code, stdout and stderr of a finished run.
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Crew {
+    /// Runs to completion and returns exit code, stdout and stderr as text.
+    pub fn outcome(&self, args: &[&str]) -> Outcome {
+        let out = self.run(args);
+        Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs and asserts exit code 2 (usage error); returns stderr.
+    pub fn usage_error(&self, args: &[&str]) -> String {
+        let out = self.outcome(args);
+        assert_eq!(out.code, Some(2), "crew-runner {args:?} should exit 2:\nstdout: {}\nstderr: {}", out.stdout, out.stderr);
+        out.stderr
+    }
+
+    /// The database file in the data dir.
+    pub fn database(&self) -> PathBuf {
+        self.data_dir().join("crew-runner.db")
+    }
+
+    /// Asserts that no execution was recorded: the database does not exist, or lists none.
+    pub fn assert_nothing_recorded(&self) {
+        if self.database().exists() {
+            assert_eq!(self.executions(), Vec::<serde_json::Value>::new(), "executions were recorded");
+        }
+    }
+
+    /// One execution, via `status ID --json`.
+    pub fn status(&self, id: &str) -> serde_json::Value {
+        self.json(&["status", id, "--json"])
+    }
+
+    /// The log of an execution, via `logs ID --json` (one JSON object per line).
+    pub fn logs(&self, id: &str) -> Vec<serde_json::Value> {
+        self.ok(&["logs", id, "--json"])
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// Writes `text` to `name` inside the temp dir (outside the data dir) and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+/// A path argument as text.
+pub fn arg(p: &Path) -> String {
+    p.display().to_string()
 }

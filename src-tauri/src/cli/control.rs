@@ -17,9 +17,9 @@ pub async fn cancel(global: &GlobalArgs, c: IdCommand) -> Result<i32, CliError> 
         CancelOutcome::AlreadyFinished(s) => ("already_finished", format!("{}: already {s}; nothing changed", e.id)),
     };
     if c.json {
-        println!("{}", serde_json::json!({ "id": e.id, "outcome": word }));
+        outln!("{}", serde_json::json!({ "id": e.id, "outcome": word }));
     } else {
-        println!("{text}");
+        outln!("{text}");
     }
     Ok(0)
 }
@@ -32,9 +32,9 @@ pub async fn retry(global: &GlobalArgs, c: RetryCommand) -> Result<i32, CliError
     let reused = new.seed_steps.len();
     let e = store.insert(new).await.map_err(CliError::failure)?.execution;
     if c.json {
-        println!("{}", serde_json::json!({ "id": e.id, "retry_of": past.id, "reused_steps": reused }));
+        outln!("{}", serde_json::json!({ "id": e.id, "retry_of": past.id, "reused_steps": reused }));
     } else {
-        println!("{}", e.id);
+        outln!("{}", e.id);
         eprintln!("queued {} as a rerun of {} (reusing {reused} finished task(s)); a worker or the app runs it", e.id, past.id);
     }
     Ok(0)
@@ -45,9 +45,9 @@ pub async fn priority(global: &GlobalArgs, c: PriorityCommand) -> Result<i32, Cl
     let e = find(store.as_ref(), &c.id)?;
     let updated = store.set_priority(&e.id, c.priority).await.map_err(CliError::usage)?.execution;
     if c.json {
-        println!("{}", serde_json::json!({ "id": updated.id, "priority": updated.priority }));
+        outln!("{}", serde_json::json!({ "id": updated.id, "priority": updated.priority }));
     } else {
-        println!("{}: priority {}", updated.id, updated.priority);
+        outln!("{}: priority {}", updated.id, updated.priority);
     }
     Ok(0)
 }
@@ -56,9 +56,9 @@ pub async fn pause(global: &GlobalArgs, paused: bool, json: bool) -> Result<i32,
     let store = open_store(global)?;
     store.set_paused(paused).await.map_err(CliError::failure)?;
     if json {
-        println!("{}", serde_json::json!({ "paused": paused }));
+        outln!("{}", serde_json::json!({ "paused": paused }));
     } else {
-        println!("queue {}", if paused { "paused" } else { "resumed" });
+        outln!("queue {}", if paused { "paused" } else { "resumed" });
     }
     Ok(0)
 }

@@ -13,9 +13,9 @@ pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
     let store = open_store(global)?;
     let e = find(store.as_ref(), &c.id)?;
     if c.json {
-        println!("{}", serde_json::to_string_pretty(&e).expect("an Execution serialises"));
+        outln!("{}", serde_json::to_string_pretty(&e).expect("an Execution serialises"));
     } else {
-        print!("{}", render::execution(&e));
+        out!("{}", render::execution(&e));
     }
     Ok(0)
 }
@@ -31,9 +31,9 @@ pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
     };
     let executions = store.list(&filter).map_err(CliError::failure)?;
     if c.json {
-        println!("{}", serde_json::to_string_pretty(&executions).expect("executions serialise"));
+        outln!("{}", serde_json::to_string_pretty(&executions).expect("executions serialise"));
     } else {
-        print!("{}", render::table(&executions));
+        out!("{}", render::table(&executions));
     }
     Ok(0)
 }
@@ -50,9 +50,9 @@ pub async fn logs(global: &GlobalArgs, c: LogsCommand) -> Result<i32, CliError> 
         let lines = store.logs(&e.id, after, 1000).map_err(CliError::failure)?;
         for l in &lines {
             if c.json {
-                println!("{}", serde_json::to_string(l).expect("a LogEntry serialises"));
+                outln!("{}", serde_json::to_string(l).expect("a LogEntry serialises"));
             } else {
-                println!("{}", render::log_line(l));
+                outln!("{}", render::log_line(l));
             }
             after = l.seq;
         }

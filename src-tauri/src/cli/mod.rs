@@ -3,6 +3,9 @@
 //! Exit codes: 0 succeeded, 1 failed (an execution failed, or the store failed), 2 invalid usage
 //! or crew (nothing recorded), 130 cancelled by Ctrl-C.
 
+#[macro_use]
+mod output;
+
 mod args;
 mod control;
 mod error;

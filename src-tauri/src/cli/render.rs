@@ -82,7 +82,11 @@ pub fn table(executions: &[Execution]) -> String {
     s
 }
 
-/// One log line: `seq time level kind [task/agent] message`.
+/// Indent for the continuation lines of a multi-line log message (past the `seq` column).
+const CONTINUATION: &str = "\n      ";
+
+/// One log entry: `seq time level kind [task/agent] message`. A multi-line message (an agent's
+/// answer) continues on lines indented by six spaces, so every entry starts with its `seq`.
 pub fn log_line(l: &LogEntry) -> String {
     let who = match (&l.event.task, &l.event.agent) {
         (Some(t), Some(a)) => format!(" [{t} / {a}]"),
@@ -92,7 +96,8 @@ pub fn log_line(l: &LogEntry) -> String {
     };
     let kind = serde_json::to_value(l.event.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let level = serde_json::to_value(l.event.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    format!("{:>5} {} {:<5} {}{} {}", l.seq, timestamp(l.at), level, kind, who, l.event.message)
+    let message = l.event.message.trim_end().replace('\n', CONTINUATION);
+    format!("{:>5} {} {:<5} {}{} {message}", l.seq, timestamp(l.at), level, kind, who)
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC.
@@ -120,6 +125,23 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_line_messages_are_indented_under_their_entry() {
+        use crate::execution::{EventKind, ExecutionId, LogEvent};
+        let entry = LogEntry {
+            execution_id: ExecutionId::new(),
+            attempt: 1,
+            seq: 7,
+            at: 0,
+            event: LogEvent::info(EventKind::AgentStep, "Thought: done\nFinal Answer: a\nb\n"),
+        };
+        let text = log_line(&entry);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("    7 1970-01-01 00:00:00 info  agent_step Thought: done"), "{text}");
+        assert_eq!(&lines[1..], ["      Final Answer: a", "      b"]);
+    }
 
     #[test]
     fn timestamps_are_utc_dates() {

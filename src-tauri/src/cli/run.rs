@@ -35,6 +35,7 @@ pub fn print_warnings(warnings: &[CrewWarning]) {
 pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: Option<u32>) -> Result<i32, CliError> {
     let news = prepare(&crew, &options)?;
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
+    warn_if_paused(&scheduler)?;
     let events = scheduler.subscribe();
     let mut submitted = Vec::with_capacity(news.len());
     for new in news {
@@ -63,10 +64,10 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     if finished.len() == 1 {
         let e = &finished[0];
         if options.json {
-            println!("{}", serde_json::to_string_pretty(e).expect("an Execution serialises"));
+            outln!("{}", serde_json::to_string_pretty(e).expect("an Execution serialises"));
         } else {
             match &e.state {
-                ExecutionState::Succeeded { output, .. } => println!("{output}"),
+                ExecutionState::Succeeded { output, .. } => outln!("{output}"),
                 ExecutionState::Failed { error, .. } => eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), error.message),
                 ExecutionState::Cancelled { .. } => eprintln!("execution {} cancelled", e.id),
                 other => eprintln!("execution {} ended {}", e.id, other.status()),
@@ -76,6 +77,15 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
         print_batch_summary(&finished, options.json);
     }
     Ok(exit_code(&finished, interrupted))
+}
+
+/// Says on stderr when the shared queue is paused: the run then waits (silently otherwise) until
+/// `crew-runner resume`.
+pub fn warn_if_paused(scheduler: &crate::scheduler::Scheduler) -> Result<(), CliError> {
+    if scheduler.store().queue_settings().map_err(CliError::failure)?.paused {
+        eprintln!("the queue is paused: nothing starts until `crew-runner resume`");
+    }
+    Ok(())
 }
 
 /// 0 when all succeeded, 130 when Ctrl-C cancelled any, else 1.
@@ -99,7 +109,7 @@ async fn futures_join(scheduler: &crate::scheduler::Scheduler, submitted: &[Exec
 
 fn print_batch_summary(finished: &[Execution], json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(finished).expect("executions serialise"));
+        outln!("{}", serde_json::to_string_pretty(finished).expect("executions serialise"));
         return;
     }
     let count = |s: Status| finished.iter().filter(|e| e.status() == s).count();
@@ -109,9 +119,9 @@ fn print_batch_summary(finished: &[Execution], json: bool) {
             ExecutionState::Succeeded { output, .. } => output.lines().next().unwrap_or("").chars().take(80).collect(),
             _ => String::new(),
         };
-        println!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), serde_json::to_string(&e.inputs).unwrap_or_default(), detail);
+        outln!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), serde_json::to_string(&e.inputs).unwrap_or_default(), detail);
     }
-    println!(
+    outln!(
         "{} executions: {} succeeded, {} failed, {} cancelled",
         finished.len(),
         count(Status::Succeeded),
@@ -131,13 +141,13 @@ pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions) -> 
     }
     if options.json {
         if ids.len() == 1 {
-            println!("{}", serde_json::json!({ "id": ids[0] }));
+            outln!("{}", serde_json::json!({ "id": ids[0] }));
         } else {
-            println!("{}", serde_json::json!({ "ids": ids }));
+            outln!("{}", serde_json::json!({ "ids": ids }));
         }
     } else {
         for id in ids {
-            println!("{id}");
+            outln!("{id}");
         }
     }
     Ok(0)

@@ -14,7 +14,7 @@ use crate::store::{SqliteStore, Store};
 /// Opens the database in the data dir (creating and migrating it if needed).
 pub fn open_store(global: &GlobalArgs) -> Result<Arc<dyn Store>, CliError> {
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
-    let store = SqliteStore::open(&paths.database()).map_err(CliError::failure)?;
+    let store = SqliteStore::open(paths.database()).map_err(CliError::failure)?;
     Ok(Arc::new(store))
 }
 

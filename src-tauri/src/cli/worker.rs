@@ -11,6 +11,7 @@ use crate::scheduler::ClaimScope;
 pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliError> {
     let scheduler = start_scheduler(global, c.concurrency, ClaimScope::All).await?;
     tracing::info!(concurrency = ?c.concurrency, "worker started");
+    super::run::warn_if_paused(&scheduler)?;
     let idle = async {
         if c.until_idle {
             scheduler.until_idle().await

@@ -1,0 +1,178 @@
+//! The `crew-runner` binary on the examples and on invalid crews and inputs: what runs offline, and
+//! what is refused with exit 2 before anything is recorded.
+
+mod harness;
+mod support;
+
+use harness::{arg, copy_tree, fixture, repo_root, Crew};
+use support::MockLlm;
+
+/// Copies `examples/<name>` into the crew's temp dir (crews write into their workspace).
+fn example(crew: &Crew, name: &str) -> std::path::PathBuf {
+    let dest = crew.dir.path().join("examples").join(name);
+    copy_tree(&repo_root().join("examples").join(name), &dest);
+    dest
+}
+
+fn only_execution(crew: &Crew) -> serde_json::Value {
+    let all = crew.executions();
+    assert_eq!(all.len(), 1, "one execution expected: {all:#?}");
+    all[0].clone()
+}
+
+#[test]
+fn research_crew_example_runs_offline() {
+    let crew = Crew::new(None);
+    let dir = example(&crew, "research-crew");
+    let out = crew.ok(&["--run", &arg(&dir)]);
+    assert!(!out.trim().is_empty(), "no output");
+    assert_eq!(only_execution(&crew)["status"], "succeeded");
+}
+
+#[test]
+fn blog_writer_example_writes_its_files() {
+    let crew = Crew::new(None);
+    let file = example(&crew, "blog-writer.yaml");
+    let out = crew.ok(&["--run", &arg(&file)]);
+    assert!(!out.trim().is_empty(), "no output");
+    let workspace = file.parent().unwrap().join("workspace/blog-writer");
+    for name in ["post.md", "post-final.md"] {
+        let text = std::fs::read_to_string(workspace.join(name)).unwrap_or_else(|e| panic!("{name} not written: {e}"));
+        assert!(!text.trim().is_empty(), "{name} is empty");
+    }
+}
+
+#[test]
+fn graph_example_runs_and_logs_delegations() {
+    let crew = Crew::new(None);
+    let file = example(&crew, "support-graph.json");
+    let out = crew.ok(&["--run", &arg(&file)]);
+    assert!(!out.trim().is_empty(), "no output");
+    let e = only_execution(&crew);
+    assert_eq!(e["status"], "succeeded");
+    let logs = crew.logs(e["id"].as_str().unwrap());
+    assert!(logs.iter().any(|l| l["kind"] == "delegation"), "no delegation lines: {logs:#?}");
+}
+
+#[test]
+fn yaml_syntax_error_is_refused_naming_the_file() {
+    let crew = Crew::new(None);
+    let file = crew.write("broken.yaml", "name: broken\nagents:\n  worker: [unclosed\ntasks: {}\n");
+    let err = crew.usage_error(&["--run", &arg(&file)]);
+    assert!(err.contains("broken.yaml"), "stderr does not name the file: {err}");
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn unknown_agent_is_refused_naming_file_and_field() {
+    let crew = Crew::new(None);
+    let text = std::fs::read_to_string(fixture("cli/one-step.yaml")).unwrap().replace("agent: worker", "agent: nobody");
+    let file = crew.write("unknown-agent.yaml", &text);
+    let err = crew.usage_error(&["--run", &arg(&file), "--input", "item=1"]);
+    assert!(err.contains("unknown-agent.yaml"), "stderr does not name the file: {err}");
+    assert!(err.contains("nobody"), "stderr does not name the unknown agent: {err}");
+    assert!(err.contains("only_step"), "stderr does not name the task: {err}");
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn missing_crew_file_is_refused() {
+    let crew = Crew::new(None);
+    let missing = crew.dir.path().join("no-such-crew.yaml");
+    let err = crew.usage_error(&["--run", &arg(&missing)]);
+    assert!(err.contains("no-such-crew.yaml"), "stderr does not name the file: {err}");
+    let err = crew.usage_error(&["submit", &arg(&missing)]);
+    assert!(err.contains("no-such-crew.yaml"), "stderr does not name the file: {err}");
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn missing_inputs_are_all_listed() {
+    let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
+    let file = arg(&fixture("cli/two-inputs.yaml"));
+    let err = crew.usage_error(&["--run", &file]);
+    assert!(err.contains("topic") && err.contains("audience"), "not every missing input named: {err}");
+    let err = crew.usage_error(&["--run", &file, "--input", "topic=queues"]);
+    assert!(err.contains("audience"), "missing input not named: {err}");
+    assert!(!err.contains("topic"), "a given input is reported missing: {err}");
+    let err = crew.usage_error(&["submit", &file, "--input", "audience=engineers"]);
+    assert!(err.contains("topic"), "missing input not named: {err}");
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn inputs_from_flags_and_from_a_json_file_fill_the_placeholders() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let file = arg(&fixture("cli/two-inputs.yaml"));
+    let inputs = crew.write("inputs.json", r#"{"topic": "durable queues", "audience": "file readers"}"#);
+    crew.ok(&["--run", &file, "--inputs", &arg(&inputs), "--input", "audience=flag readers"]);
+    let prompts: Vec<String> = mock.chat_requests().iter().map(|r| r.last_user_message()).collect();
+    assert_eq!(prompts.len(), 1, "{prompts:#?}");
+    assert!(prompts[0].contains("Write about durable queues for flag readers"), "inputs not filled: {}", prompts[0]);
+    let e = only_execution(&crew);
+    assert_eq!(e["inputs"]["topic"], "durable queues");
+    assert_eq!(e["inputs"]["audience"], "flag readers");
+}
+
+#[test]
+fn unreadable_inputs_file_is_refused() {
+    let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
+    let file = arg(&fixture("cli/two-inputs.yaml"));
+    let bad = crew.write("inputs.json", "[1, 2]");
+    let err = crew.usage_error(&["--run", &file, "--inputs", &arg(&bad)]);
+    assert!(err.contains("inputs.json"), "stderr does not name the file: {err}");
+    crew.usage_error(&["--run", &file, "--inputs", &arg(&crew.dir.path().join("absent.json"))]);
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn validate_lists_required_inputs() {
+    let crew = Crew::new(None);
+    let file = arg(&fixture("cli/two-inputs.yaml"));
+    let text = crew.ok(&["validate", &file]);
+    assert!(text.contains("required inputs:"), "{text}");
+    assert!(text.contains("audience") && text.contains("topic"), "{text}");
+    let report = crew.json(&["validate", &file, "--json"]);
+    let names: Vec<&str> = report["required_inputs"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["audience", "topic"]);
+    assert_eq!(report["crew"]["name"], "two_inputs");
+}
+
+#[test]
+fn validate_refuses_an_invalid_crew() {
+    let crew = Crew::new(None);
+    let file = crew.write("broken.yaml", "name: x\ntasks: [\n");
+    let err = crew.usage_error(&["validate", &arg(&file)]);
+    assert!(err.contains("broken.yaml"), "{err}");
+    crew.usage_error(&["validate", &arg(&crew.dir.path().join("absent.yaml"))]);
+}
+
+#[test]
+fn unknown_model_provider_is_refused_at_submit() {
+    let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
+    let file = arg(&fixture("cli/one-step.yaml"));
+    let err = crew.usage_error(&["--run", &file, "--input", "item=1", "--model", "foo/bar"]);
+    assert!(err.contains("foo"), "stderr does not name the provider: {err}");
+    crew.usage_error(&["submit", &file, "--input", "item=1", "--model", "foo/bar"]);
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn missing_api_key_is_refused_at_submit() {
+    let crew = Crew::new(None);
+    let file = arg(&fixture("cli/one-step.yaml"));
+    let err = crew.usage_error(&["--run", &file, "--input", "item=1"]);
+    assert!(err.contains("OPENAI_API_KEY") && err.contains("agents.worker.llm"), "{err}");
+    crew.usage_error(&["submit", &file, "--input", "item=1"]);
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn offline_model_overrides_the_crew_model_without_a_key() {
+    let crew = Crew::new(None);
+    let file = arg(&fixture("cli/one-step.yaml"));
+    let out = crew.ok(&["--run", &file, "--input", "item=7", "--model", "offline"]);
+    assert!(!out.trim().is_empty());
+    assert_eq!(only_execution(&crew)["status"], "succeeded");
+}
