@@ -114,6 +114,7 @@ fn kill_and_restart(executions: usize, kills: usize) {
         }
     }
     let extra = mock.chat_count() - executions * TASKS.len();
+    eprintln!("{kills} kill(s): {} interrupted executions, {extra} requests redone, {} aborted", interrupted.len(), mock.aborts());
     assert!(extra <= kills * CONCURRENCY, "{extra} extra requests after {kills} kill(s)");
 }
 

@@ -162,3 +162,61 @@ fn truncated_database_file_is_a_clear_error() {
     let out = crew.run(&["list"]);
     one_line_failure(&out, &db.display().to_string());
 }
+
+/// Polls a growing text file until it contains `needle`; fails the test after `timeout`.
+fn wait_for_text(path: &Path, needle: &str, timeout: std::time::Duration) -> String {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} never said {needle:?}:\n{text}", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_running_worker_survives_a_temporarily_locked_database() {
+    use support::Reply;
+    let mock = MockLlm::start();
+    for _ in 0..4 {
+        mock.push(Reply::delay(300, Reply::text("Thought: done\nFinal Answer: noted.")));
+    }
+    let mut crew = crew_with_llm(&mock);
+    crew.env.push(("CREW_RUNNER_BUSY_TIMEOUT_MS".into(), "100".into()));
+    let rows = crew.dir.path().join("rows.jsonl");
+    let items: Vec<String> = (0..4).map(|i| format!("row{i:04}")).collect();
+    harness::write_item_rows(&rows, &items);
+    crew.ok(&["submit", &one_task(), "--inputs-file", rows.to_str().unwrap()]);
+
+    let mut worker = crew.spawn_logged("worker", &["worker", "--until-idle", "--concurrency", "4"]);
+    assert!(mock.wait_for_chat_count(4, harness::PROC_WAIT), "{}", worker.stderr());
+    let holder = rusqlite::Connection::open(crew.database()).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // The replies arrive while the lock is held: the worker cannot record them yet.
+    wait_for_text(&worker.stderr_path, "locked", harness::PROC_WAIT);
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+
+    let status = worker.wait_exit(harness::PROC_WAIT);
+    assert_eq!(status.code(), Some(0), "{}", worker.stderr());
+    assert!(!worker.stderr().contains("panicked"), "{}", worker.stderr());
+    // Every execution succeeded with its one step recorded once. An attempt whose step could
+    // not be recorded while the lock was held failed as a retryable `storage` error and its
+    // LLM call was redone: the only extra requests allowed are one per such attempt.
+    let mut storage_failures = 0;
+    for e in crew.executions() {
+        let id = e["id"].as_str().unwrap();
+        assert_eq!(e["status"], "succeeded", "{e}\nworker stderr: {}", worker.stderr());
+        assert_eq!(e["progress"]["completed_steps"], 1, "{e}");
+        for failure in e["attempt_errors"].as_array().unwrap() {
+            assert_eq!(failure["error"]["kind"], "storage", "{e}");
+            assert!(failure["error"]["message"].as_str().unwrap().contains("locked"), "{e}");
+            storage_failures += 1;
+        }
+        let lines = crew.logs_json(id);
+        assert_eq!(lines.iter().filter(|l| l["kind"] == "task_completed").count(), 1, "{id}: {:?}", harness::log_kinds(&lines));
+    }
+    assert_eq!(mock.chat_count(), 4 + storage_failures, "only attempts that failed on the lock were redone");
+}
