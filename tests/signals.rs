@@ -158,3 +158,25 @@ fn worker_sigterm_requeues_and_exits_0() {
 fn worker_sigint_requeues_and_exits_0() {
     worker_stops_cleanly_on("INT");
 }
+
+#[test]
+fn sigterm_on_run_cancels_like_ctrl_c() {
+    let mock = MockLlm::start();
+    mock.push_for("row0001", stalled());
+    let crew = Crew::new(Some(&mock.base_url()));
+    let mut run = crew.spawn_logged("run", &["--run", &one_task(), "--input", "item=row0001"]);
+    assert!(mock.wait_for_chat_count(1, PROC_WAIT), "--run sent no request: {}", run.stderr());
+
+    signal(&run.child, "TERM");
+    let status = run.wait_exit(PROC_WAIT);
+    assert_eq!(status.code(), Some(143), "stderr: {}", run.stderr());
+    assert!(mock.wait_for_aborts(1, PROC_WAIT), "the in-flight HTTP request was not aborted");
+    let all = crew.executions();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["status"], "cancelled", "{}", all[0]);
+
+    // Nothing is left for a worker to pick up.
+    let mut worker = crew.spawn_logged("worker", &["worker", "--until-idle"]);
+    assert_eq!(worker.wait_exit(PROC_WAIT).code(), Some(0), "{}", worker.stderr());
+    assert_eq!(mock.chat_count(), 1);
+}

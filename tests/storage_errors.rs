@@ -159,8 +159,10 @@ fn truncated_database_file_is_a_clear_error() {
     let bytes = std::fs::read(&db).unwrap();
     assert!(bytes.len() > 4096);
     std::fs::write(&db, &bytes[..1000]).unwrap();
-    let out = crew.run(&["list"]);
-    one_line_failure(&out, &db.display().to_string());
+    for args in [vec!["list"], vec!["submit", &one_task(), "--input", "item=y"], vec!["worker", "--until-idle"]] {
+        let line = one_line_failure(&crew.run(&args), &db.display().to_string());
+        assert!(line.contains("malformed"), "{line}");
+    }
 }
 
 /// Polls a growing text file until it contains `needle`; fails the test after `timeout`.
