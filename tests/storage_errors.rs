@@ -51,7 +51,7 @@ fn data_dir_that_is_a_file_is_a_clear_error() {
     with_data_dir(&mut crew, &file);
     for args in [vec!["list"], vec!["submit", &one_task(), "--input", "item=x"], vec!["worker", "--until-idle"]] {
         let line = one_line_failure(&crew.run(&args), &file.display().to_string());
-        assert!(line.contains("data directory"), "{line}");
+        assert!(line.contains("is not a directory"), "{line}");
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "I am a file");
 }
