@@ -90,3 +90,64 @@ fn two_workers_run_500_executions_each_exactly_once() {
         assert_eq!(kinds.iter().filter(|k| *k == "started").count(), 1, "{id}: {kinds:?}");
     }
 }
+
+/// The ids running under the worker process `pid` (owner `host:pid:nonce`), read from the database.
+fn running_under(crew: &Crew, pid: u32) -> Vec<String> {
+    let conn = rusqlite::Connection::open(crew.database()).expect("open the database");
+    let mut stmt = conn.prepare("SELECT id FROM executions WHERE status = 'running' AND owner LIKE ?1").unwrap();
+    let pattern = format!("%:{pid}:%");
+    stmt.query_map([pattern], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn a_surviving_worker_recovers_what_a_killed_one_was_running() {
+    use support::Reply;
+    const N: usize = 40;
+    let mock = MockLlm::start();
+    for _ in 0..N + 10 {
+        mock.push(Reply::delay(30, Reply::text("Thought: done\nFinal Answer: noted.")));
+    }
+    let crew = Crew::new(Some(&mock.base_url()));
+    let items: Vec<String> = (0..N).map(item).collect();
+    let rows = crew.dir.path().join("rows.jsonl");
+    write_item_rows(&rows, &items);
+    let crew_file = fixture("proc/one-task.yaml");
+    crew.ok(&["submit", crew_file.to_str().unwrap(), "--inputs-file", rows.to_str().unwrap()]);
+
+    let args = ["worker", "--until-idle", "--concurrency", "2"];
+    let mut doomed = crew.spawn_logged("worker-doomed", &args);
+    let mut survivor = crew.spawn_logged("worker-survivor", &args);
+    // Wait (bounded) until the doomed worker runs something, then SIGKILL it.
+    let deadline = std::time::Instant::now() + PROC_WAIT;
+    while running_under(&crew, doomed.id()).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the doomed worker never ran anything: {}", doomed.stderr());
+        assert!(doomed.child.try_wait().unwrap().is_none(), "the doomed worker ended early: {}", doomed.stderr());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = doomed.id();
+    doomed.kill_hard();
+    let orphans = running_under(&crew, pid);
+
+    let status = survivor.wait_exit(PROC_WAIT * 2);
+    assert_eq!(status.code(), Some(0), "{}", survivor.stderr());
+    for e in crew.executions() {
+        assert_eq!(e["status"], "succeeded", "{e}");
+    }
+    for id in &orphans {
+        let lines = crew.logs_json(id);
+        let recovered: Vec<_> = lines.iter().filter(|l| l["kind"] == "recovered").collect();
+        assert_eq!(recovered.len(), 1, "{id}: {:?}", harness::log_kinds(&lines));
+        let message = recovered[0]["message"].as_str().unwrap();
+        assert!(message.contains("worker process is gone"), "recovered without waiting for the lease: {message}");
+    }
+    // Redone: at most what the killed worker had in flight (its concurrency), each at most once.
+    let mut per_item: BTreeMap<String, usize> = BTreeMap::new();
+    for r in mock.chat_requests() {
+        for i in items_in(&r.last_user_message()).into_iter().collect::<std::collections::BTreeSet<_>>() {
+            *per_item.entry(i).or_default() += 1;
+        }
+    }
+    assert_eq!(per_item.len(), N);
+    assert!(per_item.values().all(|n| *n <= 2), "{per_item:?}");
+    assert!(mock.chat_count() <= N + 2, "{} requests for {N} executions", mock.chat_count());
+}
