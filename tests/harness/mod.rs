@@ -168,3 +168,122 @@ impl Crew {
 pub fn arg(p: &Path) -> String {
     p.display().to_string()
 }
+
+// ---- Multi-process helpers (workers, crash recovery, signals, storage errors) ----
+
+/// The longest any single wait in the multi-process tests may take before it fails the test.
+pub const PROC_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A spawned `crew-runner` whose stdout and stderr go to files (no pipe can fill up and block
+/// it), read back after it exits.
+pub struct Spawned {
+    pub child: Child,
+    pub stdout_path: PathBuf,
+    pub stderr_path: PathBuf,
+}
+
+impl Spawned {
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the exit, at most `timeout`; on timeout kills the process and fails the test.
+    pub fn wait_exit(&mut self, timeout: std::time::Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("crew-runner (pid {}) did not exit within {timeout:?}\nstderr: {}", self.child.id(), self.stderr());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILLs the process and reaps it (a zombie would still count as a live pid).
+    pub fn kill_hard(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap the killed process");
+    }
+
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Spawned {
+    /// Never leaves a process behind when a test fails half-way.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Crew {
+    /// Spawns the binary with stdout/stderr written to files in the temp dir (named by `label`).
+    pub fn spawn_logged(&self, label: &str, args: &[&str]) -> Spawned {
+        let stdout_path = self.dir.path().join(format!("{label}.stdout"));
+        let stderr_path = self.dir.path().join(format!("{label}.stderr"));
+        let out = std::fs::File::create(&stdout_path).expect("stdout file");
+        let err = std::fs::File::create(&stderr_path).expect("stderr file");
+        let child = self.cmd(args).stdout(out).stderr(err).spawn().expect("the binary starts");
+        Spawned { child, stdout_path, stderr_path }
+    }
+
+    /// `status ID --json`.
+    pub fn status_json(&self, id: &str) -> serde_json::Value {
+        self.json(&["status", id, "--json"])
+    }
+
+    /// `logs ID --json`, one JSON value per line.
+    pub fn logs_json(&self, id: &str) -> Vec<serde_json::Value> {
+        self.ok(&["logs", id, "--json"])
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// Polls `status ID --json` every 50 ms until its status is one of `want`; fails the test
+    /// after `timeout` (the bound is the failure condition, never a pass condition).
+    pub fn wait_status(&self, id: &str, want: &[&str], timeout: std::time::Duration) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let e = self.status_json(id);
+            if want.iter().any(|w| e["status"] == *w) {
+                return e;
+            }
+            assert!(std::time::Instant::now() < deadline, "execution {id} did not reach {want:?} within {timeout:?}: {e}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+}
+
+/// Writes one JSON object per line: `{"item": ITEM}` for each item.
+pub fn write_item_rows(path: &Path, items: &[String]) {
+    let text: String = items.iter().map(|i| format!("{}\n", serde_json::json!({ "item": i }))).collect();
+    std::fs::write(path, text).expect("write the rows file");
+}
+
+/// `kind` of each log line (as written by `logs --json`).
+pub fn log_kinds(lines: &[serde_json::Value]) -> Vec<String> {
+    lines.iter().map(|l| l["kind"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// The ids printed by `submit --json` (`{"id"}` or `{"ids"}`).
+pub fn submitted_ids(v: &serde_json::Value) -> Vec<String> {
+    match (v.get("id"), v.get("ids")) {
+        (Some(id), _) => vec![id.as_str().expect("id is a string").to_string()],
+        (_, Some(ids)) => ids.as_array().expect("ids array").iter().map(|i| i.as_str().expect("id string").to_string()).collect(),
+        _ => panic!("submit --json printed neither id nor ids: {v}"),
+    }
+}

@@ -16,6 +16,9 @@ pub enum PathsError {
     /// No home directory to derive the platform data dir from; pass `--data-dir`.
     #[error("cannot determine a data directory (no home directory); pass --data-dir DIR or set CREW_RUNNER_DATA_DIR")]
     NoHome,
+    /// The path exists but is a file (or something else that is not a directory).
+    #[error("the data directory {path} exists but is not a directory; pass another --data-dir")]
+    NotADirectory { path: PathBuf },
     /// The directory could not be created.
     #[error("cannot create data directory {path}: {source}")]
     Create { path: PathBuf, source: std::io::Error },
@@ -31,6 +34,9 @@ impl AppPaths {
                 .data_dir()
                 .to_path_buf(),
         };
+        if data_dir.exists() && !data_dir.is_dir() {
+            return Err(PathsError::NotADirectory { path: data_dir });
+        }
         std::fs::create_dir_all(&data_dir).map_err(|source| PathsError::Create { path: data_dir.clone(), source })?;
         Ok(AppPaths { data_dir })
     }
@@ -57,5 +63,15 @@ mod tests {
         let paths = AppPaths::resolve(Some(&dir)).unwrap();
         assert!(dir.is_dir());
         assert_eq!(paths.database(), dir.join("crew-runner.db"));
+    }
+
+    #[test]
+    fn a_file_in_the_way_is_not_a_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert!(matches!(AppPaths::resolve(Some(&file)), Err(PathsError::NotADirectory { path }) if path == file));
+        assert!(matches!(AppPaths::resolve(Some(&file.join("below"))), Err(PathsError::Create { .. })));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
     }
 }

@@ -1,7 +1,7 @@
 //! The headless face: `crew-runner --run CREW` and the scripting subcommands.
 //!
 //! Exit codes: 0 succeeded, 1 failed (an execution failed, or the store failed), 2 invalid usage
-//! or crew (nothing recorded), 130 cancelled by Ctrl-C.
+//! or crew (nothing recorded), 130 cancelled by Ctrl-C, 143 cancelled by SIGTERM (`--run`/`run`).
 
 #[macro_use]
 mod output;
@@ -16,6 +16,7 @@ mod progress;
 mod render;
 mod run;
 mod runtime;
+mod signals;
 mod validate;
 mod worker;
 

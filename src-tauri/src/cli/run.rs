@@ -6,6 +6,7 @@ use super::args::{GlobalArgs, RunOptions};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
 use super::runtime::{open_store, start_scheduler};
+use super::signals::{Interrupt, Terminate};
 use super::CliError;
 use crate::app::{prepare_batch, SubmitError};
 use crate::crew::CrewWarning;
@@ -31,9 +32,12 @@ pub fn print_warnings(warnings: &[CrewWarning]) {
 }
 
 /// Records the execution(s), runs them here under the concurrency limit, shows progress on stderr
-/// and prints the output. Ctrl-C cancels them and exits 130.
+/// and prints the output. Ctrl-C cancels them and exits 130; SIGTERM does the same and exits 143
+/// (so a killed `--run` leaves nothing behind for a worker to pick up).
 pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: Option<u32>) -> Result<i32, CliError> {
     let news = prepare(&crew, &options)?;
+    // Listening from before anything is recorded: a SIGTERM from here on cancels cleanly.
+    let mut terminate = Terminate::listen();
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
     warn_if_paused(&scheduler)?;
     let events = scheduler.subscribe();
@@ -45,17 +49,17 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
 
     let waits = futures_join(&scheduler, &submitted);
     tokio::pin!(waits);
-    let mut interrupted = false;
+    let mut interrupted: Option<Interrupt> = None;
     let finished: Vec<Execution> = loop {
-        tokio::select! {
+        let signal = tokio::select! {
             done = &mut waits => break done.map_err(CliError::failure)?,
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
-                eprintln!("interrupted: cancelling");
-                for e in &submitted {
-                    scheduler.cancel(&e.id).await.map_err(CliError::failure)?;
-                }
-            }
+            _ = tokio::signal::ctrl_c(), if interrupted.is_none() => Interrupt::CtrlC,
+            _ = terminate.recv(), if interrupted.is_none() => Interrupt::Terminate,
+        };
+        interrupted = Some(signal);
+        eprintln!("interrupted: cancelling");
+        for e in &submitted {
+            scheduler.cancel(&e.id).await.map_err(CliError::failure)?;
         }
     };
     display.finish().await;
@@ -88,12 +92,12 @@ pub fn warn_if_paused(scheduler: &crate::scheduler::Scheduler) -> Result<(), Cli
     Ok(())
 }
 
-/// 0 when all succeeded, 130 when Ctrl-C cancelled any, else 1.
-fn exit_code(finished: &[Execution], interrupted: bool) -> i32 {
+/// 0 when all succeeded, 130 (Ctrl-C) or 143 (SIGTERM) when the signal cancelled any, else 1.
+fn exit_code(finished: &[Execution], interrupted: Option<Interrupt>) -> i32 {
     if finished.iter().all(|e| e.status() == Status::Succeeded) {
         0
-    } else if interrupted && finished.iter().any(|e| e.status() == Status::Cancelled) {
-        130
+    } else if let Some(signal) = interrupted.filter(|_| finished.iter().any(|e| e.status() == Status::Cancelled)) {
+        signal.exit_code()
     } else {
         1
     }

@@ -2,6 +2,7 @@
 
 use super::args::{GlobalArgs, WorkerCommand};
 use super::runtime::start_scheduler;
+use super::signals::Terminate;
 use super::CliError;
 use crate::scheduler::ClaimScope;
 
@@ -9,6 +10,7 @@ use crate::scheduler::ClaimScope;
 /// stops claiming, puts running executions back in the queue with their finished steps kept, and
 /// exits 0; with `--until-idle` it exits 0 once nothing is queued, retrying or running.
 pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliError> {
+    let mut terminate = Terminate::listen();
     let scheduler = start_scheduler(global, c.concurrency, ClaimScope::All).await?;
     tracing::info!(concurrency = ?c.concurrency, "worker started");
     super::run::warn_if_paused(&scheduler)?;
@@ -22,20 +24,8 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
     let code = tokio::select! {
         r = idle => { r.map_err(CliError::failure)?; 0 }
         _ = tokio::signal::ctrl_c() => { eprintln!("interrupted: stopping the worker"); 0 }
-        _ = terminate() => 0,
+        _ = terminate.recv() => 0,
     };
     scheduler.shutdown().await.map_err(CliError::failure)?;
     Ok(code)
-}
-
-/// SIGTERM on unix; never on other platforms.
-async fn terminate() {
-    #[cfg(unix)]
-    {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-            return;
-        }
-    }
-    std::future::pending::<()>().await
 }
