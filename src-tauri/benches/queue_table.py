@@ -209,7 +209,7 @@ def main():
     for name, value in sqlite.items():
         if not name.startswith("_"):
             print(f"| {name} | {fmt(value)} |")
-    print(f"| T1 NORMAL as measured inside the queue bench (same rows) | {fmt(ours['t1'])} |")
+    print(f"| T1 NORMAL as measured inside the queue bench (same table and statement) | {fmt(ours['t1'])} |")
     print()
     print(f"median [min-max] of {os.environ.get('REPS', '?')} repetitions each (queue bench: {ours['reps']} reps parsed); "
           f"run started {os.environ.get('STARTED', '?')} at rev {os.environ.get('REV', '?')}; "
