@@ -62,7 +62,7 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
-[[ "$REPS" =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] && [ "$REPS" -le 20 ] || die "--reps must be 1..20"
+if ! [[ "$REPS" =~ ^[0-9]+$ ]] || [ "$REPS" -lt 1 ] || [ "$REPS" -gt 20 ]; then die "--reps must be 1..20"; fi
 PEER_SRC="$SHARED/bench/crewai-peer"
 [ -f "$PEER_SRC/mock_llm.py" ] || die "no $PEER_SRC/mock_llm.py: pass --shared DIR (the shared/ folder)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install -y time)"

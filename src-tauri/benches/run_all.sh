@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
-[[ "$REPS" =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] && [ "$REPS" -le 20 ] || die "--reps must be 1..20"
+if ! [[ "$REPS" =~ ^[0-9]+$ ]] || [ "$REPS" -lt 1 ] || [ "$REPS" -gt 20 ]; then die "--reps must be 1..20"; fi
 PEERS_SRC="$SHARED/bench/peers"
 [ -f "$PEERS_SRC/sqlite-limit/Cargo.toml" ] || die "no $PEERS_SRC/sqlite-limit: pass --shared DIR (the shared/ folder)"
 command -v python3 >/dev/null || die "python3 is needed to build the table"
@@ -123,6 +123,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the table ----------------------------------------------------------------------------------
 export REPS CELERY_RUNS CELERY_VERSION STARTED LOAD_BEFORE LOAD_AFTER
-export MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
-export REV="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
+MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+REV="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
+export MACHINE REV
 python3 "$SCRIPT_DIR/queue_table.py" "$WORK/queue.txt" "$WORK/sqlite.txt"
