@@ -23,6 +23,11 @@ pub struct Cli {
     #[command(flatten)]
     pub run_args: RunOptions,
 
+    /// With --run: executions run at once (matters for --inputs-file); also stored as the shared
+    /// setting [default: the stored setting, 4 on a new database].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

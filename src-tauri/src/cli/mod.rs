@@ -63,7 +63,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
     use args::Command;
     let global = cli.global;
     if let Some(crew) = cli.run {
-        return run::run(&global, crew, cli.run_args, None).await;
+        return run::run(&global, crew, cli.run_args, cli.concurrency).await;
     }
     match cli.command.expect("is_headless checked a command") {
         Command::Run(c) => run::run(&global, c.crew, c.options, c.concurrency).await,
