@@ -240,6 +240,13 @@ fn summary(v: &[f64]) -> String {
     format!("{:.1} [{:.1}-{:.1}]", percentile(&s, 50.0), s[0], s[s.len() - 1])
 }
 
+/// Like [`summary`] with three decimals (latencies in ms).
+fn summary_ms(v: &[f64]) -> String {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    format!("{:.3} [{:.3}-{:.3}]", percentile(&s, 50.0), s[0], s[s.len() - 1])
+}
+
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -283,9 +290,9 @@ fn main() {
     println!("W1-live enqueue                            {} jobs/s", summary(&enq));
     println!("W1-drain                                   {} jobs/s", summary(&drain));
     println!("W1-live / T1 (same rep)                    {}", summary(&w1_ratio.iter().map(|r| r * 100.0).collect::<Vec<_>>()) + " %");
-    println!("W2 submit->started p50                     {} ms", summary(&p50s));
-    println!("W2 submit->started p99                     {} ms", summary(&p99s));
-    println!("W2 submit->completed p99                   {} ms", summary(&c99s));
+    println!("W2 submit->started p50                     {} ms", summary_ms(&p50s));
+    println!("W2 submit->started p99                     {} ms", summary_ms(&p99s));
+    println!("W2 submit->completed p99                   {} ms", summary_ms(&c99s));
     println!("W3 LOW started after HIGH was queued       {}", summary(&slips));
-    println!("W4 cancel running -> terminal              {} ms", summary(&cancels));
+    println!("W4 cancel running -> terminal              {} ms", summary_ms(&cancels));
 }
