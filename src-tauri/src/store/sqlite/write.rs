@@ -145,14 +145,15 @@ pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> R
     let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
     // The candidate: for `All`, the best queued row and the best due retrying row, each found by
     // walking a partial index that holds only the waiting rows (so a claim costs O(log n) however
-    // many executions the file holds); for `Only`, the listed ids looked up by their index.
+    // many executions the file holds; `INDEXED BY` because without statistics the planner may
+    // prefer the list index and sort every waiting row); for `Only`, the listed ids looked up by their index.
     let (candidate, scope_ids) = match &request.filter {
         ClaimFilter::All => (
             "SELECT queue_seq FROM (
-                 SELECT * FROM (SELECT queue_seq, priority FROM executions
+                 SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
                                  WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
                  UNION ALL
-                 SELECT * FROM (SELECT queue_seq, priority FROM executions
+                 SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_retrying
                                  WHERE status = 'retrying' AND next_run_at <= ?3
                                  ORDER BY priority DESC, queue_seq LIMIT 1))
              ORDER BY priority DESC, queue_seq LIMIT 1",
