@@ -65,6 +65,8 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
     check_common_pragmas(&conn, path, options)?;
     // Checkpoints run on the checkpointer thread, not inside this connection's commits.
     conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
+    // Each command runs in a savepoint, whose undo journal would otherwise be a temp file.
+    conn.pragma_update(None, "temp_store", "MEMORY").map_err(sql)?;
 
     migrate(&conn, path)?;
     Ok(conn)

@@ -250,20 +250,50 @@ fn record_attempt_error(conn: &Connection, path: &Path, id: &ExecutionId, attemp
     Ok(())
 }
 
+/// Clears what only a running attempt has.
+const RELEASE: &str = "owner = NULL, lease_expires_at = NULL, attempt_started_at = NULL, next_run_at = NULL, cancel_requested = 0";
+
+/// [`finish`] with success, the common case: one statement checks the owner, ends the attempt
+/// and returns the row (no separate ownership check or re-read).
+fn succeed(
+    conn: &Connection,
+    path: &Path,
+    id: &ExecutionId,
+    owner: &str,
+    output: String,
+    usage: Usage,
+    now: Millis,
+) -> Result<Transition, StoreError> {
+    let sql = sql_err(path);
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "UPDATE executions SET status = 'succeeded', output = ?2, usage = ?3, error = NULL, finished_at = ?4, {RELEASE}
+              WHERE id = ?1 AND status = 'running' AND owner = ?5
+             RETURNING {EXECUTION_COLUMNS}"
+        ))
+        .map_err(&sql)?;
+    let mut rows = stmt.query(params![id.as_str(), output, to_json("usage", &usage)?, now, owner]).map_err(&sql)?;
+    let Some(row) = rows.next().map_err(&sql)? else {
+        drop(rows);
+        // Nothing changed: say why (gone, or no longer running under `owner`).
+        require_owned(conn, path, id, owner)?;
+        return Err(StoreError::NotOwner { id: id.clone(), owner: owner.to_string() });
+    };
+    let mut execution = execution_from_row(path, row)?;
+    drop(rows);
+    execution.attempt_errors = load_attempt_errors(conn, path, id)?;
+    let event = LogEvent::info(EventKind::Succeeded, format!("succeeded on attempt {}", execution.attempt));
+    let log = append_log(conn, path, id, execution.attempt, now, event)?;
+    Ok(Transition { execution, log })
+}
+
 pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str, finish: Finish, now: Millis) -> Result<Transition, StoreError> {
     let sql = sql_err(path);
-    let (attempt, _) = require_owned(conn, path, id, owner)?;
-    const RELEASE: &str = "owner = NULL, lease_expires_at = NULL, attempt_started_at = NULL, next_run_at = NULL, cancel_requested = 0";
+    let owned_attempt = || require_owned(conn, path, id, owner).map(|(attempt, _)| attempt);
     let event = match finish {
-        Finish::Succeeded { output, usage } => {
-            execute_cached(conn, 
-                &format!("UPDATE executions SET status = 'succeeded', output = ?2, usage = ?3, error = NULL, finished_at = ?4, {RELEASE} WHERE id = ?1"),
-                params![id.as_str(), output, to_json("usage", &usage)?, now],
-            )
-            .map_err(&sql)?;
-            LogEvent::info(EventKind::Succeeded, format!("succeeded on attempt {attempt}"))
-        }
+        Finish::Succeeded { output, usage } => return succeed(conn, path, id, owner, output, usage, now),
         Finish::Failed { error, usage } => {
+            let attempt = owned_attempt()?;
             record_attempt_error(conn, path, id, attempt, now, &error)?;
             let usage = usage.map(|u| to_json("usage", &u)).transpose()?;
             execute_cached(conn, 
@@ -276,6 +306,7 @@ pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &s
                 .with_data(serde_json::to_value(&error).unwrap_or_default())
         }
         Finish::Cancelled => {
+            let attempt = owned_attempt()?;
             execute_cached(conn, 
                 &format!("UPDATE executions SET status = 'cancelled', was_running = 1, finished_at = ?2, {RELEASE} WHERE id = ?1"),
                 params![id.as_str(), now],
