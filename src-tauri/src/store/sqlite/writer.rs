@@ -113,7 +113,7 @@ fn run(
     commits: Arc<AtomicU64>,
     checkpointer: Option<Checkpointer>,
 ) {
-    while let Some(first) = next_command(&rx) {
+    while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -130,26 +130,6 @@ fn run(
             }
         }
     }
-}
-
-/// How many times the idle writer yields the CPU, looking for the next command, before it parks.
-const IDLE_YIELDS: u32 = 64;
-
-/// The next command; `None` once every sender is gone and the channel is empty.
-///
-/// A caller that awaits each write sends its next one right after the answer: parking the thread
-/// at once and being woken (a futex wait, a wake-up and a context switch) cost more than the
-/// write itself. So the thread first yields the CPU a few times (giving it to whoever has work),
-/// checking the channel in between, and parks only when that finds nothing.
-fn next_command(rx: &Receiver<Box<dyn WriteCommand>>) -> Option<Box<dyn WriteCommand>> {
-    for _ in 0..IDLE_YIELDS {
-        match rx.try_recv() {
-            Ok(command) => return Some(command),
-            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
-            Err(crossbeam_channel::TryRecvError::Empty) => std::thread::yield_now(),
-        }
-    }
-    rx.recv().ok()
 }
 
 /// Applies and commits one batch (counted in `commits` before anyone is answered).
