@@ -2,8 +2,8 @@
 -- Timestamps are milliseconds since the Unix epoch; columns ending in JSON comments hold JSON text.
 
 CREATE TABLE executions (
-    id                 TEXT PRIMARY KEY,                 -- ULID
-    queue_seq          INTEGER NOT NULL UNIQUE,          -- monotonic submission order (FIFO)
+    queue_seq          INTEGER PRIMARY KEY,              -- the rowid: submission order (FIFO)
+    id                 TEXT NOT NULL UNIQUE,             -- ULID
     crew_name          TEXT NOT NULL,
     crew_source        TEXT NOT NULL,
     crew_spec          TEXT NOT NULL,                    -- JSON (CrewSpec)
@@ -32,10 +32,11 @@ CREATE TABLE executions (
     finished_at        INTEGER
 );
 
--- The claim order: runnable status, highest priority first, FIFO within a level.
-CREATE INDEX executions_claim ON executions (status, priority DESC, queue_seq);
--- Retry timers and lease checks.
-CREATE INDEX executions_due ON executions (status, next_run_at);
+-- The claim order of waiting executions: highest priority first, FIFO within a level. Partial, so
+-- only waiting rows are in them: a claim never walks past finished work, and a transition of a
+-- row that is not waiting does not touch them.
+CREATE INDEX executions_queued ON executions (priority DESC, queue_seq) WHERE status = 'queued';
+CREATE INDEX executions_retrying ON executions (next_run_at) WHERE status = 'retrying';
 CREATE INDEX executions_owner ON executions (owner) WHERE owner IS NOT NULL;
 -- List order (newest first) within a status or a crew.
 CREATE INDEX executions_status_list ON executions (status, id DESC);

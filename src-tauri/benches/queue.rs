@@ -112,7 +112,7 @@ async fn w1_live(n: usize) -> (f64, f64) {
     let enqueue = t0.elapsed().as_secs_f64();
     await_terminal(&mut events, n, &scheduler, &ids).await;
     let wall = t0.elapsed().as_secs_f64();
-    scheduler.shutdown().await;
+    scheduler.shutdown().await.expect("shutdown");
     (n as f64 / wall, n as f64 / enqueue)
 }
 
@@ -132,7 +132,7 @@ async fn w1_drain(n: usize) -> f64 {
     await_terminal(&mut events, n, &scheduler, &ids).await;
     let end = now_us();
     let first = executor.starts.lock().unwrap().values().copied().min().unwrap();
-    scheduler.shutdown().await;
+    scheduler.shutdown().await.expect("shutdown");
     n as f64 / ((end - first) as f64 / 1e6)
 }
 
@@ -154,7 +154,7 @@ async fn w2() -> (Vec<f64>, Vec<f64>) {
         started.push((t_start - before) as f64 / 1000.0);
         completed.push((after - before) as f64 / 1000.0);
     }
-    scheduler.shutdown().await;
+    scheduler.shutdown().await.expect("shutdown");
     (started, completed)
 }
 
@@ -183,7 +183,7 @@ async fn w3() -> (usize, f64, f64) {
     let last_high = *high_starts.iter().max().unwrap();
     let first_high = *high_starts.iter().min().unwrap();
     let slipped = lows.iter().filter(|id| { let t = starts[*id]; t > t_hi0 && t < last_high }).count();
-    scheduler.shutdown().await;
+    scheduler.shutdown().await.expect("shutdown");
     (slipped, (first_high - t_hi0) as f64 / 1000.0, (last_high - t_hi0) as f64 / 1000.0)
 }
 
@@ -205,7 +205,7 @@ async fn w4() -> (f64, String) {
     scheduler.cancel(&e.id).await.unwrap();
     let done = scheduler.wait(&e.id).await.unwrap();
     let ms = t0.elapsed().as_secs_f64() * 1000.0;
-    scheduler.shutdown().await;
+    scheduler.shutdown().await.expect("shutdown");
     (ms, done.status().to_string())
 }
 
@@ -238,6 +238,13 @@ fn summary(v: &[f64]) -> String {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.partial_cmp(b).unwrap());
     format!("{:.1} [{:.1}-{:.1}]", percentile(&s, 50.0), s[0], s[s.len() - 1])
+}
+
+/// Like [`summary`] with three decimals (latencies in ms).
+fn summary_ms(v: &[f64]) -> String {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    format!("{:.3} [{:.3}-{:.3}]", percentile(&s, 50.0), s[0], s[s.len() - 1])
 }
 
 fn arg(name: &str, default: usize) -> usize {
@@ -283,9 +290,9 @@ fn main() {
     println!("W1-live enqueue                            {} jobs/s", summary(&enq));
     println!("W1-drain                                   {} jobs/s", summary(&drain));
     println!("W1-live / T1 (same rep)                    {}", summary(&w1_ratio.iter().map(|r| r * 100.0).collect::<Vec<_>>()) + " %");
-    println!("W2 submit->started p50                     {} ms", summary(&p50s));
-    println!("W2 submit->started p99                     {} ms", summary(&p99s));
-    println!("W2 submit->completed p99                   {} ms", summary(&c99s));
+    println!("W2 submit->started p50                     {} ms", summary_ms(&p50s));
+    println!("W2 submit->started p99                     {} ms", summary_ms(&p99s));
+    println!("W2 submit->completed p99                   {} ms", summary_ms(&c99s));
     println!("W3 LOW started after HIGH was queued       {}", summary(&slips));
-    println!("W4 cancel running -> terminal              {} ms", summary(&cancels));
+    println!("W4 cancel running -> terminal              {} ms", summary_ms(&cancels));
 }

@@ -20,7 +20,7 @@ use super::attempt::{spawn_attempt, AttemptEnd, Completion};
 use super::journal::{PendingLog, StoreJournal};
 use super::{ClaimScope, SchedulerConfig};
 use crate::execution::{
-    now_ms, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest,
+    now_ms, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest,
 };
 use crate::store::{ClaimFilter, ClaimRequest, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition};
 
@@ -76,6 +76,8 @@ pub(super) struct Dispatcher {
     /// Settlements the store did not take (e.g. locked); retried at each heartbeat.
     unsettled: Vec<(ExecutionId, Settlement)>,
     retry_at: Option<Instant>,
+    /// The next due retry must be looked up again (something may have changed it).
+    retry_stale: bool,
     shutdown: Option<Vec<oneshot::Sender<Result<(), StoreError>>>>,
     rng: StdRng,
 }
@@ -108,6 +110,7 @@ impl Dispatcher {
             submitted: HashSet::new(),
             unsettled: Vec::new(),
             retry_at: None,
+            retry_stale: true,
             shutdown: None,
             rng: StdRng::from_os_rng(),
         }
@@ -119,18 +122,39 @@ impl Dispatcher {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut commands_open = true;
         loop {
-            let retry_at = self.retry_at;
+            if self.retry_stale {
+                self.arm_retry_timer();
+            }
+            // The retry timer only matters while a slot could take the retry.
+            let retry_at = if self.can_claim() { self.retry_at } else { None };
             tokio::select! {
                 command = self.commands.recv(), if commands_open => match command {
-                    Some(command) => self.on_command(command).await,
+                    Some(command) => {
+                        // Every command already waiting is taken now, so a burst of submissions
+                        // is served by one claim (one group commit) instead of one claim each.
+                        let mut claim = self.on_command(command);
+                        while let Ok(command) = self.commands.try_recv() {
+                            claim |= self.on_command(command);
+                        }
+                        if claim {
+                            self.dispatch().await;
+                        }
+                    }
                     None => {
                         commands_open = false;
                         self.begin_shutdown(None);
                     }
                 },
-                Some(done) = self.completions.recv() => self.on_completion(done).await,
+                Some(done) = self.completions.recv() => {
+                    let mut ended = vec![done];
+                    while let Ok(more) = self.completions.try_recv() {
+                        ended.push(more);
+                    }
+                    self.on_completions(ended).await;
+                }
                 _ = sleep_until_some(retry_at) => {
                     self.retry_at = None;
+                    self.retry_stale = true;
                     self.dispatch().await;
                 }
                 _ = heartbeat.tick() => self.on_heartbeat().await,
@@ -139,24 +163,31 @@ impl Dispatcher {
                 self.finish_shutdown().await;
                 return;
             }
-            self.arm_retry_timer();
         }
     }
 
-    async fn on_command(&mut self, command: Command) {
+    /// Applies a handle command; `true` when free slots should be filled afterwards.
+    fn on_command(&mut self, command: Command) -> bool {
         match command {
             Command::Submitted(id) => {
                 if self.config.scope == ClaimScope::Submitted {
                     self.submitted.insert(id);
                 }
-                self.dispatch().await;
+                true
             }
-            Command::Cancel(id) => self.stop(&id, StopReason::Cancel),
+            Command::Cancel(id) => {
+                self.stop(&id, StopReason::Cancel);
+                false
+            }
             Command::Queue(settings) => {
                 self.settings = settings;
-                self.dispatch().await;
+                self.retry_stale = true;
+                true
             }
-            Command::Shutdown(reply) => self.begin_shutdown(Some(reply)),
+            Command::Shutdown(reply) => {
+                self.begin_shutdown(Some(reply));
+                false
+            }
         }
     }
 
@@ -202,15 +233,23 @@ impl Dispatcher {
 
     /// Claims as many executions as there are free slots and starts them.
     async fn dispatch(&mut self) {
+        if let Some(claim) = self.issue_claim() {
+            self.start_claimed(claim.await);
+        }
+    }
+
+    /// Enqueues a claim for the free slots (into the writer's next group commit), if a slot is
+    /// free; the answer goes to [`start_claimed`](Self::start_claimed).
+    fn issue_claim(&mut self) -> Option<BoxFuture<'static, Result<Vec<Transition>, StoreError>>> {
         if !self.can_claim() {
-            return;
+            return None;
         }
         let free = (self.settings.concurrency as usize).saturating_sub(self.running.len());
         let filter = match self.config.scope {
             ClaimScope::All => ClaimFilter::All,
-            ClaimScope::Submitted if self.submitted.is_empty() => return,
+            ClaimScope::Submitted if self.submitted.is_empty() => return None,
             ClaimScope::Submitted => ClaimFilter::Only(self.submitted.iter().cloned().collect()),
-            ClaimScope::None => return,
+            ClaimScope::None => return None,
         };
         let request = ClaimRequest {
             owner: self.owner.clone(),
@@ -219,7 +258,12 @@ impl Dispatcher {
             max: u32::try_from(free).unwrap_or(u32::MAX),
             filter,
         };
-        match self.store.claim(request).await {
+        Some(self.store.claim(request))
+    }
+
+    /// Publishes and starts what a claim took.
+    fn start_claimed(&mut self, claim: Result<Vec<Transition>, StoreError>) {
+        match claim {
             Ok(claimed) => {
                 for transition in claimed {
                     self.publish(&transition);
@@ -256,12 +300,34 @@ impl Dispatcher {
         spawn_attempt(self.executor.clone(), request, journal, token, self.completions_tx.clone());
     }
 
-    async fn on_completion(&mut self, done: Completion) {
-        let Some(run) = self.running.remove(&done.id) else { return };
-        let settlement = match (run.stop, done.end) {
+    /// Settles ended attempts and refills their slots. The settlements and the claim for the
+    /// freed slots are all enqueued before any is awaited, so they share one group commit (writes
+    /// from this task are applied in call order: the settlements first).
+    async fn on_completions(&mut self, ended: Vec<Completion>) {
+        let mut writes = Vec::with_capacity(ended.len());
+        for done in ended {
+            if let Some(settlement) = self.settlement(&done.id, done.end) {
+                let write = self.settlement_write(&done.id, &settlement);
+                writes.push((done.id, settlement, write));
+            }
+        }
+        let claim = self.issue_claim();
+        for (id, settlement, write) in writes {
+            let result = write.await;
+            self.settled(id, settlement, result);
+        }
+        if let Some(claim) = claim {
+            self.start_claimed(claim.await);
+        }
+    }
+
+    /// How an ended attempt is settled (it leaves `running`); `None` when nothing is written.
+    fn settlement(&mut self, id: &ExecutionId, end: AttemptEnd) -> Option<Settlement> {
+        let run = self.running.remove(id)?;
+        let settlement = match (run.stop, end) {
             (Some(StopReason::LeaseLost), _) => {
-                tracing::warn!("execution {} was taken over by another worker; dropped its attempt", done.id);
-                return;
+                tracing::warn!("execution {id} was taken over by another worker; dropped its attempt");
+                return None;
             }
             (_, AttemptEnd::Finished(Ok(out))) => {
                 Settlement::Finish(Finish::Succeeded { output: out.output, usage: out.usage })
@@ -279,8 +345,7 @@ impl Dispatcher {
                 usage: None,
             }),
         };
-        self.settle(done.id, settlement).await;
-        self.dispatch().await;
+        Some(settlement)
     }
 
     /// Retry a retryable error while attempts remain; otherwise fail.
@@ -296,14 +361,28 @@ impl Dispatcher {
     }
 
     async fn settle(&mut self, id: ExecutionId, settlement: Settlement) {
-        let write = match &settlement {
-            Settlement::Finish(finish) => self.store.finish(&id, &self.owner, finish.clone()),
+        let write = self.settlement_write(&id, &settlement);
+        let result = write.await;
+        self.settled(id, settlement, result);
+    }
+
+    /// Enqueues the write of a settlement.
+    fn settlement_write(&self, id: &ExecutionId, settlement: &Settlement) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        match settlement {
+            Settlement::Finish(finish) => self.store.finish(id, &self.owner, finish.clone()),
             Settlement::Retry { error, next_run_at } => {
-                self.store.schedule_retry(&id, &self.owner, error.clone(), *next_run_at)
+                self.store.schedule_retry(id, &self.owner, error.clone(), *next_run_at)
             }
-            Settlement::Requeue => self.store.requeue(&id, &self.owner, "the worker is shutting down"),
-        };
-        match write.await {
+            Settlement::Requeue => self.store.requeue(id, &self.owner, "the worker is shutting down"),
+        }
+    }
+
+    /// Publishes a committed settlement, or keeps it to retry when the store did not take it.
+    fn settled(&mut self, id: ExecutionId, settlement: Settlement, result: Result<Transition, StoreError>) {
+        if matches!(settlement, Settlement::Retry { .. }) {
+            self.retry_stale = true;
+        }
+        match result {
             Ok(transition) => {
                 if transition.execution.state.is_terminal() {
                     self.submitted.remove(&id);
@@ -320,6 +399,8 @@ impl Dispatcher {
 
     async fn on_heartbeat(&mut self) {
         let now = now_ms();
+        // Other processes may have scheduled retries: look the next one up again.
+        self.retry_stale = true;
         if self.config.scope != ClaimScope::None || !self.running.is_empty() {
             match self.store.renew_leases(&self.owner, now, self.config.lease_ms()).await {
                 Ok(renewal) => {
@@ -361,12 +442,12 @@ impl Dispatcher {
         self.dispatch().await;
     }
 
-    /// Arms the retry timer for the next retry that becomes due, when a slot could take it.
+    /// Looks up the next retry that becomes due and arms the timer for it (used while a slot
+    /// could take it). Only done when something may have changed it (a retry settled here, the
+    /// timer fired, the queue settings changed, a heartbeat), not on every event.
     fn arm_retry_timer(&mut self) {
+        self.retry_stale = false;
         self.retry_at = None;
-        if !self.can_claim() {
-            return;
-        }
         let now = now_ms();
         if let Ok(Some(due)) = self.store.next_retry_at(now) {
             let wait = u64::try_from(due.saturating_sub(now)).unwrap_or(0);

@@ -15,6 +15,11 @@
 //! missing at the end, or a finished execution may be back to `running`, in which case its lease
 //! expires and it is recovered and run again.
 //!
+//! # Checkpoints
+//! The writer connection does not checkpoint inside its commits (`wal_autocheckpoint=0`); a
+//! checkpointer thread copies the WAL into the file every few hundred commits instead, off the
+//! commit path (`sqlite/checkpointer.rs`).
+//!
 //! # Pragmas
 //! `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON` and `busy_timeout` (5 s unless
 //! [`OpenOptions`] says otherwise) are set on open and read back; if one did not take, opening
@@ -26,6 +31,7 @@
 //! `user_version` is newer than this binary knows is refused ([`StoreError::TooNew`]) before
 //! anything is written to it.
 
+mod checkpointer;
 mod open;
 mod read;
 mod rows;
@@ -49,6 +55,7 @@ use crate::store::{
     CancelResult, ClaimRequest, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
     Transition,
 };
+use checkpointer::Checkpointer;
 use writer::Writer;
 
 /// The SQLite store. Cheap to share behind an `Arc`; dropping the last handle stops the writer
@@ -72,7 +79,11 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let write_conn = open::open_writer(&path, &options)?;
         let reader = open::open_reader(&path, &options)?;
-        let writer = Writer::spawn(write_conn, path.clone()).map_err(|e| StoreError::CommitFailed {
+        let checkpointer = Checkpointer::spawn(open::open_checkpointer(&path, &options)?).map_err(|e| StoreError::CommitFailed {
+            path: path.clone(),
+            message: format!("cannot start the checkpointer thread: {e}"),
+        })?;
+        let writer = Writer::spawn(write_conn, path.clone(), Some(checkpointer)).map_err(|e| StoreError::CommitFailed {
             path: path.clone(),
             message: format!("cannot start the writer thread: {e}"),
         })?;

@@ -22,6 +22,9 @@ impl Default for OpenOptions {
     }
 }
 
+/// Prepared statements kept per connection (more than the store has distinct statements).
+const STATEMENT_CACHE: usize = 128;
+
 /// One embedded migration, `migrations/NNNN_name.sql`.
 pub(super) struct Migration {
     pub version: i64,
@@ -60,6 +63,10 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
     let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).map_err(sql)?;
     expect_pragma(path, "synchronous", "1", &sync.to_string())?;
     check_common_pragmas(&conn, path, options)?;
+    // Checkpoints run on the checkpointer thread, not inside this connection's commits.
+    conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
+    // Each command runs in a savepoint, whose undo journal would otherwise be a temp file.
+    conn.pragma_update(None, "temp_store", "MEMORY").map_err(sql)?;
 
     migrate(&conn, path)?;
     Ok(conn)
@@ -73,10 +80,17 @@ pub(super) fn open_reader(path: &Path, options: &OpenOptions) -> Result<Connecti
     Ok(conn)
 }
 
+/// Opens the connection the checkpointer thread runs WAL checkpoints on.
+pub(super) fn open_checkpointer(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
+    open_connection(path, options)
+}
+
 fn open_connection(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    // Every statement of the store fits, so none is prepared twice.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let sql = |e| StoreError::from_sqlite(path, e);
     conn.busy_timeout(options.busy_timeout).map_err(sql)?;
     conn.pragma_update(None, "foreign_keys", true).map_err(sql)?;

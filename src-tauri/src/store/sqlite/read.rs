@@ -114,6 +114,10 @@ pub(super) fn counts(conn: &Connection, path: &Path) -> Result<StatusCounts, Sto
 }
 
 pub(super) fn next_retry_at(conn: &Connection, path: &Path, after: Millis) -> Result<Option<Millis>, StoreError> {
-    conn.query_row("SELECT MIN(next_run_at) FROM executions WHERE status = 'retrying' AND next_run_at > ?1", [after], |r| r.get(0))
-        .map_err(|e| StoreError::from_sqlite(path, e))
+    conn.prepare_cached(
+        "SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying
+          WHERE status = 'retrying' AND next_run_at > ?1",
+    )
+    .and_then(|mut s| s.query_row([after], |r| r.get(0)))
+    .map_err(|e| StoreError::from_sqlite(path, e))
 }

@@ -437,3 +437,40 @@ async fn a_database_locked_by_another_writer_is_a_clear_error() {
     holder.execute_batch("COMMIT").unwrap();
     assert!(store.insert(submission("x", Priority::Normal)).await.is_ok());
 }
+
+#[tokio::test]
+async fn the_answers_of_insert_and_claim_are_what_was_committed() {
+    let (_dir, store) = open_temp();
+    let mut new = submission("full", Priority::High);
+    new.inputs.insert("topic".into(), serde_json::json!("rust"));
+    new.meta.insert("team".into(), "a".into());
+    new.timeout_ms = Some(u64::MAX); // stored clamped to SQLite's integer range
+    new.seed_steps = vec![step("research", "done")];
+    let inserted = store.insert(new).await.unwrap();
+    assert_eq!(Some(inserted.execution.clone()), store.get(&inserted.execution.id).unwrap());
+    assert_eq!(store.logs(&inserted.execution.id, 0, 0).unwrap(), vec![inserted.log.clone()]);
+
+    let claimed = store.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().pop().unwrap();
+    assert_eq!(Some(claimed.execution.clone()), store.get(&claimed.execution.id).unwrap());
+    assert_eq!(claimed.execution.crew_spec, serde_json::json!({ "name": "full" }));
+    assert_eq!(claimed.log.seq, 2);
+}
+
+#[tokio::test]
+async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
+    let (_dir, store) = open_temp();
+    let plan = |sql: &str| -> String {
+        store
+            .read(|c, _| {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+                Ok(rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; "))
+            })
+            .unwrap()
+    };
+    // The statements the store runs (see write::claim and read::next_retry_at).
+    let queued = plan("SELECT queue_seq FROM executions INDEXED BY executions_queued WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1");
+    assert!(queued.contains("executions_queued") && !queued.contains("TEMP B-TREE"), "{queued}");
+    let retrying = plan("SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying WHERE status = 'retrying' AND next_run_at > 5");
+    assert!(retrying.contains("executions_retrying"), "{retrying}");
+}

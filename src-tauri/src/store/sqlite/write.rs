@@ -8,9 +8,11 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rows::{enum_name, load_status, require_execution, to_json};
+use super::rows::{
+    enum_name, execution_from_row, load_attempt_errors, load_status, require_execution, to_json, EXECUTION_COLUMNS,
+};
 use crate::execution::{
-    ErrorKind, EventKind, ExecutionError, ExecutionId, LogEntry, LogEvent, LogLevel, Millis, NewExecution,
+    ErrorKind, EventKind, Execution, ExecutionError, ExecutionState, ExecutionId, LogEntry, LogEvent, LogLevel, Millis, NewExecution,
     Priority, Progress, Status, StepOutput, Usage,
 };
 use crate::store::{
@@ -20,6 +22,12 @@ use crate::store::{
 
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError::from_sqlite(path, e)
+}
+
+/// Runs one statement through the connection's statement cache (the writer runs the same few
+/// statements over and over; preparing them each time costs more than running them).
+fn execute_cached<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
 }
 
 /// Appends one ExecutionLog line with the next seq of the execution.
@@ -69,11 +77,14 @@ pub(super) fn insert(conn: &Connection, path: &Path, new: NewExecution, now: Mil
     let sql = sql_err(path);
     let id = ExecutionId::new();
     let max_attempts = new.max_attempts.max(1);
+    // Stored as SQLite's signed integer; read back the same way.
+    let timeout_ms = new.timeout_ms.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+    let progress = Progress::default();
+    let usage = Usage::default();
     conn.prepare_cached(
-        "INSERT INTO executions (id, queue_seq, crew_name, crew_source, crew_spec, inputs, priority, status,
+        "INSERT INTO executions (id, crew_name, crew_source, crew_spec, inputs, priority, status,
              attempt, max_attempts, timeout_ms, progress, usage, llm, meta, retry_of, created_at)
-         VALUES (?1, (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM executions), ?2, ?3, ?4, ?5, ?6, 'queued',
-             0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -84,12 +95,12 @@ pub(super) fn insert(conn: &Connection, path: &Path, new: NewExecution, now: Mil
             to_json("inputs", &new.inputs).map_err(to_sql_input)?,
             new.priority.rank(),
             max_attempts,
-            new.timeout_ms.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-            to_json("progress", &Progress::default()).map_err(to_sql_input)?,
-            to_json("usage", &Usage::default()).map_err(to_sql_input)?,
+            timeout_ms,
+            to_json("progress", &progress).map_err(to_sql_input)?,
+            to_json("usage", &usage).map_err(to_sql_input)?,
             to_json("llm", &new.llm).map_err(to_sql_input)?,
             to_json("meta", &new.meta).map_err(to_sql_input)?,
-            new.retry_of.as_ref().map(|r| r.as_str().to_string()),
+            new.retry_of.as_ref().map(|r| r.as_str()),
             now,
         ])
     })
@@ -99,7 +110,30 @@ pub(super) fn insert(conn: &Connection, path: &Path, new: NewExecution, now: Mil
     }
     let event = LogEvent::info(EventKind::Submitted, format!("submitted with priority {}", new.priority))
         .with_data(serde_json::json!({ "priority": new.priority, "max_attempts": max_attempts }));
-    transition(conn, path, &id, now, event)
+    let log = append_log(conn, path, &id, 0, now, event)?;
+    // Built from what was just written rather than read back: the spec is moved, not re-parsed.
+    let execution = Execution {
+        id,
+        crew_name: new.crew_name,
+        crew_source: new.crew_source,
+        crew_spec: new.crew_spec,
+        inputs: new.inputs,
+        priority: new.priority,
+        state: ExecutionState::Queued,
+        attempt: 0,
+        max_attempts,
+        timeout_ms: timeout_ms.map(|v| v.max(0) as u64),
+        llm: new.llm,
+        meta: new.meta,
+        cancel_requested: false,
+        progress,
+        usage,
+        attempt_errors: Vec::new(),
+        retry_of: new.retry_of,
+        created_at: now,
+        started_at: None,
+    };
+    Ok(Transition { execution, log })
 }
 
 fn to_sql_input(e: StoreError) -> rusqlite::Error {
@@ -110,55 +144,58 @@ pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> R
     let sql = sql_err(path);
     let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
     // The candidate: for `All`, the best queued row and the best due retrying row, each found by
-    // walking the claim index (so a claim costs O(log n) however long the queue); for `Only`,
-    // the listed ids looked up by primary key.
+    // walking a partial index that holds only the waiting rows (so a claim costs O(log n) however
+    // many executions the file holds; `INDEXED BY` because without statistics the planner may
+    // prefer the list index and sort every waiting row); for `Only`, the listed ids looked up by their index.
     let (candidate, scope_ids) = match &request.filter {
         ClaimFilter::All => (
-            "SELECT id FROM (
-                 SELECT * FROM (SELECT id, priority, queue_seq FROM executions
+            "SELECT queue_seq FROM (
+                 SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
                                  WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
                  UNION ALL
-                 SELECT * FROM (SELECT id, priority, queue_seq FROM executions
+                 SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_retrying
                                  WHERE status = 'retrying' AND next_run_at <= ?3
                                  ORDER BY priority DESC, queue_seq LIMIT 1))
              ORDER BY priority DESC, queue_seq LIMIT 1",
             None,
         ),
         ClaimFilter::Only(ids) => (
-            "SELECT id FROM executions
+            "SELECT queue_seq FROM executions
               WHERE id IN (SELECT value FROM json_each(?4))
                 AND (status = 'queued' OR (status = 'retrying' AND next_run_at <= ?3))
               ORDER BY priority DESC, queue_seq LIMIT 1",
             Some(to_json("claim scope", &ids)?),
         ),
     };
+    // One statement claims and returns the whole row: no second lookup.
     let statement = format!(
         "UPDATE executions
             SET status = 'running', owner = ?1, lease_expires_at = ?2, attempt_started_at = ?3,
                 attempt = attempt + 1, started_at = COALESCE(started_at, ?3), next_run_at = NULL,
                 error = NULL
-          WHERE id = ({candidate})
+          WHERE queue_seq = ({candidate})
             AND status IN ('queued', 'retrying')
-         RETURNING id"
+         RETURNING {EXECUTION_COLUMNS}"
     );
     let mut claimed = Vec::new();
     for _ in 0..request.max {
         let mut stmt = conn.prepare_cached(&statement).map_err(&sql)?;
-        let id: Option<String> = match &scope_ids {
-            None => stmt.query_row(params![request.owner, lease_until, request.now], |r| r.get(0)),
-            Some(ids) => stmt.query_row(params![request.owner, lease_until, request.now, ids], |r| r.get(0)),
+        let mut rows = match &scope_ids {
+            None => stmt.query(params![request.owner, lease_until, request.now]),
+            Some(ids) => stmt.query(params![request.owner, lease_until, request.now, ids]),
         }
-        .optional()
         .map_err(&sql)?;
-        let Some(id) = id else { break };
-        let id = ExecutionId::from(id.as_str());
-        let execution = require_execution(conn, path, &id)?;
+        let Some(row) = rows.next().map_err(&sql)? else { break };
+        let mut execution = execution_from_row(path, row)?;
+        // Finish the statement before the next one runs on this connection.
+        drop(rows);
+        execution.attempt_errors = load_attempt_errors(conn, path, &execution.id)?;
         let event = LogEvent::info(
             EventKind::Started,
             format!("attempt {} of {} started", execution.attempt, execution.max_attempts),
         )
         .with_data(serde_json::json!({ "owner": request.owner }));
-        let log = append_log(conn, path, &id, execution.attempt, request.now, event)?;
+        let log = append_log(conn, path, &execution.id, execution.attempt, request.now, event)?;
         claimed.push(Transition { execution, log });
     }
     Ok(claimed)
@@ -193,11 +230,8 @@ pub(super) fn renew_leases(conn: &Connection, path: &Path, owner: &str, now: Mil
 /// Fails unless the execution is running under `owner`.
 fn require_owned(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str) -> Result<(u32, bool), StoreError> {
     let row: Option<(String, Option<String>, i64, i64)> = conn
-        .query_row(
-            "SELECT status, owner, attempt, cancel_requested FROM executions WHERE id = ?1",
-            [id.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        .prepare_cached("SELECT status, owner, attempt, cancel_requested FROM executions WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
         .optional()
         .map_err(sql_err(path))?;
     match row {
@@ -216,23 +250,53 @@ fn record_attempt_error(conn: &Connection, path: &Path, id: &ExecutionId, attemp
     Ok(())
 }
 
+/// Clears what only a running attempt has.
+const RELEASE: &str = "owner = NULL, lease_expires_at = NULL, attempt_started_at = NULL, next_run_at = NULL, cancel_requested = 0";
+
+/// [`finish`] with success, the common case: one statement checks the owner, ends the attempt
+/// and returns the row (no separate ownership check or re-read).
+fn succeed(
+    conn: &Connection,
+    path: &Path,
+    id: &ExecutionId,
+    owner: &str,
+    output: String,
+    usage: Usage,
+    now: Millis,
+) -> Result<Transition, StoreError> {
+    let sql = sql_err(path);
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "UPDATE executions SET status = 'succeeded', output = ?2, usage = ?3, error = NULL, finished_at = ?4, {RELEASE}
+              WHERE id = ?1 AND status = 'running' AND owner = ?5
+             RETURNING {EXECUTION_COLUMNS}"
+        ))
+        .map_err(&sql)?;
+    let mut rows = stmt.query(params![id.as_str(), output, to_json("usage", &usage)?, now, owner]).map_err(&sql)?;
+    let Some(row) = rows.next().map_err(&sql)? else {
+        drop(rows);
+        // Nothing changed: say why (gone, or no longer running under `owner`).
+        require_owned(conn, path, id, owner)?;
+        return Err(StoreError::NotOwner { id: id.clone(), owner: owner.to_string() });
+    };
+    let mut execution = execution_from_row(path, row)?;
+    drop(rows);
+    execution.attempt_errors = load_attempt_errors(conn, path, id)?;
+    let event = LogEvent::info(EventKind::Succeeded, format!("succeeded on attempt {}", execution.attempt));
+    let log = append_log(conn, path, id, execution.attempt, now, event)?;
+    Ok(Transition { execution, log })
+}
+
 pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str, finish: Finish, now: Millis) -> Result<Transition, StoreError> {
     let sql = sql_err(path);
-    let (attempt, _) = require_owned(conn, path, id, owner)?;
-    const RELEASE: &str = "owner = NULL, lease_expires_at = NULL, attempt_started_at = NULL, next_run_at = NULL, cancel_requested = 0";
+    let owned_attempt = || require_owned(conn, path, id, owner).map(|(attempt, _)| attempt);
     let event = match finish {
-        Finish::Succeeded { output, usage } => {
-            conn.execute(
-                &format!("UPDATE executions SET status = 'succeeded', output = ?2, usage = ?3, error = NULL, finished_at = ?4, {RELEASE} WHERE id = ?1"),
-                params![id.as_str(), output, to_json("usage", &usage)?, now],
-            )
-            .map_err(&sql)?;
-            LogEvent::info(EventKind::Succeeded, format!("succeeded on attempt {attempt}"))
-        }
+        Finish::Succeeded { output, usage } => return succeed(conn, path, id, owner, output, usage, now),
         Finish::Failed { error, usage } => {
+            let attempt = owned_attempt()?;
             record_attempt_error(conn, path, id, attempt, now, &error)?;
             let usage = usage.map(|u| to_json("usage", &u)).transpose()?;
-            conn.execute(
+            execute_cached(conn, 
                 &format!("UPDATE executions SET status = 'failed', error = ?2, usage = COALESCE(?3, usage), finished_at = ?4, {RELEASE} WHERE id = ?1"),
                 params![id.as_str(), to_json("error", &error)?, usage, now],
             )
@@ -242,7 +306,8 @@ pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &s
                 .with_data(serde_json::to_value(&error).unwrap_or_default())
         }
         Finish::Cancelled => {
-            conn.execute(
+            let attempt = owned_attempt()?;
+            execute_cached(conn, 
                 &format!("UPDATE executions SET status = 'cancelled', was_running = 1, finished_at = ?2, {RELEASE} WHERE id = ?1"),
                 params![id.as_str(), now],
             )
@@ -268,7 +333,7 @@ pub(super) fn schedule_retry(
         // A cancel arrived while the attempt was failing: honour it rather than retry.
         return finish(conn, path, id, owner, Finish::Cancelled, now);
     }
-    conn.execute(
+    execute_cached(conn, 
         "UPDATE executions SET status = 'retrying', next_run_at = ?2, error = ?3, owner = NULL,
              lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
         params![id.as_str(), next_run_at, to_json("error", &error)?],
@@ -290,7 +355,7 @@ pub(super) fn requeue(conn: &Connection, path: &Path, id: &ExecutionId, owner: &
         // Someone asked to cancel it while it was being interrupted: honour that instead.
         return finish(conn, path, id, owner, Finish::Cancelled, now);
     }
-    conn.execute(
+    execute_cached(conn, 
         "UPDATE executions SET status = 'queued', attempt = MAX(attempt - 1, 0), owner = NULL,
              lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
         [id.as_str()],
@@ -306,7 +371,7 @@ pub(super) fn request_cancel(conn: &Connection, path: &Path, id: &ExecutionId, n
     let status = load_status(conn, path, id)?;
     match status {
         Status::Queued | Status::Retrying => {
-            conn.execute(
+            execute_cached(conn, 
                 "UPDATE executions SET status = 'cancelled', was_running = 0, finished_at = ?2, next_run_at = NULL WHERE id = ?1",
                 params![id.as_str(), now],
             )
@@ -336,7 +401,7 @@ pub(super) fn set_priority(conn: &Connection, path: &Path, id: &ExecutionId, pri
     if !matches!(status, Status::Queued | Status::Retrying) {
         return Err(StoreError::InvalidState { id: id.clone(), status, operation: "change the priority of" });
     }
-    conn.execute("UPDATE executions SET priority = ?2 WHERE id = ?1", params![id.as_str(), priority.rank()])
+    execute_cached(conn, "UPDATE executions SET priority = ?2 WHERE id = ?1", params![id.as_str(), priority.rank()])
         .map_err(sql_err(path))?;
     let event = LogEvent::info(EventKind::PriorityChanged, format!("priority changed from {} to {priority}", before.priority))
         .with_data(serde_json::json!({ "from": before.priority, "to": priority }));
@@ -373,7 +438,7 @@ pub(super) fn recover(conn: &Connection, path: &Path, request: &RecoverRequest) 
         let error = ExecutionError::new(ErrorKind::Abandoned, format!("attempt {attempt} was abandoned: {reason} ({owner})"));
         record_attempt_error(conn, path, &id, attempt_u32, request.now, &error)?;
         let message = if attempt >= max_attempts {
-            conn.execute(
+            execute_cached(conn, 
                 "UPDATE executions SET status = 'failed', error = ?2, finished_at = ?3, owner = NULL,
                      lease_expires_at = NULL, attempt_started_at = NULL, cancel_requested = 0 WHERE id = ?1",
                 params![id.as_str(), to_json("error", &error)?, request.now],
@@ -382,7 +447,7 @@ pub(super) fn recover(conn: &Connection, path: &Path, request: &RecoverRequest) 
             format!("recovered: {reason} ({owner}); no attempts left, failed")
         } else {
             // A pending cancel request is honoured rather than requeued.
-            conn.execute(
+            execute_cached(conn, 
                 "UPDATE executions SET
                      status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
                      finished_at = CASE WHEN cancel_requested = 1 THEN ?2 ELSE NULL END,
@@ -435,7 +500,7 @@ pub(super) fn save_step(conn: &Connection, path: &Path, id: &ExecutionId, step: 
 }
 
 pub(super) fn set_queue(conn: &Connection, path: &Path, paused: Option<bool>, concurrency: Option<u32>, now: Millis) -> Result<QueueSettings, StoreError> {
-    conn.execute(
+    execute_cached(conn, 
         "UPDATE queue_state SET paused = COALESCE(?1, paused), concurrency = COALESCE(?2, concurrency), updated_at = ?3 WHERE id = 1",
         params![paused, concurrency.map(|c| c.max(1)), now],
     )

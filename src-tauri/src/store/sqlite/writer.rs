@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpointer::{Checkpointer, CHECKPOINT_EVERY};
 use crate::store::StoreError;
 
 /// At most this many commands share one transaction.
@@ -73,14 +74,15 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` (already configured and migrated).
-    pub(super) fn spawn(conn: Connection, path: PathBuf) -> std::io::Result<Writer> {
+    /// Starts the writer thread on `conn` (already configured and migrated). It nudges
+    /// `checkpointer`, when given, every [`CHECKPOINT_EVERY`] commits (and ends it when it ends).
+    pub(super) fn spawn(conn: Connection, path: PathBuf, checkpointer: Option<Checkpointer>) -> std::io::Result<Writer> {
         let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn WriteCommand>>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         std::thread::Builder::new()
             .name("crew-runner-store-writer".into())
-            .spawn(move || run(conn, path, rx, counter))?;
+            .spawn(move || run(conn, path, rx, counter, checkpointer))?;
         Ok(Writer { tx, commits })
     }
 
@@ -104,7 +106,13 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, path: PathBuf, rx: Receiver<Box<dyn WriteCommand>>, commits: Arc<AtomicU64>) {
+fn run(
+    conn: Connection,
+    path: PathBuf,
+    rx: Receiver<Box<dyn WriteCommand>>,
+    commits: Arc<AtomicU64>,
+    checkpointer: Option<Checkpointer>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -113,13 +121,20 @@ fn run(conn: Connection, path: PathBuf, rx: Receiver<Box<dyn WriteCommand>>, com
                 Err(_) => break,
             }
         }
+        let before = commits.load(Ordering::Relaxed);
         commit_batch(&conn, &path, batch, &commits);
+        let after = commits.load(Ordering::Relaxed);
+        if after != before && after % CHECKPOINT_EVERY == 0 {
+            if let Some(checkpointer) = &checkpointer {
+                checkpointer.nudge();
+            }
+        }
     }
 }
 
 /// Applies and commits one batch (counted in `commits` before anyone is answered).
 fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteCommand>>, commits: &AtomicU64) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         let error = StoreError::from_sqlite(path, e);
         batch.into_iter().for_each(|c| c.batch_failed(&error, path));
         return;
@@ -127,19 +142,19 @@ fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteComm
     for command in batch.iter_mut() {
         if let Err(e) = apply_in_savepoint(conn, path, command.as_mut()) {
             // The savepoint machinery itself failed: give up on the whole batch.
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = run_cached(conn, "ROLLBACK");
             let error = e;
             batch.into_iter().for_each(|c| c.batch_failed(&error, path));
             return;
         }
     }
-    match conn.execute_batch("COMMIT") {
+    match run_cached(conn, "COMMIT") {
         Ok(()) => {
             commits.fetch_add(1, Ordering::SeqCst);
             batch.into_iter().for_each(|c| c.committed());
         }
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = run_cached(conn, "ROLLBACK");
             let error = StoreError::from_sqlite(path, e);
             batch.into_iter().for_each(|c| c.batch_failed(&error, path));
         }
@@ -148,12 +163,19 @@ fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteComm
 
 fn apply_in_savepoint(conn: &Connection, path: &Path, command: &mut dyn WriteCommand) -> Result<(), StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
-    conn.execute_batch("SAVEPOINT command").map_err(sql)?;
+    run_cached(conn, "SAVEPOINT command").map_err(sql)?;
     if command.apply(conn, path) {
-        conn.execute_batch("RELEASE command").map_err(sql)
+        run_cached(conn, "RELEASE command").map_err(sql)
     } else {
-        conn.execute_batch("ROLLBACK TO command; RELEASE command").map_err(sql)
+        run_cached(conn, "ROLLBACK TO command").map_err(sql)?;
+        run_cached(conn, "RELEASE command").map_err(sql)
     }
+}
+
+/// Runs a statement without parameters through the statement cache (these run for every command,
+/// and parsing them each time was a measurable part of a small write).
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// A batch-wide error for one command of the batch (errors are not `Clone`).
@@ -173,7 +195,7 @@ mod tests {
     fn writer() -> Writer {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)").unwrap();
-        Writer::spawn(conn, PathBuf::from(":memory:")).unwrap()
+        Writer::spawn(conn, PathBuf::from(":memory:"), None).unwrap()
     }
 
     fn insert(w: &Writer, x: i64) -> oneshot::Receiver<Result<usize, StoreError>> {
