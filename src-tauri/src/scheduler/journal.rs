@@ -41,18 +41,46 @@ impl Journal for StoreJournal {
     }
 
     fn progress(&self, progress: Progress) -> BoxFuture<'static, Result<(), JournalError>> {
-        let write = self.store.update_progress(&self.id, progress.clone());
-        let (events, id) = (self.events.clone(), self.id.clone());
+        let (store, events, id) = (self.store.clone(), self.events.clone(), self.id.clone());
         Box::pin(async move {
-            write.await.map_err(|e| JournalError(e.to_string()))?;
-            let _ = events.send(ExecutionEvent::Progress { id, progress });
+            let write = || store.update_progress(&id, progress.clone());
+            patiently(write).await.map_err(|e| JournalError(e.to_string()))?;
+            let _ = events.send(ExecutionEvent::Progress { id: id.clone(), progress: progress.clone() });
             Ok(())
         })
     }
 
     fn save_step(&self, step: StepOutput) -> BoxFuture<'static, Result<(), JournalError>> {
-        let write = self.store.save_step(&self.id, step);
-        Box::pin(async move { write.await.map(|_| ()).map_err(|e| JournalError(e.to_string())) })
+        let (store, id) = (self.store.clone(), self.id.clone());
+        Box::pin(async move {
+            patiently(|| store.save_step(&id, step.clone())).await.map(|_| ()).map_err(|e| JournalError(e.to_string()))
+        })
+    }
+}
+
+/// How long a step or progress write keeps trying while another process holds the database lock.
+///
+/// A finished step is work already paid for (LLM calls): failing the attempt because the file was
+/// locked a little longer than the busy timeout would throw it away and pay again.
+pub(super) const LOCKED_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs `write` again while it fails with [`StoreError::Locked`] (nothing of it was kept), for up
+/// to [`LOCKED_PATIENCE`]; other errors and the last `Locked` are returned. Dropping the future
+/// (cancellation) stops the retries.
+pub(super) async fn patiently<T>(
+    write: impl Fn() -> BoxFuture<'static, Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let deadline = tokio::time::Instant::now() + LOCKED_PATIENCE;
+    let mut pause = std::time::Duration::from_millis(50);
+    loop {
+        match write().await {
+            Err(StoreError::Locked { .. }) if tokio::time::Instant::now() + pause < deadline => {
+                tracing::warn!("database locked by another process; retrying the write in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -68,5 +96,37 @@ pub(super) async fn forward_logs(mut pending: mpsc::UnboundedReceiver<PendingLog
             }
             Err(e) => tracing::warn!("could not store a log line: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn locked() -> StoreError {
+        StoreError::Locked { path: "db".into() }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_locked_write_is_tried_again_until_it_commits() {
+        let tries = Arc::new(AtomicU32::new(0));
+        let t = tries.clone();
+        let result = patiently(move || {
+            let n = t.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move { if n < 2 { Err(locked()) } else { Ok(n) } })
+        })
+        .await;
+        assert_eq!(result.unwrap(), 2);
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_errors_and_a_lock_past_the_patience_are_returned() {
+        let r: Result<(), _> = patiently(|| Box::pin(async { Err(StoreError::Closed) })).await;
+        assert!(matches!(r, Err(StoreError::Closed)));
+        let r: Result<(), _> = patiently(|| Box::pin(async { Err(locked()) })).await;
+        assert!(matches!(r, Err(StoreError::Locked { .. })));
     }
 }

@@ -385,6 +385,19 @@ async fn queue_settings_are_shared_through_the_file() {
     assert_eq!(b.queue_settings().unwrap(), QueueSettings { paused: true, concurrency: 1 });
 }
 
+#[tokio::test]
+async fn nothing_is_claimed_once_a_pause_is_committed_by_another_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = SqliteStore::open(dir.path().join("q.db")).unwrap();
+    let other = SqliteStore::open(dir.path().join("q.db")).unwrap();
+    let e = worker.insert(submission("paused", Priority::Urgent)).await.unwrap().execution;
+    other.set_paused(true).await.unwrap();
+    assert!(worker.claim(claim_request(OWNER, now_ms(), 5)).await.unwrap().is_empty());
+    assert_eq!(worker.get(&e.id).unwrap().unwrap().state, ExecutionState::Queued);
+    other.set_paused(false).await.unwrap();
+    assert_eq!(worker.claim(claim_request(OWNER, now_ms(), 5)).await.unwrap().len(), 1);
+}
+
 #[test]
 fn an_unusable_location_is_a_clear_error_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();

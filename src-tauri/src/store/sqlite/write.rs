@@ -142,6 +142,15 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
 
 pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
     let sql = sql_err(path);
+    // A pause written by any process wins: checked in the claim's own transaction, so nothing is
+    // claimed after a `pause` has committed (the dispatcher also stops asking at its heartbeat).
+    let paused: bool = conn
+        .prepare_cached("SELECT paused FROM queue_state WHERE id = 1")
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
+        .map_err(&sql)?;
+    if paused {
+        return Ok(Vec::new());
+    }
     let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
     // The candidate: for `All`, the best queued row and the best due retrying row, each found by
     // walking a partial index that holds only the waiting rows (so a claim costs O(log n) however
