@@ -463,6 +463,7 @@ impl Dispatcher {
 /// Broadcasts a committed transition: its state, then its log line.
 pub(super) fn publish(events: &broadcast::Sender<ExecutionEvent>, transition: &Transition) {
     let e = &transition.execution;
+    tracing::info!(execution = %e.id, crew = %e.crew_name, status = %e.status(), attempt = e.attempt, "{}", transition.log.event.message);
     let _ = events.send(ExecutionEvent::State {
         id: e.id.clone(),
         state: e.state.clone(),
