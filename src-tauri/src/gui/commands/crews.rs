@@ -1,0 +1,66 @@
+//! Crews: validation (for the inputs form), the library, and the native pickers.
+
+use std::path::Path;
+
+use tauri::{AppHandle, Runtime, State};
+
+use crate::crew::{self, CrewReport};
+use crate::gui::crew_library::CrewEntry;
+use crate::gui::{CommandError, GuiState};
+
+/// The crew normalised, its required inputs (with defaults) and the loader's warnings; an
+/// `invalid_crew` error lists every problem, one per line.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn validate_crew(path: String) -> Result<CrewReport, CommandError> {
+    Ok(crew::validate(Path::new(&path))?)
+}
+
+/// The crews imported into the library.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_crews(state: State<'_, GuiState>) -> Result<Vec<CrewEntry>, CommandError> {
+    Ok(state.library.list()?)
+}
+
+/// Validates the crew at `path` and copies it into the library.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn import_crew(state: State<'_, GuiState>, path: String) -> Result<CrewEntry, CommandError> {
+    Ok(state.library.import(Path::new(&path))?)
+}
+
+/// Opens the native picker for a crew: a folder (CrewAI project) when `folder`, else a crew file.
+/// `null` when the user cancels.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn pick_crew<R: Runtime>(app: AppHandle<R>, folder: bool) -> Result<Option<String>, CommandError> {
+    pick(app, folder, Some(("Crew files", &["yaml", "yml", "json", "jsonc"]))).await
+}
+
+/// Opens the native picker for any file (an LLM recording for replay). `null` when cancelled.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn pick_file<R: Runtime>(app: AppHandle<R>) -> Result<Option<String>, CommandError> {
+    pick(app, false, None).await
+}
+
+#[cfg(not(feature = "gui-test"))]
+async fn pick<R: Runtime>(app: AppHandle<R>, folder: bool, filter: Option<(&str, &[&str])>) -> Result<Option<String>, CommandError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut dialog = app.dialog().file();
+    if let Some((name, extensions)) = filter {
+        dialog = dialog.add_filter(name, extensions);
+    }
+    let done = move |picked: Option<tauri_plugin_dialog::FilePath>| {
+        let _ = tx.send(picked.and_then(|p| p.into_path().ok()).map(|p| p.to_string_lossy().into_owned()));
+    };
+    if folder {
+        dialog.pick_folder(done);
+    } else {
+        dialog.pick_file(done);
+    }
+    Ok(rx.await.unwrap_or(None))
+}
+
+#[cfg(feature = "gui-test")]
+async fn pick<R: Runtime>(_app: AppHandle<R>, _folder: bool, _filter: Option<(&str, &[&str])>) -> Result<Option<String>, CommandError> {
+    // The mock runtime has no dialogs: a picker is always cancelled.
+    Ok(None)
+}
