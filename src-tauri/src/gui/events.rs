@@ -25,6 +25,8 @@ pub const EXECUTION_EVENT: &str = "execution-event";
 /// Emitted (no payload) when the store changed in ways this process did not broadcast, or when
 /// events were lost: the page should re-fetch what it shows.
 pub const STORE_CHANGED_EVENT: &str = "store-changed";
+/// Emitted with `[title, body]` whenever a finished-execution notification is shown.
+pub const NOTIFICATION_EVENT: &str = "notification-shown";
 /// The label of the one window.
 pub const MAIN_WINDOW: &str = "main";
 
@@ -79,16 +81,14 @@ pub fn finished_message(crew: &str, id: &crate::execution::ExecutionId, state: &
     (title, body)
 }
 
-#[cfg(not(feature = "gui-test"))]
+/// Shows a notification through the notification plugin; emits [`NOTIFICATION_EVENT`] as well, so
+/// tests (the mock runtime has no notification plugin) can observe it.
 fn show_notification<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
-    use tauri_plugin_notification::NotificationExt;
-    let _ = app.notification().builder().title(title).body(body).show();
-}
-
-#[cfg(feature = "gui-test")]
-fn show_notification<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
-    // The mock runtime has no notification plugin: tests see notifications as events.
-    let _ = app.emit("test-notification", (title, body));
+    let _ = app.emit(NOTIFICATION_EVENT, (title, body));
+    if app.try_state::<tauri_plugin_notification::Notification<R>>().is_some() {
+        use tauri_plugin_notification::NotificationExt;
+        let _ = app.notification().builder().title(title).body(body).show();
+    }
 }
 
 /// Watches the store for other processes' changes (see the module docs) until the scheduler stops.
@@ -138,4 +138,19 @@ pub fn fingerprint(store: &dyn Store) -> Option<String> {
         .map(|e| (e.id.as_str(), e.status(), e.priority, e.attempt, e.cancel_requested, &e.progress, e.usage.total_tokens))
         .collect();
     serde_json::to_string(&(counts, settings, rows)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execution::{ErrorKind, ExecutionError, ExecutionId};
+
+    #[test]
+    fn finished_messages_name_the_crew_and_the_error() {
+        let id = ExecutionId::new();
+        let ok = ExecutionState::Succeeded { output: "x".into(), finished_at: 1 };
+        assert_eq!(finished_message("blog", &id, &ok), ("blog succeeded".to_string(), format!("execution {id}")));
+        let failed = ExecutionState::Failed { error: ExecutionError::new(ErrorKind::LlmClient, "401"), finished_at: 1 };
+        assert_eq!(finished_message("", &id, &failed), ("Execution failed".to_string(), "llm_client: 401".to_string()));
+    }
 }

@@ -40,9 +40,13 @@ pub async fn pick_file<R: Runtime>(app: AppHandle<R>) -> Result<Option<String>, 
     pick(app, false, None).await
 }
 
-#[cfg(not(feature = "gui-test"))]
+/// Without the dialog plugin (the mock runtime of the tests) the picker is always cancelled.
 async fn pick<R: Runtime>(app: AppHandle<R>, folder: bool, filter: Option<(&str, &[&str])>) -> Result<Option<String>, CommandError> {
+    use tauri::Manager;
     use tauri_plugin_dialog::DialogExt;
+    if app.try_state::<tauri_plugin_dialog::Dialog<R>>().is_none() {
+        return Ok(None);
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let mut dialog = app.dialog().file();
     if let Some((name, extensions)) = filter {
@@ -57,10 +61,4 @@ async fn pick<R: Runtime>(app: AppHandle<R>, folder: bool, filter: Option<(&str,
         dialog.pick_file(done);
     }
     Ok(rx.await.unwrap_or(None))
-}
-
-#[cfg(feature = "gui-test")]
-async fn pick<R: Runtime>(_app: AppHandle<R>, _folder: bool, _filter: Option<(&str, &[&str])>) -> Result<Option<String>, CommandError> {
-    // The mock runtime has no dialogs: a picker is always cancelled.
-    Ok(None)
 }
