@@ -35,7 +35,8 @@ impl Gui {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let paths = AppPaths::resolve(Some(&data_dir)).unwrap();
-        let app = build_app(mock_builder(), paths, LlmEnv::default()).build(mock_context(noop_assets())).unwrap();
+        let app = build_app(mock_builder()).build(mock_context(noop_assets())).unwrap();
+        crew_runner::gui::start(app.handle(), paths, LlmEnv::default()).unwrap();
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
         Gui { _dir: dir, data_dir, app, webview }
     }

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use tauri::webview::PageLoadEvent;
-use tauri::{Manager, RunEvent, Runtime};
+use tauri::{AppHandle, Manager, RunEvent, Runtime};
 
 use super::events::{forward_scheduler_events, watch_store, MAIN_WINDOW};
-use super::state::GuiState;
+use super::state::{GuiState, StartError};
 use crate::app::AppPaths;
 use crate::llm::LlmEnv;
 use crate::scheduler::MAX_HEARTBEAT;
@@ -36,13 +36,18 @@ pub fn run(data_dir: Option<PathBuf>) -> i32 {
         }))
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init());
-    let app = match build_app(builder, paths, LlmEnv::from_process()).build(tauri::generate_context!()) {
+    // Built (plugins initialised, so a second instance has exited) before the database is touched.
+    let app = match build_app(builder).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("crew-runner: cannot start the desktop app: {e}");
             return 1;
         }
     };
+    if let Err(e) = start(app.handle(), paths, LlmEnv::from_process()) {
+        eprintln!("crew-runner: cannot start the desktop app: {e}");
+        return 1;
+    }
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
             if let Some(state) = handle.try_state::<GuiState>() {
@@ -55,18 +60,21 @@ pub fn run(data_dir: Option<PathBuf>) -> i32 {
     0
 }
 
-/// `builder` with the commands, the state started in `setup` (database, settings, scheduler),
-/// the event forwarders, and log followers stopped when the page (re)loads. Shared by [`run`]
-/// and the command tests (mock runtime).
-pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, paths: AppPaths, env: LlmEnv) -> tauri::Builder<R> {
+/// Starts the [`GuiState`] (database, settings, scheduler) on `paths` with `env` as the LLM
+/// environment, manages it, and starts the event forwarders. Call once, after building the app and
+/// before running it (the window opens when it runs). Shared by [`run`] and the command tests.
+pub fn start<R: Runtime>(app: &AppHandle<R>, paths: AppPaths, env: LlmEnv) -> Result<(), StartError> {
+    let state = tauri::async_runtime::block_on(GuiState::start(paths, env))?;
+    app.manage(state);
+    forward_scheduler_events(app.clone());
+    watch_store(app.clone(), MAX_HEARTBEAT);
+    Ok(())
+}
+
+/// `builder` with the commands, and log followers stopped when the page (re)loads. Shared by
+/// [`run`] and the command tests (mock runtime).
+pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     super::commands::register(builder)
-        .setup(move |app| {
-            let state = tauri::async_runtime::block_on(GuiState::start(paths, env))?;
-            app.manage(state);
-            forward_scheduler_events(app.handle().clone());
-            watch_store(app.handle().clone(), MAX_HEARTBEAT);
-            Ok(())
-        })
         .on_page_load(|webview, payload| {
             if payload.event() == PageLoadEvent::Started {
                 if let Some(state) = webview.try_state::<GuiState>() {

@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::app::{PathsError, RerunError, SubmitError};
 use crate::crew::CrewError;
-use crate::execution::ParseIdError;
 use crate::scheduler::SchedulerError;
 use crate::store::StoreError;
 
@@ -93,12 +92,6 @@ impl From<RerunError> for CommandError {
 impl From<CrewError> for CommandError {
     fn from(e: CrewError) -> Self {
         CommandError::new(CommandErrorKind::InvalidCrew, e.to_string())
-    }
-}
-
-impl From<ParseIdError> for CommandError {
-    fn from(e: ParseIdError) -> Self {
-        CommandError::new(CommandErrorKind::InvalidArgument, e.to_string())
     }
 }
 

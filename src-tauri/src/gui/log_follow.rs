@@ -58,8 +58,11 @@ impl LogFollowers {
         self.lock().insert(sub, token.clone());
         let running = self.running.clone();
         tokio::spawn(async move {
-            Follower { store, id, last: after_seq, sink }.run(events, token, recheck).await;
+            let mut follower = Follower { store, id, last: after_seq, sink };
+            follower.run(events, token, recheck).await;
+            // Unregistered before the sink is dropped: whoever sees the stream close sees it gone.
             running.lock().unwrap_or_else(|p| p.into_inner()).remove(&sub);
+            drop(follower);
         });
         sub
     }
@@ -110,7 +113,7 @@ enum Next {
 }
 
 impl<S: FnMut(LogStreamMessage) -> bool> Follower<S> {
-    async fn run(mut self, mut events: broadcast::Receiver<ExecutionEvent>, stop: CancellationToken, recheck: Duration) {
+    async fn run(&mut self, mut events: broadcast::Receiver<ExecutionEvent>, stop: CancellationToken, recheck: Duration) {
         // Subscribed before the first read: nothing committed after it can be missed.
         if let Next::Done = self.catch_up() {
             return;

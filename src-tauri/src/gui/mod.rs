@@ -27,6 +27,6 @@ pub mod log_follow;
 pub mod settings;
 mod state;
 
-pub use app::{build_app, run};
+pub use app::{build_app, run, start};
 pub use error::{CommandError, CommandErrorKind};
 pub use state::{GuiState, StartError};

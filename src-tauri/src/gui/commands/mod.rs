@@ -7,7 +7,7 @@ pub mod logs;
 pub mod queue;
 pub mod settings;
 
-use super::CommandError;
+use super::{CommandError, CommandErrorKind};
 use crate::execution::ExecutionId;
 
 /// Registers every command on `builder` (the app and the command tests use this; keep the list
@@ -39,5 +39,5 @@ pub fn register<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder
 
 /// Parses an execution id from the page.
 pub(crate) fn parse_id(id: &str) -> Result<ExecutionId, CommandError> {
-    Ok(id.parse()?)
+    id.parse().map_err(|e: <ExecutionId as std::str::FromStr>::Err| CommandError::new(CommandErrorKind::InvalidArgument, e.to_string()))
 }
