@@ -123,7 +123,7 @@ fn errors_cross_as_kind_and_message() {
 fn validate_crew_gives_the_inputs_form() {
     let gui = Gui::start();
     let report = gui.ok("validate_crew", json!({"path": example("blog-writer.yaml")}));
-    assert_eq!(report["crew"]["name"], "blog-writer");
+    assert_eq!(report["crew"]["name"], "blog_writer");
     assert_eq!(report["required_inputs"], json!([{"name": "subject", "default": "durable job queues"}]));
     assert!(report["warnings"].is_array());
 }
@@ -139,7 +139,7 @@ fn submit_runs_offline_to_a_stored_output_with_logs_and_steps() {
     let done = gui.wait(&id);
     assert_eq!(done["status"], "succeeded", "{done}");
     assert!(!done["output"].as_str().unwrap().is_empty());
-    assert_eq!(done["crew_spec"]["name"], "blog-writer");
+    assert_eq!(done["crew_spec"]["name"], "blog_writer");
 
     let steps = gui.ok("get_execution_steps", json!({"id": id}));
     let keys: Vec<&str> = steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
