@@ -71,7 +71,7 @@ export const queueView: View = (root) => {
           renderToolbar();
         } catch (e) { toast((e as { message: string }).message, 'error'); }
       },
-    }, paused ? '▶ Resume queue' : '⏸ Pause queue');
+    }, paused ? 'Resume queue' : 'Pause queue');
     const state = h('span', { class: 'muted' }, paused ? 'Paused: nothing new starts' : `Running up to ${queue?.settings.concurrency ?? '…'} at once`);
     toolbar.append(chips, h('div', { class: 'spacer' }), state, pause);
   }
