@@ -49,8 +49,8 @@ impl Drop for Reaped {
     }
 }
 
-/// Xvfb on a display it picks itself.
-fn start_xvfb() -> (Reaped, String) {
+/// Xvfb on a display it picks itself. Its stdout stays open for its lifetime (it may write there).
+fn start_xvfb() -> ((Reaped, std::io::BufReader<std::process::ChildStdout>), String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new("Xvfb")
         .args(["-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
@@ -59,8 +59,9 @@ fn start_xvfb() -> (Reaped, String) {
         .spawn()
         .expect("Xvfb runs (apt-get install xvfb)");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (Reaped(child), format!(":{}", line.trim()))
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    ((Reaped(child), out), format!(":{}", line.trim()))
 }
 
 /// tauri-driver inside its own D-Bus session (the single-instance plugin needs the session bus).
@@ -186,16 +187,18 @@ async fn status_in_detail(d: &Driver, status: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Xvfb, dbus-run-session and tauri-driver; run with --ignored"]
+#[ignore = "needs Xvfb, dbus-run-session and tauri-driver; NOT YET PASSING: hangs after the session is created (see the report)"]
 async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     let crew_cli = harness::Crew::new(None);
     let data_dir = crew_cli.data_dir();
     std::fs::create_dir_all(&data_dir).unwrap();
     let crew = harness::repo_root().join("examples/blog-writer.yaml");
     let (_xvfb, display) = start_xvfb();
+    eprintln!("xvfb on {display}");
     let port = free_port();
     let _driver = start_driver(&display, &data_dir, port);
     let d = Driver::connect(port).await;
+    eprintln!("session {}", d.session);
 
     // The queue of an empty database.
     d.until("the queue", "return document.querySelector('table.queue') && document.querySelector('.empty')", json!([])).await;
