@@ -21,6 +21,8 @@ pub mod cli;
 pub mod crew;
 pub mod engine;
 pub mod execution;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod llm;
 pub mod scheduler;
 pub mod store;

@@ -8,6 +8,11 @@ fn main() {
     if crew_runner::cli::is_headless(&cli) {
         std::process::exit(crew_runner::cli::execute(cli));
     }
-    eprintln!("crew-runner: no command given and this build has no desktop app; try `crew-runner --help`");
-    std::process::exit(2);
+    #[cfg(feature = "gui")]
+    std::process::exit(crew_runner::gui::run(cli.global.data_dir));
+    #[cfg(not(feature = "gui"))]
+    {
+        eprintln!("crew-runner: no command given and this build has no desktop app; try `crew-runner --help`");
+        std::process::exit(2);
+    }
 }

@@ -1,0 +1,170 @@
+//! Submitting, reading and controlling executions.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use super::parse_id;
+use crate::app::{prepare_submission, rerun_request, SubmitRequest};
+use crate::crew::CrewWarning;
+use crate::execution::{Execution, ExecutionFilter, LlmOptions, Priority, Status, StepOutput};
+use crate::gui::settings::LlmSettings;
+use crate::gui::{CommandError, CommandErrorKind, GuiState};
+use crate::store::CancelOutcome;
+
+/// Which models a submitted run uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum LlmMode {
+    /// The configured provider, base URL, model and key (Settings); agents that name a model
+    /// keep it.
+    #[default]
+    Configured,
+    /// The offline model for every agent: no network, deterministic.
+    Offline,
+    /// Serve every LLM exchange from a recording made with `--record`.
+    Replay { file: String },
+}
+
+impl LlmMode {
+    /// The options stored with the execution for this mode.
+    pub fn options(&self, settings: &LlmSettings) -> LlmOptions {
+        match self {
+            LlmMode::Configured => LlmOptions { api_base: settings.api_base(), ..LlmOptions::default() },
+            LlmMode::Offline => LlmOptions { model: Some("offline".into()), ..LlmOptions::default() },
+            LlmMode::Replay { file } => LlmOptions { replay: Some(file.clone()), ..LlmOptions::default() },
+        }
+    }
+}
+
+/// What the New run view submits.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubmitArgs {
+    /// The crew file or folder.
+    pub crew: String,
+    #[serde(default)]
+    pub inputs: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub priority: Priority,
+    #[serde(default)]
+    pub llm: LlmMode,
+    /// Attempts in all (default 3).
+    pub max_attempts: Option<u32>,
+    /// Per-attempt time limit.
+    pub timeout_secs: Option<f64>,
+    #[serde(default)]
+    pub meta: BTreeMap<String, String>,
+}
+
+/// A recorded submission and the loader's warnings about its crew.
+#[derive(Clone, Debug, Serialize)]
+pub struct Submitted {
+    pub execution: Execution,
+    pub warnings: Vec<CrewWarning>,
+}
+
+/// Validates the crew, inputs and models (nothing is recorded on error), then queues it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn submit_execution(state: State<'_, GuiState>, request: SubmitArgs) -> Result<Submitted, CommandError> {
+    let submit = SubmitRequest {
+        inputs: request.inputs,
+        priority: request.priority,
+        max_attempts: request.max_attempts.unwrap_or(3),
+        timeout_ms: timeout_ms(request.timeout_secs)?,
+        llm: request.llm.options(&state.settings.get().llm),
+        meta: request.meta,
+        ..SubmitRequest::new(PathBuf::from(request.crew))
+    };
+    let (new, warnings) = prepare_submission(&submit, &state.executor.env())?;
+    Ok(Submitted { execution: state.scheduler.submit(new).await?, warnings })
+}
+
+fn timeout_ms(secs: Option<f64>) -> Result<Option<u64>, CommandError> {
+    match secs {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s > 0.0 => Ok(Some((s * 1000.0).ceil() as u64)),
+        Some(s) => Err(CommandError::new(CommandErrorKind::InvalidArgument, format!("timeout must be a positive number of seconds, not {s}"))),
+    }
+}
+
+/// Cancels: queued/retrying at once; running within milliseconds here, or at its owner's next heartbeat.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn cancel_execution(state: State<'_, GuiState>, id: String) -> Result<CancelOutcome, CommandError> {
+    Ok(state.scheduler.cancel(&parse_id(&id)?).await?)
+}
+
+/// One execution, in full (crew snapshot, inputs, state, usage, attempt errors).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_execution(state: State<'_, GuiState>, id: String) -> Result<Execution, CommandError> {
+    let id = parse_id(&id)?;
+    state.scheduler.store().get(&id)?.ok_or_else(|| crate::store::StoreError::NotFound(id).into())
+}
+
+/// The execution's completed tasks, in completion order.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_execution_steps(state: State<'_, GuiState>, id: String) -> Result<Vec<StepOutput>, CommandError> {
+    Ok(state.scheduler.store().steps(&parse_id(&id)?)?)
+}
+
+/// Which executions to list, newest first.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ListQuery {
+    /// Only these statuses (all when empty).
+    #[serde(default)]
+    pub statuses: Vec<Status>,
+    /// Only this crew (by name).
+    pub crew: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// The previous page's `next_before`.
+    pub before: Option<String>,
+}
+
+/// One page of executions. `crew_spec` is left out (`null`) in lists: `get_execution` has it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExecutionPage {
+    pub executions: Vec<Execution>,
+    /// Pass as `before` for the next page; `null` on the last page.
+    pub next_before: Option<String>,
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_executions(state: State<'_, GuiState>, query: Option<ListQuery>) -> Result<ExecutionPage, CommandError> {
+    let query = query.unwrap_or_default();
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let filter = ExecutionFilter {
+        statuses: query.statuses,
+        crew_name: query.crew.filter(|c| !c.is_empty()),
+        limit,
+        before: query.before.as_deref().map(parse_id).transpose()?,
+        ..ExecutionFilter::default()
+    };
+    let mut executions = state.scheduler.store().list(&filter)?;
+    for e in &mut executions {
+        e.crew_spec = serde_json::Value::Null;
+    }
+    let next_before = (executions.len() as u32 == limit).then(|| executions.last().map(|e| e.id.to_string())).flatten();
+    Ok(ExecutionPage { executions, next_before })
+}
+
+/// Queues a finished execution again as a new one: from `from_task` on (reusing the tasks before
+/// it), or as `crew-runner retry` does without it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn retry_execution(state: State<'_, GuiState>, id: String, from_task: Option<String>) -> Result<Execution, CommandError> {
+    let store = state.scheduler.store();
+    let id = parse_id(&id)?;
+    let past = store.get(&id)?.ok_or(crate::store::StoreError::NotFound(id))?;
+    let new = rerun_request(&past, &store.steps(&past.id)?, from_task.as_deref().filter(|t| !t.is_empty()))?;
+    Ok(state.scheduler.submit(new).await?)
+}
+
+/// Changes the priority of a queued or retrying execution.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_priority(state: State<'_, GuiState>, id: String, priority: String) -> Result<Execution, CommandError> {
+    let priority: Priority = priority.parse().map_err(|e: crate::execution::ParsePriorityError| {
+        CommandError::new(CommandErrorKind::InvalidArgument, e.to_string())
+    })?;
+    Ok(state.scheduler.set_priority(&parse_id(&id)?, priority).await?)
+}

@@ -1,0 +1,44 @@
+//! The Settings view.
+
+use tauri::State;
+
+use crate::gui::settings::{SettingsUpdate, SettingsView};
+use crate::gui::{CommandError, CommandErrorKind, GuiState};
+use crate::llm::providers::PROVIDERS;
+
+/// The settings, with the API key only as `api_key_set`.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_settings(state: State<'_, GuiState>) -> Result<SettingsView, CommandError> {
+    view(&state)
+}
+
+/// Applies a change (see [`SettingsUpdate`] for the key) and returns the settings as now stored.
+/// The concurrency is the shared queue setting; the rest applies to attempts started from now on.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_settings(state: State<'_, GuiState>, update: SettingsUpdate) -> Result<SettingsView, CommandError> {
+    if update.concurrency == Some(0) {
+        return Err(CommandError::new(CommandErrorKind::InvalidArgument, "concurrency must be at least 1"));
+    }
+    state.settings.save(state.settings.get().updated(&update))?;
+    if let Some(n) = update.concurrency {
+        state.scheduler.set_concurrency(n).await?;
+    }
+    view(&state)
+}
+
+fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
+    let s = state.settings.get();
+    let queue = state.scheduler.store().queue_settings()?;
+    Ok(SettingsView {
+        provider: s.llm.provider,
+        base_url: s.llm.base_url,
+        model: s.llm.model,
+        api_key_set: !s.llm.api_key.is_empty(),
+        notify_on_finish: s.notify_on_finish,
+        concurrency: queue.concurrency,
+        paused: queue.paused,
+        data_dir: state.paths.data_dir.to_string_lossy().into_owned(),
+        database: state.paths.database().to_string_lossy().into_owned(),
+        providers: PROVIDERS.iter().map(|p| p.name().to_string()).collect(),
+    })
+}

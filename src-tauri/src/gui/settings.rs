@@ -1,0 +1,295 @@
+//! The desktop app's own settings (LLM provider, base URL, model, API key, notifications), kept in
+//! `<data dir>/settings.json` with owner-only permissions.
+//!
+//! The API key never leaves this module in clear: [`SettingsView`] only says whether one is set,
+//! `Debug` redacts it, and it reaches the LLM client only through [`LlmSettings::llm_env`].
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::llm::providers::find_provider;
+use crate::llm::LlmEnv;
+
+/// The LLM part of the settings: what "configured model" means in the New run view.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmSettings {
+    /// A provider prefix of the provider table (`openai`, `ollama`, …); empty: the environment decides.
+    #[serde(default)]
+    pub provider: String,
+    /// The endpoint's base URL; empty: the provider's default (or its environment variable).
+    #[serde(default)]
+    pub base_url: String,
+    /// The model name without the provider prefix (`gpt-4o-mini`); empty: the crew's or `MODEL`.
+    #[serde(default)]
+    pub model: String,
+    /// The provider's API key; empty: the environment's.
+    #[serde(default)]
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &if self.api_key.is_empty() { "" } else { "<redacted>" })
+            .finish()
+    }
+}
+
+impl LlmSettings {
+    /// The model string the engine resolves (`openai/gpt-4o-mini`), when a model is set.
+    pub fn model_string(&self) -> Option<String> {
+        let model = self.model.trim();
+        if model.is_empty() {
+            return None;
+        }
+        let provider = self.provider.trim();
+        Some(if provider.is_empty() || model.contains('/') { model.to_string() } else { format!("{provider}/{model}") })
+    }
+
+    /// The base URL override, when set.
+    pub fn api_base(&self) -> Option<String> {
+        Some(self.base_url.trim().to_string()).filter(|b| !b.is_empty())
+    }
+
+    /// `base` with these settings applied: `MODEL` set to [`model_string`](Self::model_string) and
+    /// the provider's key variable (e.g. `OPENAI_API_KEY`) to the key. Unset fields leave `base` as it is.
+    pub fn llm_env(&self, base: &LlmEnv) -> LlmEnv {
+        let mut env = base.clone();
+        if let Some(model) = self.model_string() {
+            env.vars.insert("MODEL".into(), model);
+        }
+        let key = self.api_key.trim();
+        if !key.is_empty() {
+            let provider = if self.provider.trim().is_empty() { "openai" } else { self.provider.trim() };
+            if let Some(var) = find_provider(provider).and_then(|p| p.key_var) {
+                env.vars.insert(var.into(), key.to_string());
+            }
+        }
+        env
+    }
+}
+
+/// Everything stored in `settings.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub llm: LlmSettings,
+    /// Show a desktop notification when an execution ends while the window is not focused.
+    #[serde(default = "yes")]
+    pub notify_on_finish: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { llm: LlmSettings::default(), notify_on_finish: true }
+    }
+}
+
+/// The settings as the UI sees them: the key only as "set or not". The queue's shared settings
+/// and where the data lives are added by the command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub provider: String,
+    pub base_url: String,
+    pub model: String,
+    pub api_key_set: bool,
+    pub notify_on_finish: bool,
+    /// Executions run at once (shared by every process on the database).
+    pub concurrency: u32,
+    pub paused: bool,
+    pub data_dir: String,
+    pub database: String,
+    /// Known provider prefixes, for the provider picker.
+    pub providers: Vec<String>,
+}
+
+/// A change of settings from the UI. Absent fields are left as they are.
+///
+/// `api_key`: absent or `null` keeps the stored key, `""` removes it, any other text replaces it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SettingsUpdate {
+    pub provider: Option<String>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<String>,
+    pub notify_on_finish: Option<bool>,
+    pub concurrency: Option<u32>,
+}
+
+impl std::fmt::Debug for SettingsUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SettingsUpdate")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("notify_on_finish", &self.notify_on_finish)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// `self` with `update` applied (the concurrency is not part of these settings).
+    pub fn updated(&self, update: &SettingsUpdate) -> Settings {
+        let mut next = self.clone();
+        if let Some(p) = &update.provider {
+            next.llm.provider = p.trim().to_string();
+        }
+        if let Some(b) = &update.base_url {
+            next.llm.base_url = b.trim().to_string();
+        }
+        if let Some(m) = &update.model {
+            next.llm.model = m.trim().to_string();
+        }
+        if let Some(k) = &update.api_key {
+            next.llm.api_key = k.trim().to_string();
+        }
+        if let Some(n) = update.notify_on_finish {
+            next.notify_on_finish = n;
+        }
+        next
+    }
+}
+
+/// Reading or writing `settings.json` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file exists but cannot be read or parsed.
+    #[error("cannot read settings {}: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+    /// The file cannot be written.
+    #[error("cannot write settings {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl From<SettingsError> for super::CommandError {
+    fn from(e: SettingsError) -> Self {
+        super::CommandError::new(super::CommandErrorKind::Io, e.to_string())
+    }
+}
+
+/// The settings file and its current contents, shared by the commands and the executor.
+#[derive(Debug)]
+pub struct SettingsFile {
+    path: PathBuf,
+    current: RwLock<Settings>,
+}
+
+impl SettingsFile {
+    /// The settings file in `data_dir`; defaults when it does not exist yet.
+    pub fn load(data_dir: &Path) -> Result<SettingsFile, SettingsError> {
+        let path = data_dir.join("settings.json");
+        let current = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| SettingsError::Read { path: path.clone(), reason: e.to_string() })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Err(e) => return Err(SettingsError::Read { path, reason: e.to_string() }),
+        };
+        Ok(SettingsFile { path, current: RwLock::new(current) })
+    }
+
+    /// A copy of the current settings.
+    pub fn get(&self) -> Settings {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Writes `settings` (atomically: a temp file renamed over the old one, mode 0600), then makes
+    /// them current. On error nothing changes.
+    pub fn save(&self, settings: Settings) -> Result<(), SettingsError> {
+        let write_err = |source| SettingsError::Write { path: self.path.clone(), source };
+        let text = serde_json::to_string_pretty(&settings).expect("settings serialise");
+        let tmp = self.path.with_extension("json.tmp");
+        write_private(&tmp, text.as_bytes()).map_err(write_err)?;
+        std::fs::rename(&tmp, &self.path).map_err(write_err)?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        Ok(())
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn llm(provider: &str, model: &str, key: &str) -> LlmSettings {
+        LlmSettings { provider: provider.into(), base_url: String::new(), model: model.into(), api_key: key.into() }
+    }
+
+    #[test]
+    fn env_gets_model_and_the_providers_key_variable() {
+        let env = llm("openai", "gpt-4o-mini", "sk-1").llm_env(&LlmEnv::default());
+        assert_eq!(env.vars.get("MODEL").map(String::as_str), Some("openai/gpt-4o-mini"));
+        assert_eq!(env.vars.get("OPENAI_API_KEY").map(String::as_str), Some("sk-1"));
+        let env = llm("ollama", "llama3.1", "").llm_env(&LlmEnv::default());
+        assert_eq!(env.vars.get("MODEL").map(String::as_str), Some("ollama/llama3.1"));
+        assert_eq!(env.vars.len(), 1);
+    }
+
+    #[test]
+    fn empty_settings_leave_the_environment_alone() {
+        let mut base = LlmEnv::default();
+        base.vars.insert("MODEL".into(), "offline".into());
+        assert_eq!(LlmSettings::default().llm_env(&base).vars, base.vars);
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let s = llm("openai", "m", "sk-secret");
+        assert!(!format!("{s:?}").contains("sk-secret"));
+        let u = SettingsUpdate { api_key: Some("sk-secret".into()), ..Default::default() };
+        assert!(!format!("{u:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn update_keeps_clears_or_replaces_the_key() {
+        let s = Settings { llm: llm("openai", "m", "old"), notify_on_finish: true };
+        assert_eq!(s.updated(&SettingsUpdate::default()).llm.api_key, "old");
+        assert_eq!(s.updated(&SettingsUpdate { api_key: Some(String::new()), ..Default::default() }).llm.api_key, "");
+        assert_eq!(s.updated(&SettingsUpdate { api_key: Some("new".into()), ..Default::default() }).llm.api_key, "new");
+    }
+
+    #[test]
+    fn saved_settings_load_back_private() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = SettingsFile::load(tmp.path()).unwrap();
+        assert_eq!(file.get(), Settings::default());
+        let s = Settings { llm: llm("openai", "m", "k"), notify_on_finish: false };
+        file.save(s.clone()).unwrap();
+        assert_eq!(SettingsFile::load(tmp.path()).unwrap().get(), s);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(tmp.path().join("settings.json")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn unreadable_file_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("settings.json"), "{not json").unwrap();
+        assert!(matches!(SettingsFile::load(tmp.path()), Err(SettingsError::Read { .. })));
+    }
+}

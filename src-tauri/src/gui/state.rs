@@ -1,0 +1,68 @@
+//! What the commands share: the scheduler, the data paths, the settings and the log followers.
+
+use std::sync::Arc;
+
+use super::crew_library::CrewLibrary;
+use super::executor::SettingsExecutor;
+use super::log_follow::LogFollowers;
+use super::settings::{SettingsError, SettingsFile};
+use crate::app::{AppPaths, PathsError};
+use crate::llm::LlmEnv;
+use crate::scheduler::{ClaimScope, Scheduler, SchedulerConfig, SchedulerError};
+use crate::store::{SqliteStore, StoreError};
+
+/// The app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data dir cannot be resolved or created.
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    /// The database cannot be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The scheduler could not start (its first recovery failed).
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+    /// `settings.json` is unreadable.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+}
+
+/// The state managed by the Tauri app (`State<'_, GuiState>` in commands).
+pub struct GuiState {
+    pub paths: AppPaths,
+    pub scheduler: Scheduler,
+    pub settings: Arc<SettingsFile>,
+    pub executor: Arc<SettingsExecutor>,
+    pub library: CrewLibrary,
+    pub followers: LogFollowers,
+}
+
+impl GuiState {
+    /// Opens the database in `paths`, loads the settings and starts a scheduler that claims any
+    /// runnable execution ([`ClaimScope::All`]: the app is a worker of the shared database) with
+    /// `base` as the LLM environment under the settings. Call inside a tokio runtime.
+    pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
+        let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
+        let store = Arc::new(SqliteStore::open(&paths.database())?);
+        let executor = Arc::new(SettingsExecutor::new(base, settings.clone()));
+        let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
+        let scheduler = Scheduler::start(store, executor.clone(), config).await?;
+        Ok(GuiState {
+            library: CrewLibrary::new(&paths.data_dir),
+            paths,
+            scheduler,
+            settings,
+            executor,
+            followers: LogFollowers::default(),
+        })
+    }
+
+    /// Stops following logs and shuts the scheduler down: running attempts are interrupted and
+    /// put back to `queued` (their finished tasks are kept and reused when they run again, in this
+    /// app's next start or in a worker). Idempotent.
+    pub async fn shutdown(&self) -> Result<(), SchedulerError> {
+        self.followers.stop_all();
+        self.scheduler.shutdown().await
+    }
+}

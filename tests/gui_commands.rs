@@ -1,0 +1,353 @@
+//! The desktop app's commands through Tauri's mock runtime: arguments, results and the error JSON,
+//! over a real database in a temp dir with the offline model. Also the events forwarded to the
+//! page and the log followers behind the `follow_execution_logs` channel.
+//!
+//! Run: `cargo test --features gui-test --test gui_commands` (needs `ui/dist` built and webkit
+//! headers installed, like any build of the `gui` feature).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crew_runner::app::AppPaths;
+use crew_runner::execution::{ExecutionId, Status};
+use crew_runner::gui::log_follow::LogStreamMessage;
+use crew_runner::gui::{build_app, GuiState};
+use crew_runner::llm::LlmEnv;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
+
+/// An upper bound for things that happen within milliseconds; reaching it is a failure.
+const GIVE_UP: Duration = Duration::from_secs(30);
+
+struct Gui {
+    _dir: tempfile::TempDir,
+    data_dir: PathBuf,
+    app: App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+}
+
+impl Gui {
+    fn start() -> Gui {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let paths = AppPaths::resolve(Some(&data_dir)).unwrap();
+        let app = build_app(mock_builder()).build(mock_context(noop_assets())).unwrap();
+        crew_runner::gui::start(app.handle(), paths, LlmEnv::default()).unwrap();
+        let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        Gui { _dir: dir, data_dir, app, webview }
+    }
+
+    /// Invokes `cmd` as the page would; `Ok(result)` or `Err(error JSON)`.
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.webview, request).map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.invoke(cmd, args.clone()).unwrap_or_else(|e| panic!("{cmd} {args}: {e}"))
+    }
+
+    fn err(&self, cmd: &str, args: Value) -> Value {
+        match self.invoke(cmd, args.clone()) {
+            Ok(v) => panic!("{cmd} {args} succeeded: {v}"),
+            Err(e) => e,
+        }
+    }
+
+    fn state(&self) -> tauri::State<'_, GuiState> {
+        self.app.state::<GuiState>()
+    }
+
+    /// Waits (event-driven) for the execution to finish and returns it as `get_execution` does.
+    fn wait(&self, id: &str) -> Value {
+        let id: ExecutionId = id.parse().unwrap();
+        let scheduler = self.state().scheduler.clone();
+        tauri::async_runtime::block_on(async { tokio::time::timeout(GIVE_UP, scheduler.wait(&id)).await })
+            .expect("execution finished in time")
+            .unwrap();
+        self.ok("get_execution", json!({"id": id}))
+    }
+
+    fn submit_offline(&self, crew: &Path, inputs: Value) -> Value {
+        self.ok("submit_execution", json!({"request": {"crew": crew, "inputs": inputs, "llm": {"mode": "offline"}}}))
+    }
+}
+
+impl Drop for Gui {
+    fn drop(&mut self) {
+        let _ = tauri::async_runtime::block_on(self.state().shutdown());
+    }
+}
+
+fn example(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("examples").join(rel)
+}
+
+/// A one-task offline crew needing `topic` (no default).
+fn crew_needing_topic(dir: &Path) -> PathBuf {
+    let path = dir.join("needs-topic.yaml");
+    std::fs::write(
+        &path,
+        "name: needs-topic\nllm: offline\nagents:\n  a:\n    role: Analyst\n    goal: Study {topic}\n    backstory: B\ntasks:\n  t1:\n    description: Write about {topic}\n    expected_output: A note\n    agent: a\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn errors_cross_as_kind_and_message() {
+    let gui = Gui::start();
+    let e = gui.err("get_execution", json!({"id": "nope"}));
+    assert_eq!(e, json!({"kind": "invalid_argument", "message": "`nope` is not an execution id (expected a 26-character ULID)"}));
+    let id = ExecutionId::new();
+    let e = gui.err("get_execution", json!({"id": id}));
+    assert_eq!(e, json!({"kind": "not_found", "message": format!("no execution with id {id}")}));
+    let e = gui.err("validate_crew", json!({"path": gui.data_dir.join("missing.yaml")}));
+    assert_eq!(e["kind"], "invalid_crew");
+    assert_eq!(e.as_object().unwrap().len(), 2, "only kind and message: {e}");
+}
+
+#[test]
+fn validate_crew_gives_the_inputs_form() {
+    let gui = Gui::start();
+    let report = gui.ok("validate_crew", json!({"path": example("blog-writer.yaml")}));
+    assert_eq!(report["crew"]["name"], "blog_writer");
+    assert_eq!(report["required_inputs"], json!([{"name": "subject", "default": "durable job queues"}]));
+    assert!(report["warnings"].is_array());
+}
+
+#[test]
+fn submit_runs_offline_to_a_stored_output_with_logs_and_steps() {
+    let gui = Gui::start();
+    let submitted = gui.submit_offline(&example("blog-writer.yaml"), json!({"subject": "queues"}));
+    let id = submitted["execution"]["id"].as_str().unwrap().to_string();
+    assert_eq!(submitted["execution"]["inputs"]["subject"], "queues");
+    assert_eq!(submitted["execution"]["llm"]["model"], "offline");
+
+    let done = gui.wait(&id);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(!done["output"].as_str().unwrap().is_empty());
+    assert_eq!(done["crew_spec"]["name"], "blog_writer");
+
+    let steps = gui.ok("get_execution_steps", json!({"id": id}));
+    let keys: Vec<&str> = steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+
+    let logs = gui.ok("get_execution_logs", json!({"id": id}));
+    let seqs: Vec<u64> = logs.as_array().unwrap().iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    let tail = gui.ok("get_execution_logs", json!({"id": id, "after_seq": 2, "limit": 3}));
+    let tail: Vec<u64> = tail.as_array().unwrap().iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(tail, [3, 4, 5]);
+}
+
+#[test]
+fn missing_inputs_and_bad_arguments_are_refused_before_anything_is_recorded() {
+    let gui = Gui::start();
+    let crew = crew_needing_topic(&gui.data_dir);
+    let e = gui.err("submit_execution", json!({"request": {"crew": crew, "llm": {"mode": "offline"}}}));
+    assert_eq!(e["kind"], "missing_inputs", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("topic"));
+    let e = gui.err("submit_execution", json!({"request": {"crew": crew, "inputs": {"topic": "x"}, "max_attempts": 0}}));
+    assert_eq!(e["kind"], "invalid_argument");
+    let e = gui.err("submit_execution", json!({"request": {"crew": crew, "inputs": {"topic": "x"}, "timeout_secs": -1}}));
+    assert_eq!(e["kind"], "invalid_argument");
+    let page = gui.ok("list_executions", json!({}));
+    assert_eq!(page, json!({"executions": [], "next_before": null}));
+}
+
+#[test]
+fn queue_controls_priority_cancel_list_and_retry() {
+    let gui = Gui::start();
+    assert_eq!(gui.ok("pause_queue", json!({})), json!({"paused": true, "concurrency": 4}));
+    let crew = crew_needing_topic(&gui.data_dir);
+    let a = gui.submit_offline(&crew, json!({"topic": "a"}))["execution"]["id"].as_str().unwrap().to_string();
+    let b = gui.submit_offline(&crew, json!({"topic": "b"}))["execution"]["id"].as_str().unwrap().to_string();
+
+    let queue = gui.ok("get_queue", json!({}));
+    assert_eq!(queue["settings"]["paused"], true);
+    assert_eq!(queue["counts"]["queued"], 2);
+
+    let changed = gui.ok("set_priority", json!({"id": a, "priority": "urgent"}));
+    assert_eq!(changed["priority"], "urgent");
+    let e = gui.err("set_priority", json!({"id": a, "priority": "extreme"}));
+    assert_eq!(e["kind"], "invalid_argument", "{e}");
+
+    // Newest first, paged, filtered; crew snapshots left out of lists.
+    let page = gui.ok("list_executions", json!({"query": {"limit": 1}}));
+    assert_eq!(page["executions"][0]["id"], b);
+    assert_eq!(page["executions"][0]["crew_spec"], Value::Null);
+    assert_eq!(page["next_before"], b);
+    let page2 = gui.ok("list_executions", json!({"query": {"limit": 1, "before": b}}));
+    assert_eq!(page2["executions"][0]["id"], a);
+
+    assert_eq!(gui.ok("cancel_execution", json!({"id": b})), json!({"outcome": "cancelled"}));
+    assert_eq!(gui.ok("cancel_execution", json!({"id": b})), json!({"outcome": "already_finished", "status": "cancelled"}));
+    let e = gui.err("set_priority", json!({"id": b, "priority": "low"}));
+    assert_eq!(e["kind"], "invalid_state", "{e}");
+    let cancelled = gui.ok("list_executions", json!({"query": {"statuses": ["cancelled"]}}));
+    assert_eq!(cancelled["executions"].as_array().unwrap().len(), 1);
+
+    // A queued execution cannot be rerun; a cancelled one can, from a task.
+    assert_eq!(gui.err("retry_execution", json!({"id": a}))["kind"], "invalid_state");
+    assert_eq!(gui.err("retry_execution", json!({"id": b, "from_task": "nope"}))["kind"], "invalid_argument");
+    let rerun = gui.ok("retry_execution", json!({"id": b, "from_task": "t1"}));
+    assert_eq!(rerun["retry_of"], b);
+    assert_eq!(rerun["status"], "queued");
+
+    assert_eq!(gui.ok("resume_queue", json!({})), json!({"paused": false, "concurrency": 4}));
+    assert_eq!(gui.wait(&a)["status"], "succeeded");
+    assert_eq!(gui.wait(rerun["id"].as_str().unwrap())["status"], "succeeded");
+}
+
+#[test]
+fn settings_never_send_the_key_back() {
+    let gui = Gui::start();
+    let s = gui.ok("get_settings", json!({}));
+    assert_eq!(s["api_key_set"], false);
+    assert_eq!(s["notify_on_finish"], true);
+    assert_eq!(s["data_dir"], gui.data_dir.to_string_lossy().as_ref());
+    assert!(s["providers"].as_array().unwrap().contains(&json!("openai")));
+
+    let s = gui.ok(
+        "set_settings",
+        json!({"update": {"provider": "openai", "model": "gpt-4o-mini", "api_key": "sk-very-secret", "concurrency": 2, "notify_on_finish": false}}),
+    );
+    assert_eq!(s["api_key_set"], true);
+    assert_eq!(s["concurrency"], 2);
+    assert_eq!(s["model"], "gpt-4o-mini");
+    assert!(!s.to_string().contains("sk-very-secret"));
+    assert_eq!(gui.ok("get_queue", json!({}))["settings"]["concurrency"], 2);
+    // The executor's environment has the key (the LLM client reads it there).
+    let env = gui.state().executor.env();
+    assert_eq!(env.vars.get("OPENAI_API_KEY").map(String::as_str), Some("sk-very-secret"));
+    assert_eq!(env.vars.get("MODEL").map(String::as_str), Some("openai/gpt-4o-mini"));
+
+    // Keep (absent), then clear ("").
+    assert_eq!(gui.ok("set_settings", json!({"update": {"model": "gpt-4o"}}))["api_key_set"], true);
+    assert_eq!(gui.ok("set_settings", json!({"update": {"api_key": ""}}))["api_key_set"], false);
+    assert_eq!(gui.err("set_settings", json!({"update": {"concurrency": 0}}))["kind"], "invalid_argument");
+}
+
+#[test]
+fn crews_are_imported_into_the_library() {
+    let gui = Gui::start();
+    assert_eq!(gui.ok("list_crews", json!({})), json!([]));
+    let entry = gui.ok("import_crew", json!({"path": example("research-crew")}));
+    assert_eq!(entry["name"], "research-crew");
+    assert_eq!(entry["folder"], true);
+    let list = gui.ok("list_crews", json!({}));
+    assert_eq!(list, json!([entry]));
+    assert_eq!(gui.ok("validate_crew", json!({"path": entry["path"]}))["crew"]["name"], gui.ok("validate_crew", json!({"path": example("research-crew")}))["crew"]["name"]);
+    let bad = gui.data_dir.join("bad.yaml");
+    std::fs::write(&bad, "name: bad\n").unwrap();
+    assert_eq!(gui.err("import_crew", json!({"path": bad}))["kind"], "invalid_crew");
+    assert_eq!(gui.ok("pick_crew", json!({"folder": true})), Value::Null, "the mock has no dialog: cancelled");
+}
+
+#[test]
+fn scheduler_events_reach_the_page() {
+    let gui = Gui::start();
+    let (tx, rx) = mpsc::channel::<Value>();
+    gui.app.listen_any(crew_runner::gui::events::EXECUTION_EVENT, move |event| {
+        let _ = tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+    let id = gui.submit_offline(&example("blog-writer.yaml"), json!({}))["execution"]["id"].as_str().unwrap().to_string();
+    let mut statuses = Vec::new();
+    let mut progressed = false;
+    while statuses.last().map(String::as_str) != Some("succeeded") {
+        let event = rx.recv_timeout(GIVE_UP).expect("an event");
+        match event["type"].as_str() {
+            Some("state") if event["id"] == id => statuses.push(event["state"]["status"].as_str().unwrap().to_string()),
+            Some("progress") if event["id"] == id => progressed = true,
+            _ => {}
+        }
+    }
+    assert_eq!(statuses, ["queued", "running", "succeeded"]);
+    assert!(progressed);
+    gui.ok("pause_queue", json!({}));
+    let queue_event = std::iter::from_fn(|| rx.recv_timeout(GIVE_UP).ok()).find(|e| e["type"] == "queue").unwrap();
+    assert_eq!(queue_event, json!({"type": "queue", "paused": true, "concurrency": 4}));
+}
+
+#[test]
+fn log_followers_stream_every_line_once_then_end() {
+    let gui = Gui::start();
+    gui.ok("pause_queue", json!({}));
+    let id = gui.submit_offline(&example("blog-writer.yaml"), json!({}))["execution"]["id"].as_str().unwrap().to_string();
+    let parsed: ExecutionId = id.parse().unwrap();
+
+    let (tx, rx) = mpsc::channel::<LogStreamMessage>();
+    let state = gui.state();
+    let sub = {
+        tauri::async_runtime::block_on(async {
+            state.followers.follow(state.scheduler.store(), state.scheduler.subscribe(), parsed.clone(), 0, Duration::from_millis(50), move |m| {
+                tx.send(m).is_ok()
+            })
+        })
+    };
+    assert!(sub > 0);
+    gui.ok("resume_queue", json!({}));
+
+    let mut seqs = Vec::new();
+    let end = loop {
+        match rx.recv_timeout(GIVE_UP).expect("a message") {
+            LogStreamMessage::Lines { entries } => seqs.extend(entries.iter().map(|e| e.seq)),
+            LogStreamMessage::End { status } => break status,
+            LogStreamMessage::Error { message } => panic!("{message}"),
+        }
+    };
+    assert_eq!(end, Status::Succeeded);
+    let stored = gui.ok("get_execution_logs", json!({"id": id}));
+    assert_eq!(seqs, (1..=stored.as_array().unwrap().len() as u64).collect::<Vec<_>>());
+    assert_eq!(rx.recv_timeout(GIVE_UP).ok(), None, "nothing after end");
+    assert!(!state.followers.stop(sub), "it ended by itself");
+}
+
+#[test]
+fn following_from_a_seq_skips_what_the_page_has_and_can_be_stopped() {
+    let gui = Gui::start();
+    let id = gui.submit_offline(&example("blog-writer.yaml"), json!({}))["execution"]["id"].as_str().unwrap().to_string();
+    gui.wait(&id);
+    let total = gui.ok("get_execution_logs", json!({"id": id})).as_array().unwrap().len() as u64;
+    let (tx, rx) = mpsc::channel::<LogStreamMessage>();
+    let state = gui.state();
+    tauri::async_runtime::block_on(async {
+        state.followers.follow(state.scheduler.store(), state.scheduler.subscribe(), id.parse().unwrap(), total - 2, Duration::from_millis(50), move |m| {
+            tx.send(m).is_ok()
+        })
+    });
+    match rx.recv_timeout(GIVE_UP).unwrap() {
+        LogStreamMessage::Lines { entries } => assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [total - 1, total]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rx.recv_timeout(GIVE_UP).unwrap(), LogStreamMessage::End { status: Status::Succeeded });
+
+    // A follower of a queued execution runs until stopped.
+    gui.ok("pause_queue", json!({}));
+    let queued = gui.submit_offline(&example("blog-writer.yaml"), json!({}))["execution"]["id"].as_str().unwrap().to_string();
+    let (tx2, rx2) = mpsc::channel::<LogStreamMessage>();
+    let sub = {
+        tauri::async_runtime::block_on(async {
+            state.followers.follow(state.scheduler.store(), state.scheduler.subscribe(), queued.parse().unwrap(), 0, Duration::from_millis(50), move |m| {
+                tx2.send(m).is_ok()
+            })
+        })
+    };
+    assert!(matches!(rx2.recv_timeout(GIVE_UP).unwrap(), LogStreamMessage::Lines { .. }), "the submitted line");
+    assert!(state.followers.stop(sub));
+    assert_eq!(rx2.recv_timeout(GIVE_UP).err(), Some(mpsc::RecvTimeoutError::Disconnected), "the sink is dropped when stopped");
+    assert_eq!(gui.ok("unfollow_execution_logs", json!({"subscription": sub})), false);
+}

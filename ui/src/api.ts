@@ -1,0 +1,67 @@
+// The only module that talks to the Rust side: typed wrappers over the commands and events.
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type {
+  CancelOutcome, CommandError, CrewEntry, CrewReport, Execution, ExecutionEvent, ExecutionPage, LogEntry,
+  LogStreamMessage, Priority, QueueSettings, QueueView, SettingsUpdate, SettingsView, Status, StepOutput,
+  SubmitArgs, Submitted,
+} from './types';
+
+/** Event names (see `src-tauri/src/gui/events.rs`). */
+export const EXECUTION_EVENT = 'execution-event';
+export const STORE_CHANGED_EVENT = 'store-changed';
+
+/** Any rejection as a `{kind, message}` (commands reject with exactly that; other failures are wrapped). */
+export function toCommandError(e: unknown): CommandError {
+  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) {
+    const o = e as { kind: unknown; message: unknown };
+    return { kind: String(o.kind), message: String(o.message) };
+  }
+  return { kind: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toCommandError(e);
+  }
+}
+
+export const api = {
+  submitExecution: (request: SubmitArgs) => call<Submitted>('submit_execution', { request }),
+  cancelExecution: (id: string) => call<CancelOutcome>('cancel_execution', { id }),
+  getExecution: (id: string) => call<Execution>('get_execution', { id }),
+  getExecutionSteps: (id: string) => call<StepOutput[]>('get_execution_steps', { id }),
+  listExecutions: (query: { statuses?: Status[]; crew?: string; limit?: number; before?: string | null }) =>
+    call<ExecutionPage>('list_executions', { query }),
+  getExecutionLogs: (id: string, after_seq: number, limit?: number) =>
+    call<LogEntry[]>('get_execution_logs', { id, after_seq, limit }),
+  retryExecution: (id: string, from_task?: string) => call<Execution>('retry_execution', { id, from_task: from_task ?? null }),
+  setPriority: (id: string, priority: Priority) => call<Execution>('set_priority', { id, priority }),
+  pauseQueue: () => call<QueueSettings>('pause_queue'),
+  resumeQueue: () => call<QueueSettings>('resume_queue'),
+  getQueue: () => call<QueueView>('get_queue'),
+  validateCrew: (path: string) => call<CrewReport>('validate_crew', { path }),
+  listCrews: () => call<CrewEntry[]>('list_crews'),
+  importCrew: (path: string) => call<CrewEntry>('import_crew', { path }),
+  pickCrew: (folder: boolean) => call<string | null>('pick_crew', { folder }),
+  pickFile: () => call<string | null>('pick_file'),
+  getSettings: () => call<SettingsView>('get_settings'),
+  setSettings: (update: SettingsUpdate) => call<SettingsView>('set_settings', { update }),
+
+  /** Streams the log after `afterSeq` to `onMessage`; resolves to a function that stops it. */
+  async followLogs(id: string, afterSeq: number, onMessage: (m: LogStreamMessage) => void): Promise<() => void> {
+    const channel = new Channel<LogStreamMessage>(onMessage);
+    const sub = await call<number>('follow_execution_logs', { id, after_seq: afterSeq, channel });
+    return () => {
+      channel.onmessage = () => {};
+      void call<boolean>('unfollow_execution_logs', { subscription: sub }).catch(() => {});
+    };
+  },
+
+  onExecutionEvent: (handler: (e: ExecutionEvent) => void): Promise<UnlistenFn> =>
+    listen<ExecutionEvent>(EXECUTION_EVENT, (e) => handler(e.payload)),
+  onStoreChanged: (handler: () => void): Promise<UnlistenFn> => listen(STORE_CHANGED_EVENT, () => handler()),
+};

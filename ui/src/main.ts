@@ -1,0 +1,49 @@
+// The page's entry: a hash router over the four views.
+
+import { detailView } from './views/detail';
+import { newRunView } from './views/new_run';
+import { queueView } from './views/queue';
+import { settingsView } from './views/settings';
+import type { View } from './views/view';
+
+export interface Route {
+  name: 'queue' | 'run' | 'new' | 'settings';
+  param?: string;
+}
+
+/** `#/run/ID` → `{name: 'run', param: 'ID'}`; anything unknown is the queue. */
+export function parseRoute(hash: string): Route {
+  const [name, param] = hash.replace(/^#\/?/, '').split('/');
+  if (name === 'run' && param) return { name: 'run', param: decodeURIComponent(param) };
+  if (name === 'new' || name === 'settings') return { name };
+  return { name: 'queue' };
+}
+
+const VIEWS: Record<Route['name'], View> = { queue: queueView, run: detailView, new: newRunView, settings: settingsView };
+
+let stop: (() => void) | null = null;
+
+function show(): void {
+  const root = document.getElementById('view');
+  if (!root) return;
+  const route = parseRoute(location.hash);
+  stop?.();
+  stop = VIEWS[route.name](root, route.param);
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav.tabs a')) {
+    const active = a.dataset.view === route.name || (route.name === 'run' && a.dataset.view === 'queue');
+    a.classList.toggle('active', active);
+    if (active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+if (typeof window !== 'undefined' && document.getElementById('view')) {
+  window.addEventListener('hashchange', show);
+  // Alt+1..3 switch views.
+  window.addEventListener('keydown', (ev) => {
+    if (!ev.altKey) return;
+    const target = { '1': '#/queue', '2': '#/new', '3': '#/settings' }[ev.key];
+    if (target) { ev.preventDefault(); location.hash = target; }
+  });
+  show();
+}

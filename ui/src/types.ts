@@ -1,0 +1,217 @@
+// The JSON the commands return and the events carry (mirrors the Rust types, snake_case keys).
+
+export type Status = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+
+export const STATUSES: Status[] = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'];
+export const PRIORITIES: Priority[] = ['low', 'normal', 'high', 'urgent'];
+
+export interface ExecutionError {
+  kind: string;
+  message: string;
+  retryable: boolean;
+  details?: unknown;
+}
+
+export interface Progress {
+  completed_steps: number;
+  total_steps: number;
+  current_step?: string;
+  current_agent?: string;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  llm_calls: number;
+  cost_usd?: number;
+}
+
+/** The execution's state, flattened into it (`status` plus what is true in that state). */
+export interface StateFields {
+  status: Status;
+  owner?: string;
+  lease_expires_at?: number;
+  next_run_at?: number;
+  last_error?: ExecutionError;
+  output?: string;
+  error?: ExecutionError;
+  finished_at?: number;
+  was_running?: boolean;
+}
+
+export const STATE_KEYS: (keyof StateFields)[] = [
+  'status', 'owner', 'lease_expires_at', 'next_run_at', 'last_error', 'output', 'error', 'finished_at', 'was_running',
+];
+
+export interface Execution extends StateFields {
+  id: string;
+  crew_name: string;
+  crew_source: string;
+  crew_spec: CrewSpec | null;
+  inputs: Record<string, unknown>;
+  priority: Priority;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  llm: { model?: string; api_base?: string; record?: string; replay?: string };
+  meta: Record<string, string>;
+  cancel_requested: boolean;
+  progress: Progress;
+  usage: Usage;
+  attempt_errors: { attempt: number; at: number; error: ExecutionError }[];
+  retry_of: string | null;
+  created_at: number;
+  started_at: number | null;
+}
+
+export interface ExecutionPage {
+  executions: Execution[];
+  next_before: string | null;
+}
+
+export interface StepOutput {
+  step: string;
+  agent: string;
+  output: string;
+  json: unknown;
+  usage: Usage;
+  attempt: number;
+  completed_at: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  execution_id: string;
+  attempt: number;
+  seq: number;
+  at: number;
+  level: LogLevel;
+  kind: string;
+  task?: string;
+  agent?: string;
+  message: string;
+  data?: unknown;
+}
+
+export type LogStreamMessage =
+  | { type: 'lines'; entries: LogEntry[] }
+  | { type: 'end'; status: Status }
+  | { type: 'error'; message: string };
+
+export type ExecutionEvent =
+  | { type: 'state'; id: string; state: StateFields; attempt: number; priority: Priority }
+  | { type: 'progress'; id: string; progress: Progress }
+  | { type: 'queue'; paused: boolean; concurrency: number };
+
+export interface QueueSettings {
+  paused: boolean;
+  concurrency: number;
+}
+
+export type StatusCounts = Record<Status, number>;
+
+export interface QueueView {
+  settings: QueueSettings;
+  counts: StatusCounts;
+}
+
+export interface AgentSpec {
+  key: string;
+  role: string;
+  goal?: string;
+  llm?: string | null;
+  tools?: string[];
+}
+
+export interface TaskSpec {
+  key: string;
+  description?: string;
+  expected_output?: string;
+  agent?: string | null;
+}
+
+export interface CrewSpec {
+  name: string;
+  source?: string;
+  process?: string;
+  agents: AgentSpec[];
+  tasks: TaskSpec[];
+  llm?: string | null;
+}
+
+export interface Diagnostic {
+  file: string;
+  line?: number;
+  field?: string;
+  message: string;
+}
+
+export interface RequiredInput {
+  name: string;
+  default: unknown | null;
+}
+
+export interface CrewReport {
+  crew: CrewSpec;
+  required_inputs: RequiredInput[];
+  warnings: Diagnostic[];
+}
+
+export interface CrewEntry {
+  name: string;
+  path: string;
+  folder: boolean;
+}
+
+export type LlmMode = { mode: 'configured' } | { mode: 'offline' } | { mode: 'replay'; file: string };
+
+export interface SubmitArgs {
+  crew: string;
+  inputs: Record<string, unknown>;
+  priority: Priority;
+  llm: LlmMode;
+  max_attempts?: number;
+  timeout_secs?: number;
+}
+
+export interface Submitted {
+  execution: Execution;
+  warnings: Diagnostic[];
+}
+
+export type CancelOutcome =
+  | { outcome: 'cancelled' }
+  | { outcome: 'requested' }
+  | { outcome: 'already_finished'; status: Status };
+
+export interface SettingsView {
+  provider: string;
+  base_url: string;
+  model: string;
+  api_key_set: boolean;
+  notify_on_finish: boolean;
+  concurrency: number;
+  paused: boolean;
+  data_dir: string;
+  database: string;
+  providers: string[];
+}
+
+/** `api_key`: absent keeps the stored key, `""` removes it, other text replaces it. */
+export interface SettingsUpdate {
+  provider?: string;
+  base_url?: string;
+  model?: string;
+  api_key?: string;
+  notify_on_finish?: boolean;
+  concurrency?: number;
+}
+
+/** Every command error: `{kind, message}`. */
+export interface CommandError {
+  kind: string;
+  message: string;
+}

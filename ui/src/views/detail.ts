@@ -1,0 +1,179 @@
+// Run detail: timeline of tasks, live log, output (sanitised Markdown), error, inputs.
+
+import { api } from '../api';
+import { append, clear, h, statusBadge, toast } from '../dom';
+import { executionDuration, formatDuration, formatTime, formatTokens, inputText, isTerminal, progressLabel } from '../format';
+import { renderMarkdown } from '../markdown';
+import { withState } from '../queue_model';
+import { buildTimeline } from '../timeline';
+import type { Execution, StepOutput } from '../types';
+import { LogView } from './log_view';
+import type { View } from './view';
+
+export const detailView: View = (root, id) => {
+  let execution: Execution | null = null;
+  let steps: StepOutput[] = [];
+  let stopped = false;
+  let unfollow: (() => void) | null = null;
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  const log = new LogView();
+
+  const header = h('div', { class: 'detail-header' });
+  const errorBox = h('div', { class: 'error-box', hidden: true, role: 'alert' });
+  const timeline = h('table', { class: 'timeline', 'aria-label': 'Tasks' });
+  const output = h('div', { class: 'output markdown', 'data-testid': 'final-output' });
+  const inputs = h('table', { class: 'inputs' });
+  clear(root);
+  root.append(
+    h('a', { href: '#/queue', class: 'back' }, '← Queue'),
+    header,
+    errorBox,
+    h('section', { class: 'panel' }, h('h2', {}, 'Tasks'), timeline),
+    h('section', { class: 'panel output-panel' }, h('h2', {}, 'Output'), output),
+    h('section', { class: 'panel' }, h('h2', {}, 'Log'), log.el),
+    h('section', { class: 'panel' }, h('h2', {}, 'Inputs'), inputs),
+  );
+
+  if (!id) {
+    header.append(h('p', {}, 'No execution selected.'));
+    return () => {};
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const [e, s] = await Promise.all([api.getExecution(id!), api.getExecutionSteps(id!)]);
+      if (stopped) return;
+      execution = e;
+      steps = s;
+      render();
+    } catch (e) {
+      toast((e as { message: string }).message, 'error');
+    }
+  }
+
+  function scheduleReload(): void {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => void load(), 150);
+  }
+
+  async function follow(): Promise<void> {
+    unfollow?.();
+    unfollow = await api.followLogs(id!, log.lastSeq, (m) => {
+      if (m.type === 'lines') {
+        log.append(m.entries);
+        if (m.entries.some((l) => l.kind === 'task_completed' || l.kind === 'task_started')) scheduleReload();
+        else if (execution) renderTimeline();
+      } else if (m.type === 'end') {
+        scheduleReload();
+      } else {
+        toast(m.message, 'error');
+      }
+    });
+    if (stopped) unfollow();
+  }
+
+  async function retry(fromTask?: string): Promise<void> {
+    try {
+      const n = await api.retryExecution(id!, fromTask);
+      location.hash = `#/run/${n.id}`;
+    } catch (e) { toast((e as { message: string }).message, 'error'); }
+  }
+
+  function render(): void {
+    if (!execution) return;
+    const e = execution;
+    clear(header);
+    const actions = h('div', { class: 'actions' });
+    if (!isTerminal(e.status)) {
+      actions.append(h('button', {
+        class: 'secondary', 'data-action': 'cancel', disabled: e.cancel_requested,
+        onclick: async () => { try { await api.cancelExecution(e.id); scheduleReload(); } catch (err) { toast((err as { message: string }).message, 'error'); } },
+      }, e.cancel_requested ? 'Cancelling…' : 'Cancel'));
+    } else {
+      actions.append(h('button', { class: 'primary', 'data-action': 'retry', onclick: () => void retry() }, 'Retry'));
+    }
+    header.append(
+      h('div', {}, h('h2', { class: 'crew-title' }, e.crew_name, ' ', statusBadge(e.status)),
+        h('div', { class: 'muted small' }, `${e.id} · ${e.crew_source}`),
+        h('div', { class: 'facts' },
+          fact('Priority', e.priority), fact('Attempt', `${e.attempt}/${e.max_attempts}`),
+          fact('Created', formatTime(e.created_at)), fact('Duration', formatDuration(executionDuration(e, Date.now()))),
+          fact('Tokens', formatTokens(e.usage.total_tokens)), fact('LLM calls', String(e.usage.llm_calls)),
+          e.usage.cost_usd != null ? fact('Cost', `$${e.usage.cost_usd.toFixed(4)}`) : null,
+          fact('Progress', progressLabel(e) || '—'),
+          e.llm.model ? fact('Model', e.llm.model) : null, e.llm.replay ? fact('Replay', e.llm.replay) : null)),
+      actions,
+    );
+    const err = e.error ?? e.last_error;
+    errorBox.hidden = !err;
+    clear(errorBox);
+    if (err) append(errorBox, h('strong', { class: 'error-kind' }, err.kind), ' ', h('span', { class: 'error-message' }, err.message),
+      e.status === 'retrying' && e.next_run_at ? h('div', { class: 'small' }, `retrying at ${formatTime(e.next_run_at)}`) : null);
+    renderTimeline();
+    clear(output);
+    if (e.status === 'succeeded' && e.output != null) output.innerHTML = renderMarkdown(e.output);
+    else output.append(h('p', { class: 'muted' }, e.status === 'cancelled' ? 'Cancelled.' : isTerminal(e.status) ? 'No output.' : 'Not finished yet.'));
+    clear(inputs);
+    const keys = Object.keys(e.inputs);
+    if (keys.length === 0) inputs.append(h('tr', {}, h('td', { class: 'muted' }, 'No inputs.')));
+    for (const k of keys) inputs.append(h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, inputText(e.inputs[k]))));
+  }
+
+  function renderTimeline(): void {
+    if (!execution) return;
+    const e = execution;
+    const rows = buildTimeline(e.crew_spec, steps, log.entries, e.status, Date.now());
+    clear(timeline);
+    timeline.append(h('thead', {}, h('tr', {}, ...['Task', 'Agent', 'State', 'Duration', 'Tokens', ''].map((t) => h('th', { scope: 'col' }, t)))));
+    const body = h('tbody');
+    for (const r of rows) {
+      const details = r.output != null
+        ? h('details', {}, h('summary', {}, 'Output'), markdownBlock(r.output))
+        : null;
+      append(body,
+        h('tr', { 'data-task': r.key },
+          h('td', {}, h('code', {}, r.key)), h('td', {}, r.agent), h('td', {}, h('span', { class: `badge task-${r.state}` }, r.state)),
+          h('td', {}, formatDuration(r.durationMs)), h('td', {}, r.usage ? formatTokens(r.usage.total_tokens) : '—'),
+          h('td', {}, isTerminal(e.status)
+            ? h('button', { class: 'secondary small', title: `Run ${r.key} and the tasks after it again, reusing earlier outputs`, onclick: () => void retry(r.key) }, 'Retry from here')
+            : null)),
+        details ? h('tr', { class: 'task-output' }, h('td', { colspan: 6 }, details)) : null,
+      );
+    }
+    timeline.append(body);
+  }
+
+  const unlisten = [
+    api.onExecutionEvent((ev) => {
+      if (!execution || ev.type === 'queue' || ev.id !== execution.id) return;
+      if (ev.type === 'state') {
+        execution = { ...withState(execution, ev.state), attempt: ev.attempt, priority: ev.priority };
+        render();
+        scheduleReload();
+      } else {
+        execution = { ...execution, progress: ev.progress };
+        render();
+      }
+    }),
+    api.onStoreChanged(scheduleReload),
+  ];
+  void load().then(() => { if (!stopped) void follow(); });
+
+  return () => {
+    stopped = true;
+    clearTimeout(reloadTimer);
+    unfollow?.();
+    log.dispose();
+    for (const u of unlisten) void u.then((f) => f());
+  };
+};
+
+function fact(label: string, value: string): HTMLElement {
+  return h('div', { class: 'fact' }, h('span', { class: 'muted small' }, label), h('span', {}, value));
+}
+
+function markdownBlock(text: string): HTMLElement {
+  const el = h('div', { class: 'markdown' });
+  el.innerHTML = renderMarkdown(text);
+  return el;
+}

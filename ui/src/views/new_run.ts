@@ -1,0 +1,152 @@
+// New run: pick a crew, fill its inputs, choose priority and LLM mode, submit.
+
+import { api } from '../api';
+import { clear, h, toast } from '../dom';
+import { collectInputs, inputFields, type InputField } from '../inputs';
+import type { CrewReport, LlmMode, Priority } from '../types';
+import { PRIORITIES } from '../types';
+import type { View } from './view';
+
+export const newRunView: View = (root) => {
+  let report: CrewReport | null = null;
+  let fields: InputField[] = [];
+  let stopped = false;
+
+  const crewPath = h('input', { type: 'text', id: 'crew-path', placeholder: '/path/to/crew.yaml or a CrewAI project folder', 'aria-label': 'Crew path', spellcheck: 'false' });
+  const library = h('select', { id: 'crew-library', 'aria-label': 'Crew library' });
+  const summary = h('div', { class: 'crew-summary' });
+  const problems = h('div', { class: 'error-box', hidden: true, role: 'alert', id: 'validation-errors' });
+  const inputsBox = h('div', { class: 'inputs-form' });
+  const priority = h('select', { id: 'priority', 'aria-label': 'Priority' }, ...PRIORITIES.map((p) => h('option', { value: p, selected: p === 'normal' }, p)));
+  const replayFile = h('input', { type: 'text', id: 'replay-file', placeholder: 'recording.jsonl', 'aria-label': 'Recording file', disabled: true });
+  const mode = (value: string, label: string, checked = false) =>
+    h('label', { class: 'radio' }, h('input', { type: 'radio', name: 'llm-mode', value, checked, onchange: () => { replayFile.disabled = value !== 'replay'; } }), label);
+  const submit = h('button', { class: 'primary', id: 'submit-run', type: 'submit', disabled: true }, 'Start run');
+
+  const form = h('form', { class: 'panel new-run', onsubmit: (ev: Event) => { ev.preventDefault(); void doSubmit(); } },
+    h('h2', {}, 'Crew'),
+    h('div', { class: 'row' }, library,
+      h('button', { type: 'button', class: 'secondary', onclick: () => void pick(false) }, 'Open file…'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => void pick(true) }, 'Open folder…')),
+    h('div', { class: 'row' }, crewPath,
+      h('button', { type: 'button', class: 'secondary', id: 'validate-crew', onclick: () => void validate() }, 'Load'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => void importCrew() }, 'Add to library')),
+    problems,
+    summary,
+    h('h2', {}, 'Inputs'),
+    inputsBox,
+    h('h2', {}, 'Run'),
+    h('div', { class: 'row' }, h('label', { for: 'priority' }, 'Priority'), priority),
+    h('fieldset', { class: 'llm-mode' }, h('legend', {}, 'LLM'),
+      mode('configured', 'Configured model (Settings)', true), mode('offline', 'Offline model (no network)'), mode('replay', 'Replay a recording'),
+      h('div', { class: 'row' }, replayFile, h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        const p = await api.pickFile().catch(() => null);
+        if (p) replayFile.value = p;
+      } }, 'Choose…'))),
+    h('div', { class: 'row end' }, submit),
+  );
+  clear(root);
+  root.append(form);
+
+  async function loadLibrary(): Promise<void> {
+    try {
+      const crews = await api.listCrews();
+      if (stopped) return;
+      clear(library);
+      library.append(h('option', { value: '' }, crews.length ? 'Crew library…' : 'Library is empty'));
+      for (const c of crews) library.append(h('option', { value: c.path }, c.folder ? `${c.name}/` : c.name));
+    } catch (e) { toast((e as { message: string }).message, 'error'); }
+  }
+  library.addEventListener('change', () => {
+    if (library.value) { crewPath.value = library.value; void validate(); }
+  });
+  crewPath.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') { ev.preventDefault(); void validate(); }
+  });
+
+  async function pick(folder: boolean): Promise<void> {
+    try {
+      const p = await api.pickCrew(folder);
+      if (p) { crewPath.value = p; await validate(); }
+    } catch (e) { toast((e as { message: string }).message, 'error'); }
+  }
+
+  async function importCrew(): Promise<void> {
+    if (!crewPath.value.trim()) return;
+    try {
+      const entry = await api.importCrew(crewPath.value.trim());
+      toast(`Added ${entry.name} to the library`);
+      crewPath.value = entry.path;
+      await loadLibrary();
+      library.value = entry.path;
+    } catch (e) { showProblems((e as { message: string }).message); }
+  }
+
+  function showProblems(message: string | null): void {
+    clear(problems);
+    problems.hidden = !message;
+    if (message) for (const line of message.split('\n')) problems.append(h('div', {}, line));
+  }
+
+  async function validate(): Promise<void> {
+    const path = crewPath.value.trim();
+    report = null;
+    submit.disabled = true;
+    clear(summary);
+    clear(inputsBox);
+    if (!path) return;
+    try {
+      report = await api.validateCrew(path);
+    } catch (e) {
+      showProblems((e as { message: string }).message);
+      return;
+    }
+    showProblems(null);
+    const r = report;
+    summary.append(
+      h('p', {}, h('strong', {}, r.crew.name), ` · ${r.crew.process ?? 'sequential'} · ${r.crew.agents.length} agent(s) · ${r.crew.tasks.length} task(s)`),
+      h('ol', { class: 'task-list' }, ...r.crew.tasks.map((t) => h('li', {}, h('code', {}, t.key), ' by ', t.agent ?? 'the manager'))),
+      ...r.warnings.map((w) => h('div', { class: 'warning' }, `⚠ ${w.field ? `${w.field}: ` : ''}${w.message}`)),
+    );
+    fields = inputFields(r.required_inputs);
+    if (fields.length === 0) inputsBox.append(h('p', { class: 'muted' }, 'This crew needs no inputs.'));
+    for (const f of fields) {
+      const id = `input-${f.name}`;
+      inputsBox.append(h('div', { class: 'field' },
+        h('label', { for: id }, f.name, f.required ? h('span', { class: 'required', title: 'required' }, ' *') : null),
+        h('textarea', { id, rows: 1, 'data-input': f.name, placeholder: f.defaultText ?? 'required', required: f.required })));
+    }
+    submit.disabled = false;
+  }
+
+  function llmMode(): LlmMode | string {
+    const checked = form.querySelector<HTMLInputElement>('input[name="llm-mode"]:checked')?.value ?? 'configured';
+    if (checked === 'offline') return { mode: 'offline' };
+    if (checked === 'replay') return replayFile.value.trim() ? { mode: 'replay', file: replayFile.value.trim() } : 'Choose a recording to replay.';
+    return { mode: 'configured' };
+  }
+
+  async function doSubmit(): Promise<void> {
+    if (!report) { await validate(); if (!report) return; }
+    const values: Record<string, string> = {};
+    for (const el of inputsBox.querySelectorAll<HTMLTextAreaElement>('textarea[data-input]')) values[el.dataset.input!] = el.value;
+    const { inputs, missing } = collectInputs(fields, values);
+    const llm = llmMode();
+    if (missing.length || typeof llm === 'string') {
+      showProblems([missing.length ? `Missing inputs: ${missing.join(', ')}` : '', typeof llm === 'string' ? llm : ''].filter(Boolean).join('\n'));
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const done = await api.submitExecution({ crew: crewPath.value.trim(), inputs, priority: priority.value as Priority, llm });
+      location.hash = `#/run/${done.execution.id}`;
+    } catch (e) {
+      showProblems((e as { message: string }).message);
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  void loadLibrary();
+  return () => { stopped = true; };
+};

@@ -1,0 +1,64 @@
+// Settings: LLM provider, base URL, model, API key (write-only), notifications, concurrency, data dir.
+
+import { api } from '../api';
+import { clear, h, toast } from '../dom';
+import type { SettingsUpdate, SettingsView } from '../types';
+import type { View } from './view';
+
+export const settingsView: View = (root) => {
+  let stopped = false;
+  clear(root);
+  const panel = h('section', { class: 'panel settings' }, h('p', { class: 'muted' }, 'Loading…'));
+  root.append(panel);
+
+  function render(s: SettingsView): void {
+    clear(panel);
+    const provider = h('select', { id: 'provider' }, h('option', { value: '' }, '(from the environment)'),
+      ...s.providers.map((p) => h('option', { value: p, selected: p === s.provider }, p)));
+    const baseUrl = h('input', { id: 'base-url', type: 'url', value: s.base_url, placeholder: 'provider default', spellcheck: 'false' });
+    const model = h('input', { id: 'model', type: 'text', value: s.model, placeholder: 'e.g. gpt-4o-mini', spellcheck: 'false' });
+    const key = h('input', { id: 'api-key', type: 'password', autocomplete: 'off', placeholder: s.api_key_set ? '•••••••• (set; type to replace)' : 'not set' });
+    let removeKey = false;
+    const remove = h('button', { type: 'button', class: 'secondary small', disabled: !s.api_key_set, onclick: () => { removeKey = true; key.value = ''; key.placeholder = 'will be removed on save'; } }, 'Remove key');
+    const notify = h('input', { id: 'notify', type: 'checkbox', checked: s.notify_on_finish });
+    const concurrency = h('input', { id: 'concurrency', type: 'number', min: 1, max: 64, value: String(s.concurrency) });
+    const field = (label: string, forId: string, ...control: (Node | null)[]) =>
+      h('div', { class: 'field' }, h('label', { for: forId }, label), h('div', { class: 'row' }, ...control));
+    const form = h('form', {
+      onsubmit: async (ev: Event) => {
+        ev.preventDefault();
+        const n = Number(concurrency.value);
+        if (!Number.isInteger(n) || n < 1) { toast('Concurrency must be a whole number of at least 1', 'error'); return; }
+        const update: SettingsUpdate = {
+          provider: provider.value, base_url: baseUrl.value, model: model.value,
+          notify_on_finish: notify.checked, concurrency: n,
+        };
+        if (removeKey) update.api_key = '';
+        else if (key.value) update.api_key = key.value;
+        try {
+          const saved = await api.setSettings(update);
+          toast('Settings saved');
+          if (!stopped) render(saved);
+        } catch (e) { toast((e as { message: string }).message, 'error'); }
+      },
+    },
+      h('h2', {}, 'LLM'),
+      field('Provider', 'provider', provider),
+      field('Base URL', 'base-url', baseUrl),
+      field('Model', 'model', model),
+      field('API key', 'api-key', key, remove),
+      h('p', { class: 'muted small' }, 'The key is stored in the data folder, readable only by you, and never shown again. Executions run by a separate `crew-runner worker` use that process\'s environment instead.'),
+      h('h2', {}, 'Queue'),
+      field('Executions at once', 'concurrency', concurrency),
+      h('div', { class: 'field' }, h('label', { class: 'check' }, notify, ' Notify me when an execution ends while the window is in the background')),
+      h('h2', {}, 'Data'),
+      h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Folder'), h('code', { id: 'data-dir' }, s.data_dir)),
+      h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Database'), h('code', {}, s.database)),
+      h('div', { class: 'row end' }, h('button', { type: 'submit', class: 'primary', id: 'save-settings' }, 'Save')),
+    );
+    panel.append(form);
+  }
+
+  api.getSettings().then((s) => { if (!stopped) render(s); }, (e) => toast((e as { message: string }).message, 'error'));
+  return () => { stopped = true; };
+};
