@@ -7,6 +7,7 @@ use tauri::{AppHandle, Manager, RunEvent, Runtime};
 
 use super::events::{forward_scheduler_events, watch_store, MAIN_WINDOW};
 use super::state::{GuiState, StartError};
+use super::stop_signals::exit_on_stop_signals;
 use crate::app::AppPaths;
 use crate::llm::LlmEnv;
 use crate::scheduler::MAX_HEARTBEAT;
@@ -15,7 +16,9 @@ use crate::scheduler::MAX_HEARTBEAT;
 /// until the window closes; returns the process exit code (0, or 1 when it could not start).
 pub fn run(data_dir: Option<PathBuf>) -> i32 {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .try_init();
     let paths = match AppPaths::resolve(data_dir.as_deref()) {
@@ -48,6 +51,7 @@ pub fn run(data_dir: Option<PathBuf>) -> i32 {
         eprintln!("crew-runner: cannot start the desktop app: {e}");
         return 1;
     }
+    exit_on_stop_signals(app.handle().clone());
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
             if let Some(state) = handle.try_state::<GuiState>() {
@@ -63,7 +67,11 @@ pub fn run(data_dir: Option<PathBuf>) -> i32 {
 /// Starts the [`GuiState`] (database, settings, scheduler) on `paths` with `env` as the LLM
 /// environment, manages it, and starts the event forwarders. Call once, after building the app and
 /// before running it (the window opens when it runs). Shared by [`run`] and the command tests.
-pub fn start<R: Runtime>(app: &AppHandle<R>, paths: AppPaths, env: LlmEnv) -> Result<(), StartError> {
+pub fn start<R: Runtime>(
+    app: &AppHandle<R>,
+    paths: AppPaths,
+    env: LlmEnv,
+) -> Result<(), StartError> {
     let state = tauri::async_runtime::block_on(GuiState::start(paths, env))?;
     app.manage(state);
     forward_scheduler_events(app.clone());
@@ -74,12 +82,11 @@ pub fn start<R: Runtime>(app: &AppHandle<R>, paths: AppPaths, env: LlmEnv) -> Re
 /// `builder` with the commands, and log followers stopped when the page (re)loads. Shared by
 /// [`run`] and the command tests (mock runtime).
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    super::commands::register(builder)
-        .on_page_load(|webview, payload| {
-            if payload.event() == PageLoadEvent::Started {
-                if let Some(state) = webview.try_state::<GuiState>() {
-                    state.followers.stop_all();
-                }
+    super::commands::register(builder).on_page_load(|webview, payload| {
+        if payload.event() == PageLoadEvent::Started {
+            if let Some(state) = webview.try_state::<GuiState>() {
+                state.followers.stop_all();
             }
-        })
+        }
+    })
 }

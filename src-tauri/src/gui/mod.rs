@@ -10,7 +10,7 @@
 //!
 //! Closing the window shuts the scheduler down cleanly: running attempts are interrupted and put
 //! back to `queued` with their finished tasks kept, so the next start (or any worker) continues
-//! them where they stopped. A killed app's executions are recovered the same way at the next start
+//! them where they stopped. SIGTERM, SIGINT and SIGHUP do the same ([`stop_signals`]). A killed app's executions are recovered the same way at the next start
 //! (its owner is provably dead).
 //!
 //! Security: the page may only call these commands and listen to events (`capabilities/`); dialogs
@@ -26,6 +26,7 @@ pub mod executor;
 pub mod log_follow;
 pub mod settings;
 mod state;
+mod stop_signals;
 
 pub use app::{build_app, run, start};
 pub use error::{CommandError, CommandErrorKind};

@@ -147,6 +147,12 @@ export const detailView: View = (root, id) => {
     api.onExecutionEvent((ev) => {
       if (!execution || ev.type === 'queue' || ev.id !== execution.id) return;
       if (ev.type === 'state') {
+        if (isTerminal(ev.state.status)) {
+          // The end: show it together with the final steps, usage and output (one consistent render).
+          clearTimeout(reloadTimer);
+          void load();
+          return;
+        }
         execution = { ...withState(execution, ev.state), attempt: ev.attempt, priority: ev.priority };
         render();
         scheduleReload();
