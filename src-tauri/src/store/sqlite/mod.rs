@@ -52,7 +52,7 @@ use crate::execution::{
     NewExecution, Priority, Progress, StepOutput,
 };
 use crate::store::{
-    CancelResult, ClaimRequest, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
+    CancelResult, ClaimRequest, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
     Transition,
 };
 use checkpointer::Checkpointer;
@@ -129,6 +129,19 @@ impl Store for SqliteStore {
 
     fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>> {
         self.write(move |conn, path| write::claim(conn, path, &request))
+    }
+
+    fn claim_runs(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
+        self.write(move |conn, path| {
+            let claimed = write::claim(conn, path, &request)?;
+            claimed
+                .into_iter()
+                .map(|transition| {
+                    let completed_steps = read::steps(conn, path, &transition.execution.id)?;
+                    Ok(ClaimedRun { transition, completed_steps })
+                })
+                .collect()
+        })
     }
 
     fn renew_leases(&self, owner: &str, now: Millis, lease_ms: u64) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>> {

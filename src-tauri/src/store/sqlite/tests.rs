@@ -245,6 +245,24 @@ async fn seed_steps_are_inserted_with_the_execution() {
 }
 
 #[tokio::test]
+async fn a_claimed_run_comes_with_the_steps_completed_so_far() {
+    let (_dir, store) = open_temp();
+    let mut seeded = submission("seeded", Priority::High);
+    seeded.seed_steps = vec![step("a", "1"), step("b", "2")];
+    let seeded = store.insert(seeded).await.unwrap().execution;
+    let plain = store.insert(submission("plain", Priority::Normal)).await.unwrap().execution;
+    let runs = store.claim_runs(claim_request(OWNER, now_ms(), 5)).await.unwrap();
+    let got: Vec<(ExecutionId, Vec<String>)> = runs
+        .iter()
+        .map(|r| (r.transition.execution.id.clone(), r.completed_steps.iter().map(|s| s.output.clone()).collect()))
+        .collect();
+    assert_eq!(got, vec![(seeded.id.clone(), vec!["1".to_string(), "2".to_string()]), (plain.id, vec![])]);
+    assert!(runs.iter().all(|r| r.transition.execution.status() == Status::Running));
+    assert_eq!(runs[0].transition.log.event.kind, EventKind::Started);
+    assert_eq!(runs[0].completed_steps, store.steps(&seeded.id).unwrap());
+}
+
+#[tokio::test]
 async fn expired_leases_are_recovered_and_abandoned_when_no_attempts_remain() {
     let (_dir, store) = open_temp();
     let t0 = now_ms();
