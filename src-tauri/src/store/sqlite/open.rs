@@ -34,17 +34,14 @@ pub(super) struct Migration {
 }
 
 /// Every migration this binary knows, in order; the last one's version is the schema version.
-pub(super) const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "init", sql: include_str!("../../../../migrations/0001_init.sql") },
-    Migration {
-        version: 2,
-        name: "drop_owner_index",
-        sql: include_str!("../../../../migrations/0002_drop_owner_index.sql"),
-    },
-];
+pub(super) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../../../../migrations/0001_init.sql"),
+}];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 1;
 
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.
