@@ -16,9 +16,10 @@
 //! expires and it is recovered and run again.
 //!
 //! # Checkpoints
-//! The writer connection does not checkpoint inside its commits (`wal_autocheckpoint=0`); a
-//! checkpointer thread copies the WAL into the file every few hundred commits instead, off the
-//! commit path (`sqlite/checkpointer.rs`).
+//! A checkpointer thread copies the WAL into the file every few hundred commits, off the commit
+//! path (`sqlite/checkpointer.rs`). The writer connection checkpoints inside a commit only when
+//! the WAL has grown to 16,384 pages (64 MiB): under a writer that is never idle the WAL could
+//! otherwise not start over, and grew without bound.
 //!
 //! # Pragmas
 //! `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON` and `busy_timeout` (5 s unless

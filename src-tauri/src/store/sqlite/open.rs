@@ -23,6 +23,11 @@ impl Default for OpenOptions {
     }
 }
 
+/// The writer connection checkpoints inside the commit that brings the WAL to this many pages
+/// (64 MiB with 4 KiB pages): a bound on the WAL while the writer is never idle (see
+/// `checkpointer.rs`).
+pub(super) const WAL_BOUND_PAGES: i64 = 16_384;
+
 /// Prepared statements kept per connection (more than the store has distinct statements).
 const STATEMENT_CACHE: usize = 128;
 
@@ -64,8 +69,9 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
     let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).map_err(sql)?;
     expect_pragma(path, "synchronous", "1", &sync.to_string())?;
     check_common_pragmas(&conn, path, options)?;
-    // Checkpoints run on the checkpointer thread, not inside this connection's commits.
-    conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(sql)?;
+    // Checkpoints run on the checkpointer thread, not inside this connection's commits, except
+    // as a bound on the WAL's size (see `checkpointer.rs`).
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_BOUND_PAGES).map_err(sql)?;
     // Each command runs in a savepoint, whose undo journal would otherwise be a temp file.
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(sql)?;
 

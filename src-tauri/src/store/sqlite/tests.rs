@@ -88,11 +88,11 @@ async fn pragmas_take_on_the_writer_connection() {
                     })
                     .unwrap()
             };
-            Ok(vec![q("journal_mode"), q("synchronous"), q("foreign_keys"), q("busy_timeout")])
+            Ok(vec![q("journal_mode"), q("synchronous"), q("foreign_keys"), q("busy_timeout"), q("wal_autocheckpoint")])
         })
         .await
         .unwrap();
-    assert_eq!(values, vec!["wal", "1", "1", "5000"]);
+    assert_eq!(values, vec!["wal", "1", "1", "5000", "16384"]);
 }
 
 #[tokio::test]
