@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
 //! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
-//! bounded in count and time.
+//! bounded in count and time. `--w1-live-only` runs T1 and W1-live alone (for profiling);
+//! `QUEUE_BENCH_DEBUG=1` also prints, per W1-live rep, whether the completion subscriber kept up
+//! and how long the last jobs ran after the last enqueue.
 
 use std::collections::HashMap;
 use std::path::Path;
