@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
 //! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
-//! bounded in count and time.
+//! bounded in count and time. `--w1-live-only` runs T1 and W1-live alone (for profiling);
+//! `QUEUE_BENCH_DEBUG=1` also prints, per W1-live rep, whether the completion subscriber kept up
+//! and how long the last jobs ran after the last enqueue.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -66,43 +68,64 @@ fn job(kind: &str, priority: Priority) -> NewExecution {
 }
 
 async fn start(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>) {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("bench.db")).expect("open store"));
+    let (scheduler, executor, _) = start_counted(dir, concurrency).await;
+    (scheduler, executor)
+}
+
+/// [`start`], also returning the store (for its commit counter).
+async fn start_counted(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>, Arc<SqliteStore>) {
+    let sqlite = Arc::new(SqliteStore::open(&dir.join("bench.db")).expect("open store"));
+    let store: Arc<dyn Store> = sqlite.clone();
     let executor = Arc::new(BenchExecutor::default());
     let config = SchedulerConfig { concurrency: Some(concurrency), scope: ClaimScope::All, ..SchedulerConfig::default() };
     let scheduler = Scheduler::start(store, executor.clone(), config).await.expect("start scheduler");
-    (scheduler, executor)
+    (scheduler, executor, sqlite)
 }
 
 /// Waits until `n` executions reached a terminal state, counting `State` events.
 async fn await_terminal(events: &mut tokio::sync::broadcast::Receiver<ExecutionEvent>, n: usize, scheduler: &Scheduler, ids: &[ExecutionId]) {
+    if !count_terminal(events, n).await {
+        wait_each(scheduler, ids).await;
+    }
+}
+
+/// Counts terminal `State` events until `n` were seen (`true`), or the receiver lagged (`false`).
+async fn count_terminal(events: &mut tokio::sync::broadcast::Receiver<ExecutionEvent>, n: usize) -> bool {
     let mut done = 0usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while done < n {
         match tokio::time::timeout_at(deadline, events.recv()).await {
             Ok(Ok(ExecutionEvent::State { state, .. })) if state.is_terminal() => done += 1,
             Ok(Ok(_)) => {}
-            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                // Fall back to waiting on each id (store-backed).
-                for id in ids {
-                    scheduler.wait(id).await.expect("wait");
-                }
-                return;
-            }
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => return false,
             Ok(Err(_)) | Err(_) => panic!("W1: jobs did not finish within 120 s"),
         }
     }
+    true
 }
 
-/// W1-live: N no-op jobs, random priority, one submit (one commit) each, concurrency 2, warmed.
-async fn w1_live(n: usize) -> (f64, f64) {
+/// Waits on each id (store-backed): the fallback when the event subscription lagged.
+async fn wait_each(scheduler: &Scheduler, ids: &[ExecutionId]) {
+    for id in ids {
+        scheduler.wait(id).await.expect("wait");
+    }
+}
+
+/// W1-live: N no-op jobs, random priority, one submit (one transaction) each, concurrency 2,
+/// warmed. Returns jobs/s, enqueue/s and the store's transactions per job.
+async fn w1_live(n: usize) -> (f64, f64, f64) {
     let tmp = tempfile::tempdir().unwrap();
-    let (scheduler, _) = start(tmp.path(), 2).await;
+    let (scheduler, _, sqlite) = start_counted(tmp.path(), 2).await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(12345);
     for _ in 0..8 {
         let e = scheduler.submit(job("noop", Priority::Normal)).await.unwrap();
         scheduler.wait(&e.id).await.unwrap();
     }
+    // Completions are observed while the submitter runs (as a Celery client's result listener
+    // would be), so the subscription keeps up instead of lagging behind 10k jobs' events.
     let mut events = scheduler.subscribe();
+    let observer = tokio::spawn(async move { count_terminal(&mut events, n).await });
+    let commits0 = sqlite.commits();
     let t0 = Instant::now();
     let mut ids = Vec::with_capacity(n);
     for _ in 0..n {
@@ -110,10 +133,17 @@ async fn w1_live(n: usize) -> (f64, f64) {
         ids.push(scheduler.submit(job("noop", p)).await.unwrap().id);
     }
     let enqueue = t0.elapsed().as_secs_f64();
-    await_terminal(&mut events, n, &scheduler, &ids).await;
+    let kept_up = observer.await.expect("observer");
+    if !kept_up {
+        wait_each(&scheduler, &ids).await;
+    }
+    if std::env::var_os("QUEUE_BENCH_DEBUG").is_some() {
+        eprintln!("w1-live: observer kept up: {kept_up}; tail after the last enqueue {:.3} s", t0.elapsed().as_secs_f64() - enqueue);
+    }
     let wall = t0.elapsed().as_secs_f64();
+    let commits = (sqlite.commits() - commits0) as f64 / n as f64;
     scheduler.shutdown().await.expect("shutdown");
-    (n as f64 / wall, n as f64 / enqueue)
+    (n as f64 / wall, n as f64 / enqueue, commits)
 }
 
 /// W1-drain: N jobs enqueued while paused, then resumed; earliest body start -> last complete.
@@ -259,15 +289,24 @@ fn main() {
     let (mut t1, mut live, mut enq, mut drain, mut w1_ratio) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut p50s, mut p99s, mut c99s, mut slips, mut cancels) = (vec![], vec![], vec![], vec![], vec![]);
     println!("crew-runner queue benchmark: {reps} reps, W1 N={n}, 2 worker slots (W3: 1)");
+    if std::env::args().any(|a| a == "--w1-live-only") {
+        // Iterating on W1-live alone (profiling): no other workload, no summary.
+        for rep in 1..=reps {
+            let t = t1_sqlite();
+            let (l, e, c) = rt.block_on(w1_live(n));
+            println!("rep {rep}: T1 sqlite {t:.0} commits/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job");
+        }
+        return;
+    }
     for rep in 1..=reps {
         let t = t1_sqlite();
-        let (l, e) = rt.block_on(w1_live(n));
+        let (l, e, c) = rt.block_on(w1_live(n));
         let d = rt.block_on(w1_drain(n));
         let (started, completed) = rt.block_on(w2());
         let (slipped, first_hi, last_hi) = rt.block_on(w3());
         let (cancel_ms, final_state) = rt.block_on(w4());
         println!(
-            "rep {rep}: T1 sqlite {t:.0} commits/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) | W1-drain {d:.0} jobs/s | \
+            "rep {rep}: T1 sqlite {t:.0} commits/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | W1-drain {d:.0} jobs/s | \
              W2 submit->started p50/p95/p99 {:.3}/{:.3}/{:.3} ms, submit->completed p50/p99 {:.3}/{:.3} ms max {:.2} | \
              W3 low slipped {slipped}, first/last high start +{first_hi:.1}/+{last_hi:.1} ms | W4 cancel->terminal {cancel_ms:.1} ms ({final_state})",
             percentile(&started, 50.0), percentile(&started, 95.0), percentile(&started, 99.0),

@@ -1,7 +1,10 @@
 //! Running one attempt: the executor's future raced against cancellation and the timeout.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -28,7 +31,7 @@ pub(super) struct Completion {
     pub end: AttemptEnd,
 }
 
-/// Spawns the attempt and, beside it, a watcher that reports its end (also a panic) on
+/// Spawns the attempt as one task that reports its end (also a panic of the executor) on
 /// `completions`.
 ///
 /// Cancellation: when `cancel` fires, the executor's future is dropped (aborting in-flight
@@ -43,28 +46,29 @@ pub(super) fn spawn_attempt(
 ) {
     let id = request.execution.id.clone();
     let timeout = request.execution.timeout_ms;
-    let task = tokio::spawn(async move {
-        let work = executor.execute(request, journal, cancel.clone());
-        let limited = async move {
-            match timeout {
-                Some(ms) => tokio::time::timeout(Duration::from_millis(ms), work).await.map_err(|_| ms),
-                None => Ok(work.await),
-            }
-        };
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => AttemptEnd::Stopped,
-            ended = limited => match ended {
-                Ok(result) => AttemptEnd::Finished(result),
-                Err(ms) => AttemptEnd::TimedOut(ms),
-            },
-        }
-    });
     tokio::spawn(async move {
-        let end = match task.await {
+        // Creating the future runs executor code too: a panic there is caught like one in a poll.
+        let attempt = AssertUnwindSafe(async move {
+            let work = executor.execute(request, journal, cancel.clone());
+            let limited = async move {
+                match timeout {
+                    Some(ms) => tokio::time::timeout(Duration::from_millis(ms), work).await.map_err(|_| ms),
+                    None => Ok(work.await),
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => AttemptEnd::Stopped,
+                ended = limited => match ended {
+                    Ok(result) => AttemptEnd::Finished(result),
+                    Err(ms) => AttemptEnd::TimedOut(ms),
+                },
+            }
+        });
+        // The executor's future (or its panic payload) is dropped before the completion is sent.
+        let end = match attempt.catch_unwind().await {
             Ok(end) => end,
-            Err(e) if e.is_panic() => AttemptEnd::Panicked(panic_message(e.into_panic())),
-            Err(_) => AttemptEnd::Stopped,
+            Err(payload) => AttemptEnd::Panicked(panic_message(payload)),
         };
         let _ = completions.send(Completion { id, end });
     });

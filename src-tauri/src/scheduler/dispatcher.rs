@@ -21,8 +21,9 @@ use super::journal::{PendingLog, StoreJournal};
 use super::{ClaimScope, SchedulerConfig};
 use crate::execution::{
     now_ms, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest,
+    StepOutput,
 };
-use crate::store::{ClaimFilter, ClaimRequest, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition};
+use crate::store::{ClaimFilter, ClaimRequest, ClaimedRun, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition};
 
 /// What a handle asks the dispatcher.
 pub(super) enum Command {
@@ -240,7 +241,7 @@ impl Dispatcher {
 
     /// Enqueues a claim for the free slots (into the writer's next group commit), if a slot is
     /// free; the answer goes to [`start_claimed`](Self::start_claimed).
-    fn issue_claim(&mut self) -> Option<BoxFuture<'static, Result<Vec<Transition>, StoreError>>> {
+    fn issue_claim(&mut self) -> Option<BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>>> {
         if !self.can_claim() {
             return None;
         }
@@ -258,37 +259,31 @@ impl Dispatcher {
             max: u32::try_from(free).unwrap_or(u32::MAX),
             filter,
         };
-        Some(self.store.claim(request))
+        // The completed steps come with the claim, read in its transaction: no separate read
+        // (on the read connection, after every commit) before the attempt can start.
+        Some(self.store.claim_runs(request))
     }
 
     /// Publishes and starts what a claim took.
-    fn start_claimed(&mut self, claim: Result<Vec<Transition>, StoreError>) {
+    fn start_claimed(&mut self, claim: Result<Vec<ClaimedRun>, StoreError>) {
         match claim {
             Ok(claimed) => {
-                for transition in claimed {
-                    self.publish(&transition);
-                    self.start(transition.execution);
+                for run in claimed {
+                    self.publish(&run.transition);
+                    self.start(run.transition.execution, run.completed_steps);
                 }
             }
             Err(e) => tracing::warn!("could not claim work: {e}"),
         }
     }
 
-    fn start(&mut self, execution: Execution) {
+    fn start(&mut self, execution: Execution, completed_steps: Vec<StepOutput>) {
         let id = execution.id.clone();
         let token = CancellationToken::new();
         self.running.insert(
             id.clone(),
             Running { token: token.clone(), stop: None, attempt: execution.attempt, max_attempts: execution.max_attempts },
         );
-        let completed_steps = match self.store.steps(&id) {
-            Ok(steps) => steps,
-            Err(e) => {
-                let error = ExecutionError::new(ErrorKind::Storage, format!("could not load the completed steps: {e}"));
-                let _ = self.completions_tx.send(Completion { id, end: AttemptEnd::Finished(Err(error)) });
-                return;
-            }
-        };
         let journal = Arc::new(StoreJournal {
             store: self.store.clone(),
             id: id.clone(),

@@ -23,7 +23,7 @@ pub use error::StoreError;
 pub use owner::OwnerId;
 pub use sqlite::{OpenOptions, SqliteStore};
 pub use types::{
-    CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
+    CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
     StatusCounts, Transition,
 };
 
@@ -48,6 +48,10 @@ pub trait Store: Send + Sync {
     /// becomes `Running` under `request.owner` with a lease until `now + lease_ms`, its attempt
     /// counter incremented. Never hands one execution to two owners, across processes.
     fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>>;
+
+    /// [`claim`](Store::claim), also reading each claimed execution's completed steps in the same
+    /// transaction (what a worker needs to start the attempt, without a second read).
+    fn claim_runs(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>>;
 
     /// Extends the lease of every execution running under `owner` to `now + lease_ms`.
     /// Returns the ids still running under `owner` and, of those, the ones with a cancel request.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::execution::{Execution, ExecutionError, ExecutionId, LogEntry, Millis, Status, Usage};
+use crate::execution::{Execution, ExecutionError, ExecutionId, LogEntry, Millis, Status, StepOutput, Usage};
 
 /// A committed state change and the ExecutionLog line written with it.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,6 +11,16 @@ pub struct Transition {
     pub execution: Execution,
     /// The line appended in the same transaction.
     pub log: LogEntry,
+}
+
+/// A claimed execution and what its attempt starts from, as
+/// [`Store::claim_runs`](super::Store::claim_runs) committed and read them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimedRun {
+    /// The claim: the execution, now running, and its `started` log line.
+    pub transition: Transition,
+    /// The steps earlier attempts (or the submission's seed) completed, in completion order.
+    pub completed_steps: Vec<StepOutput>,
 }
 
 /// Which executions a claim may take.

@@ -16,9 +16,10 @@
 //! expires and it is recovered and run again.
 //!
 //! # Checkpoints
-//! The writer connection does not checkpoint inside its commits (`wal_autocheckpoint=0`); a
-//! checkpointer thread copies the WAL into the file every few hundred commits instead, off the
-//! commit path (`sqlite/checkpointer.rs`).
+//! A checkpointer thread copies the WAL into the file every few hundred commits, off the commit
+//! path (`sqlite/checkpointer.rs`). The writer connection checkpoints inside a commit only when
+//! the WAL has grown to 16,384 pages (64 MiB): under a writer that is never idle the WAL could
+//! otherwise not start over, and grew without bound.
 //!
 //! # Pragmas
 //! `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON` and `busy_timeout` (5 s unless
@@ -52,7 +53,7 @@ use crate::execution::{
     NewExecution, Priority, Progress, StepOutput,
 };
 use crate::store::{
-    CancelResult, ClaimRequest, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
+    CancelResult, ClaimRequest, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
     Transition,
 };
 use checkpointer::Checkpointer;
@@ -129,6 +130,19 @@ impl Store for SqliteStore {
 
     fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>> {
         self.write(move |conn, path| write::claim(conn, path, &request))
+    }
+
+    fn claim_runs(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
+        self.write(move |conn, path| {
+            let claimed = write::claim(conn, path, &request)?;
+            claimed
+                .into_iter()
+                .map(|transition| {
+                    let completed_steps = read::steps(conn, path, &transition.execution.id)?;
+                    Ok(ClaimedRun { transition, completed_steps })
+                })
+                .collect()
+        })
     }
 
     fn renew_leases(&self, owner: &str, now: Millis, lease_ms: u64) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>> {

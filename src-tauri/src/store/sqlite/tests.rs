@@ -88,11 +88,11 @@ async fn pragmas_take_on_the_writer_connection() {
                     })
                     .unwrap()
             };
-            Ok(vec![q("journal_mode"), q("synchronous"), q("foreign_keys"), q("busy_timeout")])
+            Ok(vec![q("journal_mode"), q("synchronous"), q("foreign_keys"), q("busy_timeout"), q("wal_autocheckpoint")])
         })
         .await
         .unwrap();
-    assert_eq!(values, vec!["wal", "1", "1", "5000"]);
+    assert_eq!(values, vec!["wal", "1", "1", "5000", "16384"]);
 }
 
 #[tokio::test]
@@ -205,6 +205,24 @@ async fn seed_steps_are_inserted_with_the_execution() {
     new.seed_steps = vec![step("a", "1"), step("b", "2")];
     let e = store.insert(new).await.unwrap().execution;
     assert_eq!(store.steps(&e.id).unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_claimed_run_comes_with_the_steps_completed_so_far() {
+    let (_dir, store) = open_temp();
+    let mut seeded = submission("seeded", Priority::High);
+    seeded.seed_steps = vec![step("a", "1"), step("b", "2")];
+    let seeded = store.insert(seeded).await.unwrap().execution;
+    let plain = store.insert(submission("plain", Priority::Normal)).await.unwrap().execution;
+    let runs = store.claim_runs(claim_request(OWNER, now_ms(), 5)).await.unwrap();
+    let got: Vec<(ExecutionId, Vec<String>)> = runs
+        .iter()
+        .map(|r| (r.transition.execution.id.clone(), r.completed_steps.iter().map(|s| s.output.clone()).collect()))
+        .collect();
+    assert_eq!(got, vec![(seeded.id.clone(), vec!["1".to_string(), "2".to_string()]), (plain.id, vec![])]);
+    assert!(runs.iter().all(|r| r.transition.execution.status() == Status::Running));
+    assert_eq!(runs[0].transition.log.event.kind, EventKind::Started);
+    assert_eq!(runs[0].completed_steps, store.steps(&seeded.id).unwrap());
 }
 
 #[tokio::test]
@@ -486,4 +504,10 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     assert!(queued.contains("executions_queued") && !queued.contains("TEMP B-TREE"), "{queued}");
     let retrying = plan("SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying WHERE status = 'retrying' AND next_run_at > 5");
     assert!(retrying.contains("executions_retrying"), "{retrying}");
+    // Lease renewal and recovery (write::renew_leases, write::recover) find the running rows
+    // through an index, not by scanning the table.
+    let renew = plan("SELECT id FROM executions WHERE status = 'running' AND owner = 'a'");
+    assert!(renew.contains("USING INDEX") && !renew.contains("SCAN"), "{renew}");
+    let recover = plan("SELECT id FROM executions WHERE status = 'running' AND ('a' IS NULL OR owner IS NOT 'a')");
+    assert!(recover.contains("USING INDEX") && !recover.contains("SCAN"), "{recover}");
 }

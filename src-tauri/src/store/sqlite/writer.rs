@@ -1,11 +1,15 @@
 //! The writer thread: the one owner of the write connection, committing in groups.
 //!
-//! Commands arrive over a `crossbeam-channel`. The thread blocks for the first, drains whatever
-//! else is queued (up to [`MAX_BATCH`]) and applies them all in one `BEGIN IMMEDIATE`
-//! transaction, each inside its own savepoint so a failing command (a constraint, a missing id)
-//! is rolled back alone and the rest of the batch commits. After `COMMIT` each command's result
-//! is delivered; if the `BEGIN` or the `COMMIT` itself fails, every command of the batch gets
-//! that error and nothing of the batch is kept.
+//! Commands arrive over a `crossbeam-channel`. The thread waits for the first (polling the
+//! channel for up to [`SPIN`] before it parks, so a command sent right after a commit is picked
+//! up without a futex wake-up), drains whatever else is queued (up to [`MAX_BATCH`]) and applies
+//! them all in one `BEGIN IMMEDIATE` transaction. A failing command (a constraint, a missing id)
+//! is rolled back alone and the rest of the batch commits: every command after the first runs
+//! inside its own savepoint; the first runs without one (a savepoint copies every page it
+//! touches into its sub-journal), and when it fails the transaction is rolled back and begun
+//! again, which undoes exactly that command. After `COMMIT` each command's result is delivered;
+//! if a `BEGIN` or the `COMMIT` itself fails, every command still waiting in the batch gets that
+//! error and nothing of the batch is kept.
 //!
 //! The thread ends when every sender is dropped, after applying what was queued.
 
@@ -21,6 +25,10 @@ use crate::store::StoreError;
 
 /// At most this many commands share one transaction.
 pub(super) const MAX_BATCH: usize = 512;
+
+/// How long the idle writer polls its channel before parking. Short, so an idle store costs no
+/// CPU, but longer than the usual gap between an answer and the next write of a busy caller.
+pub(super) const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 
 /// One write, type-erased for the channel.
 pub(super) trait WriteCommand: Send {
@@ -113,7 +121,7 @@ fn run(
     commits: Arc<AtomicU64>,
     checkpointer: Option<Checkpointer>,
 ) {
-    while let Ok(first) = rx.recv() {
+    while let Some(first) = next_command(&rx) {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -132,22 +140,67 @@ fn run(
     }
 }
 
-/// Applies and commits one batch (counted in `commits` before anyone is answered).
-fn commit_batch(conn: &Connection, path: &Path, mut batch: Vec<Box<dyn WriteCommand>>, commits: &AtomicU64) {
-    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
-        let error = StoreError::from_sqlite(path, e);
-        batch.into_iter().for_each(|c| c.batch_failed(&error, path));
-        return;
+/// Waits for the next command: polls for up to [`SPIN`], then blocks. `None` once every sender
+/// is gone and the channel is empty.
+fn next_command(rx: &Receiver<Box<dyn WriteCommand>>) -> Option<Box<dyn WriteCommand>> {
+    let start = std::time::Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(command) => return Some(command),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+            Err(crossbeam_channel::TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
+            Err(crossbeam_channel::TryRecvError::Empty) => return rx.recv().ok(),
+        }
     }
-    for command in batch.iter_mut() {
-        if let Err(e) = apply_in_savepoint(conn, path, command.as_mut()) {
+}
+
+/// Applies and commits one batch (counted in `commits` before anyone is answered).
+fn commit_batch(conn: &Connection, path: &Path, batch: Vec<Box<dyn WriteCommand>>, commits: &AtomicU64) {
+    let mut batch = batch.into_iter();
+    // Commands already answered with their own error (a failing first command of a transaction).
+    let mut answered = Vec::new();
+    // The transaction's first command runs without a savepoint; if it fails, rolling the
+    // transaction back undoes it alone, and the next command starts a fresh transaction.
+    let mut applied: Vec<Box<dyn WriteCommand>> = loop {
+        if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
+            let error = StoreError::from_sqlite(path, e);
+            answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
+            batch.for_each(|c| c.batch_failed(&error, path));
+            return;
+        }
+        let Some(mut first) = batch.next() else {
+            // Every command failed on its own: nothing to commit.
+            let _ = run_cached(conn, "ROLLBACK");
+            answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
+            return;
+        };
+        if first.apply(conn, path) {
+            break vec![first];
+        }
+        if let Err(e) = run_cached(conn, "ROLLBACK") {
+            let error = StoreError::from_sqlite(path, e);
+            first.batch_failed(&error, path);
+            answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
+            batch.for_each(|c| c.batch_failed(&error, path));
+            return;
+        }
+        answered.push(first);
+    };
+    for mut command in batch.by_ref() {
+        let result = apply_in_savepoint(conn, path, command.as_mut());
+        applied.push(command);
+        if let Err(e) = result {
             // The savepoint machinery itself failed: give up on the whole batch.
             let _ = run_cached(conn, "ROLLBACK");
             let error = e;
-            batch.into_iter().for_each(|c| c.batch_failed(&error, path));
+            answered.into_iter().for_each(|c| c.committed());
+            applied.into_iter().chain(batch).for_each(|c| c.batch_failed(&error, path));
             return;
         }
     }
+    // Answers of commands that failed alone; their own error is the answer whatever the COMMIT does.
+    answered.into_iter().for_each(|c| c.committed());
+    let batch = applied;
     match run_cached(conn, "COMMIT") {
         Ok(()) => {
             commits.fetch_add(1, Ordering::SeqCst);
@@ -227,6 +280,50 @@ mod tests {
         assert_eq!(w.commits(), 2, "the blocker's batch, then one batch for everything queued behind it");
         let count = w.submit(|c, p| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)).map_err(|e| StoreError::from_sqlite(p, e)));
         assert_eq!(count.await.unwrap().unwrap(), 21);
+    }
+
+    #[tokio::test]
+    async fn a_failing_first_command_is_undone_alone() {
+        let w = writer();
+        let (running_tx, running_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = w.submit(move |c, p| {
+            running_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            c.execute("INSERT INTO t VALUES (1)", []).map_err(|e| StoreError::from_sqlite(p, e))
+        });
+        running_rx.recv().unwrap();
+        // The next batch starts with a command that writes, then fails (no savepoint around it),
+        // then one that violates UNIQUE, then two good ones.
+        let partial = w.submit(|c, p| -> Result<usize, StoreError> {
+            c.execute("INSERT INTO t VALUES (10)", []).map_err(|e| StoreError::from_sqlite(p, e))?;
+            Err(StoreError::Closed)
+        });
+        let pending = vec![partial, insert(&w, 1), insert(&w, 2), insert(&w, 3)];
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        let results = futures_all(pending).await;
+        assert!(matches!(results[0], Err(StoreError::Closed)));
+        assert!(matches!(results[1], Err(StoreError::Sqlite { .. })), "{:?}", results[1]);
+        assert!(results[2].is_ok() && results[3].is_ok());
+        assert_eq!(w.commits(), 2, "the blocker's batch, then one for the two good inserts");
+        let rows = w.submit(|c, p| {
+            let mut stmt = c.prepare("SELECT x FROM t ORDER BY x").map_err(|e| StoreError::from_sqlite(p, e))?;
+            let xs = stmt.query_map([], |r| r.get::<_, i64>(0)).and_then(|r| r.collect::<Result<Vec<_>, _>>());
+            xs.map_err(|e| StoreError::from_sqlite(p, e))
+        });
+        assert_eq!(rows.await.unwrap().unwrap(), vec![1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_only_failing_commands_commits_nothing() {
+        let w = writer();
+        insert(&w, 1).await.unwrap().unwrap();
+        let commits = w.commits();
+        assert!(matches!(insert(&w, 1).await.unwrap(), Err(StoreError::Sqlite { .. })));
+        assert_eq!(w.commits(), commits);
+        insert(&w, 2).await.unwrap().unwrap();
+        assert_eq!(w.commits(), commits + 1);
     }
 
     async fn futures_all(pending: Vec<oneshot::Receiver<Result<usize, StoreError>>>) -> Vec<Result<usize, StoreError>> {
