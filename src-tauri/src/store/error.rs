@@ -79,6 +79,14 @@ impl StoreError {
         }
     }
 
+    /// True when retrying the same operation later can succeed without anyone fixing anything:
+    /// another process held the write lock ([`StoreError::Locked`]). Every other database
+    /// failure (full disk, I/O error, corruption, read-only file, a closed store) persists until
+    /// someone acts, so a long-running caller should stop and report it rather than retry.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Locked { .. })
+    }
+
     /// True when the error is about this call's input or the execution's state, not the database.
     pub fn is_rejection(&self) -> bool {
         matches!(
