@@ -115,29 +115,54 @@ fn with_data_dir(crew: &mut Crew, path: &Path) {
     }
 }
 
-/// Runs `command` (stdout/stderr piped, so no file-size limit can hit them), waiting at most
-/// [`PROC_WAIT`]; a hang kills it and fails the test.
-fn bounded(mut command: Command) -> Outcome {
-    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(PROC_WAIT) {
-        Ok(out) => {
-            let out = out.expect("wait for the binary");
-            Outcome {
-                code: out.status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+/// A started `crew-runner` whose stdout/stderr are piped (no file-size limit can hit them) and
+/// collected by a thread. Killed if dropped before it ended.
+struct Started {
+    pid: u32,
+    done: mpsc::Receiver<std::io::Result<std::process::Output>>,
+    ended: bool,
+}
+
+impl Started {
+    fn spawn(mut command: Command) -> Started {
+        let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts");
+        let pid = child.id();
+        let (tx, done) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        Started { pid, done, ended: false }
+    }
+
+    /// Waits for the exit, at most [`PROC_WAIT`]; a hang kills it and fails the test.
+    fn wait(mut self) -> Outcome {
+        match self.done.recv_timeout(PROC_WAIT) {
+            Ok(out) => {
+                self.ended = true;
+                let out = out.expect("wait for the binary");
+                Outcome {
+                    code: out.status.code(),
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                }
             }
-        }
-        Err(_) => {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("crew-runner (pid {pid}) did not exit within {PROC_WAIT:?}");
+            Err(_) => panic!("crew-runner (pid {}) did not exit within {PROC_WAIT:?}", self.pid),
         }
     }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if !self.ended {
+            // Still ours: the collecting thread has not reaped it.
+            unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Runs `command` to its end, at most [`PROC_WAIT`] (a hang kills it and fails the test).
+fn bounded(command: Command) -> Outcome {
+    Started::spawn(command).wait()
 }
 
 /// A command whose process may write files of at most `bytes` bytes (writes beyond fail with
@@ -197,6 +222,14 @@ fn final_failure(out: &Outcome, needle: &str) -> String {
     last.to_string()
 }
 
+/// Folds the WAL into the database file and empties it, so that whatever is written next must
+/// grow a file (overwriting space a file already has would succeed even on a full disk).
+fn checkpoint(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).unwrap();
+    assert_eq!(busy, 0, "the checkpoint completed");
+}
+
 /// `PRAGMA integrity_check` on the database file.
 fn integrity(db: &Path) -> String {
     let conn = rusqlite::Connection::open(db).unwrap();
@@ -253,8 +286,7 @@ fn database(crew: &Crew) -> PathBuf {
 }
 
 /// Commands that each must fail with the one-line error while the fault lasts.
-fn commands(dir: &Path) -> Vec<Vec<String>> {
-    let _ = dir;
+fn commands() -> Vec<Vec<String>> {
     vec![
         vec!["submit".into(), one_task(), "--input".into(), "item=during".into()],
         vec!["run".into(), one_task(), "--input".into(), "item=during".into()],
@@ -287,7 +319,7 @@ fn read_only_data_dir_is_a_clear_error_and_loses_nothing() {
     };
     with_data_dir(&mut crew, &view);
     let db = view.join("crew-runner.db");
-    let mut all = commands(&view);
+    let mut all = commands();
     all.push(vec!["list".into()]);
     for args in &all {
         let line = one_line_failure(&bounded(crew.cmd(&args_of(args))), &arg(&db));
@@ -303,15 +335,18 @@ fn read_only_data_dir_is_a_clear_error_and_loses_nothing() {
 
 // ---- Full disk ----
 
-/// Checks the commands fail while the disk is full, then that nothing was lost and work goes on.
-fn full_disk_case(crew: &Crew, run: impl Fn(&[&str]) -> Outcome, work: &Committed, before: &[(String, String, u64)]) {
+/// Asserts that every command that writes fails with the one-line error naming the database
+/// while the disk is full (`run` runs each one under the fault).
+fn assert_writes_fail(crew: &Crew, run: impl Fn(&[&str]) -> Outcome, work: &Committed) {
     let db = database(crew);
-    let mut all = commands(&crew.data_dir());
+    let mut all = commands();
     all.push(vec!["retry".into(), work.done.clone()]);
     for args in &all {
-        one_line_failure(&run(&args_of(args)), &arg(&db));
+        let out = run(&args_of(args));
+        // A worker that got as far as starting its scheduler logs the failure before it stops.
+        let line = if args[0] == "worker" || args[0] == "run" { final_failure(&out, &arg(&db)) } else { one_line_failure(&out, &arg(&db)) };
+        eprintln!("{args:?} on a full disk: {line}");
     }
-    let _ = before;
 }
 
 #[test]
@@ -329,9 +364,10 @@ fn full_disk_tmpfs_is_a_clear_error_and_loses_nothing() {
     with_data_dir(&mut crew, &fs.join("data"));
     let work = committed_work(&crew);
     let before = snapshot(&crew);
+    checkpoint(&database(&crew));
     let filler = fill_up(&fs);
 
-    full_disk_case(&crew, |args| bounded(crew.cmd(args)), &work, &before);
+    assert_writes_fail(&crew, |args| bounded(crew.cmd(args)), &work);
 
     std::fs::remove_file(&filler).unwrap();
     assert_eq!(snapshot(&crew), before, "nothing lost");
@@ -349,13 +385,9 @@ fn file_size_limit_is_a_clear_error_and_loses_nothing() {
     let crew = Crew::new(Some(&mock.base_url()));
     let work = committed_work(&crew);
     let before = snapshot(&crew);
-    // Fold the WAL into the file so the limit bites on the next write, whatever it is.
-    {
-        let conn = rusqlite::Connection::open(crew.database()).unwrap();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
-    }
+    checkpoint(&crew.database());
     let limit = 4096;
-    full_disk_case(&crew, |args| bounded(with_file_size_limit(crew.cmd(args), limit)), &work, &before);
+    assert_writes_fail(&crew, |args| bounded(with_file_size_limit(crew.cmd(args), limit)), &work);
 
     assert_eq!(snapshot(&crew), before, "nothing lost");
     assert_committed_work(&crew, &work);
@@ -438,7 +470,7 @@ fn database_locked_past_the_busy_timeout_loses_nothing_committed() {
     let db = crew.database();
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
-    for args in commands(&crew.data_dir()) {
+    for args in commands() {
         let line = one_line_failure(&bounded(crew.cmd(&args_of(&args))), &arg(&db));
         assert!(line.contains("locked"), "{args:?}: {line}");
     }
@@ -453,5 +485,86 @@ fn database_locked_past_the_busy_timeout_loses_nothing_committed() {
     assert_eq!(crew.status_json(&work.queued)["status"], "succeeded");
 }
 
-#[allow(dead_code)]
-fn unused(_: Value) {}
+// ---- Full disk while a worker runs ----
+
+/// How the disk fills under a running worker.
+enum DiskFill {
+    /// A real full disk: the data dir is on a small tmpfs that the test fills up.
+    Tmpfs { fs: PathBuf },
+    /// Simulated: `prlimit` lowers the running worker's file-size limit to 0, so every write
+    /// to a file fails with `EFBIG` (the next process starts without the limit).
+    FileSizeLimit,
+}
+
+/// Four executions are running (their LLM replies held) when the disk fills; then the replies
+/// come. The worker must stop with a clear error (not hang, not panic), nothing committed may
+/// be lost, and once space is back a new worker finishes all four.
+fn full_disk_under_a_running_worker(fill: DiskFill) {
+    let mock = MockLlm::start();
+    for _ in 0..4 {
+        mock.push(Reply::held(Reply::text(DONE)));
+    }
+    let mut crew = Crew::new(Some(&mock.base_url()));
+    let mut mounted = None;
+    if let DiskFill::Tmpfs { fs } = &fill {
+        match tmpfs(fs, "4m") {
+            Ok(m) => mounted = Some(m),
+            Err(why) => {
+                eprintln!("SKIPPED full disk on a tmpfs under a running worker (the file-size-limit case covers it): {why}");
+                return;
+            }
+        }
+        with_data_dir(&mut crew, &fs.join("data"));
+    }
+    let db = database(&crew);
+    let ids = submit_rows(&crew, "row", 4);
+    let before = snapshot(&crew);
+    checkpoint(&db);
+
+    let worker = Started::spawn(ignoring_sigxfsz(crew.cmd(&["worker", "--until-idle", "--concurrency", "4"])));
+    assert!(mock.wait_for_held(4, PROC_WAIT), "four attempts running");
+    let filler = match &fill {
+        DiskFill::Tmpfs { fs } => Some(fill_up(fs)),
+        DiskFill::FileSizeLimit => {
+            let zero = libc::rlimit { rlim_cur: 0, rlim_max: libc::RLIM_INFINITY };
+            let rc = unsafe { libc::prlimit(worker.pid as libc::pid_t, libc::RLIMIT_FSIZE, &zero, std::ptr::null_mut()) };
+            assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+            None
+        }
+    };
+    mock.release();
+    let out = worker.wait();
+    let line = final_failure(&out, &arg(&db));
+    assert!(line.contains("stopped"), "{line}");
+    eprintln!("the worker said: {line}");
+
+    // Space again.
+    if let Some(filler) = filler {
+        std::fs::remove_file(filler).unwrap();
+    }
+    assert_eq!(integrity(&db), "ok");
+    let after: Vec<String> = snapshot(&crew).into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(after, before.iter().map(|(id, _, _)| id.clone()).collect::<Vec<_>>(), "every execution is still there");
+    let restarted = bounded(crew.cmd(&["worker", "--until-idle"]));
+    assert_eq!(restarted.code, Some(0), "{}", restarted.stderr);
+    for id in &ids {
+        let e = crew.status_json(id);
+        assert_eq!(e["status"], "succeeded", "{e:#}");
+        assert_eq!(e["progress"]["completed_steps"], 1);
+        let completed = crew.logs_json(id).iter().filter(|l| l["kind"] == "task_completed").count();
+        assert_eq!(completed, 1, "{id}: one recorded completion");
+    }
+    assert_eq!(integrity(&db), "ok");
+    drop(mounted);
+}
+
+#[test]
+fn disk_filling_under_a_running_worker_tmpfs() {
+    let dir = tempfile::tempdir().unwrap();
+    full_disk_under_a_running_worker(DiskFill::Tmpfs { fs: dir.path().join("small-fs") });
+}
+
+#[test]
+fn disk_filling_under_a_running_worker_file_size_limit() {
+    full_disk_under_a_running_worker(DiskFill::FileSizeLimit);
+}
