@@ -568,3 +568,31 @@ fn disk_filling_under_a_running_worker_tmpfs() {
 fn disk_filling_under_a_running_worker_file_size_limit() {
     full_disk_under_a_running_worker(DiskFill::FileSizeLimit);
 }
+
+#[test]
+fn disk_filling_under_run_stops_it_and_a_worker_finishes_later() {
+    let mock = MockLlm::start();
+    mock.push(Reply::held(Reply::text(DONE)));
+    let crew = Crew::new(Some(&mock.base_url()));
+    crew.ok(&["list"]); // creates the database
+    let db = crew.database();
+    checkpoint(&db);
+    let run = Started::spawn(ignoring_sigxfsz(crew.cmd(&["run", &one_task(), "--input", "item=held"])));
+    assert!(mock.wait_for_held(1, PROC_WAIT), "the attempt is running");
+    let zero = libc::rlimit { rlim_cur: 0, rlim_max: libc::RLIM_INFINITY };
+    let rc = unsafe { libc::prlimit(run.pid as libc::pid_t, libc::RLIMIT_FSIZE, &zero, std::ptr::null_mut()) };
+    assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+    mock.release();
+    let out = run.wait();
+    let line = final_failure(&out, &arg(&db));
+    assert!(line.contains("stopped"), "{line}");
+    assert_eq!(out.code, Some(1));
+
+    assert_eq!(integrity(&db), "ok");
+    let all = crew.executions();
+    assert_eq!(all.len(), 1, "the execution was recorded before the fault: {all:#?}");
+    let id = all[0]["id"].as_str().unwrap().to_string();
+    let restarted = bounded(crew.cmd(&["worker", "--until-idle"]));
+    assert_eq!(restarted.code, Some(0), "{}", restarted.stderr);
+    assert_eq!(crew.status_json(&id)["status"], "succeeded");
+}
