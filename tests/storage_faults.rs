@@ -345,6 +345,7 @@ fn assert_writes_fail(crew: &Crew, run: impl Fn(&[&str]) -> Outcome, work: &Comm
         let out = run(&args_of(args));
         // A worker that got as far as starting its scheduler logs the failure before it stops.
         let line = if args[0] == "worker" || args[0] == "run" { final_failure(&out, &arg(&db)) } else { one_line_failure(&out, &arg(&db)) };
+        assert!(line.contains("full"), "{args:?}: the error should say the disk may be full: {line}");
         eprintln!("{args:?} on a full disk: {line}");
     }
 }
@@ -535,7 +536,7 @@ fn full_disk_under_a_running_worker(fill: DiskFill) {
     mock.release();
     let out = worker.wait();
     let line = final_failure(&out, &arg(&db));
-    assert!(line.contains("stopped"), "{line}");
+    assert!(line.contains("stopped") && line.contains("full"), "{line}");
     eprintln!("the worker said: {line}");
 
     // Space again.
@@ -585,7 +586,7 @@ fn disk_filling_under_run_stops_it_and_a_worker_finishes_later() {
     mock.release();
     let out = run.wait();
     let line = final_failure(&out, &arg(&db));
-    assert!(line.contains("stopped"), "{line}");
+    assert!(line.contains("stopped") && line.contains("full"), "{line}");
     assert_eq!(out.code, Some(1));
 
     assert_eq!(integrity(&db), "ok");
