@@ -353,3 +353,18 @@ fn a_final_fault_mid_crew_keeps_the_finished_step_for_a_retry() {
     assert_eq!(requests_for(&mock, "TASK-step_three"), 1);
     assert_eq!(crew.status_json(id)["status"], "failed", "the failed one stays as it was");
 }
+
+// ---- Nothing listening ----
+
+#[test]
+fn endpoint_not_listening_is_a_connection_error_retried_then_failed() {
+    // A port that was just free: bind it, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let crew = Crew::new(Some(&base));
+    let (out, e) = run_case(&crew, Via::Run, &one_task(), &["--max-attempts", "2"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_failed(&e, "llm_connection", &base, 2);
+    assert_eq!(error_kinds(&e), ["llm_connection", "llm_connection"]);
+    assert!(out.stderr.contains("llm_connection"), "{}", out.stderr);
+}

@@ -204,7 +204,7 @@ impl Dispatcher {
     /// `running` under this owner and is recovered by the next scheduler once this process is
     /// gone).
     fn store_failed(&mut self, what: &str, e: &StoreError) {
-        if e.is_transient() {
+        if e.is_transient() || e.is_rejection() {
             tracing::warn!("{what} (will retry): {e}");
             return;
         }
