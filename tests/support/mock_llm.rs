@@ -63,6 +63,11 @@ pub enum Reply {
     /// Stream the first piece of this text, then hold the connection open until the client
     /// closes it (counted as an abort) or the mock stops.
     StreamStall(String),
+    /// Hold the request until [`MockLlm::release`] is called, then send the inner reply. If
+    /// the client closes the connection while held, an abort is counted and nothing is sent.
+    /// Held requests are counted by [`MockLlm::held`] (and waited for with
+    /// [`MockLlm::wait_for_held`]).
+    Held(Box<Reply>),
 }
 
 impl Reply {
@@ -92,6 +97,11 @@ impl Reply {
     pub fn delay(ms: u64, then: Reply) -> Reply {
         Reply::Delay(ms, Box::new(then))
     }
+
+    /// `then`, once the test calls [`MockLlm::release`].
+    pub fn held(then: Reply) -> Reply {
+        Reply::Held(Box::new(then))
+    }
 }
 
 /// A request the mock received.
@@ -104,6 +114,8 @@ pub struct RecordedRequest {
     /// The body as JSON (`Value::Null` when it is not JSON).
     pub body: Value,
     pub raw_body: String,
+    /// When the request (head and body) had been read.
+    pub received_at: Instant,
 }
 
 impl RecordedRequest {
@@ -151,6 +163,10 @@ struct State {
     chat_count: usize,
     aborts: usize,
     connections: usize,
+    /// Requests waiting in a [`Reply::Held`] right now.
+    held: usize,
+    /// Set by [`MockLlm::release`]: held replies go out.
+    released: bool,
 }
 
 struct Shared {
@@ -293,6 +309,21 @@ impl MockLlm {
         self.shared.wait_until(timeout, |s| s.aborts >= n)
     }
 
+    /// Requests held by a [`Reply::Held`] right now (not yet released, client still there).
+    pub fn held(&self) -> usize {
+        self.shared.lock().held
+    }
+
+    /// Blocks until `n` requests are held at once (true) or `timeout` passed (false).
+    pub fn wait_for_held(&self, n: usize, timeout: Duration) -> bool {
+        self.shared.wait_until(timeout, |s| s.held >= n)
+    }
+
+    /// Lets every held reply (now and later) go out.
+    pub fn release(&self) {
+        self.shared.update(|s| s.released = true);
+    }
+
     /// Stops serving: the port closes, connection threads end. Idempotent.
     pub fn stop(&mut self) {
         if self.shared.stopping.swap(true, Ordering::SeqCst) {
@@ -354,6 +385,7 @@ impl Connection {
                 headers: request.headers.clone(),
                 body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
                 raw_body: String::from_utf8_lossy(&request.body).into_owned(),
+                received_at: Instant::now(),
             };
             let reply = if recorded.is_chat() {
                 let last = recorded.last_user_message();
@@ -526,6 +558,39 @@ impl Connection {
         }
     }
 
+    /// Waits until [`MockLlm::release`], counted in `held` meanwhile; `false` if the client
+    /// closed the connection (an abort) or the mock stops.
+    fn wait_for_release(&mut self) -> bool {
+        self.shared.update(|s| s.held += 1);
+        let mut probe = [0u8; 1];
+        let outcome = loop {
+            if self.shared.stopping() {
+                break false;
+            }
+            {
+                let state = self.shared.lock();
+                if state.released {
+                    break true;
+                }
+                let _ = self.shared.changed.wait_timeout(state, POLL);
+            }
+            match self.stream.peek(&mut probe) {
+                Ok(0) => {
+                    self.shared.update(|s| s.aborts += 1);
+                    break false;
+                }
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(_) => {
+                    self.shared.update(|s| s.aborts += 1);
+                    break false;
+                }
+            }
+        };
+        self.shared.update(|s| s.held -= 1);
+        outcome
+    }
+
     fn answer_chat(&mut self, request: &RecordedRequest, reply: Reply) -> After {
         let model = request.body["model"].as_str().unwrap_or("mock-model").to_string();
         let stream = request.is_stream();
@@ -534,6 +599,13 @@ impl Connection {
         match reply {
             Reply::Delay(ms, then) => {
                 if self.wait_watching_client(Some(ms)) {
+                    self.answer_chat(request, *then)
+                } else {
+                    After::Close
+                }
+            }
+            Reply::Held(then) => {
+                if self.wait_for_release() {
                     self.answer_chat(request, *then)
                 } else {
                     After::Close

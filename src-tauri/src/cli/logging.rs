@@ -1,5 +1,6 @@
 //! Tracing to stderr (level from RUST_LOG or -v) and to `<data dir>/logs/crew-runner.log`.
 
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::EnvFilter;
 
@@ -21,16 +22,20 @@ pub fn init(global: &GlobalArgs) -> Result<LogGuard, CliError> {
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
 
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
-    let (file_layer, guard) = match std::fs::create_dir_all(paths.log_dir()) {
-        Ok(()) => {
-            let appender = tracing_appender::rolling::daily(paths.log_dir(), "crew-runner.log");
+    // A data dir where the log file cannot be created or opened (read-only, full, not a folder)
+    // still lets read-only commands work: the file layer is left out and the store reports the
+    // real problem.
+    let appender = std::fs::create_dir_all(paths.log_dir()).ok().and_then(|()| {
+        RollingFileAppender::builder().rotation(Rotation::DAILY).filename_prefix("crew-runner.log").build(paths.log_dir()).ok()
+    });
+    let (file_layer, guard) = match appender {
+        Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
             let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false).with_filter(filter);
             (Some(layer), Some(guard))
         }
-        // A read-only data dir still lets read-only commands work; the store reports the real problem.
-        Err(_) => (None, None),
+        None => (None, None),
     };
     let _ = tracing_subscriber::registry().with(stderr).with(file_layer).try_init();
     Ok(LogGuard(guard))

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::args::{GlobalArgs, RunOptions};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
-use super::runtime::{open_store, start_scheduler};
+use super::runtime::{open_store, scheduler_failure, start_scheduler};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
 use crate::app::{prepare_batch, SubmitError};
@@ -52,7 +52,15 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     let mut interrupted: Option<Interrupt> = None;
     let finished: Vec<Execution> = loop {
         let signal = tokio::select! {
-            done = &mut waits => break done.map_err(CliError::failure)?,
+            done = &mut waits => match done {
+                Ok(finished) => break finished,
+                Err(e) => {
+                    let failure = scheduler_failure(&scheduler, e);
+                    display.finish().await;
+                    let _ = scheduler.shutdown().await;
+                    return Err(failure);
+                }
+            },
             _ = tokio::signal::ctrl_c(), if interrupted.is_none() => Interrupt::CtrlC,
             _ = terminate.recv(), if interrupted.is_none() => Interrupt::Terminate,
         };

@@ -9,7 +9,7 @@ use crate::app::AppPaths;
 use crate::engine::CrewExecutor;
 use crate::execution::{Execution, ExecutionId};
 use crate::llm::LlmEnv;
-use crate::scheduler::{ClaimScope, Scheduler, SchedulerConfig};
+use crate::scheduler::{ClaimScope, Scheduler, SchedulerConfig, SchedulerError};
 use crate::store::{OpenOptions, SqliteStore, Store};
 
 /// The variable that overrides how long a write waits for another process's write lock, in
@@ -49,6 +49,18 @@ pub async fn start_scheduler(global: &GlobalArgs, concurrency: Option<u32>, scop
     let executor = Arc::new(CrewExecutor::new(LlmEnv::from_process()));
     let config = SchedulerConfig { concurrency, scope, ..SchedulerConfig::default() };
     Scheduler::start(store, executor, config).await.map_err(CliError::failure)
+}
+
+/// The failure to report for `error` from `scheduler`: when the scheduler halted because the
+/// store failed for good (full disk, I/O error, corruption), that reason (it names the database)
+/// and what happens to unfinished work; otherwise the error itself.
+pub fn scheduler_failure(scheduler: &Scheduler, error: SchedulerError) -> CliError {
+    match scheduler.halted() {
+        Some(reason) => CliError::Failure(format!(
+            "{reason} (stopped; unfinished executions are picked up again by the next `crew-runner worker` once this is fixed)"
+        )),
+        None => CliError::failure(error),
+    }
 }
 
 /// Parses an id and loads its execution; an unknown id is a usage error (exit 2).

@@ -1,14 +1,16 @@
 //! `crew-runner worker`: runs the shared queue until interrupted or idle.
 
 use super::args::{GlobalArgs, WorkerCommand};
-use super::runtime::start_scheduler;
+use super::runtime::{scheduler_failure, start_scheduler};
 use super::signals::Terminate;
 use super::CliError;
-use crate::scheduler::ClaimScope;
+use crate::scheduler::{ClaimScope, SchedulerError, MAX_HEARTBEAT};
 
 /// Runs queued executions (from any process) under the concurrency limit. Ctrl-C (or SIGTERM)
 /// stops claiming, puts running executions back in the queue with their finished steps kept, and
-/// exits 0; with `--until-idle` it exits 0 once nothing is queued, retrying or running.
+/// exits 0; with `--until-idle` it exits 0 once nothing is queued, retrying or running. When the
+/// store fails for good (full disk, I/O error, corruption) the worker stops and exits 1 with that
+/// error; what it was running is picked up again by the next worker.
 pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliError> {
     let mut terminate = Terminate::listen();
     let scheduler = start_scheduler(global, c.concurrency, ClaimScope::All).await?;
@@ -18,11 +20,25 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
         if c.until_idle {
             scheduler.until_idle().await
         } else {
-            std::future::pending().await
+            // Runs until a signal, or until the scheduler halts on a store failure.
+            loop {
+                tokio::time::sleep(MAX_HEARTBEAT).await;
+                if scheduler.halted().is_some() {
+                    return Err(SchedulerError::Stopped);
+                }
+            }
         }
     };
     let code = tokio::select! {
-        r = idle => { r.map_err(CliError::failure)?; 0 }
+        r = idle => {
+            if let Err(e) = r {
+                let failure = scheduler_failure(&scheduler, e);
+                // The dispatcher is already stopping; let it finish what it still can.
+                let _ = scheduler.shutdown().await;
+                return Err(failure);
+            }
+            0
+        }
         _ = tokio::signal::ctrl_c() => { eprintln!("interrupted: stopping the worker"); 0 }
         _ = terminate.recv() => 0,
     };

@@ -7,7 +7,7 @@
 //! submitted by other processes).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -80,6 +80,9 @@ pub(super) struct Dispatcher {
     /// The next due retry must be looked up again (something may have changed it).
     retry_stale: bool,
     shutdown: Option<Vec<oneshot::Sender<Result<(), StoreError>>>>,
+    /// Set (once) when the store failed in a way retrying cannot fix; the dispatcher then shuts
+    /// down. Shared with the [`Scheduler`](super::Scheduler) handles.
+    halted: Arc<OnceLock<String>>,
     rng: StdRng,
 }
 
@@ -94,6 +97,7 @@ impl Dispatcher {
         events: broadcast::Sender<ExecutionEvent>,
         commands: mpsc::UnboundedReceiver<Command>,
         logs: mpsc::UnboundedSender<PendingLog>,
+        halted: Arc<OnceLock<String>>,
     ) -> Dispatcher {
         let (completions_tx, completions) = mpsc::unbounded_channel();
         Dispatcher {
@@ -113,6 +117,7 @@ impl Dispatcher {
             retry_at: None,
             retry_stale: true,
             shutdown: None,
+            halted,
             rng: StdRng::from_os_rng(),
         }
     }
@@ -190,6 +195,26 @@ impl Dispatcher {
                 false
             }
         }
+    }
+
+    /// A store operation (`what`) failed outside any caller's request. A transient failure (the
+    /// lock) is logged and retried at the next heartbeat; any other failure (full disk, I/O
+    /// error, corruption, read-only) would fail the same way forever, so it halts the scheduler:
+    /// the first such error is kept for [`Scheduler::halted`](super::Scheduler::halted) and the
+    /// dispatcher shuts down (running attempts are interrupted; what cannot be written stays
+    /// `running` under this owner and is recovered by the next scheduler once this process is
+    /// gone).
+    fn store_failed(&mut self, what: &str, e: &StoreError) {
+        if e.is_transient() || e.is_rejection() {
+            tracing::warn!("{what} (will retry): {e}");
+            return;
+        }
+        if self.halted.set(e.to_string()).is_ok() {
+            tracing::error!("{what}: {e}; stopping");
+        } else {
+            tracing::debug!("{what}: {e}");
+        }
+        self.begin_shutdown(None);
     }
 
     fn begin_shutdown(&mut self, reply: Option<oneshot::Sender<Result<(), StoreError>>>) {
@@ -273,7 +298,7 @@ impl Dispatcher {
                     self.start(run.transition.execution, run.completed_steps);
                 }
             }
-            Err(e) => tracing::warn!("could not claim work: {e}"),
+            Err(e) => self.store_failed("could not claim work", &e),
         }
     }
 
@@ -386,8 +411,10 @@ impl Dispatcher {
             }
             Err(e) if e.is_rejection() => tracing::warn!("could not settle execution {id}: {e}"),
             Err(e) => {
-                tracing::error!("could not settle execution {id} (will retry): {e}");
-                self.unsettled.push((id, settlement));
+                self.store_failed(&format!("could not settle execution {id}"), &e);
+                if self.halted.get().is_none() {
+                    self.unsettled.push((id, settlement));
+                }
             }
         }
     }
@@ -408,7 +435,7 @@ impl Dispatcher {
                         self.stop(&id, StopReason::LeaseLost);
                     }
                 }
-                Err(e) => tracing::warn!("could not renew leases: {e}"),
+                Err(e) => self.store_failed("could not renew leases", &e),
             }
         }
         match self.store.queue_settings() {
@@ -423,7 +450,7 @@ impl Dispatcher {
             let request = RecoverRequest { now, exclude_owner: Some(self.owner.clone()) };
             match self.store.recover(request).await {
                 Ok(recovered) => recovered.iter().for_each(|t| self.publish(t)),
-                Err(e) => tracing::warn!("could not recover abandoned executions: {e}"),
+                Err(e) => self.store_failed("could not recover abandoned executions", &e),
             }
         }
         let pending = std::mem::take(&mut self.unsettled);

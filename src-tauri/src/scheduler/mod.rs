@@ -32,7 +32,7 @@ mod dispatcher;
 mod error;
 mod journal;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -65,6 +65,8 @@ struct Inner {
     commands: mpsc::UnboundedSender<Command>,
     config: SchedulerConfig,
     owner: String,
+    /// Why the dispatcher halted, once it did (see [`Scheduler::halted`]).
+    halted: Arc<OnceLock<String>>,
 }
 
 impl Scheduler {
@@ -93,6 +95,7 @@ impl Scheduler {
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (logs_tx, logs) = mpsc::unbounded_channel();
         tokio::spawn(journal::forward_logs(logs, events.clone()));
+        let halted = Arc::new(OnceLock::new());
         let dispatcher = Dispatcher::new(
             store.clone(),
             executor,
@@ -102,9 +105,10 @@ impl Scheduler {
             events.clone(),
             commands,
             logs_tx,
+            halted.clone(),
         );
         tokio::spawn(dispatcher.run());
-        Ok(Scheduler { inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner }) })
+        Ok(Scheduler { inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner, halted }) })
     }
 
     /// Submits an execution: committed as `queued` (with its seed steps) when this resolves.
@@ -171,11 +175,24 @@ impl Scheduler {
         self.inner.events.subscribe()
     }
 
+    /// Why the scheduler stopped on its own, if it did: the store failed in a way retrying
+    /// cannot fix (full disk, I/O error, corruption, read-only file; not a held lock, which is
+    /// retried). The message names the database. The dispatcher has then shut down: nothing is
+    /// claimed any more, and [`wait`](Scheduler::wait) and [`until_idle`](Scheduler::until_idle)
+    /// end with [`SchedulerError::Stopped`].
+    pub fn halted(&self) -> Option<String> {
+        self.inner.halted.get().cloned()
+    }
+
     /// Resolves with the execution once it is terminal. Event-driven; re-reads the store when
     /// the subscription lags and at every heartbeat (for changes made by other processes).
+    /// Ends with [`SchedulerError::Stopped`] if the scheduler [halted](Scheduler::halted) first.
     pub async fn wait(&self, id: &ExecutionId) -> Result<Execution, SchedulerError> {
         let mut events = self.subscribe();
         loop {
+            if self.inner.halted.get().is_some() {
+                return Err(SchedulerError::Stopped);
+            }
             let execution = self.inner.store.get(id)?.ok_or_else(|| crate::store::StoreError::NotFound(id.clone()))?;
             if execution.state.is_terminal() {
                 return Ok(execution);
@@ -188,10 +205,14 @@ impl Scheduler {
     }
 
     /// Resolves when nothing is queued, retrying or running in the database (for
-    /// `worker --until-idle`). Re-checks at state changes and at every heartbeat.
+    /// `worker --until-idle`). Re-checks at state changes and at every heartbeat. Ends with
+    /// [`SchedulerError::Stopped`] if the scheduler [halted](Scheduler::halted) first.
     pub async fn until_idle(&self) -> Result<(), SchedulerError> {
         let mut events = self.subscribe();
         loop {
+            if self.inner.halted.get().is_some() {
+                return Err(SchedulerError::Stopped);
+            }
             if self.inner.store.counts()?.active() == 0 {
                 return Ok(());
             }

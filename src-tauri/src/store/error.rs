@@ -32,7 +32,18 @@ pub enum StoreError {
     #[error("the database {}: migration {version} ({name}) failed: {source}", path.display())]
     Migration { path: PathBuf, version: i64, name: &'static str, #[source] source: rusqlite::Error },
 
-    /// Any other SQLite error (a constraint, I/O, …).
+    /// The disk holding the database (or its `-wal`/`-shm` files) is full; the write was not
+    /// made.
+    #[error("the disk holding the database {} is full: free some space, then try again ({detail})", path.display())]
+    DiskFull { path: PathBuf, detail: String },
+
+    /// Reading or writing the file failed at the operating-system level (SQLite's `disk I/O
+    /// error`): often a full disk (when growing the `-shm` file, or a write the file-size limit
+    /// stops), else a failing or removed disk.
+    #[error("the database {}: {detail} (is the disk full, failing or gone?)", path.display())]
+    Io { path: PathBuf, detail: String },
+
+    /// Any other SQLite error (a constraint, corruption, …).
     #[error("the database {}: {source}", path.display())]
     Sqlite { path: PathBuf, #[source] source: rusqlite::Error },
 
@@ -75,8 +86,18 @@ impl StoreError {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked { path },
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path, detail: source.to_string() },
             Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StoreError::Open { path, source },
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull { path, detail: source.to_string() },
+            Some(ErrorCode::SystemIoFailure) => StoreError::Io { path, detail: source.to_string() },
             _ => StoreError::Sqlite { path, source },
         }
+    }
+
+    /// True when retrying the same operation later can succeed without anyone fixing anything:
+    /// another process held the write lock ([`StoreError::Locked`]). Every other database
+    /// failure (full disk, I/O error, corruption, read-only file, a closed store) persists until
+    /// someone acts, so a long-running caller should stop and report it rather than retry.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Locked { .. })
     }
 
     /// True when the error is about this call's input or the execution's state, not the database.
@@ -85,5 +106,41 @@ impl StoreError {
             self,
             StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn sqlite_error(code: std::os::raw::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn sqlite_errors_are_classified_and_name_the_file() {
+        let path = Path::new("/data/crew-runner.db");
+        let classify = |code| StoreError::from_sqlite(path, sqlite_error(code));
+        assert!(matches!(classify(rusqlite::ffi::SQLITE_BUSY), StoreError::Locked { .. }));
+        assert!(matches!(classify(rusqlite::ffi::SQLITE_FULL), StoreError::DiskFull { .. }));
+        assert!(matches!(classify(rusqlite::ffi::SQLITE_IOERR_WRITE), StoreError::Io { .. }));
+        assert!(matches!(classify(rusqlite::ffi::SQLITE_CORRUPT), StoreError::Sqlite { .. }));
+        for code in [rusqlite::ffi::SQLITE_FULL, rusqlite::ffi::SQLITE_IOERR_SHMSIZE, rusqlite::ffi::SQLITE_CORRUPT] {
+            let text = classify(code).to_string();
+            assert!(text.contains("/data/crew-runner.db"), "{text}");
+        }
+        assert!(classify(rusqlite::ffi::SQLITE_FULL).to_string().contains("is full"));
+    }
+
+    #[test]
+    fn only_a_held_lock_is_transient() {
+        let path = Path::new("/data/crew-runner.db");
+        assert!(StoreError::from_sqlite(path, sqlite_error(rusqlite::ffi::SQLITE_BUSY)).is_transient());
+        for code in [rusqlite::ffi::SQLITE_FULL, rusqlite::ffi::SQLITE_IOERR, rusqlite::ffi::SQLITE_CORRUPT, rusqlite::ffi::SQLITE_READONLY] {
+            assert!(!StoreError::from_sqlite(path, sqlite_error(code)).is_transient(), "{code}");
+        }
+        assert!(!StoreError::Closed.is_transient());
     }
 }
