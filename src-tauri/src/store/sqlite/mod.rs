@@ -33,6 +33,7 @@
 
 mod checkpointer;
 mod open;
+mod prune;
 mod read;
 mod rows;
 mod write;
@@ -45,6 +46,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 pub use open::{OpenOptions, SCHEMA_VERSION};
+pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
 pub use read::DEFAULT_LIST_LIMIT;
 
 use crate::execution::{
@@ -227,6 +229,26 @@ impl Store for SqliteStore {
 
     fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError> {
         self.read(|conn, path| read::next_retry_at(conn, path, after))
+    }
+
+    fn prune(&self, filter: &PruneFilter, max: u32) -> BoxFuture<'static, Result<PruneCounts, StoreError>> {
+        let filter = filter.clone();
+        self.write(move |conn, path| prune::prune_batch(conn, path, &filter, max))
+    }
+
+    fn prune_preview(&self, filter: &PruneFilter) -> Result<PruneCounts, StoreError> {
+        self.read(|conn, path| prune::prune_preview(conn, path, filter))
+    }
+
+    fn disk_usage(&self) -> Result<DiskUsage, StoreError> {
+        self.read(prune::disk_usage)
+    }
+
+    fn vacuum(&self) -> Result<(), StoreError> {
+        let busy_ms: i64 = self.read(|conn, path| {
+            conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))
+        })?;
+        prune::vacuum(&self.path, std::time::Duration::from_millis(busy_ms.max(0) as u64))
     }
 }
 

@@ -1,0 +1,6 @@
+-- Crew Runner schema, version 3: indexes for large histories and for pruning them.
+
+-- Deleting an execution sets `retry_of` to NULL in its reruns (ON DELETE SET NULL). Without an
+-- index that lookup scans the whole table once per deleted execution, which made pruning
+-- 100,000 executions quadratic.
+CREATE INDEX executions_retry_of ON executions (retry_of) WHERE retry_of IS NOT NULL;
