@@ -20,7 +20,15 @@ fn a_large_history_reads_right_and_every_list_shape_uses_an_index() {
     measure::print(&filled, &report);
     assert!(report.disk.file_bytes > 0);
     for (shape, plan) in &report.plans {
-        assert!(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX") || plan.contains("USING INTEGER PRIMARY KEY"), "{shape}: {plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "{shape} sorts instead of walking an index: {plan}");
+        // Every table access goes through an index, never a scan of the table itself.
+        for step in plan.split("; ").filter(|s| s.contains("executions")) {
+            assert!(step.contains("INDEX"), "{shape}: {plan}");
+        }
+        if shape.starts_with("several statuses") {
+            // Only the merged pages (at most 50 per status) are sorted.
+            assert!(plan.contains("LIST SUBQUERY") || plan.contains("COMPOUND"), "{shape}: {plan}");
+        } else {
+            assert!(!plan.contains("TEMP B-TREE"), "{shape} sorts instead of walking an index: {plan}");
+        }
     }
 }

@@ -33,8 +33,18 @@ fn finished(crew: &Crew, n: usize, tag: &str) -> Vec<String> {
     ids
 }
 
+/// Queues one execution (offline model, so no worker needs an endpoint); returns its id.
 fn submit(crew: &Crew, item: &str) -> String {
-    crew.json(&["submit", &one_step(), "--input", &format!("item={item}"), "--json"])["id"].as_str().unwrap().to_string()
+    submit_with(crew, item, &["--model", "offline"])
+}
+
+fn submit_with(crew: &Crew, item: &str, extra: &[&str]) -> String {
+    let input = format!("item={item}");
+    let mut args = vec!["submit", "--json"];
+    let one_step = one_step();
+    args.extend_from_slice(&[one_step.as_str(), "--input", input.as_str()]);
+    args.extend_from_slice(extra);
+    crew.json(&args)["id"].as_str().unwrap().to_string()
 }
 
 fn all_ids(crew: &Crew) -> BTreeSet<String> {
@@ -111,7 +121,8 @@ fn by_count_keeps_the_newest_and_batches_are_bounded() {
 fn the_status_filter_selects_and_combines_with_keep_and_age() {
     let crew = Crew::new(None);
     let done = finished(&crew, 3, "ok");
-    let cancelled: Vec<String> = (0..3).map(|i| submit(&crew, &format!("c{i}"))).collect();
+    let mut cancelled: Vec<String> = (0..3).map(|i| submit(&crew, &format!("c{i}"))).collect();
+    cancelled.sort(); // newest = largest id
     for id in &cancelled {
         assert_eq!(crew.json(&["cancel", id, "--json"])["outcome"], "cancelled");
     }
@@ -219,7 +230,7 @@ fn a_running_worker_is_unaffected() {
     mock.push_for("Handle item live", Reply::StreamStall("I am still thinking".into()));
     let crew = Crew::new(Some(&mock.base_url()));
     let old = finished(&crew, 5, "old");
-    let live = submit(&crew, "live");
+    let live = submit_with(&crew, "live", &[]);
     let mut worker = crew.spawn_logged("worker", &["worker", "--until-idle", "--concurrency", "2"]);
     assert!(mock.wait_for_chat_count(1, PROC_WAIT), "the worker never called the LLM: {}", worker.stderr());
     assert_eq!(crew.status(&live)["status"], "running");
@@ -232,7 +243,7 @@ fn a_running_worker_is_unaffected() {
 
     // The worker still claims, runs and records: a new submission succeeds, and the stalled one
     // honours a cancel. Then the worker is idle and exits on its own.
-    let next = submit(&crew, "next");
+    let next = submit_with(&crew, "next", &[]);
     assert!(mock.wait_for_chat_count(2, PROC_WAIT), "the worker did not run the next one: {}", worker.stderr());
     crew.ok(&["cancel", &live]);
     let status = worker.wait_exit(PROC_WAIT);

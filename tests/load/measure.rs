@@ -117,6 +117,9 @@ pub fn run(filled: &Filled, calls: Calls, binary: &Path) -> Report {
     figures.push(time("list: deep page --status succeeded", n, |i| list(page(vec![Status::Succeeded], None, Some(befores[i]))), |i, got| {
         assert_eq!(ids(&got), expected(rows, |r| r.status == Status::Succeeded, Some(befores[i]), 50));
     }));
+    figures.push(time("list: deep page --status failed,cancelled --crew C", n, |i| list(page(several.to_vec(), Some(crews[i]), Some(befores[i]))), |i, got| {
+        assert_eq!(ids(&got), expected(rows, |r| several.contains(&r.status) && r.crew == crews[i], Some(befores[i]), 50));
+    }));
     let meta = ExecutionFilter { meta: [("team".to_string(), "b".to_string())].into(), limit: 50, ..ExecutionFilter::default() };
     figures.push(time("list --meta team=b", n, |_| list(meta.clone()), |_, got| {
         assert_eq!(got.len(), 50);
@@ -194,32 +197,33 @@ pub fn run(filled: &Filled, calls: Calls, binary: &Path) -> Report {
     Report { figures, disk: store.disk_usage().expect("disk usage"), plans: plans(&filled.database) }
 }
 
-/// The `list` query shapes (as the store builds them) and SQLite's plan for each.
+/// The `list` query shapes (as `store/sqlite/read.rs` builds them) and SQLite's plan for each.
 pub fn plans(database: &Path) -> Vec<(String, String)> {
     let conn = rusqlite::Connection::open(database).unwrap();
+    let page = |clause: &str| format!("SELECT id FROM executions {clause} ORDER BY id DESC LIMIT 50");
+    // Several statuses: the newest page of each status, merged.
+    let several = |extra: &str| {
+        let part = |s: &str| format!("SELECT id FROM (SELECT id FROM executions WHERE status = '{s}'{extra} ORDER BY id DESC LIMIT 50)");
+        format!("SELECT id FROM executions WHERE id IN ({} UNION ALL {}) ORDER BY id DESC LIMIT 50", part("failed"), part("cancelled"))
+    };
+    let before = "'01ZZZZZZZZZZZZZZZZZZZZZZZZ'";
     let shapes = [
-        ("all", ""),
-        ("status", "WHERE status IN (?1)"),
-        ("several statuses", "WHERE status IN (?1, ?2)"),
-        ("crew", "WHERE crew_name = ?1"),
-        ("crew + status", "WHERE status IN (?1) AND crew_name = ?2"),
-        ("before", "WHERE id < ?1"),
-        ("status + before", "WHERE status IN (?1) AND id < ?2"),
-        ("crew + before", "WHERE crew_name = ?1 AND id < ?2"),
-        ("several statuses + before", "WHERE status IN (?1, ?2) AND id < ?3"),
+        ("all", page("")),
+        ("status", page("WHERE status = 'failed'")),
+        ("crew", page("WHERE crew_name = 'blog_writer'")),
+        ("crew + status", page("WHERE crew_name = 'blog_writer' AND status = 'failed'")),
+        ("before", page(&format!("WHERE id < {before}"))),
+        ("status + before", page(&format!("WHERE id < {before} AND status = 'failed'"))),
+        ("crew + before", page(&format!("WHERE crew_name = 'blog_writer' AND id < {before}"))),
+        ("crew + status + before", page(&format!("WHERE crew_name = 'blog_writer' AND id < {before} AND status = 'failed'"))),
+        ("several statuses", several("")),
+        ("several statuses + crew + before", several(&format!(" AND crew_name = 'blog_writer' AND id < {before}"))),
     ];
     shapes
         .iter()
-        .map(|(name, clause)| {
-            let sql = format!("EXPLAIN QUERY PLAN SELECT id FROM executions {clause} ORDER BY id DESC LIMIT 50");
-            let mut stmt = conn.prepare(&sql).unwrap();
-            let args = ["succeeded", "failed", "01ZZZZZZZZZZZZZZZZZZZZZZZZ"];
-            let count = stmt.parameter_count();
-            let plan: Vec<String> = stmt
-                .query_map(rusqlite::params_from_iter(args.iter().take(count)), |r| r.get::<_, String>(3))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
+        .map(|(name, sql)| {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect();
             (name.to_string(), plan.join("; "))
         })
         .collect()

@@ -396,6 +396,8 @@ mod tests {
         for i in 0..5 {
             finished.push(succeeded(&store, &format!("c{i}")).await);
         }
+        // "Newest" is by id; ids made within one millisecond are not in insertion order.
+        finished.sort();
         let queued = store.insert(new("waiting")).await.unwrap().execution.id;
         let live = running(&store, "live", 2).await;
 
