@@ -59,6 +59,7 @@ fn main() {
     }
     let prune_s = t.elapsed().as_secs_f64();
     assert_eq!(removed, preview, "the preview matches what was removed");
+    let pruned = store.disk_usage().expect("size");
     let t = Instant::now();
     store.vacuum().expect("vacuum");
     let vacuum_s = t.elapsed().as_secs_f64();
@@ -69,7 +70,8 @@ fn main() {
         removed.executions, removed.log_lines, removed.steps
     );
     println!(
-        "vacuum: {vacuum_s:.2} s; database {:.1} MiB (+ WAL {:.1} MiB, {:.1} MiB free) -> {:.1} MiB (+ WAL {:.1} MiB)",
-        mib(before.file_bytes), mib(before.wal_bytes), mib(before.free_bytes()), mib(after.file_bytes), mib(after.wal_bytes)
+        "database: {:.1} MiB (+ WAL {:.1} MiB) before; after the prune {:.1} MiB (+ WAL {:.1} MiB), {:.1} MiB of it free",
+        mib(before.file_bytes), mib(before.wal_bytes), mib(pruned.file_bytes), mib(pruned.wal_bytes), mib(pruned.free_bytes())
     );
+    println!("vacuum: {vacuum_s:.2} s; database {:.1} MiB (+ WAL {:.1} MiB) after", mib(after.file_bytes), mib(after.wal_bytes));
 }
