@@ -110,6 +110,7 @@ fn by_count_keeps_the_newest_and_batches_are_bounded() {
     let report = prune(&crew, &["--keep", "2", "--batch-size", "2"]);
     assert_eq!(report["removed"]["executions"], 3, "{report}");
     assert_eq!(report["batches"], 2, "3 executions in batches of at most 2: {report}");
+    assert_eq!(report["after"]["wal_bytes"], 0, "the WAL was not copied back and truncated: {report}");
     assert_eq!(all_ids(&crew), set(&[&ids[3], &ids[4]]));
     // Keeping more than there are removes nothing.
     assert_eq!(prune(&crew, &["--keep", "2"])["removed"]["executions"], 0);

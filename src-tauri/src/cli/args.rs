@@ -302,7 +302,7 @@ pub struct PruneCommand {
     #[arg(long)]
     pub dry_run: bool,
     /// Executions deleted per transaction (other writers wait for one batch at a time).
-    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: u32,
     /// Print JSON: what was removed, batches, and the database size before and after.
     #[arg(long)]
@@ -358,7 +358,7 @@ mod tests {
         let Some(Command::Prune(p)) = c.command else { panic!("not prune") };
         assert_eq!(p.older_than, Some(std::time::Duration::from_secs(30 * 86_400)));
         assert_eq!(p.status, vec![Status::Failed, Status::Cancelled, Status::Succeeded]);
-        assert_eq!((p.keep, p.batch_size, p.vacuum, p.dry_run), (Some(5), 500, false, false));
+        assert_eq!((p.keep, p.batch_size, p.vacuum, p.dry_run), (Some(5), 200, false, false));
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30"]).is_err());
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "-1"]).is_err());
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "1", "--batch-size", "0"]).is_err());

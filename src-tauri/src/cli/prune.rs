@@ -4,13 +4,14 @@
 //! transaction each, so workers on the same database wait for one batch at a time. Interrupting a
 //! prune keeps the batches already committed; the one in progress is rolled back.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::args::{GlobalArgs, PruneCommand};
 use super::runtime::open_store;
 use super::CliError;
 use crate::execution::now_ms;
-use crate::store::{DiskUsage, PruneCounts, PruneFilter};
+use crate::store::{DiskUsage, PruneCounts, PruneFilter, Store, StoreError};
 
 /// `--older-than` text that is not a duration.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -74,6 +75,19 @@ impl From<DiskUsage> for SizeReport {
     }
 }
 
+/// A long prune copies the WAL back into the file this often, so the WAL (which grows by about
+/// what is deleted) stays bounded.
+const CHECKPOINT_EVERY_BATCHES: u64 = 20;
+
+/// Runs a blocking store call (checkpoint, VACUUM) off the async runtime's threads.
+async fn blocking(store: &Arc<dyn Store>, f: impl FnOnce(&dyn Store) -> Result<(), StoreError> + Send + 'static) -> Result<(), CliError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| CliError::Failure(format!("the database maintenance stopped: {e}")))?
+        .map_err(CliError::failure)
+}
+
 pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError> {
     let finished_before = c
         .older_than
@@ -98,15 +112,16 @@ pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError
             if batch.executions < u64::from(c.batch_size) {
                 break;
             }
+            if batches % CHECKPOINT_EVERY_BATCHES == 0 {
+                blocking(&store, |s| s.checkpoint()).await?;
+            }
         }
     }
     let vacuumed = c.vacuum && !c.dry_run;
     if vacuumed {
-        let vacuum_store = store.clone();
-        tokio::task::spawn_blocking(move || vacuum_store.vacuum())
-            .await
-            .map_err(|e| CliError::Failure(format!("VACUUM stopped: {e}")))?
-            .map_err(CliError::failure)?;
+        blocking(&store, |s| s.vacuum()).await?;
+    } else if batches > 0 {
+        blocking(&store, |s| s.checkpoint()).await?;
     }
     let after = store.disk_usage().map_err(CliError::failure)?;
 

@@ -159,6 +159,11 @@ pub trait Store: Send + Sync {
     /// The database's size: file, WAL and free pages.
     fn disk_usage(&self) -> Result<DiskUsage, StoreError>;
 
+    /// Copies the write-ahead log into the database file and truncates it (a large prune grows
+    /// the WAL by about what it deletes). Blocking; waits up to the busy timeout for current
+    /// transactions; a reader in another process holding an old snapshot leaves the WAL as it is.
+    fn checkpoint(&self) -> Result<(), StoreError>;
+
     /// Gives free pages back to the file system (`VACUUM`, then a truncating WAL checkpoint).
     /// Blocking; holds the write lock while it runs (other writers wait up to their busy timeout)
     /// and needs free disk of about twice the database's size.

@@ -108,6 +108,14 @@ impl SqliteStore {
         self.read(|conn, path| open::applied_migrations(conn).map_err(|e| StoreError::from_sqlite(path, e)))
     }
 
+    /// The busy timeout this store was opened with (read back from its read connection).
+    fn busy_timeout(&self) -> Result<std::time::Duration, StoreError> {
+        let ms: i64 = self.read(|conn, path| {
+            conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))
+        })?;
+        Ok(std::time::Duration::from_millis(ms.max(0) as u64))
+    }
+
     fn read<T>(&self, f: impl FnOnce(&Connection, &Path) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A poisoned lock only means another reader panicked; the connection itself is fine.
         let conn = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -244,11 +252,12 @@ impl Store for SqliteStore {
         self.read(prune::disk_usage)
     }
 
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        prune::checkpoint(&self.path, self.busy_timeout()?)
+    }
+
     fn vacuum(&self) -> Result<(), StoreError> {
-        let busy_ms: i64 = self.read(|conn, path| {
-            conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))
-        })?;
-        prune::vacuum(&self.path, std::time::Duration::from_millis(busy_ms.max(0) as u64))
+        prune::vacuum(&self.path, self.busy_timeout()?)
     }
 }
 

@@ -289,8 +289,18 @@ fn wal_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Rebuilds the database file without its free pages (`VACUUM`), then copies the WAL back into
-/// it and truncates the WAL (`wal_checkpoint(TRUNCATE)`), so the file system gets the space back.
+/// Copies the WAL into the database file and truncates the WAL (`wal_checkpoint(TRUNCATE)`), on
+/// a connection of its own. Waits up to `busy_timeout` for the writers and readers
+/// of the moment to finish their transactions; the WAL stays as it is when another process still
+/// reads an older snapshot (it is copied at a later checkpoint).
+pub(super) fn checkpoint(path: &Path, busy_timeout: Duration) -> Result<(), StoreError> {
+    let conn = own_connection(path, busy_timeout)?;
+    // (busy, WAL frames, frames copied): busy is not an error, see above.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(sql_err(path))
+}
+
+/// Rebuilds the database file without its free pages (`VACUUM`), then [`checkpoint`]s so the
+/// file system gets the space back.
 ///
 /// Runs on a connection of its own (VACUUM cannot run inside a transaction, and the writer's
 /// connection always is in one while it works). Blocking; for a large database it takes a while:
@@ -299,15 +309,17 @@ fn wal_path(path: &Path) -> PathBuf {
 /// size (a temporary copy, then the WAL), and waits up to `busy_timeout` for the lock itself.
 /// Readers are not blocked.
 pub(super) fn vacuum(path: &Path, busy_timeout: Duration) -> Result<(), StoreError> {
-    let sql = sql_err(path);
+    let conn = own_connection(path, busy_timeout)?;
+    conn.execute_batch("VACUUM").map_err(sql_err(path))?;
+    drop(conn);
+    checkpoint(path, busy_timeout)
+}
+
+fn own_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-    conn.busy_timeout(busy_timeout).map_err(&sql)?;
-    conn.execute_batch("VACUUM").map_err(&sql)?;
-    // (busy, WAL frames, frames copied): busy only when another process's reader still holds an
-    // old snapshot; the file then shrinks at a later checkpoint.
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(&sql)?;
-    Ok(())
+    conn.busy_timeout(busy_timeout).map_err(sql_err(path))?;
+    Ok(conn)
 }
 
 #[cfg(test)]
