@@ -82,7 +82,8 @@ fn database_from_a_newer_schema_is_refused_and_left_unchanged() {
     for args in [vec!["list"], vec!["submit", &one_task(), "--input", "item=x"], vec!["worker", "--until-idle"]] {
         let line = one_line_failure(&crew.run(&args), &db.display().to_string());
         assert!(line.contains("schema version 999"), "names the file's version: {line}");
-        assert!(line.contains("supports (1)"), "names the supported version: {line}");
+        let supported = format!("supports ({})", crew_runner::store::sqlite::SCHEMA_VERSION);
+        assert!(line.contains(&supported), "names the supported version: {line}");
     }
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file must not change");
     assert!(!db.with_extension("db-wal").exists(), "no WAL was created beside it");

@@ -70,6 +70,8 @@ pub enum Command {
     Resume(JsonFlag),
     /// Load a crew and print it normalised, with its required inputs and warnings.
     Validate(ValidateCommand),
+    /// Delete old finished executions with their logs and steps; report the database size.
+    Prune(PruneCommand),
 }
 
 /// How to run a crew: shared by `--run`, `run` and `submit`.
@@ -275,6 +277,51 @@ pub struct ValidateCommand {
     pub json: bool,
 }
 
+/// Deletes finished executions (succeeded, failed, cancelled) and their logs, steps and attempt
+/// errors; queued, running and retrying ones are never touched. Every condition given must hold,
+/// and at least one is required.
+#[derive(Debug, Args)]
+#[command(after_long_help = PRUNE_HELP)]
+pub struct PruneCommand {
+    /// Only executions that finished longer ago than this: a number and a unit, s, m, h, d or w
+    /// (30d, 12h, 1d12h).
+    #[arg(long, value_name = "DURATION", value_parser = super::prune::parse_age)]
+    pub older_than: Option<std::time::Duration>,
+    /// Spare the newest N finished executions (of the --status ones, by submission), whatever
+    /// their age; --keep 0 spares none.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<u64>,
+    /// Only these finished statuses (repeatable or comma-separated): succeeded, failed,
+    /// cancelled [default: all three].
+    #[arg(long, value_name = "S", value_delimiter = ',')]
+    pub status: Vec<Status>,
+    /// Afterwards, give the freed space back to the file system (VACUUM; see below).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub vacuum: bool,
+    /// Only report what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Executions deleted per transaction (other writers wait for one batch at a time).
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_size: u32,
+    /// Print JSON: what was removed, batches, and the database size before and after.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const PRUNE_HELP: &str = "\
+Examples:
+  crew-runner prune --older-than 30d            finished more than 30 days ago
+  crew-runner prune --keep 1000                 all but the newest 1000 finished
+  crew-runner prune --status failed,cancelled --older-than 7d --dry-run
+
+When --vacuum helps: deleting rows frees pages inside the database file, and new history reuses
+them, but the file does not shrink. VACUUM rewrites the file without the free pages; it is worth
+it after removing a large part of the history (the report shows how much is free). It needs free
+disk of about twice the database's size while it runs, and it holds the database's write lock
+for its whole run: workers and the app wait for it (failing after their busy timeout, 5 s by
+default), so on a large database run it while the queue is idle. Readers are not blocked.";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,5 +350,18 @@ mod tests {
         assert!(Cli::try_parse_args(["crew-runner", "--priority", "high", "list"]).is_err(), "run options need --run");
         assert!(Cli::try_parse_args(["crew-runner", "--run", "c.yaml", "list"]).is_err());
         assert!(Cli::try_parse_args(["crew-runner", "-v", "list", "--status", "failed"]).is_ok());
+    }
+
+    #[test]
+    fn prune_parses_ages_statuses_and_rejects_bad_values() {
+        let c = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30d", "--status", "failed,cancelled", "--status", "succeeded", "--keep", "5"]).unwrap();
+        let Some(Command::Prune(p)) = c.command else { panic!("not prune") };
+        assert_eq!(p.older_than, Some(std::time::Duration::from_secs(30 * 86_400)));
+        assert_eq!(p.status, vec![Status::Failed, Status::Cancelled, Status::Succeeded]);
+        assert_eq!((p.keep, p.batch_size, p.vacuum, p.dry_run), (Some(5), 200, false, false));
+        assert!(Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30"]).is_err());
+        assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "-1"]).is_err());
+        assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "1", "--batch-size", "0"]).is_err());
+        assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "1", "--dry-run", "--vacuum"]).is_err());
     }
 }

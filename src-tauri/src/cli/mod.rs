@@ -13,6 +13,7 @@ mod inspect;
 mod logging;
 mod options;
 mod progress;
+mod prune;
 mod render;
 mod run;
 mod runtime;
@@ -78,5 +79,6 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Pause(c) => control::pause(&global, true, c.json).await,
         Command::Resume(c) => control::pause(&global, false, c.json).await,
         Command::Validate(c) => validate::validate(c),
+        Command::Prune(c) => prune::prune(&global, c).await,
     }
 }

@@ -21,7 +21,7 @@ mod types;
 
 pub use error::StoreError;
 pub use owner::OwnerId;
-pub use sqlite::{OpenOptions, SqliteStore};
+pub use sqlite::{DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
 pub use types::{
     CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
     StatusCounts, Transition,
@@ -150,4 +150,26 @@ pub trait Store: Send + Sync {
     /// The earliest `next_run_at` later than `after` of any retrying execution (the next time a
     /// retry becomes due).
     fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError>;
+
+    /// Deletes up to `max` finished executions that `filter` selects (oldest first), with their
+    /// logs, steps and attempt errors, in one write transaction; returns what was removed. Never
+    /// deletes queued, running or retrying executions. Call it again until it removes fewer than
+    /// `max` to prune everything selected (each call re-evaluates the filter).
+    fn prune(&self, filter: &PruneFilter, max: u32) -> BoxFuture<'static, Result<PruneCounts, StoreError>>;
+
+    /// What pruning with `filter` until done would remove now, without removing anything.
+    fn prune_preview(&self, filter: &PruneFilter) -> Result<PruneCounts, StoreError>;
+
+    /// The database's size: file, WAL and free pages.
+    fn disk_usage(&self) -> Result<DiskUsage, StoreError>;
+
+    /// Copies the write-ahead log into the database file and truncates it (a large prune grows
+    /// the WAL by about what it deletes). Blocking; waits up to the busy timeout for current
+    /// transactions; a reader in another process holding an old snapshot leaves the WAL as it is.
+    fn checkpoint(&self) -> Result<(), StoreError>;
+
+    /// Gives free pages back to the file system (`VACUUM`, then a truncating WAL checkpoint).
+    /// Blocking; holds the write lock while it runs (other writers wait up to their busy timeout)
+    /// and needs free disk of about twice the database's size.
+    fn vacuum(&self) -> Result<(), StoreError>;
 }

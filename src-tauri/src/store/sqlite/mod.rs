@@ -34,6 +34,7 @@
 
 mod checkpointer;
 mod open;
+mod prune;
 mod read;
 mod rows;
 mod write;
@@ -46,6 +47,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 pub use open::{OpenOptions, SCHEMA_VERSION};
+pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
 pub use read::DEFAULT_LIST_LIMIT;
 
 use crate::execution::{
@@ -105,6 +107,14 @@ impl SqliteStore {
     /// The migrations recorded in the file, oldest first: `(version, name)`.
     pub fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
         self.read(|conn, path| open::applied_migrations(conn).map_err(|e| StoreError::from_sqlite(path, e)))
+    }
+
+    /// The busy timeout this store was opened with (read back from its read connection).
+    fn busy_timeout(&self) -> Result<std::time::Duration, StoreError> {
+        let ms: i64 = self.read(|conn, path| {
+            conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))
+        })?;
+        Ok(std::time::Duration::from_millis(ms.max(0) as u64))
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection, &Path) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -241,6 +251,27 @@ impl Store for SqliteStore {
 
     fn next_retry_at(&self, after: Millis) -> Result<Option<Millis>, StoreError> {
         self.read(|conn, path| read::next_retry_at(conn, path, after))
+    }
+
+    fn prune(&self, filter: &PruneFilter, max: u32) -> BoxFuture<'static, Result<PruneCounts, StoreError>> {
+        let filter = filter.clone();
+        self.write(move |conn, path| prune::prune_batch(conn, path, &filter, max))
+    }
+
+    fn prune_preview(&self, filter: &PruneFilter) -> Result<PruneCounts, StoreError> {
+        self.read(|conn, path| prune::prune_preview(conn, path, filter))
+    }
+
+    fn disk_usage(&self) -> Result<DiskUsage, StoreError> {
+        self.read(prune::disk_usage)
+    }
+
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        prune::checkpoint(&self.path, self.busy_timeout()?)
+    }
+
+    fn vacuum(&self) -> Result<(), StoreError> {
+        prune::vacuum(&self.path, self.busy_timeout()?)
     }
 }
 

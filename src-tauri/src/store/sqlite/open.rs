@@ -39,14 +39,17 @@ pub(super) struct Migration {
 }
 
 /// Every migration this binary knows, in order; the last one's version is the schema version.
-pub(super) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../../../migrations/0001_init.sql"),
-}];
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "init", sql: include_str!("../../../../migrations/0001_init.sql") },
+    Migration {
+        version: 3,
+        name: "history_indexes",
+        sql: include_str!("../../../../migrations/0003_history_indexes.sql"),
+    },
+];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.

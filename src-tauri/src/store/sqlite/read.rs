@@ -17,17 +17,6 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
     let sql = |e| StoreError::from_sqlite(path, e);
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
-    if !filter.statuses.is_empty() {
-        let marks: Vec<String> = filter
-            .statuses
-            .iter()
-            .map(|s| {
-                args.push(Value::Text(s.as_str().to_string()));
-                format!("?{}", args.len())
-            })
-            .collect();
-        clauses.push(format!("status IN ({})", marks.join(", ")));
-    }
     if let Some(crew) = &filter.crew_name {
         args.push(Value::Text(crew.clone()));
         clauses.push(format!("crew_name = ?{}", args.len()));
@@ -46,8 +35,37 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
     }
     let limit = if filter.limit == 0 { DEFAULT_LIST_LIMIT } else { filter.limit };
     args.push(Value::Integer(i64::from(limit)));
-    let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    let query = format!("SELECT {EXECUTION_COLUMNS} FROM executions {where_clause} ORDER BY id DESC LIMIT ?{}", args.len());
+    let limit_arg = args.len();
+    let query = match filter.statuses.as_slice() {
+        [] | [_] => {
+            if let Some(status) = filter.statuses.first() {
+                args.push(Value::Text(status.as_str().to_string()));
+                clauses.push(format!("status = ?{}", args.len()));
+            }
+            let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+            format!("SELECT {EXECUTION_COLUMNS} FROM executions {where_clause} ORDER BY id DESC LIMIT ?{limit_arg}")
+        }
+        // Several statuses: the newest `limit` of each status (one walk of its index range each),
+        // merged. SQLite cannot walk several ranges of an index in one order; with `status IN
+        // (…)` it would sort every matching row of a large history to return a page.
+        statuses => {
+            let and_clauses: String = clauses.iter().map(|c| format!(" AND {c}")).collect();
+            let parts: Vec<String> = statuses
+                .iter()
+                .map(|status| {
+                    args.push(Value::Text(status.as_str().to_string()));
+                    format!(
+                        "SELECT id FROM (SELECT id FROM executions WHERE status = ?{}{and_clauses} ORDER BY id DESC LIMIT ?{limit_arg})",
+                        args.len()
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions WHERE id IN ({}) ORDER BY id DESC LIMIT ?{limit_arg}",
+                parts.join(" UNION ALL ")
+            )
+        }
+    };
 
     let mut stmt = conn.prepare(&query).map_err(sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(sql)?;

@@ -1,0 +1,201 @@
+//! `prune`: delete old finished executions (with their logs and steps) and report the database size.
+//!
+//! Deletion goes through the store's writer in batches of `--batch-size` executions, one
+//! transaction each, so workers on the same database wait for one batch at a time. Interrupting a
+//! prune keeps the batches already committed; the one in progress is rolled back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::args::{GlobalArgs, PruneCommand};
+use super::runtime::open_store;
+use super::CliError;
+use crate::execution::now_ms;
+use crate::store::{DiskUsage, PruneCounts, PruneFilter, Store, StoreError};
+
+/// `--older-than` text that is not a duration.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a duration: use a number and a unit, s, m, h, d or w (e.g. 30d, 12h, 1d12h)")]
+pub struct ParseAgeError(String);
+
+/// Parses an age such as `30d`, `12h`, `90m`, `45s`, `2w` or `1d12h` (every number needs a unit).
+pub fn parse_age(text: &str) -> Result<Duration, ParseAgeError> {
+    let err = || ParseAgeError(text.to_string());
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    let mut any = false;
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: u64 = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(err()),
+        };
+        let n: u64 = digits.parse().map_err(|_| err())?;
+        total = n.checked_mul(unit).and_then(|s| total.checked_add(s)).ok_or_else(err)?;
+        digits.clear();
+        any = true;
+    }
+    if !any || !digits.is_empty() {
+        return Err(err());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// What `prune --json` prints.
+#[derive(Debug, serde::Serialize)]
+struct PruneReport {
+    dry_run: bool,
+    /// Removed, or with --dry-run what would be.
+    removed: PruneCounts,
+    /// Transactions that removed something.
+    batches: u64,
+    vacuumed: bool,
+    before: SizeReport,
+    after: SizeReport,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct SizeReport {
+    #[serde(flatten)]
+    usage: DiskUsage,
+    total_bytes: u64,
+    free_bytes: u64,
+}
+
+impl From<DiskUsage> for SizeReport {
+    fn from(usage: DiskUsage) -> Self {
+        SizeReport { usage, total_bytes: usage.total_bytes(), free_bytes: usage.free_bytes() }
+    }
+}
+
+/// A long prune copies the WAL back into the file this often, so the WAL (which grows by about
+/// what is deleted) stays bounded.
+const CHECKPOINT_EVERY_BATCHES: u64 = 20;
+
+/// Runs a blocking store call (checkpoint, VACUUM) off the async runtime's threads.
+async fn blocking(store: &Arc<dyn Store>, f: impl FnOnce(&dyn Store) -> Result<(), StoreError> + Send + 'static) -> Result<(), CliError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(|e| CliError::Failure(format!("the database maintenance stopped: {e}")))?
+        .map_err(CliError::failure)
+}
+
+pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError> {
+    let finished_before = c
+        .older_than
+        .map(|age| now_ms().saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX)));
+    let filter = PruneFilter::new(&c.status, finished_before, c.keep).map_err(|e| {
+        CliError::Usage(format!("{e} (--older-than DURATION, --keep N, --status S; see `crew-runner prune --help`)"))
+    })?;
+    let store = open_store(global)?;
+    let before = store.disk_usage().map_err(CliError::failure)?;
+
+    let mut removed = PruneCounts::default();
+    let mut batches = 0;
+    if c.dry_run {
+        removed = store.prune_preview(&filter).map_err(CliError::failure)?;
+    } else {
+        loop {
+            let batch = store.prune(&filter, c.batch_size).await.map_err(CliError::failure)?;
+            if batch.executions > 0 {
+                batches += 1;
+                removed.add(&batch);
+            }
+            if batch.executions < u64::from(c.batch_size) {
+                break;
+            }
+            if batches % CHECKPOINT_EVERY_BATCHES == 0 {
+                blocking(&store, |s| s.checkpoint()).await?;
+            }
+        }
+    }
+    let vacuumed = c.vacuum && !c.dry_run;
+    if vacuumed {
+        blocking(&store, |s| s.vacuum()).await?;
+    } else if batches > 0 {
+        blocking(&store, |s| s.checkpoint()).await?;
+    }
+    let after = store.disk_usage().map_err(CliError::failure)?;
+
+    let report = PruneReport { dry_run: c.dry_run, removed, batches, vacuumed, before: before.into(), after: after.into() };
+    if c.json {
+        outln!("{}", serde_json::to_string_pretty(&report).expect("a prune report serialises"));
+    } else {
+        out!("{}", render(&report));
+    }
+    Ok(0)
+}
+
+fn render(r: &PruneReport) -> String {
+    let n = &r.removed;
+    let verb = if r.dry_run { "would remove" } else { "removed" };
+    let mut text = format!(
+        "{verb} {} execution(s): {} log line(s), {} step(s), {} attempt error(s)",
+        n.executions, n.log_lines, n.steps, n.attempt_errors
+    );
+    if !r.dry_run {
+        text.push_str(&format!(" in {} batch(es)", r.batches));
+    }
+    text.push('\n');
+    text.push_str(&format!(
+        "database: {} before, {} after{}\n",
+        bytes(r.before.total_bytes),
+        bytes(r.after.total_bytes),
+        if r.vacuumed { " (vacuumed)" } else { "" }
+    ));
+    if !r.vacuumed && r.after.free_bytes > 0 {
+        text.push_str(&format!(
+            "{} of it is free space that new history reuses; `--vacuum` gives it back to the file system\n",
+            bytes(r.after.free_bytes)
+        ));
+    }
+    text
+}
+
+/// A byte count for people: `812 B`, `3.4 KiB`, `1.2 GiB`.
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_have_units() {
+        assert_eq!(parse_age("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(12 * 3600)));
+        assert_eq!(parse_age("1d12h"), Ok(Duration::from_secs(36 * 3600)));
+        assert_eq!(parse_age("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        assert_eq!(parse_age("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_age("0s"), Ok(Duration::ZERO));
+        for bad in ["", "30", "d", "3x", "1d2", "-1d", "99999999999999999999d"] {
+            assert!(parse_age(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn byte_counts_read_well() {
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(3 * 1024 + 512), "3.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}
