@@ -12,6 +12,7 @@ mod document;
 mod draft;
 mod entries;
 mod fields;
+mod flow_depth;
 pub mod inputs;
 mod jsonc;
 mod load;

@@ -1,0 +1,158 @@
+//! A linear pre-scan of YAML text for deeply nested flow collections (`[[[[…`, `{a: {a: …`).
+//!
+//! libyaml (under serde_yaml) takes time quadratic in the flow nesting depth while it scans — 20 000
+//! nested `[` take seconds, a few hundred thousand take hours — and serde_yaml only refuses depths
+//! over 128 after the whole document was scanned. This scan finds a depth over
+//! [`MAX_FLOW_DEPTH`] first, in one pass, so such a file fails at once.
+//!
+//! It follows YAML's lexical rules where they decide what a bracket is: comments (`#` after a blank),
+//! quoted scalars (`'…'`, `"…"`, starting where a token starts), block scalars (`|`, `>`: the more
+//! indented lines after them), and plain scalars in block context (`a [b` is text). It is a
+//! heuristic, not a parser: a file it misreads either parses normally (no harm) or has brackets the
+//! scan did not count (then libyaml is slow on it, as before).
+
+/// Deepest flow nesting the scan lets through. serde_yaml refuses more than 128 levels anyway; the
+/// margin keeps any miscount in plain text from refusing a valid file.
+pub const MAX_FLOW_DEPTH: usize = 1000;
+
+/// The 1-based line and column where flow nesting first goes deeper than [`MAX_FLOW_DEPTH`].
+pub(crate) fn too_deep(text: &str) -> Option<(u32, usize)> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut line = 1u32;
+    let mut line_start = 0usize;
+    let mut i = 0usize;
+    // Inside a plain scalar in block context (`key: some text [x`): brackets there are text.
+    let mut in_plain = false;
+    // Whether a token may start at `i` (after a blank, at a line start, after a flow indicator).
+    let token_start = |i: usize, depth: usize| {
+        i == 0 || match bytes[i - 1] {
+            b' ' | b'\t' | b'\n' | b'\r' => true,
+            b'[' | b'{' | b',' | b':' => depth > 0,
+            _ => false,
+        }
+    };
+    while i < bytes.len() {
+        let c = bytes[i];
+        let blank_after = |i: usize| matches!(bytes.get(i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'));
+        if depth == 0 && in_plain {
+            match c {
+                b'\n' => in_plain = false,
+                b':' if blank_after(i) => in_plain = false,
+                b'#' if token_start(i, depth) => in_plain = false,
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+        }
+        match c {
+            b'\n' => {
+                line += 1;
+                line_start = i + 1;
+                i += 1;
+            }
+            b'#' if token_start(i, depth) => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' if token_start(i, depth) => {
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' if c == b'"' => i += 1,
+                        b'\'' if c == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+                        q if q == c => break,
+                        b'\n' => {
+                            line += 1;
+                            line_start = i + 1;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'[' | b'{' if depth > 0 || token_start(i, depth) => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some((line, i - line_start + 1));
+                }
+                i += 1;
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                i += 1;
+            }
+            b'|' | b'>' if depth == 0 && token_start(i, depth) => {
+                // A block scalar: the rest of this line, then every blank or more indented line.
+                let indent = indentation(&bytes[line_start..]);
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                while i < bytes.len() {
+                    let next = i + 1;
+                    let rest = &bytes[next.min(bytes.len())..];
+                    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                    let blank = rest[..end].iter().all(|b| *b == b' ' || *b == b'\t' || *b == b'\r');
+                    if next >= bytes.len() || !(blank || indentation(rest) > indent) {
+                        break;
+                    }
+                    line += 1;
+                    line_start = next;
+                    i = next + end;
+                }
+            }
+            b' ' | b'\t' | b'\r' | b',' | b']' | b'}' => i += 1,
+            b'-' | b'?' | b':' if blank_after(i) => i += 1,
+            _ => {
+                in_plain = depth == 0;
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// Leading spaces of a line.
+fn indentation(line: &[u8]) -> usize {
+    line.iter().take_while(|&&b| b == b' ').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_flow_nesting_is_found_with_its_line() {
+        let deep = format!("a: 1\nb: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(too_deep(&deep), Some((2, 4 + MAX_FLOW_DEPTH)));
+        let maps = format!("a: {}1{}\n", "{a: ".repeat(2000), "}".repeat(2000));
+        assert_eq!(too_deep(&maps).map(|(l, _)| l), Some(1));
+    }
+
+    #[test]
+    fn brackets_in_text_do_not_count() {
+        let many = "[".repeat(3 * MAX_FLOW_DEPTH);
+        for text in [
+            format!("a: \"{many}\"\n"),
+            format!("a: '{many}'\n"),
+            format!("a: text {many}\n"),
+            format!("a: 1 # {many}\n"),
+            format!("a: |\n  {many}\n\n  {many}\nb: [1, 2]\n"),
+            format!("a: >-\n    {many}\nb: 'it''s {many}'\n"),
+            format!("a: \"esc \\\" {many}\"\n"),
+        ] {
+            assert_eq!(too_deep(&text), None, "{text:.60}");
+        }
+    }
+
+    #[test]
+    fn balanced_flow_collections_pass() {
+        let wide = format!("a: [{}]\n", vec!["[1, {b: [2]}]"; 10_000].join(", "));
+        assert_eq!(too_deep(&wide), None);
+        let nested = format!("a: {}{}\n", "[".repeat(MAX_FLOW_DEPTH), "]".repeat(MAX_FLOW_DEPTH));
+        assert_eq!(too_deep(&nested), None);
+    }
+}
