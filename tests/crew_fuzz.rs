@@ -13,7 +13,8 @@
 //!   replaced, lines swapped, YAML/JSON tokens inserted (`[`, `&a`, `*a`, `<<:`, `!tag`, …);
 //! - structured documents: JSON trees over the crews' own vocabulary, written as JSON and YAML,
 //!   and graph-shaped `{nodes, edges}` documents with random ids, types and edges;
-//! - CrewAI project folders with mutated `config/agents.yaml` and `config/tasks.yaml`.
+//! - CrewAI project folders with mutated `config/agents.yaml` and `config/tasks.yaml`;
+//! - short token runs repeated up to 200 000 times (work that grows faster than the input).
 //!
 //! The corpus is kept in `tests/fuzz-corpus/`:
 //! - every file (and every folder, read as a project) there is replayed by
@@ -66,6 +67,8 @@ fn runner(base: u32) -> TestRunner {
         cases: cases(base),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
         max_shrink_iters: 256,
+        // A hang costs the limit per shrink step: stop shrinking after a minute.
+        max_shrink_time: 60_000,
         ..Config::default()
     };
     if long() {
@@ -208,6 +211,9 @@ const TOKENS: &[&str] = &[
     "tasks:\n", "process: hierarchical\n", "manager_agent: x\n", "output_file: ", "max_iter: ",
 ];
 
+/// Units that nest when repeated.
+const NESTERS: &[&str] = &["[", "{", "{a: ", "[a, ", "{\"a\": ", "[1,", "- ", "&a [", "<<: {"];
+
 /// Field names of all three formats.
 const KEYS: &[&str] = &[
     "name", "agents", "tasks", "nodes", "edges", "role", "goal", "backstory", "llm", "tools", "description",
@@ -345,6 +351,23 @@ fn arbitrary_bytes_never_panic_or_hang() {
 fn arbitrary_text_never_panics_or_hangs() {
     let text = prop::collection::vec(prop_oneof![select(TOKENS).prop_map(str::to_string), "[a-z{}: ]{0,6}"], 0..200);
     run(96, (select(EXTS), text).prop_map(|(ext, parts)| Input::File { ext, bytes: parts.concat().into_bytes() }));
+}
+
+/// Short token runs repeated up to 200 000 times, after a crew's first lines: finds work that grows
+/// faster than the input (deep nesting, alias fan-out, many findings).
+#[test]
+fn repeated_tokens_never_hang() {
+    let unit = prop_oneof![
+        prop::collection::vec(select(TOKENS), 1..4).prop_map(|t| t.concat()),
+        select(NESTERS).prop_map(str::to_string),
+    ];
+    run(
+        24,
+        (select(EXTS), unit, 10_000usize..200_000).prop_map(|(ext, unit, n)| {
+            let head = if ext == "yaml" { "name: x\nagents: " } else { "{\"agents\": " };
+            Input::File { ext, bytes: format!("{head}{}", unit.repeat(n)).into_bytes() }
+        }),
+    );
 }
 
 #[test]
