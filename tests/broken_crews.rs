@@ -7,7 +7,8 @@
 //! The committed corpus is `tests/fixtures/broken/` (one file or folder a case; the table below
 //! says what each message must contain). Cases too big or too odd to commit (a 50 MB file, binary
 //! garbage, invalid UTF-8, a FIFO, a folder named like a file, a symlink loop) are made at test
-//! time in a temp dir.
+//! time in a temp dir, and so are files past the loader's
+//! limits on nesting depth, nesting work and YAML size.
 
 mod harness;
 
@@ -250,6 +251,16 @@ fn generated_hostile_files_are_refused() {
     let deeper = dir.path().join("deeper.yaml");
     std::fs::write(&deeper, format!("agents: {}{}\n", "[".repeat(1_000_000), "]".repeat(1_000_000))).unwrap();
     assert_refused(&crew, &deeper, &deeper, &[":1:", "nested deeper than"], &all);
+
+    // Under the depth limit but a million values deep inside: libyaml's time grows with both.
+    let heavy = dir.path().join("heavy.yaml");
+    std::fs::write(&heavy, format!("agents: {}{}{}\n", "[".repeat(200), "1,".repeat(1_000_000), "]".repeat(200))).unwrap();
+    assert_refused(&crew, &heavy, &heavy, &[":1:", "too many values inside deeply nested"], &all);
+
+    // 5 MB of block YAML: over the YAML size limit (libyaml's memory grows with it).
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, format!("name: x\nagents:\n{}", "  - role: a writer of things\n".repeat(5 * 1024 * 1024 / 29))).unwrap();
+    assert_refused(&crew, &big, &big, &["too large for YAML"], &all);
 }
 
 #[test]

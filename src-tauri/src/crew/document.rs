@@ -17,6 +17,9 @@ use super::flow_depth;
 use super::jsonc;
 use super::source::SourceText;
 
+/// The largest YAML text parsed: libyaml holds every event of a document in memory (up to ~90
+/// bytes per byte of text) before the node budget below can refuse it.
+pub const MAX_YAML_BYTES: usize = 4 * 1024 * 1024;
 /// Most values one document may hold after alias expansion.
 pub const MAX_NODES: usize = 1_000_000;
 /// Most bytes of string data one document may hold after alias expansion.
@@ -88,13 +91,15 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
     let budget = Budget::default();
     let result = match syntax {
         Syntax::Yaml => {
-            if let Some((line, column)) = flow_depth::too_deep(&source.text) {
-                return Err(source
-                    .diag(format!(
-                        "invalid YAML: nested deeper than {} levels (column {column})",
-                        flow_depth::MAX_FLOW_DEPTH
-                    ))
-                    .at_line(Some(line)));
+            if source.text.len() > MAX_YAML_BYTES {
+                return Err(source.diag(format!(
+                    "file is too large for YAML ({} bytes; YAML crews are limited to {MAX_YAML_BYTES} bytes, JSON ones to {})",
+                    source.text.len(),
+                    super::source::MAX_FILE_BYTES
+                )));
+            }
+            if let Err(problem) = flow_depth::check(&source.text) {
+                return Err(source.diag(problem.message()).at_line(Some(problem.line())));
             }
             let de = serde_yaml::Deserializer::from_str(&source.text);
             NodeSeed { budget: &budget }
@@ -432,6 +437,13 @@ mod tests {
         assert!(e.message.contains("recursion limit"), "{e}");
         let e = parse(&src(&deep), Syntax::Json).unwrap_err();
         assert!(e.message.contains("recursion limit"), "{e}");
+    }
+
+    #[test]
+    fn big_yaml_is_refused_before_parsing() {
+        let text = "- 1\n".repeat(MAX_YAML_BYTES / 4 + 1);
+        let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
+        assert!(e.message.contains("too large for YAML"), "{e}");
     }
 
     #[test]

@@ -13,10 +13,67 @@
 
 /// Deepest flow nesting the scan lets through. serde_yaml refuses more than 128 levels anyway; the
 /// margin keeps any miscount in plain text from refusing a valid file.
-pub const MAX_FLOW_DEPTH: usize = 1000;
+pub const MAX_FLOW_DEPTH: usize = 256;
+
+/// Most "flow work" a file may need: the sum, over the bytes inside flow collections, of the
+/// nesting depth there. libyaml's time is about proportional to it (each token costs one step
+/// per open flow level), so a file of a million items 200 levels deep is refused, while real crews
+/// stay far below (a 1 MB file nested 50 deep is at the limit).
+pub const MAX_FLOW_WORK: u64 = 50_000_000;
+
+/// Why a YAML text is refused before parsing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FlowProblem {
+    /// Nesting deeper than [`MAX_FLOW_DEPTH`], first at this 1-based line and column.
+    TooDeep { line: u32, column: usize },
+    /// More than [`MAX_FLOW_WORK`], reached at this 1-based line.
+    TooMuchWork { line: u32 },
+}
+
+impl FlowProblem {
+    pub fn line(&self) -> u32 {
+        match self {
+            FlowProblem::TooDeep { line, .. } | FlowProblem::TooMuchWork { line } => *line,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            FlowProblem::TooDeep { column, .. } => {
+                format!("invalid YAML: nested deeper than {MAX_FLOW_DEPTH} levels (column {column})")
+            }
+            FlowProblem::TooMuchWork { .. } => {
+                "invalid YAML: too many values inside deeply nested `[…]`/`{…}` collections to parse in reasonable time".into()
+            }
+        }
+    }
+}
+
+/// The first reason to refuse `text` before parsing it, if any.
+pub(crate) fn check(text: &str) -> Result<(), FlowProblem> {
+    let mut work = 0u64;
+    let mut line_now = 1u32;
+    scan(text, |depth, bytes, line| {
+        line_now = line;
+        work += depth as u64 * bytes as u64;
+        work <= MAX_FLOW_WORK
+    })
+    .map_or(Ok(()), |(line, column)| Err(FlowProblem::TooDeep { line, column }))?;
+    if work > MAX_FLOW_WORK {
+        return Err(FlowProblem::TooMuchWork { line: line_now });
+    }
+    Ok(())
+}
 
 /// The 1-based line and column where flow nesting first goes deeper than [`MAX_FLOW_DEPTH`].
-pub(crate) fn too_deep(text: &str) -> Option<(u32, usize)> {
+#[cfg(test)]
+fn too_deep(text: &str) -> Option<(u32, usize)> {
+    scan(text, |_, _, _| true)
+}
+
+/// Scans `text`, calling `step(depth, bytes, line)` after each step with the depth the step's
+/// bytes were at; stops when `step` returns false (then `None`) or at a depth over the limit.
+fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(u32, usize)> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut line = 1u32;
@@ -32,7 +89,13 @@ pub(crate) fn too_deep(text: &str) -> Option<(u32, usize)> {
             _ => false,
         }
     };
+    // The bytes since the last accounting, and the depth they were at.
+    let (mut counted_to, mut counted_depth) = (0usize, 0usize);
     while i < bytes.len() {
+        if !step(counted_depth, i - counted_to, line) {
+            return None;
+        }
+        (counted_to, counted_depth) = (i, depth);
         let c = bytes[i];
         let blank_after = |i: usize| matches!(bytes.get(i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'));
         if depth == 0 && in_plain {
@@ -112,6 +175,7 @@ pub(crate) fn too_deep(text: &str) -> Option<(u32, usize)> {
             }
         }
     }
+    step(counted_depth, bytes.len().min(i) - counted_to, line);
     None
 }
 
@@ -146,6 +210,18 @@ mod tests {
         ] {
             assert_eq!(too_deep(&text), None, "{text:.60}");
         }
+    }
+
+    #[test]
+    fn flow_work_is_bounded() {
+        // 200 levels deep, then a million items: fine for depth, too much work for libyaml.
+        let heavy = format!("a: {}{}{}\n", "[".repeat(200), "1,".repeat(1_000_000), "]".repeat(200));
+        assert!(matches!(check(&heavy), Err(FlowProblem::TooMuchWork { line: 1 })));
+        let deep = format!("a: 1\nb: {}\n", "[".repeat(MAX_FLOW_DEPTH + 1));
+        assert_eq!(check(&deep), Err(FlowProblem::TooDeep { line: 2, column: 4 + MAX_FLOW_DEPTH }));
+        // A big but shallow flow list, and big block YAML, are fine.
+        assert_eq!(check(&format!("a: [{}]\n", "1,".repeat(1_000_000))), Ok(()));
+        assert_eq!(check(&"- {a: [1, 2]}\n".repeat(200_000)), Ok(()));
     }
 
     #[test]
