@@ -79,15 +79,23 @@ fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(
     let mut line = 1u32;
     let mut line_start = 0usize;
     let mut i = 0usize;
-    // Inside a plain scalar in block context (`key: some text [x`): brackets there are text.
-    let mut in_plain = false;
+    // Indentation of the current line, known from its first non-blank byte on.
+    let mut indent = 0usize;
+    // No non-blank byte seen on the current line yet.
+    let mut fresh_line = true;
+    // Inside a plain scalar (`key: some text [x`, `[it's]`), with the indentation of the line it
+    // started on: brackets and quotes there are text. In block context it goes on over lines
+    // indented more than that line, in flow context until a flow indicator.
+    let mut plain: Option<usize> = None;
+    let blank = |b: Option<&u8>| matches!(b, None | Some(b' ' | b'\t' | b'\n' | b'\r'));
     // Whether a token may start at `i` (after a blank, at a line start, after a flow indicator).
     let token_start = |i: usize, depth: usize| {
-        i == 0 || match bytes[i - 1] {
-            b' ' | b'\t' | b'\n' | b'\r' => true,
-            b'[' | b'{' | b',' | b':' => depth > 0,
-            _ => false,
-        }
+        i == 0
+            || match bytes[i - 1] {
+                b' ' | b'\t' | b'\n' | b'\r' => true,
+                b'[' | b'{' | b',' | b':' => depth > 0,
+                _ => false,
+            }
     };
     // The bytes since the last accounting, and the depth they were at.
     let (mut counted_to, mut counted_depth) = (0usize, 0usize);
@@ -97,22 +105,38 @@ fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(
         }
         (counted_to, counted_depth) = (i, depth);
         let c = bytes[i];
-        let blank_after = |i: usize| matches!(bytes.get(i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'));
-        if depth == 0 && in_plain {
-            match c {
-                b'\n' => in_plain = false,
-                b':' if blank_after(i) => in_plain = false,
-                b'#' if token_start(i, depth) => in_plain = false,
-                _ => {
-                    i += 1;
-                    continue;
+        if fresh_line && !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            fresh_line = false;
+            indent = i - line_start;
+            // A block plain scalar goes on only on a more indented line that is not a comment.
+            if depth == 0 && plain.is_some_and(|p| indent <= p || c == b'#') {
+                plain = None;
+            }
+        }
+        if plain.is_some() {
+            let ends = match c {
+                b':' => blank(bytes.get(i + 1)) || (depth > 0 && matches!(bytes.get(i + 1), Some(b',' | b'[' | b']' | b'{' | b'}'))),
+                b'#' => i > 0 && blank(bytes.get(i - 1)),
+                b',' | b'[' | b']' | b'{' | b'}' => depth > 0,
+                _ => false,
+            };
+            if ends {
+                plain = None;
+            } else {
+                if c == b'\n' {
+                    line += 1;
+                    line_start = i + 1;
+                    fresh_line = true;
                 }
+                i += 1;
+                continue;
             }
         }
         match c {
             b'\n' => {
                 line += 1;
                 line_start = i + 1;
+                fresh_line = true;
                 i += 1;
             }
             b'#' if token_start(i, depth) => {
@@ -150,7 +174,6 @@ fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(
             }
             b'|' | b'>' if depth == 0 && token_start(i, depth) => {
                 // A block scalar: the rest of this line, then every blank or more indented line.
-                let indent = indentation(&bytes[line_start..]);
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
@@ -158,8 +181,8 @@ fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(
                     let next = i + 1;
                     let rest = &bytes[next.min(bytes.len())..];
                     let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-                    let blank = rest[..end].iter().all(|b| *b == b' ' || *b == b'\t' || *b == b'\r');
-                    if next >= bytes.len() || !(blank || indentation(rest) > indent) {
+                    let blank_line = rest[..end].iter().all(|b| *b == b' ' || *b == b'\t' || *b == b'\r');
+                    if next >= bytes.len() || !(blank_line || indentation(rest) > indent) {
                         break;
                     }
                     line += 1;
@@ -168,9 +191,9 @@ fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(
                 }
             }
             b' ' | b'\t' | b'\r' | b',' | b']' | b'}' => i += 1,
-            b'-' | b'?' | b':' if blank_after(i) => i += 1,
+            b'-' | b'?' | b':' if blank(bytes.get(i + 1)) => i += 1,
             _ => {
-                in_plain = depth == 0;
+                plain = Some(indent);
                 i += 1;
             }
         }
@@ -207,8 +230,24 @@ mod tests {
             format!("a: |\n  {many}\n\n  {many}\nb: [1, 2]\n"),
             format!("a: >-\n    {many}\nb: 'it''s {many}'\n"),
             format!("a: \"esc \\\" {many}\"\n"),
+            format!("a: text\n  more {many}\n  'and more {many}\nb: 1\n"),
+            format!("a: [it's here, 'q {many}', \"{many}\"]\n"),
         ] {
             assert_eq!(too_deep(&text), None, "{text:.60}");
+        }
+    }
+
+    #[test]
+    fn quotes_inside_plain_text_do_not_hide_brackets() {
+        // `'x` continues the plain scalar (it is not a quote), so the brackets after it count.
+        let deep = "[".repeat(MAX_FLOW_DEPTH + 1);
+        for text in [
+            format!("a: text\n  'x\nb: {deep}\n"),
+            format!("a: [t\n 'x, {deep}\n"),
+            format!("a: it's\nb: {deep}\n"),
+            format!("a: \"quoted\"\nb: {deep}\n"),
+        ] {
+            assert!(too_deep(&text).is_some(), "{text:.40}");
         }
     }
 
