@@ -408,6 +408,38 @@ fn mutated_projects_never_panic_or_hang() {
     );
 }
 
+/// The loader's pre-scan of YAML (nesting depth and work, before libyaml) never refuses a
+/// document that is not deep: serde's YAML and JSON (JSON is YAML) of shallow trees whose text is
+/// full of brackets and quotes, in flow and in block style.
+#[test]
+fn the_yaml_prescan_refuses_no_shallow_document() {
+    let noisy = "[\\[\\]{}'\" a-z:#,|>-]{0,300}".prop_map(Value::from);
+    let tree = noisy.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(("[a-z{}\\[\\]' ]{1,8}", inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    });
+    let mut runner = runner(128);
+    let result = runner.run(&(tree, any::<bool>()), |(value, block)| {
+        let text = if block { serde_yaml::to_string(&value).unwrap() } else { serde_json::to_string(&value).unwrap() };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crew.yaml");
+        std::fs::write(&path, &text).unwrap();
+        if let Err(e) = crew_runner::crew::load(&path) {
+            let text_of = e.to_string();
+            prop_assert!(
+                !text_of.contains("nested deeper than") && !text_of.contains("too many values inside"),
+                "the pre-scan refused a shallow document: {text_of}\n{text}"
+            );
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
 #[test]
 fn the_corpus_replays_cleanly() {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
