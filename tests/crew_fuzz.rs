@@ -212,7 +212,7 @@ const TOKENS: &[&str] = &[
 ];
 
 /// Units that nest when repeated.
-const NESTERS: &[&str] = &["[", "{", "{a: ", "[a, ", "{\"a\": ", "[1,", "- ", "&a [", "<<: {"];
+const NESTERS: &[&str] = &["[", "{", "{a: ", "[a, ", "{\"a\": ", "[1,", "- ", "&a [", "<<: {", "!t [", "*a, [", "a\n 'x, [", "? [", "- {a: "];
 
 /// Field names of all three formats.
 const KEYS: &[&str] = &[

@@ -6,8 +6,8 @@
 //! success, a 401 whose error body echoes the key (as OpenAI's does), and retried 500s/429s that
 //! echo it before a success. The search looks for the key's distinctive middle part, so a
 //! "masked" form that keeps most of the key counts as a leak too.
-//! (The desktop app's settings are covered by `gui::settings`'s unit tests: the view the UI gets
-//! has only `api_key_set`.)
+//! (The desktop app's settings, as its commands return them, are covered by
+//! `tests/gui_commands.rs` (`settings_never_send_the_key_back`): the view has only `api_key_set`.)
 
 mod harness;
 mod support;

@@ -190,6 +190,17 @@ fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(
                     i = next + end;
                 }
             }
+            // Node properties (`&anchor`, `*alias`, `!tag`) are tokens of their own, not text.
+            b'&' | b'*' | b'!' if token_start(i, depth) => {
+                i += 1;
+                while i < bytes.len() && !blank(bytes.get(i)) && !(depth > 0 && matches!(bytes[i], b',' | b'[' | b']' | b'{' | b'}')) {
+                    i += 1;
+                }
+            }
+            // Document markers.
+            b'-' | b'.' if i == line_start && bytes[i..].starts_with(if c == b'-' { b"---" } else { b"..." }) && blank(bytes.get(i + 3)) => {
+                i += 3;
+            }
             b' ' | b'\t' | b'\r' | b',' | b']' | b'}' => i += 1,
             b'-' | b'?' | b':' if blank(bytes.get(i + 1)) => i += 1,
             _ => {
@@ -246,6 +257,12 @@ mod tests {
             format!("a: [t\n 'x, {deep}\n"),
             format!("a: it's\nb: {deep}\n"),
             format!("a: \"quoted\"\nb: {deep}\n"),
+            format!("a: &x {deep}\n"),
+            format!("a: !!seq {deep}\n"),
+            format!("a: [*x, {deep}\n"),
+            format!("--- {deep}\n"),
+            format!("a: 1\n...\n--- {deep}\n"),
+            "a: &a [".repeat(MAX_FLOW_DEPTH + 1),
         ] {
             assert!(too_deep(&text).is_some(), "{text:.40}");
         }

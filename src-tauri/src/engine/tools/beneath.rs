@@ -94,7 +94,8 @@ impl<'r> Walk<'r> {
             return self.stack.pop().map(drop).ok_or(Step::Escapes);
         }
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        loop {
+        // Created folders removed again at once by someone else: give up after a few rounds.
+        for _ in 0..8 {
             match openat(self.dir(), name, flags, Mode::empty()) {
                 Ok(fd) => {
                     self.stack.push((name.to_owned(), fd));
@@ -115,6 +116,7 @@ impl<'r> Walk<'r> {
                 Err(e) => return Err(e.into()),
             }
         }
+        Err(Step::NotFound)
     }
 
     /// The components to walk instead of the symlink `name` in the current folder, or `None` when
