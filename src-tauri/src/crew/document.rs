@@ -13,9 +13,13 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::diagnostic::Diagnostic;
+use super::flow_depth;
 use super::jsonc;
 use super::source::SourceText;
 
+/// The largest YAML text parsed: libyaml holds every event of a document in memory (up to ~90
+/// bytes per byte of text) before the node budget below can refuse it.
+pub const MAX_YAML_BYTES: usize = 4 * 1024 * 1024;
 /// Most values one document may hold after alias expansion.
 pub const MAX_NODES: usize = 1_000_000;
 /// Most bytes of string data one document may hold after alias expansion.
@@ -87,14 +91,33 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
     let budget = Budget::default();
     let result = match syntax {
         Syntax::Yaml => {
+            if source.text.len() > MAX_YAML_BYTES {
+                return Err(source.diag(format!(
+                    "file is too large for YAML ({} bytes; YAML crews are limited to {MAX_YAML_BYTES} bytes, JSON ones to {})",
+                    source.text.len(),
+                    super::source::MAX_FILE_BYTES
+                )));
+            }
+            if let Err(problem) = flow_depth::check(&source.text) {
+                return Err(source.diag(problem.message()).at_line(Some(problem.line())));
+            }
             let de = serde_yaml::Deserializer::from_str(&source.text);
             NodeSeed { budget: &budget }
                 .deserialize(de)
                 .map(apply_merge_keys)
                 .map_err(|e| {
-                    let line = e.location().map(|l| l.line() as u32);
-                    let column = e.location().map(|l| l.column());
-                    (message_without_location(&e.to_string()), line, column)
+                    let message = message_without_location(&e.to_string());
+                    match e.location() {
+                        Some(l) => (message, Some(l.line() as u32), Some(l.column())),
+                        // serde_yaml gives no place for runaway aliases: name the first alias.
+                        None if message.contains("repetition limit") => (
+                            "too many alias expansions (`*name` references, as in a \"billion laughs\" file)"
+                                .to_string(),
+                            first_alias_line(&source.text),
+                            None,
+                        ),
+                        None => (message, None, None),
+                    }
                 })
         }
         Syntax::Json => parse_json(&source.text, &budget),
@@ -148,6 +171,19 @@ fn apply_merge_keys(node: Node) -> Node {
         Node::List(items) => Node::List(items.into_iter().map(apply_merge_keys).collect()),
         other => other,
     }
+}
+
+/// The 1-based line of the first alias (`*name` where a value starts).
+fn first_alias_line(text: &str) -> Option<u32> {
+    text.lines().position(|line| {
+        line.match_indices('*').any(|(at, _)| {
+            let before = line[..at].chars().next_back();
+            let after = line[at + 1..].chars().next();
+            matches!(before, None | Some(' ' | '[' | '{' | ',' | '\t'))
+                && after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+    })
+    .map(|i| i as u32 + 1)
 }
 
 type ParseFailure = (String, Option<u32>, Option<usize>);
@@ -373,10 +409,8 @@ mod tests {
             ));
         }
         let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
-        assert!(
-            e.message.contains("limit") || e.message.contains("too large"),
-            "{e}"
-        );
+        assert!(e.message.contains("too many alias expansions"), "{e}");
+        assert_eq!(e.line, Some(2), "{e}");
     }
 
     #[test]
@@ -397,9 +431,19 @@ mod tests {
     fn deep_nesting_is_refused() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let e = parse(&src(&deep), Syntax::Yaml).unwrap_err();
+        assert!(e.message.contains("nested deeper than"), "{e}");
+        let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let e = parse(&src(&nested), Syntax::Yaml).unwrap_err();
         assert!(e.message.contains("recursion limit"), "{e}");
         let e = parse(&src(&deep), Syntax::Json).unwrap_err();
         assert!(e.message.contains("recursion limit"), "{e}");
+    }
+
+    #[test]
+    fn big_yaml_is_refused_before_parsing() {
+        let text = "- 1\n".repeat(MAX_YAML_BYTES / 4 + 1);
+        let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
+        assert!(e.message.contains("too large for YAML"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod document;
 mod draft;
 mod entries;
 mod fields;
+mod flow_depth;
 pub mod inputs;
 mod jsonc;
 mod load;
@@ -23,7 +24,7 @@ mod source;
 mod spec;
 pub mod tools;
 
-pub use diagnostic::{CrewError, CrewWarning, Diagnostic};
+pub use diagnostic::{CrewError, CrewWarning, Diagnostic, MAX_DIAGNOSTICS};
 pub use entries::DEFAULT_MAX_ITER;
 pub use load::{load, LoadedCrew};
 pub use placeholders::{interpolate, required_inputs, MissingInputs};

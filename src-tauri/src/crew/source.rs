@@ -149,7 +149,7 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> 
         message,
         line: None,
     };
-    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    let file = open_without_blocking(path).map_err(|e| fail(format!("cannot open: {e}")))?;
     let meta = file
         .metadata()
         .map_err(|e| fail(format!("cannot read: {e}")))?;
@@ -196,6 +196,20 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> 
             })
         }
     }
+}
+
+/// Opens `path` for reading without waiting for a writer when it is a FIFO (`O_NONBLOCK` on
+/// open), then makes reads blocking again: a pipe someone writes to (`<(cat crew.yaml)`) is read to
+/// its end, a FIFO nobody opened reads as empty at once.
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let flags = rustix::fs::fcntl_getfl(&file)?;
+    rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
+    Ok(file)
 }
 
 fn line_names_key(line: &str, key: &str) -> bool {
@@ -285,6 +299,10 @@ mod tests {
         let err = read_text(&bin, 1024).err().unwrap();
         assert!(err.message.contains("not a text file"));
         assert_eq!(err.line, Some(2));
+        let fifo = dir.path().join("fifo.yaml");
+        let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert_eq!(read_text(&fifo, 1024).ok().unwrap(), "", "a FIFO without a writer reads as empty");
         let utf = dir.path().join("utf.yaml");
         std::fs::write(&utf, b"a: 1\n\nb: \xff\xfe").unwrap();
         let err = read_text(&utf, 1024).err().unwrap();

@@ -98,13 +98,24 @@ impl Tool for ListDirectoryTool {
         Box::pin(async move {
             let path = optional_str(&arguments, "path")?.unwrap_or("");
             let entries = self.workspace.list(path)?;
-            if entries.is_empty() {
-                Ok("(empty folder)".into())
-            } else {
-                Ok(entries.join("\n"))
-            }
+            Ok(listing(&entries))
         })
     }
+}
+
+/// Most entries `list_directory` shows; the rest are counted.
+pub const MAX_LISTED: usize = 1000;
+
+/// The entries one a line (at most [`MAX_LISTED`], then `… and N more`).
+fn listing(entries: &[String]) -> String {
+    if entries.is_empty() {
+        return "(empty folder)".into();
+    }
+    let mut text = entries[..entries.len().min(MAX_LISTED)].join("\n");
+    if entries.len() > MAX_LISTED {
+        text.push_str(&format!("\n… and {} more", entries.len() - MAX_LISTED));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -127,5 +138,14 @@ mod tests {
         assert!(matches!(write.call(json!({"path": "a/b.md", "content": "x"})).await, Err(ToolError::Workspace(_))));
         write.call(json!({"path": "a/b.md", "content": "x", "overwrite": true})).await.unwrap();
         assert_eq!(read.call(json!({"path": "a/b.md"})).await.unwrap(), "x");
+    }
+
+    #[test]
+    fn long_listings_are_cut() {
+        let names: Vec<String> = (0..MAX_LISTED + 5).map(|i| format!("f{i:05}")).collect();
+        let text = listing(&names);
+        assert_eq!(text.lines().count(), MAX_LISTED + 1);
+        assert!(text.ends_with("… and 5 more"), "{}", &text[text.len() - 30..]);
+        assert_eq!(listing(&names[..2]), "f00000\nf00001");
     }
 }

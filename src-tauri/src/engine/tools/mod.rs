@@ -4,6 +4,7 @@
 //! is returned to the model as the tool result text `Error: …`; only [`ToolError::Run`] (the
 //! delegated coworker's run itself failed, e.g. its LLM call) stops the run.
 
+mod beneath;
 mod catalog;
 mod delegation;
 mod file_tools;
@@ -12,7 +13,7 @@ mod workspace;
 pub use catalog::{builtin_tool, BuiltinTool};
 pub use delegation::{DelegationTool, DelegationToolKind, Delegator, DELEGATE_WORK, ASK_QUESTION};
 pub use file_tools::{ListDirectoryTool, ReadFileTool, WriteFileTool};
-pub use workspace::{Workspace, WorkspaceError};
+pub use workspace::{Workspace, WorkspaceError, MAX_READ_BYTES};
 
 use crate::execution::{BoxFuture, ExecutionError};
 use crate::llm::ToolDef;

@@ -1,15 +1,32 @@
 //! The crew's workspace: the one folder file tools and `output_file` may touch.
 //!
-//! Every path is relative to the workspace root. A path is refused when it is absolute, when its
-//! `..` components climb above the root, or when it resolves (through symlinks) outside the root.
-//! Files are opened with `O_NOFOLLOW` on the final component (unix), and the opened file is then
-//! re-verified by device and inode against its canonical path inside the root, so a symlink swapped
-//! in between the check and the open is detected (best effort: a write that raced is refused before
-//! any byte is written or truncated).
+//! Every path is relative to the workspace root. `.` and `..` are applied to the text first, and a
+//! path is refused when it is absolute or its `..` climb above the root. The rest is walked from a
+//! descriptor of the root held open since [`Workspace::open`], one component at a time, each opened
+//! with `openat(…, O_NOFOLLOW)` relative to the folder before it (see [`beneath`](super::beneath)).
+//! Symlinks are resolved by that walk, never by the kernel, and only while they stay inside the
+//! root; the file operation then works on the descriptors the walk opened. So there is no window
+//! between a check and a use: a symlink (or a folder) swapped in at any moment either is seen by
+//! the walk (and refused when it leads out) or is not on the path used at all.
+//!
+//! Only regular files are read or written (no FIFOs or devices); reads stop at
+//! [`MAX_READ_BYTES`].
 
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind as IoErrorKind, Read, Write};
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use rustix::fs::{fstat, openat, renameat, statat, unlinkat, AtFlags, Dir, FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+use super::beneath::{Step, Walk};
+
+/// The largest file `read` returns: 10 MiB.
+pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Why a workspace operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,12 +46,18 @@ pub enum WorkspaceError {
     /// A path component that must be a folder is something else.
     #[error("`{0}` is not a folder")]
     NotADirectory(String),
-    /// The path is empty or names the workspace itself where a file is needed.
+    /// The path is empty, names a folder, or names something that is not a regular file.
     #[error("`{0}` is not a file path")]
     NotAFile(String),
     /// The file is not UTF-8 text.
     #[error("`{0}` is not UTF-8 text")]
     NotText(String),
+    /// The file is larger than [`MAX_READ_BYTES`].
+    #[error("`{0}` is too large to read (the limit is {MAX_READ_BYTES} bytes)")]
+    TooLarge(String),
+    /// Resolving the path met more symlinks than allowed (a cycle, most likely).
+    #[error("`{0}`: too many symbolic links")]
+    TooManyLinks(String),
     /// The operating system refused (permissions, disk full, …).
     #[error("`{path}`: {source}")]
     Io { path: String, source: std::io::Error },
@@ -42,42 +65,50 @@ pub enum WorkspaceError {
 
 impl WorkspaceError {
     fn io(path: &str, source: std::io::Error) -> Self {
-        match source.kind() {
-            IoErrorKind::NotFound => WorkspaceError::NotFound(path.to_string()),
-            IoErrorKind::AlreadyExists => WorkspaceError::Exists(path.to_string()),
-            _ if is_symlink_loop(&source) => WorkspaceError::Escapes(path.to_string()),
-            _ => WorkspaceError::Io { path: path.to_string(), source },
+        WorkspaceError::Io { path: path.to_string(), source }
+    }
+
+    /// A failed `openat` of the final component.
+    fn open(path: &str, e: Errno) -> Self {
+        match e {
+            Errno::NOENT => WorkspaceError::NotFound(path.to_string()),
+            Errno::EXIST => WorkspaceError::Exists(path.to_string()),
+            Errno::ISDIR | Errno::NXIO => WorkspaceError::NotAFile(path.to_string()),
+            Errno::NOTDIR => WorkspaceError::NotADirectory(path.to_string()),
+            other => WorkspaceError::io(path, other.into()),
         }
     }
-}
 
-/// `O_NOFOLLOW` on a symlink fails with `ELOOP`.
-fn is_symlink_loop(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        e.raw_os_error() == Some(libc::ELOOP)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
+    fn step(path: &str, step: Step) -> Self {
+        match step {
+            Step::Escapes => WorkspaceError::Escapes(path.to_string()),
+            Step::NotADirectory => WorkspaceError::NotADirectory(path.to_string()),
+            Step::NotFound => WorkspaceError::NotFound(path.to_string()),
+            Step::TooManyLinks => WorkspaceError::TooManyLinks(path.to_string()),
+            Step::Io(e) => WorkspaceError::io(path, e),
+        }
     }
 }
 
 /// A folder that file operations are confined to.
 #[derive(Clone, Debug)]
 pub struct Workspace {
-    /// Canonical (symlink-free, absolute) root.
+    /// Canonical (symlink-free, absolute) root, for messages and absolute symlink targets.
     root: PathBuf,
+    /// The root folder, opened once: every operation starts from it.
+    dir: Arc<OwnedFd>,
 }
 
 impl Workspace {
-    /// The workspace at `root`, created when missing.
+    /// The workspace at `root`, created when missing. The root itself may be reached through
+    /// symlinks; it is fixed (as an open folder) from here on.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, WorkspaceError> {
         let shown = root.as_ref().display().to_string();
         std::fs::create_dir_all(root.as_ref()).map_err(|e| WorkspaceError::io(&shown, e))?;
         let root = std::fs::canonicalize(root.as_ref()).map_err(|e| WorkspaceError::io(&shown, e))?;
-        Ok(Workspace { root })
+        let dir = openat(rustix::fs::CWD, &root, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| WorkspaceError::io(&shown, e.into()))?;
+        Ok(Workspace { root, dir: Arc::new(dir) })
     }
 
     /// The canonical root folder.
@@ -85,73 +116,71 @@ impl Workspace {
         &self.root
     }
 
-    /// Reads a UTF-8 file.
+    /// Reads a UTF-8 file (at most [`MAX_READ_BYTES`]).
     pub fn read(&self, path: &str) -> Result<String, WorkspaceError> {
-        let rel = lexical(path)?;
-        if rel.as_os_str().is_empty() {
-            return Err(WorkspaceError::NotAFile(path.to_string()));
-        }
-        let full = self.root.join(&rel);
-        if let Some(parent) = full.parent() {
-            self.check_inside(parent, path)?;
-        }
-        let mut file = no_follow(OpenOptions::new().read(true)).open(&full).map_err(|e| WorkspaceError::io(path, e))?;
-        self.verify_opened(&file, &full, path)?;
+        let (mut walk, name) = self.walk_to_parent(path, false)?;
+        let file = open_file(&mut walk, name, OFlags::RDONLY, path)?;
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|e| WorkspaceError::io(path, e))?;
+        file.take(MAX_READ_BYTES + 1).read_to_end(&mut bytes).map_err(|e| WorkspaceError::io(path, e))?;
+        if bytes.len() as u64 > MAX_READ_BYTES {
+            return Err(WorkspaceError::TooLarge(path.to_string()));
+        }
         String::from_utf8(bytes).map_err(|_| WorkspaceError::NotText(path.to_string()))
     }
 
     /// Writes `content` to a file, creating missing folders; an existing file is replaced only when
     /// `overwrite` is set. Returns the number of bytes written.
     pub fn write(&self, path: &str, content: &str, overwrite: bool) -> Result<usize, WorkspaceError> {
-        let (full, _) = self.prepare_file(path)?;
-        let mut options = OpenOptions::new();
-        options.write(true);
-        if overwrite {
-            options.create(true);
-        } else {
-            options.create_new(true);
+        let (mut walk, name) = self.walk_to_parent(path, true)?;
+        let mut flags = OFlags::WRONLY | OFlags::CREATE;
+        if !overwrite {
+            flags |= OFlags::EXCL;
         }
-        let mut file = no_follow(&mut options).open(&full).map_err(|e| WorkspaceError::io(path, e))?;
-        self.verify_opened(&file, &full, path)?;
+        let mut file = open_file(&mut walk, name, flags, path)?;
         file.set_len(0).map_err(|e| WorkspaceError::io(path, e))?;
         file.write_all(content.as_bytes()).map_err(|e| WorkspaceError::io(path, e))?;
         Ok(content.len())
     }
 
     /// Replaces a file's content atomically: writes a temporary file in the same folder, syncs it,
-    /// then renames it over `path` (readers see the old or the new content, never a mix).
+    /// then renames it over `path` (readers see the old or the new content, never a mix). A symlink
+    /// at `path` is replaced, not followed. Returns the file's full path.
     pub fn write_atomic(&self, path: &str, content: &str) -> Result<PathBuf, WorkspaceError> {
-        let (full, parent) = self.prepare_file(path)?;
-        let name = full.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let (tmp, mut file) = create_temp(&parent, &name).map_err(|e| WorkspaceError::io(path, e))?;
+        let (walk, name) = self.walk_to_parent(path, true)?;
+        let dir = walk.dir();
+        let (tmp, mut file) = create_temp(dir, &name).map_err(|e| WorkspaceError::io(path, e.into()))?;
         let written = (|| {
-            self.verify_opened(&file, &tmp, path)?;
             file.write_all(content.as_bytes()).map_err(|e| WorkspaceError::io(path, e))?;
             file.sync_all().map_err(|e| WorkspaceError::io(path, e))?;
-            self.check_inside(&parent, path)?;
-            std::fs::rename(&tmp, &full).map_err(|e| WorkspaceError::io(path, e))
+            renameat(dir, &tmp, dir, &name).map_err(|e| WorkspaceError::open(path, e))
         })();
         if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = unlinkat(dir, &tmp, AtFlags::empty());
         }
-        written.map(|()| full)
+        written.map(|()| self.root.join(walk.relative()).join(&name))
     }
 
     /// The entries of a folder (`""` or `"."` = the root), sorted, folders suffixed with `/`.
     pub fn list(&self, path: &str) -> Result<Vec<String>, WorkspaceError> {
         let rel = lexical(path)?;
-        let full = self.root.join(&rel);
-        let real = self.check_inside(&full, path)?;
-        if !real.is_dir() {
-            return Err(WorkspaceError::NotADirectory(path.to_string()));
-        }
+        let mut walk = Walk::new(self.dir.as_fd(), &self.root);
+        walk.enter_all(parts(&rel), false).map_err(|s| WorkspaceError::step(path, s))?;
+        let dir = walk.dir();
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(&real).map_err(|e| WorkspaceError::io(path, e))? {
-            let entry = entry.map_err(|e| WorkspaceError::io(path, e))?;
-            let mut name = entry.file_name().to_string_lossy().into_owned();
-            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+        for entry in Dir::read_from(dir).map_err(|e| WorkspaceError::io(path, e.into()))? {
+            let entry = entry.map_err(|e| WorkspaceError::io(path, e.into()))?;
+            let raw = entry.file_name().to_bytes();
+            if raw == b"." || raw == b".." {
+                continue;
+            }
+            let kind = match entry.file_type() {
+                FileType::Unknown => statat(dir, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW)
+                    .map(|st| FileType::from_raw_mode(st.st_mode))
+                    .unwrap_or(FileType::Unknown),
+                known => known,
+            };
+            let mut name = String::from_utf8_lossy(raw).into_owned();
+            if kind == FileType::Directory {
                 name.push('/');
             }
             names.push(name);
@@ -160,61 +189,44 @@ impl Workspace {
         Ok(names)
     }
 
-    /// Checks a file path, creates its missing folders (each verified inside the root), and returns
-    /// the full path and its canonical parent.
-    fn prepare_file(&self, path: &str) -> Result<(PathBuf, PathBuf), WorkspaceError> {
+    /// Walks to the folder that holds `path`'s last component (creating folders when `create`)
+    /// and returns the walk standing there and that component.
+    fn walk_to_parent(&self, path: &str, create: bool) -> Result<(Walk<'_>, OsString), WorkspaceError> {
         let rel = lexical(path)?;
         let name = rel.file_name().ok_or_else(|| WorkspaceError::NotAFile(path.to_string()))?.to_owned();
-        let mut dir = self.root.clone();
-        if let Some(parent) = rel.parent() {
-            for part in parent.components() {
-                dir.push(part);
-                match std::fs::symlink_metadata(&dir) {
-                    Ok(meta) if meta.file_type().is_symlink() => {
-                        let real = self.check_inside(&dir, path)?;
-                        if !real.is_dir() {
-                            return Err(WorkspaceError::NotADirectory(path.to_string()));
-                        }
-                    }
-                    Ok(meta) if meta.is_dir() => {}
-                    Ok(_) => return Err(WorkspaceError::NotADirectory(path.to_string())),
-                    Err(e) if e.kind() == IoErrorKind::NotFound => {
-                        match std::fs::create_dir(&dir) {
-                            Ok(()) => {}
-                            Err(e) if e.kind() == IoErrorKind::AlreadyExists => {}
-                            Err(e) => return Err(WorkspaceError::io(path, e)),
-                        }
-                    }
-                    Err(e) => return Err(WorkspaceError::io(path, e)),
-                }
-            }
-        }
-        let parent = self.check_inside(&dir, path)?;
-        Ok((parent.join(&name), parent))
+        let mut walk = Walk::new(self.dir.as_fd(), &self.root);
+        let parent = rel.parent().map(parts).unwrap_or_default();
+        walk.enter_all(parent, create).map_err(|s| WorkspaceError::step(path, s))?;
+        Ok((walk, name))
     }
+}
 
-    /// Canonicalizes `full` and fails unless it is the root or inside it.
-    fn check_inside(&self, full: &Path, shown: &str) -> Result<PathBuf, WorkspaceError> {
-        let real = std::fs::canonicalize(full).map_err(|e| WorkspaceError::io(shown, e))?;
-        if real.starts_with(&self.root) {
-            Ok(real)
-        } else {
-            Err(WorkspaceError::Escapes(shown.to_string()))
-        }
-    }
-
-    /// Fails unless the opened `file` is the file that `full` names now, and that is inside the root.
-    fn verify_opened(&self, file: &File, full: &Path, shown: &str) -> Result<(), WorkspaceError> {
-        let real = self.check_inside(full, shown)?;
-        let opened = file.metadata().map_err(|e| WorkspaceError::io(shown, e))?;
-        if !opened.is_file() {
+/// Opens the regular file `name` in the walk's folder with `flags` (plus `O_NOFOLLOW`,
+/// `O_NONBLOCK` so a FIFO cannot block, `O_CLOEXEC`). A symlink there is resolved by the walk
+/// (refused when it leads out); anything but a regular file is refused.
+fn open_file(walk: &mut Walk<'_>, name: OsString, flags: OFlags, shown: &str) -> Result<File, WorkspaceError> {
+    let flags = flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let mut name = name;
+    loop {
+        if name == "." || name == ".." {
             return Err(WorkspaceError::NotAFile(shown.to_string()));
         }
-        let named = std::fs::metadata(&real).map_err(|e| WorkspaceError::io(shown, e))?;
-        if same_file(&opened, &named) {
-            Ok(())
-        } else {
-            Err(WorkspaceError::Escapes(shown.to_string()))
+        match openat(walk.dir(), &name, flags, Mode::from_bits_truncate(0o666)) {
+            Ok(fd) => {
+                let stat = fstat(&fd).map_err(|e| WorkspaceError::io(shown, e.into()))?;
+                if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+                    return Err(WorkspaceError::NotAFile(shown.to_string()));
+                }
+                return Ok(File::from(fd));
+            }
+            Err(Errno::LOOP) => {
+                let target = walk.link_target(&name).map_err(|s| WorkspaceError::step(shown, s))?;
+                let mut target: VecDeque<OsString> = target.ok_or_else(|| WorkspaceError::NotAFile(shown.to_string()))?.into();
+                let last = target.pop_back().ok_or_else(|| WorkspaceError::NotAFile(shown.to_string()))?;
+                walk.enter_all(target, false).map_err(|s| WorkspaceError::step(shown, s))?;
+                name = last;
+            }
+            Err(e) => return Err(WorkspaceError::open(shown, e)),
         }
     }
 }
@@ -237,42 +249,26 @@ fn lexical(path: &str) -> Result<PathBuf, WorkspaceError> {
     Ok(out)
 }
 
-/// Options that refuse to follow a symlink in the final component (unix).
-fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW)
-    }
-    #[cfg(not(unix))]
-    {
-        options
-    }
+/// The components of a lexically clean relative path.
+fn parts(rel: &Path) -> VecDeque<OsString> {
+    rel.iter().map(|p| p.to_owned()).collect()
 }
 
-/// Creates a fresh temporary file next to the target.
-fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
-    let mut last = None;
+/// Creates a fresh temporary file in `dir`, next to `name`.
+fn create_temp(dir: std::os::fd::BorrowedFd<'_>, name: &std::ffi::OsStr) -> Result<(OsString, File), Errno> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut last = Errno::EXIST;
     for _ in 0..16 {
-        let tmp = dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>()));
-        match no_follow(OpenOptions::new().write(true).create_new(true)).open(&tmp) {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == IoErrorKind::AlreadyExists => last = Some(e),
+        let mut tmp = OsString::from(".");
+        tmp.push(name);
+        tmp.push(format!(".{:016x}.tmp", rand::random::<u64>()));
+        match openat(dir, &tmp, flags, Mode::from_bits_truncate(0o666)) {
+            Ok(fd) => return Ok((tmp, File::from(fd))),
+            Err(Errno::EXIST) => last = Errno::EXIST,
             Err(e) => return Err(e),
         }
     }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
-}
-
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    a.len() == b.len() && a.modified().ok() == b.modified().ok()
+    Err(last)
 }
 
 #[cfg(all(test, unix))]
@@ -351,16 +347,84 @@ mod tests {
     }
 
     #[test]
-    fn opened_file_swapped_after_check_is_refused() {
-        // Simulates the race: the file handle was opened on an outside file while the path that
-        // was checked names a file inside. verify_opened must notice they differ.
+    fn folder_swapped_for_a_symlink_after_the_walk_is_not_followed() {
+        // The race, made deterministic: the walk has entered `sub`; then `sub` is replaced by a
+        // symlink to the outside folder. Opening the file uses the folder the walk holds, so it
+        // lands in the original folder, never outside.
         let (d, o, ws) = setup();
-        std::fs::write(d.path().join("inside.txt"), "inside").unwrap();
-        let outside = File::open(o.path().join("secret.txt")).unwrap();
-        let checked = ws.root().join("inside.txt");
-        assert!(matches!(ws.verify_opened(&outside, &checked, "inside.txt"), Err(WorkspaceError::Escapes(_))));
-        let inside = File::open(&checked).unwrap();
-        ws.verify_opened(&inside, &checked, "inside.txt").unwrap();
+        ws.write("sub/a.txt", "inside", false).unwrap();
+        let (mut walk, name) = ws.walk_to_parent("sub/secret.txt", false).unwrap();
+        std::fs::rename(d.path().join("sub"), d.path().join("moved")).unwrap();
+        symlink(o.path(), d.path().join("sub")).unwrap();
+        let mut f = open_file(&mut walk, name, OFlags::WRONLY | OFlags::CREATE, "sub/secret.txt").unwrap();
+        f.write_all(b"pwned").unwrap();
+        assert_eq!(std::fs::read_to_string(o.path().join("secret.txt")).unwrap(), "top secret");
+        assert_eq!(std::fs::read_to_string(d.path().join("moved/secret.txt")).unwrap(), "pwned");
+        // A fresh walk now meets the symlink and refuses it.
+        assert!(matches!(ws.read("sub/secret.txt"), Err(WorkspaceError::Escapes(_))));
+    }
+
+    #[test]
+    fn file_swapped_for_a_symlink_after_the_walk_is_refused() {
+        let (d, o, ws) = setup();
+        ws.write("a.txt", "inside", false).unwrap();
+        let (mut walk, name) = ws.walk_to_parent("a.txt", false).unwrap();
+        std::fs::remove_file(d.path().join("a.txt")).unwrap();
+        symlink(o.path().join("secret.txt"), d.path().join("a.txt")).unwrap();
+        assert!(matches!(open_file(&mut walk, name.clone(), OFlags::RDONLY, "a.txt"), Err(WorkspaceError::Escapes(_))));
+        assert!(matches!(
+            open_file(&mut walk, name, OFlags::WRONLY | OFlags::CREATE, "a.txt"),
+            Err(WorkspaceError::Escapes(_))
+        ));
+        assert_eq!(std::fs::read_to_string(o.path().join("secret.txt")).unwrap(), "top secret");
+    }
+
+    #[test]
+    fn relative_and_absolute_symlinks_are_resolved_inside_only() {
+        let (d, o, ws) = setup();
+        ws.write("docs/a.txt", "A", false).unwrap();
+        symlink("docs/a.txt", d.path().join("rel.txt")).unwrap();
+        symlink(ws.root().join("docs/a.txt"), d.path().join("abs.txt")).unwrap();
+        symlink("../docs/a.txt", d.path().join("docs/up.txt")).unwrap();
+        symlink("../../x", d.path().join("docs/out.txt")).unwrap();
+        symlink(ws.root().join("../x"), d.path().join("absout.txt")).unwrap();
+        assert_eq!(ws.read("rel.txt").unwrap(), "A");
+        assert_eq!(ws.read("abs.txt").unwrap(), "A");
+        assert_eq!(ws.read("docs/up.txt").unwrap(), "A");
+        assert!(matches!(ws.read("docs/out.txt"), Err(WorkspaceError::Escapes(_))));
+        assert!(matches!(ws.read("absout.txt"), Err(WorkspaceError::Escapes(_))));
+        ws.write("rel.txt", "B", true).unwrap();
+        assert_eq!(ws.read("docs/a.txt").unwrap(), "B");
+        // A symlinked parent folder pointing out, deep inside.
+        symlink(o.path(), d.path().join("docs/o")).unwrap();
+        assert!(matches!(ws.read("docs/o/secret.txt"), Err(WorkspaceError::Escapes(_))));
+        assert!(matches!(ws.list("docs/o"), Err(WorkspaceError::Escapes(_))));
+    }
+
+    #[test]
+    fn symlink_cycles_and_special_files_are_refused() {
+        let (d, _o, ws) = setup();
+        symlink("b", d.path().join("a")).unwrap();
+        symlink("a", d.path().join("b")).unwrap();
+        assert!(matches!(ws.read("a"), Err(WorkspaceError::TooManyLinks(_))));
+        assert!(matches!(ws.write("a/x.txt", "x", true), Err(WorkspaceError::TooManyLinks(_))));
+        let fifo = std::ffi::CString::new(d.path().join("fifo").display().to_string()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        assert!(matches!(ws.read("fifo"), Err(WorkspaceError::NotAFile(_))));
+        assert!(matches!(ws.write("fifo", "x", true), Err(WorkspaceError::NotAFile(_))));
+        std::fs::create_dir(d.path().join("dir")).unwrap();
+        assert!(matches!(ws.read("dir"), Err(WorkspaceError::NotAFile(_))));
+        assert!(matches!(ws.read(""), Err(WorkspaceError::NotAFile(_))));
+        assert!(matches!(ws.read("missing/x"), Err(WorkspaceError::NotFound(_))));
+        assert!(matches!(ws.read("dir/missing"), Err(WorkspaceError::NotFound(_))));
+    }
+
+    #[test]
+    fn reads_stop_at_the_size_limit() {
+        let (d, _o, ws) = setup();
+        let f = File::create(d.path().join("big.txt")).unwrap();
+        f.set_len(MAX_READ_BYTES + 1).unwrap();
+        assert!(matches!(ws.read("big.txt"), Err(WorkspaceError::TooLarge(_))));
     }
 
     #[test]
