@@ -157,8 +157,25 @@ fn owner_pid(owner: &str) -> Option<u32> {
 struct Worker {
     label: String,
     pid: u32,
-    /// `Some(n)`: SIGKILLed when the mock had recorded `n` chat requests.
-    killed_at_request: Option<usize>,
+    /// Set when the harness SIGKILLed it.
+    killed: Option<Kill>,
+}
+
+/// When a worker is killed.
+#[derive(Clone, Copy, Debug)]
+enum KillMoment {
+    /// This many milliseconds after it was started, whatever it is doing.
+    AtStartup { after_ms: u64 },
+    /// This many milliseconds after the mock has served `target` chat requests (from any process).
+    AfterRequests { target: usize, extra_ms: u64 },
+}
+
+/// A SIGKILL the harness sent.
+#[derive(Clone, Copy, Debug)]
+struct Kill {
+    /// The mock's chat-request count read just before the signal was sent.
+    at_request: usize,
+    moment: KillMoment,
 }
 
 /// Scripted replies: one delayed, item-specific answer per (item, task), topped up so that a
@@ -255,28 +272,32 @@ impl Run {
         let err = std::fs::File::create(&stderr_path).expect("stderr file");
         let base = format!("http://{}/p/{label}/v1", self.mock.addr());
         let child = self.crew.cmd(&args).env("OPENAI_API_BASE", base).stdout(out).stderr(err).spawn().expect("the binary starts");
-        self.workers.push(Worker { label: label.to_string(), pid: child.id(), killed_at_request: None });
+        self.workers.push(Worker { label: label.to_string(), pid: child.id(), killed: None });
         Spawned { child, stdout_path, stderr_path }
     }
 
-    /// Waits until the mock has served `target` chat requests (bounded), waits a random extra
-    /// moment, and SIGKILLs `worker` (reaping it).
-    fn kill_at(&mut self, worker: &mut Spawned, target: usize, rng: &mut SplitMix64) {
+    /// Waits for `moment` (bounded) and SIGKILLs `worker` (reaping it).
+    fn kill_at(&mut self, worker: &mut Spawned, moment: KillMoment) {
         let label = self.label_of(worker.id());
-        assert!(
-            self.mock.wait_for_chat_count(target, PROC_WAIT),
-            "seed {}: {label} did not bring the mock to {target} requests (at {})\nstderr: {}",
-            self.seed, self.mock.chat_count(), worker.stderr()
-        );
-        let extra = rng.below(3 * self.scale.reply_delay_ms + 1);
-        // Not a synchronisation: only moves the kill to a random point after the target.
+        let extra = match moment {
+            KillMoment::AtStartup { after_ms } => after_ms,
+            KillMoment::AfterRequests { target, extra_ms } => {
+                assert!(
+                    self.mock.wait_for_chat_count(target, PROC_WAIT),
+                    "seed {}: {label} did not bring the mock to {target} requests (at {})\nstderr: {}",
+                    self.seed, self.mock.chat_count(), worker.stderr()
+                );
+                extra_ms
+            }
+        };
+        // Not a synchronisation: only moves the kill to a random point.
         std::thread::sleep(Duration::from_millis(extra));
         assert!(worker.child.try_wait().expect("try_wait").is_none(), "seed {}: {label} ended before its kill: {}", self.seed, worker.stderr());
         let before = self.mock.chat_count();
         worker.kill_hard();
         let pid = worker.id();
         let record = self.workers.iter_mut().find(|w| w.pid == pid).expect("a spawned worker");
-        record.killed_at_request = Some(before);
+        record.killed = Some(Kill { at_request: before, moment });
         assert!(!worker.stderr().contains("panicked"), "{label}: {}", worker.stderr());
     }
 
@@ -297,12 +318,19 @@ impl Run {
             .collect()
     }
 
-    /// A kill target no earlier than a few requests after now (so a restarted worker gets to
-    /// work before it dies) and below the requests the run needs at least (so it is reached).
-    fn next_target(&self, planned: usize, rng: &mut SplitMix64) -> usize {
+    /// When to kill the worker just started: one time in five while it starts up (opening the
+    /// database, recovering its predecessor's executions, claiming), within 100 ms; otherwise
+    /// when the mock has served `planned` requests (but at least a few after now, so the worker
+    /// gets to work, and fewer than the run needs, so the target is reached), plus at most three
+    /// reply delays.
+    fn next_moment(&self, planned: usize, rng: &mut SplitMix64) -> KillMoment {
+        if rng.below(5) == 0 {
+            return KillMoment::AtStartup { after_ms: rng.below(101) };
+        }
         let needed = self.scale.executions * TASKS.len();
         let soon = self.mock.chat_count() + 1 + rng.below(2 * CONCURRENCY as u64) as usize;
-        planned.max(soon).min(needed - 1)
+        let target = planned.max(soon).min(needed - 1);
+        KillMoment::AfterRequests { target, extra_ms: rng.below(3 * self.scale.reply_delay_ms + 1) }
     }
 
     /// Runs the layout's kill rounds and lets the last processes finish the queue.
@@ -315,8 +343,8 @@ impl Run {
         };
         for (round, planned) in targets.into_iter().enumerate() {
             let mut worker = self.spawn(&format!("w{round:02}"), &[]);
-            let target = self.next_target(planned, &mut rng);
-            self.kill_at(&mut worker, target, &mut rng);
+            let moment = self.next_moment(planned, &mut rng);
+            self.kill_at(&mut worker, moment);
         }
         let mut last = self.spawn("last", &["--until-idle"]);
         let status = last.wait_exit(PROC_WAIT * 3);
@@ -336,6 +364,7 @@ struct Figures {
     executions: usize,
     processes: usize,
     kills: usize,
+    kills_at_startup: usize,
     recoveries: usize,
     retries: usize,
     succeeded: usize,
@@ -423,12 +452,13 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
     let (executions, integrity, steps_twice) = read_database(&run.crew);
     let requests = run.mock.chat_requests();
     let pid_of: HashMap<&str, u32> = run.workers.iter().map(|w| (w.label.as_str(), w.pid)).collect();
-    let killed: HashMap<u32, usize> = run.workers.iter().filter_map(|w| Some((w.pid, w.killed_at_request?))).collect();
+    let killed: HashMap<u32, usize> = run.workers.iter().filter_map(|w| Some((w.pid, w.killed?.at_request))).collect();
 
     let mut figures = Figures {
         executions: executions.len(),
         processes: run.workers.len(),
         kills: killed.len(),
+        kills_at_startup: run.workers.iter().filter(|w| matches!(w.killed, Some(Kill { moment: KillMoment::AtStartup { .. }, .. }))).count(),
         requests: requests.len(),
         redone: requests.len().saturating_sub(executions.len() * TASKS.len()),
         aborted_by_kill: run.mock.aborts(),
@@ -585,7 +615,7 @@ impl Figures {
         let _ = writeln!(s, "  seed                     {} (replay: CRASH_SEED={})", run.seed, run.seed);
         let _ = writeln!(s, "  executions               {} (3 tasks each, concurrency {CONCURRENCY} per worker, reply delay {} ms)", self.executions, scale.reply_delay_ms);
         let _ = writeln!(s, "  worker processes         {}", self.processes);
-        let _ = writeln!(s, "  kills (SIGKILL)          {}", self.kills);
+        let _ = writeln!(s, "  kills (SIGKILL)          {} ({} while starting up)", self.kills, self.kills_at_startup);
         let _ = writeln!(s, "  recoveries in the logs   {}", self.recoveries);
         let _ = writeln!(s, "  retries (attempts > 1)   {}", self.retries);
         let _ = writeln!(s, "  succeeded / failed       {} / {}", self.succeeded, self.failed);
@@ -606,8 +636,12 @@ fn crash_harness(layout: Layout) {
     run.submit();
     run.drive();
     let (figures, problems) = check(&run, started);
-    let kill_points: BTreeMap<&str, Option<usize>> = run.workers.iter().map(|w| (w.label.as_str(), w.killed_at_request)).collect();
-    eprintln!("kill points (mock requests served when killed): {kill_points:?}");
+    for w in &run.workers {
+        match w.killed {
+            Some(kill) => eprintln!("  {} (pid {}): killed at request #{}, {:?}", w.label, w.pid, kill.at_request, kill.moment),
+            None => eprintln!("  {} (pid {}): ran to idle", w.label, w.pid),
+        }
+    }
     println!("{}", figures.render(&run));
     let shown: Vec<&String> = problems.iter().take(20).collect();
     assert!(problems.is_empty(), "{} problem(s), the first ones:\n{shown:#?}", problems.len());
