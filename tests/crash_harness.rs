@@ -376,6 +376,7 @@ struct Figures {
     steps_stored: usize,
     steps_twice: usize,
     steps_reused: usize,
+    completion_lines_missing: usize,
     lost: usize,
     two_processes: usize,
     integrity: String,
@@ -390,8 +391,17 @@ struct Stored {
     attempt: u32,
     /// `(step, output)` in completion order.
     steps: Vec<(String, String)>,
-    /// `(seq, kind, message, data)` in log order.
-    logs: Vec<(i64, String, String, serde_json::Value)>,
+    /// The log, in order.
+    logs: Vec<LogLine>,
+}
+
+/// One line of an execution's log.
+struct LogLine {
+    seq: i64,
+    kind: String,
+    task: Option<String>,
+    message: String,
+    data: serde_json::Value,
 }
 
 /// Reads every execution with its steps and log from the database (read-only).
@@ -423,15 +433,24 @@ fn read_database(crew: &Crew) -> (Vec<Stored>, String, usize) {
         let at = *index.get(&id).unwrap_or_else(|| panic!("a step of an unknown execution {id}"));
         executions[at].steps.push((step, output));
     }
-    let mut logs = conn.prepare("SELECT execution_id, seq, kind, message, data FROM execution_logs ORDER BY execution_id, seq").unwrap();
+    let mut logs = conn.prepare("SELECT execution_id, seq, kind, task, message, data FROM execution_logs ORDER BY execution_id, seq").unwrap();
     let rows = logs
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?)))
+        .query_map([], |r| {
+            let data: String = r.get(5)?;
+            let line = LogLine {
+                seq: r.get(1)?,
+                kind: r.get(2)?,
+                task: r.get(3)?,
+                message: r.get(4)?,
+                data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+            };
+            Ok((r.get::<_, String>(0)?, line))
+        })
         .unwrap();
     for row in rows {
-        let (id, seq, kind, message, data) = row.unwrap();
+        let (id, line) = row.unwrap();
         let at = *index.get(&id).unwrap_or_else(|| panic!("a log line of an unknown execution {id}"));
-        let data = serde_json::from_str(&data).unwrap_or(serde_json::Value::Null);
-        executions[at].logs.push((seq, kind, message, data));
+        executions[at].logs.push(line);
     }
     index.clear();
     (executions, integrity, twice as usize)
@@ -486,10 +505,10 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
 
     for e in &executions {
         let at = format!("{} ({})", e.id, e.item);
-        let kinds: Vec<&str> = e.logs.iter().map(|l| l.1.as_str()).collect();
+        let kinds: Vec<&str> = e.logs.iter().map(|l| l.kind.as_str()).collect();
         let mut intact = true;
         // The log's sequence numbers are 1..n without gaps.
-        let gap_free = e.logs.iter().enumerate().all(|(i, l)| l.0 == i as i64 + 1);
+        let gap_free = e.logs.iter().enumerate().all(|(i, l)| l.seq == i as i64 + 1);
         ensure!(gap_free, "{at}: log sequence numbers have gaps");
         // Terminal, and (with attempts enough for every kill) succeeded.
         match e.status.as_str() {
@@ -515,12 +534,21 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
             figures.lost += 1;
         }
         figures.steps_reused += kinds.iter().filter(|k| **k == "task_skipped").count();
+        // A stored step whose `task_completed` line is missing: the kill fell between the step's
+        // commit and its log line's (allowed: the step is kept and reused, see the figures).
+        let completed: BTreeSet<&str> =
+            e.logs.iter().filter(|l| l.kind == "task_completed").filter_map(|l| l.task.as_deref()).collect();
+        figures.completion_lines_missing += e.steps.iter().filter(|s| !completed.contains(s.0.as_str())).count();
+        for task in TASKS {
+            let n = e.logs.iter().filter(|l| l.kind == "task_completed" && l.task.as_deref() == Some(task)).count();
+            ensure!(n <= 1, "{at}: task {task} completed {n} times: {kinds:?}");
+        }
 
         // The attempts, from the journal: `started` names the owner; every attempt but the last
         // is closed by `recovered` naming it and its owner (a killed process) before the next.
         let mut owners: Vec<u32> = Vec::new();
         let mut open: Option<(u32, String)> = None;
-        for (_, kind, message, data) in &e.logs {
+        for LogLine { kind, message, data, .. } in &e.logs {
             match kind.as_str() {
                 "started" => {
                     ensure!(open.is_none(), "{at}: attempt {} started while attempt {open:?} was open: {kinds:?}", owners.len() + 1);
@@ -622,6 +650,7 @@ impl Figures {
         let _ = writeln!(s, "  not terminal             {}", self.other_status);
         let _ = writeln!(s, "  LLM requests             {} ({needed} needed, {} redone, {} cut off by a kill)", self.requests, self.redone, self.aborted_by_kill);
         let _ = writeln!(s, "  steps stored             {} ({} stored twice, {} reused after a recovery)", self.steps_stored, self.steps_twice, self.steps_reused);
+        let _ = writeln!(s, "  task_completed missing   {} (killed between a step's commit and its log line's)", self.completion_lines_missing);
         let _ = writeln!(s, "  lost                     {}", self.lost);
         let _ = writeln!(s, "  ran in two processes     {}", self.two_processes);
         let _ = writeln!(s, "  PRAGMA integrity_check   {}", self.integrity);
