@@ -14,13 +14,18 @@
 //! [`LONG`]. See the figures with `cargo test --no-default-features --test crash_harness --
 //! --nocapture`.
 //!
-//! Random moments: a seeded SplitMix64 picks, for each kill, a target number of chat requests
-//! served by the mock (stratified over the run so the kills are spread from start to end) and a
-//! small extra delay (at most three reply delays) after the target is reached. Every reply is
-//! delayed by [`Scale::reply_delay_ms`], so a kill lands mid-request or between requests (while
-//! steps, logs and claims are written). The seed is printed; `CRASH_SEED=N` replays it (the
-//! moments relative to the mock's request count replay exactly, scheduling jitter does not).
-//! Every wait is bounded by [`PROC_WAIT`]; no sleep synchronises a result.
+//! Random moments: a seeded SplitMix64 picks, for each kill, either (one time in five) a moment
+//! within 100 ms of the worker's start (opening the database, recovering the previous worker's
+//! executions, claiming), or a target number of chat requests served by the mock (stratified over
+//! the run so the kills are spread from start to end) plus a small extra delay (at most three
+//! reply delays). Every reply is delayed by [`Scale::reply_delay_ms`], so a kill lands
+//! mid-request or between requests (while steps, logs and claims are written). The seed is
+//! printed; `CRASH_SEED=N` replays the choices (scheduling jitter is not replayed). Every wait is
+//! bounded by [`PROC_WAIT`]; the only sleeps place a kill, none synchronises a result.
+//!
+//! Answers: each (item, task) gets its own scripted, delayed answer, so a step's stored output
+//! proves which execution it belongs to. A step stored without its `task_completed` log line (a
+//! kill between the two commits) is allowed and counted: the step is kept and reused.
 //!
 //! # How "no execution ran in two processes at once" is proven
 //!
