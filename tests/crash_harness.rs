@@ -11,7 +11,8 @@
 //!   worker runs to idle beside the steady one.
 //!
 //! Size: the short form (default, for CI) runs [`SHORT`]; `CREW_RUNNER_LONG_TESTS=1` runs
-//! [`LONG`]. See the figures with `cargo test --no-default-features --test crash_harness --
+//! [`LONG`]; `CRASH_EXECUTIONS`, `CRASH_KILLS` and `CRASH_REPLY_DELAY_MS` override single numbers.
+//! See the figures with `cargo test --no-default-features --test crash_harness --
 //! --nocapture`.
 //!
 //! Random moments: a seeded SplitMix64 picks, for each kill, either (one time in five) a moment
@@ -78,11 +79,26 @@ const SHORT: Scale = Scale { executions: 300, kills: 10, reply_delay_ms: 10 };
 const LONG: Scale = Scale { executions: 1000, kills: 30, reply_delay_ms: 10 };
 
 impl Scale {
+    /// [`SHORT`], or [`LONG`] with `CREW_RUNNER_LONG_TESTS=1`; then `CRASH_EXECUTIONS`,
+    /// `CRASH_KILLS` and `CRASH_REPLY_DELAY_MS` override single numbers (for hunting locally).
     fn from_env() -> Scale {
-        match std::env::var("CREW_RUNNER_LONG_TESTS") {
+        let mut scale = match std::env::var("CREW_RUNNER_LONG_TESTS") {
             Ok(v) if !v.is_empty() && v != "0" => LONG,
             _ => SHORT,
+        };
+        let number = |name: &str| {
+            std::env::var(name).ok().map(|v| v.trim().parse::<u64>().unwrap_or_else(|e| panic!("{name}={v}: {e}")))
+        };
+        if let Some(n) = number("CRASH_EXECUTIONS") {
+            scale.executions = (n as usize).max(1);
         }
+        if let Some(n) = number("CRASH_KILLS") {
+            scale.kills = n as usize;
+        }
+        if let Some(n) = number("CRASH_REPLY_DELAY_MS") {
+            scale.reply_delay_ms = n;
+        }
+        scale
     }
 }
 
