@@ -171,7 +171,7 @@ fn sender(request: &RecordedRequest) -> Option<String> {
 
 /// The pid in an owner id `host:pid:nonce`.
 fn owner_pid(owner: &str) -> Option<u32> {
-    owner.rsplitn(3, ':').nth(1)?.parse().ok()
+    owner.rsplit(':').nth(1)?.parse().ok()
 }
 
 /// A worker process the harness started, and how it ended.
