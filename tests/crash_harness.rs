@@ -25,8 +25,8 @@
 //! bounded by [`PROC_WAIT`]; the only sleeps place a kill, none synchronises a result.
 //!
 //! Answers: each (item, task) gets its own scripted, delayed answer, so a step's stored output
-//! proves which execution it belongs to. A step stored without its `task_completed` log line (a
-//! kill between the two commits) is allowed and counted: the step is kept and reused.
+//! proves which execution it belongs to. A step is stored together with its `task_completed` log
+//! line (one transaction), so every stored step must have exactly one such line.
 //!
 //! # How "no execution ran in two processes at once" is proven
 //!
@@ -555,14 +555,17 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
             figures.lost += 1;
         }
         figures.steps_reused += kinds.iter().filter(|k| **k == "task_skipped").count();
-        // A stored step whose `task_completed` line is missing: the kill fell between the step's
-        // commit and its log line's (allowed: the step is kept and reused, see the figures).
+        // A stored step and its `task_completed` line commit in one transaction: every stored step
+        // has exactly one, and no line exists without its step.
         let completed: BTreeSet<&str> =
             e.logs.iter().filter(|l| l.kind == "task_completed").filter_map(|l| l.task.as_deref()).collect();
-        figures.completion_lines_missing += e.steps.iter().filter(|s| !completed.contains(s.0.as_str())).count();
+        let stored: BTreeSet<&str> = e.steps.iter().map(|s| s.0.as_str()).collect();
+        figures.completion_lines_missing += stored.difference(&completed).count();
+        ensure!(completed.is_subset(&stored), "{at}: task_completed lines {completed:?} without stored steps {stored:?}");
         for task in TASKS {
             let n = e.logs.iter().filter(|l| l.kind == "task_completed" && l.task.as_deref() == Some(task)).count();
-            ensure!(n <= 1, "{at}: task {task} completed {n} times: {kinds:?}");
+            let want = usize::from(stored.contains(task));
+            ensure!(n == want, "{at}: task {task} completed {n} times (stored: {}): {kinds:?}", want == 1);
         }
 
         // The attempts, from the journal: `started` names the owner; every attempt but the last
@@ -671,7 +674,7 @@ impl Figures {
         let _ = writeln!(s, "  not terminal             {}", self.other_status);
         let _ = writeln!(s, "  LLM requests             {} ({needed} needed, {} redone, {} cut off by a kill)", self.requests, self.redone, self.aborted_by_kill);
         let _ = writeln!(s, "  steps stored             {} ({} stored twice, {} reused after a recovery)", self.steps_stored, self.steps_twice, self.steps_reused);
-        let _ = writeln!(s, "  task_completed missing   {} (killed between a step's commit and its log line's)", self.completion_lines_missing);
+        let _ = writeln!(s, "  task_completed missing   {} (must be 0: a step and its line commit together)", self.completion_lines_missing);
         let _ = writeln!(s, "  lost                     {}", self.lost);
         let _ = writeln!(s, "  ran in two processes     {}", self.two_processes);
         let _ = writeln!(s, "  PRAGMA integrity_check   {}", self.integrity);

@@ -191,8 +191,8 @@ impl Executor for SavesStepsThenFails {
                 attempt,
                 completed_at: now_ms(),
             };
-            journal.save_step(step).await.map_err(ExecutionError::from)?;
-            journal.log(LogEvent::info(EventKind::TaskCompleted, "research").with_task("research"));
+            let completed = LogEvent::info(EventKind::TaskCompleted, "research").with_task("research");
+            journal.save_step(step, completed).await.map_err(ExecutionError::from)?;
             Err(ExecutionError::new(ErrorKind::LlmConnection, "connection reset"))
         })
     }

@@ -103,18 +103,17 @@ async fn run_task_inner(run: &Arc<Run>, task: &TaskSpec, context: String, perfor
         attempt: run.attempt,
         completed_at: now_ms(),
     };
-    run.journal.save_step(step.clone()).await?;
-    run.log(
-        LogEvent::info(EventKind::TaskCompleted, format!("task `{}` completed", task.key))
-            .with_task(task.key.clone())
-            .with_agent(role)
-            .with_data(json!({
-                "usage": step.usage,
-                "usage_by_agent": ledger.by_agent(),
-                "output": truncate(&step.output, 4096),
-                "output_file": written.map(|p| p.display().to_string()),
-            })),
-    );
+    let completion = LogEvent::info(EventKind::TaskCompleted, format!("task `{}` completed", task.key))
+        .with_task(task.key.clone())
+        .with_agent(role)
+        .with_data(json!({
+            "usage": step.usage,
+            "usage_by_agent": ledger.by_agent(),
+            "output": truncate(&step.output, 4096),
+            "output_file": written.map(|p| p.display().to_string()),
+        }));
+    // The step and its `task_completed` line commit together (a crash cannot split them).
+    run.journal.save_step(step.clone(), completion).await?;
     run.progress_completed().await?;
     Ok(step)
 }

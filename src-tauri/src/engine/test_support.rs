@@ -41,8 +41,9 @@ impl Journal for MemoryJournal {
         self.progress.lock().unwrap().push(progress);
         Box::pin(async { Ok(()) })
     }
-    fn save_step(&self, step: StepOutput) -> BoxFuture<'static, Result<(), JournalError>> {
+    fn save_step(&self, step: StepOutput, completion: LogEvent) -> BoxFuture<'static, Result<(), JournalError>> {
         self.steps.lock().unwrap().push(step);
+        self.events.lock().unwrap().push(completion);
         Box::pin(async { Ok(()) })
     }
 }

@@ -51,8 +51,10 @@ pub trait Journal: Send + Sync {
     fn token(&self, task: Option<&str>, text: &str);
     /// Commits the run's progress, then broadcasts it.
     fn progress(&self, progress: Progress) -> BoxFuture<'static, Result<(), JournalError>>;
-    /// Commits a completed step's output (unique per execution and step), then logs it.
-    fn save_step(&self, step: StepOutput) -> BoxFuture<'static, Result<(), JournalError>>;
+    /// Commits a completed step's output (unique per execution and step) and its `completion` log
+    /// line in one transaction, then broadcasts the line (in order with the lines logged before it).
+    /// A crash can therefore never leave a stored step without its line, or a line without its step.
+    fn save_step(&self, step: StepOutput, completion: LogEvent) -> BoxFuture<'static, Result<(), JournalError>>;
 }
 
 /// Runs one attempt of an execution. The crew engine implements it; tests use no-op executors.

@@ -16,8 +16,8 @@ pub(super) type PendingLog = BoxFuture<'static, Result<Vec<LogEntry>, StoreError
 ///
 /// `log` enqueues the line into the writer's next group commit at once (so lines keep their call
 /// order) and hands the pending write to the forwarder, which broadcasts it after COMMIT.
-/// `progress` and `save_step` resolve after COMMIT; logging the completed step is the
-/// executor's job.
+/// `progress` and `save_step` resolve after COMMIT; `save_step` commits the step together with
+/// its completion line.
 pub(super) struct StoreJournal {
     pub store: Arc<dyn Store>,
     pub id: ExecutionId,
@@ -50,10 +50,17 @@ impl Journal for StoreJournal {
         })
     }
 
-    fn save_step(&self, step: StepOutput) -> BoxFuture<'static, Result<(), JournalError>> {
-        let (store, id) = (self.store.clone(), self.id.clone());
+    fn save_step(&self, step: StepOutput, completion: LogEvent) -> BoxFuture<'static, Result<(), JournalError>> {
+        let (store, id, attempt) = (self.store.clone(), self.id.clone(), self.attempt);
+        // The line's place among the broadcast lines is taken now, in call order; the forwarder
+        // broadcasts it once the step's transaction committed (nothing if it failed or was dropped).
+        let (committed, line) = tokio::sync::oneshot::channel::<Vec<LogEntry>>();
+        let _ = self.logs.send(Box::pin(async move { Ok(line.await.unwrap_or_default()) }));
         Box::pin(async move {
-            patiently(|| store.save_step(&id, step.clone())).await.map(|_| ()).map_err(|e| JournalError(e.to_string()))
+            let write = || store.save_step_logged(&id, attempt, step.clone(), completion.clone());
+            let entry = patiently(write).await.map_err(|e| JournalError(e.to_string()))?;
+            let _ = committed.send(entry.into_iter().collect());
+            Ok(())
         })
     }
 }

@@ -120,6 +120,17 @@ pub trait Store: Send + Sync {
     /// Saves a completed step. Saving a step that exists is a no-op: `Ok(false)`.
     fn save_step(&self, id: &ExecutionId, step: StepOutput) -> BoxFuture<'static, Result<bool, StoreError>>;
 
+    /// Saves a completed step and appends `completion` to the ExecutionLog (for `attempt`) in the
+    /// same transaction. A step that exists already is left as it is and no line is written:
+    /// `Ok(None)`; otherwise `Ok(Some(the committed line))`.
+    fn save_step_logged(
+        &self,
+        id: &ExecutionId,
+        attempt: u32,
+        step: StepOutput,
+        completion: LogEvent,
+    ) -> BoxFuture<'static, Result<Option<LogEntry>, StoreError>>;
+
     /// Pauses (`true`) or resumes claiming, for every process on this store.
     fn set_paused(&self, paused: bool) -> BoxFuture<'static, Result<QueueSettings, StoreError>>;
 

@@ -213,6 +213,22 @@ impl Store for SqliteStore {
         self.write(move |conn, path| write::save_step(conn, path, &id, step))
     }
 
+    fn save_step_logged(
+        &self,
+        id: &ExecutionId,
+        attempt: u32,
+        step: StepOutput,
+        completion: LogEvent,
+    ) -> BoxFuture<'static, Result<Option<LogEntry>, StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| {
+            if !write::save_step(conn, path, &id, step)? {
+                return Ok(None);
+            }
+            write::append_log(conn, path, &id, attempt, now_ms(), completion).map(Some)
+        })
+    }
+
     fn set_paused(&self, paused: bool) -> BoxFuture<'static, Result<QueueSettings, StoreError>> {
         self.write(move |conn, path| write::set_queue(conn, path, Some(paused), None, now_ms()))
     }

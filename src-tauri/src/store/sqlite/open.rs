@@ -42,6 +42,11 @@ pub(super) struct Migration {
 pub(super) const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "init", sql: include_str!("../../../../migrations/0001_init.sql") },
     Migration {
+        version: 2,
+        name: "drop_owner_index",
+        sql: include_str!("../../../../migrations/0002_drop_owner_index.sql"),
+    },
+    Migration {
         version: 3,
         name: "history_indexes",
         sql: include_str!("../../../../migrations/0003_history_indexes.sql"),
