@@ -179,6 +179,7 @@ fn queue_controls_priority_cancel_list_and_retry() {
     let queue = gui.ok("get_queue", json!({}));
     assert_eq!(queue["settings"]["paused"], true);
     assert_eq!(queue["counts"]["queued"], 2);
+    assert_eq!(queue["halted"], serde_json::Value::Null, "the scheduler runs: {queue}");
 
     let changed = gui.ok("set_priority", json!({"id": a, "priority": "urgent"}));
     assert_eq!(changed["priority"], "urgent");

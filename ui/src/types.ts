@@ -116,6 +116,8 @@ export type StatusCounts = Record<Status, number>;
 export interface QueueView {
   settings: QueueSettings;
   counts: StatusCounts;
+  /** Why this app's scheduler stopped (e.g. the disk is full); null while it runs. */
+  halted: string | null;
 }
 
 export interface AgentSpec {

@@ -74,6 +74,10 @@ export const queueView: View = (root) => {
     }, paused ? 'Resume queue' : 'Pause queue');
     const state = h('span', { class: 'muted' }, paused ? 'Paused: nothing new starts' : `Running up to ${queue?.settings.concurrency ?? '…'} at once`);
     toolbar.append(chips, h('div', { class: 'spacer' }), state, pause);
+    if (queue?.halted) {
+      toolbar.append(h('div', { class: 'error-box', role: 'alert', id: 'scheduler-halted' },
+        `Runs stopped: ${queue.halted}. Fix the cause and restart the app; unfinished runs continue then.`));
+    }
   }
 
   function renderRows(): void {

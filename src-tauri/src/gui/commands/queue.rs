@@ -18,15 +18,17 @@ pub async fn resume_queue(state: State<'_, GuiState>) -> Result<QueueSettings, C
     Ok(state.scheduler.resume().await?)
 }
 
-/// The queue settings and how many executions are in each status.
+/// The queue settings, how many executions are in each status, and why this app's scheduler
+/// stopped when it did (a storage failure such as a full disk; `null` while it runs).
 #[derive(Clone, Debug, Serialize)]
 pub struct QueueView {
     pub settings: QueueSettings,
     pub counts: StatusCounts,
+    pub halted: Option<String>,
 }
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn get_queue(state: State<'_, GuiState>) -> Result<QueueView, CommandError> {
     let store = state.scheduler.store();
-    Ok(QueueView { settings: store.queue_settings()?, counts: store.counts()? })
+    Ok(QueueView { settings: store.queue_settings()?, counts: store.counts()?, halted: state.scheduler.halted() })
 }
