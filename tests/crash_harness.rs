@@ -56,7 +56,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use harness::{fixture, submitted_ids, write_item_rows, Crew, Spawned, PROC_WAIT};
+use harness::{fixture, request_key, submitted_ids, write_item_rows, Crew, Spawned, PROC_WAIT};
 use support::{MockLlm, RecordedRequest, Reply};
 
 /// The crew's tasks, in order (`tests/fixtures/proc/three-tasks.yaml`).
@@ -152,17 +152,6 @@ fn answer(item: &str, task: &str) -> String {
     format!("answer {task} of {item}")
 }
 
-/// The (item, task) a request is for: its last user message says `TASK-<task> for row <item>`.
-fn request_key(request: &RecordedRequest) -> Option<(String, String)> {
-    let prompt = request.last_user_message();
-    let at = prompt.find("TASK-")?;
-    let rest = &prompt[at + 5..];
-    let task: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    let after = rest[task.len()..].strip_prefix(" for row ")?;
-    let item: String = after.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    Some((item, task))
-}
-
 /// The label of the worker process that sent a request: its path is `/p/<label>/v1/…`.
 fn sender(request: &RecordedRequest) -> Option<String> {
     let rest = request.path.strip_prefix("/p/")?;
@@ -213,7 +202,7 @@ impl Script {
     fn top_up(&mut self, mock: &MockLlm, items: &[String]) {
         let mut requested: HashMap<(String, String), usize> = HashMap::new();
         for r in mock.chat_requests() {
-            if let Some(key) = request_key(&r) {
+            if let Some(key) = request_key(&r.last_user_message()) {
                 *requested.entry(key).or_default() += 1;
             }
         }
@@ -516,7 +505,7 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
     // The requests per item, in arrival order, with their senders.
     let mut per_item: HashMap<String, Vec<(usize, String, String)>> = HashMap::new();
     for (index, r) in requests.iter().enumerate() {
-        let (Some((item, task)), Some(from)) = (request_key(r), sender(r)) else {
+        let (Some((item, task)), Some(from)) = (request_key(&r.last_user_message()), sender(r)) else {
             problems.push(format!("request #{index} names no task/item or comes from no known path: {} {}", r.path, r.last_user_message()));
             continue;
         };

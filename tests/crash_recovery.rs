@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use harness::{fixture, log_kinds, submitted_ids, write_item_rows, Crew, PROC_WAIT};
+use harness::{fixture, log_kinds, request_key, submitted_ids, write_item_rows, Crew, PROC_WAIT};
 use support::{MockLlm, Reply};
 
 const TASKS: [&str; 3] = ["step_one", "step_two", "step_three"];
@@ -13,16 +13,6 @@ const CONCURRENCY: usize = 4;
 
 fn item(i: usize) -> String {
     format!("row{i:04}")
-}
-
-/// The (item, task) a request is for: its prompt says `TASK-<task> for row <item>`.
-fn request_key(prompt: &str) -> Option<(String, String)> {
-    let at = prompt.find("TASK-")?;
-    let rest = &prompt[at + 5..];
-    let task: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    let after = rest[task.len()..].strip_prefix(" for row ")?;
-    let item: String = after.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    Some((item, task))
 }
 
 /// Runs `executions` three-task executions, SIGKILLing the worker `kills` times while requests

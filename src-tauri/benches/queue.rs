@@ -1,5 +1,7 @@
 //! W1–W4 (see `../shared/bench/peers/README.md`) on the real scheduler and SQLite store, with no-op
-//! jobs, plus SQLite's own single-row commit rate (T1) measured in the same run for the ratio.
+//! jobs, plus SQLite's own single-row commit rate (T1) measured in the same run for the ratio, and
+//! T1 with every commit acknowledged to an awaiting task by a writer thread (the ceiling of a
+//! sequential submitter on a thread-owned connection; see [`t1_round_trip`]).
 //!
 //! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
 //! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
@@ -239,13 +241,18 @@ async fn w4() -> (f64, String) {
     (ms, done.status().to_string())
 }
 
+/// The peers' `sqlite-limit` table and index, in WAL mode with `synchronous=NORMAL`.
+const T1_SCHEMA: &str = "PRAGMA synchronous=NORMAL; CREATE TABLE jobs(id INTEGER PRIMARY KEY, priority INTEGER NOT NULL, \
+    state INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL, result TEXT, created_at INTEGER NOT NULL, started_at INTEGER, \
+    finished_at INTEGER); CREATE INDEX jobs_ready ON jobs(state, priority DESC, id);";
+
 /// T1: SQLite single-row INSERT commits/s, WAL, synchronous=NORMAL (20,000 rows or 5 s).
 fn t1_sqlite() -> f64 {
     let tmp = tempfile::tempdir().unwrap();
     let c = rusqlite::Connection::open(tmp.path().join("t1.db")).unwrap();
     let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
-    c.execute_batch("PRAGMA synchronous=NORMAL; CREATE TABLE jobs(id INTEGER PRIMARY KEY, priority INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL, result TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER); CREATE INDEX jobs_ready ON jobs(state, priority DESC, id);").unwrap();
+    c.execute_batch(T1_SCHEMA).unwrap();
     let mut st = c.prepare("INSERT INTO jobs(priority, payload, created_at) VALUES (?1, ?2, ?3)").unwrap();
     let t0 = Instant::now();
     let mut n = 0u64;
@@ -254,6 +261,49 @@ fn t1_sqlite() -> f64 {
         n += 1;
     }
     n as f64 / t0.elapsed().as_secs_f64()
+}
+
+/// T1 with each commit acknowledged across threads, as every write of the store is: the same
+/// single-row inserts, each sent over a crossbeam channel to a writer thread (which polls its
+/// channel for 50 µs after a commit before it parks, like the store's) and answered over a tokio
+/// oneshot to the submitter awaiting it (`block_on`, like W1's submitter). Nothing else runs: this
+/// is the ceiling of one awaiting submitter on a thread-owned connection, before any queue work.
+fn t1_round_trip(rt: &tokio::runtime::Runtime) -> f64 {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(tmp.path().join("t1.db")).unwrap();
+    let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    c.execute_batch(T1_SCHEMA).unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded::<(i64, tokio::sync::oneshot::Sender<()>)>();
+    let writer = std::thread::spawn(move || {
+        let mut st = c.prepare("INSERT INTO jobs(priority, payload, created_at) VALUES (?1, ?2, ?3)").unwrap();
+        loop {
+            let polled = Instant::now();
+            let next = loop {
+                match rx.try_recv() {
+                    Ok(v) => break Some(v),
+                    Err(crossbeam_channel::TryRecvError::Empty) if polled.elapsed() < Duration::from_micros(50) => std::hint::spin_loop(),
+                    Err(_) => break rx.recv().ok(),
+                }
+            };
+            let Some((n, reply)) = next else { return };
+            st.execute(rusqlite::params![n % 10, "{\"noop\":true}", now_us()]).unwrap();
+            let _ = reply.send(());
+        }
+    });
+    let rate = rt.block_on(async move {
+        let t0 = Instant::now();
+        let mut n = 0i64;
+        while n < 20_000 && t0.elapsed() < Duration::from_secs(5) {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            tx.send((n, reply)).unwrap();
+            answer.await.unwrap();
+            n += 1;
+        }
+        n as f64 / t0.elapsed().as_secs_f64()
+    });
+    writer.join().unwrap();
+    rate
 }
 
 fn percentile(v: &[f64], p: f64) -> f64 {
@@ -287,32 +337,36 @@ fn main() {
     let n = arg("--w1-jobs", 10_000);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (mut t1, mut live, mut enq, mut drain, mut w1_ratio) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut round_trips = vec![];
     let (mut p50s, mut p99s, mut c99s, mut slips, mut cancels) = (vec![], vec![], vec![], vec![], vec![]);
     println!("crew-runner queue benchmark: {reps} reps, W1 N={n}, 2 worker slots (W3: 1)");
     if std::env::args().any(|a| a == "--w1-live-only") {
         // Iterating on W1-live alone (profiling): no other workload, no summary.
         for rep in 1..=reps {
             let t = t1_sqlite();
+            let r = t1_round_trip(&rt);
             let (l, e, c) = rt.block_on(w1_live(n));
-            println!("rep {rep}: T1 sqlite {t:.0} commits/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job");
+            println!("rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job");
         }
         return;
     }
     for rep in 1..=reps {
         let t = t1_sqlite();
+        let r = t1_round_trip(&rt);
         let (l, e, c) = rt.block_on(w1_live(n));
         let d = rt.block_on(w1_drain(n));
         let (started, completed) = rt.block_on(w2());
         let (slipped, first_hi, last_hi) = rt.block_on(w3());
         let (cancel_ms, final_state) = rt.block_on(w4());
         println!(
-            "rep {rep}: T1 sqlite {t:.0} commits/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | W1-drain {d:.0} jobs/s | \
+            "rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | W1-drain {d:.0} jobs/s | \
              W2 submit->started p50/p95/p99 {:.3}/{:.3}/{:.3} ms, submit->completed p50/p99 {:.3}/{:.3} ms max {:.2} | \
              W3 low slipped {slipped}, first/last high start +{first_hi:.1}/+{last_hi:.1} ms | W4 cancel->terminal {cancel_ms:.1} ms ({final_state})",
             percentile(&started, 50.0), percentile(&started, 95.0), percentile(&started, 99.0),
             percentile(&completed, 50.0), percentile(&completed, 99.0), percentile(&completed, 100.0),
         );
         t1.push(t);
+        round_trips.push(r);
         live.push(l);
         enq.push(e);
         drain.push(d);
@@ -325,6 +379,7 @@ fn main() {
     }
     println!("\nmedian [min-max] over {reps} reps");
     println!("T1 SQLite single-row commit (WAL, NORMAL)  {} commits/s", summary(&t1));
+    println!("T1 acknowledged across threads             {} commits/s", summary(&round_trips));
     println!("W1-live                                    {} jobs/s", summary(&live));
     println!("W1-live enqueue                            {} jobs/s", summary(&enq));
     println!("W1-drain                                   {} jobs/s", summary(&drain));

@@ -269,6 +269,17 @@ impl Crew {
 }
 
 /// Writes one JSON object per line: `{"item": ITEM}` for each item.
+/// The (item, task) a request of the item-rows fixture crews is for: its prompt says
+/// `TASK-<task> for row <item>`.
+pub fn request_key(prompt: &str) -> Option<(String, String)> {
+    let at = prompt.find("TASK-")?;
+    let rest = &prompt[at + 5..];
+    let task: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let after = rest[task.len()..].strip_prefix(" for row ")?;
+    let item: String = after.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    Some((item, task))
+}
+
 pub fn write_item_rows(path: &Path, items: &[String]) {
     let text: String = items.iter().map(|i| format!("{}\n", serde_json::json!({ "item": i }))).collect();
     std::fs::write(path, text).expect("write the rows file");

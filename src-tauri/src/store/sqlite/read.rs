@@ -98,9 +98,9 @@ pub(super) fn logs(conn: &Connection, path: &Path, id: &ExecutionId, after_seq: 
 
 pub(super) fn steps(conn: &Connection, path: &Path, id: &ExecutionId) -> Result<Vec<StepOutput>, StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM step_outputs WHERE execution_id = ?1 ORDER BY rowid"))
-        .map_err(sql)?;
+    static STEPS: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("SELECT {STEP_COLUMNS} FROM step_outputs WHERE execution_id = ?1 ORDER BY rowid"));
+    let mut stmt = conn.prepare_cached(&STEPS).map_err(sql)?;
     let mut rows = stmt.query([id.as_str()]).map_err(sql)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(sql)? {

@@ -5,6 +5,7 @@
 //! transaction.
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -39,11 +40,24 @@ pub(super) fn append_log(
     at: Millis,
     event: LogEvent,
 ) -> Result<LogEntry, StoreError> {
-    let sql = sql_err(path);
     let seq: i64 = conn
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM execution_logs WHERE execution_id = ?1")
         .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)))
-        .map_err(&sql)?;
+        .map_err(sql_err(path))?;
+    insert_log(conn, path, id, seq, attempt, at, event)
+}
+
+/// Writes one ExecutionLog line with the given `seq` (the next one of the execution).
+fn insert_log(
+    conn: &Connection,
+    path: &Path,
+    id: &ExecutionId,
+    seq: i64,
+    attempt: u32,
+    at: Millis,
+    event: LogEvent,
+) -> Result<LogEntry, StoreError> {
+    let sql = sql_err(path);
     conn.prepare_cached(
         "INSERT INTO execution_logs (execution_id, seq, attempt, at, level, kind, task, agent, message, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -110,7 +124,8 @@ pub(super) fn insert(conn: &Connection, path: &Path, new: NewExecution, now: Mil
     }
     let event = LogEvent::info(EventKind::Submitted, format!("submitted with priority {}", new.priority))
         .with_data(serde_json::json!({ "priority": new.priority, "max_attempts": max_attempts }));
-    let log = append_log(conn, path, &id, 0, now, event)?;
+    // The first line of a new execution.
+    let log = insert_log(conn, path, &id, 1, 0, now, event)?;
     // Built from what was just written rather than read back: the spec is moved, not re-parsed.
     let execution = Execution {
         id,
@@ -140,6 +155,52 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
+/// The best waiting execution's `queue_seq`: the best queued row and the best due retrying row
+/// (`?1` = now), each found by walking a partial index that holds only the waiting rows (so a
+/// claim costs O(log n) however many executions the file holds; `INDEXED BY` because without
+/// statistics the planner may prefer a list index and sort every waiting row).
+const CANDIDATE_ANY: &str = "SELECT queue_seq FROM (
+         SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
+                         WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
+         UNION ALL
+         SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_retrying
+                         WHERE status = 'retrying' AND next_run_at <= ?1
+                         ORDER BY priority DESC, queue_seq LIMIT 1))
+     ORDER BY priority DESC, queue_seq LIMIT 1";
+
+/// [`CANDIDATE_ANY`] among the ids listed in the JSON array `?2`, looked up by their index.
+const CANDIDATE_LISTED: &str = "SELECT queue_seq FROM executions
+      WHERE id IN (SELECT value FROM json_each(?2))
+        AND (status = 'queued' OR (status = 'retrying' AND next_run_at <= ?1))
+      ORDER BY priority DESC, queue_seq LIMIT 1";
+
+/// Starts an attempt of the waiting row `?4` (guarded: it must still be waiting).
+const START_ATTEMPT: &str = "UPDATE executions
+    SET status = 'running', owner = ?1, lease_expires_at = ?2, attempt_started_at = ?3,
+        attempt = attempt + 1, started_at = COALESCE(started_at, ?3), next_run_at = NULL, error = NULL
+  WHERE queue_seq = ?4 AND status IN ('queued', 'retrying')";
+
+/// The whole row by `queue_seq`.
+static ROW_BY_SEQ: LazyLock<String> = LazyLock::new(|| format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE queue_seq = ?1"));
+
+/// Reads one execution (without attempt errors) by `queue_seq`.
+fn execution_by_seq(conn: &Connection, path: &Path, seq: i64) -> Result<Execution, StoreError> {
+    let sql = sql_err(path);
+    let mut stmt = conn.prepare_cached(&ROW_BY_SEQ).map_err(&sql)?;
+    let mut rows = stmt.query([seq]).map_err(&sql)?;
+    let row = rows.next().map_err(&sql)?.ok_or_else(|| StoreError::Corrupt { path: path.to_path_buf(), detail: format!("execution row {seq} vanished") })?;
+    execution_from_row(path, row)
+}
+
+/// The errors of the attempts before the execution's current one (none before a first attempt:
+/// no query).
+fn earlier_attempt_errors(conn: &Connection, path: &Path, execution: &Execution) -> Result<Vec<crate::execution::AttemptError>, StoreError> {
+    if execution.attempt <= 1 {
+        return Ok(Vec::new());
+    }
+    load_attempt_errors(conn, path, &execution.id)
+}
+
 pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
     let sql = sql_err(path);
     // A pause written by any process wins: checked in the claim's own transaction, so nothing is
@@ -157,48 +218,31 @@ pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> R
     // many executions the file holds; `INDEXED BY` because without statistics the planner may
     // prefer the list index and sort every waiting row); for `Only`, the listed ids looked up by their index.
     let (candidate, scope_ids) = match &request.filter {
-        ClaimFilter::All => (
-            "SELECT queue_seq FROM (
-                 SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
-                                 WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
-                 UNION ALL
-                 SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_retrying
-                                 WHERE status = 'retrying' AND next_run_at <= ?3
-                                 ORDER BY priority DESC, queue_seq LIMIT 1))
-             ORDER BY priority DESC, queue_seq LIMIT 1",
-            None,
-        ),
-        ClaimFilter::Only(ids) => (
-            "SELECT queue_seq FROM executions
-              WHERE id IN (SELECT value FROM json_each(?4))
-                AND (status = 'queued' OR (status = 'retrying' AND next_run_at <= ?3))
-              ORDER BY priority DESC, queue_seq LIMIT 1",
-            Some(to_json("claim scope", &ids)?),
-        ),
+        ClaimFilter::All => (CANDIDATE_ANY, None),
+        ClaimFilter::Only(ids) => (CANDIDATE_LISTED, Some(to_json("claim scope", &ids)?)),
     };
-    // One statement claims and returns the whole row: no second lookup.
-    let statement = format!(
-        "UPDATE executions
-            SET status = 'running', owner = ?1, lease_expires_at = ?2, attempt_started_at = ?3,
-                attempt = attempt + 1, started_at = COALESCE(started_at, ?3), next_run_at = NULL,
-                error = NULL
-          WHERE queue_seq = ({candidate})
-            AND status IN ('queued', 'retrying')
-         RETURNING {EXECUTION_COLUMNS}"
-    );
+    // Found, guarded and re-read in this transaction, which holds the write lock (`BEGIN
+    // IMMEDIATE`): no other writer can take the row in between. (One `UPDATE … RETURNING` would
+    // say the same, but SQLite builds a temporary b-tree for every RETURNING statement, which
+    // cost more than the claim itself.)
     let mut claimed = Vec::new();
     for _ in 0..request.max {
-        let mut stmt = conn.prepare_cached(&statement).map_err(&sql)?;
-        let mut rows = match &scope_ids {
-            None => stmt.query(params![request.owner, lease_until, request.now]),
-            Some(ids) => stmt.query(params![request.owner, lease_until, request.now, ids]),
+        let seq: Option<i64> = {
+            let mut stmt = conn.prepare_cached(candidate).map_err(&sql)?;
+            match &scope_ids {
+                None => stmt.query_row(params![request.now], |r| r.get(0)),
+                Some(ids) => stmt.query_row(params![request.now, ids], |r| r.get(0)),
+            }
+            .optional()
+            .map_err(&sql)?
+        };
+        let Some(seq) = seq else { break };
+        let started = execute_cached(conn, START_ATTEMPT, params![request.owner, lease_until, request.now, seq]).map_err(&sql)?;
+        if started != 1 {
+            break;
         }
-        .map_err(&sql)?;
-        let Some(row) = rows.next().map_err(&sql)? else { break };
-        let mut execution = execution_from_row(path, row)?;
-        // Finish the statement before the next one runs on this connection.
-        drop(rows);
-        execution.attempt_errors = load_attempt_errors(conn, path, &execution.id)?;
+        let mut execution = execution_by_seq(conn, path, seq)?;
+        execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
         let event = LogEvent::info(
             EventKind::Started,
             format!("attempt {} of {} started", execution.attempt, execution.max_attempts),
@@ -274,23 +318,27 @@ fn succeed(
     now: Millis,
 ) -> Result<Transition, StoreError> {
     let sql = sql_err(path);
-    let mut stmt = conn
-        .prepare_cached(&format!(
+    static SUCCEED: LazyLock<String> = LazyLock::new(|| {
+        format!(
             "UPDATE executions SET status = 'succeeded', output = ?2, usage = ?3, error = NULL, finished_at = ?4, {RELEASE}
-              WHERE id = ?1 AND status = 'running' AND owner = ?5
-             RETURNING {EXECUTION_COLUMNS}"
-        ))
-        .map_err(&sql)?;
-    let mut rows = stmt.query(params![id.as_str(), output, to_json("usage", &usage)?, now, owner]).map_err(&sql)?;
-    let Some(row) = rows.next().map_err(&sql)? else {
-        drop(rows);
+              WHERE id = ?1 AND status = 'running' AND owner = ?5"
+        )
+    });
+    static ROW_BY_ID: LazyLock<String> = LazyLock::new(|| format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?1"));
+    let changed = execute_cached(conn, &SUCCEED, params![id.as_str(), output, to_json("usage", &usage)?, now, owner]).map_err(&sql)?;
+    if changed == 0 {
         // Nothing changed: say why (gone, or no longer running under `owner`).
         require_owned(conn, path, id, owner)?;
         return Err(StoreError::NotOwner { id: id.clone(), owner: owner.to_string() });
+    }
+    // Re-read in the same transaction (cheaper than RETURNING, see `claim`).
+    let mut execution = {
+        let mut stmt = conn.prepare_cached(&ROW_BY_ID).map_err(&sql)?;
+        let mut rows = stmt.query([id.as_str()]).map_err(&sql)?;
+        let row = rows.next().map_err(&sql)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        execution_from_row(path, row)?
     };
-    let mut execution = execution_from_row(path, row)?;
-    drop(rows);
-    execution.attempt_errors = load_attempt_errors(conn, path, id)?;
+    execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
     let event = LogEvent::info(EventKind::Succeeded, format!("succeeded on attempt {}", execution.attempt));
     let log = append_log(conn, path, id, execution.attempt, now, event)?;
     Ok(Transition { execution, log })
