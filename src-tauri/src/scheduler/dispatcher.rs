@@ -1,10 +1,16 @@
 //! The dispatcher: the one task that owns the queue state of a scheduler.
 //!
-//! It waits (`tokio::select!`) on handle commands, attempt completions, one timer for the next
-//! due retry and the heartbeat; nothing else polls. At each heartbeat it renews this owner's
-//! leases (learning of cancels requested by other processes), re-reads the shared pause flag and
-//! concurrency, recovers executions of dead or expired owners and claims new work (also work
-//! submitted by other processes).
+//! It waits (`tokio::select!`) on handle commands, attempt completions, the answer of its waiting
+//! claim, one timer for the next due retry and the heartbeat; nothing else polls. At each
+//! heartbeat it renews this owner's leases (learning of cancels requested by other processes),
+//! re-reads the shared pause flag and concurrency, recovers executions of dead or expired owners
+//! and claims new work (also work submitted by other processes).
+//!
+//! With [`ClaimScope::All`] the dispatcher keeps one *waiting claim* with the store while it has
+//! free slots ([`Store::claim_when_ready`]): the store tries it inside every write transaction,
+//! so a submission is claimed in the very transaction that inserts it, and a finished attempt's
+//! settlement and the claim for its slot share one. Its slot count follows the free slots; 0
+//! withdraws it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -23,7 +29,9 @@ use crate::execution::{
     now_ms, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest,
     StepOutput,
 };
-use crate::store::{ClaimFilter, ClaimRequest, ClaimedRun, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition};
+use crate::store::{
+    ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition,
+};
 
 /// What a handle asks the dispatcher.
 pub(super) enum Command {
@@ -61,6 +69,12 @@ enum Settlement {
     Requeue,
 }
 
+/// The claim the dispatcher keeps waiting with the store (scope `All`).
+struct WaitingClaim {
+    slots: Arc<ClaimSlots>,
+    answer: BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>>,
+}
+
 pub(super) struct Dispatcher {
     pub store: Arc<dyn Store>,
     pub executor: Arc<dyn Executor>,
@@ -74,6 +88,8 @@ pub(super) struct Dispatcher {
     completions: mpsc::UnboundedReceiver<Completion>,
     running: HashMap<ExecutionId, Running>,
     submitted: HashSet<ExecutionId>,
+    /// The waiting claim for the free slots (scope `All`), until it answers.
+    waiting_claim: Option<WaitingClaim>,
     /// Settlements the store did not take (e.g. locked); retried at each heartbeat.
     unsettled: Vec<(ExecutionId, Settlement)>,
     retry_at: Option<Instant>,
@@ -113,6 +129,7 @@ impl Dispatcher {
             completions,
             running: HashMap::new(),
             submitted: HashSet::new(),
+            waiting_claim: None,
             unsettled: Vec::new(),
             retry_at: None,
             retry_stale: true,
@@ -143,7 +160,8 @@ impl Dispatcher {
                             claim |= self.on_command(command);
                         }
                         if claim {
-                            self.dispatch().await;
+                            // A changed queue setting may let the waiting claim take more.
+                            self.dispatch(true).await;
                         }
                     }
                     None => {
@@ -158,14 +176,19 @@ impl Dispatcher {
                     }
                     self.on_completions(ended).await;
                 }
+                claimed = claim_answer(&mut self.waiting_claim) => {
+                    self.waiting_claim = None;
+                    self.start_claimed(claimed);
+                    self.want_claim();
+                }
                 _ = sleep_until_some(retry_at) => {
                     self.retry_at = None;
                     self.retry_stale = true;
-                    self.dispatch().await;
+                    self.dispatch(true).await;
                 }
                 _ = heartbeat.tick() => self.on_heartbeat().await,
             }
-            if self.shutdown.is_some() && self.running.is_empty() {
+            if self.shutdown.is_some() && self.running.is_empty() && self.waiting_claim.is_none() {
                 self.finish_shutdown().await;
                 return;
             }
@@ -179,7 +202,8 @@ impl Dispatcher {
                 if self.config.scope == ClaimScope::Submitted {
                     self.submitted.insert(id);
                 }
-                true
+                // Scope `All`: the waiting claim was tried in the submission's transaction.
+                self.config.scope != ClaimScope::All
             }
             Command::Cancel(id) => {
                 self.stop(&id, StopReason::Cancel);
@@ -223,6 +247,9 @@ impl Dispatcher {
         for id in ids {
             self.stop(&id, StopReason::Shutdown);
         }
+        // Withdraw the waiting claim; it answers at the store's next write (this one). What it
+        // claimed before is started and stopped at once (requeued).
+        self.want_claim();
     }
 
     async fn finish_shutdown(&mut self) {
@@ -257,10 +284,52 @@ impl Dispatcher {
             && self.running.len() < self.settings.concurrency as usize
     }
 
-    /// Claims as many executions as there are free slots and starts them.
-    async fn dispatch(&mut self) {
+    /// Claims as many executions as there are free slots and starts them: with scope `All`
+    /// through the waiting claim (looked at again now: `nudge`), otherwise at once.
+    async fn dispatch(&mut self, nudge: bool) {
+        if self.config.scope == ClaimScope::All {
+            self.want_claim();
+            if nudge && self.waiting_claim.is_some() {
+                // An empty write: the store tries the waiting claim in its transaction.
+                drop(self.store.flush());
+            }
+            return;
+        }
         if let Some(claim) = self.issue_claim() {
             self.start_claimed(claim.await);
+        }
+    }
+
+    /// Scope `All`: keeps one waiting claim for the free slots. Raises its slot count as slots
+    /// free up, sets it to 0 (withdrawn: it answers empty at the store's next write) when none
+    /// may be claimed, and enqueues a new one when slots are free and none waits (tried in the
+    /// writer's next transaction).
+    fn want_claim(&mut self) {
+        if self.config.scope != ClaimScope::All {
+            return;
+        }
+        let free = if self.can_claim() { (self.settings.concurrency as usize).saturating_sub(self.running.len()) } else { 0 };
+        let free = u32::try_from(free).unwrap_or(u32::MAX);
+        match &self.waiting_claim {
+            Some(waiting) => {
+                waiting.slots.set(free);
+                if free == 0 {
+                    drop(self.store.flush());
+                }
+            }
+            None if free > 0 => {
+                let slots = Arc::new(ClaimSlots::new(free));
+                let request = ClaimRequest {
+                    owner: self.owner.clone(),
+                    now: now_ms(),
+                    lease_ms: self.config.lease_ms(),
+                    max: free,
+                    filter: ClaimFilter::All,
+                };
+                let answer = self.store.claim_when_ready(request, slots.clone());
+                self.waiting_claim = Some(WaitingClaim { slots, answer });
+            }
+            None => {}
         }
     }
 
@@ -318,20 +387,35 @@ impl Dispatcher {
         });
         let request = RunRequest { execution, completed_steps };
         spawn_attempt(self.executor.clone(), request, journal, token, self.completions_tx.clone());
+        if self.shutdown.is_some() {
+            // Claimed while shutting down (a waiting claim answered late): requeued right away.
+            self.stop(&id, StopReason::Shutdown);
+        }
     }
 
     /// Settles ended attempts and refills their slots. The settlements and the claim for the
-    /// freed slots are all enqueued before any is awaited, so they share one group commit (writes
-    /// from this task are applied in call order: the settlements first).
+    /// freed slots are all enqueued before any is awaited, so they share one group commit: with
+    /// scope `All` the waiting claim's slot count is raised first (or a new one is enqueued), and
+    /// the store tries it in the settlements' transaction; otherwise a claim is enqueued after
+    /// the settlements (writes from this task are applied in call order).
     async fn on_completions(&mut self, ended: Vec<Completion>) {
-        let mut writes = Vec::with_capacity(ended.len());
+        let mut settlements = Vec::with_capacity(ended.len());
         for done in ended {
             if let Some(settlement) = self.settlement(&done.id, done.end) {
-                let write = self.settlement_write(&done.id, &settlement);
-                writes.push((done.id, settlement, write));
+                settlements.push((done.id, settlement));
             }
         }
-        let claim = self.issue_claim();
+        // Scope `All`: the waiting claim takes the freed slots, tried in the settlements'
+        // transaction (its slot count is raised before they are enqueued).
+        self.want_claim();
+        let writes: Vec<_> = settlements
+            .into_iter()
+            .map(|(id, settlement)| {
+                let write = self.settlement_write(&id, &settlement);
+                (id, settlement, write)
+            })
+            .collect();
+        let claim = if self.config.scope == ClaimScope::All { None } else { self.issue_claim() };
         for (id, settlement, write) in writes {
             let result = write.await;
             self.settled(id, settlement, result);
@@ -461,7 +545,7 @@ impl Dispatcher {
             let store = self.store.clone();
             self.submitted.retain(|id| !matches!(store.get(id), Ok(Some(e)) if e.state.is_terminal()));
         }
-        self.dispatch().await;
+        self.dispatch(false).await;
     }
 
     /// Looks up the next retry that becomes due and arms the timer for it (used while a slot
@@ -493,6 +577,14 @@ pub(super) fn publish(events: &broadcast::Sender<ExecutionEvent>, transition: &T
         priority: e.priority,
     });
     let _ = events.send(ExecutionEvent::Log { entry: transition.log.clone() });
+}
+
+/// The answer of the waiting claim; pending forever when there is none.
+async fn claim_answer(waiting: &mut Option<WaitingClaim>) -> Result<Vec<ClaimedRun>, StoreError> {
+    match waiting {
+        Some(waiting) => (&mut waiting.answer).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until_some(at: Option<Instant>) {

@@ -118,7 +118,11 @@ impl Scheduler {
         }
         let transition = self.inner.store.insert(new).await?;
         publish(&self.inner.events, &transition);
-        let _ = self.inner.commands.send(Command::Submitted(transition.execution.id.clone()));
+        if self.inner.config.scope != ClaimScope::All {
+            // With scope `All` the dispatcher's waiting claim was tried in the insert's own
+            // transaction: nothing to tell it.
+            let _ = self.inner.commands.send(Command::Submitted(transition.execution.id.clone()));
+        }
         Ok(transition.execution)
     }
 

@@ -23,9 +23,11 @@ pub use error::StoreError;
 pub use owner::OwnerId;
 pub use sqlite::{DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
 pub use types::{
-    CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
+    CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
     StatusCounts, Transition,
 };
+
+use std::sync::Arc;
 
 use crate::execution::{
     BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis,
@@ -43,15 +45,31 @@ pub trait Store: Send + Sync {
     /// A `max_attempts` of 0 is stored as 1.
     fn insert(&self, new: NewExecution) -> BoxFuture<'static, Result<Transition, StoreError>>;
 
-    /// Claims up to `request.max` runnable executions, one `UPDATE … RETURNING` each: `queued`, or
-    /// `retrying` with `next_run_at <= now`; highest priority first, FIFO within a level. Each
-    /// becomes `Running` under `request.owner` with a lease until `now + lease_ms`, its attempt
-    /// counter incremented. Never hands one execution to two owners, across processes.
+    /// Claims up to `request.max` runnable executions, each found by the claim-order index and
+    /// guarded by its status in one write transaction: `queued`, or `retrying` with
+    /// `next_run_at <= now`; highest priority first, FIFO within a level. Each becomes `Running`
+    /// under `request.owner` with a lease until `now + lease_ms`, its attempt counter
+    /// incremented. Never hands one execution to two owners, across processes. Nothing is
+    /// claimed while the queue is paused.
     fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>>;
 
     /// [`claim`](Store::claim), also reading each claimed execution's completed steps in the same
     /// transaction (what a worker needs to start the attempt, without a second read).
     fn claim_runs(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>>;
+
+    /// [`claim_runs`](Store::claim_runs) that waits for work, like a blocking dequeue: when
+    /// nothing is claimable, the claim stays with the store and is tried again within every
+    /// later write transaction of this store (so a submission through this store is claimed in
+    /// the transaction that inserts it) until it claims at least one execution. Each try takes
+    /// up to `slots` executions at that moment (`request.max` is ignored) and uses the time of
+    /// the try as "now". Work that appears without a write of this store (another process's
+    /// submission, a retry falling due) is seen at the next write: the caller writes (e.g.
+    /// [`flush`](Store::flush)) when it wants the claim looked at again.
+    ///
+    /// Withdraw it by setting `slots` to 0 and writing: it then resolves with nothing claimed.
+    /// Dropping the future does not withdraw it; what it claims after that stays running under
+    /// `request.owner` until recovered.
+    fn claim_when_ready(&self, request: ClaimRequest, slots: Arc<ClaimSlots>) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>>;
 
     /// Extends the lease of every execution running under `owner` to `now + lease_ms`.
     /// Returns the ids still running under `owner` and, of those, the ones with a cancel request.

@@ -47,6 +47,28 @@ pub struct ClaimRequest {
     pub filter: ClaimFilter,
 }
 
+/// How many executions a waiting claim ([`Store::claim_when_ready`](super::Store::claim_when_ready))
+/// may take, shared between the claimer and the store: the claimer raises it as its slots free
+/// up while the claim waits, and sets it to 0 to withdraw the claim (which then resolves empty
+/// at the store's next write).
+#[derive(Debug, Default)]
+pub struct ClaimSlots(std::sync::atomic::AtomicU32);
+
+impl ClaimSlots {
+    pub fn new(slots: u32) -> ClaimSlots {
+        ClaimSlots(std::sync::atomic::AtomicU32::new(slots))
+    }
+
+    /// How many executions the claim may take now (0: withdrawn).
+    pub fn get(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn set(&self, slots: u32) {
+        self.0.store(slots, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// How a running attempt ended, for [`Store::finish`](super::Store::finish).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Finish {

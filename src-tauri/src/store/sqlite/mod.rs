@@ -55,7 +55,7 @@ use crate::execution::{
     NewExecution, Priority, Progress, StepOutput,
 };
 use crate::store::{
-    CancelResult, ClaimRequest, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
+    CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
     Transition,
 };
 use checkpointer::Checkpointer;
@@ -133,6 +133,18 @@ impl SqliteStore {
     }
 }
 
+/// Claims as `request` says and reads each claimed execution's completed steps, in the
+/// caller's transaction.
+fn claim_runs(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<ClaimedRun>, StoreError> {
+    write::claim(conn, path, request)?
+        .into_iter()
+        .map(|transition| {
+            let completed_steps = read::steps(conn, path, &transition.execution.id)?;
+            Ok(ClaimedRun { transition, completed_steps })
+        })
+        .collect()
+}
+
 impl Store for SqliteStore {
     fn insert(&self, new: NewExecution) -> BoxFuture<'static, Result<Transition, StoreError>> {
         self.write(move |conn, path| write::insert(conn, path, new, now_ms()))
@@ -143,16 +155,22 @@ impl Store for SqliteStore {
     }
 
     fn claim_runs(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
-        self.write(move |conn, path| {
-            let claimed = write::claim(conn, path, &request)?;
-            claimed
-                .into_iter()
-                .map(|transition| {
-                    let completed_steps = read::steps(conn, path, &transition.execution.id)?;
-                    Ok(ClaimedRun { transition, completed_steps })
-                })
-                .collect()
-        })
+        self.write(move |conn, path| claim_runs(conn, path, &request))
+    }
+
+    fn claim_when_ready(&self, mut request: ClaimRequest, slots: Arc<ClaimSlots>) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
+        let rx = self.writer.submit_waiting(move |conn, path| {
+            request.max = slots.get();
+            if request.max == 0 {
+                return Some(Ok(Vec::new()));
+            }
+            request.now = now_ms();
+            match claim_runs(conn, path, &request) {
+                Ok(claimed) if claimed.is_empty() => None,
+                other => Some(other),
+            }
+        });
+        Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
     }
 
     fn renew_leases(&self, owner: &str, now: Millis, lease_ms: u64) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>> {

@@ -512,3 +512,63 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     let recover = plan("SELECT id FROM executions WHERE status = 'running' AND ('a' IS NULL OR owner IS NOT 'a')");
     assert!(recover.contains("USING INDEX") && !recover.contains("SCAN"), "{recover}");
 }
+
+/// Whether a claim future has its answer yet, without waiting.
+fn answered(claim: &mut BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>>) -> Option<Result<Vec<ClaimedRun>, StoreError>> {
+    use futures_util::FutureExt;
+    claim.now_or_never()
+}
+
+#[tokio::test]
+async fn a_waiting_claim_takes_a_submission_in_the_transaction_that_inserts_it() {
+    let (_dir, store) = open_temp();
+    let slots = Arc::new(ClaimSlots::new(2));
+    let mut claim = store.claim_when_ready(claim_request(OWNER, 0, 0), slots.clone());
+    // Tried on an empty queue (the flush commits after it): it waits.
+    store.flush().await.unwrap();
+    assert!(answered(&mut claim).is_none(), "an empty queue gives a waiting claim nothing to answer");
+    let commits = store.commits();
+    let e = store.insert(submission("next", Priority::Low)).await.unwrap().execution;
+    let runs = claim.await.unwrap();
+    assert_eq!(store.commits() - commits, 1, "the insert and the claim share one transaction");
+    assert_eq!(runs.len(), 1);
+    let claimed = &runs[0].transition.execution;
+    assert_eq!((claimed.id.clone(), claimed.attempt, claimed.status()), (e.id.clone(), 1, Status::Running));
+    assert!(matches!(&claimed.state, ExecutionState::Running { owner, .. } if owner == OWNER));
+    assert_eq!(runs[0].transition.log.event.kind, EventKind::Started);
+    assert_eq!(store.get(&e.id).unwrap().unwrap().status(), Status::Running);
+}
+
+#[tokio::test]
+async fn a_waiting_claim_takes_its_slots_at_each_try_in_claim_order_and_never_while_paused() {
+    let (_dir, store) = open_temp();
+    store.set_paused(true).await.unwrap();
+    let slots = Arc::new(ClaimSlots::new(1));
+    let mut claim = store.claim_when_ready(claim_request(OWNER, 0, 0), slots.clone());
+    let low = store.insert(submission("low", Priority::Low)).await.unwrap().execution;
+    let high = store.insert(submission("high", Priority::High)).await.unwrap().execution;
+    let normal = store.insert(submission("normal", Priority::Normal)).await.unwrap().execution;
+    store.flush().await.unwrap();
+    assert!(answered(&mut claim).is_none(), "nothing is claimed while the queue is paused");
+    // Raised while it waits: the try after the resume takes two, best first.
+    slots.set(2);
+    store.set_paused(false).await.unwrap();
+    let ids: Vec<_> = claim.await.unwrap().into_iter().map(|r| r.transition.execution.id).collect();
+    assert_eq!(ids, vec![high.id, normal.id]);
+    assert_eq!(store.get(&low.id).unwrap().unwrap().status(), Status::Queued);
+}
+
+#[tokio::test]
+async fn a_withdrawn_waiting_claim_answers_empty_and_claims_nothing() {
+    let (_dir, store) = open_temp();
+    let slots = Arc::new(ClaimSlots::new(3));
+    let mut claim = store.claim_when_ready(claim_request(OWNER, 0, 0), slots.clone());
+    store.flush().await.unwrap();
+    assert!(answered(&mut claim).is_none());
+    slots.set(0);
+    store.flush().await.unwrap();
+    assert!(claim.await.unwrap().is_empty());
+    let e = store.insert(submission("later", Priority::Urgent)).await.unwrap().execution;
+    store.flush().await.unwrap();
+    assert_eq!(store.get(&e.id).unwrap().unwrap().status(), Status::Queued);
+}

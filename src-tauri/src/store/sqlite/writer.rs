@@ -11,7 +11,13 @@
 //! if a `BEGIN` or the `COMMIT` itself fails, every command still waiting in the batch gets that
 //! error and nothing of the batch is kept.
 //!
-//! The thread ends when every sender is dropped, after applying what was queued.
+//! A *waiting* command (a claim that waits for work, [`Writer::submit_waiting`]) may answer "not
+//! yet": it is then kept and tried again at the end of every later batch, inside that batch's
+//! transaction (so it sees what the batch wrote), until it answers. Kept commands are tried in
+//! the order they arrived.
+//!
+//! The thread ends when every sender is dropped, after applying what was queued; commands still
+//! waiting then are dropped (their receivers report `Closed`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,10 +36,20 @@ pub(super) const MAX_BATCH: usize = 512;
 /// CPU, but longer than the usual gap between an answer and the next write of a busy caller.
 pub(super) const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 
+/// What applying a command did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Applied {
+    /// It has its answer: `true` when it succeeded, `false` when it failed (and must be undone).
+    Done(bool),
+    /// A waiting command with nothing to do yet; it wrote nothing.
+    Waiting,
+}
+
 /// One write, type-erased for the channel.
 pub(super) trait WriteCommand: Send {
-    /// Runs the write inside the batch transaction; `false` when it failed (and must be undone).
-    fn apply(&mut self, conn: &Connection, path: &Path) -> bool;
+    /// Runs the write inside the batch transaction.
+    fn apply(&mut self, conn: &Connection, path: &Path) -> Applied;
+
     /// Delivers the result after the batch committed.
     fn committed(self: Box<Self>);
     /// Delivers `error` instead: the batch as a whole failed.
@@ -52,15 +68,52 @@ where
     T: Send + 'static,
     W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
 {
-    fn apply(&mut self, conn: &Connection, path: &Path) -> bool {
-        let Some(work) = self.work.take() else { return true };
+    fn apply(&mut self, conn: &Connection, path: &Path) -> Applied {
+        let Some(work) = self.work.take() else { return Applied::Done(true) };
         // A panicking command (a bug) fails alone instead of killing the writer thread.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| {
-            Err(StoreError::CommitFailed { path: path.to_path_buf(), message: "internal error: the write panicked".into() })
-        });
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| Err(panicked(path)));
         let ok = result.is_ok();
         self.result = Some(result);
-        ok
+        Applied::Done(ok)
+    }
+
+    fn committed(self: Box<Self>) {
+        let result = self.result.unwrap_or(Err(StoreError::Closed));
+        let _ = self.reply.send(result);
+    }
+
+    fn batch_failed(self: Box<Self>, error: &StoreError, path: &Path) {
+        let _ = self.reply.send(Err(copy_error(error, path)));
+    }
+}
+
+fn panicked(path: &Path) -> StoreError {
+    StoreError::CommitFailed { path: path.to_path_buf(), message: "internal error: the write panicked".into() }
+}
+
+/// A waiting write and where its answer goes: `work` returns `None` for "not yet".
+pub(super) struct WaitingCommand<T, W> {
+    work: W,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, W> WriteCommand for WaitingCommand<T, W>
+where
+    T: Send + 'static,
+    W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+{
+    fn apply(&mut self, conn: &Connection, path: &Path) -> Applied {
+        let work = &mut self.work;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| Some(Err(panicked(path))));
+        match result {
+            None => Applied::Waiting,
+            Some(result) => {
+                let ok = result.is_ok();
+                self.result = Some(result);
+                Applied::Done(ok)
+            }
+        }
     }
 
     fn committed(self: Box<Self>) {
@@ -112,6 +165,20 @@ impl Writer {
         let _ = self.tx.send(command);
         rx
     }
+
+    /// Enqueues a waiting write: `work` runs in the next batch and, for as long as it returns
+    /// `None`, again at the end of every later batch (in that batch's transaction, after the
+    /// batch's own commands). It must write nothing when it returns `None`. The receiver yields
+    /// its result after the batch in which it returned `Some` commits.
+    pub(super) fn submit_waiting<T, W>(&self, work: W) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Box::new(WaitingCommand { work, result: None, reply }));
+        rx
+    }
 }
 
 fn run(
@@ -121,6 +188,8 @@ fn run(
     commits: Arc<AtomicU64>,
     checkpointer: Option<Checkpointer>,
 ) {
+    // Waiting commands kept from earlier batches, oldest first.
+    let mut waiting: Vec<Box<dyn WriteCommand>> = Vec::new();
     while let Some(first) = next_command(&rx) {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -130,7 +199,7 @@ fn run(
             }
         }
         let before = commits.load(Ordering::Relaxed);
-        commit_batch(&conn, &path, batch, &commits);
+        waiting = commit_batch(&conn, &path, batch, waiting, &commits);
         let after = commits.load(Ordering::Relaxed);
         if after != before && after % CHECKPOINT_EVERY == 0 {
             if let Some(checkpointer) = &checkpointer {
@@ -154,11 +223,21 @@ fn next_command(rx: &Receiver<Box<dyn WriteCommand>>) -> Option<Box<dyn WriteCom
     }
 }
 
-/// Applies and commits one batch (counted in `commits` before anyone is answered).
-fn commit_batch(conn: &Connection, path: &Path, batch: Vec<Box<dyn WriteCommand>>, commits: &AtomicU64) {
+/// Applies and commits one batch (counted in `commits` before anyone is answered), then tries
+/// the `waiting` commands kept from earlier batches in the same transaction. Returns the commands
+/// still waiting afterwards (oldest first).
+fn commit_batch(
+    conn: &Connection,
+    path: &Path,
+    batch: Vec<Box<dyn WriteCommand>>,
+    waiting: Vec<Box<dyn WriteCommand>>,
+    commits: &AtomicU64,
+) -> Vec<Box<dyn WriteCommand>> {
     let mut batch = batch.into_iter();
     // Commands already answered with their own error (a failing first command of a transaction).
     let mut answered = Vec::new();
+    // Waiting commands of this batch that are still waiting (they wrote nothing).
+    let mut still_waiting: Vec<Box<dyn WriteCommand>> = Vec::new();
     // The transaction's first command runs without a savepoint; if it fails, rolling the
     // transaction back undoes it alone, and the next command starts a fresh transaction.
     let mut applied: Vec<Box<dyn WriteCommand>> = loop {
@@ -166,63 +245,80 @@ fn commit_batch(conn: &Connection, path: &Path, batch: Vec<Box<dyn WriteCommand>
             let error = StoreError::from_sqlite(path, e);
             answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
             batch.for_each(|c| c.batch_failed(&error, path));
-            return;
+            // Waiting commands wrote nothing: they go on waiting.
+            still_waiting.extend(waiting);
+            return still_waiting;
         }
         let Some(mut first) = batch.next() else {
-            // Every command failed on its own: nothing to commit.
-            let _ = run_cached(conn, "ROLLBACK");
-            answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
-            return;
+            // Every command failed on its own, or waits: the waiting ones are tried below.
+            break Vec::new();
         };
-        if first.apply(conn, path) {
-            break vec![first];
+        match first.apply(conn, path) {
+            Applied::Done(true) => break vec![first],
+            Applied::Waiting => {
+                still_waiting.push(first);
+                break Vec::new();
+            }
+            Applied::Done(false) => {}
         }
         if let Err(e) = run_cached(conn, "ROLLBACK") {
             let error = StoreError::from_sqlite(path, e);
             first.batch_failed(&error, path);
             answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
             batch.for_each(|c| c.batch_failed(&error, path));
-            return;
+            still_waiting.extend(waiting);
+            return still_waiting;
         }
         answered.push(first);
     };
-    for mut command in batch.by_ref() {
-        let result = apply_in_savepoint(conn, path, command.as_mut());
-        applied.push(command);
-        if let Err(e) = result {
-            // The savepoint machinery itself failed: give up on the whole batch.
-            let _ = run_cached(conn, "ROLLBACK");
-            let error = e;
-            answered.into_iter().for_each(|c| c.committed());
-            applied.into_iter().chain(batch).for_each(|c| c.batch_failed(&error, path));
-            return;
+    // The rest of the batch, then the commands kept waiting from earlier batches (which now see
+    // what this batch wrote).
+    let mut rest = batch.chain(waiting);
+    while let Some(mut command) = rest.next() {
+        match apply_in_savepoint(conn, path, command.as_mut()) {
+            Ok(Applied::Waiting) => still_waiting.push(command),
+            Ok(Applied::Done(_)) => applied.push(command),
+            Err(e) => {
+                // The savepoint machinery itself failed: give up on the whole batch (a waiting
+                // command that got its answer in it gets the error too).
+                let _ = run_cached(conn, "ROLLBACK");
+                answered.into_iter().for_each(|c| c.committed());
+                applied.into_iter().chain(std::iter::once(command)).chain(rest).for_each(|c| c.batch_failed(&e, path));
+                return still_waiting;
+            }
         }
     }
     // Answers of commands that failed alone; their own error is the answer whatever the COMMIT does.
     answered.into_iter().for_each(|c| c.committed());
-    let batch = applied;
+    if applied.is_empty() {
+        // Every command failed alone or waits: nothing was written.
+        let _ = run_cached(conn, "ROLLBACK");
+        return still_waiting;
+    }
     match run_cached(conn, "COMMIT") {
         Ok(()) => {
             commits.fetch_add(1, Ordering::SeqCst);
-            batch.into_iter().for_each(|c| c.committed());
+            applied.into_iter().for_each(|c| c.committed());
         }
         Err(e) => {
             let _ = run_cached(conn, "ROLLBACK");
             let error = StoreError::from_sqlite(path, e);
-            batch.into_iter().for_each(|c| c.batch_failed(&error, path));
+            applied.into_iter().for_each(|c| c.batch_failed(&error, path));
         }
     }
+    still_waiting
 }
 
-fn apply_in_savepoint(conn: &Connection, path: &Path, command: &mut dyn WriteCommand) -> Result<(), StoreError> {
+/// Applies `command` inside a savepoint, rolled back when it fails.
+fn apply_in_savepoint(conn: &Connection, path: &Path, command: &mut dyn WriteCommand) -> Result<Applied, StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
     run_cached(conn, "SAVEPOINT command").map_err(sql)?;
-    if command.apply(conn, path) {
-        run_cached(conn, "RELEASE command").map_err(sql)
-    } else {
+    let applied = command.apply(conn, path);
+    if applied == Applied::Done(false) {
         run_cached(conn, "ROLLBACK TO command").map_err(sql)?;
-        run_cached(conn, "RELEASE command").map_err(sql)
     }
+    run_cached(conn, "RELEASE command").map_err(sql)?;
+    Ok(applied)
 }
 
 /// Runs a statement without parameters through the statement cache (these run for every command,
