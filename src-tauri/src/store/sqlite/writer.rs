@@ -56,49 +56,19 @@ pub(super) trait WriteCommand: Send {
     fn batch_failed(self: Box<Self>, error: &StoreError, path: &Path);
 }
 
-/// A write and where its answer goes.
-pub(super) struct Command<T, W> {
-    work: Option<W>,
-    result: Option<Result<T, StoreError>>,
-    reply: oneshot::Sender<Result<T, StoreError>>,
-}
-
-impl<T, W> WriteCommand for Command<T, W>
-where
-    T: Send + 'static,
-    W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
-{
-    fn apply(&mut self, conn: &Connection, path: &Path) -> Applied {
-        let Some(work) = self.work.take() else { return Applied::Done(true) };
-        // A panicking command (a bug) fails alone instead of killing the writer thread.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| Err(panicked(path)));
-        let ok = result.is_ok();
-        self.result = Some(result);
-        Applied::Done(ok)
-    }
-
-    fn committed(self: Box<Self>) {
-        let result = self.result.unwrap_or(Err(StoreError::Closed));
-        let _ = self.reply.send(result);
-    }
-
-    fn batch_failed(self: Box<Self>, error: &StoreError, path: &Path) {
-        let _ = self.reply.send(Err(copy_error(error, path)));
-    }
-}
-
 fn panicked(path: &Path) -> StoreError {
     StoreError::CommitFailed { path: path.to_path_buf(), message: "internal error: the write panicked".into() }
 }
 
-/// A waiting write and where its answer goes: `work` returns `None` for "not yet".
-pub(super) struct WaitingCommand<T, W> {
+/// A write and where its answer goes: `work` returns `None` for "not yet" (only a waiting write
+/// does; a plain write is one that always answers).
+pub(super) struct Command<T, W> {
     work: W,
     result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
-impl<T, W> WriteCommand for WaitingCommand<T, W>
+impl<T, W> WriteCommand for Command<T, W>
 where
     T: Send + 'static,
     W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
@@ -158,12 +128,8 @@ impl Writer {
         T: Send + 'static,
         W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
     {
-        let (reply, rx) = oneshot::channel();
-        let command = Box::new(Command { work: Some(work), result: None, reply });
-        // If the thread is gone the command (and its reply sender) is dropped: the receiver
-        // then reports `Closed`.
-        let _ = self.tx.send(command);
-        rx
+        let mut work = Some(work);
+        self.submit_waiting(move |conn, path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path))))
     }
 
     /// Enqueues a waiting write: `work` runs in the next batch and, for as long as it returns
@@ -176,7 +142,9 @@ impl Writer {
         W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel();
-        let _ = self.tx.send(Box::new(WaitingCommand { work, result: None, reply }));
+        // If the thread is gone the command (and its reply sender) is dropped: the receiver
+        // then reports `Closed`.
+        let _ = self.tx.send(Box::new(Command { work, result: None, reply }));
         rx
     }
 }
