@@ -159,7 +159,7 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
 /// (`?1` = now), each found by walking a partial index that holds only the waiting rows (so a
 /// claim costs O(log n) however many executions the file holds; `INDEXED BY` because without
 /// statistics the planner may prefer a list index and sort every waiting row).
-const CANDIDATE_ANY: &str = "SELECT queue_seq FROM (
+pub(super) const CANDIDATE_ANY: &str = "SELECT queue_seq FROM (
          SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
                          WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
          UNION ALL
@@ -213,10 +213,7 @@ pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> R
         return Ok(Vec::new());
     }
     let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
-    // The candidate: for `All`, the best queued row and the best due retrying row, each found by
-    // walking a partial index that holds only the waiting rows (so a claim costs O(log n) however
-    // many executions the file holds; `INDEXED BY` because without statistics the planner may
-    // prefer the list index and sort every waiting row); for `Only`, the listed ids looked up by their index.
+    // The candidate: see `CANDIDATE_ANY` and `CANDIDATE_LISTED`.
     let (candidate, scope_ids) = match &request.filter {
         ClaimFilter::All => (CANDIDATE_ANY, None),
         ClaimFilter::Only(ids) => (CANDIDATE_LISTED, Some(to_json("claim scope", &ids)?)),
