@@ -287,13 +287,10 @@ impl Dispatcher {
     /// Claims as many executions as there are free slots and starts them: with scope `All`
     /// through the waiting claim (looked at again now: `nudge`), otherwise at once.
     async fn dispatch(&mut self, nudge: bool) {
-        if self.config.scope == ClaimScope::All {
-            self.want_claim();
-            if nudge && self.waiting_claim.is_some() {
-                // An empty write: the store tries the waiting claim in its transaction.
-                drop(self.store.flush());
-            }
-            return;
+        self.want_claim();
+        if nudge && self.waiting_claim.is_some() {
+            // An empty write: the store tries the waiting claim in its transaction.
+            drop(self.store.flush());
         }
         if let Some(claim) = self.issue_claim() {
             self.start_claimed(claim.await);
@@ -319,43 +316,29 @@ impl Dispatcher {
             }
             None if free > 0 => {
                 let slots = Arc::new(ClaimSlots::new(free));
-                let request = ClaimRequest {
-                    owner: self.owner.clone(),
-                    now: now_ms(),
-                    lease_ms: self.config.lease_ms(),
-                    max: free,
-                    filter: ClaimFilter::All,
-                };
-                let answer = self.store.claim_when_ready(request, slots.clone());
+                let answer = self.store.claim_when_ready(self.claim_request(free, ClaimFilter::All), slots.clone());
                 self.waiting_claim = Some(WaitingClaim { slots, answer });
             }
             None => {}
         }
     }
 
-    /// Enqueues a claim for the free slots (into the writer's next group commit), if a slot is
-    /// free; the answer goes to [`start_claimed`](Self::start_claimed).
+    /// Scope `Submitted`: enqueues a claim for the free slots (into the writer's next group
+    /// commit), if a slot is free; the answer goes to [`start_claimed`](Self::start_claimed).
+    /// (Scope `All` claims through the waiting claim, [`want_claim`](Self::want_claim).)
     fn issue_claim(&mut self) -> Option<BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>>> {
-        if !self.can_claim() {
+        if !self.can_claim() || self.config.scope != ClaimScope::Submitted || self.submitted.is_empty() {
             return None;
         }
         let free = (self.settings.concurrency as usize).saturating_sub(self.running.len());
-        let filter = match self.config.scope {
-            ClaimScope::All => ClaimFilter::All,
-            ClaimScope::Submitted if self.submitted.is_empty() => return None,
-            ClaimScope::Submitted => ClaimFilter::Only(self.submitted.iter().cloned().collect()),
-            ClaimScope::None => return None,
-        };
-        let request = ClaimRequest {
-            owner: self.owner.clone(),
-            now: now_ms(),
-            lease_ms: self.config.lease_ms(),
-            max: u32::try_from(free).unwrap_or(u32::MAX),
-            filter,
-        };
+        let filter = ClaimFilter::Only(self.submitted.iter().cloned().collect());
         // The completed steps come with the claim, read in its transaction: no separate read
         // (on the read connection, after every commit) before the attempt can start.
-        Some(self.store.claim_runs(request))
+        Some(self.store.claim_runs(self.claim_request(u32::try_from(free).unwrap_or(u32::MAX), filter)))
+    }
+
+    fn claim_request(&self, max: u32, filter: ClaimFilter) -> ClaimRequest {
+        ClaimRequest { owner: self.owner.clone(), now: now_ms(), lease_ms: self.config.lease_ms(), max, filter }
     }
 
     /// Publishes and starts what a claim took.
@@ -415,7 +398,7 @@ impl Dispatcher {
                 (id, settlement, write)
             })
             .collect();
-        let claim = if self.config.scope == ClaimScope::All { None } else { self.issue_claim() };
+        let claim = self.issue_claim();
         for (id, settlement, write) in writes {
             let result = write.await;
             self.settled(id, settlement, result);
