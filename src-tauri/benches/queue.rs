@@ -335,7 +335,11 @@ fn arg(name: &str, default: usize) -> usize {
 fn main() {
     let reps = arg("--reps", 3);
     let n = arg("--w1-jobs", 10_000);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // `--rt-threads 0` runs everything but the store's writer on the calling thread (current_thread).
+    let rt = match arg("--rt-threads", 2) {
+        0 => tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+        n => tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build().unwrap(),
+    };
     let (mut t1, mut live, mut enq, mut drain, mut w1_ratio) = (vec![], vec![], vec![], vec![], vec![]);
     let mut round_trips = vec![];
     let (mut p50s, mut p99s, mut c99s, mut slips, mut cancels) = (vec![], vec![], vec![], vec![], vec![]);

@@ -16,6 +16,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -69,6 +71,9 @@ enum Settlement {
     Requeue,
 }
 
+/// A settlement's write in flight, answering with what it was for.
+type Settling = BoxFuture<'static, (ExecutionId, Settlement, Result<Transition, StoreError>)>;
+
 /// The claim the dispatcher keeps waiting with the store (scope `All`).
 struct WaitingClaim {
     slots: Arc<ClaimSlots>,
@@ -90,6 +95,9 @@ pub(super) struct Dispatcher {
     submitted: HashSet<ExecutionId>,
     /// The waiting claim for the free slots (scope `All`), until it answers.
     waiting_claim: Option<WaitingClaim>,
+    /// Settlement writes in flight (the store may hold them briefly to share a commit; nothing
+    /// waits on them, so the dispatcher goes on meanwhile).
+    settling: FuturesUnordered<Settling>,
     /// Settlements the store did not take (e.g. locked); retried at each heartbeat.
     unsettled: Vec<(ExecutionId, Settlement)>,
     retry_at: Option<Instant>,
@@ -130,6 +138,7 @@ impl Dispatcher {
             running: HashMap::new(),
             submitted: HashSet::new(),
             waiting_claim: None,
+            settling: FuturesUnordered::new(),
             unsettled: Vec::new(),
             retry_at: None,
             retry_stale: true,
@@ -151,6 +160,9 @@ impl Dispatcher {
             // The retry timer only matters while a slot could take the retry.
             let retry_at = if self.can_claim() { self.retry_at } else { None };
             tokio::select! {
+                // Settlements before claim answers: both may come from one commit, and a retry
+                // settled with no backoff may be claimed again in that very transaction.
+                biased;
                 command = self.commands.recv(), if commands_open => match command {
                     Some(command) => {
                         // Every command already waiting is taken now, so a burst of submissions
@@ -176,6 +188,10 @@ impl Dispatcher {
                     }
                     self.on_completions(ended).await;
                 }
+                Some((id, settlement, result)) = self.settling.next(), if !self.settling.is_empty() => {
+                    self.settled(id, settlement, result);
+                    self.drain_settled();
+                }
                 claimed = claim_answer(&mut self.waiting_claim) => {
                     self.waiting_claim = None;
                     self.start_claimed(claimed);
@@ -188,7 +204,7 @@ impl Dispatcher {
                 }
                 _ = heartbeat.tick() => self.on_heartbeat().await,
             }
-            if self.shutdown.is_some() && self.running.is_empty() && self.waiting_claim.is_none() {
+            if self.shutdown.is_some() && self.running.is_empty() && self.waiting_claim.is_none() && self.settling.is_empty() {
                 self.finish_shutdown().await;
                 return;
             }
@@ -377,7 +393,7 @@ impl Dispatcher {
     }
 
     /// Settles ended attempts and refills their slots. The settlements and the claim for the
-    /// freed slots are all enqueued before any is awaited, so they share one group commit: with
+    /// freed slots are all enqueued together, so they share one group commit: with
     /// scope `All` the waiting claim's slot count is raised first (or a new one is enqueued), and
     /// the store tries it in the settlements' transaction; otherwise a claim is enqueued after
     /// the settlements (writes from this task are applied in call order).
@@ -400,11 +416,21 @@ impl Dispatcher {
             .collect();
         let claim = self.issue_claim();
         for (id, settlement, write) in writes {
-            let result = write.await;
-            self.settled(id, settlement, result);
+            self.settling.push(Box::pin(async move { (id, settlement, write.await) }));
         }
         if let Some(claim) = claim {
-            self.start_claimed(claim.await);
+            let claimed = claim.await;
+            // The settlements were answered before the claim (the store answers in order):
+            // published first.
+            self.drain_settled();
+            self.start_claimed(claimed);
+        }
+    }
+
+    /// Takes the answers of settlements that have come in.
+    fn drain_settled(&mut self) {
+        while let Some(Some((id, settlement, result))) = self.settling.next().now_or_never() {
+            self.settled(id, settlement, result);
         }
     }
 

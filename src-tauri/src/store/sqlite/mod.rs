@@ -59,7 +59,7 @@ use crate::store::{
     Transition,
 };
 use checkpointer::Checkpointer;
-use writer::Writer;
+use writer::{Urgency, Writer};
 
 /// The SQLite store. Cheap to share behind an `Arc`; dropping the last handle stops the writer
 /// thread after it has committed what was queued.
@@ -128,7 +128,25 @@ impl SqliteStore {
         T: Send + 'static,
         W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
     {
-        let rx: oneshot::Receiver<Result<T, StoreError>> = self.writer.submit(work);
+        self.write_with(Urgency::Now, work)
+    }
+
+    /// [`write`](Self::write) of a settlement no caller is blocked on: the writer may hold it
+    /// briefly for company ([`writer::HOLD`]).
+    fn write_deferrable<T, W>(&self, work: W) -> BoxFuture<'static, Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write_with(Urgency::Deferrable, work)
+    }
+
+    fn write_with<T, W>(&self, urgency: Urgency, work: W) -> BoxFuture<'static, Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+    {
+        let rx: oneshot::Receiver<Result<T, StoreError>> = self.writer.submit(urgency, work);
         Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
     }
 }
@@ -180,7 +198,7 @@ impl Store for SqliteStore {
 
     fn finish(&self, id: &ExecutionId, owner: &str, finish: Finish) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner) = (id.clone(), owner.to_string());
-        self.write(move |conn, path| write::finish(conn, path, &id, &owner, finish, now_ms()))
+        self.write_deferrable(move |conn, path| write::finish(conn, path, &id, &owner, finish, now_ms()))
     }
 
     fn schedule_retry(
@@ -191,12 +209,12 @@ impl Store for SqliteStore {
         next_run_at: Millis,
     ) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner) = (id.clone(), owner.to_string());
-        self.write(move |conn, path| write::schedule_retry(conn, path, &id, &owner, error, next_run_at, now_ms()))
+        self.write_deferrable(move |conn, path| write::schedule_retry(conn, path, &id, &owner, error, next_run_at, now_ms()))
     }
 
     fn requeue(&self, id: &ExecutionId, owner: &str, reason: &str) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner, reason) = (id.clone(), owner.to_string(), reason.to_string());
-        self.write(move |conn, path| write::requeue(conn, path, &id, &owner, &reason, now_ms()))
+        self.write_deferrable(move |conn, path| write::requeue(conn, path, &id, &owner, &reason, now_ms()))
     }
 
     fn request_cancel(&self, id: &ExecutionId) -> BoxFuture<'static, Result<CancelResult, StoreError>> {

@@ -11,6 +11,14 @@
 //! if a `BEGIN` or the `COMMIT` itself fails, every command still waiting in the batch gets that
 //! error and nothing of the batch is kept.
 //!
+//! A *deferrable* command (an attempt's settlement, a waiting claim: writes no caller is blocked
+//! on) that arrives right after a batch with other writes is *held* for up to [`HOLD`] for
+//! company: a busy submitter's next write usually comes within tens of microseconds, and the two
+//! then share one transaction instead of committing one each (Nagle's algorithm, for commits).
+//! Only a batch of nothing but deferrable commands is held, and only once in a row, so a queue
+//! that is only settling and claiming (draining) never waits; a held command's answer is
+//! delayed by at most [`HOLD`].
+//!
 //! A *waiting* command (a claim that waits for work, [`Writer::submit_waiting`]) may answer "not
 //! yet": it is then kept and tried again at the end of every later batch, inside that batch's
 //! transaction (so it sees what the batch wrote), until it answers. Kept commands are tried in
@@ -22,6 +30,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -34,7 +44,10 @@ pub(super) const MAX_BATCH: usize = 512;
 
 /// How long the idle writer polls its channel before parking. Short, so an idle store costs no
 /// CPU, but longer than the usual gap between an answer and the next write of a busy caller.
-pub(super) const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+pub(super) const SPIN: Duration = Duration::from_micros(50);
+
+/// How long a batch of only deferrable commands is held for company (see the module docs).
+pub(super) const HOLD: Duration = Duration::from_micros(100);
 
 /// What applying a command did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +63,9 @@ pub(super) trait WriteCommand: Send {
     /// Runs the write inside the batch transaction.
     fn apply(&mut self, conn: &Connection, path: &Path) -> Applied;
 
+    /// Whether the command may be held for company before it is applied (see the module docs).
+    fn deferrable(&self) -> bool;
+
     /// Delivers the result after the batch committed.
     fn committed(self: Box<Self>);
     /// Delivers `error` instead: the batch as a whole failed.
@@ -64,6 +80,7 @@ fn panicked(path: &Path) -> StoreError {
 /// does; a plain write is one that always answers).
 pub(super) struct Command<T, W> {
     work: W,
+    deferrable: bool,
     result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
@@ -86,6 +103,10 @@ where
         }
     }
 
+    fn deferrable(&self) -> bool {
+        self.deferrable
+    }
+
     fn committed(self: Box<Self>) {
         let result = self.result.unwrap_or(Err(StoreError::Closed));
         let _ = self.reply.send(result);
@@ -104,16 +125,30 @@ pub(super) struct Writer {
     commits: Arc<AtomicU64>,
 }
 
+/// Whether a command may be held for company ([`HOLD`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Urgency {
+    /// Someone waits on it: applied in the next batch.
+    Now,
+    /// Nobody is blocked on it (an attempt's settlement): may be held for company.
+    Deferrable,
+}
+
 impl Writer {
     /// Starts the writer thread on `conn` (already configured and migrated). It nudges
     /// `checkpointer`, when given, every [`CHECKPOINT_EVERY`] commits (and ends it when it ends).
     pub(super) fn spawn(conn: Connection, path: PathBuf, checkpointer: Option<Checkpointer>) -> std::io::Result<Writer> {
+        Writer::spawn_holding(conn, path, checkpointer, HOLD)
+    }
+
+    /// [`spawn`](Self::spawn) with another hold time (tests).
+    fn spawn_holding(conn: Connection, path: PathBuf, checkpointer: Option<Checkpointer>, hold: Duration) -> std::io::Result<Writer> {
         let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn WriteCommand>>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         std::thread::Builder::new()
             .name("crew-runner-store-writer".into())
-            .spawn(move || run(conn, path, rx, counter, checkpointer))?;
+            .spawn(move || run(conn, path, rx, counter, checkpointer, hold))?;
         Ok(Writer { tx, commits })
     }
 
@@ -123,13 +158,13 @@ impl Writer {
     }
 
     /// Enqueues `work` now; the receiver yields its result after the batch commits.
-    pub(super) fn submit<T, W>(&self, work: W) -> oneshot::Receiver<Result<T, StoreError>>
+    pub(super) fn submit<T, W>(&self, urgency: Urgency, work: W) -> oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
         W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
     {
         let mut work = Some(work);
-        self.submit_waiting(move |conn, path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path))))
+        self.send(urgency, move |conn, path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path))))
     }
 
     /// Enqueues a waiting write: `work` runs in the next batch and, for as long as it returns
@@ -141,10 +176,20 @@ impl Writer {
         T: Send + 'static,
         W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
     {
+        // It waits anyway: holding it costs nothing.
+        self.send(Urgency::Deferrable, work)
+    }
+
+    fn send<T, W>(&self, urgency: Urgency, work: W) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel();
+        let deferrable = urgency == Urgency::Deferrable;
         // If the thread is gone the command (and its reply sender) is dropped: the receiver
         // then reports `Closed`.
-        let _ = self.tx.send(Box::new(Command { work, result: None, reply }));
+        let _ = self.tx.send(Box::new(Command { work, deferrable, result: None, reply }));
         rx
     }
 }
@@ -155,17 +200,47 @@ fn run(
     rx: Receiver<Box<dyn WriteCommand>>,
     commits: Arc<AtomicU64>,
     checkpointer: Option<Checkpointer>,
+    hold: Duration,
 ) {
     // Waiting commands kept from earlier batches, oldest first.
     let mut waiting: Vec<Box<dyn WriteCommand>> = Vec::new();
-    while let Some(first) = next_command(&rx) {
-        let mut batch = vec![first];
+    // Deferrable commands held for company, and until when.
+    let mut held: Vec<Box<dyn WriteCommand>> = Vec::new();
+    let mut held_until: Option<Instant> = None;
+    // Whether the last batch carried a command that was not deferrable (someone is writing).
+    let mut busy = false;
+    loop {
+        let next = match held_until {
+            None => match next_command(&rx) {
+                Some(command) => Some(command),
+                None => break,
+            },
+            // `None`: the hold is over (or every sender is gone); the held batch commits alone.
+            Some(deadline) => next_command_until(&rx, deadline),
+        };
+        let arrived = next.is_some();
+        let mut batch = std::mem::take(&mut held);
+        batch.extend(next);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(command) => batch.push(command),
                 Err(_) => break,
             }
         }
+        let deferrable = batch.iter().all(|c| c.deferrable());
+        let deadline = match held_until.take() {
+            // Still only deferrable commands and time left: go on holding.
+            Some(deadline) if arrived && deferrable && batch.len() < MAX_BATCH => Some(deadline),
+            Some(_) => None,
+            None if busy && deferrable && !hold.is_zero() => Some(Instant::now() + hold),
+            None => None,
+        };
+        if deadline.is_some() {
+            held = batch;
+            held_until = deadline;
+            continue;
+        }
+        busy = !deferrable;
         let before = commits.load(Ordering::Relaxed);
         waiting = commit_batch(&conn, &path, batch, waiting, &commits);
         let after = commits.load(Ordering::Relaxed);
@@ -180,13 +255,26 @@ fn run(
 /// Waits for the next command: polls for up to [`SPIN`], then blocks. `None` once every sender
 /// is gone and the channel is empty.
 fn next_command(rx: &Receiver<Box<dyn WriteCommand>>) -> Option<Box<dyn WriteCommand>> {
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     loop {
         match rx.try_recv() {
             Ok(command) => return Some(command),
             Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
             Err(crossbeam_channel::TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
             Err(crossbeam_channel::TryRecvError::Empty) => return rx.recv().ok(),
+        }
+    }
+}
+
+/// The next command if one comes before `deadline` (polling: holds are short). `None` at the
+/// deadline, or once every sender is gone.
+fn next_command_until(rx: &Receiver<Box<dyn WriteCommand>>, deadline: Instant) -> Option<Box<dyn WriteCommand>> {
+    loop {
+        match rx.try_recv() {
+            Ok(command) => return Some(command),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+            Err(crossbeam_channel::TryRecvError::Empty) if Instant::now() < deadline => std::hint::spin_loop(),
+            Err(crossbeam_channel::TryRecvError::Empty) => return None,
         }
     }
 }
@@ -316,7 +404,7 @@ mod tests {
     }
 
     fn insert(w: &Writer, x: i64) -> oneshot::Receiver<Result<usize, StoreError>> {
-        w.submit(move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)))
+        w.submit(Urgency::Now, move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)))
     }
 
     #[tokio::test]
@@ -324,7 +412,7 @@ mod tests {
         let w = writer();
         let (running_tx, running_rx) = std::sync::mpsc::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let blocker = w.submit(move |_, _| {
+        let blocker = w.submit(Urgency::Now, move |_, _| {
             running_tx.send(()).unwrap();
             release_rx.recv().unwrap();
             Ok(())
@@ -332,7 +420,7 @@ mod tests {
         running_rx.recv().unwrap(); // the writer is inside the first batch now
         let mut pending: Vec<_> = (0..20).map(|x| insert(&w, x)).collect();
         pending.push(insert(&w, 5)); // duplicate: violates UNIQUE
-        pending.push(w.submit(|_, _| -> Result<usize, StoreError> { panic!("a bug") }));
+        pending.push(w.submit(Urgency::Now, |_, _| -> Result<usize, StoreError> { panic!("a bug") }));
         pending.push(insert(&w, 99));
         release_tx.send(()).unwrap();
         blocker.await.unwrap().unwrap();
@@ -342,7 +430,7 @@ mod tests {
         assert!(matches!(results[21], Err(StoreError::CommitFailed { .. })));
         assert!(results[22].is_ok());
         assert_eq!(w.commits(), 2, "the blocker's batch, then one batch for everything queued behind it");
-        let count = w.submit(|c, p| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)).map_err(|e| StoreError::from_sqlite(p, e)));
+        let count = w.submit(Urgency::Now, |c, p| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)).map_err(|e| StoreError::from_sqlite(p, e)));
         assert_eq!(count.await.unwrap().unwrap(), 21);
     }
 
@@ -351,7 +439,7 @@ mod tests {
         let w = writer();
         let (running_tx, running_rx) = std::sync::mpsc::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let blocker = w.submit(move |c, p| {
+        let blocker = w.submit(Urgency::Now, move |c, p| {
             running_tx.send(()).unwrap();
             release_rx.recv().unwrap();
             c.execute("INSERT INTO t VALUES (1)", []).map_err(|e| StoreError::from_sqlite(p, e))
@@ -359,7 +447,7 @@ mod tests {
         running_rx.recv().unwrap();
         // The next batch starts with a command that writes, then fails (no savepoint around it),
         // then one that violates UNIQUE, then two good ones.
-        let partial = w.submit(|c, p| -> Result<usize, StoreError> {
+        let partial = w.submit(Urgency::Now, |c, p| -> Result<usize, StoreError> {
             c.execute("INSERT INTO t VALUES (10)", []).map_err(|e| StoreError::from_sqlite(p, e))?;
             Err(StoreError::Closed)
         });
@@ -371,7 +459,7 @@ mod tests {
         assert!(matches!(results[1], Err(StoreError::Sqlite { .. })), "{:?}", results[1]);
         assert!(results[2].is_ok() && results[3].is_ok());
         assert_eq!(w.commits(), 2, "the blocker's batch, then one for the two good inserts");
-        let rows = w.submit(|c, p| {
+        let rows = w.submit(Urgency::Now, |c, p| {
             let mut stmt = c.prepare("SELECT x FROM t ORDER BY x").map_err(|e| StoreError::from_sqlite(p, e))?;
             let xs = stmt.query_map([], |r| r.get::<_, i64>(0)).and_then(|r| r.collect::<Result<Vec<_>, _>>());
             xs.map_err(|e| StoreError::from_sqlite(p, e))
@@ -388,6 +476,53 @@ mod tests {
         assert_eq!(w.commits(), commits);
         insert(&w, 2).await.unwrap().unwrap();
         assert_eq!(w.commits(), commits + 1);
+    }
+
+    fn holding_writer() -> Writer {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)").unwrap();
+        // Far longer than any test: a held write only commits early when company comes.
+        Writer::spawn_holding(conn, PathBuf::from(":memory:"), None, Duration::from_secs(600)).unwrap()
+    }
+
+    fn insert_with(w: &Writer, urgency: Urgency, x: i64) -> oneshot::Receiver<Result<usize, StoreError>> {
+        w.submit(urgency, move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)))
+    }
+
+    /// Bounds a wait that must not take the hold time (fails the test instead of hanging).
+    async fn soon<T>(rx: oneshot::Receiver<T>) -> T {
+        tokio::time::timeout(Duration::from_secs(60), rx).await.expect("answered before the hold ended").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_settlement_after_a_write_is_held_and_shares_the_next_commit() {
+        let w = holding_writer();
+        soon(insert_with(&w, Urgency::Now, 1)).await.unwrap();
+        assert_eq!(w.commits(), 1);
+        let held = insert_with(&w, Urgency::Deferrable, 2);
+        let company = insert_with(&w, Urgency::Now, 3);
+        soon(company).await.unwrap();
+        soon(held).await.unwrap();
+        assert_eq!(w.commits(), 2, "the held settlement committed with the write that came after it");
+    }
+
+    #[tokio::test]
+    async fn settlements_are_not_held_when_nothing_else_is_written() {
+        let w = holding_writer();
+        // Nothing was written before: not held.
+        soon(insert_with(&w, Urgency::Deferrable, 1)).await.unwrap();
+        // After a batch of only settlements (a queue draining): not held either.
+        soon(insert_with(&w, Urgency::Deferrable, 2)).await.unwrap();
+        assert_eq!(w.commits(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_held_settlement_commits_when_the_writer_closes() {
+        let w = holding_writer();
+        soon(insert_with(&w, Urgency::Now, 1)).await.unwrap();
+        let held = insert_with(&w, Urgency::Deferrable, 2);
+        drop(w);
+        soon(held).await.unwrap();
     }
 
     async fn futures_all(pending: Vec<oneshot::Receiver<Result<usize, StoreError>>>) -> Vec<Result<usize, StoreError>> {
