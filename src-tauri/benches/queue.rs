@@ -77,6 +77,10 @@ async fn start(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>) 
 /// [`start`], also returning the store (for its commit counter).
 async fn start_counted(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>, Arc<SqliteStore>) {
     let sqlite = Arc::new(SqliteStore::open(&dir.join("bench.db")).expect("open store"));
+    if let Ok(sql) = std::env::var("QUEUE_BENCH_SQL") {
+        let c = rusqlite::Connection::open(dir.join("bench.db")).unwrap();
+        c.execute_batch(&sql).unwrap();
+    }
     let store: Arc<dyn Store> = sqlite.clone();
     let executor = Arc::new(BenchExecutor::default());
     let config = SchedulerConfig { concurrency: Some(concurrency), scope: ClaimScope::All, ..SchedulerConfig::default() };

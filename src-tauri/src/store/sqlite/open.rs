@@ -51,10 +51,15 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "history_indexes",
         sql: include_str!("../../../../migrations/0003_history_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "status_indexes",
+        sql: include_str!("../../../../migrations/0004_status_indexes.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.

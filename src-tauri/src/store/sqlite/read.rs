@@ -39,8 +39,7 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
     let query = match filter.statuses.as_slice() {
         [] | [_] => {
             if let Some(status) = filter.statuses.first() {
-                args.push(Value::Text(status.as_str().to_string()));
-                clauses.push(format!("status = ?{}", args.len()));
+                clauses.push(status_is(*status));
             }
             let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
             format!("SELECT {EXECUTION_COLUMNS} FROM executions {where_clause} ORDER BY id DESC LIMIT ?{limit_arg}")
@@ -53,10 +52,9 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
             let parts: Vec<String> = statuses
                 .iter()
                 .map(|status| {
-                    args.push(Value::Text(status.as_str().to_string()));
                     format!(
-                        "SELECT id FROM (SELECT id FROM executions WHERE status = ?{}{and_clauses} ORDER BY id DESC LIMIT ?{limit_arg})",
-                        args.len()
+                        "SELECT id FROM (SELECT id FROM executions WHERE {}{and_clauses} ORDER BY id DESC LIMIT ?{limit_arg})",
+                        status_is(*status)
                     )
                 })
                 .collect();
@@ -77,6 +75,13 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
         execution.attempt_errors = load_attempt_errors(conn, path, &execution.id)?;
     }
     Ok(out)
+}
+
+/// `status = '<status>'`, with the status written into the SQL rather than bound: the partial
+/// index of that status's rows (migration 0004) is only usable when the query names the status
+/// itself. (A fixed set of names from [`Status`], never user text.)
+pub(super) fn status_is(status: Status) -> String {
+    format!("status = '{}'", status.as_str())
 }
 
 pub(super) fn logs(conn: &Connection, path: &Path, id: &ExecutionId, after_seq: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
@@ -118,16 +123,33 @@ pub(super) fn queue_settings(conn: &Connection, path: &Path) -> Result<QueueSett
 
 pub(super) fn counts(conn: &Connection, path: &Path) -> Result<StatusCounts, StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
-    let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM executions GROUP BY status").map_err(sql)?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(sql)?;
+    // Every status but `succeeded` from its partial index; `succeeded` is the rest of the total
+    // (counted off the narrowest index). No index is led by the status (see migration 0004).
+    static COUNTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let others: Vec<String> = Status::ALL
+            .iter()
+            .filter(|s| **s != Status::Succeeded)
+            .map(|s| format!("(SELECT COUNT(*) FROM executions WHERE {})", status_is(*s)))
+            .collect();
+        format!("SELECT (SELECT COUNT(*) FROM executions), {}", others.join(", "))
+    });
+    let mut stmt = conn.prepare_cached(&COUNTS).map_err(sql)?;
+    let (total, others) = stmt
+        .query_row([], |r| {
+            let mut others = Vec::new();
+            for i in 1..Status::ALL.len() {
+                others.push(r.get::<_, i64>(i)?.max(0) as u64);
+            }
+            Ok((r.get::<_, i64>(0)?.max(0) as u64, others))
+        })
+        .map_err(sql)?;
     let mut counts = StatusCounts::default();
-    for row in rows {
-        let (status, n) = row.map_err(sql)?;
-        let status: Status = status
-            .parse()
-            .map_err(|_| StoreError::Corrupt { path: path.to_path_buf(), detail: format!("unknown status {status}") })?;
-        counts.add(status, n.max(0) as u64);
+    let mut rest = total;
+    for (status, n) in Status::ALL.iter().filter(|s| **s != Status::Succeeded).zip(others) {
+        counts.add(*status, n);
+        rest = rest.saturating_sub(n);
     }
+    counts.add(Status::Succeeded, rest);
     Ok(counts)
 }
 
