@@ -125,3 +125,32 @@ async fn completed_steps_are_passed_to_the_next_attempt() {
     assert_eq!(&broadcast, completed);
     scheduler.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_claimed_again_in_its_own_transaction_is_published_in_order() {
+    let (_dir, store) = temp_store();
+    // No backoff: the retrying row is due at once, and the waiting claim (a slot was already free
+    // with concurrency 2) takes it again in the very transaction that schedules the retry.
+    let mut config = fast_config(2);
+    config.backoff = crew_runner::scheduler::Backoff { base: std::time::Duration::ZERO, factor: 2, cap: std::time::Duration::ZERO };
+    let scheduler = Scheduler::start(store.clone(), Arc::new(FailsNTimes { n: 1, retry_after_ms: None }), config).await.unwrap();
+    let mut events = scheduler.subscribe();
+    let id = scheduler.submit(job("flaky", Priority::Normal)).await.unwrap().id;
+    let mut seen = Vec::new();
+    loop {
+        let (status, attempt) = next_event(&mut events, |e| match e {
+            ExecutionEvent::State { id: i, state, attempt, .. } if *i == id => Some((state.status(), *attempt)),
+            _ => None,
+        })
+        .await;
+        seen.push((status, attempt));
+        if status.is_terminal() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [(Status::Queued, 0), (Status::Running, 1), (Status::Retrying, 1), (Status::Running, 2), (Status::Succeeded, 2)]
+    );
+    scheduler.shutdown().await.unwrap();
+}

@@ -21,8 +21,9 @@
 //!
 //! A *waiting* command (a claim that waits for work, [`Writer::submit_waiting`]) may answer "not
 //! yet": it is then kept and tried again at the end of every later batch, inside that batch's
-//! transaction (so it sees what the batch wrote), until it answers. Kept commands are tried in
-//! the order they arrived.
+//! transaction (so it sees what the batch wrote), until it answers; and at the end of its own
+//! batch too when a command after it in the batch wrote something (a claim, then the submission
+//! it can take). Kept commands are tried in the order they arrived.
 //!
 //! The thread ends when every sender is dropped, after applying what was queued; commands still
 //! waiting then are dropped (their receivers report `Closed`).
@@ -280,8 +281,9 @@ fn next_command_until(rx: &Receiver<Box<dyn WriteCommand>>, deadline: Instant) -
 }
 
 /// Applies and commits one batch (counted in `commits` before anyone is answered), then tries
-/// the `waiting` commands kept from earlier batches in the same transaction. Returns the commands
-/// still waiting afterwards (oldest first).
+/// the `waiting` commands kept from earlier batches in the same transaction, then again those of
+/// this batch that waited while a later command of the batch wrote something (a claim followed by
+/// the submission it can take). Returns the commands still waiting afterwards (oldest first).
 fn commit_batch(
     conn: &Connection,
     path: &Path,
@@ -292,8 +294,13 @@ fn commit_batch(
     let mut batch = batch.into_iter();
     // Commands already answered with their own error (a failing first command of a transaction).
     let mut answered = Vec::new();
-    // Waiting commands of this batch that are still waiting (they wrote nothing).
-    let mut still_waiting: Vec<Box<dyn WriteCommand>> = Vec::new();
+    // Waiting commands of this batch that did not answer when tried (they wrote nothing), each
+    // with how many commands had been applied by then.
+    let mut new_waiting: Vec<(Box<dyn WriteCommand>, usize)> = Vec::new();
+    // Everything that wrote nothing goes on waiting when the batch cannot be applied.
+    let keep_waiting = |waiting: Vec<Box<dyn WriteCommand>>, new_waiting: Vec<(Box<dyn WriteCommand>, usize)>| {
+        waiting.into_iter().chain(new_waiting.into_iter().map(|(c, _)| c)).collect::<Vec<_>>()
+    };
     // The transaction's first command runs without a savepoint; if it fails, rolling the
     // transaction back undoes it alone, and the next command starts a fresh transaction.
     let mut applied: Vec<Box<dyn WriteCommand>> = loop {
@@ -301,9 +308,7 @@ fn commit_batch(
             let error = StoreError::from_sqlite(path, e);
             answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
             batch.for_each(|c| c.batch_failed(&error, path));
-            // Waiting commands wrote nothing: they go on waiting.
-            still_waiting.extend(waiting);
-            return still_waiting;
+            return keep_waiting(waiting, new_waiting);
         }
         let Some(mut first) = batch.next() else {
             // Every command failed on its own, or waits: the waiting ones are tried below.
@@ -312,7 +317,7 @@ fn commit_batch(
         match first.apply(conn, path) {
             Applied::Done(true) => break vec![first],
             Applied::Waiting => {
-                still_waiting.push(first);
+                new_waiting.push((first, 0));
                 break Vec::new();
             }
             Applied::Done(false) => {}
@@ -322,24 +327,45 @@ fn commit_batch(
             first.batch_failed(&error, path);
             answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
             batch.for_each(|c| c.batch_failed(&error, path));
-            still_waiting.extend(waiting);
-            return still_waiting;
+            return keep_waiting(waiting, new_waiting);
         }
         answered.push(first);
     };
-    // The rest of the batch, then the commands kept waiting from earlier batches (which now see
-    // what this batch wrote).
-    let mut rest = batch.chain(waiting);
-    while let Some(mut command) = rest.next() {
+    // Gives up on the whole batch when the savepoint machinery itself failed: every command
+    // applied or still to try gets `error` (a waiting command too: its answer may be in it).
+    fn abandon(conn: &Connection, path: &Path, error: StoreError, answered: Vec<Box<dyn WriteCommand>>, rest: Vec<Box<dyn WriteCommand>>) {
+        let _ = run_cached(conn, "ROLLBACK");
+        answered.into_iter().for_each(|c| c.committed());
+        rest.into_iter().for_each(|c| c.batch_failed(&error, path));
+    }
+    // The rest of the batch.
+    while let Some(mut command) = batch.next() {
+        match apply_in_savepoint(conn, path, command.as_mut()) {
+            Ok(Applied::Waiting) => new_waiting.push((command, applied.len())),
+            Ok(Applied::Done(_)) => applied.push(command),
+            Err(e) => {
+                let rest = applied.into_iter().chain(std::iter::once(command)).chain(batch).chain(keep_waiting(waiting, new_waiting));
+                abandon(conn, path, e, answered, rest.collect());
+                return Vec::new();
+            }
+        }
+    }
+    // Then the commands kept waiting from earlier batches (which now see what this batch wrote),
+    // then this batch's waiting ones that a later command of the batch may have made ready.
+    let written = applied.len();
+    let mut still_waiting: Vec<Box<dyn WriteCommand>> = Vec::new();
+    let mut tries = waiting.into_iter().map(|c| (c, true)).chain(new_waiting.into_iter().map(|(c, n)| (c, written > n)));
+    while let Some((mut command, try_again)) = tries.next() {
+        if !try_again {
+            still_waiting.push(command);
+            continue;
+        }
         match apply_in_savepoint(conn, path, command.as_mut()) {
             Ok(Applied::Waiting) => still_waiting.push(command),
             Ok(Applied::Done(_)) => applied.push(command),
             Err(e) => {
-                // The savepoint machinery itself failed: give up on the whole batch (a waiting
-                // command that got its answer in it gets the error too).
-                let _ = run_cached(conn, "ROLLBACK");
-                answered.into_iter().for_each(|c| c.committed());
-                applied.into_iter().chain(std::iter::once(command)).chain(rest).for_each(|c| c.batch_failed(&e, path));
+                let rest = applied.into_iter().chain(std::iter::once(command)).chain(tries.map(|(c, _)| c));
+                abandon(conn, path, e, answered, rest.collect());
                 return still_waiting;
             }
         }
@@ -514,6 +540,34 @@ mod tests {
         // After a batch of only settlements (a queue draining): not held either.
         soon(insert_with(&w, Urgency::Deferrable, 2)).await.unwrap();
         assert_eq!(w.commits(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_command_sees_what_a_later_command_of_its_batch_wrote() {
+        let w = writer();
+        let (running_tx, running_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = w.submit(Urgency::Now, move |_, _| {
+            running_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok(())
+        });
+        running_rx.recv().unwrap(); // the writer is inside the first batch now
+        // A waiting command (answers once the table has a row), then the insert that adds one:
+        // both in the next batch, the waiting one first.
+        let waiting = w.submit_waiting(|c, p| {
+            let n: i64 = match c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)) {
+                Ok(n) => n,
+                Err(e) => return Some(Err(StoreError::from_sqlite(p, e))),
+            };
+            (n > 0).then_some(Ok(n as usize))
+        });
+        let insert = insert(&w, 7);
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        soon(insert).await.unwrap();
+        assert_eq!(soon(waiting).await.unwrap(), 1);
+        assert_eq!(w.commits(), 2, "the blocker's batch, then one for the insert and the waiting command's answer");
     }
 
     #[tokio::test]
