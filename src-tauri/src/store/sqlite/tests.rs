@@ -583,3 +583,66 @@ async fn a_withdrawn_waiting_claim_answers_empty_and_claims_nothing() {
     store.flush().await.unwrap();
     assert_eq!(store.get(&e.id).unwrap().unwrap().status(), Status::Queued);
 }
+
+#[tokio::test]
+async fn a_version_3_file_with_history_is_upgraded_in_place() {
+    let (dir, store) = open_temp();
+    let path = dir.path().join("crew.db");
+    // Two executions in every status, across two crews (claimed oldest first).
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(store.insert(submission(if i % 2 == 0 { "a" } else { "b" }, Priority::Normal)).await.unwrap().execution.id);
+    }
+    assert_eq!(store.claim(claim_request(OWNER, now_ms(), 10)).await.unwrap().len(), 10);
+    let error = || ExecutionError::new(ErrorKind::Internal, "boom");
+    for id in &ids[0..2] {
+        store.finish(id, OWNER, Finish::Succeeded { output: "ok".into(), usage: Usage::default() }).await.unwrap();
+    }
+    for id in &ids[2..4] {
+        store.finish(id, OWNER, Finish::Failed { error: error(), usage: None }).await.unwrap();
+    }
+    for id in &ids[4..6] {
+        store.finish(id, OWNER, Finish::Cancelled).await.unwrap();
+    }
+    for id in &ids[6..8] {
+        store.schedule_retry(id, OWNER, error(), now_ms() + 60_000).await.unwrap();
+    }
+    let lists = |store: &SqliteStore| -> Vec<Vec<ExecutionId>> {
+        let mut out = Vec::new();
+        for crew in [None, Some("a".to_string())] {
+            for status in Status::ALL {
+                let filter = ExecutionFilter { statuses: vec![status], crew_name: crew.clone(), ..Default::default() };
+                out.push(store.list(&filter).unwrap().into_iter().map(|e| e.id).collect());
+            }
+        }
+        out
+    };
+    let before = lists(&store);
+    assert!(before.iter().take(Status::ALL.len()).all(|ids| ids.len() == 2), "{before:?}");
+    let counts = store.counts().unwrap();
+    assert!(Status::ALL.iter().all(|s| counts.get(*s) == 2), "{counts:?}");
+    drop(store);
+
+    // The file as version 3 left it: its status-led indexes, none of version 4's.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "DROP INDEX executions_running; DROP INDEX executions_failed; DROP INDEX executions_cancelled;
+             CREATE INDEX executions_status_list ON executions (status, id DESC);
+             CREATE INDEX executions_crew_status_list ON executions (crew_name, status, id DESC);
+             DELETE FROM schema_migrations WHERE version = 4; PRAGMA user_version = 3;",
+        )
+        .unwrap();
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.applied_migrations().unwrap().last().map(|m| m.0), Some(SCHEMA_VERSION));
+    let indexes: Vec<String> = store
+        .read(|c, _| {
+            let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions' ORDER BY name").unwrap();
+            Ok(stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect())
+        })
+        .unwrap();
+    assert!(indexes.contains(&"executions_running".to_string()) && !indexes.contains(&"executions_status_list".to_string()), "{indexes:?}");
+    assert_eq!(lists(&store), before);
+    assert_eq!(store.counts().unwrap(), counts);
+}
