@@ -433,9 +433,9 @@ mod tests {
         w.submit(Urgency::Now, move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)))
     }
 
-    #[tokio::test]
-    async fn queued_commands_share_one_commit_and_fail_alone() {
-        let w = writer();
+    /// Holds the writer inside a batch until the returned sender is signalled: whatever is sent
+    /// meanwhile lands in the next batch.
+    fn block(w: &Writer) -> (oneshot::Receiver<Result<(), StoreError>>, std::sync::mpsc::Sender<()>) {
         let (running_tx, running_rx) = std::sync::mpsc::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let blocker = w.submit(Urgency::Now, move |_, _| {
@@ -443,7 +443,14 @@ mod tests {
             release_rx.recv().unwrap();
             Ok(())
         });
-        running_rx.recv().unwrap(); // the writer is inside the first batch now
+        running_rx.recv().unwrap(); // the writer is inside that batch now
+        (blocker, release_tx)
+    }
+
+    #[tokio::test]
+    async fn queued_commands_share_one_commit_and_fail_alone() {
+        let w = writer();
+        let (blocker, release_tx) = block(&w);
         let mut pending: Vec<_> = (0..20).map(|x| insert(&w, x)).collect();
         pending.push(insert(&w, 5)); // duplicate: violates UNIQUE
         pending.push(w.submit(Urgency::Now, |_, _| -> Result<usize, StoreError> { panic!("a bug") }));
@@ -545,14 +552,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiting_command_sees_what_a_later_command_of_its_batch_wrote() {
         let w = writer();
-        let (running_tx, running_rx) = std::sync::mpsc::channel();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let blocker = w.submit(Urgency::Now, move |_, _| {
-            running_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-            Ok(())
-        });
-        running_rx.recv().unwrap(); // the writer is inside the first batch now
+        let (blocker, release_tx) = block(&w);
         // A waiting command (answers once the table has a row), then the insert that adds one:
         // both in the next batch, the waiting one first.
         let waiting = w.submit_waiting(|c, p| {
