@@ -76,7 +76,7 @@ async fn start(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>) 
 
 /// [`start`], also returning the store (for its commit counter).
 async fn start_counted(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExecutor>, Arc<SqliteStore>) {
-    let sqlite = Arc::new(SqliteStore::open(&dir.join("bench.db")).expect("open store"));
+    let sqlite = Arc::new(SqliteStore::open(dir.join("bench.db")).expect("open store"));
     let store: Arc<dyn Store> = sqlite.clone();
     let executor = Arc::new(BenchExecutor::default());
     let config = SchedulerConfig { concurrency: Some(concurrency), scope: ClaimScope::All, ..SchedulerConfig::default() };
