@@ -9,6 +9,10 @@
 #[path = "../../tests/load/mod.rs"]
 mod load;
 
+/// The binary's allocator (`src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use crew_runner::execution::now_ms;

@@ -5,9 +5,13 @@
 //!
 //! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
 //! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
-//! bounded in count and time. `--w1-live-only` runs T1 and W1-live alone (for profiling);
+//! bounded in count and time. `--w1-live-only` runs T1 and W1-live alone (for profiling; `--no-t1`: W1-live only);
 //! `QUEUE_BENCH_DEBUG=1` also prints, per W1-live rep, whether the completion subscriber kept up
 //! and how long the last jobs ran after the last enqueue.
+
+/// The binary's allocator (`src/main.rs`), so the store runs as it does in `crew-runner`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -351,9 +355,10 @@ fn main() {
     println!("crew-runner queue benchmark: {reps} reps, W1 N={n}, 2 worker slots (W3: 1)");
     if std::env::args().any(|a| a == "--w1-live-only") {
         // Iterating on W1-live alone (profiling): no other workload, no summary.
+        // `--no-t1`: W1-live alone, so a profile holds nothing else.
+        let with_t1 = !std::env::args().any(|a| a == "--no-t1");
         for rep in 1..=reps {
-            let t = t1_sqlite();
-            let r = t1_round_trip(&rt);
+            let (t, r) = if with_t1 { (t1_sqlite(), t1_round_trip(&rt)) } else { (f64::NAN, f64::NAN) };
             let (l, e, c) = rt.block_on(w1_live(n));
             println!("rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job");
         }

@@ -3,6 +3,9 @@
 //! The command line is parsed before anything GUI-related is touched, so `--run` and the
 //! subcommands work on machines without a display.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = crew_runner::cli::parse();
     if crew_runner::cli::is_headless(&cli) {

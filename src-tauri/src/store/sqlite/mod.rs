@@ -37,6 +37,8 @@ mod open;
 mod prune;
 mod read;
 mod rows;
+mod statements;
+mod wal_batching;
 mod write;
 mod writer;
 
@@ -44,6 +46,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
+use statements::WriteConn;
 use tokio::sync::oneshot;
 
 pub use open::{OpenOptions, SCHEMA_VERSION};
@@ -126,7 +129,7 @@ impl SqliteStore {
     fn write<T, W>(&self, work: W) -> BoxFuture<'static, Result<T, StoreError>>
     where
         T: Send + 'static,
-        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+        W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
     {
         self.write_with(Urgency::Now, work)
     }
@@ -136,7 +139,7 @@ impl SqliteStore {
     fn write_deferrable<T, W>(&self, work: W) -> BoxFuture<'static, Result<T, StoreError>>
     where
         T: Send + 'static,
-        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+        W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
     {
         self.write_with(Urgency::Deferrable, work)
     }
@@ -144,7 +147,7 @@ impl SqliteStore {
     fn write_with<T, W>(&self, urgency: Urgency, work: W) -> BoxFuture<'static, Result<T, StoreError>>
     where
         T: Send + 'static,
-        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+        W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
     {
         let rx: oneshot::Receiver<Result<T, StoreError>> = self.writer.submit(urgency, work);
         Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
@@ -153,7 +156,7 @@ impl SqliteStore {
 
 /// Claims as `request` says and reads each claimed execution's completed steps, in the
 /// caller's transaction.
-fn claim_runs(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<ClaimedRun>, StoreError> {
+fn claim_runs(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Result<Vec<ClaimedRun>, StoreError> {
     write::claim(conn, path, request)?
         .into_iter()
         .map(|transition| {

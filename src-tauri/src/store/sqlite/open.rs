@@ -7,6 +7,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, MAIN_DB};
 
 use crate::execution::now_ms;
+use super::wal_batching;
 use crate::store::StoreError;
 
 /// How [`SqliteStore::open`](super::SqliteStore::open) opens the file.
@@ -64,7 +65,8 @@ pub const SCHEMA_VERSION: i64 = 4;
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.
 pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
-    let conn = open_connection(path, options)?;
+    // Its WAL appends go through the shim that writes a commit's frames at once.
+    let conn = open_connection(path, options, wal_batching::register().is_ok())?;
     let sql = |e| StoreError::from_sqlite(path, e);
 
     // Read-only checks first: nothing is written before we know we understand the schema.
@@ -94,7 +96,7 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
 
 /// Opens a connection for reads (`query_only`), after the writer has set WAL up.
 pub(super) fn open_reader(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
-    let conn = open_connection(path, options)?;
+    let conn = open_connection(path, options, false)?;
     conn.pragma_update(None, "query_only", true).map_err(|e| StoreError::from_sqlite(path, e))?;
     check_common_pragmas(&conn, path, options)?;
     Ok(conn)
@@ -102,13 +104,18 @@ pub(super) fn open_reader(path: &Path, options: &OpenOptions) -> Result<Connecti
 
 /// Opens the connection the checkpointer thread runs WAL checkpoints on.
 pub(super) fn open_checkpointer(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
-    open_connection(path, options)
+    open_connection(path, options, false)
 }
 
-fn open_connection(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
+/// Opens `path`; through [`wal_batching`]'s VFS when `batching_wal` (the writer's connection).
+fn open_connection(path: &Path, options: &OpenOptions, batching_wal: bool) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    let opened = if batching_wal {
+        Connection::open_with_flags_and_vfs(path, flags, wal_batching::VFS_NAME)
+    } else {
+        Connection::open_with_flags(path, flags)
+    };
+    let conn = opened.map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     // Every statement of the store fits, so none is prepared twice.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let sql = |e| StoreError::from_sqlite(path, e);

@@ -304,6 +304,33 @@ async fn owner_only_transitions_and_retry_timing() {
 }
 
 #[tokio::test]
+async fn due_retries_and_queued_executions_are_claimed_in_one_order() {
+    let (_dir, store) = open_temp();
+    let t0 = now_ms();
+    let err = ExecutionError::new(ErrorKind::LlmServer, "502");
+    // Four executions become retrying (due at t0 + 10), in submission order: high, normal,
+    // normal, low; then three are queued: urgent, normal, high.
+    let mut retrying = Vec::new();
+    for priority in [Priority::High, Priority::Normal, Priority::Normal, Priority::Low] {
+        let e = store.insert(submission("r", priority)).await.unwrap().execution;
+        store.claim(claim_request(OWNER, t0, 1)).await.unwrap();
+        store.schedule_retry(&e.id, OWNER, err.clone(), t0 + 10).await.unwrap();
+        retrying.push(e.id);
+    }
+    let mut queued = Vec::new();
+    for priority in [Priority::Urgent, Priority::Normal, Priority::High] {
+        queued.push(store.insert(submission("q", priority)).await.unwrap().execution.id);
+    }
+    // Before the retries are due only the queued ones are claimable.
+    let early = store.claim(claim_request(OWNER, t0 + 9, 1)).await.unwrap();
+    assert_eq!(early[0].execution.id, queued[0]);
+    // Then one order over both: priority first, submission order within a priority.
+    let order: Vec<_> = store.claim(claim_request(OWNER, t0 + 10, 10)).await.unwrap().into_iter().map(|t| t.execution.id).collect();
+    let expected = [&retrying[0], &queued[2], &retrying[1], &retrying[2], &queued[1], &retrying[3]];
+    assert_eq!(order.iter().collect::<Vec<_>>(), expected);
+}
+
+#[tokio::test]
 async fn priority_changes_only_while_waiting() {
     let (_dir, store) = open_temp();
     let e = store.insert(submission("p", Priority::Low)).await.unwrap().execution;
@@ -503,11 +530,12 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
             .unwrap()
     };
     // The statements the store runs (see write::claim and read::next_retry_at).
-    let candidate = plan(write::CANDIDATE_ANY);
-    assert!(candidate.contains("executions_queued") && candidate.contains("executions_retrying"), "{candidate}");
-    assert!(!candidate.contains("SCAN executions;") && !candidate.ends_with("SCAN executions"), "{candidate}");
-    let queued = plan("SELECT queue_seq FROM executions INDEXED BY executions_queued WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1");
+    let queued = plan(write::BEST_QUEUED);
     assert!(queued.contains("executions_queued") && !queued.contains("TEMP B-TREE"), "{queued}");
+    let any_due = plan(write::ANY_RETRY_DUE);
+    assert!(any_due.contains("executions_retrying") && !any_due.contains("TEMP B-TREE"), "{any_due}");
+    let best_due = plan(write::BEST_RETRY_DUE);
+    assert!(best_due.contains("executions_retrying"), "{best_due}");
     let retrying = plan("SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying WHERE status = 'retrying' AND next_run_at > 5");
     assert!(retrying.contains("executions_retrying"), "{retrying}");
     // Lease renewal and recovery (write::renew_leases, write::recover) walk the partial index of

@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 
+use super::statements::WriteConn;
 use super::rows::{
     enum_name, execution_from_row, load_attempt_errors, load_status, require_execution, to_json, EXECUTION_COLUMNS,
 };
@@ -25,15 +26,9 @@ fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError::from_sqlite(path, e)
 }
 
-/// Runs one statement through the connection's statement cache (the writer runs the same few
-/// statements over and over; preparing them each time costs more than running them).
-fn execute_cached<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
-    conn.prepare_cached(sql)?.execute(params)
-}
-
 /// Appends one ExecutionLog line with the next seq of the execution.
 pub(super) fn append_log(
-    conn: &Connection,
+    conn: &WriteConn,
     path: &Path,
     id: &ExecutionId,
     attempt: u32,
@@ -41,7 +36,7 @@ pub(super) fn append_log(
     event: LogEvent,
 ) -> Result<LogEntry, StoreError> {
     let seq: i64 = conn
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM execution_logs WHERE execution_id = ?1")
+        .cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM execution_logs WHERE execution_id = ?1")
         .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)))
         .map_err(sql_err(path))?;
     insert_log(conn, path, id, seq, attempt, at, event)
@@ -49,7 +44,7 @@ pub(super) fn append_log(
 
 /// Writes one ExecutionLog line with the given `seq` (the next one of the execution).
 fn insert_log(
-    conn: &Connection,
+    conn: &WriteConn,
     path: &Path,
     id: &ExecutionId,
     seq: i64,
@@ -58,7 +53,7 @@ fn insert_log(
     event: LogEvent,
 ) -> Result<LogEntry, StoreError> {
     let sql = sql_err(path);
-    conn.prepare_cached(
+    conn.cached(
         "INSERT INTO execution_logs (execution_id, seq, attempt, at, level, kind, task, agent, message, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
@@ -81,13 +76,13 @@ fn insert_log(
 }
 
 /// Logs `event` for the execution as it is now and returns the transition.
-fn transition(conn: &Connection, path: &Path, id: &ExecutionId, at: Millis, event: LogEvent) -> Result<Transition, StoreError> {
+fn transition(conn: &WriteConn, path: &Path, id: &ExecutionId, at: Millis, event: LogEvent) -> Result<Transition, StoreError> {
     let execution = require_execution(conn, path, id)?;
     let log = append_log(conn, path, id, execution.attempt, at, event)?;
     Ok(Transition { execution, log })
 }
 
-pub(super) fn insert(conn: &Connection, path: &Path, new: NewExecution, now: Millis) -> Result<Transition, StoreError> {
+pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> Result<Transition, StoreError> {
     let sql = sql_err(path);
     let id = ExecutionId::new();
     let max_attempts = new.max_attempts.max(1);
@@ -95,7 +90,7 @@ pub(super) fn insert(conn: &Connection, path: &Path, new: NewExecution, now: Mil
     let timeout_ms = new.timeout_ms.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
     let progress = Progress::default();
     let usage = Usage::default();
-    conn.prepare_cached(
+    conn.cached(
         "INSERT INTO executions (id, crew_name, crew_source, crew_spec, inputs, priority, status,
              attempt, max_attempts, timeout_ms, progress, usage, llm, meta, retry_of, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -155,20 +150,39 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
-/// The best waiting execution's `queue_seq`: the best queued row and the best due retrying row
-/// (`?1` = now), each found by walking a partial index that holds only the waiting rows (so a
-/// claim costs O(log n) however many executions the file holds; `INDEXED BY` because without
-/// statistics the planner may prefer a list index and sort every waiting row).
-pub(super) const CANDIDATE_ANY: &str = "SELECT queue_seq FROM (
-         SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
-                         WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1)
-         UNION ALL
-         SELECT * FROM (SELECT queue_seq, priority FROM executions INDEXED BY executions_retrying
-                         WHERE status = 'retrying' AND next_run_at <= ?1
-                         ORDER BY priority DESC, queue_seq LIMIT 1))
-     ORDER BY priority DESC, queue_seq LIMIT 1";
+/// The best queued execution (`queue_seq`, priority): the first entry of a partial index that
+/// holds only the queued rows in claim order, so a claim costs O(log n) however many executions
+/// the file holds (`INDEXED BY` because without statistics the planner may prefer a list index and
+/// sort every waiting row).
+pub(super) const BEST_QUEUED: &str = "SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
+      WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1";
 
-/// [`CANDIDATE_ANY`] among the ids listed in the JSON array `?2`, looked up by their index.
+/// Whether any retrying execution is due (`?1` = now): one step into its partial index.
+pub(super) const ANY_RETRY_DUE: &str = "SELECT 1 FROM executions INDEXED BY executions_retrying
+      WHERE status = 'retrying' AND next_run_at <= ?1 LIMIT 1";
+
+/// The best due retrying execution (`queue_seq`, priority; `?1` = now). It sorts the due rows
+/// (their index is in time order), so it runs only when [`ANY_RETRY_DUE`] found one.
+pub(super) const BEST_RETRY_DUE: &str = "SELECT queue_seq, priority FROM executions INDEXED BY executions_retrying
+      WHERE status = 'retrying' AND next_run_at <= ?1 ORDER BY priority DESC, queue_seq LIMIT 1";
+
+/// The best waiting execution of all (`None`: none): the better of [`BEST_QUEUED`] and
+/// [`BEST_RETRY_DUE`], higher priority first, then the earlier submission. (One statement over
+/// both, a `UNION ALL` under an `ORDER BY`, built two temporary sorters per claim.)
+fn best_waiting(conn: &WriteConn, now: Millis) -> rusqlite::Result<Option<i64>> {
+    let queued: Option<(i64, i64)> = conn.cached(BEST_QUEUED)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let any_due = conn.cached(ANY_RETRY_DUE)?.query_row([now], |_| Ok(())).optional()?.is_some();
+    let retry: Option<(i64, i64)> = if any_due {
+        conn.cached(BEST_RETRY_DUE)?.query_row([now], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
+    } else {
+        None
+    };
+    // Claim order: priority descending, then queue_seq ascending.
+    let best = [queued, retry].into_iter().flatten().min_by_key(|&(seq, priority)| (std::cmp::Reverse(priority), seq));
+    Ok(best.map(|(seq, _)| seq))
+}
+
+/// [`best_waiting`] among the ids listed in the JSON array `?2`, looked up by their index.
 const CANDIDATE_LISTED: &str = "SELECT queue_seq FROM executions
       WHERE id IN (SELECT value FROM json_each(?2))
         AND (status = 'queued' OR (status = 'retrying' AND next_run_at <= ?1))
@@ -184,9 +198,9 @@ const START_ATTEMPT: &str = "UPDATE executions
 static ROW_BY_SEQ: LazyLock<String> = LazyLock::new(|| format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE queue_seq = ?1"));
 
 /// Reads one execution (without attempt errors) by `queue_seq`.
-fn execution_by_seq(conn: &Connection, path: &Path, seq: i64) -> Result<Execution, StoreError> {
+fn execution_by_seq(conn: &WriteConn, path: &Path, seq: i64) -> Result<Execution, StoreError> {
     let sql = sql_err(path);
-    let mut stmt = conn.prepare_cached(&ROW_BY_SEQ).map_err(&sql)?;
+    let mut stmt = conn.cached(&ROW_BY_SEQ).map_err(&sql)?;
     let mut rows = stmt.query([seq]).map_err(&sql)?;
     let row = rows.next().map_err(&sql)?.ok_or_else(|| StoreError::Corrupt { path: path.to_path_buf(), detail: format!("execution row {seq} vanished") })?;
     execution_from_row(path, row)
@@ -194,29 +208,29 @@ fn execution_by_seq(conn: &Connection, path: &Path, seq: i64) -> Result<Executio
 
 /// The errors of the attempts before the execution's current one (none before a first attempt:
 /// no query).
-fn earlier_attempt_errors(conn: &Connection, path: &Path, execution: &Execution) -> Result<Vec<crate::execution::AttemptError>, StoreError> {
+fn earlier_attempt_errors(conn: &WriteConn, path: &Path, execution: &Execution) -> Result<Vec<crate::execution::AttemptError>, StoreError> {
     if execution.attempt <= 1 {
         return Ok(Vec::new());
     }
     load_attempt_errors(conn, path, &execution.id)
 }
 
-pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
+pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
     let sql = sql_err(path);
     // A pause written by any process wins: checked in the claim's own transaction, so nothing is
     // claimed after a `pause` has committed (the dispatcher also stops asking at its heartbeat).
     let paused: bool = conn
-        .prepare_cached("SELECT paused FROM queue_state WHERE id = 1")
+        .cached("SELECT paused FROM queue_state WHERE id = 1")
         .and_then(|mut st| st.query_row([], |r| r.get(0)))
         .map_err(&sql)?;
     if paused {
         return Ok(Vec::new());
     }
     let lease_until = request.now.saturating_add(i64::try_from(request.lease_ms).unwrap_or(i64::MAX));
-    // The candidate: see `CANDIDATE_ANY` and `CANDIDATE_LISTED`.
-    let (candidate, scope_ids) = match &request.filter {
-        ClaimFilter::All => (CANDIDATE_ANY, None),
-        ClaimFilter::Only(ids) => (CANDIDATE_LISTED, Some(to_json("claim scope", &ids)?)),
+    // The candidate: see `best_waiting` and `CANDIDATE_LISTED`.
+    let scope_ids = match &request.filter {
+        ClaimFilter::All => None,
+        ClaimFilter::Only(ids) => Some(to_json("claim scope", &ids)?),
     };
     // Found, guarded and re-read in this transaction, which holds the write lock (`BEGIN
     // IMMEDIATE`): no other writer can take the row in between. (One `UPDATE … RETURNING` would
@@ -224,17 +238,13 @@ pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> R
     // cost more than the claim itself.)
     let mut claimed = Vec::new();
     for _ in 0..request.max {
-        let seq: Option<i64> = {
-            let mut stmt = conn.prepare_cached(candidate).map_err(&sql)?;
-            match &scope_ids {
-                None => stmt.query_row(params![request.now], |r| r.get(0)),
-                Some(ids) => stmt.query_row(params![request.now, ids], |r| r.get(0)),
-            }
-            .optional()
-            .map_err(&sql)?
-        };
+        let seq: Option<i64> = match &scope_ids {
+            None => best_waiting(conn, request.now),
+            Some(ids) => conn.cached(CANDIDATE_LISTED).and_then(|mut stmt| stmt.query_row(params![request.now, ids], |r| r.get(0)).optional()),
+        }
+        .map_err(&sql)?;
         let Some(seq) = seq else { break };
-        let started = execute_cached(conn, START_ATTEMPT, params![request.owner, lease_until, request.now, seq]).map_err(&sql)?;
+        let started = conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq]).map_err(&sql)?;
         if started != 1 {
             break;
         }
@@ -251,11 +261,11 @@ pub(super) fn claim(conn: &Connection, path: &Path, request: &ClaimRequest) -> R
     Ok(claimed)
 }
 
-pub(super) fn renew_leases(conn: &Connection, path: &Path, owner: &str, now: Millis, lease_ms: u64) -> Result<LeaseRenewal, StoreError> {
+pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Millis, lease_ms: u64) -> Result<LeaseRenewal, StoreError> {
     let sql = sql_err(path);
     let lease_until = now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX));
     let mut stmt = conn
-        .prepare_cached(
+        .cached(
             "UPDATE executions SET lease_expires_at = ?2 WHERE status = 'running' AND owner = ?1
              RETURNING id, cancel_requested",
         )
@@ -278,9 +288,9 @@ pub(super) fn renew_leases(conn: &Connection, path: &Path, owner: &str, now: Mil
 }
 
 /// Fails unless the execution is running under `owner`.
-fn require_owned(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str) -> Result<(u32, bool), StoreError> {
+fn require_owned(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str) -> Result<(u32, bool), StoreError> {
     let row: Option<(String, Option<String>, i64, i64)> = conn
-        .prepare_cached("SELECT status, owner, attempt, cancel_requested FROM executions WHERE id = ?1")
+        .cached("SELECT status, owner, attempt, cancel_requested FROM executions WHERE id = ?1")
         .and_then(|mut s| s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
         .optional()
         .map_err(sql_err(path))?;
@@ -293,8 +303,8 @@ fn require_owned(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str) 
     }
 }
 
-fn record_attempt_error(conn: &Connection, path: &Path, id: &ExecutionId, attempt: u32, at: Millis, error: &ExecutionError) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO attempt_errors (execution_id, attempt, at, error) VALUES (?1, ?2, ?3, ?4)")
+fn record_attempt_error(conn: &WriteConn, path: &Path, id: &ExecutionId, attempt: u32, at: Millis, error: &ExecutionError) -> Result<(), StoreError> {
+    conn.cached("INSERT INTO attempt_errors (execution_id, attempt, at, error) VALUES (?1, ?2, ?3, ?4)")
         .and_then(|mut s| s.execute(params![id.as_str(), attempt, at, to_json("error", error).map_err(to_sql_input)?]))
         .map_err(sql_err(path))?;
     Ok(())
@@ -306,7 +316,7 @@ const RELEASE: &str = "owner = NULL, lease_expires_at = NULL, attempt_started_at
 /// [`finish`] with success, the common case: one statement checks the owner, ends the attempt
 /// and returns the row (no separate ownership check or re-read).
 fn succeed(
-    conn: &Connection,
+    conn: &WriteConn,
     path: &Path,
     id: &ExecutionId,
     owner: &str,
@@ -322,7 +332,7 @@ fn succeed(
         )
     });
     static ROW_BY_ID: LazyLock<String> = LazyLock::new(|| format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?1"));
-    let changed = execute_cached(conn, &SUCCEED, params![id.as_str(), output, to_json("usage", &usage)?, now, owner]).map_err(&sql)?;
+    let changed = conn.execute_cached(&SUCCEED, params![id.as_str(), output, to_json("usage", &usage)?, now, owner]).map_err(&sql)?;
     if changed == 0 {
         // Nothing changed: say why (gone, or no longer running under `owner`).
         require_owned(conn, path, id, owner)?;
@@ -330,7 +340,7 @@ fn succeed(
     }
     // Re-read in the same transaction (cheaper than RETURNING, see `claim`).
     let mut execution = {
-        let mut stmt = conn.prepare_cached(&ROW_BY_ID).map_err(&sql)?;
+        let mut stmt = conn.cached(&ROW_BY_ID).map_err(&sql)?;
         let mut rows = stmt.query([id.as_str()]).map_err(&sql)?;
         let row = rows.next().map_err(&sql)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
         execution_from_row(path, row)?
@@ -341,7 +351,7 @@ fn succeed(
     Ok(Transition { execution, log })
 }
 
-pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str, finish: Finish, now: Millis) -> Result<Transition, StoreError> {
+pub(super) fn finish(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str, finish: Finish, now: Millis) -> Result<Transition, StoreError> {
     let sql = sql_err(path);
     let owned_attempt = || require_owned(conn, path, id, owner).map(|(attempt, _)| attempt);
     let event = match finish {
@@ -350,8 +360,11 @@ pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &s
             let attempt = owned_attempt()?;
             record_attempt_error(conn, path, id, attempt, now, &error)?;
             let usage = usage.map(|u| to_json("usage", &u)).transpose()?;
-            execute_cached(conn, 
-                &format!("UPDATE executions SET status = 'failed', error = ?2, usage = COALESCE(?3, usage), finished_at = ?4, {RELEASE} WHERE id = ?1"),
+            static FAIL: LazyLock<String> = LazyLock::new(|| {
+                format!("UPDATE executions SET status = 'failed', error = ?2, usage = COALESCE(?3, usage), finished_at = ?4, {RELEASE} WHERE id = ?1")
+            });
+            conn.execute_cached(
+                &FAIL,
                 params![id.as_str(), to_json("error", &error)?, usage, now],
             )
             .map_err(&sql)?;
@@ -361,8 +374,11 @@ pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &s
         }
         Finish::Cancelled => {
             let attempt = owned_attempt()?;
-            execute_cached(conn, 
-                &format!("UPDATE executions SET status = 'cancelled', was_running = 1, finished_at = ?2, {RELEASE} WHERE id = ?1"),
+            static CANCEL_RUNNING: LazyLock<String> = LazyLock::new(|| {
+                format!("UPDATE executions SET status = 'cancelled', was_running = 1, finished_at = ?2, {RELEASE} WHERE id = ?1")
+            });
+            conn.execute_cached(
+                &CANCEL_RUNNING,
                 params![id.as_str(), now],
             )
             .map_err(&sql)?;
@@ -373,7 +389,7 @@ pub(super) fn finish(conn: &Connection, path: &Path, id: &ExecutionId, owner: &s
 }
 
 pub(super) fn schedule_retry(
-    conn: &Connection,
+    conn: &WriteConn,
     path: &Path,
     id: &ExecutionId,
     owner: &str,
@@ -387,7 +403,7 @@ pub(super) fn schedule_retry(
         // A cancel arrived while the attempt was failing: honour it rather than retry.
         return finish(conn, path, id, owner, Finish::Cancelled, now);
     }
-    execute_cached(conn, 
+    conn.execute_cached(
         "UPDATE executions SET status = 'retrying', next_run_at = ?2, error = ?3, owner = NULL,
              lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
         params![id.as_str(), next_run_at, to_json("error", &error)?],
@@ -403,13 +419,13 @@ pub(super) fn schedule_retry(
     transition(conn, path, id, now, event)
 }
 
-pub(super) fn requeue(conn: &Connection, path: &Path, id: &ExecutionId, owner: &str, reason: &str, now: Millis) -> Result<Transition, StoreError> {
+pub(super) fn requeue(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str, reason: &str, now: Millis) -> Result<Transition, StoreError> {
     let (attempt, cancel_requested) = require_owned(conn, path, id, owner)?;
     if cancel_requested {
         // Someone asked to cancel it while it was being interrupted: honour that instead.
         return finish(conn, path, id, owner, Finish::Cancelled, now);
     }
-    execute_cached(conn, 
+    conn.execute_cached(
         "UPDATE executions SET status = 'queued', attempt = MAX(attempt - 1, 0), owner = NULL,
              lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
         [id.as_str()],
@@ -420,12 +436,12 @@ pub(super) fn requeue(conn: &Connection, path: &Path, id: &ExecutionId, owner: &
     transition(conn, path, id, now, event)
 }
 
-pub(super) fn request_cancel(conn: &Connection, path: &Path, id: &ExecutionId, now: Millis) -> Result<CancelResult, StoreError> {
+pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, now: Millis) -> Result<CancelResult, StoreError> {
     let sql = sql_err(path);
     let status = load_status(conn, path, id)?;
     match status {
         Status::Queued | Status::Retrying => {
-            execute_cached(conn, 
+            conn.execute_cached(
                 "UPDATE executions SET status = 'cancelled', was_running = 0, finished_at = ?2, next_run_at = NULL WHERE id = ?1",
                 params![id.as_str(), now],
             )
@@ -449,24 +465,24 @@ pub(super) fn request_cancel(conn: &Connection, path: &Path, id: &ExecutionId, n
     }
 }
 
-pub(super) fn set_priority(conn: &Connection, path: &Path, id: &ExecutionId, priority: Priority, now: Millis) -> Result<Transition, StoreError> {
+pub(super) fn set_priority(conn: &WriteConn, path: &Path, id: &ExecutionId, priority: Priority, now: Millis) -> Result<Transition, StoreError> {
     let before = require_execution(conn, path, id)?;
     let status = before.status();
     if !matches!(status, Status::Queued | Status::Retrying) {
         return Err(StoreError::InvalidState { id: id.clone(), status, operation: "change the priority of" });
     }
-    execute_cached(conn, "UPDATE executions SET priority = ?2 WHERE id = ?1", params![id.as_str(), priority.rank()])
+    conn.execute_cached("UPDATE executions SET priority = ?2 WHERE id = ?1", params![id.as_str(), priority.rank()])
         .map_err(sql_err(path))?;
     let event = LogEvent::info(EventKind::PriorityChanged, format!("priority changed from {} to {priority}", before.priority))
         .with_data(serde_json::json!({ "from": before.priority, "to": priority }));
     transition(conn, path, id, now, event)
 }
 
-pub(super) fn recover(conn: &Connection, path: &Path, request: &RecoverRequest) -> Result<Vec<Transition>, StoreError> {
+pub(super) fn recover(conn: &WriteConn, path: &Path, request: &RecoverRequest) -> Result<Vec<Transition>, StoreError> {
     let sql = sql_err(path);
     let candidates: Vec<(String, String, i64, i64, i64)> = {
         let mut stmt = conn
-            .prepare_cached(
+            .cached(
                 "SELECT id, owner, lease_expires_at, attempt, max_attempts FROM executions
                   WHERE status = 'running' AND (?1 IS NULL OR owner IS NOT ?1)",
             )
@@ -492,7 +508,7 @@ pub(super) fn recover(conn: &Connection, path: &Path, request: &RecoverRequest) 
         let error = ExecutionError::new(ErrorKind::Abandoned, format!("attempt {attempt} was abandoned: {reason} ({owner})"));
         record_attempt_error(conn, path, &id, attempt_u32, request.now, &error)?;
         let message = if attempt >= max_attempts {
-            execute_cached(conn, 
+            conn.execute_cached(
                 "UPDATE executions SET status = 'failed', error = ?2, finished_at = ?3, owner = NULL,
                      lease_expires_at = NULL, attempt_started_at = NULL, cancel_requested = 0 WHERE id = ?1",
                 params![id.as_str(), to_json("error", &error)?, request.now],
@@ -501,7 +517,7 @@ pub(super) fn recover(conn: &Connection, path: &Path, request: &RecoverRequest) 
             format!("recovered: {reason} ({owner}); no attempts left, failed")
         } else {
             // A pending cancel request is honoured rather than requeued.
-            execute_cached(conn, 
+            conn.execute_cached(
                 "UPDATE executions SET
                      status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
                      finished_at = CASE WHEN cancel_requested = 1 THEN ?2 ELSE NULL END,
@@ -520,9 +536,9 @@ pub(super) fn recover(conn: &Connection, path: &Path, request: &RecoverRequest) 
     Ok(recovered)
 }
 
-pub(super) fn update_progress(conn: &Connection, path: &Path, id: &ExecutionId, progress: &Progress) -> Result<(), StoreError> {
+pub(super) fn update_progress(conn: &WriteConn, path: &Path, id: &ExecutionId, progress: &Progress) -> Result<(), StoreError> {
     let changed = conn
-        .prepare_cached("UPDATE executions SET progress = ?2 WHERE id = ?1")
+        .cached("UPDATE executions SET progress = ?2 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![id.as_str(), to_json("progress", progress).map_err(to_sql_input)?]))
         .map_err(sql_err(path))?;
     if changed == 0 {
@@ -531,9 +547,9 @@ pub(super) fn update_progress(conn: &Connection, path: &Path, id: &ExecutionId, 
     Ok(())
 }
 
-pub(super) fn save_step(conn: &Connection, path: &Path, id: &ExecutionId, step: StepOutput) -> Result<bool, StoreError> {
+pub(super) fn save_step(conn: &WriteConn, path: &Path, id: &ExecutionId, step: StepOutput) -> Result<bool, StoreError> {
     let changed = conn
-        .prepare_cached(
+        .cached(
             "INSERT INTO step_outputs (execution_id, step, agent, output, json, usage, attempt, completed_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (execution_id, step) DO NOTHING",
         )
@@ -553,8 +569,8 @@ pub(super) fn save_step(conn: &Connection, path: &Path, id: &ExecutionId, step: 
     Ok(changed == 1)
 }
 
-pub(super) fn set_queue(conn: &Connection, path: &Path, paused: Option<bool>, concurrency: Option<u32>, now: Millis) -> Result<QueueSettings, StoreError> {
-    execute_cached(conn, 
+pub(super) fn set_queue(conn: &WriteConn, path: &Path, paused: Option<bool>, concurrency: Option<u32>, now: Millis) -> Result<QueueSettings, StoreError> {
+    conn.execute_cached(
         "UPDATE queue_state SET paused = COALESCE(?1, paused), concurrency = COALESCE(?2, concurrency), updated_at = ?3 WHERE id = 1",
         params![paused, concurrency.map(|c| c.max(1)), now],
     )

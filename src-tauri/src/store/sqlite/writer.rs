@@ -37,6 +37,7 @@ use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::statements::WriteConn;
 use super::checkpointer::{Checkpointer, CHECKPOINT_EVERY};
 use crate::store::StoreError;
 
@@ -62,7 +63,7 @@ pub(super) enum Applied {
 /// One write, type-erased for the channel.
 pub(super) trait WriteCommand: Send {
     /// Runs the write inside the batch transaction.
-    fn apply(&mut self, conn: &Connection, path: &Path) -> Applied;
+    fn apply(&mut self, conn: &WriteConn, path: &Path) -> Applied;
 
     /// Whether the command may be held for company before it is applied (see the module docs).
     fn deferrable(&self) -> bool;
@@ -89,9 +90,9 @@ pub(super) struct Command<T, W> {
 impl<T, W> WriteCommand for Command<T, W>
 where
     T: Send + 'static,
-    W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+    W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
 {
-    fn apply(&mut self, conn: &Connection, path: &Path) -> Applied {
+    fn apply(&mut self, conn: &WriteConn, path: &Path) -> Applied {
         let work = &mut self.work;
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| Some(Err(panicked(path))));
         match result {
@@ -162,7 +163,7 @@ impl Writer {
     pub(super) fn submit<T, W>(&self, urgency: Urgency, work: W) -> oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
-        W: FnOnce(&Connection, &Path) -> Result<T, StoreError> + Send + 'static,
+        W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
     {
         let mut work = Some(work);
         self.send(urgency, move |conn, path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path))))
@@ -175,7 +176,7 @@ impl Writer {
     pub(super) fn submit_waiting<T, W>(&self, work: W) -> oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
-        W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+        W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
     {
         // It waits anyway: holding it costs nothing.
         self.send(Urgency::Deferrable, work)
@@ -184,7 +185,7 @@ impl Writer {
     fn send<T, W>(&self, urgency: Urgency, work: W) -> oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
-        W: FnMut(&Connection, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+        W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel();
         let deferrable = urgency == Urgency::Deferrable;
@@ -203,6 +204,8 @@ fn run(
     checkpointer: Option<Checkpointer>,
     hold: Duration,
 ) {
+    // Dropped (its statements finalized) before `conn` closes.
+    let db = WriteConn::new(&conn);
     // Waiting commands kept from earlier batches, oldest first.
     let mut waiting: Vec<Box<dyn WriteCommand>> = Vec::new();
     // Deferrable commands held for company, and until when.
@@ -243,7 +246,7 @@ fn run(
         }
         busy = !deferrable;
         let before = commits.load(Ordering::Relaxed);
-        waiting = commit_batch(&conn, &path, batch, waiting, &commits);
+        waiting = commit_batch(&db, &path, batch, waiting, &commits);
         let after = commits.load(Ordering::Relaxed);
         if after != before && after % CHECKPOINT_EVERY == 0 {
             if let Some(checkpointer) = &checkpointer {
@@ -285,7 +288,7 @@ fn next_command_until(rx: &Receiver<Box<dyn WriteCommand>>, deadline: Instant) -
 /// this batch that waited while a later command of the batch wrote something (a claim followed by
 /// the submission it can take). Returns the commands still waiting afterwards (oldest first).
 fn commit_batch(
-    conn: &Connection,
+    conn: &WriteConn,
     path: &Path,
     batch: Vec<Box<dyn WriteCommand>>,
     waiting: Vec<Box<dyn WriteCommand>>,
@@ -304,7 +307,7 @@ fn commit_batch(
     // The transaction's first command runs without a savepoint; if it fails, rolling the
     // transaction back undoes it alone, and the next command starts a fresh transaction.
     let mut applied: Vec<Box<dyn WriteCommand>> = loop {
-        if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
+        if let Err(e) = conn.run_cached("BEGIN IMMEDIATE") {
             let error = StoreError::from_sqlite(path, e);
             answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
             batch.for_each(|c| c.batch_failed(&error, path));
@@ -322,7 +325,7 @@ fn commit_batch(
             }
             Applied::Done(false) => {}
         }
-        if let Err(e) = run_cached(conn, "ROLLBACK") {
+        if let Err(e) = conn.run_cached("ROLLBACK") {
             let error = StoreError::from_sqlite(path, e);
             first.batch_failed(&error, path);
             answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
@@ -333,8 +336,8 @@ fn commit_batch(
     };
     // Gives up on the whole batch when the savepoint machinery itself failed: every command
     // applied or still to try gets `error` (a waiting command too: its answer may be in it).
-    fn abandon(conn: &Connection, path: &Path, error: StoreError, answered: Vec<Box<dyn WriteCommand>>, rest: Vec<Box<dyn WriteCommand>>) {
-        let _ = run_cached(conn, "ROLLBACK");
+    fn abandon(conn: &WriteConn, path: &Path, error: StoreError, answered: Vec<Box<dyn WriteCommand>>, rest: Vec<Box<dyn WriteCommand>>) {
+        let _ = conn.run_cached("ROLLBACK");
         answered.into_iter().for_each(|c| c.committed());
         rest.into_iter().for_each(|c| c.batch_failed(&error, path));
     }
@@ -374,16 +377,20 @@ fn commit_batch(
     answered.into_iter().for_each(|c| c.committed());
     if applied.is_empty() {
         // Every command failed alone or waits: nothing was written.
-        let _ = run_cached(conn, "ROLLBACK");
+        let _ = conn.run_cached("ROLLBACK");
         return still_waiting;
     }
-    match run_cached(conn, "COMMIT") {
+    match conn.run_cached("COMMIT") {
         Ok(()) => {
             commits.fetch_add(1, Ordering::SeqCst);
-            applied.into_iter().for_each(|c| c.committed());
+            // Someone waits on each command that is not deferrable (a submission): answered
+            // first, so that caller goes on while the settlements' and claims' answers are sent.
+            // Deferrable answers keep their order among themselves (the dispatcher relies on it).
+            let (now, deferred): (Vec<_>, Vec<_>) = applied.into_iter().partition(|c| !c.deferrable());
+            now.into_iter().chain(deferred).for_each(|c| c.committed());
         }
         Err(e) => {
-            let _ = run_cached(conn, "ROLLBACK");
+            let _ = conn.run_cached("ROLLBACK");
             let error = StoreError::from_sqlite(path, e);
             applied.into_iter().for_each(|c| c.batch_failed(&error, path));
         }
@@ -392,21 +399,15 @@ fn commit_batch(
 }
 
 /// Applies `command` inside a savepoint, rolled back when it fails.
-fn apply_in_savepoint(conn: &Connection, path: &Path, command: &mut dyn WriteCommand) -> Result<Applied, StoreError> {
+fn apply_in_savepoint(conn: &WriteConn, path: &Path, command: &mut dyn WriteCommand) -> Result<Applied, StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
-    run_cached(conn, "SAVEPOINT command").map_err(sql)?;
+    conn.run_cached("SAVEPOINT command").map_err(sql)?;
     let applied = command.apply(conn, path);
     if applied == Applied::Done(false) {
-        run_cached(conn, "ROLLBACK TO command").map_err(sql)?;
+        conn.run_cached("ROLLBACK TO command").map_err(sql)?;
     }
-    run_cached(conn, "RELEASE command").map_err(sql)?;
+    conn.run_cached("RELEASE command").map_err(sql)?;
     Ok(applied)
-}
-
-/// Runs a statement without parameters through the statement cache (these run for every command,
-/// and parsing them each time was a measurable part of a small write).
-fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// A batch-wide error for one command of the batch (errors are not `Clone`).
