@@ -6,6 +6,9 @@
 //! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
 //! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
 //! bounded in count and time. `--w1-live-only` runs T1 and W1-live alone (for profiling; `--no-t1`: W1-live only);
+//! Everything runs on the runtime of the binary's headless commands (`app::runtime::build`);
+//! `--rt-threads N` puts it on a multi-thread runtime with N workers instead, and W1-live is also
+//! measured on tokio's default multi-thread runtime.
 //! `QUEUE_BENCH_DEBUG=1` also prints, per W1-live rep, whether the completion subscriber kept up
 //! and how long the last jobs ran after the last enqueue.
 
@@ -339,18 +342,19 @@ fn arg(name: &str, default: usize) -> usize {
 fn main() {
     let reps = arg("--reps", 3);
     let n = arg("--w1-jobs", 10_000);
-    // The default: a multi-thread runtime with a worker per core (what `#[tokio::main]` builds
-    // here). `--rt-threads 0` runs everything on a current-thread runtime instead.
-    let rt = match arg("--rt-threads", 2) {
-        0 => tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+    // The default: the runtime the binary's headless commands run on (`app::runtime::build`: one
+    // thread, polling briefly for store answers before it parks). `--rt-threads N` (N >= 1) runs
+    // everything on a multi-thread runtime with N workers instead.
+    let rt = match arg("--rt-threads", 0) {
+        0 => crew_runner::app::runtime::build().unwrap(),
         n => tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build().unwrap(),
     };
-    // W1-live is also measured with everything but the store's writer thread on one thread: the
-    // submitter, the dispatcher and the attempts then hand work over without waking each other.
-    let current = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // W1-live is also measured on tokio's default runtime (`#[tokio::main]`: a worker per core, no
+    // polling before parking), for comparison.
+    let multi = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let (mut t1, mut live, mut enq, mut drain, mut w1_ratio) = (vec![], vec![], vec![], vec![], vec![]);
     let mut round_trips = vec![];
-    let mut live_current = vec![];
+    let mut live_multi = vec![];
     let (mut p50s, mut p99s, mut c99s, mut slips, mut cancels) = (vec![], vec![], vec![], vec![], vec![]);
     println!("crew-runner queue benchmark: {reps} reps, W1 N={n}, 2 worker slots (W3: 1)");
     if std::env::args().any(|a| a == "--w1-live-only") {
@@ -368,14 +372,14 @@ fn main() {
         let t = t1_sqlite();
         let r = t1_round_trip(&rt);
         let (l, e, c) = rt.block_on(w1_live(n));
-        let (lc, _, _) = current.block_on(w1_live(n));
+        let (lm, _, _) = multi.block_on(w1_live(n));
         let d = rt.block_on(w1_drain(n));
         let (started, completed) = rt.block_on(w2());
         let (slipped, first_hi, last_hi) = rt.block_on(w3());
         let (cancel_ms, final_state) = rt.block_on(w4());
         println!(
             "rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | \
-             W1-live current-thread {lc:.0} jobs/s | W1-drain {d:.0} jobs/s | \
+             W1-live multi-thread {lm:.0} jobs/s | W1-drain {d:.0} jobs/s | \
              W2 submit->started p50/p95/p99 {:.3}/{:.3}/{:.3} ms, submit->completed p50/p99 {:.3}/{:.3} ms max {:.2} | \
              W3 low slipped {slipped}, first/last high start +{first_hi:.1}/+{last_hi:.1} ms | W4 cancel->terminal {cancel_ms:.1} ms ({final_state})",
             percentile(&started, 50.0), percentile(&started, 95.0), percentile(&started, 99.0),
@@ -384,7 +388,7 @@ fn main() {
         t1.push(t);
         round_trips.push(r);
         live.push(l);
-        live_current.push(lc);
+        live_multi.push(lm);
         enq.push(e);
         drain.push(d);
         w1_ratio.push(l / t);
@@ -398,7 +402,7 @@ fn main() {
     println!("T1 SQLite single-row commit (WAL, NORMAL)  {} commits/s", summary(&t1));
     println!("T1 acknowledged across threads             {} commits/s", summary(&round_trips));
     println!("W1-live                                    {} jobs/s", summary(&live));
-    println!("W1-live, current-thread runtime            {} jobs/s", summary(&live_current));
+    println!("W1-live, tokio's multi-thread runtime      {} jobs/s", summary(&live_multi));
     println!("W1-live enqueue                            {} jobs/s", summary(&enq));
     println!("W1-drain                                   {} jobs/s", summary(&drain));
     println!("W1-live / T1 (same rep)                    {}", summary(&w1_ratio.iter().map(|r| r * 100.0).collect::<Vec<_>>()) + " %");

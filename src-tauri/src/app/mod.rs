@@ -1,10 +1,12 @@
 //! The application layer both faces call: where data lives, turning a crew file plus arguments into a
-//! validated [`NewExecution`](crate::execution::NewExecution), and reruns of past executions.
+//! validated [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the
+//! async runtime of the headless commands.
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
 mod paths;
 mod rerun;
+pub mod runtime;
 mod submission;
 
 pub use paths::{AppPaths, PathsError};

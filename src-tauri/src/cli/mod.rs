@@ -40,7 +40,7 @@ pub fn execute(cli: Cli) -> i32 {
         Ok(g) => g,
         Err(e) => return e.report(),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match crate::app::runtime::build() {
         Ok(rt) => rt,
         Err(e) => return CliError::Failure(format!("cannot start the async runtime: {e}")).report(),
     };

@@ -21,7 +21,7 @@ mod types;
 
 pub use error::StoreError;
 pub use owner::OwnerId;
-pub use sqlite::{DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
+pub use sqlite::{wait_briefly_for_answers, DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
 pub use types::{
     CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
     StatusCounts, Transition,

@@ -33,6 +33,7 @@
 //! anything is written to it.
 
 mod checkpointer;
+mod in_flight;
 mod open;
 mod prune;
 mod read;
@@ -49,6 +50,7 @@ use rusqlite::Connection;
 use statements::WriteConn;
 use tokio::sync::oneshot;
 
+pub use in_flight::wait_briefly_for_answers;
 pub use open::{OpenOptions, SCHEMA_VERSION};
 pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
 pub use read::DEFAULT_LIST_LIMIT;

@@ -1,16 +1,26 @@
-//! The writer's connection with its prepared statements kept by the address of their SQL text.
+//! The writer's connection with its prepared statements kept by the address of their SQL text,
+//! and the execution its transaction inserted last.
 //!
 //! The writer runs the same few statements thousands of times a second. rusqlite's
 //! `prepare_cached` finds a statement by its text: every use trims, hashes and compares the whole
 //! SQL (twice: out of the cache and back in) and copies it into a new `Arc<str>`, which cost about
 //! a tenth of the writer's time on a busy queue. The SQL the writer runs is `'static` text, so
 //! here the key is the text's address and length: one small hash and no copy.
+//!
+//! On a busy queue the claim of a transaction usually takes the execution the same transaction
+//! has just inserted. [`WriteConn::remember_inserted`] keeps that execution, and
+//! [`WriteConn::take_inserted`] hands it to the claim instead of a re-read of its row (and a parse
+//! of its JSON columns), but only while nothing has changed since: the connection's count of
+//! changed rows is the one it had right after the insert, and the transaction is the same one
+//! ([`WriteConn::begin`] forgets it).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 use rusqlite::{Connection, PrepFlags, Statement};
+
+use crate::execution::Execution;
 
 /// A borrowed write connection that keeps a prepared statement per `'static` SQL text.
 ///
@@ -20,11 +30,42 @@ use rusqlite::{Connection, PrepFlags, Statement};
 pub(super) struct WriteConn<'c> {
     conn: &'c Connection,
     prepared: RefCell<HashMap<(usize, usize), Statement<'c>>>,
+    inserted: RefCell<Option<Inserted>>,
+}
+
+/// The execution the current transaction inserted last, as it was written.
+struct Inserted {
+    queue_seq: i64,
+    /// The connection's count of changed rows right after the insert.
+    changes: u64,
+    execution: Execution,
 }
 
 impl<'c> WriteConn<'c> {
     pub(super) fn new(conn: &'c Connection) -> WriteConn<'c> {
-        WriteConn { conn, prepared: RefCell::new(HashMap::new()) }
+        WriteConn { conn, prepared: RefCell::new(HashMap::new()), inserted: RefCell::new(None) }
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE`), forgetting the last transaction's insert.
+    pub(super) fn begin(&self) -> rusqlite::Result<()> {
+        self.inserted.borrow_mut().take();
+        self.run_cached("BEGIN IMMEDIATE")
+    }
+
+    /// Keeps `execution`, just inserted as row `queue_seq` by the current transaction.
+    pub(super) fn remember_inserted(&self, queue_seq: i64, execution: &Execution) {
+        let changes = self.conn.total_changes();
+        *self.inserted.borrow_mut() = Some(Inserted { queue_seq, changes, execution: execution.clone() });
+    }
+
+    /// The execution [`remember_inserted`](Self::remember_inserted) kept, when it is row
+    /// `queue_seq` and no row has changed since (its row is then exactly as it was inserted).
+    pub(super) fn take_inserted(&self, queue_seq: i64) -> Option<Execution> {
+        let mut inserted = self.inserted.borrow_mut();
+        match inserted.as_ref() {
+            Some(i) if i.queue_seq == queue_seq && i.changes == self.conn.total_changes() => inserted.take().map(|i| i.execution),
+            _ => None,
+        }
     }
 
     /// The prepared statement for `sql`, prepared on its first use. It goes back when the guard

@@ -578,6 +578,48 @@ async fn a_waiting_claim_takes_a_submission_in_the_transaction_that_inserts_it()
     assert_eq!(store.get(&e.id).unwrap().unwrap().status(), Status::Running);
 }
 
+#[test]
+fn a_claim_in_the_inserting_transaction_answers_what_a_re_read_of_the_row_says() {
+    // The claim takes the execution its transaction just inserted from memory (no re-read), but
+    // only while no row has changed since; either way its answer must be the row as stored.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crew.db");
+    let conn = open::open_writer(&path, &OpenOptions::default()).unwrap();
+    let db = WriteConn::new(&conn);
+    let reread = |id: &ExecutionId| rows::load_execution(&db, &path, id).unwrap().unwrap();
+    let mut full = submission("full", Priority::Normal);
+    full.inputs.insert("topic".into(), serde_json::json!({ "nested": [1, 2.5, "x"] }));
+    full.meta.insert("team".into(), "a".into());
+    full.timeout_ms = Some(30_000);
+
+    // Claimed right after its insert.
+    db.begin().unwrap();
+    let inserted = write::insert(&db, &path, full.clone(), 1_000).unwrap().execution;
+    let claimed = write::claim(&db, &path, &claim_request(OWNER, 2_000, 1)).unwrap().pop().unwrap().execution;
+    assert_eq!(claimed.id, inserted.id);
+    assert_eq!(claimed, reread(&claimed.id));
+    db.run_cached("COMMIT").unwrap();
+
+    // Its priority changed in between: the claim must not answer the inserted version.
+    db.begin().unwrap();
+    let inserted = write::insert(&db, &path, full.clone(), 3_000).unwrap().execution;
+    write::set_priority(&db, &path, &inserted.id, Priority::Urgent, 3_001).unwrap();
+    let claimed = write::claim(&db, &path, &claim_request(OWNER, 4_000, 1)).unwrap().pop().unwrap().execution;
+    assert_eq!((claimed.id.clone(), claimed.priority), (inserted.id.clone(), Priority::Urgent));
+    assert_eq!(claimed, reread(&claimed.id));
+    db.run_cached("COMMIT").unwrap();
+
+    // Inserted in an earlier transaction: claimed from the row.
+    db.begin().unwrap();
+    let earlier = write::insert(&db, &path, full, 5_000).unwrap().execution;
+    db.run_cached("COMMIT").unwrap();
+    db.begin().unwrap();
+    let claimed = write::claim(&db, &path, &claim_request(OWNER, 6_000, 1)).unwrap().pop().unwrap().execution;
+    assert_eq!(claimed.id, earlier.id);
+    assert_eq!(claimed, reread(&claimed.id));
+    db.run_cached("COMMIT").unwrap();
+}
+
 #[tokio::test]
 async fn a_waiting_claim_takes_its_slots_at_each_try_in_claim_order_and_never_while_paused() {
     let (_dir, store) = open_temp();

@@ -114,6 +114,7 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
         ])
     })
     .map_err(&sql)?;
+    let queue_seq = conn.last_insert_rowid();
     for step in new.seed_steps {
         save_step(conn, path, &id, step)?;
     }
@@ -143,6 +144,8 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
         created_at: now,
         started_at: None,
     };
+    // A claim later in this transaction takes it from here instead of re-reading the row.
+    conn.remember_inserted(queue_seq, &execution);
     Ok(Transition { execution, log })
 }
 
@@ -244,11 +247,23 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
         }
         .map_err(&sql)?;
         let Some(seq) = seq else { break };
+        // Taken before the update (which changes a row): what this transaction inserted as
+        // `seq`, if nothing has changed since.
+        let inserted = conn.take_inserted(seq);
         let started = conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq]).map_err(&sql)?;
         if started != 1 {
             break;
         }
-        let mut execution = execution_by_seq(conn, path, seq)?;
+        let mut execution = match inserted {
+            // What `START_ATTEMPT` made of the queued row, without reading it back.
+            Some(queued) => Execution {
+                state: ExecutionState::Running { owner: request.owner.clone(), lease_expires_at: lease_until, started_at: request.now },
+                attempt: queued.attempt + 1,
+                started_at: queued.started_at.or(Some(request.now)),
+                ..queued
+            },
+            None => execution_by_seq(conn, path, seq)?,
+        };
         execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
         let event = LogEvent::info(
             EventKind::Started,

@@ -37,6 +37,7 @@ use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::in_flight::InFlight;
 use super::statements::WriteConn;
 use super::checkpointer::{Checkpointer, CHECKPOINT_EVERY};
 use crate::store::StoreError;
@@ -85,6 +86,8 @@ pub(super) struct Command<T, W> {
     deferrable: bool,
     result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
+    /// Counts the write as in flight until its answer is sent (not for a waiting write).
+    _in_flight: Option<InFlight>,
 }
 
 impl<T, W> WriteCommand for Command<T, W>
@@ -166,7 +169,7 @@ impl Writer {
         W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
     {
         let mut work = Some(work);
-        self.send(urgency, move |conn, path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path))))
+        self.send(urgency, Some(InFlight::start()), move |conn, path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path))))
     }
 
     /// Enqueues a waiting write: `work` runs in the next batch and, for as long as it returns
@@ -178,11 +181,11 @@ impl Writer {
         T: Send + 'static,
         W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
     {
-        // It waits anyway: holding it costs nothing.
-        self.send(Urgency::Deferrable, work)
+        // It waits anyway: holding it costs nothing. Not counted in flight: it may wait long.
+        self.send(Urgency::Deferrable, None, work)
     }
 
-    fn send<T, W>(&self, urgency: Urgency, work: W) -> oneshot::Receiver<Result<T, StoreError>>
+    fn send<T, W>(&self, urgency: Urgency, in_flight: Option<InFlight>, work: W) -> oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
         W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
@@ -191,7 +194,7 @@ impl Writer {
         let deferrable = urgency == Urgency::Deferrable;
         // If the thread is gone the command (and its reply sender) is dropped: the receiver
         // then reports `Closed`.
-        let _ = self.tx.send(Box::new(Command { work, deferrable, result: None, reply }));
+        let _ = self.tx.send(Box::new(Command { work, deferrable, result: None, reply, _in_flight: in_flight }));
         rx
     }
 }
@@ -259,26 +262,29 @@ fn run(
 /// Waits for the next command: polls for up to [`SPIN`], then blocks. `None` once every sender
 /// is gone and the channel is empty.
 fn next_command(rx: &Receiver<Box<dyn WriteCommand>>) -> Option<Box<dyn WriteCommand>> {
-    let start = Instant::now();
-    loop {
-        match rx.try_recv() {
-            Ok(command) => return Some(command),
-            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
-            Err(crossbeam_channel::TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
-            Err(crossbeam_channel::TryRecvError::Empty) => return rx.recv().ok(),
-        }
+    let deadline = Instant::now() + SPIN;
+    match next_command_until(rx, deadline) {
+        Some(command) => Some(command),
+        None => rx.recv().ok(),
     }
 }
 
 /// The next command if one comes before `deadline` (polling: holds are short). `None` at the
 /// deadline, or once every sender is gone.
 fn next_command_until(rx: &Receiver<Box<dyn WriteCommand>>, deadline: Instant) -> Option<Box<dyn WriteCommand>> {
+    let mut polls = 0u32;
     loop {
         match rx.try_recv() {
             Ok(command) => return Some(command),
             Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
-            Err(crossbeam_channel::TryRecvError::Empty) if Instant::now() < deadline => std::hint::spin_loop(),
-            Err(crossbeam_channel::TryRecvError::Empty) => return None,
+            Err(crossbeam_channel::TryRecvError::Empty) => {
+                // The clock costs more than a poll of the channel: read it every 32 polls.
+                polls = polls.wrapping_add(1);
+                if polls % 32 == 0 && Instant::now() >= deadline {
+                    return None;
+                }
+                std::hint::spin_loop();
+            }
         }
     }
 }
@@ -307,7 +313,7 @@ fn commit_batch(
     // The transaction's first command runs without a savepoint; if it fails, rolling the
     // transaction back undoes it alone, and the next command starts a fresh transaction.
     let mut applied: Vec<Box<dyn WriteCommand>> = loop {
-        if let Err(e) = conn.run_cached("BEGIN IMMEDIATE") {
+        if let Err(e) = conn.begin() {
             let error = StoreError::from_sqlite(path, e);
             answered.into_iter().for_each(|c: Box<dyn WriteCommand>| c.committed());
             batch.for_each(|c| c.batch_failed(&error, path));
