@@ -273,9 +273,25 @@ fn t1_sqlite() -> f64 {
 /// T1 with each commit acknowledged across threads, as every write of the store is: the same
 /// single-row inserts, each sent over a crossbeam channel to a writer thread (which polls its
 /// channel for 50 µs after a commit before it parks, like the store's) and answered over a tokio
-/// oneshot to the submitter awaiting it (`block_on`, like W1's submitter). Nothing else runs: this
-/// is the ceiling of one awaiting submitter on a thread-owned connection, before any queue work.
-fn t1_round_trip(rt: &tokio::runtime::Runtime) -> f64 {
+/// oneshot to the submitter awaiting it on a current-thread runtime. Nothing else runs: this is
+/// the ceiling of one awaiting submitter on a thread-owned connection, before any queue work.
+/// `poll`: the runtime thread polls up to 200 µs for the answer before it parks, as the binary's
+/// runtime does (`app::runtime`); otherwise it parks at once (tokio's default).
+fn t1_round_trip(poll: bool) -> f64 {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A commit in flight (the bench's own counterpart of the store's count).
+    static PENDING: AtomicBool = AtomicBool::new(false);
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if poll {
+        builder.on_thread_park(|| {
+            let start = Instant::now();
+            while PENDING.load(Ordering::SeqCst) && start.elapsed() < Duration::from_micros(200) {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    let rt = builder.build().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let c = rusqlite::Connection::open(tmp.path().join("t1.db")).unwrap();
     let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
@@ -296,6 +312,7 @@ fn t1_round_trip(rt: &tokio::runtime::Runtime) -> f64 {
             let Some((n, reply)) = next else { return };
             st.execute(rusqlite::params![n % 10, "{\"noop\":true}", now_us()]).unwrap();
             let _ = reply.send(());
+            PENDING.store(false, Ordering::SeqCst);
         }
     });
     let rate = rt.block_on(async move {
@@ -303,6 +320,7 @@ fn t1_round_trip(rt: &tokio::runtime::Runtime) -> f64 {
         let mut n = 0i64;
         while n < 20_000 && t0.elapsed() < Duration::from_secs(5) {
             let (reply, answer) = tokio::sync::oneshot::channel();
+            PENDING.store(true, Ordering::SeqCst);
             tx.send((n, reply)).unwrap();
             answer.await.unwrap();
             n += 1;
@@ -353,7 +371,7 @@ fn main() {
     // polling before parking), for comparison.
     let multi = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let (mut t1, mut live, mut enq, mut drain, mut w1_ratio) = (vec![], vec![], vec![], vec![], vec![]);
-    let mut round_trips = vec![];
+    let (mut round_trips, mut round_trips_parking) = (vec![], vec![]);
     let mut live_multi = vec![];
     let (mut p50s, mut p99s, mut c99s, mut slips, mut cancels) = (vec![], vec![], vec![], vec![], vec![]);
     println!("crew-runner queue benchmark: {reps} reps, W1 N={n}, 2 worker slots (W3: 1)");
@@ -362,7 +380,7 @@ fn main() {
         // `--no-t1`: W1-live alone, so a profile holds nothing else.
         let with_t1 = !std::env::args().any(|a| a == "--no-t1");
         for rep in 1..=reps {
-            let (t, r) = if with_t1 { (t1_sqlite(), t1_round_trip(&rt)) } else { (f64::NAN, f64::NAN) };
+            let (t, r) = if with_t1 { (t1_sqlite(), t1_round_trip(true)) } else { (f64::NAN, f64::NAN) };
             let (l, e, c) = rt.block_on(w1_live(n));
             println!("rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job");
         }
@@ -370,7 +388,8 @@ fn main() {
     }
     for rep in 1..=reps {
         let t = t1_sqlite();
-        let r = t1_round_trip(&rt);
+        let r = t1_round_trip(true);
+        let rp = t1_round_trip(false);
         let (l, e, c) = rt.block_on(w1_live(n));
         let (lm, _, _) = multi.block_on(w1_live(n));
         let d = rt.block_on(w1_drain(n));
@@ -378,7 +397,7 @@ fn main() {
         let (slipped, first_hi, last_hi) = rt.block_on(w3());
         let (cancel_ms, final_state) = rt.block_on(w4());
         println!(
-            "rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | \
+            "rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s (parking at once {rp:.0}/s) | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | \
              W1-live multi-thread {lm:.0} jobs/s | W1-drain {d:.0} jobs/s | \
              W2 submit->started p50/p95/p99 {:.3}/{:.3}/{:.3} ms, submit->completed p50/p99 {:.3}/{:.3} ms max {:.2} | \
              W3 low slipped {slipped}, first/last high start +{first_hi:.1}/+{last_hi:.1} ms | W4 cancel->terminal {cancel_ms:.1} ms ({final_state})",
@@ -387,6 +406,7 @@ fn main() {
         );
         t1.push(t);
         round_trips.push(r);
+        round_trips_parking.push(rp);
         live.push(l);
         live_multi.push(lm);
         enq.push(e);
@@ -401,6 +421,7 @@ fn main() {
     println!("\nmedian [min-max] over {reps} reps");
     println!("T1 SQLite single-row commit (WAL, NORMAL)  {} commits/s", summary(&t1));
     println!("T1 acknowledged across threads             {} commits/s", summary(&round_trips));
+    println!("  the same, awaiting thread parks at once    {} commits/s", summary(&round_trips_parking));
     println!("W1-live                                    {} jobs/s", summary(&live));
     println!("W1-live, tokio's multi-thread runtime      {} jobs/s", summary(&live_multi));
     println!("W1-live enqueue                            {} jobs/s", summary(&enq));
