@@ -358,6 +358,7 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 fn main() {
+    crew_runner::app::memory::no_transparent_huge_pages();
     let reps = arg("--reps", 3);
     let n = arg("--w1-jobs", 10_000);
     // The default: the runtime the binary's headless commands run on (`app::runtime::build`: one

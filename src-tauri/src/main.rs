@@ -3,10 +3,13 @@
 //! The command line is parsed before anything GUI-related is touched, so `--run` and the
 //! subcommands work on machines without a display.
 
+/// mimalloc: the store's writer thread allocates and frees small buffers at a high rate, where
+/// glibc's malloc spent a few percent of it consolidating its heap (`docs/BENCHMARKS.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    crew_runner::app::memory::no_transparent_huge_pages();
     let cli = crew_runner::cli::parse();
     if crew_runner::cli::is_headless(&cli) {
         std::process::exit(crew_runner::cli::execute(cli));

@@ -1,9 +1,10 @@
 //! The application layer both faces call: where data lives, turning a crew file plus arguments into a
 //! validated [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the
-//! async runtime of the headless commands.
+//! async runtime and memory settings of the binary.
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+pub mod memory;
 mod paths;
 mod rerun;
 pub mod runtime;
