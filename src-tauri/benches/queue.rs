@@ -275,8 +275,8 @@ fn t1_sqlite() -> f64 {
 /// channel for 50 µs after a commit before it parks, like the store's) and answered over a tokio
 /// oneshot to the submitter awaiting it on a current-thread runtime. Nothing else runs: this is
 /// the ceiling of one awaiting submitter on a thread-owned connection, before any queue work.
-/// `poll`: the runtime thread polls up to 200 µs for the answer before it parks, as the binary's
-/// runtime does (`app::runtime`); otherwise it parks at once (tokio's default).
+/// `poll`: the runtime thread polls up to `app::runtime::PARK_POLL` for the answer before it parks,
+/// as the binary's runtime does; otherwise it parks at once (tokio's default).
 fn t1_round_trip(poll: bool) -> f64 {
     use std::sync::atomic::{AtomicBool, Ordering};
     // A commit in flight (the bench's own counterpart of the store's count).
@@ -286,7 +286,7 @@ fn t1_round_trip(poll: bool) -> f64 {
     if poll {
         builder.on_thread_park(|| {
             let start = Instant::now();
-            while PENDING.load(Ordering::SeqCst) && start.elapsed() < Duration::from_micros(200) {
+            while PENDING.load(Ordering::SeqCst) && start.elapsed() < crew_runner::app::runtime::PARK_POLL {
                 std::hint::spin_loop();
             }
         });

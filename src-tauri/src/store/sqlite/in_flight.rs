@@ -11,13 +11,47 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Writes sent and not answered yet.
-static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
-/// Answers sent so far.
-static ANSWERED: AtomicU64 = AtomicU64::new(0);
+/// The writes of this process: sent and not answered yet, and answered so far.
+static WRITES: Counts = Counts::new();
 /// Whether a thread is in [`wait_briefly_for_answers`] (one at a time: two pollers would take
 /// both cores of a small machine from the writer).
 static WAITING: AtomicBool = AtomicBool::new(false);
+
+/// Counts of writes (one static for the process; tests make their own).
+struct Counts {
+    in_flight: AtomicU64,
+    answered: AtomicU64,
+}
+
+impl Counts {
+    const fn new() -> Counts {
+        Counts { in_flight: AtomicU64::new(0), answered: AtomicU64::new(0) }
+    }
+
+    fn sent(&self) {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn answer_sent(&self) {
+        self.answered.fetch_add(1, Ordering::SeqCst);
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Polls until an answer is sent, nothing is in flight, or `limit` has passed.
+    fn wait_for_an_answer(&self, limit: Duration) {
+        let answered = self.answered.load(Ordering::SeqCst);
+        let start = Instant::now();
+        let mut spins = 0u32;
+        while self.answered.load(Ordering::SeqCst) == answered && self.in_flight.load(Ordering::SeqCst) > 0 {
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            // Reading the clock costs more than a poll: every 64 polls.
+            if spins % 64 == 0 && start.elapsed() >= limit {
+                break;
+            }
+        }
+    }
+}
 
 /// Counts one write from its sending until it is dropped (after its answer was sent, or unsent
 /// when the writer is gone).
@@ -25,15 +59,14 @@ pub(super) struct InFlight(());
 
 impl InFlight {
     pub(super) fn start() -> InFlight {
-        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        WRITES.sent();
         InFlight(())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        ANSWERED.fetch_add(1, Ordering::SeqCst);
-        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        WRITES.answer_sent();
     }
 }
 
@@ -42,43 +75,59 @@ impl Drop for InFlight {
 /// `on_thread_park` hook of a current-thread runtime (see `app::runtime`): the answer's wake-up
 /// then finds the thread awake.
 pub fn wait_briefly_for_answers(limit: Duration) {
-    if IN_FLIGHT.load(Ordering::SeqCst) == 0 || WAITING.swap(true, Ordering::Acquire) {
+    if WRITES.in_flight.load(Ordering::SeqCst) == 0 || WAITING.swap(true, Ordering::Acquire) {
         return;
     }
-    let answered = ANSWERED.load(Ordering::SeqCst);
-    let start = Instant::now();
-    let mut spins = 0u32;
-    while ANSWERED.load(Ordering::SeqCst) == answered && IN_FLIGHT.load(Ordering::SeqCst) > 0 {
-        std::hint::spin_loop();
-        spins = spins.wrapping_add(1);
-        // Reading the clock costs more than a poll: every 64 polls.
-        if spins % 64 == 0 && start.elapsed() >= limit {
-            break;
-        }
-    }
+    WRITES.wait_for_an_answer(limit);
     WAITING.store(false, Ordering::Release);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    // Counts of their own: the process-wide ones move with every other test's writes.
 
     #[test]
-    fn waits_until_an_answer_is_sent_or_the_limit() {
-        // Nothing of ours in flight: returns at once (other tests' writes may be in flight; then
-        // this waits at most the limit).
-        wait_briefly_for_answers(Duration::from_millis(50));
-        // A write nobody answers: the limit ends the wait.
-        let unanswered = InFlight::start();
+    fn nothing_in_flight_returns_at_once() {
+        let counts = Counts::new();
         let start = Instant::now();
-        wait_briefly_for_answers(Duration::from_millis(20));
-        assert!(start.elapsed() >= Duration::from_millis(20) || ANSWERED.load(Ordering::SeqCst) > 0);
-        // An answer from another thread ends it long before the limit (if the answer were
-        // missed, this would wait the whole minute and fail).
-        let answer = std::thread::spawn(move || drop(unanswered));
-        let start = Instant::now();
-        wait_briefly_for_answers(Duration::from_secs(60));
-        answer.join().unwrap();
+        counts.wait_for_an_answer(Duration::from_secs(60));
+        // A wait that ignored "nothing in flight" would last the whole minute.
         assert!(start.elapsed() < Duration::from_secs(60));
+    }
+
+    #[test]
+    fn an_unanswered_write_is_waited_for_until_the_limit() {
+        let counts = Counts::new();
+        counts.sent();
+        let start = Instant::now();
+        counts.wait_for_an_answer(Duration::from_millis(20));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn an_answer_from_another_thread_ends_the_wait() {
+        let counts = Arc::new(Counts::new());
+        // Never answered: something stays in flight, so only an answer can end the wait early.
+        counts.sent();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (answering, stopped) = (counts.clone(), stop.clone());
+        // Other writes are sent and answered until the wait is over (whenever it started).
+        let answers = std::thread::spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                answering.sent();
+                answering.answer_sent();
+            }
+        });
+        let start = Instant::now();
+        // If the answers were missed, this would wait the whole minute and fail.
+        counts.wait_for_an_answer(Duration::from_secs(60));
+        let waited = start.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        answers.join().unwrap();
+        assert!(waited < Duration::from_secs(60));
+        assert_eq!(counts.in_flight.load(Ordering::SeqCst), 1);
     }
 }

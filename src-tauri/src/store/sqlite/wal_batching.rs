@@ -44,7 +44,8 @@ const WRITE_PIECE: usize = 64 * 1024;
 const FRAME_HEADER: usize = 24;
 
 /// Registers the shim (once per process; later calls return the first outcome). `Err` holds
-/// SQLite's result code when there is no default VFS or registering failed.
+/// SQLite's result code when there is no default VFS, it is not one of SQLite's own (`unix*`,
+/// `win32*`), or registering failed; the writer then opens the database without the shim.
 pub(super) fn register() -> Result<(), c_int> {
     static REGISTERED: OnceLock<Result<(), c_int>> = OnceLock::new();
     *REGISTERED.get_or_init(|| unsafe { register_once() })
@@ -86,6 +87,12 @@ const SHIM_SIZE: usize = (std::mem::size_of::<ShimFile>() + 15) & !15;
 unsafe fn register_once() -> Result<(), c_int> {
     let base = ffi::sqlite3_vfs_find(std::ptr::null());
     if base.is_null() {
+        return Err(ffi::SQLITE_ERROR);
+    }
+    // Our io methods are version 3 and forward the shared-memory and memory-map methods, which
+    // only version-3 files have: wrap only SQLite's own VFSes, whose files all are.
+    let name = CStr::from_ptr((*base).zName).to_bytes();
+    if !(name.starts_with(b"unix") || name.starts_with(b"win32")) {
         return Err(ffi::SQLITE_ERROR);
     }
     BASE.store(base, Ordering::SeqCst);
