@@ -1,7 +1,8 @@
 //! W1–W4 (see `../shared/bench/peers/README.md`) on the real scheduler and SQLite store, with no-op
 //! jobs, plus SQLite's own single-row commit rate (T1) measured in the same run for the ratio, and
 //! T1 with every commit acknowledged to an awaiting task by a writer thread (the ceiling of a
-//! sequential submitter on a thread-owned connection; see [`t1_round_trip`]).
+//! sequential submitter on a thread-owned connection; see [`t1_round_trip`]), and the store's SQL
+//! alone: W1-live's transactions on one connection in one thread ([`sql_alone`]).
 //!
 //! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
 //! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
@@ -253,6 +254,16 @@ const T1_SCHEMA: &str = "PRAGMA synchronous=NORMAL; CREATE TABLE jobs(id INTEGER
     state INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL, result TEXT, created_at INTEGER NOT NULL, started_at INTEGER, \
     finished_at INTEGER); CREATE INDEX jobs_ready ON jobs(state, priority DESC, id);";
 
+/// The store's SQL alone: jobs/s of W1-live's transactions (insert job k, claim it, settle job
+/// k − 1; one transaction per job) run by the store's own write code on one connection in this
+/// thread, with no writer thread, scheduler or runtime (`store::sqlite::sql_ceiling`). W1-live
+/// cannot beat it; the gap is what the rest of the process costs.
+fn sql_alone(n: usize) -> f64 {
+    let tmp = tempfile::tempdir().unwrap();
+    let took = crew_runner::store::sqlite::sql_ceiling(&tmp.path().join("alone.db"), n, &job("noop", Priority::Normal)).unwrap();
+    n as f64 / took.as_secs_f64()
+}
+
 /// T1: SQLite single-row INSERT commits/s, WAL, synchronous=NORMAL (20,000 rows or 5 s).
 fn t1_sqlite() -> f64 {
     let tmp = tempfile::tempdir().unwrap();
@@ -373,7 +384,7 @@ fn main() {
     let multi = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let (mut t1, mut live, mut enq, mut drain, mut w1_ratio) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut round_trips, mut round_trips_parking) = (vec![], vec![]);
-    let mut live_multi = vec![];
+    let (mut live_multi, mut alone) = (vec![], vec![]);
     let (mut p50s, mut p99s, mut c99s, mut slips, mut cancels) = (vec![], vec![], vec![], vec![], vec![]);
     println!("crew-runner queue benchmark: {reps} reps, W1 N={n}, 2 worker slots (W3: 1)");
     if std::env::args().any(|a| a == "--w1-live-only") {
@@ -381,9 +392,9 @@ fn main() {
         // `--no-t1`: W1-live alone, so a profile holds nothing else.
         let with_t1 = !std::env::args().any(|a| a == "--no-t1");
         for rep in 1..=reps {
-            let (t, r) = if with_t1 { (t1_sqlite(), t1_round_trip(true)) } else { (f64::NAN, f64::NAN) };
+            let (t, r, a) = if with_t1 { (t1_sqlite(), t1_round_trip(true), sql_alone(n)) } else { (f64::NAN, f64::NAN, f64::NAN) };
             let (l, e, c) = rt.block_on(w1_live(n));
-            println!("rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job");
+            println!("rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s | store SQL alone {a:.0} jobs/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job");
         }
         return;
     }
@@ -391,6 +402,7 @@ fn main() {
         let t = t1_sqlite();
         let r = t1_round_trip(true);
         let rp = t1_round_trip(false);
+        let a = sql_alone(n);
         let (l, e, c) = rt.block_on(w1_live(n));
         let (lm, _, _) = multi.block_on(w1_live(n));
         let d = rt.block_on(w1_drain(n));
@@ -398,7 +410,7 @@ fn main() {
         let (slipped, first_hi, last_hi) = rt.block_on(w3());
         let (cancel_ms, final_state) = rt.block_on(w4());
         println!(
-            "rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s (parking at once {rp:.0}/s) | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | \
+            "rep {rep}: T1 sqlite {t:.0} commits/s, round trip {r:.0}/s (parking at once {rp:.0}/s) | store SQL alone {a:.0} jobs/s | W1-live {l:.0} jobs/s (enqueue {e:.0}/s) {c:.2} transactions/job | \
              W1-live multi-thread {lm:.0} jobs/s | W1-drain {d:.0} jobs/s | \
              W2 submit->started p50/p95/p99 {:.3}/{:.3}/{:.3} ms, submit->completed p50/p99 {:.3}/{:.3} ms max {:.2} | \
              W3 low slipped {slipped}, first/last high start +{first_hi:.1}/+{last_hi:.1} ms | W4 cancel->terminal {cancel_ms:.1} ms ({final_state})",
@@ -408,6 +420,7 @@ fn main() {
         t1.push(t);
         round_trips.push(r);
         round_trips_parking.push(rp);
+        alone.push(a);
         live.push(l);
         live_multi.push(lm);
         enq.push(e);
@@ -423,6 +436,7 @@ fn main() {
     println!("T1 SQLite single-row commit (WAL, NORMAL)  {} commits/s", summary(&t1));
     println!("T1 acknowledged across threads             {} commits/s", summary(&round_trips));
     println!("  the same, awaiting thread parks at once    {} commits/s", summary(&round_trips_parking));
+    println!("store SQL alone (W1's transactions, 1 thread) {} jobs/s", summary(&alone));
     println!("W1-live                                    {} jobs/s", summary(&live));
     println!("W1-live, tokio's multi-thread runtime      {} jobs/s", summary(&live_multi));
     println!("W1-live enqueue                            {} jobs/s", summary(&enq));

@@ -38,6 +38,7 @@ QUEUE_PATTERNS = {  # figure -> (regex on a "rep N:" line, group)
     "t1": (rf"T1 sqlite {NUM} commits/s", 1),
     "t1_round_trip": (rf"round trip {NUM}/s", 1),
     "t1_round_trip_parking": (rf"parking at once {NUM}/s", 1),
+    "sql_alone": (rf"store SQL alone {NUM} jobs/s", 1),
     "w1_live": (rf"W1-live {NUM} jobs/s", 1),
     "w1_live_mt": (rf"W1-live multi-thread {NUM} jobs/s", 1),
     "w1_enqueue": (rf"W1-live {NUM} jobs/s \(enqueue {NUM}/s\)", 2),
@@ -217,6 +218,7 @@ def main():
     print(f"| T1 NORMAL as measured inside the queue bench (same table and statement) | {fmt(ours['t1'])} |")
     print(f"| T1 NORMAL in the queue bench, each commit acknowledged by a writer thread to an awaiting task (which polls ≤ 200 µs before parking, as the binary's runtime does) | {fmt(ours['t1_round_trip'])} |")
     print(f"| the same, the awaiting thread parking at once (tokio's default) | {fmt(ours['t1_round_trip_parking'])} |")
+    print(f"| Crew Runner's SQL alone: W1-live's transactions (insert, claim, settle, 3 log lines per job) run by the store's write code on one connection in one thread, no writer thread or scheduler, jobs/s | {fmt(ours['sql_alone'])} |")
     print()
     print(f"median [min-max] of {os.environ.get('REPS', '?')} repetitions each (queue bench: {ours['reps']} reps parsed); "
           f"run started {os.environ.get('STARTED', '?')} at rev {os.environ.get('REV', '?')}; "

@@ -44,7 +44,7 @@ impl GuiState {
     /// `base` as the LLM environment under the settings. Call inside a tokio runtime.
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
         let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
-        let store = Arc::new(SqliteStore::open(&paths.database())?);
+        let store = Arc::new(SqliteStore::open(paths.database())?);
         let executor = Arc::new(SettingsExecutor::new(base, settings.clone()));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
         let scheduler = Scheduler::start(store, executor.clone(), config).await?;

@@ -32,7 +32,9 @@
 //! `user_version` is newer than this binary knows is refused ([`StoreError::TooNew`]) before
 //! anything is written to it.
 
+mod ceiling;
 mod checkpointer;
+mod facts;
 mod in_flight;
 mod open;
 mod prune;
@@ -50,6 +52,7 @@ use rusqlite::Connection;
 use statements::WriteConn;
 use tokio::sync::oneshot;
 
+pub use ceiling::sql_ceiling;
 pub use in_flight::wait_briefly_for_answers;
 pub use open::{OpenOptions, SCHEMA_VERSION};
 pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
@@ -312,7 +315,11 @@ impl Store for SqliteStore {
 
     fn prune(&self, filter: &PruneFilter, max: u32) -> BoxFuture<'static, Result<PruneCounts, StoreError>> {
         let filter = filter.clone();
-        self.write(move |conn, path| prune::prune_batch(conn, path, &filter, max))
+        self.write(move |conn, path| {
+            // It deletes executions and their logs behind the writer's facts.
+            conn.facts().forget();
+            prune::prune_batch(conn, path, &filter, max)
+        })
     }
 
     fn prune_preview(&self, filter: &PruneFilter) -> Result<PruneCounts, StoreError> {

@@ -13,13 +13,17 @@
 //! of its JSON columns), but only while nothing has changed since: the connection's count of
 //! changed rows is the one it had right after the insert, and the transaction is the same one
 //! ([`WriteConn::begin`] forgets it).
+//!
+//! It also keeps the writer's [`Facts`] (see there), checked at every `BEGIN` against SQLite's
+//! data version of the file and recorded at every `COMMIT` ([`WriteConn::commit`]).
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 use rusqlite::{Connection, PrepFlags, Statement};
 
+use super::facts::Facts;
 use crate::execution::Execution;
 
 /// A borrowed write connection that keeps a prepared statement per `'static` SQL text.
@@ -31,6 +35,7 @@ pub(super) struct WriteConn<'c> {
     conn: &'c Connection,
     prepared: RefCell<HashMap<(usize, usize), Statement<'c>>>,
     inserted: RefCell<Option<Inserted>>,
+    facts: RefCell<Facts>,
 }
 
 /// The execution the current transaction inserted last, as it was written.
@@ -43,13 +48,49 @@ struct Inserted {
 
 impl<'c> WriteConn<'c> {
     pub(super) fn new(conn: &'c Connection) -> WriteConn<'c> {
-        WriteConn { conn, prepared: RefCell::new(HashMap::new()), inserted: RefCell::new(None) }
+        WriteConn { conn, prepared: RefCell::new(HashMap::new()), inserted: RefCell::new(None), facts: RefCell::default() }
     }
 
-    /// Begins a write transaction (`BEGIN IMMEDIATE`), forgetting the last transaction's insert.
+    /// Begins a write transaction (`BEGIN IMMEDIATE`), forgetting the last transaction's insert,
+    /// and the [`Facts`] too when another connection has committed since this one's last commit.
     pub(super) fn begin(&self) -> rusqlite::Result<()> {
         self.inserted.borrow_mut().take();
-        self.run_cached("BEGIN IMMEDIATE")
+        let begun = self.run_cached("BEGIN IMMEDIATE");
+        // Read after BEGIN: starting the transaction is when SQLite notices others' commits.
+        let version = if begun.is_ok() { self.data_version() } else { None };
+        self.facts.borrow_mut().begin(version);
+        begun
+    }
+
+    /// Commits the transaction (`COMMIT`) and records the data version it left, which the next
+    /// [`begin`](Self::begin) expects.
+    pub(super) fn commit(&self) -> rusqlite::Result<()> {
+        let committed = self.run_cached("COMMIT");
+        let version = if committed.is_ok() { self.data_version() } else { None };
+        self.facts.borrow_mut().committed(version);
+        committed
+    }
+
+    /// What the writer knows about the database (see [`Facts`]).
+    pub(super) fn facts(&self) -> RefMut<'_, Facts> {
+        self.facts.borrow_mut()
+    }
+
+    /// SQLite's data version of the main database file: it changes whenever any connection
+    /// commits a change to it (`SQLITE_FCNTL_DATA_VERSION`). `None` when it cannot be read.
+    fn data_version(&self) -> Option<u32> {
+        let mut version: u32 = 0;
+        // SAFETY: the handle is this open connection's; the file control writes one u32 through
+        // the pointer, which lives for the call.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_file_control(
+                self.conn.handle(),
+                c"main".as_ptr(),
+                rusqlite::ffi::SQLITE_FCNTL_DATA_VERSION,
+                (&mut version as *mut u32).cast(),
+            )
+        };
+        (rc == rusqlite::ffi::SQLITE_OK).then_some(version)
     }
 
     /// Keeps `execution`, just inserted as row `queue_seq` by the current transaction.
@@ -147,6 +188,44 @@ mod tests {
         assert_eq!(db.prepared.borrow().len(), 2);
         let sum: i64 = db.cached("SELECT SUM(x) FROM t").unwrap().query_row([], |r| r.get(0)).unwrap();
         assert_eq!(sum, 3);
+    }
+
+    #[test]
+    fn facts_outlive_this_connections_commits_but_not_anothers() {
+        use crate::execution::ExecutionId;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let conn = Connection::open(&path).unwrap();
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let other = Connection::open(&path).unwrap();
+        let db = WriteConn::new(&conn);
+        let id = ExecutionId::from("e");
+        let write = |x: i64| {
+            db.begin().unwrap();
+            db.execute_cached("INSERT INTO t VALUES (?1)", [x]).unwrap();
+            db.facts().logged(&id, x);
+            db.commit().unwrap();
+        };
+
+        write(1);
+        write(2);
+        db.begin().unwrap();
+        assert_eq!(db.facts().last_log_seq(&id), Some(2), "only this connection wrote");
+        db.commit().unwrap();
+
+        other.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        db.begin().unwrap();
+        assert_eq!(db.facts().last_log_seq(&id), None, "another connection committed");
+        db.run_cached("ROLLBACK").unwrap();
+
+        write(4);
+        db.begin().unwrap();
+        db.run_cached("ROLLBACK").unwrap();
+        db.begin().unwrap();
+        assert_eq!(db.facts().last_log_seq(&id), None, "a transaction ended without a commit");
+        db.run_cached("ROLLBACK").unwrap();
     }
 
     #[test]

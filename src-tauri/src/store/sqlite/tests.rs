@@ -444,6 +444,37 @@ async fn nothing_is_claimed_once_a_pause_is_committed_by_another_handle() {
     assert_eq!(worker.claim(claim_request(OWNER, now_ms(), 5)).await.unwrap().len(), 1);
 }
 
+#[tokio::test]
+async fn what_another_handle_commits_is_seen_past_the_writers_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = SqliteStore::open(dir.path().join("q.db")).unwrap();
+    let other = SqliteStore::open(dir.path().join("q.db")).unwrap();
+    let first = worker.insert(submission("first", Priority::Normal)).await.unwrap().execution;
+    // The worker's writer learns the log's end, that the queue runs and that nothing retries.
+    assert_eq!(worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().len(), 1);
+
+    // A line written by another handle: the worker's next line follows it.
+    let line = |m: &str| LogEvent::info(EventKind::Output, m.to_string());
+    assert_eq!(other.append_logs(&first.id, 1, vec![line("from the other")]).await.unwrap()[0].seq, 3);
+    assert_eq!(worker.append_logs(&first.id, 1, vec![line("from the worker")]).await.unwrap()[0].seq, 4);
+
+    // A pause committed by another handle stops the worker's claims.
+    let second = worker.insert(submission("second", Priority::Normal)).await.unwrap().execution;
+    other.set_paused(true).await.unwrap();
+    assert!(worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().is_empty());
+    other.set_paused(false).await.unwrap();
+    let claimed = worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap();
+    assert_eq!(claimed.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![second.id]);
+
+    // A retry scheduled by another handle is claimed by the worker when due.
+    let third = other.insert(submission("third", Priority::Normal)).await.unwrap().execution;
+    assert_eq!(other.claim(claim_request("other:2:x", now_ms(), 1)).await.unwrap().len(), 1);
+    let error = ExecutionError::new(ErrorKind::LlmConnection, "refused");
+    other.schedule_retry(&third.id, "other:2:x", error, 0).await.unwrap();
+    let claimed = worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap();
+    assert_eq!(claimed.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![third.id]);
+}
+
 #[test]
 fn an_unusable_location_is_a_clear_error_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
@@ -516,6 +547,55 @@ async fn the_answers_of_insert_and_claim_are_what_was_committed() {
 }
 
 #[tokio::test]
+async fn the_answer_of_a_success_is_what_was_committed() {
+    let (_dir, store) = open_temp();
+    let answered_as_read = |t: &Transition| {
+        assert_eq!(Some(t.execution.clone()), store.get(&t.execution.id).unwrap());
+        assert!(matches!(t.execution.state, ExecutionState::Succeeded { .. }), "{:?}", t.execution.state);
+    };
+    let usage = Usage { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7, llm_calls: 1, cost_usd: Some(0.1 + 0.2) };
+    let succeeded = Finish::Succeeded { output: "done".into(), usage: usage.clone() };
+    let claim = || async { store.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().pop().unwrap().execution };
+
+    // Claimed and succeeded with nothing in between.
+    let mut new = submission("plain", Priority::Normal);
+    new.inputs.insert("n".into(), serde_json::json!(1.5e-7));
+    store.insert(new).await.unwrap();
+    let e = claim().await;
+    answered_as_read(&store.finish(&e.id, OWNER, succeeded.clone()).await.unwrap());
+
+    // Its progress and lease changed while it ran; its first attempt had failed.
+    let e = store.insert(submission("busy", Priority::Normal)).await.unwrap().execution;
+    claim().await;
+    let error = ExecutionError::new(ErrorKind::LlmServer, "502");
+    store.schedule_retry(&e.id, OWNER, error, 0).await.unwrap();
+    let e = claim().await;
+    assert_eq!(e.attempt_errors.len(), 1);
+    let progress = Progress { completed_steps: 1, total_steps: 2, current_step: Some("write".into()), ..Progress::default() };
+    store.update_progress(&e.id, progress.clone()).await.unwrap();
+    store.renew_leases(OWNER, now_ms() + 5_000, 60_000).await.unwrap();
+    store.update_progress(&e.id, Progress { completed_steps: 2, ..progress.clone() }).await.unwrap();
+    let t = store.finish(&e.id, OWNER, succeeded.clone()).await.unwrap();
+    answered_as_read(&t);
+    assert_eq!((t.execution.attempt_errors.len(), t.execution.progress.completed_steps), (1, 2));
+
+    // A cancel was requested while it ran (and then it succeeded all the same).
+    store.insert(submission("asked to stop", Priority::Normal)).await.unwrap();
+    let e = claim().await;
+    store.update_progress(&e.id, progress).await.unwrap();
+    assert_eq!(store.request_cancel(&e.id).await.unwrap().outcome, CancelOutcome::Requested);
+    answered_as_read(&store.finish(&e.id, OWNER, succeeded.clone()).await.unwrap());
+
+    // Claimed by another handle: this handle kept no row; a success by an owner that does not
+    // hold it is refused, the holder's is answered from its own kept row.
+    let other = SqliteStore::open(_dir.path().join("crew.db")).unwrap();
+    let e = store.insert(submission("elsewhere", Priority::Normal)).await.unwrap().execution;
+    other.claim(claim_request("other:2:x", now_ms(), 1)).await.unwrap();
+    assert!(matches!(store.finish(&e.id, OWNER, succeeded.clone()).await, Err(StoreError::NotOwner { .. })));
+    answered_as_read(&other.finish(&e.id, "other:2:x", succeeded).await.unwrap());
+}
+
+#[tokio::test]
 async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     let (_dir, store) = open_temp();
     let plan = |sql: &str| -> String {
@@ -532,8 +612,8 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     // The statements the store runs (see write::claim and read::next_retry_at).
     let queued = plan(write::BEST_QUEUED);
     assert!(queued.contains("executions_queued") && !queued.contains("TEMP B-TREE"), "{queued}");
-    let any_due = plan(write::ANY_RETRY_DUE);
-    assert!(any_due.contains("executions_retrying") && !any_due.contains("TEMP B-TREE"), "{any_due}");
+    let earliest = plan(write::EARLIEST_RETRY);
+    assert!(earliest.contains("executions_retrying") && !earliest.contains("TEMP B-TREE"), "{earliest}");
     let best_due = plan(write::BEST_RETRY_DUE);
     assert!(best_due.contains("executions_retrying"), "{best_due}");
     let retrying = plan("SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying WHERE status = 'retrying' AND next_run_at > 5");

@@ -35,10 +35,15 @@ pub(super) fn append_log(
     at: Millis,
     event: LogEvent,
 ) -> Result<LogEntry, StoreError> {
-    let seq: i64 = conn
-        .cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM execution_logs WHERE execution_id = ?1")
-        .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)))
-        .map_err(sql_err(path))?;
+    // The writer usually wrote the execution's last line itself (see `Facts`).
+    let known = conn.facts().last_log_seq(id);
+    let seq: i64 = match known {
+        Some(last) => last + 1,
+        None => conn
+            .cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM execution_logs WHERE execution_id = ?1")
+            .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)))
+            .map_err(sql_err(path))?,
+    };
     insert_log(conn, path, id, seq, attempt, at, event)
 }
 
@@ -72,6 +77,7 @@ fn insert_log(
         ])
     })
     .map_err(&sql)?;
+    conn.facts().logged(id, seq);
     Ok(LogEntry { execution_id: id.clone(), attempt, seq: seq as u64, at, event })
 }
 
@@ -79,6 +85,9 @@ fn insert_log(
 fn transition(conn: &WriteConn, path: &Path, id: &ExecutionId, at: Millis, event: LogEvent) -> Result<Transition, StoreError> {
     let execution = require_execution(conn, path, id)?;
     let log = append_log(conn, path, id, execution.attempt, at, event)?;
+    if execution.state.is_terminal() {
+        conn.facts().finished(id);
+    }
     Ok(Transition { execution, log })
 }
 
@@ -160,12 +169,13 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
 pub(super) const BEST_QUEUED: &str = "SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
       WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1";
 
-/// Whether any retrying execution is due (`?1` = now): one step into its partial index.
-pub(super) const ANY_RETRY_DUE: &str = "SELECT 1 FROM executions INDEXED BY executions_retrying
-      WHERE status = 'retrying' AND next_run_at <= ?1 LIMIT 1";
+/// When the earliest retrying execution is due (NULL: none is retrying): one step into its
+/// partial index. The writer keeps the answer while it is the only one to change it (`Facts`).
+pub(super) const EARLIEST_RETRY: &str = "SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying
+      WHERE status = 'retrying'";
 
 /// The best due retrying execution (`queue_seq`, priority; `?1` = now). It sorts the due rows
-/// (their index is in time order), so it runs only when [`ANY_RETRY_DUE`] found one.
+/// (their index is in time order), so it runs only when [`EARLIEST_RETRY`] is due.
 pub(super) const BEST_RETRY_DUE: &str = "SELECT queue_seq, priority FROM executions INDEXED BY executions_retrying
       WHERE status = 'retrying' AND next_run_at <= ?1 ORDER BY priority DESC, queue_seq LIMIT 1";
 
@@ -174,8 +184,19 @@ pub(super) const BEST_RETRY_DUE: &str = "SELECT queue_seq, priority FROM executi
 /// both, a `UNION ALL` under an `ORDER BY`, built two temporary sorters per claim.)
 fn best_waiting(conn: &WriteConn, now: Millis) -> rusqlite::Result<Option<i64>> {
     let queued: Option<(i64, i64)> = conn.cached(BEST_QUEUED)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-    let any_due = conn.cached(ANY_RETRY_DUE)?.query_row([now], |_| Ok(())).optional()?.is_some();
+    let known = conn.facts().earliest_retry();
+    let earliest = match known {
+        Some(earliest) => earliest,
+        None => {
+            let earliest: Option<Millis> = conn.cached(EARLIEST_RETRY)?.query_row([], |r| r.get(0))?;
+            conn.facts().set_earliest_retry(earliest);
+            earliest
+        }
+    };
+    let any_due = earliest.is_some_and(|at| at <= now);
     let retry: Option<(i64, i64)> = if any_due {
+        // Whether or not the claim takes it, the earliest is asked again next time.
+        conn.facts().retry_left();
         conn.cached(BEST_RETRY_DUE)?.query_row([now], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
     } else {
         None
@@ -222,10 +243,18 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
     let sql = sql_err(path);
     // A pause written by any process wins: checked in the claim's own transaction, so nothing is
     // claimed after a `pause` has committed (the dispatcher also stops asking at its heartbeat).
-    let paused: bool = conn
-        .cached("SELECT paused FROM queue_state WHERE id = 1")
-        .and_then(|mut st| st.query_row([], |r| r.get(0)))
-        .map_err(&sql)?;
+    let known = conn.facts().paused();
+    let paused: bool = match known {
+        Some(paused) => paused,
+        None => {
+            let paused = conn
+                .cached("SELECT paused FROM queue_state WHERE id = 1")
+                .and_then(|mut st| st.query_row([], |r| r.get(0)))
+                .map_err(&sql)?;
+            conn.facts().set_paused(paused);
+            paused
+        }
+    };
     if paused {
         return Ok(Vec::new());
     }
@@ -247,6 +276,10 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
         }
         .map_err(&sql)?;
         let Some(seq) = seq else { break };
+        if scope_ids.is_some() {
+            // It may be a retrying execution: the earliest retry is asked again next time.
+            conn.facts().retry_left();
+        }
         // Taken before the update (which changes a row): what this transaction inserted as
         // `seq`, if nothing has changed since.
         let inserted = conn.take_inserted(seq);
@@ -265,6 +298,8 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
             None => execution_by_seq(conn, path, seq)?,
         };
         execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
+        // Kept so that its success is answered without reading the row back.
+        conn.facts().claimed(&execution);
         let event = LogEvent::info(
             EventKind::Started,
             format!("attempt {} of {} started", execution.attempt, execution.max_attempts),
@@ -292,6 +327,7 @@ pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Mill
     for row in rows {
         let (id, cancel) = row.map_err(&sql)?;
         let id = ExecutionId::from(id.as_str());
+        conn.facts().lease_renewed(&id, lease_until, cancel != 0);
         if cancel != 0 {
             renewal.cancel_requested.push(id.clone());
         }
@@ -303,7 +339,9 @@ pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Mill
 }
 
 /// Fails unless the execution is running under `owner`.
+/// (Every caller changes the row other than by a success: the writer's kept row is dropped.)
 fn require_owned(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str) -> Result<(u32, bool), StoreError> {
+    conn.facts().touched(id);
     let row: Option<(String, Option<String>, i64, i64)> = conn
         .cached("SELECT status, owner, attempt, cancel_requested FROM executions WHERE id = ?1")
         .and_then(|mut s| s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
@@ -353,16 +391,28 @@ fn succeed(
         require_owned(conn, path, id, owner)?;
         return Err(StoreError::NotOwner { id: id.clone(), owner: owner.to_string() });
     }
-    // Re-read in the same transaction (cheaper than RETURNING, see `claim`).
-    let mut execution = {
-        let mut stmt = conn.cached(&ROW_BY_ID).map_err(&sql)?;
-        let mut rows = stmt.query([id.as_str()]).map_err(&sql)?;
-        let row = rows.next().map_err(&sql)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
-        execution_from_row(path, row)?
+    let kept = conn.facts().take_running(id);
+    let execution = match kept {
+        // What `SUCCEED` made of the row this connection claimed (see `Facts`).
+        Some(running) if matches!(&running.state, ExecutionState::Running { owner: o, .. } if o == owner) => Execution {
+            state: ExecutionState::Succeeded { output, finished_at: now },
+            usage,
+            cancel_requested: false,
+            ..running
+        },
+        // Re-read in the same transaction (cheaper than RETURNING, see `claim`).
+        _ => {
+            let mut stmt = conn.cached(&ROW_BY_ID).map_err(&sql)?;
+            let mut rows = stmt.query([id.as_str()]).map_err(&sql)?;
+            let row = rows.next().map_err(&sql)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
+            let mut execution = execution_from_row(path, row)?;
+            execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
+            execution
+        }
     };
-    execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
     let event = LogEvent::info(EventKind::Succeeded, format!("succeeded on attempt {}", execution.attempt));
     let log = append_log(conn, path, id, execution.attempt, now, event)?;
+    conn.facts().finished(id);
     Ok(Transition { execution, log })
 }
 
@@ -424,6 +474,7 @@ pub(super) fn schedule_retry(
         params![id.as_str(), next_run_at, to_json("error", &error)?],
     )
     .map_err(sql_err(path))?;
+    conn.facts().retry_scheduled(next_run_at);
     let delay = (next_run_at - now).max(0);
     let event = LogEvent::info(
         EventKind::RetryScheduled,
@@ -456,6 +507,10 @@ pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, no
     let status = load_status(conn, path, id)?;
     match status {
         Status::Queued | Status::Retrying => {
+            if status == Status::Retrying {
+                conn.facts().retry_left();
+            }
+            conn.facts().touched(id);
             conn.execute_cached(
                 "UPDATE executions SET status = 'cancelled', was_running = 0, finished_at = ?2, next_run_at = NULL WHERE id = ?1",
                 params![id.as_str(), now],
@@ -465,6 +520,7 @@ pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, no
             Ok(CancelResult { outcome: CancelOutcome::Cancelled, transition: Some(transition(conn, path, id, now, event)?) })
         }
         Status::Running => {
+            conn.facts().touched(id);
             let changed = conn
                 .execute("UPDATE executions SET cancel_requested = 1 WHERE id = ?1 AND cancel_requested = 0", [id.as_str()])
                 .map_err(&sql)?;
@@ -519,6 +575,7 @@ pub(super) fn recover(conn: &WriteConn, path: &Path, request: &RecoverRequest) -
             continue;
         };
         let id = ExecutionId::from(id.as_str());
+        conn.facts().touched(&id);
         let attempt_u32 = u32::try_from(attempt).unwrap_or(0);
         let error = ExecutionError::new(ErrorKind::Abandoned, format!("attempt {attempt} was abandoned: {reason} ({owner})"));
         record_attempt_error(conn, path, &id, attempt_u32, request.now, &error)?;
@@ -559,6 +616,7 @@ pub(super) fn update_progress(conn: &WriteConn, path: &Path, id: &ExecutionId, p
     if changed == 0 {
         return Err(StoreError::NotFound(id.clone()));
     }
+    conn.facts().progressed(id, progress);
     Ok(())
 }
 
@@ -590,5 +648,7 @@ pub(super) fn set_queue(conn: &WriteConn, path: &Path, paused: Option<bool>, con
         params![paused, concurrency.map(|c| c.max(1)), now],
     )
     .map_err(sql_err(path))?;
-    super::read::queue_settings(conn, path)
+    let settings = super::read::queue_settings(conn, path)?;
+    conn.facts().set_paused(settings.paused);
+    Ok(settings)
 }

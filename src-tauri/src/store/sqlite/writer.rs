@@ -386,7 +386,7 @@ fn commit_batch(
         let _ = conn.run_cached("ROLLBACK");
         return still_waiting;
     }
-    match conn.run_cached("COMMIT") {
+    match conn.commit() {
         Ok(()) => {
             commits.fetch_add(1, Ordering::SeqCst);
             // Someone waits on each command that is not deferrable (a submission): answered
@@ -410,6 +410,8 @@ fn apply_in_savepoint(conn: &WriteConn, path: &Path, command: &mut dyn WriteComm
     conn.run_cached("SAVEPOINT command").map_err(sql)?;
     let applied = command.apply(conn, path);
     if applied == Applied::Done(false) {
+        // What the writer had learnt inside the command may have been undone with it.
+        conn.facts().forget();
         conn.run_cached("ROLLBACK TO command").map_err(sql)?;
     }
     conn.run_cached("RELEASE command").map_err(sql)?;
@@ -505,6 +507,41 @@ mod tests {
             xs.map_err(|e| StoreError::from_sqlite(p, e))
         });
         assert_eq!(rows.await.unwrap().unwrap(), vec![1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn facts_learnt_by_a_command_that_fails_are_forgotten() {
+        use crate::execution::ExecutionId;
+        let w = writer();
+        let id = ExecutionId::from("x");
+        let learn = |seq: i64, fail: bool| {
+            let id = id.clone();
+            w.submit(Urgency::Now, move |c, p| -> Result<usize, StoreError> {
+                c.execute("INSERT INTO t VALUES (?1)", [seq]).map_err(|e| StoreError::from_sqlite(p, e))?;
+                c.facts().logged(&id, seq);
+                if fail { Err(StoreError::Closed) } else { Ok(0) }
+            })
+        };
+        let known = || {
+            let id = id.clone();
+            w.submit(Urgency::Now, move |c, _| Ok(c.facts().last_log_seq(&id)))
+        };
+        learn(1, false).await.unwrap().unwrap();
+        assert_eq!(known().await.unwrap().unwrap(), Some(1), "kept from one commit to the next transaction");
+
+        // Failing first in its transaction (rolled back whole), then failing inside a savepoint
+        // after a command that succeeds: neither leaves what it learnt.
+        assert!(learn(2, true).await.unwrap().is_err());
+        assert_eq!(known().await.unwrap().unwrap(), None);
+        learn(3, false).await.unwrap().unwrap();
+        let (blocker, release_tx) = block(&w);
+        let pending = vec![learn(4, false), learn(5, true)];
+        let after = known();
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        let results = futures_all(pending).await;
+        assert!(results[0].is_ok() && results[1].is_err());
+        assert_eq!(after.await.unwrap().unwrap(), None, "forgotten at the savepoint's rollback");
     }
 
     #[tokio::test]
