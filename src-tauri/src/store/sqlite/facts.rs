@@ -18,8 +18,8 @@
 //! - a command that changes what a fact summarises without keeping it up to date calls
 //!   [`Facts::forget`] (pruning) or drops the one fact it affects.
 //!
-//! - a command that changes a running execution's row other than by the claim, a progress update
-//!   (which updates the kept row) or its success drops the kept row ([`Facts::touched`]).
+//! - any state change of an execution other than its claim and its success drops the row kept
+//!   from the claim ([`Facts::touched`]; progress updates and lease renewals update it).
 //!
 //! Forgetting is always safe: the writer then asks the database, as it did before. Only
 //! executions that are not finished are remembered, so the memory stays bounded by the work in
@@ -54,7 +54,8 @@ impl Facts {
     /// A transaction began and the file's data version is now `version` (`None`: unknown).
     /// Forgets everything unless it is the version this connection's last commit left.
     pub(super) fn begin(&mut self, version: Option<u32>) {
-        if version.is_none() || self.committed_version.take() != version {
+        let expected = self.committed_version.take();
+        if version.is_none() || expected != version {
             self.forget();
         }
     }
@@ -210,6 +211,11 @@ mod tests {
         let mut facts = learned();
         facts.committed(Some(2));
         facts.begin(None);
+        assert_eq!(known(&facts), (None, None, None));
+        // That transaction learns, then does not commit: the next begin forgets again, even at
+        // the version the last commit left.
+        facts.logged(&ExecutionId::from("a"), 4);
+        facts.begin(Some(2));
         assert_eq!(known(&facts), (None, None, None));
     }
 

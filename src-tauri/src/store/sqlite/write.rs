@@ -82,7 +82,11 @@ fn insert_log(
 }
 
 /// Logs `event` for the execution as it is now and returns the transition.
+///
+/// Every state change but a success ends here, so this is where the writer drops the row it
+/// kept from the claim (a success is answered from it, see `succeed`).
 fn transition(conn: &WriteConn, path: &Path, id: &ExecutionId, at: Millis, event: LogEvent) -> Result<Transition, StoreError> {
+    conn.facts().touched(id);
     let execution = require_execution(conn, path, id)?;
     let log = append_log(conn, path, id, execution.attempt, at, event)?;
     if execution.state.is_terminal() {
@@ -339,9 +343,7 @@ pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Mill
 }
 
 /// Fails unless the execution is running under `owner`.
-/// (Every caller changes the row other than by a success: the writer's kept row is dropped.)
 fn require_owned(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str) -> Result<(u32, bool), StoreError> {
-    conn.facts().touched(id);
     let row: Option<(String, Option<String>, i64, i64)> = conn
         .cached("SELECT status, owner, attempt, cancel_requested FROM executions WHERE id = ?1")
         .and_then(|mut s| s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))))
@@ -510,7 +512,6 @@ pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, no
             if status == Status::Retrying {
                 conn.facts().retry_left();
             }
-            conn.facts().touched(id);
             conn.execute_cached(
                 "UPDATE executions SET status = 'cancelled', was_running = 0, finished_at = ?2, next_run_at = NULL WHERE id = ?1",
                 params![id.as_str(), now],
@@ -520,7 +521,6 @@ pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, no
             Ok(CancelResult { outcome: CancelOutcome::Cancelled, transition: Some(transition(conn, path, id, now, event)?) })
         }
         Status::Running => {
-            conn.facts().touched(id);
             let changed = conn
                 .execute("UPDATE executions SET cancel_requested = 1 WHERE id = ?1 AND cancel_requested = 0", [id.as_str()])
                 .map_err(&sql)?;
@@ -575,7 +575,6 @@ pub(super) fn recover(conn: &WriteConn, path: &Path, request: &RecoverRequest) -
             continue;
         };
         let id = ExecutionId::from(id.as_str());
-        conn.facts().touched(&id);
         let attempt_u32 = u32::try_from(attempt).unwrap_or(0);
         let error = ExecutionError::new(ErrorKind::Abandoned, format!("attempt {attempt} was abandoned: {reason} ({owner})"));
         record_attempt_error(conn, path, &id, attempt_u32, request.now, &error)?;
