@@ -26,7 +26,7 @@ pub mod tools;
 pub mod usage_ledger;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 

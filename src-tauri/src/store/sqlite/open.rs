@@ -57,10 +57,15 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "status_indexes",
         sql: include_str!("../../../../migrations/0004_status_indexes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "active_index",
+        sql: include_str!("../../../../migrations/0005_active_index.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.

@@ -1,5 +1,5 @@
 //! The writer's connection with its prepared statements kept by the address of their SQL text,
-//! and the execution its transaction inserted last.
+//! and what it knows about the database ([`Facts`]).
 //!
 //! The writer runs the same few statements thousands of times a second. rusqlite's
 //! `prepare_cached` finds a statement by its text: every use trims, hashes and compares the whole
@@ -7,12 +7,13 @@
 //! a tenth of the writer's time on a busy queue. The SQL the writer runs is `'static` text, so
 //! here the key is the text's address and length: one small hash and no copy.
 //!
-//! On a busy queue the claim of a transaction usually takes the execution the same transaction
-//! has just inserted. [`WriteConn::remember_inserted`] keeps that execution, and
+//! On a busy queue a claim usually takes an execution the writer inserted a transaction or two
+//! before. [`WriteConn::remember_inserted`] keeps that execution, and
 //! [`WriteConn::take_inserted`] hands it to the claim instead of a re-read of its row (and a parse
-//! of its JSON columns), but only while nothing has changed since: the connection's count of
-//! changed rows is the one it had right after the insert, and the transaction is the same one
-//! ([`WriteConn::begin`] forgets it).
+//! of its JSON columns), but only while its row has not changed: the connection's count of
+//! changed rows is the one it had right after the insert, moved along only by commands that
+//! declared they changed nothing but another execution ([`WriteConn::changed_only`]), and the
+//! [`Facts`] have not been forgotten since (another connection's commit, a rollback).
 //!
 //! It also keeps the writer's [`Facts`] (see there), checked at every `BEGIN` against SQLite's
 //! data version of the file and recorded at every `COMMIT` ([`WriteConn::commit`]).
@@ -34,27 +35,17 @@ use crate::execution::Execution;
 pub(super) struct WriteConn<'c> {
     conn: &'c Connection,
     prepared: RefCell<HashMap<(usize, usize), Statement<'c>>>,
-    inserted: RefCell<Option<Inserted>>,
     facts: RefCell<Facts>,
-}
-
-/// The execution the current transaction inserted last, as it was written.
-struct Inserted {
-    queue_seq: i64,
-    /// The connection's count of changed rows right after the insert.
-    changes: u64,
-    execution: Execution,
 }
 
 impl<'c> WriteConn<'c> {
     pub(super) fn new(conn: &'c Connection) -> WriteConn<'c> {
-        WriteConn { conn, prepared: RefCell::new(HashMap::new()), inserted: RefCell::new(None), facts: RefCell::default() }
+        WriteConn { conn, prepared: RefCell::new(HashMap::new()), facts: RefCell::default() }
     }
 
-    /// Begins a write transaction (`BEGIN IMMEDIATE`), forgetting the last transaction's insert,
-    /// and the [`Facts`] too when another connection has committed since this one's last commit.
+    /// Begins a write transaction (`BEGIN IMMEDIATE`), forgetting the [`Facts`] when another
+    /// connection has committed since this one's last commit.
     pub(super) fn begin(&self) -> rusqlite::Result<()> {
-        self.inserted.borrow_mut().take();
         let begun = self.run_cached("BEGIN IMMEDIATE");
         // Read after BEGIN: starting the transaction is when SQLite notices others' commits.
         let version = if begun.is_ok() { self.data_version() } else { None };
@@ -93,20 +84,28 @@ impl<'c> WriteConn<'c> {
         (rc == rusqlite::ffi::SQLITE_OK).then_some(version)
     }
 
-    /// Keeps `execution`, just inserted as row `queue_seq` by the current transaction.
+    /// Keeps `execution`, just inserted as row `queue_seq`, for its claim (see [`Facts`]).
     pub(super) fn remember_inserted(&self, queue_seq: i64, execution: &Execution) {
         let changes = self.conn.total_changes();
-        *self.inserted.borrow_mut() = Some(Inserted { queue_seq, changes, execution: execution.clone() });
+        self.facts.borrow_mut().inserted(queue_seq, changes, execution.clone());
     }
 
-    /// The execution [`remember_inserted`](Self::remember_inserted) kept, when it is row
-    /// `queue_seq` and no row has changed since (its row is then exactly as it was inserted).
+    /// Declares that the rows changed since `changes_before` (a count of
+    /// [`total_changes`](Connection::total_changes)) belong to execution `only` (its row, its
+    /// ExecutionLog, its steps), or to no execution that may be kept from its insert (`None`):
+    /// the kept inserted executions stay valid (see [`Facts::changed_only`]). For commands whose
+    /// statements are keyed by one execution, such as a success (`UPDATE … WHERE id = ?` and a
+    /// log line).
+    pub(super) fn changed_only(&self, only: Option<&crate::execution::ExecutionId>, changes_before: u64) {
+        let now = self.conn.total_changes();
+        self.facts.borrow_mut().changed_only(only, changes_before, now);
+    }
+
+    /// The execution [`remember_inserted`](Self::remember_inserted) kept as row `queue_seq`, when
+    /// its row has not changed since (it is then exactly as it was inserted).
     pub(super) fn take_inserted(&self, queue_seq: i64) -> Option<Execution> {
-        let mut inserted = self.inserted.borrow_mut();
-        match inserted.as_ref() {
-            Some(i) if i.queue_seq == queue_seq && i.changes == self.conn.total_changes() => inserted.take().map(|i| i.execution),
-            _ => None,
-        }
+        let changes = self.conn.total_changes();
+        self.facts.borrow_mut().take_inserted(queue_seq, changes)
     }
 
     /// The prepared statement for `sql`, prepared on its first use. It goes back when the guard

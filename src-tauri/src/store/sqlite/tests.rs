@@ -473,6 +473,21 @@ async fn what_another_handle_commits_is_seen_past_the_writers_facts() {
     other.schedule_retry(&third.id, "other:2:x", error, 0).await.unwrap();
     let claimed = worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap();
     assert_eq!(claimed.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![third.id]);
+
+    // An execution the worker inserted (and keeps for its claim) whose priority and metadata
+    // another handle changed: the claim answers the row as it is now.
+    let fourth = worker.insert(submission("fourth", Priority::Low)).await.unwrap().execution;
+    other.set_priority(&fourth.id, Priority::Urgent).await.unwrap();
+    other.request_cancel(&fourth.id).await.unwrap();
+    assert!(worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().is_empty(), "cancelled elsewhere");
+    let fifth = worker.insert(submission("fifth", Priority::Low)).await.unwrap().execution;
+    other.set_priority(&fifth.id, Priority::Urgent).await.unwrap();
+    let claimed = worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().pop().unwrap().execution;
+    assert_eq!((claimed.id.clone(), claimed.priority), (fifth.id.clone(), Priority::Urgent));
+    assert_eq!(Some(claimed), worker.get(&fifth.id).unwrap().map(|mut e| {
+        e.attempt_errors.clear();
+        e
+    }));
 }
 
 #[test]
@@ -595,6 +610,69 @@ async fn the_answer_of_a_success_is_what_was_committed() {
     answered_as_read(&other.finish(&e.id, "other:2:x", succeeded).await.unwrap());
 }
 
+#[test]
+fn only_changes_that_may_touch_the_inserted_row_make_the_claim_re_read_it() {
+    // On a busy queue the writer inserts an execution and, before its claim, inserts the next
+    // one and ends the one before, often across a commit: those change only their own rows, so
+    // the inserted execution is still taken from memory. A change to its row is not, nor any
+    // change the writer cannot attribute.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crew.db");
+    let conn = open::open_writer(&path, &OpenOptions::default()).unwrap();
+    let db = WriteConn::new(&conn);
+    let seq_of = |id: &ExecutionId| -> i64 {
+        db.query_row("SELECT queue_seq FROM executions WHERE id = ?1", [id.as_str()], |r| r.get(0)).unwrap()
+    };
+    db.begin().unwrap();
+    let running = write::insert(&db, &path, submission("before", Priority::Normal), 1_000).unwrap().execution;
+    write::claim(&db, &path, &claim_request(OWNER, 1_001, 1)).unwrap();
+    db.commit().unwrap();
+
+    db.begin().unwrap();
+    let inserted = write::insert(&db, &path, submission("next", Priority::Normal), 2_000).unwrap().execution;
+    let success = Finish::Succeeded { output: "ok".into(), usage: Usage::default() };
+    write::finish(&db, &path, &running.id, OWNER, success, 2_001).unwrap();
+    let kept = db.take_inserted(seq_of(&inserted.id));
+    assert_eq!(kept.as_ref(), Some(&inserted), "a success of another execution left it as written");
+    assert_eq!(kept, rows::load_execution(&db, &path, &inserted.id).unwrap());
+    db.run_cached("ROLLBACK").unwrap();
+
+    // Across a commit, past the next insert, a claim of it, a progress update and a lease renewal.
+    db.begin().unwrap();
+    let first = write::insert(&db, &path, submission("first", Priority::Low), 4_000).unwrap().execution;
+    db.commit().unwrap();
+    db.begin().unwrap();
+    let second = write::insert(&db, &path, submission("second", Priority::Urgent), 4_100).unwrap().execution;
+    let claimed = write::claim(&db, &path, &claim_request(OWNER, 4_200, 1)).unwrap().pop().unwrap().execution;
+    assert_eq!(claimed.id, second.id);
+    write::update_progress(&db, &path, &second.id, &Progress { completed_steps: 1, total_steps: 2, ..Default::default() }).unwrap();
+    write::renew_leases(&db, &path, OWNER, 4_300, 30_000).unwrap();
+    let kept = db.take_inserted(seq_of(&first.id));
+    assert_eq!(kept.as_ref(), Some(&first), "kept across the commit");
+    assert_eq!(kept, rows::load_execution(&db, &path, &first.id).unwrap());
+    db.run_cached("ROLLBACK").unwrap();
+    // The rollback forgot what the transaction learnt (nothing is kept).
+    db.begin().unwrap();
+    assert_eq!(db.take_inserted(seq_of(&first.id)), None);
+    db.run_cached("ROLLBACK").unwrap();
+
+    // A change the writer cannot attribute (here a statement of its own outside the store's
+    // commands) makes every kept insert stale.
+    db.begin().unwrap();
+    let third = write::insert(&db, &path, submission("third", Priority::Normal), 5_000).unwrap().execution;
+    db.execute("UPDATE queue_state SET updated_at = 1 WHERE id = 1", []).unwrap();
+    // Stale even though the next command declares its own changes.
+    write::insert(&db, &path, submission("fourth", Priority::Normal), 5_001).unwrap();
+    assert_eq!(db.take_inserted(seq_of(&third.id)), None);
+    db.run_cached("ROLLBACK").unwrap();
+
+    db.begin().unwrap();
+    let inserted = write::insert(&db, &path, submission("next", Priority::Normal), 3_000).unwrap().execution;
+    write::set_priority(&db, &path, &inserted.id, Priority::High, 3_001).unwrap();
+    assert_eq!(db.take_inserted(seq_of(&inserted.id)), None, "its own row changed");
+    db.run_cached("ROLLBACK").unwrap();
+}
+
 #[tokio::test]
 async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     let (_dir, store) = open_temp();
@@ -611,7 +689,7 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     };
     // The statements the store runs (see write::claim and read::next_retry_at).
     let queued = plan(write::BEST_QUEUED);
-    assert!(queued.contains("executions_queued") && !queued.contains("TEMP B-TREE"), "{queued}");
+    assert!(queued.contains("executions_active") && !queued.contains("TEMP B-TREE"), "{queued}");
     let earliest = plan(write::EARLIEST_RETRY);
     assert!(earliest.contains("executions_retrying") && !earliest.contains("TEMP B-TREE"), "{earliest}");
     let best_due = plan(write::BEST_RETRY_DUE);
@@ -621,9 +699,9 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     // Lease renewal and recovery (write::renew_leases, write::recover) walk the partial index of
     // the running rows, not the table.
     let renew = plan("SELECT id FROM executions WHERE status = 'running' AND owner = 'a'");
-    assert!(renew.contains("USING INDEX executions_running"), "{renew}");
+    assert!(renew.contains("USING INDEX executions_active (status=?)"), "{renew}");
     let recover = plan("SELECT id FROM executions WHERE status = 'running' AND ('a' IS NULL OR owner IS NOT 'a')");
-    assert!(recover.contains("USING INDEX executions_running"), "{recover}");
+    assert!(recover.contains("USING INDEX executions_active (status=?)"), "{recover}");
     // Counting by status (read::counts) never reads the table: partial indexes, and the narrowest
     // index for the total.
     for status in ["queued", "running", "retrying", "failed", "cancelled"] {
@@ -689,7 +767,7 @@ fn a_claim_in_the_inserting_transaction_answers_what_a_re_read_of_the_row_says()
     assert_eq!(claimed, reread(&claimed.id));
     db.run_cached("COMMIT").unwrap();
 
-    // Inserted in an earlier transaction: claimed from the row.
+    // Inserted in an earlier transaction (kept across the commit): the same answer.
     db.begin().unwrap();
     let earlier = write::insert(&db, &path, full, 5_000).unwrap().execution;
     db.run_cached("COMMIT").unwrap();
@@ -773,14 +851,17 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
     assert!(Status::ALL.iter().all(|s| counts.get(*s) == 2), "{counts:?}");
     drop(store);
 
-    // The file as version 3 left it: its status-led indexes, none of version 4's.
+    // The file as version 3 left it: its status-led indexes, none of versions 4's and 5's.
     Connection::open(&path)
         .unwrap()
         .execute_batch(
-            "DROP INDEX executions_running; DROP INDEX executions_failed; DROP INDEX executions_cancelled;
+            "DROP INDEX executions_active; DROP INDEX executions_failed; DROP INDEX executions_cancelled;
+             DROP INDEX executions_crew_list;
+             CREATE INDEX executions_queued ON executions (priority DESC, queue_seq) WHERE status = 'queued';
+             CREATE INDEX executions_crew_list ON executions (crew_name, id DESC);
              CREATE INDEX executions_status_list ON executions (status, id DESC);
              CREATE INDEX executions_crew_status_list ON executions (crew_name, status, id DESC);
-             DELETE FROM schema_migrations WHERE version = 4; PRAGMA user_version = 3;",
+             DELETE FROM schema_migrations WHERE version >= 4; PRAGMA user_version = 3;",
         )
         .unwrap();
 
@@ -792,7 +873,14 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
             Ok(stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect())
         })
         .unwrap();
-    assert!(indexes.contains(&"executions_running".to_string()) && !indexes.contains(&"executions_status_list".to_string()), "{indexes:?}");
+    let has = |name: &str| indexes.iter().any(|i| i == name);
+    assert!(has("executions_active") && has("executions_failed") && has("executions_crew_list"), "{indexes:?}");
+    assert!(!has("executions_queued") && !has("executions_running") && !has("executions_status_list"), "{indexes:?}");
+    // The crew list index is ascending now (walked backwards for newest first).
+    let crew_index: String = store
+        .read(|c, _| Ok(c.query_row("SELECT sql FROM sqlite_master WHERE name = 'executions_crew_list'", [], |r| r.get(0)).unwrap()))
+        .unwrap();
+    assert!(crew_index.ends_with("(crew_name, id)"), "{crew_index}");
     assert_eq!(lists(&store), before);
     assert_eq!(store.counts().unwrap(), counts);
 }

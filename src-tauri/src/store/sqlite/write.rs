@@ -97,6 +97,7 @@ fn transition(conn: &WriteConn, path: &Path, id: &ExecutionId, at: Millis, event
 
 pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> Result<Transition, StoreError> {
     let sql = sql_err(path);
+    let before = conn.total_changes();
     let id = ExecutionId::new();
     let max_attempts = new.max_attempts.max(1);
     // Stored as SQLite's signed integer; read back the same way.
@@ -157,7 +158,9 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
         created_at: now,
         started_at: None,
     };
-    // A claim later in this transaction takes it from here instead of re-reading the row.
+    // The executions inserted before are not changed by this one's rows; its claim takes it
+    // from here instead of re-reading the row.
+    conn.changed_only(Some(&execution.id), before);
     conn.remember_inserted(queue_seq, &execution);
     Ok(Transition { execution, log })
 }
@@ -166,11 +169,11 @@ fn to_sql_input(e: StoreError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
-/// The best queued execution (`queue_seq`, priority): the first entry of a partial index that
-/// holds only the queued rows in claim order, so a claim costs O(log n) however many executions
-/// the file holds (`INDEXED BY` because without statistics the planner may prefer a list index and
-/// sort every waiting row).
-pub(super) const BEST_QUEUED: &str = "SELECT queue_seq, priority FROM executions INDEXED BY executions_queued
+/// The best queued execution (`queue_seq`, priority): the first entry of the `queued` range of a
+/// partial index that holds only the queued and running rows, in claim order, so a claim costs
+/// O(log n) however many executions the file holds (`INDEXED BY` because without statistics the
+/// planner may prefer a list index and sort every waiting row).
+pub(super) const BEST_QUEUED: &str = "SELECT queue_seq, priority FROM executions INDEXED BY executions_active
       WHERE status = 'queued' ORDER BY priority DESC, queue_seq LIMIT 1";
 
 /// When the earliest retrying execution is due (NULL: none is retrying): one step into its
@@ -284,9 +287,10 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
             // It may be a retrying execution: the earliest retry is asked again next time.
             conn.facts().retry_left();
         }
-        // Taken before the update (which changes a row): what this transaction inserted as
-        // `seq`, if nothing has changed since.
+        // Taken before the update (which changes a row): what this connection inserted as
+        // `seq`, if its row has not changed since.
         let inserted = conn.take_inserted(seq);
+        let before = conn.total_changes();
         let started = conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq]).map_err(&sql)?;
         if started != 1 {
             break;
@@ -310,6 +314,8 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
         )
         .with_data(serde_json::json!({ "owner": request.owner }));
         let log = append_log(conn, path, &execution.id, execution.attempt, request.now, event)?;
+        // The update is keyed by this execution's row; the other kept inserts are unchanged.
+        conn.changed_only(Some(&execution.id), before);
         claimed.push(Transition { execution, log });
     }
     Ok(claimed)
@@ -318,6 +324,7 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
 pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Millis, lease_ms: u64) -> Result<LeaseRenewal, StoreError> {
     let sql = sql_err(path);
     let lease_until = now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX));
+    let before = conn.total_changes();
     let mut stmt = conn
         .cached(
             "UPDATE executions SET lease_expires_at = ?2 WHERE status = 'running' AND owner = ?1
@@ -337,6 +344,9 @@ pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Mill
         }
         renewal.running.push(id);
     }
+    drop(stmt);
+    // Only running rows changed; the kept inserted executions are queued.
+    conn.changed_only(None, before);
     renewal.running.sort();
     renewal.cancel_requested.sort();
     Ok(renewal)
@@ -422,7 +432,14 @@ pub(super) fn finish(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &st
     let sql = sql_err(path);
     let owned_attempt = || require_owned(conn, path, id, owner).map(|(attempt, _)| attempt);
     let event = match finish {
-        Finish::Succeeded { output, usage } => return succeed(conn, path, id, owner, output, usage, now),
+        Finish::Succeeded { output, usage } => {
+            // A success changes only its own row (and adds its log line): an execution inserted
+            // earlier in this transaction is still as it was written.
+            let before = conn.total_changes();
+            let succeeded = succeed(conn, path, id, owner, output, usage, now);
+            conn.changed_only(Some(id), before);
+            return succeeded;
+        }
         Finish::Failed { error, usage } => {
             let attempt = owned_attempt()?;
             record_attempt_error(conn, path, id, attempt, now, &error)?;
@@ -608,6 +625,7 @@ pub(super) fn recover(conn: &WriteConn, path: &Path, request: &RecoverRequest) -
 }
 
 pub(super) fn update_progress(conn: &WriteConn, path: &Path, id: &ExecutionId, progress: &Progress) -> Result<(), StoreError> {
+    let before = conn.total_changes();
     let changed = conn
         .cached("UPDATE executions SET progress = ?2 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![id.as_str(), to_json("progress", progress).map_err(to_sql_input)?]))
@@ -616,6 +634,7 @@ pub(super) fn update_progress(conn: &WriteConn, path: &Path, id: &ExecutionId, p
         return Err(StoreError::NotFound(id.clone()));
     }
     conn.facts().progressed(id, progress);
+    conn.changed_only(Some(id), before);
     Ok(())
 }
 
