@@ -17,10 +17,11 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
     let sql = |e| StoreError::from_sqlite(path, e);
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
-    if let Some(crew) = &filter.crew_name {
+    // The crew's argument; its clause depends on the status it goes with (`crew_is`).
+    let crew_arg = filter.crew_name.as_ref().map(|crew| {
         args.push(Value::Text(crew.clone()));
-        clauses.push(format!("crew_name = ?{}", args.len()));
-    }
+        args.len()
+    });
     for (key, value) in &filter.meta {
         args.push(Value::Text(key.clone()));
         args.push(Value::Text(value.clone()));
@@ -38,11 +39,12 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
     let limit_arg = args.len();
     let query = match filter.statuses.as_slice() {
         [] | [_] => {
-            if let Some(status) = filter.statuses.first() {
-                clauses.push(status_is(*status));
-            }
+            let status = filter.statuses.first().copied();
+            clauses.extend(crew_arg.map(|arg| crew_is(arg, status)));
+            clauses.extend(status.map(status_is));
             let where_clause = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-            format!("SELECT {EXECUTION_COLUMNS} FROM executions {where_clause} ORDER BY id DESC LIMIT ?{limit_arg}")
+            let table = listed_from(status);
+            format!("SELECT {EXECUTION_COLUMNS} FROM {table} {where_clause} ORDER BY id DESC LIMIT ?{limit_arg}")
         }
         // Several statuses: the newest `limit` of each status (one walk of its index range each),
         // merged. SQLite cannot walk several ranges of an index in one order; with `status IN
@@ -52,8 +54,10 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
             let parts: Vec<String> = statuses
                 .iter()
                 .map(|status| {
+                    let crew: String = crew_arg.map(|arg| format!(" AND {}", crew_is(arg, Some(*status)))).unwrap_or_default();
                     format!(
-                        "SELECT id FROM (SELECT id FROM executions WHERE {}{and_clauses} ORDER BY id DESC LIMIT ?{limit_arg})",
+                        "SELECT id FROM (SELECT id FROM {} WHERE {}{crew}{and_clauses} ORDER BY id DESC LIMIT ?{limit_arg})",
+                        listed_from(Some(*status)),
                         status_is(*status)
                     )
                 })
@@ -75,6 +79,28 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
         execution.attempt_errors = load_attempt_errors(conn, path, &execution.id)?;
     }
     Ok(out)
+}
+
+/// The crew condition on argument `?arg`, beside `status`. With `queued`, `running` or
+/// `retrying` (as many rows as the work waiting and in flight) the crew's list index is kept out
+/// of the plan (`+crew_name`), so the page comes from that status's own index and a sort of its
+/// rows; otherwise SQLite walked the crew's whole history newest first looking for rows of that
+/// status.
+pub(super) fn crew_is(arg: usize, status: Option<Status>) -> String {
+    match status {
+        Some(Status::Queued | Status::Running | Status::Retrying) => format!("+crew_name = ?{arg}"),
+        _ => format!("crew_name = ?{arg}"),
+    }
+}
+
+/// The table a list of `status` reads: the retrying rows through their own index (in due-time
+/// order, so the page is a sort of those few rows), which SQLite would otherwise pass over for a
+/// walk of the whole id index newest first.
+pub(super) fn listed_from(status: Option<Status>) -> &'static str {
+    match status {
+        Some(Status::Retrying) => "executions INDEXED BY executions_retrying",
+        _ => "executions",
+    }
 }
 
 /// `status = '<status>'`, with the status written into the SQL rather than bound: the partial

@@ -702,6 +702,26 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     assert!(renew.contains("USING INDEX executions_active (status=?)"), "{renew}");
     let recover = plan("SELECT id FROM executions WHERE status = 'running' AND ('a' IS NULL OR owner IS NOT 'a')");
     assert!(recover.contains("USING INDEX executions_active (status=?)"), "{recover}");
+    // The newest running or queued executions (read::list with one status): their range of the
+    // same index, sorted (a handful of rows; a backlog's list sorts its queued rows), never a walk
+    // of the whole history newest first.
+    for status in [Status::Running, Status::Queued] {
+        let list = plan(&format!("SELECT id FROM executions WHERE {} ORDER BY id DESC LIMIT 50", read::status_is(status)));
+        assert!(list.contains("USING INDEX executions_active (status=?)"), "{status}: {list}");
+        // Also within a crew: not the crew's whole history walked for its live rows.
+        let crew = plan(&format!("SELECT id FROM executions WHERE {} AND {} ORDER BY id DESC LIMIT 50", read::crew_is(1, Some(status)), read::status_is(status)));
+        assert!(crew.contains("executions_active (status=?)") && !crew.contains("executions_crew_list"), "{status}: {crew}");
+    }
+    // Retrying: its own index, with or without a crew.
+    for crew in [None, Some(1)] {
+        let crew = crew.map(|arg| format!("{} AND ", read::crew_is(arg, Some(Status::Retrying)))).unwrap_or_default();
+        let from = read::listed_from(Some(Status::Retrying));
+        let list = plan(&format!("SELECT id FROM {from} WHERE {crew}{} ORDER BY id DESC LIMIT 50", read::status_is(Status::Retrying)));
+        assert!(list.contains("executions_retrying") && !list.contains("executions_crew_list") && !list.contains("autoindex"), "{list}");
+    }
+    // Other statuses within a crew walk the crew's list.
+    let failed = format!("SELECT id FROM executions WHERE {} AND {} ORDER BY id DESC LIMIT 50", read::crew_is(1, Some(Status::Failed)), read::status_is(Status::Failed));
+    assert!(plan(&failed).contains("executions_crew_list"), "{}", plan(&failed));
     // Counting by status (read::counts) never reads the table: partial indexes, and the narrowest
     // index for the total.
     for status in ["queued", "running", "retrying", "failed", "cancelled"] {
