@@ -433,8 +433,8 @@ pub(super) fn finish(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &st
     let owned_attempt = || require_owned(conn, path, id, owner).map(|(attempt, _)| attempt);
     let event = match finish {
         Finish::Succeeded { output, usage } => {
-            // A success changes only its own row (and adds its log line): an execution inserted
-            // earlier in this transaction is still as it was written.
+            // A success changes only its own row (and adds its log line): the executions kept
+            // from their inserts are still as they were written.
             let before = conn.total_changes();
             let succeeded = succeed(conn, path, id, owner, output, usage, now);
             conn.changed_only(Some(id), before);
