@@ -320,7 +320,7 @@ mod tests {
         facts.inserted(2, 11, b.clone());
         // b's insert (10 -> 11) was declared as b's own: a is still as written.
         facts.changed_only(Some(&b.id), 10, 11);
-        // A's later claim then changed 11 -> 13 (b's row and log): a is spared, b is not.
+        // A later claim of b changed 11 -> 13 (b's row and its log line): a is spared, b is not.
         facts.changed_only(Some(&b.id), 11, 13);
         assert_eq!(facts.take_inserted(2, 13), None, "its own row changed");
         assert_eq!(facts.take_inserted(1, 13), Some(a.clone()));
