@@ -116,6 +116,26 @@ fn inputs_from_flags_and_from_a_json_file_fill_the_placeholders() {
 }
 
 #[test]
+fn inputs_that_no_placeholder_uses_are_warned_about_and_the_run_goes_on() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let file = arg(&fixture("cli/two-inputs.yaml"));
+    let out = crew.outcome(&["--run", &file, "--input", "topic=queues", "--input", "audience=ops", "--input", "tpoic=typo"]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    let warnings: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "one warning expected: {}", out.stderr);
+    assert!(warnings[0].contains("two-inputs.yaml") && warnings[0].contains("tpoic"), "{}", warnings[0]);
+    assert!(!warnings[0].contains("input topic") && !warnings[0].contains("audience,"), "a used input is named: {}", warnings[0]);
+    let e = only_execution(&crew);
+    assert_eq!((e["status"].as_str(), e["inputs"]["tpoic"].as_str()), (Some("succeeded"), Some("typo")));
+
+    // Every input used: no warning.
+    let out = crew.outcome(&["--run", &file, "--input", "topic=queues", "--input", "audience=ops"]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert!(!out.stderr.contains("warning:"), "{}", out.stderr);
+}
+
+#[test]
 fn unreadable_inputs_file_is_refused() {
     let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
     let file = arg(&fixture("cli/two-inputs.yaml"));

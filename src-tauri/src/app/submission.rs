@@ -51,7 +51,7 @@ pub enum SubmitError {
 }
 
 /// Loads and validates the crew, checks inputs and models, and returns the execution to record
-/// together with the loader's warnings.
+/// together with the warnings: the loader's, and one naming any input no placeholder uses.
 ///
 /// Nothing is written anywhere; callers record the result with the scheduler or the store.
 pub fn prepare_submission(
@@ -78,6 +78,7 @@ pub fn prepare_batch(
     let source = spec.source.clone();
     check_models(&spec, &request.llm, env)?;
     let snapshot = serde_json::to_value(&spec).expect("a CrewSpec serialises");
+    let named = crew::required_inputs(&spec);
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let mut inputs = request.inputs.clone();
@@ -86,6 +87,8 @@ pub fn prepare_batch(
             crew: if rows.len() > 1 { format!("{source} (row {})", i + 1) } else { source.clone() },
             missing,
         })?;
+        let mut warnings = loaded.warnings.clone();
+        warnings.extend(unused_inputs_warning(&source, &named, &inputs));
         out.push((
             NewExecution {
                 crew_name: spec.name.clone(),
@@ -100,10 +103,35 @@ pub fn prepare_batch(
                 retry_of: None,
                 seed_steps: Vec::new(),
             },
-            loaded.warnings.clone(),
+            warnings,
         ));
     }
     Ok(out)
+}
+
+/// A warning naming the given inputs that no `{placeholder}` of the crew uses (a misspelt key
+/// would otherwise run silently on the crew's default), or `None` when every input is used.
+///
+/// CrewAI ignores such inputs too; they are still recorded with the execution.
+fn unused_inputs_warning(
+    source: &str,
+    named: &BTreeSet<String>,
+    inputs: &BTreeMap<String, serde_json::Value>,
+) -> Option<CrewWarning> {
+    let unused: Vec<&str> = inputs.keys().filter(|k| !named.contains(*k)).map(String::as_str).collect();
+    if unused.is_empty() {
+        return None;
+    }
+    let plural = if unused.len() == 1 { "input" } else { "inputs" };
+    let uses = if named.is_empty() {
+        "the crew has no placeholders".to_string()
+    } else {
+        format!("its placeholders are {}", named.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", "))
+    };
+    Some(crew::Diagnostic::new(
+        source,
+        format!("{plural} {} not used by any placeholder of the crew ({uses}); ignored", unused.join(", ")),
+    ))
 }
 
 /// Every model the crew will use resolves (provider known, key present, recording readable).
@@ -125,4 +153,31 @@ fn check_models(spec: &CrewSpec, options: &LlmOptions, env: &LlmEnv) -> Result<(
         registry.model(&model).map_err(|e| model_error(field, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn inputs(list: &[&str]) -> BTreeMap<String, serde_json::Value> {
+        list.iter().map(|s| (s.to_string(), serde_json::json!("x"))).collect()
+    }
+
+    #[test]
+    fn inputs_that_no_placeholder_uses_are_named_in_one_warning() {
+        let named = names(&["audience", "topic"]);
+        assert_eq!(unused_inputs_warning("crew.yaml", &named, &inputs(&["audience", "topic"])), None);
+        assert_eq!(unused_inputs_warning("crew.yaml", &named, &BTreeMap::new()), None);
+        let w = unused_inputs_warning("crew.yaml", &named, &inputs(&["tpoic", "topic", "year"])).unwrap();
+        assert_eq!(
+            w.to_string(),
+            "crew.yaml: inputs tpoic, year not used by any placeholder of the crew (its placeholders are {audience}, {topic}); ignored"
+        );
+        let w = unused_inputs_warning("c.json", &BTreeSet::new(), &inputs(&["topic"])).unwrap();
+        assert_eq!(w.to_string(), "c.json: input topic not used by any placeholder of the crew (the crew has no placeholders); ignored");
+    }
 }

@@ -19,9 +19,14 @@ fn prepare(crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecut
     let request = submit_request(crew, options)?;
     let rows = batch_rows(options)?;
     let prepared = prepare_batch(&request, &rows, &LlmEnv::from_process()).map_err(|e: SubmitError| CliError::usage(e))?;
-    if let Some((_, warnings)) = prepared.first() {
-        print_warnings(warnings);
+    // The crew's own warnings repeat on every row; a row's unused inputs may be its own.
+    let mut warnings: Vec<CrewWarning> = Vec::new();
+    for w in prepared.iter().flat_map(|(_, ws)| ws) {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
     }
+    print_warnings(&warnings);
     Ok(prepared.into_iter().map(|(n, _)| n).collect())
 }
 

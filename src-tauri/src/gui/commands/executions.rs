@@ -58,7 +58,7 @@ pub struct SubmitArgs {
     pub meta: BTreeMap<String, String>,
 }
 
-/// A recorded submission and the loader's warnings about its crew.
+/// A recorded submission and the warnings about its crew and inputs (see `prepare_submission`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Submitted {
     pub execution: Execution,
