@@ -133,6 +133,14 @@ fn inputs_that_no_placeholder_uses_are_warned_about_and_the_run_goes_on() {
     let out = crew.outcome(&["--run", &file, "--input", "topic=queues", "--input", "audience=ops"]);
     assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
     assert!(!out.stderr.contains("warning:"), "{}", out.stderr);
+
+    // A batch: each row's unused inputs named, each distinct warning once.
+    let rows = crew.write("rows.jsonl", "{\"x\": 1}\n{\"y\": 2}\n{\"x\": 3}\n");
+    let out = crew.outcome(&["--run", &file, "--input", "topic=queues", "--input", "audience=ops", "--inputs-file", &arg(&rows)]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    let warnings: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 2, "{}", out.stderr);
+    assert!(warnings[0].contains("input x ") && warnings[1].contains("input y "), "{warnings:#?}");
 }
 
 #[test]
