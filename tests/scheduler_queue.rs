@@ -174,3 +174,42 @@ async fn a_submit_only_client_runs_nothing() {
     worker.shutdown().await.unwrap();
     client.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_execution_s_events_come_in_the_order_its_changes_committed() {
+    // A submission and the claim that takes it commit together (the dispatcher's claim waits in
+    // the store): the subscriber must still hear `queued` before `running`, for every one.
+    let (_dir, store) = temp_store();
+    let scheduler = Scheduler::start(store.clone(), Arc::new(Noop::default()), fast_config(2)).await.unwrap();
+    let mut events = scheduler.subscribe();
+    let mut heard: std::collections::HashMap<_, Vec<Status>> = std::collections::HashMap::new();
+    for i in 0..50 {
+        let id = scheduler.submit(job(&format!("job-{i}"), Priority::Normal)).await.unwrap().id;
+        // Sent when it committed: already there when the submission is answered (after the
+        // previous execution's last log line).
+        loop {
+            match events.try_recv() {
+                Ok(ExecutionEvent::State { id: first, state, .. }) => {
+                    assert_eq!((first, state.status()), (id.clone(), Status::Queued));
+                    break;
+                }
+                Ok(ExecutionEvent::Log { .. } | ExecutionEvent::Progress { .. }) => {}
+                other => panic!("expected the submission's own state first, got {other:?}"),
+            }
+        }
+        heard.insert(id.clone(), vec![Status::Queued]);
+        // Let the rest of this one's events come before the next submission.
+        next_event(&mut events, |e| match e {
+            ExecutionEvent::State { id: i, state, .. } => {
+                heard.get_mut(i).unwrap().push(state.status());
+                (*i == id && state.is_terminal()).then_some(())
+            }
+            _ => None,
+        })
+        .await;
+    }
+    for (id, statuses) in &heard {
+        assert_eq!(statuses, &[Status::Queued, Status::Running, Status::Succeeded], "{id}");
+    }
+    scheduler.shutdown().await.unwrap();
+}

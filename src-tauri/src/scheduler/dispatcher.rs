@@ -33,6 +33,7 @@ use crate::execution::{
 };
 use crate::store::{
     ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition,
+    CommitListener, Committed,
 };
 
 /// What a handle asks the dispatcher.
@@ -107,6 +108,8 @@ pub(super) struct Dispatcher {
     /// Set (once) when the store failed in a way retrying cannot fix; the dispatcher then shuts
     /// down. Shared with the [`Scheduler`](super::Scheduler) handles.
     halted: Arc<OnceLock<String>>,
+    /// The store's listener for this scheduler ([`announce`]), kept registered while it runs.
+    _listener: Arc<CommitListener>,
     rng: StdRng,
 }
 
@@ -122,6 +125,7 @@ impl Dispatcher {
         commands: mpsc::UnboundedReceiver<Command>,
         logs: mpsc::UnboundedSender<PendingLog>,
         halted: Arc<OnceLock<String>>,
+        listener: Arc<CommitListener>,
     ) -> Dispatcher {
         let (completions_tx, completions) = mpsc::unbounded_channel();
         Dispatcher {
@@ -144,6 +148,7 @@ impl Dispatcher {
             retry_stale: true,
             shutdown: None,
             halted,
+            _listener: listener,
             rng: StdRng::from_os_rng(),
         }
     }
@@ -357,12 +362,11 @@ impl Dispatcher {
         ClaimRequest { owner: self.owner.clone(), now: now_ms(), lease_ms: self.config.lease_ms(), max, filter }
     }
 
-    /// Publishes and starts what a claim took.
+    /// Starts what a claim took (the store announced the claims: [`announce`]).
     fn start_claimed(&mut self, claim: Result<Vec<ClaimedRun>, StoreError>) {
         match claim {
             Ok(claimed) => {
                 for run in claimed {
-                    self.publish(&run.transition);
                     self.start(run.transition.execution, run.completed_steps);
                 }
             }
@@ -421,7 +425,7 @@ impl Dispatcher {
         if let Some(claim) = claim {
             let claimed = claim.await;
             // The settlements were answered before the claim (the store answers in order):
-            // published first.
+            // settled first.
             self.drain_settled();
             self.start_claimed(claimed);
         }
@@ -490,7 +494,8 @@ impl Dispatcher {
         }
     }
 
-    /// Publishes a committed settlement, or keeps it to retry when the store did not take it.
+    /// Takes a committed settlement (the store announced it: [`announce`]), or keeps it to retry
+    /// when the store did not take it.
     fn settled(&mut self, id: ExecutionId, settlement: Settlement, result: Result<Transition, StoreError>) {
         if matches!(settlement, Settlement::Retry { .. }) {
             self.retry_stale = true;
@@ -500,7 +505,6 @@ impl Dispatcher {
                 if transition.execution.state.is_terminal() {
                     self.submitted.remove(&id);
                 }
-                self.publish(&transition);
             }
             Err(e) if e.is_rejection() => tracing::warn!("could not settle execution {id}: {e}"),
             Err(e) => {
@@ -542,7 +546,7 @@ impl Dispatcher {
         if self.config.scope != ClaimScope::None && self.shutdown.is_none() {
             let request = RecoverRequest { now, exclude_owner: Some(self.owner.clone()) };
             match self.store.recover(request).await {
-                Ok(recovered) => recovered.iter().for_each(|t| self.publish(t)),
+                Ok(_) => {}
                 Err(e) => self.store_failed("could not recover abandoned executions", &e),
             }
         }
@@ -569,14 +573,20 @@ impl Dispatcher {
             self.retry_at = Some(Instant::now() + Duration::from_millis(wait.saturating_add(1)));
         }
     }
-
-    fn publish(&self, transition: &Transition) {
-        publish(&self.events, transition);
-    }
 }
 
-/// Broadcasts a committed transition: its state, then its log line.
-pub(super) fn publish(events: &broadcast::Sender<ExecutionEvent>, transition: &Transition) {
+/// Broadcasts a committed change: a transition as its state then its log line (and traced), new
+/// queue settings as a queue event. The scheduler's store listener ([`Store::listen`]): called
+/// on the store's writer thread, in commit order, before the write that committed it is
+/// answered.
+pub(super) fn announce(events: &broadcast::Sender<ExecutionEvent>, change: Committed<'_>) {
+    let transition = match change {
+        Committed::Transition(transition) => transition,
+        Committed::Queue(settings) => {
+            let _ = events.send(ExecutionEvent::Queue { paused: settings.paused, concurrency: settings.concurrency });
+            return;
+        }
+    };
     let e = &transition.execution;
     tracing::info!(execution = %e.id, crew = %e.crew_name, status = %e.status(), attempt = e.attempt, "{}", transition.log.event.message);
     let _ = events.send(ExecutionEvent::State {

@@ -44,8 +44,8 @@ pub use error::SchedulerError;
 use crate::execution::{Execution, ExecutionEvent, ExecutionId, Executor, NewExecution, Priority};
 #[cfg(doc)]
 use crate::execution::ErrorKind;
-use crate::store::{OwnerId, QueueSettings, RecoverRequest, Store};
-use dispatcher::{publish, Command, Dispatcher};
+use crate::store::{CommitListener, Committed, OwnerId, QueueSettings, RecoverRequest, Store};
+use dispatcher::{announce, Command, Dispatcher};
 
 /// How many events a subscriber may fall behind before it lags (and should re-read the store).
 pub const EVENT_CAPACITY: usize = 4096;
@@ -67,6 +67,8 @@ struct Inner {
     owner: String,
     /// Why the dispatcher halted, once it did (see [`Scheduler::halted`]).
     halted: Arc<OnceLock<String>>,
+    /// Registered with the store (which holds it weakly) while a handle or the dispatcher lives.
+    _listener: Arc<CommitListener>,
 }
 
 impl Scheduler {
@@ -82,15 +84,21 @@ impl Scheduler {
     ) -> Result<Scheduler, SchedulerError> {
         let owner = OwnerId::current().to_string();
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        // Every change this store commits reaches the subscribers in commit order, whichever task
+        // wrote it (a submission and the claim that took it may commit together, so may a
+        // resume and the claim it lets through).
+        let listener: Arc<CommitListener> = {
+            let events = events.clone();
+            Arc::new(move |change: Committed<'_>| announce(&events, change))
+        };
+        store.listen(&listener);
         let settings = match config.concurrency {
             Some(concurrency) => store.set_concurrency(concurrency).await?,
             None => store.queue_settings()?,
         };
         if config.scope != ClaimScope::None {
             let request = RecoverRequest { now: crate::execution::now_ms(), exclude_owner: Some(owner.clone()) };
-            for transition in store.recover(request).await? {
-                publish(&events, &transition);
-            }
+            store.recover(request).await?;
         }
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (logs_tx, logs) = mpsc::unbounded_channel();
@@ -106,9 +114,10 @@ impl Scheduler {
             commands,
             logs_tx,
             halted.clone(),
+            listener.clone(),
         );
         tokio::spawn(dispatcher.run());
-        Ok(Scheduler { inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner, halted }) })
+        Ok(Scheduler { inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner, halted, _listener: listener }) })
     }
 
     /// Submits an execution: committed as `queued` (with its seed steps) when this resolves.
@@ -117,7 +126,6 @@ impl Scheduler {
             return Err(SchedulerError::Stopped);
         }
         let transition = self.inner.store.insert(new).await?;
-        publish(&self.inner.events, &transition);
         if self.inner.config.scope != ClaimScope::All {
             // With scope `All` the dispatcher's waiting claim was tried in the insert's own
             // transaction: nothing to tell it.
@@ -132,9 +140,6 @@ impl Scheduler {
     /// Finished: nothing changes.
     pub async fn cancel(&self, id: &ExecutionId) -> Result<CancelOutcome, SchedulerError> {
         let result = self.inner.store.request_cancel(id).await?;
-        if let Some(transition) = &result.transition {
-            publish(&self.inner.events, transition);
-        }
         if result.outcome == CancelOutcome::Requested {
             let _ = self.inner.commands.send(Command::Cancel(id.clone()));
         }
@@ -144,7 +149,6 @@ impl Scheduler {
     /// Changes the priority of a queued or retrying execution.
     pub async fn set_priority(&self, id: &ExecutionId, priority: Priority) -> Result<Execution, SchedulerError> {
         let transition = self.inner.store.set_priority(id, priority).await?;
-        publish(&self.inner.events, &transition);
         Ok(transition.execution)
     }
 
@@ -168,8 +172,8 @@ impl Scheduler {
         &self,
         write: crate::execution::BoxFuture<'static, Result<QueueSettings, crate::store::StoreError>>,
     ) -> Result<QueueSettings, SchedulerError> {
+        // Its queue event was sent when it committed (the store's listener).
         let settings = write.await?;
-        let _ = self.inner.events.send(ExecutionEvent::Queue { paused: settings.paused, concurrency: settings.concurrency });
         let _ = self.inner.commands.send(Command::Queue(settings));
         Ok(settings)
     }

@@ -12,14 +12,18 @@
 //! # State transitions
 //! Each state transition (submit, claim, finish, retry, requeue, cancel, priority change,
 //! recovery) appends its ExecutionLog line in the same transaction and returns it in a
-//! [`Transition`], so callers can broadcast exactly what was committed.
+//! [`Transition`], so callers can broadcast exactly what was committed. [`Store::listen`] hears
+//! every transition and queue change a store commits, in commit order (the scheduler's events
+//! come from there).
 
 mod error;
+mod listeners;
 mod owner;
 pub mod sqlite;
 mod types;
 
 pub use error::StoreError;
+pub use listeners::{CommitListener, Committed};
 pub use owner::OwnerId;
 pub use sqlite::{wait_briefly_for_answers, DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
 pub use types::{
@@ -123,6 +127,20 @@ pub trait Store: Send + Sync {
     /// owner is provably dead ([`OwnerId::is_provably_dead`]): back to `Queued`, or `Failed`
     /// (kind `abandoned`) when no attempts remain; each gets a `recovered` log line.
     fn recover(&self, request: RecoverRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>>;
+
+    /// Registers `listener`, called with every change this store commits, in commit order: each
+    /// state transition (as returned by `insert`, a claim, `finish`, `schedule_retry`, `requeue`,
+    /// `request_cancel`, `set_priority` or `recover`) and the queue settings each `set_paused`
+    /// or `set_concurrency` leaves. It is called right after the transaction commits and before
+    /// any write of it is answered, on the store's writer thread: a change is heard before the
+    /// future that wrote it resolves, and two changes are heard in the order they committed,
+    /// whichever tasks wrote them (a resume, then the claim it let through). Only this handle's
+    /// writes are heard, not other processes'.
+    ///
+    /// Held weakly: dropping the last `Arc` of `listener` unregisters it. A listener must be
+    /// quick (it delays every answer of its batch) and must not wait on the store; a listener
+    /// that panics is ignored for that transition.
+    fn listen(&self, listener: &Arc<CommitListener>);
 
     /// Stores the run's progress.
     fn update_progress(&self, id: &ExecutionId, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>>;

@@ -66,6 +66,8 @@ use crate::store::{
     CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
     Transition,
 };
+use crate::store::listeners::{Announced, CommitListeners};
+use crate::store::CommitListener;
 use checkpointer::Checkpointer;
 use writer::{Urgency, Writer};
 
@@ -75,6 +77,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     reader: Arc<Mutex<Connection>>,
+    listeners: CommitListeners,
 }
 
 impl SqliteStore {
@@ -98,7 +101,7 @@ impl SqliteStore {
             path: path.clone(),
             message: format!("cannot start the writer thread: {e}"),
         })?;
-        Ok(SqliteStore { path, writer, reader: Arc::new(Mutex::new(reader)) })
+        Ok(SqliteStore { path, writer, reader: Arc::new(Mutex::new(reader)), listeners: CommitListeners::default() })
     }
 
     /// The database file.
@@ -139,22 +142,24 @@ impl SqliteStore {
         self.write_with(Urgency::Now, work)
     }
 
-    /// [`write`](Self::write) of a settlement no caller is blocked on: the writer may hold it
-    /// briefly for company ([`writer::HOLD`]).
-    fn write_deferrable<T, W>(&self, work: W) -> BoxFuture<'static, Result<T, StoreError>>
-    where
-        T: Send + 'static,
-        W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.write_with(Urgency::Deferrable, work)
-    }
-
     fn write_with<T, W>(&self, urgency: Urgency, work: W) -> BoxFuture<'static, Result<T, StoreError>>
     where
         T: Send + 'static,
         W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
     {
         let rx: oneshot::Receiver<Result<T, StoreError>> = self.writer.submit(urgency, work);
+        Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
+    }
+
+    /// [`write_with`](Self::write_with) of a change the listeners hear ([`Store::listen`]): what
+    /// it committed is announced to them right after the commit.
+    fn write_announced<T, W>(&self, urgency: Urgency, work: W) -> BoxFuture<'static, Result<T, StoreError>>
+    where
+        T: Announced + Send + 'static,
+        W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
+    {
+        let listeners = self.listeners.clone();
+        let rx = self.writer.submit_announcing(urgency, work, move |answer: &T| listeners.announce(answer));
         Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
     }
 }
@@ -173,19 +178,20 @@ fn claim_runs(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Result<V
 
 impl Store for SqliteStore {
     fn insert(&self, new: NewExecution) -> BoxFuture<'static, Result<Transition, StoreError>> {
-        self.write(move |conn, path| write::insert(conn, path, new, now_ms()))
+        self.write_announced(Urgency::Now, move |conn, path| write::insert(conn, path, new, now_ms()))
     }
 
     fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>> {
-        self.write(move |conn, path| write::claim(conn, path, &request))
+        self.write_announced(Urgency::Now, move |conn, path| write::claim(conn, path, &request))
     }
 
     fn claim_runs(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
-        self.write(move |conn, path| claim_runs(conn, path, &request))
+        self.write_announced(Urgency::Now, move |conn, path| claim_runs(conn, path, &request))
     }
 
     fn claim_when_ready(&self, mut request: ClaimRequest, slots: Arc<ClaimSlots>) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
-        let rx = self.writer.submit_waiting(move |conn, path| {
+        let listeners = self.listeners.clone();
+        let work = move |conn: &WriteConn, path: &Path| {
             request.max = slots.get();
             if request.max == 0 {
                 return Some(Ok(Vec::new()));
@@ -195,7 +201,8 @@ impl Store for SqliteStore {
                 Ok(claimed) if claimed.is_empty() => None,
                 other => Some(other),
             }
-        });
+        };
+        let rx = self.writer.submit_waiting(work, move |claimed: &Vec<ClaimedRun>| listeners.announce(claimed));
         Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Closed)) })
     }
 
@@ -206,7 +213,7 @@ impl Store for SqliteStore {
 
     fn finish(&self, id: &ExecutionId, owner: &str, finish: Finish) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner) = (id.clone(), owner.to_string());
-        self.write_deferrable(move |conn, path| write::finish(conn, path, &id, &owner, finish, now_ms()))
+        self.write_announced(Urgency::Deferrable, move |conn, path| write::finish(conn, path, &id, &owner, finish, now_ms()))
     }
 
     fn schedule_retry(
@@ -217,26 +224,30 @@ impl Store for SqliteStore {
         next_run_at: Millis,
     ) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner) = (id.clone(), owner.to_string());
-        self.write_deferrable(move |conn, path| write::schedule_retry(conn, path, &id, &owner, error, next_run_at, now_ms()))
+        self.write_announced(Urgency::Deferrable, move |conn, path| write::schedule_retry(conn, path, &id, &owner, error, next_run_at, now_ms()))
     }
 
     fn requeue(&self, id: &ExecutionId, owner: &str, reason: &str) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner, reason) = (id.clone(), owner.to_string(), reason.to_string());
-        self.write_deferrable(move |conn, path| write::requeue(conn, path, &id, &owner, &reason, now_ms()))
+        self.write_announced(Urgency::Deferrable, move |conn, path| write::requeue(conn, path, &id, &owner, &reason, now_ms()))
     }
 
     fn request_cancel(&self, id: &ExecutionId) -> BoxFuture<'static, Result<CancelResult, StoreError>> {
         let id = id.clone();
-        self.write(move |conn, path| write::request_cancel(conn, path, &id, now_ms()))
+        self.write_announced(Urgency::Now, move |conn, path| write::request_cancel(conn, path, &id, now_ms()))
     }
 
     fn set_priority(&self, id: &ExecutionId, priority: Priority) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let id = id.clone();
-        self.write(move |conn, path| write::set_priority(conn, path, &id, priority, now_ms()))
+        self.write_announced(Urgency::Now, move |conn, path| write::set_priority(conn, path, &id, priority, now_ms()))
     }
 
     fn recover(&self, request: RecoverRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>> {
-        self.write(move |conn, path| write::recover(conn, path, &request))
+        self.write_announced(Urgency::Now, move |conn, path| write::recover(conn, path, &request))
+    }
+
+    fn listen(&self, listener: &Arc<CommitListener>) {
+        self.listeners.add(listener);
     }
 
     fn update_progress(&self, id: &ExecutionId, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>> {
@@ -274,11 +285,11 @@ impl Store for SqliteStore {
     }
 
     fn set_paused(&self, paused: bool) -> BoxFuture<'static, Result<QueueSettings, StoreError>> {
-        self.write(move |conn, path| write::set_queue(conn, path, Some(paused), None, now_ms()))
+        self.write_announced(Urgency::Now, move |conn, path| write::set_queue(conn, path, Some(paused), None, now_ms()))
     }
 
     fn set_concurrency(&self, concurrency: u32) -> BoxFuture<'static, Result<QueueSettings, StoreError>> {
-        self.write(move |conn, path| write::set_queue(conn, path, None, Some(concurrency), now_ms()))
+        self.write_announced(Urgency::Now, move |conn, path| write::set_queue(conn, path, None, Some(concurrency), now_ms()))
     }
 
     fn flush(&self) -> BoxFuture<'static, Result<(), StoreError>> {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::execution::{ErrorKind, EventKind, ExecutionState, Status, Usage};
-use crate::store::{CancelOutcome, ClaimFilter, OwnerId};
+use crate::store::{CancelOutcome, ClaimFilter, CommitListener, Committed, OwnerId};
 
 const OWNER: &str = "otherhost:1:test";
 
@@ -754,6 +754,75 @@ async fn a_waiting_claim_takes_a_submission_in_the_transaction_that_inserts_it()
     assert!(matches!(&claimed.state, ExecutionState::Running { owner, .. } if owner == OWNER));
     assert_eq!(runs[0].transition.log.event.kind, EventKind::Started);
     assert_eq!(store.get(&e.id).unwrap().unwrap().status(), Status::Running);
+}
+
+#[tokio::test]
+async fn listeners_hear_every_change_in_commit_order_before_its_write_is_answered() {
+    let (_dir, store) = open_temp();
+    let heard = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let listener: Arc<CommitListener> = {
+        let heard = heard.clone();
+        Arc::new(move |change: Committed<'_>| {
+            heard.lock().unwrap().push(match change {
+                Committed::Transition(t) => format!("{} {:?} {}", t.execution.crew_name, t.log.event.kind, t.execution.status()),
+                Committed::Queue(q) => format!("paused={} concurrency={}", q.paused, q.concurrency),
+            })
+        })
+    };
+    store.listen(&listener);
+    let take = || std::mem::take(&mut *heard.lock().unwrap());
+
+    // A submission that a waiting claim takes in the same commit: both heard, queued first, by
+    // the time the submission is answered (the claim is answered after it).
+    let claim = store.claim_when_ready(claim_request(OWNER, 0, 0), Arc::new(ClaimSlots::new(1)));
+    store.flush().await.unwrap();
+    let a = store.insert(submission("a", Priority::Normal)).await.unwrap().execution.id;
+    assert_eq!(take(), ["a Submitted queued", "a Started running"]);
+    assert_eq!(claim.await.unwrap().len(), 1);
+
+    // Likewise a resume and the claim it lets through.
+    store.set_paused(true).await.unwrap();
+    let b = store.insert(submission("b", Priority::Normal)).await.unwrap().execution.id;
+    let claim = store.claim_when_ready(claim_request(OWNER, 0, 0), Arc::new(ClaimSlots::new(1)));
+    store.flush().await.unwrap();
+    store.set_paused(false).await.unwrap();
+    assert_eq!(take(), ["paused=true concurrency=4", "b Submitted queued", "paused=false concurrency=4", "b Started running"]);
+    assert_eq!(claim.await.unwrap().len(), 1);
+
+    // Every other kind of change is heard when it commits; a write that fails is not.
+    store.finish(&b, OWNER, Finish::Succeeded { output: "done".into(), usage: Usage::default() }).await.unwrap();
+    let c = store.insert(submission("c", Priority::Normal)).await.unwrap().execution.id;
+    store.set_priority(&c, Priority::High).await.unwrap();
+    assert!(store.set_priority(&a, Priority::High).await.is_err(), "a running execution keeps its priority");
+    store.request_cancel(&a).await.unwrap();
+    store.finish(&a, OWNER, Finish::Cancelled).await.unwrap();
+    store.set_concurrency(2).await.unwrap();
+    store.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap();
+    store.schedule_retry(&c, OWNER, ExecutionError::new(ErrorKind::LlmConnection, "reset"), now_ms()).await.unwrap();
+    store.claim_runs(claim_request(OWNER, now_ms() + 1, 1)).await.unwrap();
+    store.requeue(&c, OWNER, "shutting down").await.unwrap();
+    store.claim(claim_request("deadhost:1:gone", 0, 1)).await.unwrap();
+    store.recover(RecoverRequest { now: now_ms() + 60_000, exclude_owner: None }).await.unwrap();
+    let expected = [
+        "b Succeeded succeeded",
+        "c Submitted queued",
+        "c PriorityChanged queued",
+        "a CancelRequested running",
+        "a Cancelled cancelled",
+        "paused=false concurrency=2",
+        "c Started running",
+        "c RetryScheduled retrying",
+        "c Started running",
+        "c Interrupted queued",
+        "c Started running",
+        "c Recovered queued",
+    ];
+    assert_eq!(take(), expected);
+
+    // Held weakly: once dropped, nothing more is heard.
+    drop(listener);
+    store.insert(submission("d", Priority::Normal)).await.unwrap();
+    assert_eq!(take(), Vec::<String>::new());
 }
 
 #[test]

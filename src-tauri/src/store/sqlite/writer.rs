@@ -25,6 +25,12 @@
 //! batch too when a command after it in the batch wrote something (a claim, then the submission
 //! it can take). Kept commands are tried in the order they arrived.
 //!
+//! A command may *announce* its result: after `COMMIT`, before any answer of the batch is sent,
+//! each applied command's announcement runs on this thread in the order the commands were
+//! applied, so announcements follow commit order exactly (the store announces committed state
+//! transitions this way, see [`Store::listen`](crate::store::Store::listen)). Nothing is announced
+//! for a failed command or a batch that did not commit.
+//!
 //! The thread ends when every sender is dropped, after applying what was queued; commands still
 //! waiting then are dropped (their receivers report `Closed`).
 
@@ -69,6 +75,8 @@ pub(super) trait WriteCommand: Send {
     /// Whether the command may be held for company before it is applied (see the module docs).
     fn deferrable(&self) -> bool;
 
+    /// Announces the result (when it succeeded) after the batch committed, before any answer.
+    fn announce(&mut self);
     /// Delivers the result after the batch committed.
     fn committed(self: Box<Self>);
     /// Delivers `error` instead: the batch as a whole failed.
@@ -81,8 +89,10 @@ fn panicked(path: &Path) -> StoreError {
 
 /// A write and where its answer goes: `work` returns `None` for "not yet" (only a waiting write
 /// does; a plain write is one that always answers).
-pub(super) struct Command<T, W> {
+pub(super) struct Command<T, W, A> {
     work: W,
+    /// Runs once with a successful result after the commit (see the module docs).
+    announce: Option<A>,
     deferrable: bool,
     result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
@@ -90,10 +100,11 @@ pub(super) struct Command<T, W> {
     _in_flight: Option<InFlight>,
 }
 
-impl<T, W> WriteCommand for Command<T, W>
+impl<T, W, A> WriteCommand for Command<T, W, A>
 where
     T: Send + 'static,
     W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+    A: FnOnce(&T) + Send + 'static,
 {
     fn apply(&mut self, conn: &WriteConn, path: &Path) -> Applied {
         let work = &mut self.work;
@@ -110,6 +121,13 @@ where
 
     fn deferrable(&self) -> bool {
         self.deferrable
+    }
+
+    fn announce(&mut self) {
+        if let (Some(Ok(result)), Some(announce)) = (&self.result, self.announce.take()) {
+            // A panicking announcement must not take the writer thread (and every write) with it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| announce(result)));
+        }
     }
 
     fn committed(self: Box<Self>) {
@@ -168,33 +186,48 @@ impl Writer {
         T: Send + 'static,
         W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
     {
+        self.submit_announcing(urgency, work, |_: &T| {})
+    }
+
+    /// [`submit`](Self::submit) whose successful result is given to `announce` on the writer
+    /// thread right after the commit, in commit order, before any answer is sent.
+    pub(super) fn submit_announcing<T, W, A>(&self, urgency: Urgency, work: W, announce: A) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        W: FnOnce(&WriteConn, &Path) -> Result<T, StoreError> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
         let mut work = Some(work);
-        self.send(urgency, Some(InFlight::start()), move |conn, path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path))))
+        let work = move |conn: &WriteConn, path: &Path| Some(work.take().map_or(Err(StoreError::Closed), |work| work(conn, path)));
+        self.send(urgency, Some(InFlight::start()), work, announce)
     }
 
     /// Enqueues a waiting write: `work` runs in the next batch and, for as long as it returns
     /// `None`, again at the end of every later batch (in that batch's transaction, after the
     /// batch's own commands). It must write nothing when it returns `None`. The receiver yields
-    /// its result after the batch in which it returned `Some` commits.
-    pub(super) fn submit_waiting<T, W>(&self, work: W) -> oneshot::Receiver<Result<T, StoreError>>
+    /// its result after the batch in which it returned `Some` commits; a successful result is
+    /// given to `announce` first, as for [`submit_announcing`](Self::submit_announcing).
+    pub(super) fn submit_waiting<T, W, A>(&self, work: W, announce: A) -> oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
         W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
     {
         // It waits anyway: holding it costs nothing. Not counted in flight: it may wait long.
-        self.send(Urgency::Deferrable, None, work)
+        self.send(Urgency::Deferrable, None, work, announce)
     }
 
-    fn send<T, W>(&self, urgency: Urgency, in_flight: Option<InFlight>, work: W) -> oneshot::Receiver<Result<T, StoreError>>
+    fn send<T, W, A>(&self, urgency: Urgency, in_flight: Option<InFlight>, work: W, announce: A) -> oneshot::Receiver<Result<T, StoreError>>
     where
         T: Send + 'static,
         W: FnMut(&WriteConn, &Path) -> Option<Result<T, StoreError>> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
     {
         let (reply, rx) = oneshot::channel();
         let deferrable = urgency == Urgency::Deferrable;
         // If the thread is gone the command (and its reply sender) is dropped: the receiver
         // then reports `Closed`.
-        let _ = self.tx.send(Box::new(Command { work, deferrable, result: None, reply, _in_flight: in_flight }));
+        let _ = self.tx.send(Box::new(Command { work, announce: Some(announce), deferrable, result: None, reply, _in_flight: in_flight }));
         rx
     }
 }
@@ -389,6 +422,8 @@ fn commit_batch(
     match conn.commit() {
         Ok(()) => {
             commits.fetch_add(1, Ordering::SeqCst);
+            // Announcements first, in the order the commands were applied (commit order).
+            applied.iter_mut().for_each(|c| c.announce());
             // Someone waits on each command that is not deferrable (a submission): answered
             // first, so that caller goes on while the settlements' and claims' answers are sent.
             // Deferrable answers keep their order among themselves (the dispatcher relies on it).
@@ -605,13 +640,59 @@ mod tests {
                 Err(e) => return Some(Err(StoreError::from_sqlite(p, e))),
             };
             (n > 0).then_some(Ok(n as usize))
-        });
+        }, |_: &usize| {});
         let insert = insert(&w, 7);
         release_tx.send(()).unwrap();
         blocker.await.unwrap().unwrap();
         soon(insert).await.unwrap();
         assert_eq!(soon(waiting).await.unwrap(), 1);
         assert_eq!(w.commits(), 2, "the blocker's batch, then one for the insert and the waiting command's answer");
+    }
+
+    #[tokio::test]
+    async fn announcements_follow_the_order_of_application_and_come_before_any_answer() {
+        let w = writer();
+        let announced = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let note = |name: &'static str| {
+            let announced = announced.clone();
+            move |x: &usize| announced.lock().unwrap().push(format!("{name}:{x}"))
+        };
+        let insert_announcing = |urgency, x: i64, name| {
+            w.submit_announcing(urgency, move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)), note(name))
+        };
+        let (blocker, release_tx) = block(&w);
+        // In the next batch: a waiting command (ready once the table has two rows), a settlement,
+        // a submission, a submission that fails (UNIQUE), a panicking announcement.
+        let waiting = w.submit_waiting(
+            |c, p| {
+                let n: i64 = match c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)) {
+                    Ok(n) => n,
+                    Err(e) => return Some(Err(StoreError::from_sqlite(p, e))),
+                };
+                (n >= 2).then_some(Ok(n as usize))
+            },
+            note("waiting"),
+        );
+        let settlement = insert_announcing(Urgency::Deferrable, 1, "settlement");
+        let submission = insert_announcing(Urgency::Now, 2, "submission");
+        let failed = insert_announcing(Urgency::Now, 2, "failed");
+        let panicky = w.submit_announcing(Urgency::Now, |c, p| c.execute("INSERT INTO t VALUES (3)", []).map_err(|e| StoreError::from_sqlite(p, e)), |_: &usize| panic!("a bug"));
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        // The submission is answered before the settlement; every announcement came before it,
+        // in the order the commands were applied (the waiting one last: it was tried again after
+        // the batch's writes). Nothing is announced for the failed command.
+        soon(submission).await.unwrap();
+        let expected = ["settlement:1", "submission:1", "waiting:3"];
+        assert_eq!(*announced.lock().unwrap(), expected);
+        assert!(soon(failed).await.is_err());
+        soon(panicky).await.unwrap();
+        soon(settlement).await.unwrap();
+        assert_eq!(soon(waiting).await.unwrap(), 3);
+        assert_eq!(w.commits(), 2, "the blocker's batch, then one for the rest");
+        // The writer outlived the panicking announcement.
+        soon(insert(&w, 4)).await.unwrap();
+        assert_eq!(*announced.lock().unwrap(), expected);
     }
 
     #[tokio::test]
