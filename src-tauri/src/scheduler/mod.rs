@@ -178,7 +178,9 @@ impl Scheduler {
         Ok(settings)
     }
 
-    /// Events: state changes and log lines (sent after commit), progress, tokens, queue changes.
+    /// Events: state changes with their log lines and queue changes, sent as the store commits
+    /// them (in commit order, before the write that made them is answered; see
+    /// [`Store::listen`]), and progress, other log lines and tokens as executors report them.
     pub fn subscribe(&self) -> broadcast::Receiver<ExecutionEvent> {
         self.inner.events.subscribe()
     }
