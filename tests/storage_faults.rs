@@ -310,23 +310,38 @@ fn read_only_data_dir_is_a_clear_error_and_loses_nothing() {
     let before = snapshot(&crew);
     let writable = crew.data_dir();
     let view = crew.dir.path().join("ro-view");
-    let mounted = match read_only_view(&writable, &view) {
-        Ok(m) => m,
-        Err(why) => {
-            eprintln!("SKIPPED read_only_data_dir_is_a_clear_error_and_loses_nothing: {why}");
-            return;
+    let shm = writable.join("crew-runner.db-shm");
+    // Both ways a WAL database may be left: closed cleanly by its last process (no `-shm` file:
+    // SQLite cannot even read it on a read-only file system), or with its `-shm` still there
+    // (a process that exited without closing, or one still running elsewhere).
+    for with_shm in [false, true] {
+        checkpoint(&database(&crew)); // the last connection to close removes `-wal` and `-shm`
+        let holder = with_shm.then(|| {
+            let conn = rusqlite::Connection::open(database(&crew)).unwrap();
+            conn.query_row("SELECT COUNT(*) FROM executions", [], |r| r.get::<_, i64>(0)).unwrap();
+            conn
+        });
+        assert_eq!(shm.exists(), with_shm);
+        let mounted = match read_only_view(&writable, &view) {
+            Ok(m) => m,
+            Err(why) => {
+                eprintln!("SKIPPED read_only_data_dir_is_a_clear_error_and_loses_nothing: {why}");
+                return;
+            }
+        };
+        with_data_dir(&mut crew, &view);
+        let db = view.join("crew-runner.db");
+        let mut all = commands();
+        all.push(vec!["list".into()]);
+        for args in &all {
+            let line = one_line_failure(&bounded(crew.cmd(&args_of(args))), &arg(&db));
+            assert!(line.contains("read-only"), "{args:?} (-shm file present: {with_shm}): {line}");
+            assert!(line.contains("is on a read-only file system"), "{args:?} (-shm file present: {with_shm}): {line}");
         }
-    };
-    with_data_dir(&mut crew, &view);
-    let db = view.join("crew-runner.db");
-    let mut all = commands();
-    all.push(vec!["list".into()]);
-    for args in &all {
-        let line = one_line_failure(&bounded(crew.cmd(&args_of(args))), &arg(&db));
-        assert!(line.contains("read-only"), "{args:?}: {line}");
+        drop(mounted);
+        drop(holder);
+        with_data_dir(&mut crew, &writable);
     }
-    drop(mounted);
-    with_data_dir(&mut crew, &writable);
     assert_eq!(snapshot(&crew), before, "nothing changed, nothing lost");
     assert_committed_work(&crew, &work);
     assert_eq!(integrity(&database(&crew)), "ok");

@@ -75,12 +75,19 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
     let sql = |e| StoreError::from_sqlite(path, e);
 
     // Read-only checks first: nothing is written before we know we understand the schema.
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
+    let found: i64 = match conn.pragma_query_value(None, "user_version", |r| r.get(0)) {
+        Ok(found) => found,
+        // A WAL database on a read-only file system whose `-shm` file is gone (the last process
+        // closed it cleanly) cannot even be read: SQLite opened it read-only, then cannot create
+        // the `-shm` and says only "unable to open database file".
+        Err(e) if conn.is_readonly(MAIN_DB).unwrap_or(false) => return Err(read_only(path, &e.to_string())),
+        Err(e) => return Err(sql(e)),
+    };
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew { path: path.to_path_buf(), found, supported: SCHEMA_VERSION });
     }
     if conn.is_readonly(MAIN_DB).map_err(sql)? {
-        return Err(StoreError::ReadOnly { path: path.to_path_buf(), detail: "the file cannot be written".into() });
+        return Err(read_only(path, "the file cannot be written"));
     }
 
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(sql)?;
@@ -112,6 +119,32 @@ pub(super) fn open_checkpointer(path: &Path, options: &OpenOptions) -> Result<Co
     open_connection(path, options, false)
 }
 
+/// [`StoreError::ReadOnly`] for `path`: why, when its folder's file system or permissions say
+/// so, else `otherwise`.
+fn read_only(path: &Path, otherwise: &str) -> StoreError {
+    let (folder, access) = folder_access(path);
+    let detail = match access {
+        Err(rustix::io::Errno::ROFS) => format!("{} is on a read-only file system", folder.display()),
+        Err(rustix::io::Errno::ACCESS) => format!("{} cannot be written: permission denied", folder.display()),
+        _ => otherwise.to_string(),
+    };
+    StoreError::ReadOnly { path: path.to_path_buf(), detail }
+}
+
+/// Whether the folder of `path` may be written to (a read-only file system or missing write
+/// permission say no; anything else, including a folder that does not exist, says yes: the
+/// open's own error is then the clearer one).
+fn folder_writable(path: &Path) -> bool {
+    !matches!(folder_access(path).1, Err(rustix::io::Errno::ROFS | rustix::io::Errno::ACCESS))
+}
+
+/// The folder of `path`, and whether this process may write to it (`access(2)`, which writes
+/// nothing).
+fn folder_access(path: &Path) -> (&Path, rustix::io::Result<()>) {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    (folder, rustix::fs::access(folder, rustix::fs::Access::WRITE_OK))
+}
+
 /// Opens `path`; through [`wal_batching`]'s VFS when `batching_wal` (the writer's connection).
 fn open_connection(path: &Path, options: &OpenOptions, batching_wal: bool) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -120,7 +153,10 @@ fn open_connection(path: &Path, options: &OpenOptions, batching_wal: bool) -> Re
     } else {
         Connection::open_with_flags(path, flags)
     };
-    let conn = opened.map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    let conn = opened.map_err(|source| match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::CannotOpen) if !folder_writable(path) => read_only(path, &source.to_string()),
+        _ => StoreError::Open { path: path.to_path_buf(), source },
+    })?;
     // Every statement of the store fits, so none is prepared twice.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let sql = |e| StoreError::from_sqlite(path, e);
