@@ -120,29 +120,22 @@ pub(super) fn open_checkpointer(path: &Path, options: &OpenOptions) -> Result<Co
 }
 
 /// [`StoreError::ReadOnly`] for `path`: why, when its folder's file system or permissions say
-/// so, else `otherwise`.
+/// so ([`read_only_folder`]), else `otherwise`.
 fn read_only(path: &Path, otherwise: &str) -> StoreError {
-    let (folder, access) = folder_access(path);
-    let detail = match access {
-        Err(rustix::io::Errno::ROFS) => format!("{} is on a read-only file system", folder.display()),
-        Err(rustix::io::Errno::ACCESS) => format!("{} cannot be written: permission denied", folder.display()),
-        _ => otherwise.to_string(),
-    };
+    let detail = read_only_folder(path).unwrap_or_else(|| otherwise.to_string());
     StoreError::ReadOnly { path: path.to_path_buf(), detail }
 }
 
-/// Whether the folder of `path` may be written to (a read-only file system or missing write
-/// permission say no; anything else, including a folder that does not exist, says yes: the
-/// open's own error is then the clearer one).
-fn folder_writable(path: &Path) -> bool {
-    !matches!(folder_access(path).1, Err(rustix::io::Errno::ROFS | rustix::io::Errno::ACCESS))
-}
-
-/// The folder of `path`, and whether this process may write to it (`access(2)`, which writes
-/// nothing).
-fn folder_access(path: &Path) -> (&Path, rustix::io::Result<()>) {
+/// Why the folder of `path` cannot be written to (a read-only file system, or no write
+/// permission), asked with `access(2)`, which writes nothing; `None` otherwise (including a
+/// folder that does not exist: the open's own error is then the clearer one).
+fn read_only_folder(path: &Path) -> Option<String> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    (folder, rustix::fs::access(folder, rustix::fs::Access::WRITE_OK))
+    match rustix::fs::access(folder, rustix::fs::Access::WRITE_OK) {
+        Err(rustix::io::Errno::ROFS) => Some(format!("{} is on a read-only file system", folder.display())),
+        Err(rustix::io::Errno::ACCESS) => Some(format!("{} cannot be written: permission denied", folder.display())),
+        _ => None,
+    }
 }
 
 /// Opens `path`; through [`wal_batching`]'s VFS when `batching_wal` (the writer's connection).
@@ -153,8 +146,8 @@ fn open_connection(path: &Path, options: &OpenOptions, batching_wal: bool) -> Re
     } else {
         Connection::open_with_flags(path, flags)
     };
-    let conn = opened.map_err(|source| match source.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::CannotOpen) if !folder_writable(path) => read_only(path, &source.to_string()),
+    let conn = opened.map_err(|source| match (source.sqlite_error_code(), read_only_folder(path)) {
+        (Some(rusqlite::ErrorCode::CannotOpen), Some(detail)) => StoreError::ReadOnly { path: path.to_path_buf(), detail },
         _ => StoreError::Open { path: path.to_path_buf(), source },
     })?;
     // Every statement of the store fits, so none is prepared twice.
