@@ -255,15 +255,17 @@ impl Run {
         Run { scale, layout, seed, mock, crew, items, workers: Vec::new(), script }
     }
 
-    /// Submits one execution per item, with attempts enough to survive every kill.
+    /// Submits one execution per item with the default `--max-attempts` (a killed worker's
+    /// attempts are abandoned, not counted) and `--max-abandons` enough to survive every kill
+    /// (the harness kills on purpose; the bound is for a crew that kills its worker).
     fn submit(&mut self) -> Vec<String> {
         let rows = self.crew.dir.path().join("rows.jsonl");
         write_item_rows(&rows, &self.items);
         let crew_file = fixture("proc/three-tasks.yaml");
-        let max_attempts = (self.scale.kills + 2).to_string();
+        let max_abandons = (self.scale.kills + 2).to_string();
         let submitted = self.crew.json(&[
             "submit", crew_file.to_str().unwrap(), "--inputs-file", rows.to_str().unwrap(),
-            "--max-attempts", &max_attempts, "--json",
+            "--max-abandons", &max_abandons, "--json",
         ]);
         let ids = submitted_ids(&submitted);
         assert_eq!(ids.len(), self.scale.executions);
@@ -399,6 +401,8 @@ struct Stored {
     item: String,
     status: String,
     attempt: u32,
+    /// Attempts abandoned by a killed worker (refunded: not in `attempt`).
+    abandons: u32,
     /// `(step, output)` in completion order.
     steps: Vec<(String, String)>,
     /// The log, in order.
@@ -408,6 +412,7 @@ struct Stored {
 /// One line of an execution's log.
 struct LogLine {
     seq: i64,
+    attempt: u32,
     kind: String,
     task: Option<String>,
     message: String,
@@ -427,10 +432,18 @@ fn read_database(crew: &Crew) -> (Vec<Stored>, String, usize) {
         )
         .unwrap();
     let mut executions: Vec<Stored> = conn
-        .prepare("SELECT id, json_extract(inputs, '$.item'), status, attempt FROM executions ORDER BY queue_seq")
+        .prepare("SELECT id, json_extract(inputs, '$.item'), status, attempt, abandons FROM executions ORDER BY queue_seq")
         .unwrap()
         .query_map([], |r| {
-            Ok(Stored { id: r.get(0)?, item: r.get(1)?, status: r.get(2)?, attempt: r.get(3)?, steps: Vec::new(), logs: Vec::new() })
+            Ok(Stored {
+                id: r.get(0)?,
+                item: r.get(1)?,
+                status: r.get(2)?,
+                attempt: r.get(3)?,
+                abandons: r.get(4)?,
+                steps: Vec::new(),
+                logs: Vec::new(),
+            })
         })
         .unwrap()
         .collect::<Result<_, _>>()
@@ -443,12 +456,14 @@ fn read_database(crew: &Crew) -> (Vec<Stored>, String, usize) {
         let at = *index.get(&id).unwrap_or_else(|| panic!("a step of an unknown execution {id}"));
         executions[at].steps.push((step, output));
     }
-    let mut logs = conn.prepare("SELECT execution_id, seq, kind, task, message, data FROM execution_logs ORDER BY execution_id, seq").unwrap();
+    let mut logs =
+        conn.prepare("SELECT execution_id, seq, kind, task, message, data, attempt FROM execution_logs ORDER BY execution_id, seq").unwrap();
     let rows = logs
         .query_map([], |r| {
             let data: String = r.get(5)?;
             let line = LogLine {
                 seq: r.get(1)?,
+                attempt: r.get(6)?,
                 kind: r.get(2)?,
                 task: r.get(3)?,
                 message: r.get(4)?,
@@ -561,7 +576,7 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
         // is closed by `recovered` naming it and its owner (a killed process) before the next.
         let mut owners: Vec<u32> = Vec::new();
         let mut open: Option<(u32, String)> = None;
-        for LogLine { kind, message, data, .. } in &e.logs {
+        for LogLine { kind, message, data, attempt: line_attempt, .. } in &e.logs {
             match kind.as_str() {
                 "started" => {
                     ensure!(open.is_none(), "{at}: attempt {} started while attempt {open:?} was open: {kinds:?}", owners.len() + 1);
@@ -569,7 +584,8 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
                     let pid = owner_pid(owner).unwrap_or(0);
                     ensure!(pid_of.values().any(|p| *p == pid), "{at}: started by an unknown process {owner:?}");
                     owners.push(pid);
-                    open = Some((owners.len() as u32, owner.to_string()));
+                    // Abandoned attempts are refunded: the attempt number is the `started` line's.
+                    open = Some((*line_attempt, owner.to_string()));
                 }
                 "recovered" => {
                     figures.recoveries += 1;
@@ -590,7 +606,15 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
             }
         }
         ensure!(open.is_none(), "{at}: an attempt never ended: {kinds:?}");
-        ensure!(owners.len() as u32 == e.attempt, "{at}: {} `started` lines for {} attempts", owners.len(), e.attempt);
+        // Each claim started an attempt: those that ended plus those abandoned.
+        ensure!(
+            owners.len() as u32 == e.attempt + e.abandons,
+            "{at}: {} `started` lines for {} attempts and {} abandoned",
+            owners.len(),
+            e.attempt,
+            e.abandons
+        );
+        ensure!(e.attempt == 1, "{at}: {} attempts counted; a killed worker's attempts must not count", e.attempt);
         figures.retries += owners.len().saturating_sub(1);
 
         // The mock's view: contiguous runs per sender, each change only after the previous

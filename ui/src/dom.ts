@@ -43,3 +43,12 @@ export function toast(message: string, kind: 'info' | 'error' = 'info'): void {
 export function statusBadge(status: string): HTMLElement {
   return h('span', { class: `badge status-${status}` }, status);
 }
+
+/** A "worker gone" badge for a running execution whose worker process died (`owner_gone`). */
+export function orphanBadge(e: { owner_gone?: boolean; owner?: string }): HTMLElement | null {
+  if (!e.owner_gone) return null;
+  return h('span', {
+    class: 'badge status-failed orphaned',
+    title: `Its worker process (${e.owner ?? 'unknown'}) is gone; the next worker or this app recovers it.`,
+  }, 'worker gone');
+}

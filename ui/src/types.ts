@@ -33,6 +33,9 @@ export interface StateFields {
   status: Status;
   owner?: string;
   lease_expires_at?: number;
+  lease_token?: number;
+  /** Running, but its worker process is gone (read-time, not stored): recovered by the next worker. */
+  owner_gone?: boolean;
   next_run_at?: number;
   last_error?: ExecutionError;
   output?: string;
@@ -42,7 +45,7 @@ export interface StateFields {
 }
 
 export const STATE_KEYS: (keyof StateFields)[] = [
-  'status', 'owner', 'lease_expires_at', 'next_run_at', 'last_error', 'output', 'error', 'finished_at', 'was_running',
+  'status', 'owner', 'lease_expires_at', 'lease_token', 'owner_gone', 'next_run_at', 'last_error', 'output', 'error', 'finished_at', 'was_running',
 ];
 
 export interface Execution extends StateFields {

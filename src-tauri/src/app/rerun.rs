@@ -52,6 +52,7 @@ pub fn rerun_request(
         inputs: past.inputs.clone(),
         priority: past.priority,
         max_attempts: past.max_attempts,
+        max_abandons: past.max_abandons,
         timeout_ms: past.timeout_ms,
         llm: past.llm.clone(),
         meta: past.meta.clone(),

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs};
-use crate::execution::{LlmOptions, NewExecution, Priority};
+use crate::execution::{LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS};
 use crate::llm::{LlmEnv, LlmError, ModelRegistry};
 
 /// What a caller asks to run: a crew file and how to run it.
@@ -13,6 +13,8 @@ pub struct SubmitRequest {
     pub inputs: BTreeMap<String, serde_json::Value>,
     pub priority: Priority,
     pub max_attempts: u32,
+    /// Attempts a dying worker may abandon before the execution fails ([`DEFAULT_MAX_ABANDONS`]).
+    pub max_abandons: u32,
     pub timeout_ms: Option<u64>,
     pub llm: LlmOptions,
     pub meta: BTreeMap<String, String>,
@@ -26,6 +28,7 @@ impl SubmitRequest {
             inputs: BTreeMap::new(),
             priority: Priority::Normal,
             max_attempts: 3,
+            max_abandons: DEFAULT_MAX_ABANDONS,
             timeout_ms: None,
             llm: LlmOptions::default(),
             meta: BTreeMap::new(),
@@ -48,6 +51,9 @@ pub enum SubmitError {
     /// `max_attempts` must be at least 1.
     #[error("--max-attempts must be at least 1")]
     NoAttempts,
+    /// `max_abandons` must be at least 1.
+    #[error("--max-abandons must be at least 1")]
+    NoAbandons,
 }
 
 /// Loads and validates the crew, checks inputs and models, and returns the execution to record
@@ -73,6 +79,9 @@ pub fn prepare_batch(
     if request.max_attempts == 0 {
         return Err(SubmitError::NoAttempts);
     }
+    if request.max_abandons == 0 {
+        return Err(SubmitError::NoAbandons);
+    }
     let loaded = crew::load(&request.crew)?;
     let spec = loaded.spec;
     let source = spec.source.clone();
@@ -97,6 +106,7 @@ pub fn prepare_batch(
                 inputs: resolved.inputs,
                 priority: request.priority,
                 max_attempts: request.max_attempts,
+                max_abandons: request.max_abandons,
                 timeout_ms: request.timeout_ms,
                 llm: request.llm.clone(),
                 meta: request.meta.clone(),

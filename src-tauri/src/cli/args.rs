@@ -97,9 +97,16 @@ pub struct RunOptions {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
 
-    /// Attempts in all, for retryable errors (connection, timeout, 429, 5xx).
+    /// Attempts in all, for retryable errors (connection, timeout, 429, 5xx). An attempt whose
+    /// worker process dies (crash, SIGKILL, power loss) is not counted: see --max-abandons.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_attempts: u32,
+
+    /// Attempts whose worker process may die before the execution fails (kind `abandoned`): stops
+    /// a crew that kills its worker every time. Abandoned attempts are refunded, not counted in
+    /// --max-attempts.
+    #[arg(long, value_name = "N", default_value_t = crate::execution::DEFAULT_MAX_ABANDONS)]
+    pub max_abandons: u32,
 
     /// Free-form metadata (repeatable), stored, shown and filterable.
     #[arg(long = "meta", value_name = "KEY=VALUE")]

@@ -7,7 +7,7 @@ use super::options::parse_meta;
 use super::render;
 use super::runtime::{find, open_store};
 use super::CliError;
-use crate::execution::ExecutionFilter;
+use crate::execution::{ExecutionFilter, ExecutionState};
 
 pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
     let store = open_store(global)?;
@@ -62,7 +62,21 @@ pub async fn logs(global: &GlobalArgs, c: LogsCommand) -> Result<i32, CliError> 
         if !c.follow {
             return Ok(0);
         }
-        let now = store.get(&e.id).map_err(CliError::failure)?.map(|e| e.status().is_terminal()).unwrap_or(true);
+        let current = store.get(&e.id).map_err(CliError::failure)?;
+        if let Some(orphan) = current.as_ref().filter(|e| render::owner_gone(e)) {
+            // Nothing will write to it until a worker recovers it: say so instead of waiting
+            // forever, unless a live worker will within its next heartbeat.
+            if !store.any_worker_alive() && store.logs(&e.id, after, 1).map_err(CliError::failure)?.is_empty() {
+                let ExecutionState::Running { owner, .. } = &orphan.state else { unreachable!("owner_gone is a running state") };
+                eprintln!(
+                    "execution {} stopped: its worker process ({owner}) is gone and no worker is running; \
+                     start `crew-runner worker` (or the desktop app) to recover and run it again",
+                    orphan.id
+                );
+                return Ok(1);
+            }
+        }
+        let now = current.map(|e| e.status().is_terminal()).unwrap_or(true);
         if now {
             // One last read: lines committed with the final transition.
             if store.logs(&e.id, after, 1).map_err(CliError::failure)?.is_empty() {

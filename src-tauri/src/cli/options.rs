@@ -22,6 +22,7 @@ pub fn submit_request(crew: &Path, o: &RunOptions) -> Result<SubmitRequest, CliE
     request.meta = parse_meta(&o.meta)?;
     request.priority = o.priority;
     request.max_attempts = o.max_attempts;
+    request.max_abandons = o.max_abandons;
     request.timeout_ms = match o.timeout {
         Some(s) if s.is_finite() && s > 0.0 => Some((s * 1000.0).round() as u64),
         Some(s) => return Err(CliError::Usage(format!("--timeout {s}: expected a positive number of seconds"))),

@@ -9,9 +9,12 @@ pub fn execution(e: &Execution) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "id:         {}", e.id);
     let _ = writeln!(s, "crew:       {} ({})", e.crew_name, e.crew_source);
-    let _ = writeln!(s, "status:     {}", e.status());
+    let _ = writeln!(s, "status:     {}", status_text(e));
     let _ = writeln!(s, "priority:   {}", e.priority);
     let _ = writeln!(s, "attempt:    {}/{}", e.attempt, e.max_attempts);
+    if e.abandons > 0 {
+        let _ = writeln!(s, "abandoned:  {}/{} (attempts whose worker died; not counted)", e.abandons, e.max_abandons);
+    }
     let p = &e.progress;
     let current = match (&p.current_step, &p.current_agent) {
         (Some(t), Some(a)) => format!(" (now: {t} by {a})"),
@@ -71,7 +74,7 @@ pub fn table(executions: &[Execution]) -> String {
             s,
             "{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<19}  {}",
             e.id,
-            e.status().as_str(),
+            if owner_gone(e) { "orphaned" } else { e.status().as_str() },
             e.priority.as_str(),
             format!("{}/{}", e.progress.completed_steps, e.progress.total_steps),
             e.usage.total_tokens,
@@ -79,7 +82,25 @@ pub fn table(executions: &[Execution]) -> String {
             e.crew_name
         );
     }
+    if executions.iter().any(owner_gone) {
+        s.push_str("(orphaned: running, but its worker process is gone; the next `crew-runner worker` recovers it)\n");
+    }
     s
+}
+
+/// Whether `e` is running under a worker process that is gone (see `store/liveness.rs`).
+pub fn owner_gone(e: &Execution) -> bool {
+    matches!(e.state, ExecutionState::Running { owner_gone: true, .. })
+}
+
+/// The status as `status` shows it: a running execution whose worker is gone says so.
+fn status_text(e: &Execution) -> String {
+    match &e.state {
+        ExecutionState::Running { owner, owner_gone: true, .. } => format!(
+            "running, but its worker process ({owner}) is gone: the next `crew-runner worker` (or the desktop app) recovers it"
+        ),
+        _ => e.status().to_string(),
+    }
 }
 
 /// Indent for the continuation lines of a multi-line log message (past the `seq` column).

@@ -180,6 +180,8 @@ pub fn execution(spec: &CrewSpec, attempt: u32) -> Execution {
         state: ExecutionState::Queued,
         attempt,
         max_attempts: 3,
+        abandons: 0,
+        max_abandons: crate::execution::DEFAULT_MAX_ABANDONS,
         timeout_ms: None,
         llm: LlmOptions::default(),
         meta: BTreeMap::new(),

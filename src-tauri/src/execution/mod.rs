@@ -19,7 +19,7 @@ pub use error::{ErrorKind, ExecutionError};
 pub use id::ExecutionId;
 pub use log::{EventKind, ExecutionEvent, LogEntry, LogEvent, LogLevel};
 pub use model::{
-    AttemptError, Execution, ExecutionFilter, LlmOptions, NewExecution, Progress, StepOutput, Usage,
+    AttemptError, Execution, ExecutionFilter, DEFAULT_MAX_ABANDONS, LlmOptions, NewExecution, Progress, StepOutput, Usage,
 };
 pub use priority::{ParsePriorityError, Priority};
 pub use state::{ExecutionState, ParseStatusError, Status};

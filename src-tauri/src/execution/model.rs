@@ -63,6 +63,14 @@ pub struct Progress {
     pub current_agent: Option<String>,
 }
 
+/// How many attempts may be abandoned by a dying worker before an execution is failed, unless the
+/// submission says otherwise (`--max-abandons`).
+pub const DEFAULT_MAX_ABANDONS: u32 = 5;
+
+fn default_max_abandons() -> u32 {
+    DEFAULT_MAX_ABANDONS
+}
+
 /// What a caller submits; the store turns it into an [`Execution`] in state `Queued`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewExecution {
@@ -77,6 +85,10 @@ pub struct NewExecution {
     pub priority: Priority,
     /// Attempts allowed in all (>= 1).
     pub max_attempts: u32,
+    /// Attempts whose worker may die before the execution is failed as a poison pill
+    /// (0: [`DEFAULT_MAX_ABANDONS`]). Abandoned attempts are not counted in `max_attempts`.
+    #[serde(default)]
+    pub max_abandons: u32,
     /// Wall-clock limit per attempt, in milliseconds.
     pub timeout_ms: Option<u64>,
     pub llm: LlmOptions,
@@ -99,9 +111,18 @@ pub struct Execution {
     pub priority: Priority,
     #[serde(flatten)]
     pub state: ExecutionState,
-    /// Attempts started so far (counted at claim time, so a crash loop ends).
+    /// The current (or last) attempt's number: attempts that ended with an error or a result.
+    /// An attempt abandoned because its worker died is refunded (the next one has its number)
+    /// and counted in `abandons` instead.
     pub attempt: u32,
     pub max_attempts: u32,
+    /// Attempts abandoned because their worker process died (see [`NewExecution::max_abandons`]).
+    #[serde(default)]
+    pub abandons: u32,
+    /// At this many abandoned attempts the execution fails (kind `abandoned`): it kills its
+    /// worker every time.
+    #[serde(default = "default_max_abandons")]
+    pub max_abandons: u32,
     pub timeout_ms: Option<u64>,
     pub llm: LlmOptions,
     pub meta: BTreeMap<String, String>,

@@ -16,8 +16,19 @@ use super::{ExecutionError, Millis};
 pub enum ExecutionState {
     /// Waiting for a free slot.
     Queued,
-    /// Claimed by `owner`, which must renew its lease before `lease_expires_at`.
-    Running { owner: String, lease_expires_at: Millis, started_at: Millis },
+    /// Claimed by `owner`, which must renew its lease before `lease_expires_at`. `lease_token`
+    /// is the claim's fencing token: the attempt's writes are refused once it is not current.
+    /// `owner_gone` is not stored: reads set it when the owner's process is gone (its lock is
+    /// free), so an execution whose worker died shows as such before any worker recovers it.
+    Running {
+        owner: String,
+        lease_expires_at: Millis,
+        started_at: Millis,
+        #[serde(default)]
+        lease_token: i64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        owner_gone: bool,
+    },
     /// The last attempt failed with a retryable error; due again at `next_run_at`.
     Retrying { next_run_at: Millis, last_error: ExecutionError },
     /// Finished; `output` is the crew's final output.

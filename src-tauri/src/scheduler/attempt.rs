@@ -28,6 +28,9 @@ pub(super) enum AttemptEnd {
 #[derive(Debug)]
 pub(super) struct Completion {
     pub id: ExecutionId,
+    /// The claim's fencing token: tells this attempt apart from a later claim of the same
+    /// execution by the same worker.
+    pub lease_token: i64,
     pub end: AttemptEnd,
 }
 
@@ -42,6 +45,7 @@ pub(super) fn spawn_attempt(
     request: RunRequest,
     journal: Arc<dyn Journal>,
     cancel: CancellationToken,
+    lease_token: i64,
     completions: mpsc::UnboundedSender<Completion>,
 ) {
     let id = request.execution.id.clone();
@@ -70,7 +74,7 @@ pub(super) fn spawn_attempt(
             Ok(end) => end,
             Err(payload) => AttemptEnd::Panicked(panic_message(payload)),
         };
-        let _ = completions.send(Completion { id, end });
+        let _ = completions.send(Completion { id, lease_token, end });
     });
 }
 

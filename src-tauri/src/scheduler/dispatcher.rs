@@ -25,15 +25,15 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::attempt::{spawn_attempt, AttemptEnd, Completion};
-use super::journal::{PendingLog, StoreJournal};
+use super::journal::{LeaseLoss, PendingLog, StoreJournal};
 use super::{ClaimScope, SchedulerConfig};
 use crate::execution::{
     now_ms, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest,
     StepOutput,
 };
 use crate::store::{
-    ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, QueueSettings, RecoverRequest, Store, StoreError, Transition,
-    CommitListener, Committed,
+    AttemptLease, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, OwnerLock, QueueSettings, RecoverRequest, Store,
+    StoreError, Transition, CommitListener, Committed,
 };
 
 /// What a handle asks the dispatcher.
@@ -62,6 +62,10 @@ struct Running {
     stop: Option<StopReason>,
     attempt: u32,
     max_attempts: u32,
+    /// The claim's fencing token (see [`AttemptLease`]).
+    lease_token: i64,
+    /// Tripped when the store refused one of the attempt's writes (it lost its lease).
+    loss: Arc<LeaseLoss>,
 }
 
 /// The write that ends an attempt.
@@ -110,6 +114,9 @@ pub(super) struct Dispatcher {
     halted: Arc<OnceLock<String>>,
     /// The store's listener for this scheduler ([`announce`]), kept registered while it runs.
     _listener: Arc<CommitListener>,
+    /// This worker's owner lock (`store/liveness.rs`), held until the dispatcher ends, so that
+    /// others see it alive while it may own executions.
+    _owner_lock: Option<OwnerLock>,
     rng: StdRng,
 }
 
@@ -126,6 +133,7 @@ impl Dispatcher {
         logs: mpsc::UnboundedSender<PendingLog>,
         halted: Arc<OnceLock<String>>,
         listener: Arc<CommitListener>,
+        owner_lock: Option<OwnerLock>,
     ) -> Dispatcher {
         let (completions_tx, completions) = mpsc::unbounded_channel();
         Dispatcher {
@@ -149,6 +157,7 @@ impl Dispatcher {
             shutdown: None,
             halted,
             _listener: listener,
+            _owner_lock: owner_lock,
             rng: StdRng::from_os_rng(),
         }
     }
@@ -376,20 +385,39 @@ impl Dispatcher {
 
     fn start(&mut self, execution: Execution, completed_steps: Vec<StepOutput>) {
         let id = execution.id.clone();
+        let Some(lease) = AttemptLease::of(&execution) else {
+            tracing::error!("execution {id} was claimed but is {}; not started", execution.status());
+            return;
+        };
+        let lease_token = lease.token.unwrap_or_default();
+        if self.running.contains_key(&id) {
+            // An earlier attempt of ours lost its lease and we claimed the execution again
+            // before noticing: that one is stopped and dropped.
+            self.stop(&id, StopReason::LeaseLost);
+        }
         let token = CancellationToken::new();
+        let loss = LeaseLoss::new(token.clone());
         self.running.insert(
             id.clone(),
-            Running { token: token.clone(), stop: None, attempt: execution.attempt, max_attempts: execution.max_attempts },
+            Running {
+                token: token.clone(),
+                stop: None,
+                attempt: execution.attempt,
+                max_attempts: execution.max_attempts,
+                lease_token,
+                loss: loss.clone(),
+            },
         );
         let journal = Arc::new(StoreJournal {
             store: self.store.clone(),
             id: id.clone(),
-            attempt: execution.attempt,
+            lease,
+            loss,
             events: self.events.clone(),
             logs: self.logs.clone(),
         });
         let request = RunRequest { execution, completed_steps };
-        spawn_attempt(self.executor.clone(), request, journal, token, self.completions_tx.clone());
+        spawn_attempt(self.executor.clone(), request, journal, token, lease_token, self.completions_tx.clone());
         if self.shutdown.is_some() {
             // Claimed while shutting down (a waiting claim answered late): requeued right away.
             self.stop(&id, StopReason::Shutdown);
@@ -404,7 +432,7 @@ impl Dispatcher {
     async fn on_completions(&mut self, ended: Vec<Completion>) {
         let mut settlements = Vec::with_capacity(ended.len());
         for done in ended {
-            if let Some(settlement) = self.settlement(&done.id, done.end) {
+            if let Some(settlement) = self.settlement(&done.id, done.lease_token, done.end) {
                 settlements.push((done.id, settlement));
             }
         }
@@ -439,9 +467,15 @@ impl Dispatcher {
     }
 
     /// How an ended attempt is settled (it leaves `running`); `None` when nothing is written.
-    fn settlement(&mut self, id: &ExecutionId, end: AttemptEnd) -> Option<Settlement> {
+    fn settlement(&mut self, id: &ExecutionId, lease_token: i64, end: AttemptEnd) -> Option<Settlement> {
+        if self.running.get(id).is_some_and(|run| run.lease_token != lease_token) {
+            // An attempt replaced by a later claim of the same execution: nothing to write.
+            tracing::warn!("execution {id}: an attempt that had lost its lease ended; dropped");
+            return None;
+        }
         let run = self.running.remove(id)?;
-        let settlement = match (run.stop, end) {
+        let stop = if run.loss.is_lost() { Some(StopReason::LeaseLost) } else { run.stop };
+        let settlement = match (stop, end) {
             (Some(StopReason::LeaseLost), _) => {
                 tracing::warn!("execution {id} was taken over by another worker; dropped its attempt");
                 return None;

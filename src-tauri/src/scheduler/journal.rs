@@ -3,33 +3,76 @@
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
 
 use crate::execution::{
     BoxFuture, ExecutionEvent, ExecutionId, Journal, JournalError, LogEntry, LogEvent, Progress, StepOutput,
 };
-use crate::store::{Store, StoreError};
+use crate::store::{AttemptLease, Store, StoreError};
 
 /// A log write on its way to the store, awaited in order by the [`forward_logs`] task.
 pub(super) type PendingLog = BoxFuture<'static, Result<Vec<LogEntry>, StoreError>>;
+
+/// An attempt's lease, lost once the store refused one of its writes ([`StoreError::Fenced`]).
+///
+/// Shared by the attempt's journal and the dispatcher: the journal [trips](LeaseLoss::trip) it,
+/// which fires the attempt's cancellation token at once (its future is dropped: no further LLM
+/// calls, no further writes), and the dispatcher then drops the attempt without settling it.
+#[derive(Debug)]
+pub(super) struct LeaseLoss {
+    lost: std::sync::atomic::AtomicBool,
+    token: CancellationToken,
+}
+
+impl LeaseLoss {
+    pub(super) fn new(token: CancellationToken) -> Arc<LeaseLoss> {
+        Arc::new(LeaseLoss { lost: std::sync::atomic::AtomicBool::new(false), token })
+    }
+
+    /// Whether a write of the attempt was refused.
+    pub(super) fn is_lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Records that `error` refused a write of the attempt, if it is a fencing refusal, and stops
+    /// the attempt (logged once, to the tracing log: the ExecutionLog no longer takes its lines).
+    pub(super) fn trip(&self, error: &StoreError) {
+        if let StoreError::Fenced { id, attempt } = error {
+            if !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                tracing::warn!(execution = %id, attempt, "{error}; stopping this attempt here");
+            }
+            self.token.cancel();
+        }
+    }
+}
 
 /// Records one attempt of one execution into the store and broadcasts what was committed.
 ///
 /// `log` enqueues the line into the writer's next group commit at once (so lines keep their call
 /// order) and hands the pending write to the forwarder, which broadcasts it after COMMIT.
 /// `progress` and `save_step` resolve after COMMIT; `save_step` commits the step together with
-/// its completion line.
+/// its completion line. Every write carries the attempt's [`AttemptLease`]; when the store
+/// refuses one (the attempt lost its lease), the attempt is stopped through its [`LeaseLoss`].
 pub(super) struct StoreJournal {
     pub store: Arc<dyn Store>,
     pub id: ExecutionId,
-    pub attempt: u32,
+    pub lease: AttemptLease,
+    pub loss: Arc<LeaseLoss>,
     pub events: broadcast::Sender<ExecutionEvent>,
     pub logs: mpsc::UnboundedSender<PendingLog>,
 }
 
 impl Journal for StoreJournal {
     fn log(&self, event: LogEvent) {
-        let pending = self.store.append_logs(&self.id, self.attempt, vec![event]);
-        let _ = self.logs.send(pending);
+        let pending = self.store.append_logs(&self.id, self.lease, vec![event]);
+        let loss = self.loss.clone();
+        let _ = self.logs.send(Box::pin(async move {
+            let written = pending.await;
+            if let Err(e) = &written {
+                loss.trip(e);
+            }
+            written
+        }));
     }
 
     fn token(&self, task: Option<&str>, text: &str) {
@@ -41,24 +84,31 @@ impl Journal for StoreJournal {
     }
 
     fn progress(&self, progress: Progress) -> BoxFuture<'static, Result<(), JournalError>> {
-        let (store, events, id) = (self.store.clone(), self.events.clone(), self.id.clone());
+        let (store, events, id, lease, loss) =
+            (self.store.clone(), self.events.clone(), self.id.clone(), self.lease, self.loss.clone());
         Box::pin(async move {
-            let write = || store.update_progress(&id, progress.clone());
-            patiently(write).await.map_err(|e| JournalError(e.to_string()))?;
+            let write = || store.update_progress(&id, lease, progress.clone());
+            patiently(write).await.map_err(|e| {
+                loss.trip(&e);
+                JournalError(e.to_string())
+            })?;
             let _ = events.send(ExecutionEvent::Progress { id: id.clone(), progress: progress.clone() });
             Ok(())
         })
     }
 
     fn save_step(&self, step: StepOutput, completion: LogEvent) -> BoxFuture<'static, Result<(), JournalError>> {
-        let (store, id, attempt) = (self.store.clone(), self.id.clone(), self.attempt);
+        let (store, id, lease, loss) = (self.store.clone(), self.id.clone(), self.lease, self.loss.clone());
         // The line's place among the broadcast lines is taken now, in call order; the forwarder
         // broadcasts it once the step's transaction committed (nothing if it failed or was dropped).
         let (committed, line) = tokio::sync::oneshot::channel::<Vec<LogEntry>>();
         let _ = self.logs.send(Box::pin(async move { Ok(line.await.unwrap_or_default()) }));
         Box::pin(async move {
-            let write = || store.save_step_logged(&id, attempt, step.clone(), completion.clone());
-            let entry = patiently(write).await.map_err(|e| JournalError(e.to_string()))?;
+            let write = || store.save_step_logged(&id, lease, step.clone(), completion.clone());
+            let entry = patiently(write).await.map_err(|e| {
+                loss.trip(&e);
+                JournalError(e.to_string())
+            })?;
             let _ = committed.send(entry.into_iter().collect());
             Ok(())
         })

@@ -74,15 +74,21 @@ struct Inner {
 impl Scheduler {
     /// Starts a scheduler (async: call it inside a tokio runtime).
     ///
-    /// Writes `config.concurrency` to the database when set, recovers at once the executions of
-    /// owners that are provably dead (or whose lease expired) unless the scope is
-    /// [`ClaimScope::None`], then starts the dispatcher, which claims work right away.
+    /// Takes this worker's owner lock (unless the scope is [`ClaimScope::None`]), writes
+    /// `config.concurrency` to the database when set, recovers at once the executions of owners
+    /// that are gone (or of unknown liveness with an expired lease, see [`Store::recover`]) unless
+    /// the scope is [`ClaimScope::None`], then starts the dispatcher, which claims work right
+    /// away.
     pub async fn start(
         store: Arc<dyn Store>,
         executor: Arc<dyn Executor>,
         config: SchedulerConfig,
     ) -> Result<Scheduler, SchedulerError> {
-        let owner = OwnerId::current().to_string();
+        let owner_id = OwnerId::current();
+        let owner = owner_id.to_string();
+        // Held from before the first claim until the dispatcher ends: others see this worker
+        // alive through it (`store/liveness.rs`). A submit-only client owns nothing.
+        let owner_lock = if config.scope == ClaimScope::None { None } else { Some(store.lock_owner(&owner_id)?) };
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         // Every change this store commits reaches the subscribers in commit order, whichever task
         // wrote it (a submission and the claim that took it may commit together, so may a
@@ -115,6 +121,7 @@ impl Scheduler {
             logs_tx,
             halted.clone(),
             listener.clone(),
+            owner_lock,
         );
         tokio::spawn(dispatcher.run());
         Ok(Scheduler { inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner, halted, _listener: listener }) })

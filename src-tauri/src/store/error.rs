@@ -43,6 +43,11 @@ pub enum StoreError {
     #[error("the database {}: {detail} (is the disk full, failing or gone?)", path.display())]
     Io { path: PathBuf, detail: String },
 
+    /// A worker could not take its owner lock in the database's owners folder (see
+    /// `store/liveness.rs`): the folder cannot be created or written.
+    #[error("cannot take this worker's owner lock in {}: {detail}", path.display())]
+    OwnerLock { path: PathBuf, detail: String },
+
     /// Any other SQLite error (a constraint, corruption, …).
     #[error("the database {}: {source}", path.display())]
     Sqlite { path: PathBuf, #[source] source: rusqlite::Error },
@@ -67,6 +72,11 @@ pub enum StoreError {
     /// The execution is no longer running under this owner (its lease was lost).
     #[error("execution {id} is not running under {owner} any more (its lease was lost)")]
     NotOwner { id: ExecutionId, owner: String },
+
+    /// A write of an attempt that no longer holds its lease (another worker took the execution
+    /// over): refused, nothing was written. The attempt must stop.
+    #[error("attempt {attempt} of execution {id} no longer holds its lease (another worker took the execution over); its write was refused")]
+    Fenced { id: ExecutionId, attempt: u32 },
 
     /// A value could not be encoded for storage.
     #[error("cannot encode {what}: {source}")]
@@ -104,7 +114,7 @@ impl StoreError {
     pub fn is_rejection(&self) -> bool {
         matches!(
             self,
-            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. }
+            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. } | StoreError::Fenced { .. }
         )
     }
 }

@@ -16,7 +16,9 @@
 //! every transition and queue change a store commits, in commit order (the scheduler's events
 //! come from there).
 
+pub mod clock;
 mod error;
+pub mod liveness;
 mod listeners;
 mod owner;
 pub mod sqlite;
@@ -26,8 +28,9 @@ pub use error::StoreError;
 pub use listeners::{CommitListener, Committed};
 pub use owner::OwnerId;
 pub use sqlite::{wait_briefly_for_answers, DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
+pub use liveness::{Liveness, OwnerLock};
 pub use types::{
-    CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
+    AttemptLease, CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
     StatusCounts, Transition,
 };
 
@@ -123,10 +126,26 @@ pub trait Store: Send + Sync {
         priority: Priority,
     ) -> BoxFuture<'static, Result<Transition, StoreError>>;
 
-    /// Recovers running executions of other owners whose lease expired before `now` or whose
-    /// owner is provably dead ([`OwnerId::is_provably_dead`]): back to `Queued`, or `Failed`
-    /// (kind `abandoned`) when no attempts remain; each gets a `recovered` log line.
+    /// Recovers running executions of other owners that are gone (their owner lock is free), or
+    /// whose liveness is unknown (no lock) and whose lease expired before `now`
+    /// ([`liveness::takeover_reason`]); an owner whose lock is held keeps its executions. Each
+    /// goes back to `Queued` with the abandoned attempt refunded and `abandons` counted, or to
+    /// `Failed` (kind `abandoned`) when it reached its `max_abandons`; a pending cancel makes it
+    /// `Cancelled`. Each gets a `recovered` log line. First, when the wall clock stepped since the
+    /// last look (`store/clock.rs`), the due times of retries and the leases are moved with it.
     fn recover(&self, request: RecoverRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>>;
+
+    /// Takes `owner`'s lock, held by a scheduler while it may own executions (see
+    /// [`liveness`]). Without it, others see the owner's liveness as unknown.
+    fn lock_owner(&self, owner: &OwnerId) -> Result<OwnerLock, StoreError>;
+
+    /// Whether the owner of a running execution is alive, asked without writing anything.
+    fn owner_liveness(&self, owner: &str) -> Liveness;
+
+    /// Whether any worker holds its owner lock on this store (one that recovers a gone owner's
+    /// executions within a heartbeat).
+    fn any_worker_alive(&self) -> bool;
+
 
     /// Registers `listener`, called with every change this store commits, in commit order: each
     /// state transition (as returned by `insert`, a claim, `finish`, `schedule_retry`, `requeue`,
@@ -142,27 +161,30 @@ pub trait Store: Send + Sync {
     /// that panics is ignored for that transition.
     fn listen(&self, listener: &Arc<CommitListener>);
 
-    /// Stores the run's progress.
-    fn update_progress(&self, id: &ExecutionId, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>>;
+    /// Stores the run's progress. Refused ([`StoreError::Fenced`]) when `lease` is no longer
+    /// current.
+    fn update_progress(&self, id: &ExecutionId, lease: AttemptLease, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>>;
 
-    /// Appends ExecutionLog lines for `attempt`, assigning gap-free per-execution `seq`s.
+    /// Appends ExecutionLog lines for `lease.attempt`, assigning gap-free per-execution `seq`s.
+    /// Refused ([`StoreError::Fenced`], nothing written) when `lease` is no longer current.
     fn append_logs(
         &self,
         id: &ExecutionId,
-        attempt: u32,
+        lease: AttemptLease,
         events: Vec<LogEvent>,
     ) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>>;
 
     /// Saves a completed step. Saving a step that exists is a no-op: `Ok(false)`.
     fn save_step(&self, id: &ExecutionId, step: StepOutput) -> BoxFuture<'static, Result<bool, StoreError>>;
 
-    /// Saves a completed step and appends `completion` to the ExecutionLog (for `attempt`) in the
-    /// same transaction. A step that exists already is left as it is and no line is written:
-    /// `Ok(None)`; otherwise `Ok(Some(the committed line))`.
+    /// Saves a completed step and appends `completion` to the ExecutionLog (for `lease.attempt`)
+    /// in the same transaction. A step that exists already is left as it is and no line is
+    /// written: `Ok(None)`; otherwise `Ok(Some(the committed line))`. Refused
+    /// ([`StoreError::Fenced`], nothing written) when `lease` is no longer current.
     fn save_step_logged(
         &self,
         id: &ExecutionId,
-        attempt: u32,
+        lease: AttemptLease,
         step: StepOutput,
         completion: LogEvent,
     ) -> BoxFuture<'static, Result<Option<LogEntry>, StoreError>>;
@@ -176,7 +198,8 @@ pub trait Store: Send + Sync {
     /// Resolves once every write enqueued before it is committed.
     fn flush(&self) -> BoxFuture<'static, Result<(), StoreError>>;
 
-    /// One execution; `Ok(None)` when there is no such id.
+    /// One execution; `Ok(None)` when there is no such id. A running one says whether its
+    /// owner's process is gone (`owner_gone`, see [`liveness`]); so does [`list`](Store::list).
     fn get(&self, id: &ExecutionId) -> Result<Option<Execution>, StoreError>;
 
     /// Executions matching `filter`, newest first, at most `filter.limit` (50 when 0).

@@ -1,13 +1,12 @@
-//! Worker identities that say where the worker runs, so a dead worker can be told apart from a
-//! slow one.
+//! Worker identities: which process of which host owns a running execution.
 
 use std::fmt;
 
 /// A worker's owner id: `host:pid:nonce`, written into the executions it claims.
 ///
-/// The nonce (random per process start) keeps two runs of a reused pid apart. An owner is
-/// *provably dead* when it ran on this host and no process with its pid is alive; executions of
-/// such an owner can be recovered without waiting for their lease to expire.
+/// The nonce (random per process start) keeps two runs of a reused pid apart, and names the
+/// owner's lock file (`store/liveness.rs`), which tells whether the owner is alive: host and pid
+/// alone cannot (a pid means another process in another PID namespace).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OwnerId {
     pub host: String,
@@ -28,12 +27,6 @@ impl OwnerId {
         let pid = parts.next()?.parse().ok()?;
         let host = parts.next()?.to_string();
         Some(OwnerId { host, pid, nonce })
-    }
-
-    /// True only when the owner ran on this host and its pid is not alive. Unknown hosts, a pid
-    /// that is alive (possibly reused) and platforms without a liveness check give `false`.
-    pub fn is_provably_dead(&self) -> bool {
-        self.host == this_host() && !pid_alive(self.pid)
     }
 }
 
@@ -62,25 +55,6 @@ pub fn this_host() -> String {
     std::env::var("COMPUTERNAME").unwrap_or_else(|_| "localhost".to_string())
 }
 
-/// Whether a process with this pid exists (on unix: `kill(pid, 0)` succeeds or is refused).
-fn pid_alive(pid: u32) -> bool {
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else { return true };
-        if pid <= 0 {
-            return true;
-        }
-        // SAFETY: signal 0 performs only the existence and permission checks.
-        let rc = unsafe { libc::kill(pid, 0) };
-        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,17 +67,5 @@ mod tests {
         assert_eq!((odd.host.as_str(), odd.pid, odd.nonce.as_str()), ("fe80::1", 42, "abc"));
         assert_eq!(OwnerId::parse("nopid"), None);
         assert_eq!(OwnerId::parse("h:notanumber:n"), None);
-    }
-
-    #[test]
-    fn this_process_is_alive_and_an_exited_child_is_dead() {
-        assert!(!OwnerId::current().is_provably_dead());
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        let dead = OwnerId { host: this_host(), pid, nonce: "x".into() };
-        assert!(dead.is_provably_dead());
-        let elsewhere = OwnerId { host: "some-other-host".into(), pid, nonce: "x".into() };
-        assert!(!elsewhere.is_provably_dead());
     }
 }

@@ -23,6 +23,38 @@ pub struct ClaimedRun {
     pub completed_steps: Vec<StepOutput>,
 }
 
+/// Which attempt a write belongs to, and the fencing token that proves it still holds its lease.
+///
+/// A running attempt's writes (log lines, steps, progress) carry its lease: the store refuses them
+/// with [`StoreError::Fenced`](super::StoreError::Fenced) once the execution is no longer running
+/// under that claim's token (another worker took it over after the lease expired), so a worker
+/// that was stopped and resumes cannot write into the attempt that replaced its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttemptLease {
+    /// The attempt number the written lines and steps are filed under.
+    pub attempt: u32,
+    /// The claim's token (`ExecutionState::Running::lease_token`); `None` only for writes made
+    /// outside any attempt (tests, imports), which are not checked.
+    pub token: Option<i64>,
+}
+
+impl AttemptLease {
+    /// The lease of the attempt `execution` is running now (`None` when it is not running).
+    pub fn of(execution: &Execution) -> Option<AttemptLease> {
+        match &execution.state {
+            crate::execution::ExecutionState::Running { lease_token, .. } => {
+                Some(AttemptLease { attempt: execution.attempt, token: Some(*lease_token) })
+            }
+            _ => None,
+        }
+    }
+
+    /// A write filed under `attempt` that no lease guards (not an attempt's own write).
+    pub fn unfenced(attempt: u32) -> AttemptLease {
+        AttemptLease { attempt, token: None }
+    }
+}
+
 /// Which executions a claim may take.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ClaimFilter {

@@ -1,7 +1,7 @@
 // Run detail: timeline of tasks, live log, output (sanitised Markdown), error, inputs.
 
 import { api } from '../api';
-import { append, clear, h, statusBadge, toast } from '../dom';
+import { append, clear, h, orphanBadge, statusBadge, toast } from '../dom';
 import { executionDuration, formatDuration, formatTime, formatTokens, inputText, isTerminal, progressLabel } from '../format';
 import { renderMarkdown } from '../markdown';
 import { withState } from '../queue_model';
@@ -93,7 +93,7 @@ export const detailView: View = (root, id) => {
       actions.append(h('button', { class: 'primary', 'data-action': 'retry', onclick: () => void retry() }, 'Retry'));
     }
     header.append(
-      h('div', {}, h('h2', { class: 'crew-title' }, e.crew_name, ' ', statusBadge(e.status)),
+      h('div', {}, h('h2', { class: 'crew-title' }, e.crew_name, ' ', statusBadge(e.status), orphanBadge(e)),
         h('div', { class: 'muted small' }, `${e.id} · ${e.crew_source}`),
         h('div', { class: 'facts' },
           fact('Priority', e.priority), fact('Attempt', `${e.attempt}/${e.max_attempts}`),

@@ -1,7 +1,7 @@
 // Queue: every execution, live, with filters and controls.
 
 import { api } from '../api';
-import { clear, h, statusBadge, toast } from '../dom';
+import { clear, h, orphanBadge, statusBadge, toast } from '../dom';
 import {
   executionDuration, formatDuration, formatTime, formatTokens, isTerminal, progressFraction, progressLabel,
 } from '../format';
@@ -132,7 +132,7 @@ export const queueView: View = (root) => {
       onclick: open,
       onkeydown: (ev: Event) => { if ((ev as KeyboardEvent).key === 'Enter') open(); },
     },
-      h('td', {}, statusBadge(e.status)),
+      h('td', {}, statusBadge(e.status), orphanBadge(e)),
       h('td', {}, h('div', { class: 'crew' }, e.crew_name), h('div', { class: 'id muted' }, e.id)),
       h('td', {}, priority),
       h('td', { class: 'progress' }, bar, h('div', { class: 'muted small' }, progressLabel(e))),

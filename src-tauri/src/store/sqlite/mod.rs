@@ -62,8 +62,9 @@ use crate::execution::{
     now_ms, BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis,
     NewExecution, Priority, Progress, StepOutput,
 };
+use crate::store::liveness::{self, Liveness, OwnerLock};
 use crate::store::{
-    CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
+    AttemptLease, OwnerId, CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
     Transition,
 };
 use crate::store::listeners::{Announced, CommitListeners};
@@ -246,20 +247,33 @@ impl Store for SqliteStore {
         self.write_announced(Urgency::Now, move |conn, path| write::recover(conn, path, &request))
     }
 
+    fn lock_owner(&self, owner: &OwnerId) -> Result<OwnerLock, StoreError> {
+        OwnerLock::acquire(&self.path, owner)
+            .map_err(|e| StoreError::OwnerLock { path: liveness::owners_dir(&self.path), detail: e.to_string() })
+    }
+
+    fn owner_liveness(&self, owner: &str) -> Liveness {
+        liveness::probe(&self.path, owner)
+    }
+
     fn listen(&self, listener: &Arc<CommitListener>) {
         self.listeners.add(listener);
     }
 
-    fn update_progress(&self, id: &ExecutionId, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>> {
-        let id = id.clone();
-        self.write(move |conn, path| write::update_progress(conn, path, &id, &progress))
-    }
-
-    fn append_logs(&self, id: &ExecutionId, attempt: u32, events: Vec<LogEvent>) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>> {
+    fn update_progress(&self, id: &ExecutionId, lease: AttemptLease, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>> {
         let id = id.clone();
         self.write(move |conn, path| {
+            write::check_lease(conn, path, &id, lease)?;
+            write::update_progress(conn, path, &id, &progress)
+        })
+    }
+
+    fn append_logs(&self, id: &ExecutionId, lease: AttemptLease, events: Vec<LogEvent>) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| {
+            write::check_lease(conn, path, &id, lease)?;
             let at = now_ms();
-            events.into_iter().map(|event| write::append_log(conn, path, &id, attempt, at, event)).collect()
+            events.into_iter().map(|event| write::append_log(conn, path, &id, lease.attempt, at, event)).collect()
         })
     }
 
@@ -271,16 +285,17 @@ impl Store for SqliteStore {
     fn save_step_logged(
         &self,
         id: &ExecutionId,
-        attempt: u32,
+        lease: AttemptLease,
         step: StepOutput,
         completion: LogEvent,
     ) -> BoxFuture<'static, Result<Option<LogEntry>, StoreError>> {
         let id = id.clone();
         self.write(move |conn, path| {
+            write::check_lease(conn, path, &id, lease)?;
             if !write::save_step(conn, path, &id, step)? {
                 return Ok(None);
             }
-            write::append_log(conn, path, &id, attempt, now_ms(), completion).map(Some)
+            write::append_log(conn, path, &id, lease.attempt, now_ms(), completion).map(Some)
         })
     }
 
@@ -297,11 +312,19 @@ impl Store for SqliteStore {
     }
 
     fn get(&self, id: &ExecutionId) -> Result<Option<Execution>, StoreError> {
-        self.read(|conn, path| rows::load_execution(conn, path, id))
+        let mut found = self.read(|conn, path| rows::load_execution(conn, path, id))?;
+        liveness::mark_gone_owners(&self.path, found.as_mut());
+        Ok(found)
     }
 
     fn list(&self, filter: &ExecutionFilter) -> Result<Vec<Execution>, StoreError> {
-        self.read(|conn, path| read::list(conn, path, filter))
+        let mut listed = self.read(|conn, path| read::list(conn, path, filter))?;
+        liveness::mark_gone_owners(&self.path, listed.iter_mut());
+        Ok(listed)
+    }
+
+    fn any_worker_alive(&self) -> bool {
+        liveness::any_worker_alive(&self.path)
     }
 
     fn logs(&self, id: &ExecutionId, after_seq: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {

@@ -62,10 +62,15 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "active_index",
         sql: include_str!("../../../../migrations/0005_active_index.sql"),
     },
+    Migration {
+        version: 6,
+        name: "fencing_and_abandons",
+        sql: include_str!("../../../../migrations/0006_fencing_and_abandons.sql"),
+    },
 ];
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.

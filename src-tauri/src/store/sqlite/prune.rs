@@ -323,7 +323,7 @@ mod tests {
     use super::*;
     use crate::execution::{now_ms, EventKind, ExecutionError, ErrorKind, ExecutionFilter, ExecutionId, LogEvent, NewExecution, StepOutput, Usage};
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{ClaimFilter, ClaimRequest, Finish, Store};
+    use crate::store::{AttemptLease, ClaimFilter, ClaimRequest, Finish, Store};
 
     const OWNER: &str = "prunehost:1:test";
 
@@ -361,7 +361,7 @@ mod tests {
         let claim = ClaimRequest { owner: OWNER.into(), now: crate::execution::now_ms(), lease_ms: 60_000, max: 1, filter: ClaimFilter::Only(vec![id.clone()]) };
         assert_eq!(store.claim(claim).await.unwrap().len(), 1);
         let events = (0..lines).map(|i| LogEvent::info(EventKind::AgentStep, format!("line {i}"))).collect();
-        store.append_logs(&id, 1, events).await.unwrap();
+        store.append_logs(&id, AttemptLease::unfenced(1), events).await.unwrap();
         assert!(store.save_step(&id, step("research")).await.unwrap());
         id
     }

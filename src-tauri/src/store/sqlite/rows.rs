@@ -18,7 +18,7 @@ use crate::store::StoreError;
 pub(super) const EXECUTION_COLUMNS: &str = "id, crew_name, crew_source, crew_spec, inputs, priority, status, \
      attempt, max_attempts, timeout_ms, next_run_at, owner, lease_expires_at, attempt_started_at, \
      cancel_requested, was_running, progress, output, error, usage, llm, meta, retry_of, created_at, \
-     started_at, finished_at";
+     started_at, finished_at, lease_token, abandons, max_abandons";
 
 /// The `execution_logs` columns [`log_from_row`] expects.
 pub(super) const LOG_COLUMNS: &str = "execution_id, attempt, seq, at, level, kind, task, agent, message, data";
@@ -62,6 +62,8 @@ pub(super) fn execution_from_row(path: &Path, row: &Row<'_>) -> Result<Execution
             owner: row.get::<_, Option<String>>(11).map_err(sql)?.ok_or_else(|| missing("owner"))?,
             lease_expires_at: row.get::<_, Option<i64>>(12).map_err(sql)?.ok_or_else(|| missing("lease"))?,
             started_at: row.get::<_, Option<i64>>(13).map_err(sql)?.ok_or_else(|| missing("attempt start"))?,
+            lease_token: row.get::<_, Option<i64>>(26).map_err(sql)?.unwrap_or(0),
+            owner_gone: false,
         },
         Status::Retrying => ExecutionState::Retrying {
             next_run_at: row.get::<_, Option<i64>>(10).map_err(sql)?.ok_or_else(|| missing("next_run_at"))?,
@@ -92,6 +94,8 @@ pub(super) fn execution_from_row(path: &Path, row: &Row<'_>) -> Result<Execution
         state,
         attempt: u32_of(path, "attempt", row.get(7).map_err(sql)?)?,
         max_attempts: u32_of(path, "max_attempts", row.get(8).map_err(sql)?)?,
+        abandons: u32_of(path, "abandons", row.get(27).map_err(sql)?)?,
+        max_abandons: u32_of(path, "max_abandons", row.get(28).map_err(sql)?)?,
         timeout_ms: row.get::<_, Option<i64>>(9).map_err(sql)?.map(|v| v.max(0) as u64),
         llm: json(path, "llm", &text(20)?)?,
         meta: json(path, "meta", &text(21)?)?,

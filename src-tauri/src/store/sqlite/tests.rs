@@ -3,8 +3,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::execution::{ErrorKind, EventKind, ExecutionState, Status, Usage};
-use crate::store::{CancelOutcome, ClaimFilter, CommitListener, Committed, OwnerId};
+use crate::execution::{ErrorKind, EventKind, ExecutionState, Status, Usage, DEFAULT_MAX_ABANDONS};
+use crate::store::{AttemptLease, CancelOutcome, ClaimFilter, CommitListener, Committed, OwnerId};
 
 const OWNER: &str = "otherhost:1:test";
 
@@ -227,13 +227,14 @@ async fn a_claimed_run_comes_with_the_steps_completed_so_far() {
 }
 
 #[tokio::test]
-async fn expired_leases_are_recovered_and_abandoned_when_no_attempts_remain() {
+async fn expired_leases_of_unknown_owners_are_recovered_with_the_attempt_refunded() {
+    // OWNER holds no lock file: its liveness is unknown, so its lease decides.
     let (_dir, store) = open_temp();
     let t0 = now_ms();
-    let mut one_shot = submission("once", Priority::Normal);
-    one_shot.max_attempts = 1;
+    let mut poison = submission("poison", Priority::Normal);
+    poison.max_abandons = 1;
     let keep = store.insert(submission("again", Priority::High)).await.unwrap().execution;
-    let once = store.insert(one_shot).await.unwrap().execution;
+    let once = store.insert(poison).await.unwrap().execution;
     let claimed = store.claim(ClaimRequest { lease_ms: 1_000, ..claim_request(OWNER, t0, 2) }).await.unwrap();
     assert_eq!(claimed.len(), 2);
 
@@ -246,32 +247,94 @@ async fn expired_leases_are_recovered_and_abandoned_when_no_attempts_remain() {
     assert_eq!(recovered.len(), 2);
     let again = store.get(&keep.id).unwrap().unwrap();
     assert_eq!(again.state, ExecutionState::Queued);
-    assert_eq!(again.attempt, 1);
+    // The abandoned attempt is refunded and counted as an abandon instead.
+    assert_eq!((again.attempt, again.abandons, again.max_abandons), (0, 1, DEFAULT_MAX_ABANDONS));
     assert_eq!(again.attempt_errors[0].error.kind, ErrorKind::Abandoned);
+    // At its max_abandons the execution fails: a poison pill.
     let failed = store.get(&once.id).unwrap().unwrap();
-    assert!(matches!(&failed.state, ExecutionState::Failed { error, .. } if error.kind == ErrorKind::Abandoned));
+    assert!(
+        matches!(&failed.state, ExecutionState::Failed { error, .. } if error.kind == ErrorKind::Abandoned && error.message.contains("abandoned 1 times (--max-abandons 1)")),
+        "{:?}",
+        failed.state
+    );
     let logs = store.logs(&keep.id, 0, 0).unwrap();
     assert_eq!(logs.last().unwrap().event.kind, EventKind::Recovered);
     assert_eq!(logs.iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    // Claimed again, it runs as attempt 1 again.
+    let rerun = store.claim(claim_request("other:1:beef", now_ms(), 1)).await.unwrap();
+    assert_eq!((rerun[0].execution.id.clone(), rerun[0].execution.attempt), (keep.id.clone(), 1));
 }
 
 #[tokio::test]
-async fn a_dead_owner_on_this_host_is_recovered_before_its_lease_expires() {
+async fn a_gone_owner_is_recovered_at_once_and_a_live_one_never() {
     let (_dir, store) = open_temp();
-    let e = store.insert(submission("orphan", Priority::Normal)).await.unwrap().execution;
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    let dead = OwnerId { host: crate::store::owner::this_host(), pid, nonce: "n".into() }.to_string();
     let now = now_ms();
-    store.claim(ClaimRequest { lease_ms: 3_600_000, ..claim_request(&dead, now, 1) }).await.unwrap();
-    let alive = OwnerId::current().to_string();
+    // A crashed owner: its lock file is left, unlocked.
+    let gone = OwnerId { host: "h".into(), pid: 1, nonce: "0123456789abcdef".into() };
+    let dir = crate::store::liveness::owners_dir(store.path());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("0123456789abcdef.lock"), gone.to_string()).unwrap();
+    let orphan = store.insert(submission("orphan", Priority::Normal)).await.unwrap().execution;
+    store.claim(ClaimRequest { lease_ms: 3_600_000, ..claim_request(&gone.to_string(), now, 1) }).await.unwrap();
+    // A live owner (its lock held) whose lease has long expired: stopped, suspended, or behind a
+    // stepped clock. It keeps its execution.
+    let alive = OwnerId::current();
+    let _lock = store.lock_owner(&alive).unwrap();
     store.insert(submission("busy", Priority::Normal)).await.unwrap();
-    store.claim(ClaimRequest { lease_ms: 3_600_000, ..claim_request(&alive, now, 1) }).await.unwrap();
+    store.claim(ClaimRequest { lease_ms: 1, ..claim_request(&alive.to_string(), now - 60_000, 1) }).await.unwrap();
+    assert_eq!(store.owner_liveness(&alive.to_string()), crate::store::Liveness::Alive);
+    assert_eq!(store.owner_liveness(&gone.to_string()), crate::store::Liveness::Gone);
+    // Readers see it too, without writing.
+    let listed = store.list(&ExecutionFilter { statuses: vec![Status::Running], ..Default::default() }).unwrap();
+    let gone_flags: Vec<bool> = listed.iter().map(|e| matches!(e.state, ExecutionState::Running { owner_gone: true, .. })).collect();
+    assert_eq!(gone_flags.iter().filter(|g| **g).count(), 1, "{listed:?}");
 
     let recovered = store.recover(RecoverRequest { now, exclude_owner: None }).await.unwrap();
-    assert_eq!(recovered.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![e.id.clone()]);
+    assert_eq!(recovered.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>(), vec![orphan.id.clone()]);
     assert_eq!(recovered[0].execution.state, ExecutionState::Queued);
+    assert!(recovered[0].log.event.message.contains("its worker process is gone"), "{}", recovered[0].log.event.message);
+    // Its file is swept once its executions are taken over; the live owner's stays.
+    assert!(!dir.join("0123456789abcdef.lock").exists());
+    assert_eq!(store.owner_liveness(&alive.to_string()), crate::store::Liveness::Alive);
+}
+
+#[tokio::test]
+async fn an_attempt_s_writes_are_refused_once_its_lease_is_not_current() {
+    let (_dir, store) = open_temp();
+    let e = store.insert(submission("fenced", Priority::Normal)).await.unwrap().execution;
+    let first = store.claim(ClaimRequest { lease_ms: 1, ..claim_request(OWNER, now_ms() - 10_000, 1) }).await.unwrap();
+    let stale = AttemptLease::of(&first[0].execution).unwrap();
+    assert!(stale.token.is_some_and(|t| t > 0));
+    store.append_logs(&e.id, stale, vec![LogEvent::info(EventKind::AgentStep, "while current")]).await.unwrap();
+    // The lease expired; another worker takes over and starts attempt 1 again.
+    store.recover(RecoverRequest { now: now_ms(), exclude_owner: None }).await.unwrap();
+    let second = store.claim(claim_request("other:2:cafe", now_ms(), 1)).await.unwrap();
+    let current = AttemptLease::of(&second[0].execution).unwrap();
+    assert_eq!(current.attempt, stale.attempt);
+    assert_ne!(current.token, stale.token);
+
+    fn refused<T>(r: Result<T, StoreError>) -> bool {
+        matches!(r, Err(StoreError::Fenced { .. }))
+    }
+    let step = StepOutput {
+        step: "research".into(),
+        agent: "a".into(),
+        output: "stale".into(),
+        json: serde_json::Value::Null,
+        usage: Usage::default(),
+        attempt: 1,
+        completed_at: now_ms(),
+    };
+    let line = LogEvent::info(EventKind::TaskCompleted, "done");
+    assert!(refused(store.append_logs(&e.id, stale, vec![LogEvent::info(EventKind::AgentStep, "late")]).await));
+    assert!(refused(store.save_step_logged(&e.id, stale, step.clone(), line.clone()).await));
+    assert!(refused(store.update_progress(&e.id, stale, Progress { completed_steps: 9, ..Default::default() }).await));
+    assert!(store.steps(&e.id).unwrap().is_empty(), "nothing of the stale attempt was kept");
+    // The current attempt's own step lands.
+    let fresh = StepOutput { output: "fresh".into(), ..step };
+    assert!(store.save_step_logged(&e.id, current, fresh, line).await.unwrap().is_some());
+    assert_eq!(store.steps(&e.id).unwrap()[0].output, "fresh");
+    assert!(store.logs(&e.id, 0, 0).unwrap().iter().all(|l| l.event.message != "late"));
 }
 
 #[tokio::test]
@@ -366,9 +429,9 @@ async fn log_seqs_are_gap_free_per_execution() {
     let mut pending = Vec::new();
     for i in 0..10 {
         let id = if i % 2 == 0 { &a.id } else { &b.id };
-        pending.push(store.append_logs(id, 1, vec![LogEvent::info(EventKind::AgentStep, format!("line {i}"))]));
+        pending.push(store.append_logs(id, AttemptLease::unfenced(1), vec![LogEvent::info(EventKind::AgentStep, format!("line {i}"))]));
     }
-    pending.push(store.append_logs(&ExecutionId::new(), 1, vec![LogEvent::warning("nobody")]));
+    pending.push(store.append_logs(&ExecutionId::new(), AttemptLease::unfenced(1), vec![LogEvent::warning("nobody")]));
     let results: Vec<_> = futures_join(pending).await;
     assert!(results.last().unwrap().is_err());
     let seqs: Vec<u64> = store.logs(&a.id, 0, 0).unwrap().iter().map(|l| l.seq).collect();
@@ -455,8 +518,8 @@ async fn what_another_handle_commits_is_seen_past_the_writers_facts() {
 
     // A line written by another handle: the worker's next line follows it.
     let line = |m: &str| LogEvent::info(EventKind::Output, m.to_string());
-    assert_eq!(other.append_logs(&first.id, 1, vec![line("from the other")]).await.unwrap()[0].seq, 3);
-    assert_eq!(worker.append_logs(&first.id, 1, vec![line("from the worker")]).await.unwrap()[0].seq, 4);
+    assert_eq!(other.append_logs(&first.id, AttemptLease::unfenced(1), vec![line("from the other")]).await.unwrap()[0].seq, 3);
+    assert_eq!(worker.append_logs(&first.id, AttemptLease::unfenced(1), vec![line("from the worker")]).await.unwrap()[0].seq, 4);
 
     // A pause committed by another handle stops the worker's claims.
     let second = worker.insert(submission("second", Priority::Normal)).await.unwrap().execution;
@@ -587,9 +650,9 @@ async fn the_answer_of_a_success_is_what_was_committed() {
     let e = claim().await;
     assert_eq!(e.attempt_errors.len(), 1);
     let progress = Progress { completed_steps: 1, total_steps: 2, current_step: Some("write".into()), ..Progress::default() };
-    store.update_progress(&e.id, progress.clone()).await.unwrap();
+    store.update_progress(&e.id, AttemptLease::unfenced(1), progress.clone()).await.unwrap();
     store.renew_leases(OWNER, now_ms() + 5_000, 60_000).await.unwrap();
-    store.update_progress(&e.id, Progress { completed_steps: 2, ..progress.clone() }).await.unwrap();
+    store.update_progress(&e.id, AttemptLease::unfenced(1), Progress { completed_steps: 2, ..progress.clone() }).await.unwrap();
     let t = store.finish(&e.id, OWNER, succeeded.clone()).await.unwrap();
     answered_as_read(&t);
     assert_eq!((t.execution.attempt_errors.len(), t.execution.progress.completed_steps), (1, 2));
@@ -597,7 +660,7 @@ async fn the_answer_of_a_success_is_what_was_committed() {
     // A cancel was requested while it ran (and then it succeeded all the same).
     store.insert(submission("asked to stop", Priority::Normal)).await.unwrap();
     let e = claim().await;
-    store.update_progress(&e.id, progress).await.unwrap();
+    store.update_progress(&e.id, AttemptLease::unfenced(1), progress).await.unwrap();
     assert_eq!(store.request_cancel(&e.id).await.unwrap().outcome, CancelOutcome::Requested);
     answered_as_read(&store.finish(&e.id, OWNER, succeeded.clone()).await.unwrap());
 
@@ -950,6 +1013,9 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
              CREATE INDEX executions_crew_list ON executions (crew_name, id DESC);
              CREATE INDEX executions_status_list ON executions (status, id DESC);
              CREATE INDEX executions_crew_status_list ON executions (crew_name, status, id DESC);
+             ALTER TABLE executions DROP COLUMN lease_token; ALTER TABLE executions DROP COLUMN abandons;
+             ALTER TABLE executions DROP COLUMN max_abandons; ALTER TABLE queue_state DROP COLUMN clock_boot;
+             ALTER TABLE queue_state DROP COLUMN clock_skew_ms;
              DELETE FROM schema_migrations WHERE version >= 4; PRAGMA user_version = 3;",
         )
         .unwrap();

@@ -15,10 +15,12 @@ use super::rows::{
 };
 use crate::execution::{
     ErrorKind, EventKind, Execution, ExecutionError, ExecutionState, ExecutionId, LogEntry, LogEvent, LogLevel, Millis, NewExecution,
-    Priority, Progress, Status, StepOutput, Usage,
+    Priority, Progress, Status, StepOutput, Usage, DEFAULT_MAX_ABANDONS,
 };
+use crate::store::clock::{self, ClockCheck, ClockReading};
+use crate::store::liveness::{self, Liveness};
 use crate::store::{
-    CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, LeaseRenewal, OwnerId, QueueSettings,
+    AttemptLease, CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, LeaseRenewal, QueueSettings,
     RecoverRequest, StoreError, Transition,
 };
 
@@ -100,14 +102,15 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
     let before = conn.total_changes();
     let id = ExecutionId::new();
     let max_attempts = new.max_attempts.max(1);
+    let max_abandons = if new.max_abandons == 0 { DEFAULT_MAX_ABANDONS } else { new.max_abandons };
     // Stored as SQLite's signed integer; read back the same way.
     let timeout_ms = new.timeout_ms.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
     let progress = Progress::default();
     let usage = Usage::default();
     conn.cached(
         "INSERT INTO executions (id, crew_name, crew_source, crew_spec, inputs, priority, status,
-             attempt, max_attempts, timeout_ms, progress, usage, llm, meta, retry_of, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             attempt, max_attempts, timeout_ms, progress, usage, llm, meta, retry_of, created_at, max_abandons)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -125,6 +128,7 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
             to_json("meta", &new.meta).map_err(to_sql_input)?,
             new.retry_of.as_ref().map(|r| r.as_str()),
             now,
+            max_abandons,
         ])
     })
     .map_err(&sql)?;
@@ -147,6 +151,8 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
         state: ExecutionState::Queued,
         attempt: 0,
         max_attempts,
+        abandons: 0,
+        max_abandons,
         timeout_ms: timeout_ms.map(|v| v.max(0) as u64),
         llm: new.llm,
         meta: new.meta,
@@ -222,7 +228,8 @@ const CANDIDATE_LISTED: &str = "SELECT queue_seq FROM executions
 /// Starts an attempt of the waiting row `?4` (guarded: it must still be waiting).
 const START_ATTEMPT: &str = "UPDATE executions
     SET status = 'running', owner = ?1, lease_expires_at = ?2, attempt_started_at = ?3,
-        attempt = attempt + 1, started_at = COALESCE(started_at, ?3), next_run_at = NULL, error = NULL
+        attempt = attempt + 1, started_at = COALESCE(started_at, ?3), next_run_at = NULL, error = NULL,
+        lease_token = ?5
   WHERE queue_seq = ?4 AND status IN ('queued', 'retrying')";
 
 /// The whole row by `queue_seq`.
@@ -244,6 +251,12 @@ fn earlier_attempt_errors(conn: &WriteConn, path: &Path, execution: &Execution) 
         return Ok(Vec::new());
     }
     load_attempt_errors(conn, path, &execution.id)
+}
+
+/// A fresh fencing token for a claim: random, positive, never 0 (which rows written before
+/// tokens existed read as).
+fn new_lease_token() -> i64 {
+    (rand::random::<i64>() & i64::MAX).max(1)
 }
 
 pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Result<Vec<Transition>, StoreError> {
@@ -291,14 +304,21 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
         // `seq`, if its row has not changed since.
         let inserted = conn.take_inserted(seq);
         let before = conn.total_changes();
-        let started = conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq]).map_err(&sql)?;
+        let lease_token = new_lease_token();
+        let started = conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq, lease_token]).map_err(&sql)?;
         if started != 1 {
             break;
         }
         let mut execution = match inserted {
             // What `START_ATTEMPT` made of the queued row, without reading it back.
             Some(queued) => Execution {
-                state: ExecutionState::Running { owner: request.owner.clone(), lease_expires_at: lease_until, started_at: request.now },
+                state: ExecutionState::Running {
+                    owner: request.owner.clone(),
+                    lease_expires_at: lease_until,
+                    started_at: request.now,
+                    lease_token,
+                    owner_gone: false,
+                },
                 attempt: queued.attempt + 1,
                 started_at: queued.started_at.or(Some(request.now)),
                 ..queued
@@ -568,60 +588,150 @@ pub(super) fn set_priority(conn: &WriteConn, path: &Path, id: &ExecutionId, prio
 
 pub(super) fn recover(conn: &WriteConn, path: &Path, request: &RecoverRequest) -> Result<Vec<Transition>, StoreError> {
     let sql = sql_err(path);
-    let candidates: Vec<(String, String, i64, i64, i64)> = {
+    // Leases and due times are moved first when the wall clock stepped, so a forward step does
+    // not make live leases look expired here.
+    rebase_on_clock_step(conn, path)?;
+    let candidates: Vec<(String, String, i64, i64, i64, i64)> = {
         let mut stmt = conn
             .cached(
-                "SELECT id, owner, lease_expires_at, attempt, max_attempts FROM executions
+                "SELECT id, owner, lease_expires_at, attempt, abandons, max_abandons FROM executions
                   WHERE status = 'running' AND (?1 IS NULL OR owner IS NOT ?1)",
             )
             .map_err(&sql)?;
         let rows = stmt
             .query_map([request.exclude_owner.as_deref()], |r| {
-                Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default(), r.get::<_, Option<i64>>(2)?.unwrap_or(0), r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    r.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .map_err(&sql)?;
         rows.collect::<Result<_, _>>().map_err(&sql)?
     };
+    let mut liveness: std::collections::HashMap<String, Liveness> = std::collections::HashMap::new();
     let mut recovered = Vec::new();
-    for (id, owner, lease, attempt, max_attempts) in candidates {
-        let reason = if OwnerId::parse(&owner).is_some_and(|o| o.is_provably_dead()) {
-            "its worker process is gone"
-        } else if lease < request.now {
-            "its worker's lease expired"
-        } else {
-            continue;
-        };
+    for (id, owner, lease, attempt, abandons, max_abandons) in candidates {
+        let alive = *liveness.entry(owner.clone()).or_insert_with(|| liveness::probe(path, &owner));
+        let Some(reason) = liveness::takeover_reason(alive, lease < request.now) else { continue };
         let id = ExecutionId::from(id.as_str());
         let attempt_u32 = u32::try_from(attempt).unwrap_or(0);
+        let abandons = abandons + 1;
         let error = ExecutionError::new(ErrorKind::Abandoned, format!("attempt {attempt} was abandoned: {reason} ({owner})"));
         record_attempt_error(conn, path, &id, attempt_u32, request.now, &error)?;
-        let message = if attempt >= max_attempts {
+        let message = if abandons >= max_abandons {
+            let error = ExecutionError::new(
+                ErrorKind::Abandoned,
+                format!(
+                    "abandoned {abandons} times (--max-abandons {max_abandons}): its worker died during every one of these attempts, \
+                     last because {reason} ({owner}); the crew may be killing its worker"
+                ),
+            )
+            .with_details(serde_json::json!({ "abandons": abandons, "max_abandons": max_abandons }));
             conn.execute_cached(
-                "UPDATE executions SET status = 'failed', error = ?2, finished_at = ?3, owner = NULL,
+                "UPDATE executions SET status = 'failed', error = ?2, finished_at = ?3, abandons = ?4, owner = NULL,
                      lease_expires_at = NULL, attempt_started_at = NULL, cancel_requested = 0 WHERE id = ?1",
-                params![id.as_str(), to_json("error", &error)?, request.now],
+                params![id.as_str(), to_json("error", &error)?, request.now, abandons],
             )
             .map_err(&sql)?;
-            format!("recovered: {reason} ({owner}); no attempts left, failed")
+            format!("recovered: {reason} ({owner}); abandoned {abandons} of at most {max_abandons} times, failed")
         } else {
-            // A pending cancel request is honoured rather than requeued.
+            // A pending cancel request is honoured rather than requeued. The abandoned attempt is
+            // refunded: a crash is not one of the crew's attempts.
             conn.execute_cached(
                 "UPDATE executions SET
                      status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
                      finished_at = CASE WHEN cancel_requested = 1 THEN ?2 ELSE NULL END,
                      was_running = cancel_requested,
+                     attempt = CASE WHEN cancel_requested = 1 THEN attempt ELSE MAX(attempt - 1, 0) END,
+                     abandons = ?3,
                      owner = NULL, lease_expires_at = NULL, attempt_started_at = NULL WHERE id = ?1",
-                params![id.as_str(), request.now],
+                params![id.as_str(), request.now, abandons],
             )
             .map_err(&sql)?;
-            format!("recovered: {reason} ({owner}); back in the queue")
+            format!(
+                "recovered: {reason} ({owner}); attempt {attempt} abandoned ({abandons} of at most {max_abandons}), not counted; back in the queue"
+            )
         };
         let event = LogEvent::info(EventKind::Recovered, message)
             .with_level(LogLevel::Warn)
-            .with_data(serde_json::json!({ "owner": owner, "attempt": attempt }));
+            .with_data(serde_json::json!({ "owner": owner, "attempt": attempt, "abandons": abandons, "reason": reason }));
         recovered.push(transition(conn, path, &id, request.now, event)?);
     }
+    // Every running execution of the owners found gone was taken over above: their lock files
+    // have told what they had to. Owners seen alive or unknown above keep theirs (one may have
+    // died since; the next recovery takes its executions over).
+    let keep: std::collections::HashSet<String> = liveness
+        .iter()
+        .filter(|(_, l)| **l != Liveness::Gone)
+        .filter_map(|(owner, _)| crate::store::OwnerId::parse(owner).map(|o| o.nonce))
+        .collect();
+    liveness::sweep_gone(path, |nonce| keep.contains(nonce));
     Ok(recovered)
+}
+
+/// Compares the clocks with the reference kept in `queue_state` and, when the wall clock stepped
+/// on this boot, moves the due times of retrying executions and the leases of running ones by the
+/// step (see `store/clock.rs`); records the new reference.
+fn rebase_on_clock_step(conn: &WriteConn, path: &Path) -> Result<(), StoreError> {
+    let Some(now) = ClockReading::now() else { return Ok(()) };
+    let sql = sql_err(path);
+    let stored: (Option<String>, Option<i64>) = conn
+        .cached("SELECT clock_boot, clock_skew_ms FROM queue_state WHERE id = 1")
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(&sql)?;
+    let stored = match stored {
+        (Some(boot), Some(skew_ms)) => Some(ClockReading { boot, skew_ms }),
+        _ => None,
+    };
+    match clock::check(stored.as_ref(), &now) {
+        ClockCheck::Steady => return Ok(()),
+        ClockCheck::Stepped { step_ms } => {
+            let moved_retries = conn
+                .execute_cached("UPDATE executions SET next_run_at = next_run_at + ?1 WHERE status = 'retrying'", [step_ms])
+                .map_err(&sql)?;
+            let moved_leases = conn
+                .execute_cached(
+                    "UPDATE executions SET lease_expires_at = lease_expires_at + ?1 WHERE status = 'running'",
+                    [step_ms],
+                )
+                .map_err(&sql)?;
+            // The writer's remembered rows and earliest retry are stale now.
+            conn.facts().forget();
+            tracing::warn!(
+                step_ms,
+                moved_retries,
+                moved_leases,
+                "the wall clock stepped by {step_ms} ms; moved the due times of retries and the leases of running executions with it"
+            );
+        }
+        ClockCheck::Record => {}
+    }
+    conn.execute_cached(
+        "UPDATE queue_state SET clock_boot = ?1, clock_skew_ms = ?2 WHERE id = 1",
+        params![now.boot, now.skew_ms],
+    )
+    .map_err(&sql)?;
+    Ok(())
+}
+
+/// Refuses the write of an attempt whose lease is no longer current ([`StoreError::Fenced`]):
+/// the execution must still be running under the claim that issued `lease.token`. A lease
+/// without a token (not an attempt's write) is not checked.
+pub(super) fn check_lease(conn: &WriteConn, path: &Path, id: &ExecutionId, lease: AttemptLease) -> Result<(), StoreError> {
+    let Some(token) = lease.token else { return Ok(()) };
+    let current: Option<(String, Option<i64>)> = conn
+        .cached("SELECT status, lease_token FROM executions WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(sql_err(path))?;
+    match current {
+        None => Err(StoreError::NotFound(id.clone())),
+        Some((status, Some(current))) if status == "running" && current == token => Ok(()),
+        Some(_) => Err(StoreError::Fenced { id: id.clone(), attempt: lease.attempt }),
+    }
 }
 
 pub(super) fn update_progress(conn: &WriteConn, path: &Path, id: &ExecutionId, progress: &Progress) -> Result<(), StoreError> {
