@@ -68,6 +68,11 @@ pub enum StoreError {
     #[error("execution {id} is not running under {owner} any more (its lease was lost)")]
     NotOwner { id: ExecutionId, owner: String },
 
+    /// An idempotency key was used before for a different request (another crew, other inputs or
+    /// options); nothing was recorded.
+    #[error("idempotency key `{key}` was already used for a different submission; repeat that one exactly or use another key")]
+    IdempotencyConflict { key: String },
+
     /// A value could not be encoded for storage.
     #[error("cannot encode {what}: {source}")]
     Encode { what: &'static str, #[source] source: serde_json::Error },
@@ -104,7 +109,7 @@ impl StoreError {
     pub fn is_rejection(&self) -> bool {
         matches!(
             self,
-            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. }
+            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. } | StoreError::IdempotencyConflict { .. }
         )
     }
 }
