@@ -12,4 +12,6 @@ mod submission;
 
 pub use paths::{AppPaths, PathsError};
 pub use rerun::{rerun_request, RerunError};
-pub use submission::{prepare_batch, prepare_submission, SubmitError, SubmitRequest};
+pub use submission::{
+    default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, SubmitError, SubmitRequest, MAX_KEY_LEN,
+};

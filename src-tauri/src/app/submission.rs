@@ -1,9 +1,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use sha2::{Digest, Sha256};
+
 use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs};
 use crate::execution::{LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS};
 use crate::llm::{LlmEnv, LlmError, ModelRegistry};
+use crate::store::IdempotencyKey;
 
 /// What a caller asks to run: a crew file and how to run it.
 #[derive(Clone, Debug)]
@@ -54,6 +57,44 @@ pub enum SubmitError {
     /// `max_abandons` must be at least 1.
     #[error("--max-abandons must be at least 1")]
     NoAbandons,
+    /// An idempotency key must be 1 to [`MAX_KEY_LEN`] bytes of printable text.
+    #[error("--idempotency-key {0:?}: expected 1 to {max} bytes of printable text", max = MAX_KEY_LEN)]
+    BadIdempotencyKey(String),
+}
+
+/// The longest idempotency key accepted, in bytes.
+pub const MAX_KEY_LEN: usize = 200;
+
+/// A digest of what submitting `news` records: SHA-256 (hex) of every execution's serde form
+/// (crew name and source, the crew snapshot, inputs, priority, attempts, timeout, model options,
+/// metadata), in row order. The same crew content, rows and options give the same digest
+/// (wherever the rows came from, however the crew file is laid out); anything else gives another.
+pub fn submission_hash(news: &[NewExecution]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"crew-runner submission v1\n");
+    for new in news {
+        // Maps are ordered (BTreeMap, serde_json's default Map), so the text is canonical.
+        hash.update(serde_json::to_vec(new).expect("a NewExecution serialises"));
+        hash.update(b"\n");
+    }
+    hex::encode(hash.finalize())
+}
+
+/// The key a submission records under: `key` (checked: 1 to [`MAX_KEY_LEN`] bytes, no control
+/// characters) with the [`submission_hash`] of `news`.
+pub fn idempotency_key(key: &str, news: &[NewExecution]) -> Result<IdempotencyKey, SubmitError> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || key.chars().any(char::is_control) {
+        return Err(SubmitError::BadIdempotencyKey(key.to_string()));
+    }
+    Ok(IdempotencyKey { key: key.to_string(), request_hash: submission_hash(news) })
+}
+
+/// The key of a batch submitted without one: `batch:` and its [`submission_hash`], so the same
+/// batch submitted again (after a crash, by a script run twice) is recorded once, and a batch
+/// that differs in anything is another batch (it can never conflict).
+pub fn default_batch_key(news: &[NewExecution]) -> IdempotencyKey {
+    let request_hash = submission_hash(news);
+    IdempotencyKey { key: format!("batch:{request_hash}"), request_hash }
 }
 
 /// Loads and validates the crew, checks inputs and models, and returns the execution to record
@@ -175,6 +216,37 @@ mod tests {
 
     fn inputs(list: &[&str]) -> BTreeMap<String, serde_json::Value> {
         list.iter().map(|s| (s.to_string(), serde_json::json!("x"))).collect()
+    }
+
+    fn new_execution(topic: &str) -> NewExecution {
+        NewExecution { crew_name: "c".into(), inputs: inputs(&[topic]), max_attempts: 3, ..Default::default() }
+    }
+
+    #[test]
+    fn the_hash_covers_every_row_and_option_and_nothing_else() {
+        let batch = vec![new_execution("a"), new_execution("b")];
+        assert_eq!(submission_hash(&batch), submission_hash(&batch.clone()));
+        assert_eq!(submission_hash(&batch).len(), 64);
+        let reordered = vec![new_execution("b"), new_execution("a")];
+        let fewer = vec![new_execution("a")];
+        let mut other_priority = batch.clone();
+        other_priority[1].priority = Priority::High;
+        let mut other_model = batch.clone();
+        other_model[0].llm.model = Some("offline".into());
+        for other in [reordered, fewer, other_priority, other_model] {
+            assert_ne!(submission_hash(&batch), submission_hash(&other));
+        }
+        let key = default_batch_key(&batch);
+        assert_eq!(key.key, format!("batch:{}", key.request_hash));
+    }
+
+    #[test]
+    fn idempotency_keys_are_checked() {
+        let batch = vec![new_execution("a")];
+        assert_eq!(idempotency_key("nightly-2026-11-27", &batch).unwrap().request_hash, submission_hash(&batch));
+        for bad in [String::new(), "a\nb".into(), "x".repeat(MAX_KEY_LEN + 1)] {
+            assert!(matches!(idempotency_key(&bad, &batch), Err(SubmitError::BadIdempotencyKey(_))), "{bad:?}");
+        }
     }
 
     #[test]

@@ -180,6 +180,11 @@ pub struct SubmitCommand {
     pub crew: PathBuf,
     #[command(flatten)]
     pub options: RunOptions,
+    /// Submit at most once under KEY: a repeat prints the ids the first submission recorded and
+    /// queues nothing (the same KEY for another crew, inputs or options is an error). A batch
+    /// (--inputs-file) without one gets a key made from its content.
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Args)]

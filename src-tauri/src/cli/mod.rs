@@ -68,7 +68,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
     }
     match cli.command.expect("is_headless checked a command") {
         Command::Run(c) => run::run(&global, c.crew, c.options, c.concurrency).await,
-        Command::Submit(c) => run::submit(&global, c.crew, c.options).await,
+        Command::Submit(c) => run::submit(&global, c.crew, c.options, c.idempotency_key).await,
         Command::Worker(c) => worker::worker(&global, c).await,
         Command::Status(c) => inspect::status(&global, c),
         Command::List(c) => inspect::list(&global, c),

@@ -8,11 +8,12 @@ use super::progress::ProgressDisplay;
 use super::runtime::{open_store, scheduler_failure, start_scheduler};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
-use crate::app::{prepare_batch, SubmitError};
+use crate::app::{default_batch_key, idempotency_key, prepare_batch, SubmitError};
 use crate::crew::CrewWarning;
 use crate::execution::{Execution, ExecutionState, NewExecution, Status};
 use crate::llm::LlmEnv;
 use crate::scheduler::ClaimScope;
+use crate::store::StoreError;
 
 /// Validates everything (nothing is recorded on error), then prints warnings.
 fn prepare(crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {
@@ -46,10 +47,11 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
     warn_if_paused(&scheduler)?;
     let events = scheduler.subscribe();
-    let mut submitted = Vec::with_capacity(news.len());
-    for new in news {
-        submitted.push(scheduler.submit(new).await.map_err(CliError::failure)?);
-    }
+    // Several rows are recorded in one transaction: all of them or none.
+    let submitted = match <[NewExecution; 1]>::try_from(news) {
+        Ok([new]) => vec![scheduler.submit(new).await.map_err(CliError::failure)?],
+        Err(news) => scheduler.submit_batch(news).await.map_err(CliError::failure)?,
+    };
     let display = ProgressDisplay::spawn(events, &submitted);
 
     let waits = futures_join(&scheduler, &submitted);
@@ -148,24 +150,43 @@ fn print_batch_summary(finished: &[Execution], json: bool) {
 }
 
 /// Records the execution(s) as queued and prints the id(s); a worker or the desktop app runs them.
-pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions) -> Result<i32, CliError> {
+///
+/// Several rows are recorded in one transaction, so a killed `submit` leaves all or none of them.
+/// Under an idempotency key (`key`, or for an `--inputs-file` batch without one, a key made from
+/// its content: [`default_batch_key`]) the key is recorded with the rows, and a repeat prints the
+/// ids recorded then and queues nothing; a repeat of `key` with other content is a usage error
+/// (exit 2). A single submission without `key` has no key: submitting it twice queues it twice.
+pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions, key: Option<String>) -> Result<i32, CliError> {
     let news = prepare(&crew, &options)?;
+    let key = match key {
+        Some(key) => Some(idempotency_key(&key, &news).map_err(CliError::usage)?),
+        None if options.inputs_file.is_some() => Some(default_batch_key(&news)),
+        None => None,
+    };
     let store = open_store(global)?;
-    let mut ids = Vec::with_capacity(news.len());
-    for new in news {
-        let t = store.insert(new).await.map_err(CliError::failure)?;
-        ids.push(t.execution.id);
-    }
-    if options.json {
-        if ids.len() == 1 {
-            outln!("{}", serde_json::json!({ "id": ids[0] }));
-        } else {
-            outln!("{}", serde_json::json!({ "ids": ids }));
+    let refused = |e: StoreError| if e.is_rejection() { CliError::usage(e) } else { CliError::failure(e) };
+    let (ids, replayed) = match <[NewExecution; 1]>::try_from(news) {
+        Ok([new]) if key.is_none() => (vec![store.insert(new).await.map_err(refused)?.execution.id], false),
+        news => {
+            let news = news.map_or_else(|many| many, Vec::from);
+            let inserted = store.insert_batch(news, key.clone()).await.map_err(refused)?;
+            (inserted.ids, inserted.replayed)
         }
+    };
+    if options.json {
+        let mut out = if ids.len() == 1 { serde_json::json!({ "id": ids[0] }) } else { serde_json::json!({ "ids": ids }) };
+        if let Some(key) = &key {
+            out["idempotency_key"] = key.key.clone().into();
+            out["idempotent_replay"] = replayed.into();
+        }
+        outln!("{out}");
     } else {
-        for id in ids {
+        for id in &ids {
             outln!("{id}");
         }
+    }
+    if let (Some(key), true) = (&key, replayed) {
+        eprintln!("idempotency key {}: submitted before; these are the ids recorded then (nothing new queued)", key.key);
     }
     Ok(0)
 }

@@ -141,6 +141,23 @@ impl Scheduler {
         Ok(transition.execution)
     }
 
+    /// Submits several executions at once: all committed as `queued` in one transaction when
+    /// this resolves, or none ([`Store::insert_batch`]); in row order.
+    pub async fn submit_batch(&self, news: Vec<NewExecution>) -> Result<Vec<Execution>, SchedulerError> {
+        if self.inner.commands.is_closed() {
+            return Err(SchedulerError::Stopped);
+        }
+        let inserted = self.inner.store.insert_batch(news, None).await?;
+        let executions: Vec<Execution> = inserted.transitions.into_iter().map(|t| t.execution).collect();
+        if self.inner.config.scope != ClaimScope::All {
+            // As `submit`: one command each, all taken by the dispatcher's next turn (one claim).
+            for execution in &executions {
+                let _ = self.inner.commands.send(Command::Submitted(execution.id.clone()));
+            }
+        }
+        Ok(executions)
+    }
+
     /// Cancels an execution. Queued or retrying: cancelled when this resolves. Running: the
     /// cancel is recorded and the attempt stops (within milliseconds when this process runs it,
     /// at the owner's next heartbeat otherwise); [`wait`](Scheduler::wait) for the final state.

@@ -78,6 +78,11 @@ pub enum StoreError {
     #[error("attempt {attempt} of execution {id} no longer holds its lease (another worker took the execution over); its write was refused")]
     Fenced { id: ExecutionId, attempt: u32 },
 
+    /// An idempotency key was used before for a different request (another crew, other inputs or
+    /// options); nothing was recorded.
+    #[error("idempotency key `{key}` was already used for a different submission; repeat that one exactly or use another key")]
+    IdempotencyConflict { key: String },
+
     /// A value could not be encoded for storage.
     #[error("cannot encode {what}: {source}")]
     Encode { what: &'static str, #[source] source: serde_json::Error },
@@ -114,7 +119,7 @@ impl StoreError {
     pub fn is_rejection(&self) -> bool {
         matches!(
             self,
-            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. } | StoreError::Fenced { .. }
+            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. } | StoreError::Fenced { .. } | StoreError::IdempotencyConflict { .. }
         )
     }
 }

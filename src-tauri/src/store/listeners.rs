@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
-use super::types::{CancelResult, ClaimedRun, QueueSettings, Transition};
+use super::types::{BatchInserted, CancelResult, ClaimedRun, QueueSettings, Transition};
 
 /// A change a store committed, as its listeners hear it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,6 +62,12 @@ impl Announced for Transition {
 impl Announced for Vec<Transition> {
     fn changes(&self, each: &mut dyn FnMut(Committed<'_>)) {
         self.iter().for_each(|t| each(Committed::Transition(t)));
+    }
+}
+
+impl Announced for BatchInserted {
+    fn changes(&self, each: &mut dyn FnMut(Committed<'_>)) {
+        self.transitions.iter().for_each(|t| each(Committed::Transition(t)));
     }
 }
 

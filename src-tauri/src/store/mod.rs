@@ -30,7 +30,7 @@ pub use owner::OwnerId;
 pub use sqlite::{wait_briefly_for_answers, DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
 pub use liveness::{Liveness, OwnerLock};
 pub use types::{
-    AttemptLease, CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest,
+    AttemptLease, CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, BatchInserted, IdempotencyKey,
     StatusCounts, Transition,
 };
 
@@ -51,6 +51,18 @@ pub trait Store: Send + Sync {
     /// Inserts a submission as `Queued` (with its `seed_steps`, in one transaction).
     /// A `max_attempts` of 0 is stored as 1.
     fn insert(&self, new: NewExecution) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// Inserts every submission of `news` as `Queued` (each with its `seed_steps`), in order, in
+    /// one transaction: all of them commit or none does (a failing row fails the whole call).
+    /// Each row's `submitted` transition is announced to the listeners ([`Store::listen`]), in
+    /// row order, as [`insert`](Store::insert)'s is.
+    ///
+    /// With a `key`, the key and the ids are recorded in the same transaction. If the key was
+    /// recorded before, nothing is inserted: the answer is the recorded ids with `replayed` set
+    /// (and nothing is announced), or [`StoreError::IdempotencyConflict`] when its
+    /// `request_hash` differs. A key none of whose executions is left any more (all pruned) is
+    /// forgotten, and the call inserts anew. An empty `news` inserts and records nothing.
+    fn insert_batch(&self, news: Vec<NewExecution>, key: Option<IdempotencyKey>) -> BoxFuture<'static, Result<BatchInserted, StoreError>>;
 
     /// Claims up to `request.max` runnable executions, each found by the claim-order index and
     /// guarded by its status in one write transaction: `queued`, or `retrying` with
@@ -148,7 +160,7 @@ pub trait Store: Send + Sync {
 
 
     /// Registers `listener`, called with every change this store commits, in commit order: each
-    /// state transition (as returned by `insert`, a claim, `finish`, `schedule_retry`, `requeue`,
+    /// state transition (as returned by `insert`, `insert_batch`, a claim, `finish`, `schedule_retry`, `requeue`,
     /// `request_cancel`, `set_priority` or `recover`) and the queue settings each `set_paused`
     /// or `set_concurrency` leaves. It is called right after the transaction commits and before
     /// any write of it is answered, on the store's writer thread: a change is heard before the

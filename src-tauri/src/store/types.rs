@@ -55,6 +55,31 @@ impl AttemptLease {
     }
 }
 
+/// An idempotency key for [`Store::insert_batch`](super::Store::insert_batch): a repeat of a
+/// submission under the same key records nothing and gets the ids the first one recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The key, as the caller names it (any non-empty text).
+    pub key: String,
+    /// A digest of what the submission records (e.g. SHA-256 hex of its executions): a repeat of
+    /// the key with another digest is a conflict ([`StoreError::IdempotencyConflict`]).
+    ///
+    /// [`StoreError::IdempotencyConflict`]: super::StoreError::IdempotencyConflict
+    pub request_hash: String,
+}
+
+/// What [`Store::insert_batch`](super::Store::insert_batch) did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchInserted {
+    /// The executions' ids in row order: the new ones, or on a replay the ones the key recorded
+    /// (some may have been pruned since).
+    pub ids: Vec<ExecutionId>,
+    /// The committed transitions, one `submitted` per row, in row order; empty on a replay.
+    pub transitions: Vec<Transition>,
+    /// The key had been used for this request before: nothing was recorded.
+    pub replayed: bool,
+}
+
 /// Which executions a claim may take.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ClaimFilter {

@@ -64,7 +64,7 @@ use crate::execution::{
 };
 use crate::store::liveness::{self, Liveness, OwnerLock};
 use crate::store::{
-    AttemptLease, OwnerId, CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError,
+    AttemptLease, OwnerId, CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError, BatchInserted, IdempotencyKey,
     Transition,
 };
 use crate::store::listeners::{Announced, CommitListeners};
@@ -180,6 +180,11 @@ fn claim_runs(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Result<V
 impl Store for SqliteStore {
     fn insert(&self, new: NewExecution) -> BoxFuture<'static, Result<Transition, StoreError>> {
         self.write_announced(Urgency::Now, move |conn, path| write::insert(conn, path, new, now_ms()))
+    }
+
+    fn insert_batch(&self, news: Vec<NewExecution>, key: Option<IdempotencyKey>) -> BoxFuture<'static, Result<BatchInserted, StoreError>> {
+        // One command, so one savepoint: a failing row rolls back every row before it.
+        self.write_announced(Urgency::Now, move |conn, path| write::insert_batch(conn, path, news, key.as_ref(), now_ms()))
     }
 
     fn claim(&self, request: ClaimRequest) -> BoxFuture<'static, Result<Vec<Transition>, StoreError>> {

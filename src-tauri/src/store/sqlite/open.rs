@@ -67,10 +67,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "fencing_and_abandons",
         sql: include_str!("../../../../migrations/0006_fencing_and_abandons.sql"),
     },
+    Migration { version: 7, name: "idempotency", sql: include_str!("../../../../migrations/0007_idempotency.sql") },
 ];
 
-/// The schema version this binary writes.
-pub const SCHEMA_VERSION: i64 = 6;
+/// The schema version this binary writes: the last migration's.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.

@@ -13,6 +13,15 @@
 //! (`BEGIN IMMEDIATE`), so other writers wait for one bounded batch at a time rather than for the
 //! whole prune. The selection is re-evaluated per batch (an execution that finished in between may
 //! join it; `keep` is counted afresh).
+//!
+//! # Idempotency keys
+//! A submission's idempotency key (`submit --idempotency-key`, or a batch's default key) lives
+//! as long as any of the executions it created: the batch that deletes the last of them deletes
+//! the key in the same transaction, so a repeat of the submission after that records it anew. A
+//! key is found from a deleted execution by its `queue_seq` (the key's executions are the rows
+//! `first_seq..=last_seq`). Should rows inserted later reuse part of that range (SQLite reuses the
+//! highest rowids once they are deleted), the key may outlive its executions here; it is then
+//! dropped at its next use (`write::insert_batch`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -220,6 +229,7 @@ pub(super) fn prune_batch(conn: &Connection, path: &Path, filter: &PruneFilter, 
     let delete = |statement: &str, id: &str| -> Result<u64, StoreError> {
         conn.prepare_cached(statement).and_then(|mut s| s.execute([id])).map(|n| n as u64).map_err(&sql)
     };
+    let mut deleted: Vec<i64> = Vec::with_capacity(ids.len());
     for id in &ids {
         counts.log_lines += delete("DELETE FROM execution_logs WHERE execution_id = ?1", id)?;
         counts.steps += delete("DELETE FROM step_outputs WHERE execution_id = ?1", id)?;
@@ -227,15 +237,47 @@ pub(super) fn prune_batch(conn: &Connection, path: &Path, filter: &PruneFilter, 
         // The status condition again: the selection ran in this transaction, so it cannot have
         // changed, but deleting live work must be impossible, not just unlikely. Failing here
         // rolls the whole batch back (the writer's savepoint).
-        let gone = delete("DELETE FROM executions WHERE id = ?1 AND status IN ('succeeded', 'failed', 'cancelled')", id)?;
-        if gone != 1 {
+        let gone: Option<i64> = conn
+            .prepare_cached("DELETE FROM executions WHERE id = ?1 AND status IN ('succeeded', 'failed', 'cancelled') RETURNING queue_seq")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(&sql)?;
+        let Some(queue_seq) = gone else {
             let id = ExecutionId::from(id.as_str());
             let status = load_status(conn, path, &id)?;
             return Err(StoreError::InvalidState { id, status, operation: "prune" });
-        }
+        };
+        deleted.push(queue_seq);
         counts.executions += 1;
     }
+    forget_idempotency_keys(conn, path, &deleted)?;
     Ok(counts)
+}
+
+/// Deletes the idempotency keys that one of the executions just deleted (`deleted`: their
+/// `queue_seq`s) belonged to and none of whose executions is left (see the module docs).
+fn forget_idempotency_keys(conn: &Connection, path: &Path, deleted: &[i64]) -> Result<(), StoreError> {
+    let sql = sql_err(path);
+    let mut keys: Vec<String> = Vec::new();
+    for &seq in deleted {
+        // The key whose range starts nearest before it: one step into the index.
+        let nearest: Option<(String, i64)> = conn
+            .prepare_cached("SELECT key, last_seq FROM idempotency_keys WHERE first_seq <= ?1 ORDER BY first_seq DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([seq], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(&sql)?;
+        match nearest {
+            Some((key, last_seq)) if last_seq >= seq && !keys.contains(&key) => keys.push(key),
+            _ => {}
+        }
+    }
+    for key in keys {
+        conn.prepare_cached(
+            "DELETE FROM idempotency_keys WHERE key = ?1
+               AND NOT EXISTS (SELECT 1 FROM executions WHERE queue_seq BETWEEN first_seq AND last_seq)",
+        )
+        .and_then(|mut s| s.execute([key]))
+        .map_err(&sql)?;
+    }
+    Ok(())
 }
 
 /// Counts what [`prune_batch`] would delete if it ran until nothing is left, without deleting.
@@ -509,6 +551,58 @@ mod tests {
     fn plan(conn: &Connection, query: &str, args: Vec<Value>) -> Vec<String> {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {query}")).unwrap();
         stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect()
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_goes_with_the_last_of_its_executions() {
+        use crate::store::IdempotencyKey;
+        let (_dir, store) = open_temp();
+        let key = |k: &str| Some(IdempotencyKey { key: k.into(), request_hash: "h".into() });
+        let keys = |store: &SqliteStore| -> Vec<String> {
+            store.read(|c, _| {
+                let mut stmt = c.prepare("SELECT key FROM idempotency_keys ORDER BY key").unwrap();
+                Ok(stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect())
+            })
+            .unwrap()
+        };
+        let finish = |id: ExecutionId, ok: bool| {
+            let store = &store;
+            async move {
+                let claim = ClaimRequest { owner: OWNER.into(), now: now_ms(), lease_ms: 60_000, max: 1, filter: ClaimFilter::Only(vec![id.clone()]) };
+                assert_eq!(store.claim(claim).await.unwrap().len(), 1);
+                let end = if ok {
+                    Finish::Succeeded { output: "done".into(), usage: Usage::default() }
+                } else {
+                    Finish::Failed { error: ExecutionError::new(ErrorKind::Tool, "boom"), usage: None }
+                };
+                store.finish(&id, OWNER, end).await.unwrap();
+            }
+        };
+        // Key a: two executions, one succeeds, one fails. Key b: one execution, still queued.
+        // Then executions without a key after both (their queue_seqs follow b's).
+        let a = store.insert_batch(vec![new("a1"), new("a2")], key("a")).await.unwrap().ids;
+        let b = store.insert_batch(vec![new("b1")], key("b")).await.unwrap().ids;
+        finish(a[0].clone(), true).await;
+        finish(a[1].clone(), false).await;
+        let plain = succeeded(&store, "plain").await;
+        assert_eq!(keys(&store), ["a", "b"]);
+
+        // Half of a's executions pruned: a stays (a repeat still names both ids).
+        let succeeded_only = PruneFilter::new(&[Status::Succeeded], None, None).unwrap();
+        assert_eq!(store.prune(&succeeded_only, 10).await.unwrap().executions, 2);
+        assert!(store.get(&plain).unwrap().is_none());
+        assert_eq!(keys(&store), ["a", "b"]);
+        let replay = store.insert_batch(vec![new("a1"), new("a2")], key("a")).await.unwrap();
+        assert!(replay.replayed);
+        assert_eq!(replay.ids, a);
+
+        // The last of a's executions pruned: a goes in that transaction; b (live) is untouched.
+        assert_eq!(store.prune(&PruneFilter::new(&[], None, Some(0)).unwrap(), 10).await.unwrap().executions, 1);
+        assert_eq!(keys(&store), ["b"]);
+        assert_eq!(ids(&store), b);
+        let anew = store.insert_batch(vec![new("a1"), new("a2")], key("a")).await.unwrap();
+        assert!(!anew.replayed);
+        assert_ne!(anew.ids, a);
     }
 
     #[tokio::test]

@@ -421,6 +421,106 @@ async fn a_failing_command_fails_alone_within_a_batch() {
     assert_eq!(store.counts().unwrap().queued, 2);
 }
 
+fn key(key: &str, request_hash: &str) -> IdempotencyKey {
+    IdempotencyKey { key: key.into(), request_hash: request_hash.into() }
+}
+
+fn keys_recorded(store: &SqliteStore) -> Vec<(String, String)> {
+    store
+        .read(|c, _| {
+            let mut stmt = c.prepare("SELECT key, ids FROM idempotency_keys ORDER BY key").unwrap();
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            Ok(rows.map(Result::unwrap).collect())
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_commits_every_row_or_none_with_its_key() {
+    let (_dir, store) = open_temp();
+    let rows = |n: usize| (0..n).map(|i| submission(&format!("row-{i}"), Priority::Normal)).collect::<Vec<_>>();
+    // The last of 300 rows fails (a foreign key): nothing of the batch is kept, not its key.
+    let mut batch = rows(300);
+    batch[299].retry_of = Some(ExecutionId::new());
+    let failed = store.insert_batch(batch, Some(key("k", "h1"))).await;
+    assert!(matches!(failed, Err(StoreError::Sqlite { .. })), "{failed:?}");
+    assert_eq!(store.counts().unwrap(), StatusCounts::default());
+    assert_eq!(keys_recorded(&store), vec![]);
+
+    // A good batch: every row queued in row order (FIFO), each with its `submitted` line, and the
+    // key recorded with the ids in the same transaction.
+    let commits = store.commits();
+    let inserted = store.insert_batch(rows(300), Some(key("k", "h1"))).await.unwrap();
+    assert_eq!(store.commits(), commits + 1, "one transaction");
+    assert!(!inserted.replayed);
+    assert_eq!(inserted.ids, inserted.transitions.iter().map(|t| t.execution.id.clone()).collect::<Vec<_>>());
+    assert_eq!(store.counts().unwrap().queued, 300);
+    let first = &inserted.transitions[0];
+    assert_eq!((first.log.seq, first.log.event.kind), (1, EventKind::Submitted));
+    assert_eq!(store.get(&first.execution.id).unwrap().as_ref(), Some(&first.execution));
+    let claimed = store.claim(claim_request(OWNER, now_ms(), 3)).await.unwrap();
+    let claimed: Vec<_> = claimed.into_iter().map(|t| t.execution.crew_name).collect();
+    assert_eq!(claimed, ["row-0", "row-1", "row-2"]);
+    assert_eq!(keys_recorded(&store), vec![("k".to_string(), serde_json::to_string(&inserted.ids).unwrap())]);
+
+    // The same key and request again: the same ids, nothing inserted. Another request under the
+    // key: a conflict naming it, nothing inserted.
+    let again = store.insert_batch(rows(300), Some(key("k", "h1"))).await.unwrap();
+    assert!(again.replayed && again.transitions.is_empty());
+    assert_eq!(again.ids, inserted.ids);
+    let other = store.insert_batch(rows(2), Some(key("k", "h2"))).await;
+    match other {
+        Err(e @ StoreError::IdempotencyConflict { .. }) => assert!(e.to_string().contains("`k`"), "{e}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.list(&ExecutionFilter { limit: 1000, ..ExecutionFilter::default() }).unwrap().len(), 300);
+
+    // A key for one execution; no key; no rows.
+    let one = store.insert_batch(rows(1), Some(key("single", "h3"))).await.unwrap();
+    assert_eq!(store.insert_batch(rows(1), Some(key("single", "h3"))).await.unwrap().ids, one.ids);
+    assert_eq!(store.insert_batch(rows(2), None).await.unwrap().transitions.len(), 2);
+    let empty = store.insert_batch(Vec::new(), Some(key("empty", "h4"))).await.unwrap();
+    assert!(empty.ids.is_empty() && !empty.replayed);
+    assert_eq!(keys_recorded(&store).len(), 2, "k and single");
+    assert_eq!(store.counts().unwrap().active(), 303);
+}
+
+#[tokio::test]
+async fn a_batch_is_announced_row_by_row_and_a_replay_not_at_all() {
+    let (_dir, store) = open_temp();
+    let (_listener, heard) = listen_as_text(&store);
+    let rows = || ["a", "b", "c"].map(|n| submission(n, Priority::Normal)).to_vec();
+    // A waiting claim takes the first row in the batch's transaction: heard after every row.
+    let claim = store.claim_when_ready(claim_request(OWNER, 0, 0), Arc::new(ClaimSlots::new(1)));
+    store.flush().await.unwrap();
+    store.insert_batch(rows(), Some(key("k", "h"))).await.unwrap();
+    let expected = ["a Submitted queued", "b Submitted queued", "c Submitted queued", "a Started running"];
+    assert_eq!(*heard.lock().unwrap(), expected, "heard before the batch was answered");
+    assert_eq!(claim.await.unwrap().len(), 1);
+    assert!(store.insert_batch(rows(), Some(key("k", "h"))).await.unwrap().replayed);
+    let mut failing = rows();
+    failing[2].retry_of = Some(ExecutionId::new());
+    assert!(store.insert_batch(failing, None).await.is_err());
+    assert_eq!(*heard.lock().unwrap(), expected, "nothing for a replay or a batch that failed");
+}
+
+#[tokio::test]
+async fn a_key_whose_executions_are_all_gone_is_forgotten() {
+    let (_dir, store) = open_temp();
+    let rows = || vec![submission("a", Priority::Normal), submission("b", Priority::Normal)];
+    let first = store.insert_batch(rows(), Some(key("k", "h"))).await.unwrap();
+    // Deleted behind the store's back (prune deletes the key itself, see prune.rs's tests).
+    store
+        .write(|c, p| c.execute_batch("DELETE FROM execution_logs; DELETE FROM executions;").map_err(|e| StoreError::from_sqlite(p, e)))
+        .await
+        .unwrap();
+    // The key is stale: even another request under it is not refused; it inserts anew.
+    let again = store.insert_batch(rows(), Some(key("k", "other"))).await.unwrap();
+    assert!(!again.replayed);
+    assert_ne!(again.ids, first.ids);
+    assert_eq!(keys_recorded(&store).len(), 1);
+}
+
 #[tokio::test]
 async fn log_seqs_are_gap_free_per_execution() {
     let (_dir, store) = open_temp();
@@ -819,9 +919,9 @@ async fn a_waiting_claim_takes_a_submission_in_the_transaction_that_inserts_it()
     assert_eq!(store.get(&e.id).unwrap().unwrap().status(), Status::Running);
 }
 
-#[tokio::test]
-async fn listeners_hear_every_change_in_commit_order_before_its_write_is_answered() {
-    let (_dir, store) = open_temp();
+/// A listener registered with `store` that writes down each change it hears as text
+/// (`"CREW KIND STATUS"`, `"paused=… concurrency=…"`); dropping the listener unregisters it.
+fn listen_as_text(store: &SqliteStore) -> (Arc<CommitListener>, Arc<std::sync::Mutex<Vec<String>>>) {
     let heard = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let listener: Arc<CommitListener> = {
         let heard = heard.clone();
@@ -833,6 +933,13 @@ async fn listeners_hear_every_change_in_commit_order_before_its_write_is_answere
         })
     };
     store.listen(&listener);
+    (listener, heard)
+}
+
+#[tokio::test]
+async fn listeners_hear_every_change_in_commit_order_before_its_write_is_answered() {
+    let (_dir, store) = open_temp();
+    let (listener, heard) = listen_as_text(&store);
     let take = || std::mem::take(&mut *heard.lock().unwrap());
 
     // A submission that a waiting claim takes in the same commit: both heard, queued first, by
@@ -1003,12 +1110,13 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
     assert!(Status::ALL.iter().all(|s| counts.get(*s) == 2), "{counts:?}");
     drop(store);
 
-    // The file as version 3 left it: its status-led indexes, none of versions 4's and 5's.
+    // The file as version 3 left it: its status-led indexes, none of versions 4's and 5's, no
+    // idempotency keys (7).
     Connection::open(&path)
         .unwrap()
         .execute_batch(
             "DROP INDEX executions_active; DROP INDEX executions_failed; DROP INDEX executions_cancelled;
-             DROP INDEX executions_crew_list;
+             DROP INDEX executions_crew_list; DROP TABLE idempotency_keys;
              CREATE INDEX executions_queued ON executions (priority DESC, queue_seq) WHERE status = 'queued';
              CREATE INDEX executions_crew_list ON executions (crew_name, id DESC);
              CREATE INDEX executions_status_list ON executions (status, id DESC);

@@ -20,7 +20,7 @@ use crate::execution::{
 use crate::store::clock::{self, ClockCheck, ClockReading};
 use crate::store::liveness::{self, Liveness};
 use crate::store::{
-    AttemptLease, CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, LeaseRenewal, QueueSettings,
+    AttemptLease, CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, LeaseRenewal, QueueSettings, BatchInserted, IdempotencyKey,
     RecoverRequest, StoreError, Transition,
 };
 
@@ -98,6 +98,11 @@ fn transition(conn: &WriteConn, path: &Path, id: &ExecutionId, at: Millis, event
 }
 
 pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> Result<Transition, StoreError> {
+    insert_row(conn, path, new, now).map(|(_, transition)| transition)
+}
+
+/// [`insert`], also returning the new row's `queue_seq`.
+fn insert_row(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> Result<(i64, Transition), StoreError> {
     let sql = sql_err(path);
     let before = conn.total_changes();
     let id = ExecutionId::new();
@@ -168,7 +173,71 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
     // from here instead of re-reading the row.
     conn.changed_only(Some(&execution.id), before);
     conn.remember_inserted(queue_seq, &execution);
-    Ok(Transition { execution, log })
+    Ok((queue_seq, Transition { execution, log }))
+}
+
+/// Inserts every row of a batch (see [`insert`]) in this one command, so that they commit
+/// together or not at all, and records `key` with their ids; or, when `key` was recorded
+/// before, inserts nothing and answers with its ids (see `Store::insert_batch`).
+pub(super) fn insert_batch(
+    conn: &WriteConn,
+    path: &Path,
+    news: Vec<NewExecution>,
+    key: Option<&IdempotencyKey>,
+    now: Millis,
+) -> Result<BatchInserted, StoreError> {
+    if let Some(key) = key {
+        if let Some(ids) = recorded_key(conn, path, key)? {
+            return Ok(BatchInserted { ids, transitions: Vec::new(), replayed: true });
+        }
+    }
+    let mut seqs = (i64::MAX, i64::MIN);
+    let mut transitions = Vec::with_capacity(news.len());
+    for new in news {
+        let (seq, transition) = insert_row(conn, path, new, now)?;
+        seqs = (seqs.0.min(seq), seqs.1.max(seq));
+        transitions.push(transition);
+    }
+    let ids: Vec<ExecutionId> = transitions.iter().map(|t| t.execution.id.clone()).collect();
+    if let (Some(key), false) = (key, ids.is_empty()) {
+        let before = conn.total_changes();
+        conn.cached(
+            "INSERT INTO idempotency_keys (key, request_hash, ids, first_seq, last_seq, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| s.execute(params![key.key, key.request_hash, to_json("ids", &ids).map_err(to_sql_input)?, seqs.0, seqs.1, now]))
+        .map_err(sql_err(path))?;
+        // A row of no execution: the executions just inserted stay kept for their claims.
+        conn.changed_only(None, before);
+    }
+    Ok(BatchInserted { ids, transitions, replayed: false })
+}
+
+/// The ids recorded under `key`, if it was recorded and any of its executions is left;
+/// [`StoreError::IdempotencyConflict`] when it was recorded for another request. A key whose
+/// executions are all gone (pruned) is deleted here, and `None` returned.
+fn recorded_key(conn: &WriteConn, path: &Path, key: &IdempotencyKey) -> Result<Option<Vec<ExecutionId>>, StoreError> {
+    let sql = sql_err(path);
+    let found: Option<(String, String, bool)> = conn
+        .cached(
+            "SELECT request_hash, ids, EXISTS (SELECT 1 FROM executions WHERE queue_seq BETWEEN k.first_seq AND k.last_seq)
+             FROM idempotency_keys AS k WHERE key = ?1",
+        )
+        .and_then(|mut s| s.query_row([&key.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .map_err(&sql)?;
+    let Some((request_hash, ids, any_left)) = found else { return Ok(None) };
+    if !any_left {
+        let before = conn.total_changes();
+        conn.execute_cached("DELETE FROM idempotency_keys WHERE key = ?1", [&key.key]).map_err(&sql)?;
+        conn.changed_only(None, before);
+        return Ok(None);
+    }
+    if request_hash != key.request_hash {
+        return Err(StoreError::IdempotencyConflict { key: key.key.clone() });
+    }
+    let ids: Vec<ExecutionId> = serde_json::from_str(&ids)
+        .map_err(|e| StoreError::Corrupt { path: path.to_path_buf(), detail: format!("idempotency key `{}`: ids: {e}", key.key) })?;
+    Ok(Some(ids))
 }
 
 fn to_sql_input(e: StoreError) -> rusqlite::Error {
