@@ -75,7 +75,7 @@ fn kill_and_restart(executions: usize, kills: usize) {
         if interrupted.contains(id) {
             assert!(!recovered.is_empty(), "{id} was interrupted but has no `recovered` line: {:?}", log_kinds(&lines));
             for r in &recovered {
-                // Recovered at start-up because its owner is provably dead, not after the lease.
+                // Recovered at start-up because its owner is gone (its lock is free), not after the lease.
                 let message = r["message"].as_str().unwrap_or_default();
                 assert!(message.contains("worker process is gone"), "{id}: {message}");
             }

@@ -38,7 +38,21 @@ impl Crew {
 
     /// A command for the binary with this installation's environment (and no inherited LLM vars).
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_crew-runner"));
+        self.cmd_via(&[], args)
+    }
+
+    /// [`cmd`](Crew::cmd), with the binary started by `launcher` (e.g. `unshare --pid --fork`):
+    /// `launcher… crew-runner args…`.
+    pub fn cmd_via(&self, launcher: &[&str], args: &[&str]) -> Command {
+        let binary = env!("CARGO_BIN_EXE_crew-runner");
+        let mut c = match launcher.split_first() {
+            None => Command::new(binary),
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(binary);
+                c
+            }
+        };
         for var in ["OPENAI_API_BASE", "OPENAI_BASE_URL", "OPENAI_API_KEY", "MODEL", "RUST_LOG", "CREW_RUNNER_DATA_DIR", "OLLAMA_HOST"] {
             c.env_remove(var);
         }
@@ -216,6 +230,22 @@ impl Spawned {
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
+
+    /// Waits (polling its stderr file every 20 ms, at most `timeout`) until the process has
+    /// written a line containing any of `needles`; fails the test if it exits or the time runs
+    /// out first. Returns the needle found.
+    pub fn wait_stderr(&mut self, needles: &[&str], timeout: std::time::Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let text = self.stderr();
+            if let Some(found) = needles.iter().find(|n| text.contains(**n)) {
+                return found.to_string();
+            }
+            assert!(self.child.try_wait().expect("try_wait").is_none(), "pid {} exited before writing {needles:?}:\n{text}", self.id());
+            assert!(std::time::Instant::now() < deadline, "pid {} wrote none of {needles:?} within {timeout:?}:\n{text}", self.id());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Spawned {
@@ -231,11 +261,17 @@ impl Drop for Spawned {
 impl Crew {
     /// Spawns the binary with stdout/stderr written to files in the temp dir (named by `label`).
     pub fn spawn_logged(&self, label: &str, args: &[&str]) -> Spawned {
+        self.spawn_command(label, self.cmd(args))
+    }
+
+    /// Spawns `command` (made with [`cmd`](Crew::cmd) or [`cmd_via`](Crew::cmd_via), perhaps
+    /// with more environment) with stdout/stderr written to files named by `label`.
+    pub fn spawn_command(&self, label: &str, mut command: Command) -> Spawned {
         let stdout_path = self.dir.path().join(format!("{label}.stdout"));
         let stderr_path = self.dir.path().join(format!("{label}.stderr"));
         let out = std::fs::File::create(&stdout_path).expect("stdout file");
         let err = std::fs::File::create(&stderr_path).expect("stderr file");
-        let child = self.cmd(args).stdout(out).stderr(err).spawn().expect("the binary starts");
+        let child = command.stdout(out).stderr(err).spawn().expect("the binary starts");
         Spawned { child, stdout_path, stderr_path }
     }
 

@@ -11,7 +11,7 @@
 //! Closing the window shuts the scheduler down cleanly: running attempts are interrupted and put
 //! back to `queued` with their finished tasks kept, so the next start (or any worker) continues
 //! them where they stopped. SIGTERM, SIGINT and SIGHUP do the same ([`stop_signals`]). A killed app's executions are recovered the same way at the next start
-//! (its owner is provably dead).
+//! (its owner lock is free: `store/liveness.rs`).
 //!
 //! Security: the page may only call these commands and listen to events (`capabilities/`); dialogs
 //! and notifications are opened from Rust; the CSP allows no remote content and no inline script;
