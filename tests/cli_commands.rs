@@ -294,6 +294,21 @@ fn unknown_and_malformed_ids_are_usage_errors() {
 }
 
 #[test]
+fn an_overflowing_id_is_refused_and_quoted_as_given() {
+    let crew = Crew::new(None);
+    // 26 base32 characters hold 130 bits: a first character above 7 is no ULID (it was read as
+    // `0ZZZ…` and answered "no execution with id 0ZZZ…").
+    let overflowing = "8ZZZZZZZZZZZZZZZZZZZZZZZZZ";
+    let err = crew.usage_error(&["status", overflowing]);
+    assert!(err.contains(&format!("`{overflowing}` is not an execution id")), "{err}");
+    assert!(!err.contains("0ZZZ"), "{err}");
+    let lower = UNKNOWN_ID.to_lowercase();
+    let err = crew.usage_error(&["status", &lower]);
+    assert!(err.contains(&format!("no execution with id `{lower}`")), "the id as given is not quoted: {err}");
+    crew.assert_nothing_recorded();
+}
+
+#[test]
 fn bad_priority_is_a_usage_error() {
     let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
     crew.usage_error(&["--run", &one_step(), "--input", "item=1", "--priority", "asap"]);

@@ -63,13 +63,14 @@ pub fn scheduler_failure(scheduler: &Scheduler, error: SchedulerError) -> CliErr
     }
 }
 
-/// Parses an id and loads its execution; an unknown id is a usage error (exit 2).
+/// Parses an id and loads its execution; a malformed or unknown id is a usage error (exit 2) that
+/// quotes the id exactly as given.
 pub fn find(store: &dyn Store, id: &str) -> Result<Execution, CliError> {
     let parsed: ExecutionId = id.parse().map_err(CliError::usage)?;
     store
         .get(&parsed)
         .map_err(CliError::failure)?
-        .ok_or_else(|| CliError::Usage(format!("no execution with id {parsed}")))
+        .ok_or_else(|| CliError::Usage(format!("no execution with id `{id}`")))
 }
 
 #[cfg(test)]
