@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs};
+use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs, WorkspacePolicy};
 use crate::execution::{LlmOptions, NewExecution, Priority};
 use crate::llm::{LlmEnv, LlmError, ModelRegistry};
 
@@ -16,10 +16,14 @@ pub struct SubmitRequest {
     pub timeout_ms: Option<u64>,
     pub llm: LlmOptions,
     pub meta: BTreeMap<String, String>,
+    /// Where the crew's workspace may be besides the crew's folder (checked here; the execution
+    /// stores the resolved folder).
+    pub workspaces: WorkspacePolicy,
 }
 
 impl SubmitRequest {
-    /// A request for `crew` with the defaults: normal priority, 3 attempts, no timeout.
+    /// A request for `crew` with the defaults: normal priority, 3 attempts, no timeout, the
+    /// workspace inside the crew's folder.
     pub fn new(crew: impl Into<PathBuf>) -> Self {
         SubmitRequest {
             crew: crew.into(),
@@ -29,6 +33,7 @@ impl SubmitRequest {
             timeout_ms: None,
             llm: LlmOptions::default(),
             meta: BTreeMap::new(),
+            workspaces: WorkspacePolicy::default(),
         }
     }
 }
@@ -73,7 +78,7 @@ pub fn prepare_batch(
     if request.max_attempts == 0 {
         return Err(SubmitError::NoAttempts);
     }
-    let loaded = crew::load(&request.crew)?;
+    let loaded = crew::load_with(&request.crew, &request.workspaces)?;
     let spec = loaded.spec;
     let source = spec.source.clone();
     check_models(&spec, &request.llm, env)?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::args::{GlobalArgs, RunOptions};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
-use super::runtime::{open_store, scheduler_failure, start_scheduler};
+use super::runtime::{open_store, scheduler_failure, start_scheduler, workspace_policy};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
 use crate::app::{prepare_batch, SubmitError};
@@ -15,8 +15,9 @@ use crate::llm::LlmEnv;
 use crate::scheduler::ClaimScope;
 
 /// Validates everything (nothing is recorded on error), then prints warnings.
-fn prepare(crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {
-    let request = submit_request(crew, options)?;
+fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {
+    let mut request = submit_request(crew, options)?;
+    request.workspaces = workspace_policy(global, &options.allow_workspace)?;
     let rows = batch_rows(options)?;
     let prepared = prepare_batch(&request, &rows, &LlmEnv::from_process()).map_err(|e: SubmitError| CliError::usage(e))?;
     // The crew's own warnings repeat on every row; a row's unused inputs may be its own.
@@ -40,7 +41,7 @@ pub fn print_warnings(warnings: &[CrewWarning]) {
 /// and prints the output. Ctrl-C cancels them and exits 130; SIGTERM does the same and exits 143
 /// (so a killed `--run` leaves nothing behind for a worker to pick up).
 pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: Option<u32>) -> Result<i32, CliError> {
-    let news = prepare(&crew, &options)?;
+    let news = prepare(global, &crew, &options)?;
     // Listening from before anything is recorded: a SIGTERM from here on cancels cleanly.
     let mut terminate = Terminate::listen();
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
@@ -149,7 +150,7 @@ fn print_batch_summary(finished: &[Execution], json: bool) {
 
 /// Records the execution(s) as queued and prints the id(s); a worker or the desktop app runs them.
 pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions) -> Result<i32, CliError> {
-    let news = prepare(&crew, &options)?;
+    let news = prepare(global, &crew, &options)?;
     let store = open_store(global)?;
     let mut ids = Vec::with_capacity(news.len());
     for new in news {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::args::GlobalArgs;
 use super::CliError;
 use crate::app::AppPaths;
+use crate::crew::WorkspacePolicy;
 use crate::engine::CrewExecutor;
 use crate::execution::{Execution, ExecutionId};
 use crate::llm::LlmEnv;
@@ -37,6 +38,13 @@ fn open_options(busy_timeout_ms: Option<&str>) -> Result<OpenOptions, CliError> 
         options.busy_timeout = Duration::from_millis(ms);
     }
     Ok(options)
+}
+
+/// Where a crew's workspace may be: its folder, the data dir's `workspaces/` and the folders of
+/// `--allow-workspace` (`allowed`).
+pub fn workspace_policy(global: &GlobalArgs, allowed: &[std::path::PathBuf]) -> Result<WorkspacePolicy, CliError> {
+    let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
+    Ok(paths.workspace_policy(allowed))
 }
 
 /// Starts a scheduler that runs crews with the real engine.

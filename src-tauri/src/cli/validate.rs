@@ -1,11 +1,14 @@
 //! `crew-runner validate CREW`: the normalised crew, its required inputs and warnings.
 
-use super::args::ValidateCommand;
+use super::args::{GlobalArgs, ValidateCommand};
+use super::runtime::workspace_policy;
 use super::CliError;
 use crate::crew;
 
-pub fn validate(c: ValidateCommand) -> Result<i32, CliError> {
-    let report = crew::validate(&c.crew).map_err(CliError::usage)?;
+/// Prints the crew (its `workspace` resolved) or its errors (exit 2); nothing is recorded.
+pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError> {
+    let policy = workspace_policy(global, &c.allow_workspace)?;
+    let report = crew::validate_with(&c.crew, &policy).map_err(CliError::usage)?;
     if c.json {
         outln!("{}", serde_json::to_string_pretty(&report).expect("a CrewReport serialises"));
         return Ok(0);
