@@ -53,6 +53,12 @@ impl AppPaths {
         self.data_dir.join("logs")
     }
 
+    /// Endpoint credentials taken out of stored `--api-base` URLs: `<data dir>/secrets/` (see
+    /// [`endpoint_secrets`](crate::llm::endpoint_secrets)).
+    pub fn secrets_dir(&self) -> PathBuf {
+        crate::llm::endpoint_secrets::secrets_dir(&self.data_dir)
+    }
+
     /// The folder crews may keep their workspaces in besides their own folder:
     /// `<data dir>/workspaces/` (not created here).
     pub fn workspaces(&self) -> PathBuf {

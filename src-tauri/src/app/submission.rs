@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs, WorkspacePolicy};
 use crate::execution::{LlmOptions, NewExecution, Priority};
+use crate::llm::endpoint_secrets::{self, SecretsError};
 use crate::llm::{LlmEnv, LlmError, ModelRegistry};
 
 /// What a caller asks to run: a crew file and how to run it.
@@ -53,12 +54,17 @@ pub enum SubmitError {
     /// `max_attempts` must be at least 1.
     #[error("--max-attempts must be at least 1")]
     NoAttempts,
+    /// The endpoint URL's credentials could not be kept aside (see `llm::endpoint_secrets`).
+    #[error("--api-base: {0}")]
+    Secrets(#[from] SecretsError),
 }
 
 /// Loads and validates the crew, checks inputs and models, and returns the execution to record
 /// together with the warnings: the loader's, and one naming any input no placeholder uses.
 ///
-/// Nothing is written anywhere; callers record the result with the scheduler or the store.
+/// Nothing is recorded; callers record the result with the scheduler or the store. Once every
+/// check passed, credentials in `request.llm.api_base` are moved to a secrets file in
+/// `env.secrets` ([`endpoint_secrets::stash`]): the execution holds the redacted URL only.
 pub fn prepare_submission(
     request: &SubmitRequest,
     env: &LlmEnv,
@@ -84,7 +90,7 @@ pub fn prepare_batch(
     check_models(&spec, &request.llm, env)?;
     let snapshot = serde_json::to_value(&spec).expect("a CrewSpec serialises");
     let named = crew::required_inputs(&spec);
-    let mut out = Vec::with_capacity(rows.len());
+    let mut resolved_rows = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let mut inputs = request.inputs.clone();
         inputs.extend(row.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -94,16 +100,22 @@ pub fn prepare_batch(
         })?;
         let mut warnings = loaded.warnings.clone();
         warnings.extend(unused_inputs_warning(&source, &named, &inputs));
+        resolved_rows.push((resolved.inputs, warnings));
+    }
+    let mut llm = request.llm.clone();
+    endpoint_secrets::stash(env.secrets.as_deref(), &mut llm)?;
+    let mut out = Vec::with_capacity(resolved_rows.len());
+    for (inputs, warnings) in resolved_rows {
         out.push((
             NewExecution {
                 crew_name: spec.name.clone(),
                 crew_source: source.clone(),
                 crew_spec: snapshot.clone(),
-                inputs: resolved.inputs,
+                inputs,
                 priority: request.priority,
                 max_attempts: request.max_attempts,
                 timeout_ms: request.timeout_ms,
-                llm: request.llm.clone(),
+                llm: llm.clone(),
                 meta: request.meta.clone(),
                 retry_of: None,
                 seed_steps: Vec::new(),

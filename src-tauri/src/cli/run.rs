@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use super::args::{GlobalArgs, RunOptions};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
-use super::runtime::{open_store, scheduler_failure, start_scheduler, workspace_policy};
+use super::runtime::{llm_env, open_store, scheduler_failure, start_scheduler, workspace_policy};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
 use crate::app::{prepare_batch, SubmitError};
 use crate::crew::CrewWarning;
 use crate::execution::{Execution, ExecutionState, NewExecution, Status};
-use crate::llm::LlmEnv;
 use crate::scheduler::ClaimScope;
 
 /// Validates everything (nothing is recorded on error), then prints warnings.
@@ -19,7 +18,7 @@ fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) ->
     let mut request = submit_request(crew, options)?;
     request.workspaces = workspace_policy(global, &options.allow_workspace)?;
     let rows = batch_rows(options)?;
-    let prepared = prepare_batch(&request, &rows, &LlmEnv::from_process()).map_err(|e: SubmitError| CliError::usage(e))?;
+    let prepared = prepare_batch(&request, &rows, &llm_env(global)?).map_err(|e: SubmitError| CliError::usage(e))?;
     // The crew's own warnings repeat on every row; a row's unused inputs may be its own.
     let mut warnings: Vec<CrewWarning> = Vec::new();
     for w in prepared.iter().flat_map(|(_, ws)| ws) {

@@ -47,6 +47,12 @@ pub fn workspace_policy(global: &GlobalArgs, allowed: &[std::path::PathBuf]) -> 
     Ok(paths.workspace_policy(allowed))
 }
 
+/// The process's LLM environment, keeping endpoint credentials in the data dir's `secrets/`.
+pub fn llm_env(global: &GlobalArgs) -> Result<LlmEnv, CliError> {
+    let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
+    Ok(LlmEnv::from_process().with_secrets(paths.secrets_dir()))
+}
+
 /// Starts a scheduler that runs crews with the real engine.
 /// `concurrency: Some(n)` also stores `n` as the shared setting; `None` keeps the stored one.
 pub async fn start_scheduler(global: &GlobalArgs, concurrency: Option<u32>, scope: ClaimScope) -> Result<Scheduler, CliError> {
@@ -54,7 +60,7 @@ pub async fn start_scheduler(global: &GlobalArgs, concurrency: Option<u32>, scop
         return Err(CliError::Usage("--concurrency must be at least 1".into()));
     }
     let store = open_store(global)?;
-    let executor = Arc::new(CrewExecutor::new(LlmEnv::from_process()));
+    let executor = Arc::new(CrewExecutor::new(llm_env(global)?));
     let config = SchedulerConfig { concurrency, scope, ..SchedulerConfig::default() };
     Scheduler::start(store, executor, config).await.map_err(CliError::failure)
 }

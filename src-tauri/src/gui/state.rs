@@ -46,7 +46,7 @@ impl GuiState {
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
         let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
         let store = Arc::new(SqliteStore::open(paths.database())?);
-        let executor = Arc::new(SettingsExecutor::new(base, settings.clone()));
+        let executor = Arc::new(SettingsExecutor::new(base.with_secrets(paths.secrets_dir()), settings.clone()));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
         let scheduler = Scheduler::start(store, executor.clone(), config).await?;
         Ok(GuiState {
