@@ -9,6 +9,7 @@ mod output;
 mod args;
 mod control;
 mod error;
+mod escape;
 mod inspect;
 mod logging;
 mod options;

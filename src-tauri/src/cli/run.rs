@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::args::{GlobalArgs, RunOptions};
+use super::escape::{block, line};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
 use super::runtime::{llm_env, open_store, scheduler_failure, start_scheduler, workspace_policy};
@@ -30,9 +31,10 @@ fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) ->
     Ok(prepared.into_iter().map(|(n, _)| n).collect())
 }
 
+/// Prints each warning on its own line of stderr, control characters escaped.
 pub fn print_warnings(warnings: &[CrewWarning]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", line(&w.to_string()));
     }
 }
 
@@ -84,8 +86,8 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
             outln!("{}", serde_json::to_string_pretty(e).expect("an Execution serialises"));
         } else {
             match &e.state {
-                ExecutionState::Succeeded { output, .. } => outln!("{output}"),
-                ExecutionState::Failed { error, .. } => eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), error.message),
+                ExecutionState::Succeeded { output, .. } => outln!("{}", block(output)),
+                ExecutionState::Failed { error, .. } => eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), block(&error.message)),
                 ExecutionState::Cancelled { .. } => eprintln!("execution {} cancelled", e.id),
                 other => eprintln!("execution {} ended {}", e.id, other.status()),
             }
@@ -136,7 +138,8 @@ fn print_batch_summary(finished: &[Execution], json: bool) {
             ExecutionState::Succeeded { output, .. } => output.lines().next().unwrap_or("").chars().take(80).collect(),
             _ => String::new(),
         };
-        outln!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), serde_json::to_string(&e.inputs).unwrap_or_default(), detail);
+        let inputs = serde_json::to_string(&e.inputs).unwrap_or_default();
+        outln!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), line(&inputs), line(&detail));
     }
     outln!(
         "{} executions: {} succeeded, {} failed, {} cancelled",
