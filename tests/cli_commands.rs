@@ -294,6 +294,21 @@ fn unknown_and_malformed_ids_are_usage_errors() {
 }
 
 #[test]
+fn an_overflowing_id_is_refused_and_quoted_as_given() {
+    let crew = Crew::new(None);
+    // 26 base32 characters hold 130 bits: a first character above 7 is no ULID (it was read as
+    // `0ZZZ…` and answered "no execution with id 0ZZZ…").
+    let overflowing = "8ZZZZZZZZZZZZZZZZZZZZZZZZZ";
+    let err = crew.usage_error(&["status", overflowing]);
+    assert!(err.contains(&format!("`{overflowing}` is not an execution id")), "{err}");
+    assert!(!err.contains("0ZZZ"), "{err}");
+    let lower = UNKNOWN_ID.to_lowercase();
+    let err = crew.usage_error(&["status", &lower]);
+    assert!(err.contains(&format!("no execution with id `{lower}`")), "the id as given is not quoted: {err}");
+    crew.assert_nothing_recorded();
+}
+
+#[test]
 fn bad_priority_is_a_usage_error() {
     let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
     crew.usage_error(&["--run", &one_step(), "--input", "item=1", "--priority", "asap"]);
@@ -331,4 +346,65 @@ fn help_for_every_command() {
     }
     crew.ok(&["help", "retry"]);
     crew.ok(&["--version"]);
+}
+
+/// Control characters a crew file can carry through JSON escapes: ESC sequences (colour, clear
+/// screen, window title), BEL, CR, backspace, DEL and a C1 CSI.
+const HOSTILE: &str = "\u{1b}[31mred\u{1b}[2J\u{1b}]0;owned\u{7}\rback\u{8}\u{7f}\u{9b}1m";
+
+/// Whether `text` holds a control character a terminal would act on (newlines and tabs aside).
+fn raw_control(text: &str) -> Option<char> {
+    text.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t')
+}
+
+#[test]
+fn text_output_escapes_control_characters_json_keeps_them() {
+    let crew = Crew::new(None);
+    let spec = serde_json::json!({
+        "name": format!("crew{HOSTILE}"),
+        "llm": "offline",
+        "agents": {"writer": {"role": format!("Writer{HOSTILE}"), "goal": "Write", "backstory": "Writes."}},
+        "tasks": {format!("task{HOSTILE}"): {
+            "description": format!("Write about {{topic}} and {HOSTILE}"),
+            "expected_output": "A line.\nAnother line.",
+            "agent": "writer"
+        }},
+        "knowledge_sources": format!("unsupported{HOSTILE}")
+    });
+    let file = crew.write("hostile.json", &spec.to_string());
+    let file = arg(&file);
+    let input = format!("topic=t{HOSTILE}");
+    let meta = format!("note=m{HOSTILE}");
+    let mut outputs = Vec::new();
+    let run = crew.outcome(&["--run", &file, "--input", &input, "--meta", &meta]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("warning:"), "{}", run.stderr);
+    outputs.push(("--run", run.stdout, run.stderr));
+    let id = crew.executions()[0]["id"].as_str().unwrap().to_string();
+    for args in [vec!["status", id.as_str()], vec!["list"], vec!["logs", id.as_str()], vec!["validate", file.as_str()]] {
+        let out = crew.outcome(&args);
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+        outputs.push((args[0], out.stdout, out.stderr));
+    }
+    // An invalid crew's error names the hostile task too.
+    let broken = crew.write("broken.json", &serde_json::json!({
+        "agents": {"a": {"role": "R", "goal": "G", "backstory": "B"}},
+        "tasks": {"t": {"description": "D", "expected_output": "E", "agent": format!("nobody{HOSTILE}")}}
+    }).to_string());
+    let err = crew.usage_error(&["validate", &arg(&broken)]);
+    assert!(err.contains("nobody\\u{1b}[31m"), "{err}");
+    outputs.push(("validate (invalid)", String::new(), err));
+    for (what, stdout, stderr) in &outputs {
+        assert_eq!(raw_control(stdout), None, "{what} printed a raw control character on stdout:\n{stdout:?}");
+        assert_eq!(raw_control(stderr), None, "{what} printed a raw control character on stderr:\n{stderr:?}");
+    }
+    // The status text keeps the output's own newlines.
+    let status = &outputs.iter().find(|o| o.0 == "status").unwrap().1;
+    assert!(status.contains("crew:       crew\\u{1b}[31mred"), "{status}");
+    let output = status.split("output:\n").nth(1).expect("status shows the output");
+    assert!(output.lines().count() > 1 && !output.contains("\\n"), "{status}");
+    // JSON is escaped by serde and keeps the text exactly.
+    let e = crew.status(&id);
+    assert_eq!(e["crew_name"], format!("crew{HOSTILE}"));
+    assert_eq!(e["meta"]["note"], format!("m{HOSTILE}"));
 }

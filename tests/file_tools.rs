@@ -255,3 +255,107 @@ fn an_output_file_that_resolves_outside_fails_the_task_and_writes_nothing() {
     assert!(out.stderr.contains("outside the workspace"), "{}", out.stderr);
     assert_outside_untouched(&outside);
 }
+
+// ---- Where the workspace itself may be ----
+
+/// A crew in `<tmp>/crew/` on the offline model whose one task writes `report.md` to `workspace`.
+fn workspace_crew(crew: &Crew, workspace: &str) -> std::path::PathBuf {
+    crew.write(
+        "crew/placed.yaml",
+        &format!(
+            "name: placed\nllm: offline\nworkspace: {}\nagents:\n  writer:\n    role: Writer\n    goal: Write\n    backstory: Writes.\n\
+             tasks:\n  write:\n    description: Write a line.\n    expected_output: A line.\n    agent: writer\n    output_file: report.md\n",
+            json!(workspace)
+        ),
+    )
+}
+
+/// An installation (no LLM), its temp dir (canonical) and `<tmp>/outside` holding `secret.txt`.
+fn placement_setup() -> (Crew, std::path::PathBuf, std::path::PathBuf) {
+    let crew = Crew::new(None);
+    let tmp = std::fs::canonicalize(crew.dir.path()).unwrap();
+    let outside = tmp.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), SECRET).unwrap();
+    (crew, tmp, outside)
+}
+
+/// The crew is refused (exit 2) by `validate`, `--run` and `submit`, naming the file, the field
+/// and the resolved path; nothing is recorded.
+fn assert_workspace_refused(crew: &Crew, file: &Path, resolved: &Path, extra: &[&str]) {
+    let file = arg(file);
+    for command in [vec!["validate", file.as_str()], vec!["--run", file.as_str()], vec!["submit", file.as_str()]] {
+        let args: Vec<&str> = command.iter().copied().chain(extra.iter().copied()).collect();
+        let err = crew.usage_error(&args);
+        assert!(err.contains(&file) && err.contains(": workspace: "), "{args:?}: {err}");
+        assert!(err.contains(&format!("resolves to `{}`", resolved.display())), "{args:?}: {err}");
+    }
+    crew.assert_nothing_recorded();
+}
+
+#[test]
+fn a_workspace_outside_the_crews_folder_is_an_invalid_crew() {
+    let (crew, tmp, outside) = placement_setup();
+
+    assert_workspace_refused(&crew, &workspace_crew(&crew, "/"), Path::new("/"), &[]);
+    let mut up = tmp.join("crew");
+    for _ in 0..4 {
+        up.pop();
+    }
+    assert_workspace_refused(&crew, &workspace_crew(&crew, "../../../.."), &up, &[]);
+    assert_workspace_refused(&crew, &workspace_crew(&crew, "../outside"), &outside, &[]);
+    // A symlink inside the crew's folder that leads out, with `..` after it applied to its target.
+    std::fs::create_dir_all(tmp.join("far/sub")).unwrap();
+    std::os::unix::fs::symlink(tmp.join("far/sub"), tmp.join("crew/link")).unwrap();
+    assert_workspace_refused(&crew, &workspace_crew(&crew, "link/../elsewhere"), &tmp.join("far/elsewhere"), &[]);
+    assert!(!tmp.join("far/elsewhere").exists());
+    // Allowing another folder does not allow this one.
+    assert_workspace_refused(&crew, &workspace_crew(&crew, "../outside"), &outside, &["--allow-workspace", &arg(&tmp.join("other"))]);
+    assert_outside_untouched(&outside);
+}
+
+#[test]
+fn allowed_workspaces_are_resolved_shown_and_used() {
+    let (crew, tmp, outside) = placement_setup();
+
+    // Inside the crew's folder, through `..` that stays inside.
+    let file = workspace_crew(&crew, "a/../ws");
+    let text = crew.ok(&["validate", &arg(&file)]);
+    assert!(text.contains(&format!("workspace: {}\n", tmp.join("crew/ws").display())), "{text}");
+
+    // Elsewhere with --allow-workspace (a symlink to the allowed folder counts as that folder).
+    std::os::unix::fs::symlink(&outside, tmp.join("alias")).unwrap();
+    let file = workspace_crew(&crew, "../outside/../outside/run");
+    let allow = ["--allow-workspace", &arg(&tmp.join("alias"))];
+    let report = crew.json(&["validate", &arg(&file), "--json", allow[0], allow[1]]);
+    assert_eq!(report["crew"]["workspace"], json!(outside.join("run").display().to_string()));
+    let out = crew.ok(&["--run", &arg(&file), allow[0], allow[1]]);
+    assert!(!out.is_empty());
+    assert!(outside.join("run/report.md").is_file(), "output_file not written in the allowed workspace");
+    let id = crew.json(&["submit", &arg(&file), "--json", allow[0], allow[1]])["id"].as_str().unwrap().to_string();
+    assert_eq!(crew.status(&id)["crew_spec"]["workspace"], json!(outside.join("run").display().to_string()));
+
+    // In the data dir's `workspaces/` folder, with no option.
+    let in_data = crew.data_dir().join("workspaces/placed");
+    let file = workspace_crew(&crew, &arg(&in_data));
+    crew.ok(&["--run", &arg(&file)]);
+    assert!(in_data.join("report.md").is_file());
+}
+
+#[test]
+fn a_symlink_swapped_onto_a_submitted_workspace_is_refused_by_the_worker() {
+    let (crew, tmp, outside) = placement_setup();
+    let file = workspace_crew(&crew, "ws/inner");
+    std::fs::create_dir_all(tmp.join("crew/ws")).unwrap();
+    let id = crew.json(&["submit", &arg(&file), "--json"])["id"].as_str().unwrap().to_string();
+    // After the check: the workspace's parent becomes a symlink leading out.
+    std::fs::remove_dir(tmp.join("crew/ws")).unwrap();
+    std::os::unix::fs::symlink(&outside, tmp.join("crew/ws")).unwrap();
+    let out = crew.outcome(&["worker", "--until-idle"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let e = crew.status(&id);
+    assert_eq!(e["status"], "failed", "{e}");
+    assert_eq!(e["error"]["kind"], "invalid_crew", "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("not the folder that was checked"), "{e}");
+    assert_outside_untouched(&outside);
+}

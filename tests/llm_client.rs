@@ -18,7 +18,7 @@ const KEY: &str = "sk-test-key-0123456789";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn env(pairs: &[(&str, &str)]) -> LlmEnv {
-    LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None }
 }
 
 fn options(mock: &MockLlm) -> LlmOptions {

@@ -9,8 +9,8 @@
 //!   (`CREW_RUNNER_OWNER_LOCKS=off`, as on a file system without locks), loses the execution to
 //!   another worker and, once resumed, writes nothing into it and makes no further LLM call.
 //! - Clock steps (libfaketime, installed by `.ci/run`; skipped with a reason elsewhere, failed
-//!   under CI): a +60 s step of both workers' wall clocks takes nothing from a live worker; a
-//!   −1 h step does not stall a retry for an hour.
+//!   under CI): a +60 s step of both workers' wall clocks (one of them stopped across it) takes
+//!   nothing from a live worker; a −1 h step does not stall a retry for an hour.
 //! - Crashes: three SIGKILLs of the worker running an execution do not use up its three
 //!   attempts; `--max-abandons` stops a poison pill.
 //! - Readers: after its worker is SIGKILLed and no worker runs, `status` and `list` show the
@@ -64,7 +64,7 @@ fn wait_until(crew: &Crew, id: &str, what: &str, accept: impl Fn(&serde_json::Va
 }
 
 fn owner_pid(e: &serde_json::Value) -> Option<u32> {
-    e["owner"].as_str()?.rsplitn(3, ':').nth(1)?.parse().ok()
+    e["owner"].as_str()?.rsplit(':').nth(1)?.parse().ok()
 }
 
 #[test]
@@ -199,24 +199,23 @@ fn a_forward_clock_step_takes_no_execution_from_its_live_worker() {
     assert!(mock.wait_for_held(2, PROC_WAIT), "the workers never asked the model:\n{}\n{}", a.stderr(), b.stderr());
     let owners: Vec<Option<u32>> = ids.iter().map(|id| owner_pid(&crew.status_json(id))).collect();
 
+    // Worker A is stopped across the step (a laptop lid closed while the clock is corrected):
+    // its lease, renewed before the step, looks a minute old to B afterwards.
+    signal(&a.child, "STOP");
     std::fs::write(&clock, "+60\n").unwrap();
-    // One of them sees the step first and moves the leases with it.
-    let deadline = std::time::Instant::now() + PROC_WAIT;
-    while !(a.stderr().contains("wall clock stepped") || b.stderr().contains("wall clock stepped")) {
-        assert!(std::time::Instant::now() < deadline, "no worker saw the clock step:\n{}\n{}", a.stderr(), b.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // Two renewals of each lease in the stepped clock: each worker has since run a whole
-    // heartbeat (renewal, then recovery of others' work) after the step.
-    for id in &ids {
-        let first = wait_until(&crew, id, "renewed after the step", |e| e["lease_expires_at"].as_i64().unwrap_or(0) > now_ms() + 40_000);
-        let seen = first["lease_expires_at"].as_i64().unwrap();
-        wait_until(&crew, id, "renewed again", |e| e["lease_expires_at"].as_i64().unwrap_or(0) > seen);
-    }
+    // B renews its own lease twice in the stepped clock: it has since run a whole heartbeat
+    // (renewal, then recovery of others' work) after the step.
+    let b_own = ids.iter().find(|id| owner_pid(&crew.status_json(id)) == Some(b.id())).expect("B runs one").clone();
+    let first = wait_until(&crew, &b_own, "renewed after the step", |e| e["lease_expires_at"].as_i64().unwrap_or(0) > now_ms() + 40_000);
+    let seen = first["lease_expires_at"].as_i64().unwrap();
+    wait_until(&crew, &b_own, "renewed again", |e| e["lease_expires_at"].as_i64().unwrap_or(0) > seen);
     for (id, owner) in ids.iter().zip(&owners) {
         let e = crew.status_json(id);
         assert_eq!((e["status"].as_str(), owner_pid(&e)), (Some("running"), *owner), "{id} changed hands: {e}");
     }
+    signal(&a.child, "CONT");
+    let stepped = [a.stderr(), b.stderr()].concat();
+    assert!(stepped.contains("wall clock stepped by 6"), "no worker saw the step:\n{stepped}");
     mock.release();
     for id in &ids {
         wait_until(&crew, id, "succeeded", |e| e["status"] == "succeeded");

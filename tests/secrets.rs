@@ -6,6 +6,9 @@
 //! success, a 401 whose error body echoes the key (as OpenAI's does), and retried 500s/429s that
 //! echo it before a success. The search looks for the key's distinctive middle part, so a
 //! "masked" form that keeps most of the key counts as a leak too.
+//! The same holds for credentials inside an `--api-base` URL (a password and an `api-key` query
+//! parameter): they reach the server, but what is stored and shown is the redacted URL, and the
+//! real one lives only in the owner-only file `<data dir>/secrets/<ref>.json`.
 //! (The desktop app's settings, as its commands return them, are covered by
 //! `tests/gui_commands.rs` (`settings_never_send_the_key_back`): the view has only `api_key_set`.)
 
@@ -20,6 +23,10 @@ use support::{MockLlm, Reply};
 const KEY: &str = "sk-proj-CANARY7d1e5b3a9fQX2-secretkeyend";
 /// What must never appear: the part of the key that identifies it.
 const NEEDLE: &str = "CANARY7d1e5b3a9fQX2";
+/// A password and a query parameter inside `--api-base`, and what must never appear of them.
+const URL_PASSWORD: &str = "pw-URLCANARY4c2a9e81-end";
+const URL_TOKEN: &str = "qk-QUERYCANARY77b3f05d-end";
+const NEEDLES: [&str; 3] = [NEEDLE, "URLCANARY4c2a9e81", "QUERYCANARY77b3f05d"];
 
 const CREW: &str = "name: secretive\nllm: openai/mock-model\nagents:\n  worker:\n    role: Worker\n    goal: Work\n    \
                     backstory: Works.\ntasks:\n  only:\n    description: Do the work.\n    expected_output: A note.\n    agent: worker\n";
@@ -36,31 +43,42 @@ fn crew_with_key(mock: &MockLlm) -> Crew {
 }
 
 fn assert_clean(what: &str, text: &str) {
-    assert!(!text.contains(NEEDLE), "the API key appears in {what}:\n{}", excerpt(text));
+    for needle in NEEDLES {
+        assert!(!text.contains(needle), "a secret appears in {what}:\n{}", excerpt(text, needle));
+    }
 }
 
-/// The lines around the first occurrence of the key.
-fn excerpt(text: &str) -> String {
-    let at = text.find(NEEDLE).unwrap_or(0);
+/// The lines around the first occurrence of `needle`.
+fn excerpt(text: &str, needle: &str) -> String {
+    let at = text.find(needle).unwrap_or(0);
     let start = text[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
     let end = text[at..].char_indices().nth(300).map_or(text.len(), |(i, _)| at + i);
     text[start..end].to_string()
 }
 
-/// Every file under `dir` (the database, its WAL and shared memory, the logs), as bytes.
+/// Every file under `dir` (the database, its WAL and shared memory, the logs), as bytes; the
+/// endpoint secrets files (`secrets/`) are where credentials belong, and must be owner-only.
 fn assert_files_clean(dir: &Path) {
     let mut seen = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
+            if path == dir.join("secrets") {
+                for file in std::fs::read_dir(&path).unwrap() {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = file.unwrap().metadata().unwrap().permissions().mode();
+                    assert_eq!(mode & 0o077, 0, "a secrets file is readable by others");
+                }
+                continue;
+            }
             if path.is_dir() {
                 stack.push(path);
                 continue;
             }
             let bytes = std::fs::read(&path).unwrap();
-            let found = bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE.as_bytes());
-            assert!(!found, "the API key appears in {}:\n{}", path.display(), excerpt(&String::from_utf8_lossy(&bytes)));
+            let text = String::from_utf8_lossy(&bytes);
+            assert_clean(&path.display().to_string(), &text);
             seen += 1;
         }
     }
@@ -147,5 +165,86 @@ fn retried_errors_that_echo_the_key_leak_no_key() {
     assert_eq!(mock.chat_count(), 3, "two failures, then the answer");
     let e = &crew.executions()[0];
     assert_eq!(e["status"], "succeeded", "{e}");
+    assert_views_clean(&crew);
+}
+
+/// `--api-base` on the mock with a user, a password and an `api-key` query parameter, and what
+/// it shows as: the same with `***` for the secrets.
+fn api_base_with_credentials(mock: &MockLlm) -> (String, String) {
+    let base = mock.base_url();
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let real = format!("{scheme}://crew:{URL_PASSWORD}@{rest}?api-key={URL_TOKEN}&tier=free");
+    let shown = format!("{scheme}://crew:***@{rest}?api-key=***&tier=free");
+    (real, shown)
+}
+
+/// An installation with no API key (so the URL's user and password go as basic auth).
+fn crew_without_key(mock: &MockLlm) -> Crew {
+    let mut crew = crew_with_key(mock);
+    crew.env.retain(|(k, _)| k != "OPENAI_API_KEY");
+    crew
+}
+
+/// The mock saw the URL's credentials: the query parameter on the path, basic auth in the header.
+fn assert_credentials_sent(mock: &MockLlm) {
+    use base64::Engine;
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("crew:{URL_PASSWORD}")));
+    let sent = mock.chat_requests();
+    assert!(!sent.is_empty());
+    for r in &sent {
+        assert!(r.path.contains(&format!("api-key={URL_TOKEN}")) && r.path.contains("tier=free"), "{}", r.path);
+        assert_eq!(r.header("authorization"), Some(basic.as_str()));
+    }
+}
+
+#[test]
+fn credentials_in_the_api_base_are_used_but_shown_redacted_by_run() {
+    let mock = MockLlm::start();
+    let crew = crew_without_key(&mock);
+    let file = crew.write("crew.yaml", CREW);
+    let (real, shown) = api_base_with_credentials(&mock);
+    // A failure that echoes both secrets, retried, then the answer.
+    mock.push(Reply::status(500, &format!("bad password {URL_PASSWORD} for token {URL_TOKEN}")));
+    mock.push(Reply::text("Done."));
+    let out = crew.outcome(&["-vv", "run", &arg(&file), "--api-base", &real, "--max-attempts", "2", "--json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_outcome_clean("run", &out);
+    assert_credentials_sent(&mock);
+    assert_eq!(mock.chat_count(), 2);
+    let e = &crew.executions()[0];
+    assert_eq!(e["llm"]["api_base"], shown.as_str(), "{e}");
+    let errors = e["attempt_errors"].to_string();
+    assert!(errors.contains("***") || errors.contains("[redacted]"), "{errors}");
+    assert_views_clean(&crew);
+}
+
+#[test]
+fn credentials_in_the_api_base_reach_the_worker_through_the_secrets_file() {
+    let mock = MockLlm::start();
+    let crew = crew_without_key(&mock);
+    let file = crew.write("crew.yaml", CREW);
+    let (real, shown) = api_base_with_credentials(&mock);
+    let submitted = crew.outcome(&["-vv", "submit", &arg(&file), "--api-base", &real, "--json"]);
+    assert_eq!(submitted.code, Some(0), "{}", submitted.stderr);
+    assert_outcome_clean("submit", &submitted);
+    let id = harness::submitted_ids(&serde_json::from_str(&submitted.stdout).unwrap())[0].clone();
+    assert_eq!(crew.status(&id)["llm"]["api_base"], shown.as_str());
+    // A 401 that echoes them, then a rerun that succeeds: both run in a worker.
+    mock.push(Reply::status(401, &format!("Incorrect credentials crew:{URL_PASSWORD} / {URL_TOKEN}")));
+    let worker = crew.outcome(&["-vv", "worker", "--until-idle"]);
+    assert_eq!(worker.code, Some(0), "{}", worker.stderr);
+    assert_outcome_clean("worker", &worker);
+    assert_eq!(crew.status(&id)["status"], "failed");
+    let retried = crew.outcome(&["-vv", "retry", &id, "--json"]);
+    assert_eq!(retried.code, Some(0), "{}", retried.stderr);
+    mock.push(Reply::text("Done."));
+    let worker = crew.outcome(&["-vv", "worker", "--until-idle"]);
+    assert_eq!(worker.code, Some(0), "{}", worker.stderr);
+    assert_outcome_clean("worker (rerun)", &worker);
+    assert_credentials_sent(&mock);
+    assert_eq!(mock.chat_count(), 2);
+    assert!(crew.executions().iter().any(|e| e["status"] == "succeeded"));
+    let secrets: Vec<_> = std::fs::read_dir(crew.data_dir().join("secrets")).unwrap().collect();
+    assert_eq!(secrets.len(), 1, "one secrets file, shared by the rerun");
     assert_views_clean(&crew);
 }

@@ -68,7 +68,7 @@ fn snapshots() -> Vec<serde_json::Value> {
                 llm: LlmOptions { model: Some("offline".into()), ..LlmOptions::default() },
                 ..SubmitRequest::new(root.join(crew))
             };
-            let (new, _) = prepare_submission(&request, &LlmEnv { vars: BTreeMap::new() }).expect("the example crews load");
+            let (new, _) = prepare_submission(&request, &LlmEnv { vars: BTreeMap::new(), secrets: None }).expect("the example crews load");
             new.crew_spec
         })
         .collect()

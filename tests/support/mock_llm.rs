@@ -130,8 +130,13 @@ impl RecordedRequest {
         last_user_message(&self.body)
     }
 
+    /// The path without its query string and trailing `/`.
+    pub fn route(&self) -> &str {
+        self.path.split('?').next().unwrap_or_default().trim_end_matches('/')
+    }
+
     pub fn is_chat(&self) -> bool {
-        self.method == "POST" && self.path.trim_end_matches('/').ends_with("/chat/completions")
+        self.method == "POST" && self.route().ends_with("/chat/completions")
     }
 
     pub fn is_stream(&self) -> bool {
@@ -501,7 +506,7 @@ impl Connection {
     }
 
     fn answer_other(&mut self, request: &RecordedRequest) -> After {
-        if request.method == "GET" && request.path.trim_end_matches('/').ends_with("/models") {
+        if request.method == "GET" && request.route().ends_with("/models") {
             let body = json!({"object": "list", "data": [{"id": "mock-model", "object": "model", "created": 0, "owned_by": "mock"}]});
             self.json_response(200, &body.to_string(), None)
         } else {

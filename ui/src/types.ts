@@ -198,6 +198,8 @@ export interface SettingsView {
   model: string;
   api_key_set: boolean;
   notify_on_finish: boolean;
+  /** Folders a crew's workspace may be in besides its own folder and the data dir's `workspaces/`. */
+  allowed_workspaces: string[];
   concurrency: number;
   paused: boolean;
   data_dir: string;
@@ -213,6 +215,7 @@ export interface SettingsUpdate {
   api_key?: string;
   notify_on_finish?: boolean;
   concurrency?: number;
+  allowed_workspaces?: string[];
 }
 
 /** Every command error: `{kind, message}`. */

@@ -1,5 +1,7 @@
 use std::path::{Path, PathBuf};
 
+use crate::crew::WorkspacePolicy;
+
 /// Where Crew Runner keeps its database and log files.
 ///
 /// Resolution order: `--data-dir DIR`, then `CREW_RUNNER_DATA_DIR` (both handled by the caller and
@@ -49,6 +51,24 @@ impl AppPaths {
     /// The tracing log files: `<data dir>/logs/`.
     pub fn log_dir(&self) -> PathBuf {
         self.data_dir.join("logs")
+    }
+
+    /// Endpoint credentials taken out of stored `--api-base` URLs: `<data dir>/secrets/` (see
+    /// [`endpoint_secrets`](crate::llm::endpoint_secrets)).
+    pub fn secrets_dir(&self) -> PathBuf {
+        crate::llm::endpoint_secrets::secrets_dir(&self.data_dir)
+    }
+
+    /// The folder crews may keep their workspaces in besides their own folder:
+    /// `<data dir>/workspaces/` (not created here).
+    pub fn workspaces(&self) -> PathBuf {
+        self.data_dir.join("workspaces")
+    }
+
+    /// Where a crew's workspace may be: its own folder, [`workspaces`](Self::workspaces), and the
+    /// folders the user allowed (`--allow-workspace`).
+    pub fn workspace_policy(&self, allowed: &[PathBuf]) -> WorkspacePolicy {
+        WorkspacePolicy::allowing(std::iter::once(self.workspaces()).chain(allowed.iter().cloned()))
     }
 }
 

@@ -3,8 +3,9 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs};
+use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs, WorkspacePolicy};
 use crate::execution::{LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS};
+use crate::llm::endpoint_secrets::{self, SecretsError};
 use crate::llm::{LlmEnv, LlmError, ModelRegistry};
 use crate::store::IdempotencyKey;
 
@@ -21,10 +22,14 @@ pub struct SubmitRequest {
     pub timeout_ms: Option<u64>,
     pub llm: LlmOptions,
     pub meta: BTreeMap<String, String>,
+    /// Where the crew's workspace may be besides the crew's folder (checked here; the execution
+    /// stores the resolved folder).
+    pub workspaces: WorkspacePolicy,
 }
 
 impl SubmitRequest {
-    /// A request for `crew` with the defaults: normal priority, 3 attempts, no timeout.
+    /// A request for `crew` with the defaults: normal priority, 3 attempts, no timeout, the
+    /// workspace inside the crew's folder.
     pub fn new(crew: impl Into<PathBuf>) -> Self {
         SubmitRequest {
             crew: crew.into(),
@@ -35,6 +40,7 @@ impl SubmitRequest {
             timeout_ms: None,
             llm: LlmOptions::default(),
             meta: BTreeMap::new(),
+            workspaces: WorkspacePolicy::default(),
         }
     }
 }
@@ -54,6 +60,9 @@ pub enum SubmitError {
     /// `max_attempts` must be at least 1.
     #[error("--max-attempts must be at least 1")]
     NoAttempts,
+    /// The endpoint URL's credentials could not be kept aside (see `llm::endpoint_secrets`).
+    #[error("--api-base: {0}")]
+    Secrets(#[from] SecretsError),
     /// `max_abandons` must be at least 1.
     #[error("--max-abandons must be at least 1")]
     NoAbandons,
@@ -100,7 +109,9 @@ pub fn default_batch_key(news: &[NewExecution]) -> IdempotencyKey {
 /// Loads and validates the crew, checks inputs and models, and returns the execution to record
 /// together with the warnings: the loader's, and one naming any input no placeholder uses.
 ///
-/// Nothing is written anywhere; callers record the result with the scheduler or the store.
+/// Nothing is recorded; callers record the result with the scheduler or the store. Once every
+/// check passed, credentials in `request.llm.api_base` are moved to a secrets file in
+/// `env.secrets` ([`endpoint_secrets::stash`]): the execution holds the redacted URL only.
 pub fn prepare_submission(
     request: &SubmitRequest,
     env: &LlmEnv,
@@ -123,13 +134,13 @@ pub fn prepare_batch(
     if request.max_abandons == 0 {
         return Err(SubmitError::NoAbandons);
     }
-    let loaded = crew::load(&request.crew)?;
+    let loaded = crew::load_with(&request.crew, &request.workspaces)?;
     let spec = loaded.spec;
     let source = spec.source.clone();
     check_models(&spec, &request.llm, env)?;
     let snapshot = serde_json::to_value(&spec).expect("a CrewSpec serialises");
     let named = crew::required_inputs(&spec);
-    let mut out = Vec::with_capacity(rows.len());
+    let mut resolved_rows = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let mut inputs = request.inputs.clone();
         inputs.extend(row.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -139,17 +150,23 @@ pub fn prepare_batch(
         })?;
         let mut warnings = loaded.warnings.clone();
         warnings.extend(unused_inputs_warning(&source, &named, &inputs));
+        resolved_rows.push((resolved.inputs, warnings));
+    }
+    let mut llm = request.llm.clone();
+    endpoint_secrets::stash(env.secrets.as_deref(), &mut llm)?;
+    let mut out = Vec::with_capacity(resolved_rows.len());
+    for (inputs, warnings) in resolved_rows {
         out.push((
             NewExecution {
                 crew_name: spec.name.clone(),
                 crew_source: source.clone(),
                 crew_spec: snapshot.clone(),
-                inputs: resolved.inputs,
+                inputs,
                 priority: request.priority,
                 max_attempts: request.max_attempts,
                 max_abandons: request.max_abandons,
                 timeout_ms: request.timeout_ms,
-                llm: request.llm.clone(),
+                llm: llm.clone(),
                 meta: request.meta.clone(),
                 retry_of: None,
                 seed_steps: Vec::new(),

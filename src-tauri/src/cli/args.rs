@@ -128,6 +128,11 @@ pub struct RunOptions {
     #[arg(long, value_name = "FILE")]
     pub replay: Option<PathBuf>,
 
+    /// Let the crew's `workspace` be in DIR or below it (repeatable); without it a workspace must
+    /// be inside the crew's folder or the data dir's `workspaces/` folder.
+    #[arg(long = "allow-workspace", value_name = "DIR")]
+    pub allow_workspace: Vec<PathBuf>,
+
     /// Print JSON instead of text (the execution for run, {"id"} for submit).
     #[arg(long)]
     pub json: bool,
@@ -284,6 +289,9 @@ pub struct PriorityCommand {
 pub struct ValidateCommand {
     /// The crew: a CrewAI project folder, a .yaml/.json/.jsonc crew file, or a graph JSON.
     pub crew: PathBuf,
+    /// Let the crew's `workspace` be in DIR or below it (repeatable), as for `run`.
+    #[arg(long = "allow-workspace", value_name = "DIR")]
+    pub allow_workspace: Vec<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

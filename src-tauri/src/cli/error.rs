@@ -20,9 +20,9 @@ impl CliError {
         CliError::Failure(e.to_string())
     }
 
-    /// Prints the error on stderr and returns the exit code.
+    /// Prints the error on stderr (control characters escaped) and returns the exit code.
     pub fn report(&self) -> i32 {
-        eprintln!("crew-runner: {self}");
+        eprintln!("crew-runner: {}", super::escape::block(&self.to_string()));
         match self {
             CliError::Usage(_) => 2,
             CliError::Failure(_) => 1,

@@ -9,6 +9,7 @@ mod output;
 mod args;
 mod control;
 mod error;
+mod escape;
 mod inspect;
 mod logging;
 mod options;
@@ -78,7 +79,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Priority(c) => control::priority(&global, c).await,
         Command::Pause(c) => control::pause(&global, true, c.json).await,
         Command::Resume(c) => control::pause(&global, false, c.json).await,
-        Command::Validate(c) => validate::validate(c),
+        Command::Validate(c) => validate::validate(&global, c),
         Command::Prune(c) => prune::prune(&global, c).await,
     }
 }

@@ -33,6 +33,7 @@ pub fn submit_request(crew: &Path, o: &RunOptions) -> Result<SubmitRequest, CliE
         api_base: o.api_base.clone(),
         record: o.record.as_ref().map(|p| absolute(p)),
         replay: o.replay.as_ref().map(|p| absolute(p)),
+        secret_ref: None,
     };
     Ok(request)
 }

@@ -9,6 +9,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
+use super::escape::{block, line};
 use crate::crew::CrewSpec;
 use crate::execution::{EventKind, Execution, ExecutionEvent, ExecutionId, LogEntry};
 
@@ -89,20 +90,21 @@ impl View for Lines {
     }
 }
 
-/// The log lines worth a line on stderr.
+/// The log lines worth a line on stderr, control characters escaped.
 fn line_for(entry: &LogEntry) -> Option<String> {
     let e = &entry.event;
-    let task = e.task.as_deref().unwrap_or("-");
-    let agent = e.agent.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
+    let task = line(e.task.as_deref().unwrap_or("-"));
+    let agent = e.agent.as_deref().map(|a| format!(" ({})", line(a))).unwrap_or_default();
+    let message = block(&e.message);
     Some(match e.kind {
         EventKind::Started => format!("started attempt {}", entry.attempt),
         EventKind::TaskStarted => format!("task {task} started{agent}"),
         EventKind::TaskCompleted => format!("task {task} completed{agent}"),
-        EventKind::TaskSkipped => format!("task {task} reused: {}", e.message),
-        EventKind::Delegation => format!("delegation: {}", e.message),
-        EventKind::Warning => format!("warning: {}", e.message),
+        EventKind::TaskSkipped => format!("task {task} reused: {message}"),
+        EventKind::Delegation => format!("delegation: {message}"),
+        EventKind::Warning => format!("warning: {message}"),
         EventKind::RetryScheduled | EventKind::Recovered | EventKind::Failed | EventKind::Cancelled | EventKind::Interrupted => {
-            e.message.clone()
+            message.into_owned()
         }
         _ => return None,
     })
@@ -128,7 +130,7 @@ impl Bars {
                 .unwrap_or_default();
             if per_task {
                 for t in tasks {
-                    let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(t.clone()).with_message("waiting"));
+                    let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(line(&t).into_owned()).with_message("waiting"));
                     bars.insert((e.id.clone(), Some(t)), bar);
                 }
             } else {
@@ -154,13 +156,13 @@ impl View for Bars {
                 match entry.event.kind {
                     EventKind::TaskStarted => {
                         bar.enable_steady_tick(Duration::from_millis(120));
-                        bar.set_message(format!("running ({})", entry.event.agent.as_deref().unwrap_or("?")));
+                        bar.set_message(format!("running ({})", line(entry.event.agent.as_deref().unwrap_or("?"))));
                     }
                     EventKind::TaskCompleted => bar.finish_with_message("done"),
                     EventKind::TaskSkipped => bar.finish_with_message("reused"),
-                    EventKind::ToolCall | EventKind::Delegation | EventKind::AgentStep => bar.set_message(entry.event.message.clone()),
+                    EventKind::ToolCall | EventKind::Delegation | EventKind::AgentStep => bar.set_message(line(&entry.event.message).into_owned()),
                     EventKind::Warning => {
-                        let _ = self.multi.println(format!("warning: {}", entry.event.message));
+                        let _ = self.multi.println(format!("warning: {}", block(&entry.event.message)));
                     }
                     _ => {}
                 }
@@ -172,7 +174,7 @@ impl View for Bars {
                         "{}/{} {}",
                         progress.completed_steps,
                         progress.total_steps,
-                        progress.current_step.as_deref().unwrap_or("")
+                        line(progress.current_step.as_deref().unwrap_or(""))
                     ));
                 }
             }

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use super::args::{GlobalArgs, PruneCommand};
 use super::runtime::open_store;
+use crate::app::AppPaths;
+use crate::llm::endpoint_secrets;
 use super::CliError;
 use crate::execution::now_ms;
 use crate::store::{DiskUsage, PruneCounts, PruneFilter, Store, StoreError};
@@ -124,6 +126,12 @@ pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError
         blocking(&store, |s| s.checkpoint()).await?;
     }
     let after = store.disk_usage().map_err(CliError::failure)?;
+    if batches > 0 {
+        // The endpoint credentials of the executions just removed (reruns share them).
+        let in_use = store.secret_refs().map_err(CliError::failure)?;
+        let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
+        endpoint_secrets::sweep(&paths.secrets_dir(), &in_use).map_err(CliError::failure)?;
+    }
 
     let report = PruneReport { dry_run: c.dry_run, removed, batches, vacuumed, before: before.into(), after: after.into() };
     if c.json {

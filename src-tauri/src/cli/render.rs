@@ -2,14 +2,21 @@
 
 use std::fmt::Write;
 
-use crate::execution::{Execution, ExecutionState, LogEntry, Millis};
+use super::escape::{block, line};
+use crate::execution::{Execution, ExecutionError, ExecutionState, LogEntry, Millis};
 
-/// A multi-line description of one execution (for `status`).
+/// `kind: message` of an error, its message's control characters escaped (newlines kept).
+fn error_text(error: &ExecutionError) -> String {
+    format!("{}: {}", error.kind.as_str(), block(&error.message))
+}
+
+/// A multi-line description of one execution (for `status`). Text from the crew, its inputs,
+/// the model and servers has its control characters escaped ([`line`], [`block`]).
 pub fn execution(e: &Execution) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "id:         {}", e.id);
-    let _ = writeln!(s, "crew:       {} ({})", e.crew_name, e.crew_source);
-    let _ = writeln!(s, "status:     {}", status_text(e));
+    let _ = writeln!(s, "crew:       {} ({})", line(&e.crew_name), line(&e.crew_source));
+    let _ = writeln!(s, "status:     {}", line(&status_text(e)));
     let _ = writeln!(s, "priority:   {}", e.priority);
     let _ = writeln!(s, "attempt:    {}/{}", e.attempt, e.max_attempts);
     if e.abandons > 0 {
@@ -17,8 +24,8 @@ pub fn execution(e: &Execution) -> String {
     }
     let p = &e.progress;
     let current = match (&p.current_step, &p.current_agent) {
-        (Some(t), Some(a)) => format!(" (now: {t} by {a})"),
-        (Some(t), None) => format!(" (now: {t})"),
+        (Some(t), Some(a)) => format!(" (now: {} by {})", line(t), line(a)),
+        (Some(t), None) => format!(" (now: {})", line(t)),
         _ => String::new(),
     };
     let _ = writeln!(s, "progress:   {}/{} tasks{current}", p.completed_steps, p.total_steps);
@@ -32,10 +39,10 @@ pub fn execution(e: &Execution) -> String {
         let _ = writeln!(s, "finished:   {}", timestamp(t));
     }
     if !e.inputs.is_empty() {
-        let _ = writeln!(s, "inputs:     {}", serde_json::to_string(&e.inputs).unwrap_or_default());
+        let _ = writeln!(s, "inputs:     {}", line(&serde_json::to_string(&e.inputs).unwrap_or_default()));
     }
     if !e.meta.is_empty() {
-        let pairs: Vec<String> = e.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let pairs: Vec<String> = e.meta.iter().map(|(k, v)| format!("{}={}", line(k), line(v))).collect();
         let _ = writeln!(s, "meta:       {}", pairs.join(" "));
     }
     if let Some(r) = &e.retry_of {
@@ -46,22 +53,22 @@ pub fn execution(e: &Execution) -> String {
     }
     match &e.state {
         ExecutionState::Running { owner, .. } => {
-            let _ = writeln!(s, "owner:      {owner}");
+            let _ = writeln!(s, "owner:      {}", line(owner));
         }
         ExecutionState::Retrying { next_run_at, last_error } => {
             let _ = writeln!(s, "next try:   {}", timestamp(*next_run_at));
-            let _ = writeln!(s, "last error: {}: {}", last_error.kind.as_str(), last_error.message);
+            let _ = writeln!(s, "last error: {}", error_text(last_error));
         }
         ExecutionState::Failed { error, .. } => {
-            let _ = writeln!(s, "error:      {}: {}", error.kind.as_str(), error.message);
+            let _ = writeln!(s, "error:      {}", error_text(error));
         }
         ExecutionState::Succeeded { output, .. } => {
-            let _ = writeln!(s, "output:\n{output}");
+            let _ = writeln!(s, "output:\n{}", block(output));
         }
         _ => {}
     }
     for a in &e.attempt_errors {
-        let _ = writeln!(s, "attempt {} failed: {}: {}", a.attempt, a.error.kind.as_str(), a.error.message);
+        let _ = writeln!(s, "attempt {} failed: {}", a.attempt, error_text(&a.error));
     }
     s
 }
@@ -79,7 +86,7 @@ pub fn table(executions: &[Execution]) -> String {
             format!("{}/{}", e.progress.completed_steps, e.progress.total_steps),
             e.usage.total_tokens,
             timestamp(e.created_at),
-            e.crew_name
+            line(&e.crew_name)
         );
     }
     if executions.iter().any(owner_gone) {
@@ -110,14 +117,14 @@ const CONTINUATION: &str = "\n      ";
 /// answer) continues on lines indented by six spaces, so every entry starts with its `seq`.
 pub fn log_line(l: &LogEntry) -> String {
     let who = match (&l.event.task, &l.event.agent) {
-        (Some(t), Some(a)) => format!(" [{t} / {a}]"),
-        (Some(t), None) => format!(" [{t}]"),
-        (None, Some(a)) => format!(" [{a}]"),
+        (Some(t), Some(a)) => format!(" [{} / {}]", line(t), line(a)),
+        (Some(t), None) => format!(" [{}]", line(t)),
+        (None, Some(a)) => format!(" [{}]", line(a)),
         (None, None) => String::new(),
     };
     let kind = serde_json::to_value(l.event.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let level = serde_json::to_value(l.event.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    let message = l.event.message.trim_end().replace('\n', CONTINUATION);
+    let message = block(l.event.message.trim_end()).replace('\n', CONTINUATION);
     format!("{:>5} {} {:<5} {}{} {message}", l.seq, timestamp(l.at), level, kind, who)
 }
 

@@ -3,23 +3,24 @@
 use std::path::PathBuf;
 
 use super::args::{GlobalArgs, RunOptions};
+use super::escape::{block, line};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
-use super::runtime::{open_store, scheduler_failure, start_scheduler};
+use super::runtime::{llm_env, open_store, scheduler_failure, start_scheduler, workspace_policy};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
 use crate::app::{default_batch_key, idempotency_key, prepare_batch, SubmitError};
 use crate::crew::CrewWarning;
 use crate::execution::{Execution, ExecutionState, NewExecution, Status};
-use crate::llm::LlmEnv;
 use crate::scheduler::ClaimScope;
 use crate::store::StoreError;
 
 /// Validates everything (nothing is recorded on error), then prints warnings.
-fn prepare(crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {
-    let request = submit_request(crew, options)?;
+fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {
+    let mut request = submit_request(crew, options)?;
+    request.workspaces = workspace_policy(global, &options.allow_workspace)?;
     let rows = batch_rows(options)?;
-    let prepared = prepare_batch(&request, &rows, &LlmEnv::from_process()).map_err(|e: SubmitError| CliError::usage(e))?;
+    let prepared = prepare_batch(&request, &rows, &llm_env(global)?).map_err(|e: SubmitError| CliError::usage(e))?;
     // The crew's own warnings repeat on every row; a row's unused inputs may be its own.
     let mut warnings: Vec<CrewWarning> = Vec::new();
     for w in prepared.iter().flat_map(|(_, ws)| ws) {
@@ -31,9 +32,10 @@ fn prepare(crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecut
     Ok(prepared.into_iter().map(|(n, _)| n).collect())
 }
 
+/// Prints each warning on its own line of stderr, control characters escaped.
 pub fn print_warnings(warnings: &[CrewWarning]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", line(&w.to_string()));
     }
 }
 
@@ -41,7 +43,7 @@ pub fn print_warnings(warnings: &[CrewWarning]) {
 /// and prints the output. Ctrl-C cancels them and exits 130; SIGTERM does the same and exits 143
 /// (so a killed `--run` leaves nothing behind for a worker to pick up).
 pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concurrency: Option<u32>) -> Result<i32, CliError> {
-    let news = prepare(&crew, &options)?;
+    let news = prepare(global, &crew, &options)?;
     // Listening from before anything is recorded: a SIGTERM from here on cancels cleanly.
     let mut terminate = Terminate::listen();
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
@@ -86,8 +88,8 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
             outln!("{}", serde_json::to_string_pretty(e).expect("an Execution serialises"));
         } else {
             match &e.state {
-                ExecutionState::Succeeded { output, .. } => outln!("{output}"),
-                ExecutionState::Failed { error, .. } => eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), error.message),
+                ExecutionState::Succeeded { output, .. } => outln!("{}", block(output)),
+                ExecutionState::Failed { error, .. } => eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), block(&error.message)),
                 ExecutionState::Cancelled { .. } => eprintln!("execution {} cancelled", e.id),
                 other => eprintln!("execution {} ended {}", e.id, other.status()),
             }
@@ -138,7 +140,8 @@ fn print_batch_summary(finished: &[Execution], json: bool) {
             ExecutionState::Succeeded { output, .. } => output.lines().next().unwrap_or("").chars().take(80).collect(),
             _ => String::new(),
         };
-        outln!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), serde_json::to_string(&e.inputs).unwrap_or_default(), detail);
+        let inputs = serde_json::to_string(&e.inputs).unwrap_or_default();
+        outln!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), line(&inputs), line(&detail));
     }
     outln!(
         "{} executions: {} succeeded, {} failed, {} cancelled",
@@ -157,7 +160,7 @@ fn print_batch_summary(finished: &[Execution], json: bool) {
 /// ids recorded then and queues nothing; a repeat of `key` with other content is a usage error
 /// (exit 2). A single submission without `key` has no key: submitting it twice queues it twice.
 pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions, key: Option<String>) -> Result<i32, CliError> {
-    let news = prepare(&crew, &options)?;
+    let news = prepare(global, &crew, &options)?;
     let key = match key {
         Some(key) => Some(idempotency_key(&key, &news).map_err(CliError::usage)?),
         None if options.inputs_file.is_some() => Some(default_batch_key(&news)),

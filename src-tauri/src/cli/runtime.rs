@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::args::GlobalArgs;
 use super::CliError;
 use crate::app::AppPaths;
+use crate::crew::WorkspacePolicy;
 use crate::engine::CrewExecutor;
 use crate::execution::{Execution, ExecutionId};
 use crate::llm::LlmEnv;
@@ -39,6 +40,19 @@ fn open_options(busy_timeout_ms: Option<&str>) -> Result<OpenOptions, CliError> 
     Ok(options)
 }
 
+/// Where a crew's workspace may be: its folder, the data dir's `workspaces/` and the folders of
+/// `--allow-workspace` (`allowed`).
+pub fn workspace_policy(global: &GlobalArgs, allowed: &[std::path::PathBuf]) -> Result<WorkspacePolicy, CliError> {
+    let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
+    Ok(paths.workspace_policy(allowed))
+}
+
+/// The process's LLM environment, keeping endpoint credentials in the data dir's `secrets/`.
+pub fn llm_env(global: &GlobalArgs) -> Result<LlmEnv, CliError> {
+    let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
+    Ok(LlmEnv::from_process().with_secrets(paths.secrets_dir()))
+}
+
 /// Starts a scheduler that runs crews with the real engine.
 /// `concurrency: Some(n)` also stores `n` as the shared setting; `None` keeps the stored one.
 pub async fn start_scheduler(global: &GlobalArgs, concurrency: Option<u32>, scope: ClaimScope) -> Result<Scheduler, CliError> {
@@ -46,7 +60,7 @@ pub async fn start_scheduler(global: &GlobalArgs, concurrency: Option<u32>, scop
         return Err(CliError::Usage("--concurrency must be at least 1".into()));
     }
     let store = open_store(global)?;
-    let executor = Arc::new(CrewExecutor::new(LlmEnv::from_process()));
+    let executor = Arc::new(CrewExecutor::new(llm_env(global)?));
     let config = SchedulerConfig { concurrency, scope, ..SchedulerConfig::default() };
     Scheduler::start(store, executor, config).await.map_err(CliError::failure)
 }
@@ -63,13 +77,14 @@ pub fn scheduler_failure(scheduler: &Scheduler, error: SchedulerError) -> CliErr
     }
 }
 
-/// Parses an id and loads its execution; an unknown id is a usage error (exit 2).
+/// Parses an id and loads its execution; a malformed or unknown id is a usage error (exit 2) that
+/// quotes the id exactly as given.
 pub fn find(store: &dyn Store, id: &str) -> Result<Execution, CliError> {
     let parsed: ExecutionId = id.parse().map_err(CliError::usage)?;
     store
         .get(&parsed)
         .map_err(CliError::failure)?
-        .ok_or_else(|| CliError::Usage(format!("no execution with id {parsed}")))
+        .ok_or_else(|| CliError::Usage(format!("no execution with id `{id}`")))
 }
 
 #[cfg(test)]

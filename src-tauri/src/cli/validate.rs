@@ -1,29 +1,40 @@
 //! `crew-runner validate CREW`: the normalised crew, its required inputs and warnings.
 
-use super::args::ValidateCommand;
+use super::args::{GlobalArgs, ValidateCommand};
+use super::runtime::workspace_policy;
+use super::escape::line;
 use super::CliError;
 use crate::crew;
 
-pub fn validate(c: ValidateCommand) -> Result<i32, CliError> {
-    let report = crew::validate(&c.crew).map_err(CliError::usage)?;
+/// Like `outln!`, with the line's control characters escaped (crew text can hold any).
+macro_rules! lineln {
+    ($($arg:tt)*) => {
+        outln!("{}", line(&format!($($arg)*)))
+    };
+}
+
+/// Prints the crew (its `workspace` resolved) or its errors (exit 2); nothing is recorded.
+pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError> {
+    let policy = workspace_policy(global, &c.allow_workspace)?;
+    let report = crew::validate_with(&c.crew, &policy).map_err(CliError::usage)?;
     if c.json {
         outln!("{}", serde_json::to_string_pretty(&report).expect("a CrewReport serialises"));
         return Ok(0);
     }
     let spec = &report.crew;
-    outln!("crew:      {} ({:?}, {:?} process)", spec.name, spec.format, spec.process);
-    outln!("source:    {}", spec.source);
-    outln!("workspace: {}", spec.workspace);
+    lineln!("crew:      {} ({:?}, {:?} process)", spec.name, spec.format, spec.process);
+    lineln!("source:    {}", spec.source);
+    lineln!("workspace: {}", spec.workspace);
     if let Some(llm) = &spec.llm {
-        outln!("llm:       {llm}");
+        lineln!("llm:       {llm}");
     }
-    outln!("agents:");
+    lineln!("agents:");
     for a in &spec.agents {
         let llm = a.llm.as_deref().map(|m| format!(" [{m}]")).unwrap_or_default();
         let tools = if a.tools.is_empty() { String::new() } else { format!(" tools: {}", a.tools.join(", ")) };
-        outln!("  {}: {}{llm}{tools}", a.key, a.role.trim());
+        lineln!("  {}: {}{llm}{tools}", a.key, a.role.trim());
     }
-    outln!("tasks (in order):");
+    lineln!("tasks (in order):");
     for t in &spec.tasks {
         let agent = t.agent.as_deref().unwrap_or("(manager decides)");
         let ctx = match &t.context {
@@ -33,21 +44,21 @@ pub fn validate(c: ValidateCommand) -> Result<i32, CliError> {
         };
         let asy = if t.async_execution { " async" } else { "" };
         let out = t.output_file.as_deref().map(|f| format!(" -> {f}")).unwrap_or_default();
-        outln!("  {} by {agent}{ctx}{asy}{out}", t.key);
+        lineln!("  {} by {agent}{ctx}{asy}{out}", t.key);
     }
     if report.required_inputs.is_empty() {
-        outln!("required inputs: none");
+        lineln!("required inputs: none");
     } else {
-        outln!("required inputs:");
+        lineln!("required inputs:");
         for i in &report.required_inputs {
             match &i.default {
-                Some(d) => outln!("  {} (default: {})", i.name, crew::placeholders::input_text(d)),
-                None => outln!("  {}", i.name),
+                Some(d) => lineln!("  {} (default: {})", i.name, crew::placeholders::input_text(d)),
+                None => lineln!("  {}", i.name),
             }
         }
     }
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", line(&w.to_string()));
     }
     Ok(0)
 }

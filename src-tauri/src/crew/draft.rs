@@ -19,6 +19,9 @@ pub(crate) struct Draft {
     pub agent_origins: Vec<Origin>,
     /// Parallel to `spec.tasks`.
     pub task_origins: Vec<Origin>,
+    /// The crew's folder: a relative `workspace` is resolved against it, and a workspace must be
+    /// inside it unless a [`WorkspacePolicy`](super::WorkspacePolicy) allows another folder.
+    pub base_dir: PathBuf,
 }
 
 /// What a format's reader hands over to build a [`Draft`].
@@ -41,8 +44,9 @@ pub(crate) struct DraftParts {
 impl Draft {
     pub fn assemble(parts: DraftParts) -> Draft {
         let s = parts.settings;
+        // As written: `confine_workspace` resolves it (symlinks, then `..`) once the crew is read.
         let workspace = match s.workspace {
-            Some(w) => normalize(&parts.base_dir.join(expand_home(&w))),
+            Some(w) => parts.base_dir.join(expand_home(&w)),
             None => parts.base_dir.clone(),
         };
         let (agents, agent_origins) = parts.agents.into_iter().unzip();
@@ -68,6 +72,7 @@ impl Draft {
             tasks_origin: parts.tasks_origin,
             agent_origins,
             task_origins,
+            base_dir: parts.base_dir,
         }
     }
 }

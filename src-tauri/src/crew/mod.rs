@@ -7,6 +7,7 @@
 //! - [`tools`] maps CrewAI tool names to ours.
 
 mod check;
+mod confine;
 pub(crate) mod diagnostic;
 mod document;
 mod draft;
@@ -26,8 +27,9 @@ pub mod tools;
 
 pub use diagnostic::{CrewError, CrewWarning, Diagnostic, MAX_DIAGNOSTICS};
 pub use entries::DEFAULT_MAX_ITER;
-pub use load::{load, LoadedCrew};
+pub use confine::WorkspacePolicy;
+pub use load::{load, load_with, LoadedCrew};
 pub use placeholders::{interpolate, required_inputs, MissingInputs};
-pub use report::{validate, CrewReport, RequiredInput};
+pub use report::{validate, validate_with, CrewReport, RequiredInput};
 pub use source::MAX_FILE_BYTES;
 pub use spec::{AgentSpec, CrewFormat, CrewSpec, Process, TaskSpec};

@@ -5,7 +5,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::diagnostic::{CrewError, CrewWarning};
-use super::load::load;
+use super::confine::WorkspacePolicy;
+use super::load::load_with;
 use super::placeholders::required_inputs;
 use super::CrewSpec;
 
@@ -26,9 +27,16 @@ pub struct CrewReport {
     pub warnings: Vec<CrewWarning>,
 }
 
-/// Loads the crew at `path` (see [`load`]) and lists the inputs it needs.
+/// Loads the crew at `path` (see [`load`](super::load)) and lists the inputs it needs; its
+/// workspace must be inside the crew's folder.
 pub fn validate(path: &Path) -> Result<CrewReport, CrewError> {
-    let loaded = load(path)?;
+    validate_with(path, &WorkspacePolicy::default())
+}
+
+/// Like [`validate`], with the workspace allowed wherever `policy` allows it (see
+/// [`load_with`]); the report's `crew.workspace` is the resolved folder.
+pub fn validate_with(path: &Path, policy: &WorkspacePolicy) -> Result<CrewReport, CrewError> {
+    let loaded = load_with(path, policy)?;
     let required_inputs = required_inputs(&loaded.spec)
         .into_iter()
         .map(|name| RequiredInput {

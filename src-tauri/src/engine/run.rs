@@ -52,12 +52,13 @@ impl Run {
         self.journal.log(event);
     }
 
-    /// The crew's workspace, created on first use.
+    /// The crew's workspace, created on first use. It is opened at exactly the resolved folder the
+    /// submission checked ([`Workspace::open_exact`]): a symlink put on its path since is refused.
     pub fn workspace(&self) -> Result<Arc<Workspace>, ExecutionError> {
         if let Some(ws) = self.workspace.get() {
             return Ok(ws.clone());
         }
-        let ws = Workspace::open(&self.spec.workspace).map_err(|e| {
+        let ws = Workspace::open_exact(&self.spec.workspace).map_err(|e| {
             ExecutionError::new(ErrorKind::InvalidCrew, format!("workspace `{}`: {e}", self.spec.workspace))
         })?;
         Ok(self.workspace.get_or_init(|| Arc::new(ws)).clone())

@@ -42,15 +42,23 @@ impl fmt::Display for ExecutionId {
     }
 }
 
-/// The text is not a ULID.
+/// The text is not a ULID. Holds the text exactly as given, so the message quotes what the user
+/// typed, not a normalised or overflowed form of it.
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not an execution id (expected a 26-character ULID)")]
 pub struct ParseIdError(pub String);
 
 impl FromStr for ExecutionId {
     type Err = ParseIdError;
+    /// Parses a ULID (surrounding white space ignored, any case). Its first character must be
+    /// `0`–`7`: 26 base32 characters hold 130 bits and a ULID has 128, so a larger first character
+    /// would overflow (the `ulid` crate silently drops the top bits, turning `8ZZZ…` into `0ZZZ…`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ulid::Ulid::from_string(s.trim())
+        let text = s.trim();
+        if !matches!(text.as_bytes().first(), Some(b'0'..=b'7')) {
+            return Err(ParseIdError(s.to_string()));
+        }
+        ulid::Ulid::from_string(text)
             .map(|u| ExecutionId(u.to_string()))
             .map_err(|_| ParseIdError(s.to_string()))
     }
@@ -72,5 +80,17 @@ mod tests {
         let ids: Vec<ExecutionId> = (0..2_000).map(|_| ExecutionId::new()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "not strictly increasing");
         assert!(ids.iter().all(|id| id.as_str().parse::<ulid::Ulid>().is_ok() && id.as_str().len() == 26));
+    }
+
+    #[test]
+    fn an_id_that_overflows_128_bits_is_refused_quoted_as_given() {
+        for given in ["8ZZZZZZZZZZZZZZZZZZZZZZZZZ", "zzzzzzzzzzzzzzzzzzzzzzzzzz", " 9AAAAAAAAAAAAAAAAAAAAAAAAA"] {
+            let err = given.parse::<ExecutionId>().unwrap_err();
+            assert_eq!(err.0, given);
+            assert!(err.to_string().starts_with(&format!("`{given}`")), "{err}");
+        }
+        let largest: ExecutionId = "7zzzzzzzzzzzzzzzzzzzzzzzzz".parse().unwrap();
+        assert_eq!(largest.as_str(), "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
+        assert_eq!(" 01ARZ3NDEKTSV4RRFFQ69G5FAV\n".parse::<ExecutionId>().unwrap().as_str(), "01ARZ3NDEKTSV4RRFFQ69G5FAV");
     }
 }

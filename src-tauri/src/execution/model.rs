@@ -10,9 +10,14 @@ pub struct LlmOptions {
     /// `--model`: overrides the crew's default model (per-agent `llm` still wins over the crew's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `--api-base`: overrides the endpoint taken from the environment.
+    /// `--api-base`: overrides the endpoint taken from the environment. As stored, its
+    /// credentials (password, secret query parameters) read `***`; the real URL is then in the
+    /// secrets file named by `secret_ref` (see `llm::endpoint_secrets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_base: Option<String>,
+    /// The file in `<data dir>/secrets/` holding the real `api_base`, when it carries credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<String>,
     /// `--record FILE`: keep every LLM exchange of the run in this file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,

@@ -73,6 +73,7 @@ impl From<SubmitError> for CommandError {
             SubmitError::MissingInputs { .. } => CommandErrorKind::MissingInputs,
             SubmitError::Model { .. } => CommandErrorKind::Model,
             SubmitError::NoAttempts => CommandErrorKind::InvalidArgument,
+            SubmitError::Secrets(_) => CommandErrorKind::Io,
         };
         CommandError::new(kind, e.to_string())
     }

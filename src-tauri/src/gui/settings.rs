@@ -82,6 +82,10 @@ pub struct Settings {
     /// Show a desktop notification when an execution ends while the window is not focused.
     #[serde(default = "yes")]
     pub notify_on_finish: bool,
+    /// Folders a crew's `workspace` may be in besides its own folder and the data dir's
+    /// `workspaces/` (as `--allow-workspace` for the CLI).
+    #[serde(default)]
+    pub allowed_workspaces: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -90,7 +94,7 @@ fn yes() -> bool {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { llm: LlmSettings::default(), notify_on_finish: true }
+        Settings { llm: LlmSettings::default(), notify_on_finish: true, allowed_workspaces: Vec::new() }
     }
 }
 
@@ -103,6 +107,8 @@ pub struct SettingsView {
     pub model: String,
     pub api_key_set: bool,
     pub notify_on_finish: bool,
+    /// Folders a crew's workspace may be in besides its own folder and the data dir's `workspaces/`.
+    pub allowed_workspaces: Vec<String>,
     /// Executions run at once (shared by every process on the database).
     pub concurrency: u32,
     pub paused: bool,
@@ -123,6 +129,8 @@ pub struct SettingsUpdate {
     pub api_key: Option<String>,
     pub notify_on_finish: Option<bool>,
     pub concurrency: Option<u32>,
+    /// Replaces the list (blank entries dropped).
+    pub allowed_workspaces: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for SettingsUpdate {
@@ -134,6 +142,7 @@ impl std::fmt::Debug for SettingsUpdate {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("notify_on_finish", &self.notify_on_finish)
             .field("concurrency", &self.concurrency)
+            .field("allowed_workspaces", &self.allowed_workspaces)
             .finish()
     }
 }
@@ -156,6 +165,9 @@ impl Settings {
         }
         if let Some(n) = update.notify_on_finish {
             next.notify_on_finish = n;
+        }
+        if let Some(dirs) = &update.allowed_workspaces {
+            next.allowed_workspaces = dirs.iter().map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect();
         }
         next
     }
@@ -264,7 +276,7 @@ mod tests {
 
     #[test]
     fn update_keeps_clears_or_replaces_the_key() {
-        let s = Settings { llm: llm("openai", "m", "old"), notify_on_finish: true };
+        let s = Settings { llm: llm("openai", "m", "old"), notify_on_finish: true, allowed_workspaces: Vec::new() };
         assert_eq!(s.updated(&SettingsUpdate::default()).llm.api_key, "old");
         assert_eq!(s.updated(&SettingsUpdate { api_key: Some(String::new()), ..Default::default() }).llm.api_key, "");
         assert_eq!(s.updated(&SettingsUpdate { api_key: Some("new".into()), ..Default::default() }).llm.api_key, "new");
@@ -275,7 +287,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = SettingsFile::load(tmp.path()).unwrap();
         assert_eq!(file.get(), Settings::default());
-        let s = Settings { llm: llm("openai", "m", "k"), notify_on_finish: false };
+        let s = Settings { llm: llm("openai", "m", "k"), notify_on_finish: false, allowed_workspaces: vec!["/srv/ws".into()] };
         file.save(s.clone()).unwrap();
         assert_eq!(SettingsFile::load(tmp.path()).unwrap().get(), s);
         #[cfg(unix)]

@@ -7,6 +7,7 @@ use super::executor::SettingsExecutor;
 use super::log_follow::LogFollowers;
 use super::settings::{SettingsError, SettingsFile};
 use crate::app::{AppPaths, PathsError};
+use crate::crew::WorkspacePolicy;
 use crate::llm::LlmEnv;
 use crate::scheduler::{ClaimScope, Scheduler, SchedulerConfig, SchedulerError};
 use crate::store::{SqliteStore, StoreError};
@@ -45,7 +46,7 @@ impl GuiState {
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
         let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
         let store = Arc::new(SqliteStore::open(paths.database())?);
-        let executor = Arc::new(SettingsExecutor::new(base, settings.clone()));
+        let executor = Arc::new(SettingsExecutor::new(base.with_secrets(paths.secrets_dir()), settings.clone()));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
         let scheduler = Scheduler::start(store, executor.clone(), config).await?;
         Ok(GuiState {
@@ -56,6 +57,13 @@ impl GuiState {
             executor,
             followers: LogFollowers::default(),
         })
+    }
+
+    /// Where a crew's workspace may be: its own folder, the data dir's `workspaces/` and the
+    /// folders of the `allowed_workspaces` setting.
+    pub fn workspace_policy(&self) -> WorkspacePolicy {
+        let allowed: Vec<std::path::PathBuf> = self.settings.get().allowed_workspaces.iter().map(std::path::PathBuf::from).collect();
+        self.paths.workspace_policy(&allowed)
     }
 
     /// Stops following logs and shuts the scheduler down: running attempts are interrupted and

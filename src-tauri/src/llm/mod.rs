@@ -7,6 +7,7 @@
 //! The engine asks a [`ModelRegistry`] for a [`ChatModel`] by the
 //! model string CrewAI users write (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …).
 
+pub mod endpoint_secrets;
 mod exchange;
 mod offline;
 pub mod openai;

@@ -207,13 +207,26 @@ impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoint")
             .field("model", &self.model.canonical())
-            .field("api_base", &self.api_base)
+            .field("api_base", &self.shown_base())
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
 
 impl Endpoint {
+    /// The base URL as it may be shown and logged: credentials in it read `***`.
+    pub fn shown_base(&self) -> String {
+        super::endpoint_secrets::redact_url(&self.api_base)
+    }
+
+    /// Every secret a message about this endpoint must not repeat: the key and the URL's
+    /// credentials.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut all = super::endpoint_secrets::url_secrets(&self.api_base);
+        all.extend(self.api_key.clone());
+        all
+    }
+
     /// Resolves `model` with `api_base` (`--api-base`) and the environment, as described in the
     /// module docs.
     pub fn resolve(model: &str, api_base: Option<&str>, env: &LlmEnv) -> Result<Endpoint, ProviderError> {
@@ -263,7 +276,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> LlmEnv {
-        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Resolves model strings to chat models for one run.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::openai::{ClientSettings, OpenAiCompatibleModel};
@@ -17,12 +17,22 @@ use crate::execution::LlmOptions;
 #[derive(Clone, Debug, Default)]
 pub struct LlmEnv {
     pub vars: BTreeMap<String, String>,
+    /// Where endpoint credentials are kept (`<data dir>/secrets/`, see
+    /// [`endpoint_secrets`](super::endpoint_secrets)); `None`: an `--api-base` with credentials
+    /// cannot be submitted or run.
+    pub secrets: Option<PathBuf>,
 }
 
 impl LlmEnv {
     /// The process environment's LLM-related variables.
     pub fn from_process() -> Self {
-        LlmEnv { vars: std::env::vars().collect() }
+        LlmEnv { vars: std::env::vars().collect(), secrets: None }
+    }
+
+    /// The same environment, keeping endpoint credentials in `dir`.
+    pub fn with_secrets(mut self, dir: PathBuf) -> Self {
+        self.secrets = Some(dir);
+        self
     }
 }
 
@@ -40,7 +50,10 @@ impl LlmEnv {
 /// - With `record`, every model is wrapped in a [`RecordingModel`] appending to the file.
 #[derive(Clone)]
 pub struct ModelRegistry {
+    /// As stored: `api_base` redacted when it carries credentials.
     options: LlmOptions,
+    /// The real endpoint URL (`options.api_base` with its credentials, from the secrets file).
+    api_base: Option<String>,
     env: LlmEnv,
     settings: ClientSettings,
     recording: Option<Arc<RecordFile>>,
@@ -60,11 +73,14 @@ impl std::fmt::Debug for ModelRegistry {
 }
 
 impl ModelRegistry {
-    /// Reads the timeouts from `env`, opens the recording (append) and loads the replay file.
-    /// Fails with `Config` when a timeout variable is not a positive number, or a file cannot be
-    /// opened or parsed.
+    /// Reads the timeouts from `env`, reads the endpoint's credentials back (when
+    /// `options.secret_ref` names a secrets file), opens the recording (append) and loads the
+    /// replay file. Fails with `Config` when a timeout variable is not a positive number, or a
+    /// file cannot be opened or parsed.
     pub fn new(options: LlmOptions, env: LlmEnv) -> Result<Self, LlmError> {
         let settings = ClientSettings::from_env(&env)?;
+        let api_base = super::endpoint_secrets::unseal(env.secrets.as_deref(), &options)
+            .map_err(|e| LlmError::new(LlmErrorKind::Config, e.to_string()))?;
         let recording = match options.record.as_deref().filter(|p| !p.is_empty()) {
             Some(path) => Some(Arc::new(RecordFile::open(Path::new(path))?)),
             None => None,
@@ -73,7 +89,7 @@ impl ModelRegistry {
             Some(path) => Some(Arc::new(ReplayBook::load(Path::new(path))?)),
             None => None,
         };
-        Ok(ModelRegistry { options, env, settings, recording, replay, cache: Arc::new(Mutex::new(HashMap::new())) })
+        Ok(ModelRegistry { options, api_base, env, settings, recording, replay, cache: Arc::new(Mutex::new(HashMap::new())) })
     }
 
     /// The model to use when neither the agent nor the crew names one: `--model`, else `MODEL`,
@@ -116,7 +132,7 @@ impl ModelRegistry {
         if model == "offline" {
             return Ok(Arc::new(OfflineModel::new()));
         }
-        let endpoint = Endpoint::resolve(model, self.options.api_base.as_deref(), &self.env).map_err(config)?;
+        let endpoint = Endpoint::resolve(model, self.api_base.as_deref(), &self.env).map_err(config)?;
         Ok(Arc::new(OpenAiCompatibleModel::new(endpoint, &self.settings)?))
     }
 }
@@ -127,7 +143,7 @@ mod tests {
     use crate::llm::{ChatMessage, ChatRequest};
 
     fn env(pairs: &[(&str, &str)]) -> LlmEnv {
-        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None }
     }
 
     #[test]

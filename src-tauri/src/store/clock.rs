@@ -8,7 +8,11 @@
 //! store keeps the last skew it saw with the boot's id; when a process sees a different skew on
 //! the same boot, it moves the due times of retries and the leases of running executions by the
 //! step, in the same transaction that records the new skew (so the move happens once, whichever
-//! process sees it first). See [`ClockCheck`].
+//! process sees it first). See [`ClockCheck`]. The check runs first in every write that stores a
+//! lease or a due time from the clock (lease renewal, a retry's schedule, recovery), so no value
+//! written in the stepped clock is moved again; a claim's lease written in the window between
+//! the step and the next such write (at most one heartbeat) is moved once too far, which only
+//! lengthens that lease.
 
 use crate::execution::Millis;
 
@@ -77,8 +81,13 @@ fn boot_clock_ms() -> Option<Millis> {
     None
 }
 
+/// This boot's id (read once: it cannot change while the process runs).
 fn boot_id() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    static BOOT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    })
+    .clone()
 }
 
 #[cfg(test)]

@@ -242,6 +242,10 @@ pub trait Store: Send + Sync {
     /// What pruning with `filter` until done would remove now, without removing anything.
     fn prune_preview(&self, filter: &PruneFilter) -> Result<PruneCounts, StoreError>;
 
+    /// Every `secret_ref` the stored executions' LLM options name (the endpoint secrets files
+    /// still in use; see `llm::endpoint_secrets`). Reads every execution row.
+    fn secret_refs(&self) -> Result<std::collections::BTreeSet<String>, StoreError>;
+
     /// The database's size: file, WAL and free pages.
     fn disk_usage(&self) -> Result<DiskUsage, StoreError>;
 

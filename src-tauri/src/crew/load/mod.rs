@@ -17,6 +17,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::check::check;
+use super::confine::{confine_workspace, WorkspacePolicy};
 use super::diagnostic::{CrewError, CrewWarning, Diagnostic, Findings};
 use super::document::{self, Node, Syntax};
 use super::draft::{absolute, Draft};
@@ -30,11 +31,19 @@ pub struct LoadedCrew {
     pub warnings: Vec<CrewWarning>,
 }
 
-/// Loads and checks the crew at `path` (a project folder or a crew file).
+/// Loads and checks the crew at `path` (a project folder or a crew file); its workspace must be
+/// inside the crew's folder ([`load_with`] and the default [`WorkspacePolicy`]).
+pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
+    load_with(path, &WorkspacePolicy::default())
+}
+
+/// Loads and checks the crew at `path` (a project folder or a crew file). Its `workspace` is
+/// resolved (symlinks, `..`) and must be inside the crew's folder or a folder `policy` allows;
+/// the spec holds the resolved path.
 ///
 /// Every error found is reported at once (syntax errors stop a file from being read further).
 /// Nothing is executed: `crew.py` is only scanned as text.
-pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
+pub fn load_with(path: &Path, policy: &WorkspacePolicy) -> Result<LoadedCrew, CrewError> {
     let path = absolute(path);
     let shown = path.display().to_string();
     let meta = std::fs::metadata(&path)
@@ -47,6 +56,7 @@ pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
     };
     let spec = draft.map(|mut d| {
         check(&mut d, &mut findings);
+        confine_workspace(&mut d, policy, &mut findings);
         d.spec
     });
     let warnings = findings.into_result()?;

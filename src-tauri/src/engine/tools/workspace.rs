@@ -58,6 +58,10 @@ pub enum WorkspaceError {
     /// Resolving the path met more symlinks than allowed (a cycle, most likely).
     #[error("`{0}`: too many symbolic links")]
     TooManyLinks(String),
+    /// The workspace's own path no longer leads to a folder without symlinks: it was checked (and
+    /// stored resolved) when the execution was submitted, and something on it changed since.
+    #[error("`{0}` is not the folder that was checked at submission any more (a symbolic link or a file is on its path)")]
+    Moved(String),
     /// The operating system refused (permissions, disk full, …).
     #[error("`{path}`: {source}")]
     Io { path: String, source: std::io::Error },
@@ -109,6 +113,37 @@ impl Workspace {
         let dir = openat(rustix::fs::CWD, &root, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| WorkspaceError::io(&shown, e.into()))?;
         Ok(Workspace { root, dir: Arc::new(dir) })
+    }
+
+    /// The workspace at exactly `root`, an absolute path with no symlink, `.` or `..` in it (as a
+    /// crew's spec stores it once its workspace was checked): every component is opened with
+    /// `O_NOFOLLOW` from the one before (missing folders are created), so a symlink put on the path
+    /// since it was checked is refused ([`WorkspaceError::Moved`]) instead of followed elsewhere.
+    pub fn open_exact(root: impl AsRef<Path>) -> Result<Self, WorkspaceError> {
+        let root = root.as_ref();
+        let shown = root.display().to_string();
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut dir = openat(rustix::fs::CWD, "/", flags, Mode::empty()).map_err(|e| WorkspaceError::io(&shown, e.into()))?;
+        for component in root.components() {
+            let name = match component {
+                Component::RootDir => continue,
+                Component::Normal(name) => name,
+                _ => return Err(WorkspaceError::Moved(shown)),
+            };
+            let opened = match openat(&dir, name, flags, Mode::empty()) {
+                Err(Errno::NOENT) => match rustix::fs::mkdirat(&dir, name, Mode::from_raw_mode(0o777)) {
+                    Ok(()) | Err(Errno::EXIST) => openat(&dir, name, flags, Mode::empty()),
+                    Err(e) => Err(e),
+                },
+                other => other,
+            };
+            dir = match opened {
+                Ok(next) => next,
+                Err(Errno::LOOP | Errno::NOTDIR) => return Err(WorkspaceError::Moved(shown)),
+                Err(e) => return Err(WorkspaceError::io(&shown, e.into())),
+            };
+        }
+        Ok(Workspace { root: root.to_path_buf(), dir: Arc::new(dir) })
     }
 
     /// The canonical root folder.
@@ -295,6 +330,23 @@ mod tests {
         assert!(matches!(ws.write("notes/a.md", "again", false), Err(WorkspaceError::Exists(_))));
         ws.write("notes/a.md", "again", true).unwrap();
         assert_eq!(ws.read("notes/a.md").unwrap(), "again");
+    }
+
+    #[test]
+    fn open_exact_creates_the_folder_and_refuses_a_symlink_on_its_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let ws = Workspace::open_exact(base.join("a/b")).unwrap();
+        ws.write("x.txt", "x", false).unwrap();
+        assert_eq!(std::fs::read_to_string(base.join("a/b/x.txt")).unwrap(), "x");
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::rename(base.join("a"), base.join("old")).unwrap();
+        symlink(outside.path(), base.join("a")).unwrap();
+        assert!(matches!(Workspace::open_exact(base.join("a/b")), Err(WorkspaceError::Moved(_))));
+        assert!(matches!(Workspace::open_exact(base.join("old/../a")), Err(WorkspaceError::Moved(_))));
+        std::fs::write(base.join("file"), "").unwrap();
+        assert!(matches!(Workspace::open_exact(base.join("file/b")), Err(WorkspaceError::Moved(_))));
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing created through the symlink");
     }
 
     #[test]

@@ -8,11 +8,11 @@ use crate::crew::{self, CrewReport};
 use crate::gui::crew_library::CrewEntry;
 use crate::gui::{CommandError, GuiState};
 
-/// The crew normalised, its required inputs (with defaults) and the loader's warnings; an
-/// `invalid_crew` error lists every problem, one per line.
+/// The crew normalised (its workspace resolved), its required inputs (with defaults) and the
+/// loader's warnings; an `invalid_crew` error lists every problem, one per line.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn validate_crew(path: String) -> Result<CrewReport, CommandError> {
-    Ok(crew::validate(Path::new(&path))?)
+pub async fn validate_crew(state: State<'_, GuiState>, path: String) -> Result<CrewReport, CommandError> {
+    Ok(crew::validate_with(Path::new(&path), &state.workspace_policy())?)
 }
 
 /// The crews imported into the library.

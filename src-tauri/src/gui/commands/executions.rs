@@ -75,6 +75,7 @@ pub async fn submit_execution(state: State<'_, GuiState>, request: SubmitArgs) -
         timeout_ms: timeout_ms(request.timeout_secs)?,
         llm: request.llm.options(&state.settings.get().llm),
         meta: request.meta,
+        workspaces: state.workspace_policy(),
         ..SubmitRequest::new(PathBuf::from(request.crew))
     };
     let (new, warnings) = prepare_submission(&submit, &state.executor.env())?;

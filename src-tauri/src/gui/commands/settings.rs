@@ -35,6 +35,7 @@ fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
         model: s.llm.model,
         api_key_set: !s.llm.api_key.is_empty(),
         notify_on_finish: s.notify_on_finish,
+        allowed_workspaces: s.allowed_workspaces,
         concurrency: queue.concurrency,
         paused: queue.paused,
         data_dir: state.paths.data_dir.to_string_lossy().into_owned(),

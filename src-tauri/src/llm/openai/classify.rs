@@ -89,6 +89,11 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
     Some(at.duration_since(now).map(|d| d.as_millis() as u64).unwrap_or(0))
 }
 
+/// Replaces each of `secrets` (those long enough to be one: 4 characters or more) in the message.
+pub fn redact_all(error: LlmError, secrets: &[String]) -> LlmError {
+    secrets.iter().fold(error, |error, secret| redact(error, Some(secret)))
+}
+
 /// Replaces the key (when it is long enough to be one) in the message.
 pub fn redact(mut error: LlmError, api_key: Option<&str>) -> LlmError {
     if let Some(key) = api_key.filter(|k| k.len() >= 4) {

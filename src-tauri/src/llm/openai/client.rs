@@ -8,7 +8,7 @@ use async_openai::Client;
 use futures_util::StreamExt;
 
 use super::assemble::StreamAssembler;
-use super::classify::{classify, redact};
+use super::classify::{classify, redact_all};
 use super::config::EndpointConfig;
 use super::settings::ClientSettings;
 use super::transport::DirectTransport;
@@ -40,6 +40,10 @@ pub struct OpenAiCompatibleModel {
 
 struct Inner {
     endpoint: Endpoint,
+    /// The base URL for messages: its credentials read `***`.
+    shown_base: String,
+    /// What no message may repeat: the key and the URL's credentials.
+    secrets: Vec<String>,
     /// Total request timeout: for non-streamed calls.
     plain: Client<EndpointConfig>,
     /// No reqwest timeout: for streamed calls, bounded by `idle_timeout`.
@@ -78,6 +82,8 @@ impl OpenAiCompatibleModel {
                 plain: client(plain_http),
                 streaming: client(streaming_http),
                 idle_timeout: settings.request_timeout,
+                shown_base: endpoint.shown_base(),
+                secrets: endpoint.secrets(),
                 endpoint,
             }),
         })
@@ -102,7 +108,7 @@ impl ChatModel for OpenAiCompatibleModel {
         let inner = self.inner.clone();
         Box::pin(async move {
             let result = if request.stream { inner.streamed(&request, sink).await } else { inner.plain(&request).await };
-            result.map_err(|e| redact(e, inner.endpoint.api_key.as_deref()))
+            result.map_err(|e| redact_all(e, &inner.secrets))
         })
     }
 
@@ -112,12 +118,13 @@ impl ChatModel for OpenAiCompatibleModel {
 }
 
 impl Inner {
+    /// The base URL as messages show it (credentials redacted).
     fn api_base(&self) -> &str {
-        &self.endpoint.api_base
+        &self.shown_base
     }
 
     fn classify(&self, e: async_openai::error::OpenAIError) -> LlmError {
-        classify(e, self.api_base(), self.endpoint.api_key.as_deref())
+        redact_all(classify(e, self.api_base(), self.endpoint.api_key.as_deref()), &self.secrets)
     }
 
     async fn plain(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {

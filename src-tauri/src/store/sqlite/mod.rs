@@ -365,6 +365,10 @@ impl Store for SqliteStore {
         self.read(|conn, path| prune::prune_preview(conn, path, filter))
     }
 
+    fn secret_refs(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        self.read(read::secret_refs)
+    }
+
     fn disk_usage(&self) -> Result<DiskUsage, StoreError> {
         self.read(prune::disk_usage)
     }

@@ -179,6 +179,15 @@ pub(super) fn counts(conn: &Connection, path: &Path) -> Result<StatusCounts, Sto
     Ok(counts)
 }
 
+pub(super) fn secret_refs(conn: &Connection, path: &Path) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    conn.prepare_cached(
+        "SELECT DISTINCT json_extract(llm, '$.secret_ref') FROM executions
+          WHERE llm LIKE '%\"secret_ref\"%' AND json_extract(llm, '$.secret_ref') IS NOT NULL",
+    )
+    .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect())
+    .map_err(|e| StoreError::from_sqlite(path, e))
+}
+
 pub(super) fn next_retry_at(conn: &Connection, path: &Path, after: Millis) -> Result<Option<Millis>, StoreError> {
     conn.prepare_cached(
         "SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying

@@ -1147,3 +1147,48 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
     assert_eq!(lists(&store), before);
     assert_eq!(store.counts().unwrap(), counts);
 }
+
+#[tokio::test]
+async fn a_wall_clock_step_moves_retry_due_times_and_leases_once() {
+    let Some(reading) = crate::store::clock::ClockReading::now() else { return };
+    let (dir, store) = open_temp();
+    let retry = store.insert(submission("retry", Priority::Normal)).await.unwrap().execution;
+    let t0 = now_ms();
+    store.claim(claim_request(OWNER, t0, 1)).await.unwrap();
+    // Recovery records the clock reference (no step yet).
+    store.recover(RecoverRequest { now: t0, exclude_owner: None }).await.unwrap();
+    let err = ExecutionError::new(ErrorKind::LlmServer, "502");
+    store.schedule_retry(&retry.id, OWNER, err, t0 + 5_000).await.unwrap();
+    let running = store.insert(submission("running", Priority::Normal)).await.unwrap().execution;
+    store.claim(claim_request(OWNER, t0, 1)).await.unwrap();
+    let lease_before = match store.get(&running.id).unwrap().unwrap().state {
+        ExecutionState::Running { lease_expires_at, .. } => lease_expires_at,
+        other => panic!("{other:?}"),
+    };
+    // As if the reference had been taken while the wall clock was an hour ahead: the clock has
+    // now stepped back by an hour.
+    let db = Connection::open(dir.path().join("crew.db")).unwrap();
+    let stored: i64 = db.query_row("SELECT clock_skew_ms FROM queue_state", [], |r| r.get(0)).unwrap();
+    assert!((stored - reading.skew_ms).abs() < 2_000, "the reference is this machine's skew");
+    db.execute("UPDATE queue_state SET clock_skew_ms = clock_skew_ms + 3600000", []).unwrap();
+    drop(db);
+
+    store.recover(RecoverRequest { now: now_ms(), exclude_owner: Some(OWNER.into()) }).await.unwrap();
+    let due = match store.get(&retry.id).unwrap().unwrap().state {
+        ExecutionState::Retrying { next_run_at, .. } => next_run_at,
+        other => panic!("{other:?}"),
+    };
+    assert!((due - (t0 + 5_000 - 3_600_000)).abs() < 2_500, "moved back by the step: {due} vs {t0}");
+    let lease_after = match store.get(&running.id).unwrap().unwrap().state {
+        ExecutionState::Running { lease_expires_at, .. } => lease_expires_at,
+        other => panic!("{other:?}"),
+    };
+    assert!((lease_after - (lease_before - 3_600_000)).abs() < 2_500, "{lease_before} -> {lease_after}");
+    // Seen once: the next look finds the clock steady and moves nothing.
+    store.renew_leases("nobody:1:x", now_ms(), 10_000).await.unwrap();
+    let again = match store.get(&retry.id).unwrap().unwrap().state {
+        ExecutionState::Retrying { next_run_at, .. } => next_run_at,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(again, due);
+}

@@ -411,6 +411,8 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
 }
 
 pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Millis, lease_ms: u64) -> Result<LeaseRenewal, StoreError> {
+    // Leases written below are in the clock as it is now: move the others first if it stepped.
+    rebase_on_clock_step(conn, path)?;
     let sql = sql_err(path);
     let lease_until = now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX));
     let before = conn.total_changes();
@@ -571,6 +573,8 @@ pub(super) fn schedule_retry(
     now: Millis,
 ) -> Result<Transition, StoreError> {
     let (attempt, cancel_requested) = require_owned(conn, path, id, owner)?;
+    // `next_run_at` is in the clock as it is now: move the stored ones first if it stepped.
+    rebase_on_clock_step(conn, path)?;
     record_attempt_error(conn, path, id, attempt, now, &error)?;
     if cancel_requested {
         // A cancel arrived while the attempt was failing: honour it rather than retry.
