@@ -164,3 +164,38 @@ async fn a_cancel_that_races_a_failing_attempt_wins_over_the_retry() {
     assert!(matches!(t.execution.state, ExecutionState::Cancelled { was_running: true, .. }));
     assert_eq!(t.execution.attempt_errors.len(), 1, "the attempt's error is still kept");
 }
+
+/// Fencing (issue 14): an attempt whose execution was taken over writes nothing more and stops
+/// at once — its refused step write fires its token, its future is dropped (no further model
+/// call), and nothing is settled for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_whose_execution_was_taken_over_is_refused_and_stopped() {
+    let (dir, store) = temp_store();
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let (dropped_tx, mut dropped) = tokio::sync::mpsc::unbounded_channel();
+    let go = Arc::new(tokio::sync::Notify::new());
+    let later_calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let executor = Arc::new(WritesAfterGo { go: go.clone(), later_calls: later_calls.clone(), started: started_tx, dropped: dropped_tx });
+    // The default 1 s heartbeat: the refused write, not the next lease renewal, is what stops it.
+    let config = crew_runner::scheduler::SchedulerConfig { heartbeat: crew_runner::scheduler::MAX_HEARTBEAT, ..fast_config(1) };
+    let scheduler = Scheduler::start(store_dyn(&store), executor, config).await.unwrap();
+    let id = scheduler.submit(job("fenced", Priority::Normal)).await.unwrap().id;
+    assert_eq!(recv(&mut started).await, id);
+
+    // Another worker took the execution over (as after an expired lease): a new owner and token.
+    let db = rusqlite::Connection::open(dir.path().join("crew.db")).unwrap();
+    db.execute("UPDATE executions SET owner = 'other:9:feedfeedfeedfeed', lease_token = 12345 WHERE id = ?1", [id.as_str()]).unwrap();
+    drop(db);
+    go.notify_one();
+
+    assert_eq!(recv(&mut dropped).await, id, "the stale attempt was stopped");
+    assert_eq!(later_calls.load(Ordering::SeqCst), 0, "no model call after the refused write");
+    assert!(store.steps(&id).unwrap().is_empty(), "the stale step was not stored");
+    let e = store.get(&id).unwrap().unwrap();
+    assert!(matches!(&e.state, ExecutionState::Running { owner, .. } if owner == "other:9:feedfeedfeedfeed"), "{:?}", e.state);
+    let kinds: Vec<EventKind> = store.logs(&id, 0, 0).unwrap().iter().map(|l| l.event.kind).collect();
+    assert!(!kinds.contains(&EventKind::TaskCompleted), "{kinds:?}");
+    scheduler.shutdown().await.unwrap();
+    // Shutting down requeued nothing of the other owner's.
+    assert!(matches!(store.get(&id).unwrap().unwrap().state, ExecutionState::Running { .. }));
+}

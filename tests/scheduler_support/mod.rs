@@ -241,3 +241,48 @@ pub fn store_dyn(store: &Arc<SqliteStore>) -> Arc<dyn Store> {
 pub async fn recv<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
     tokio::time::timeout(PATIENCE, rx.recv()).await.expect("nothing came").expect("channel closed")
 }
+
+/// Waits for the test's go, then saves one step and, if that was accepted, "calls the model"
+/// again (counted in `later_calls`) before succeeding. Reports its start on `started` and its
+/// future's drop on `dropped` (a stopped attempt's future is dropped).
+pub struct WritesAfterGo {
+    pub go: Arc<tokio::sync::Notify>,
+    pub later_calls: Arc<AtomicUsize>,
+    pub started: mpsc::UnboundedSender<ExecutionId>,
+    pub dropped: mpsc::UnboundedSender<ExecutionId>,
+}
+
+/// Sends the execution id on its channel when dropped.
+struct SendOnDrop(mpsc::UnboundedSender<ExecutionId>, ExecutionId);
+
+impl Drop for SendOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(self.1.clone());
+    }
+}
+
+impl Executor for WritesAfterGo {
+    fn execute(&self, request: RunRequest, journal: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+        let (go, later_calls, started) = (self.go.clone(), self.later_calls.clone(), self.started.clone());
+        let guard = SendOnDrop(self.dropped.clone(), request.execution.id.clone());
+        let (id, attempt) = (request.execution.id.clone(), request.execution.attempt);
+        Box::pin(async move {
+            let _guard = guard;
+            let _ = started.send(id);
+            go.notified().await;
+            let step = StepOutput {
+                step: "research".into(),
+                agent: "researcher".into(),
+                output: "stale facts".into(),
+                json: serde_json::Value::Null,
+                usage: Usage::default(),
+                attempt,
+                completed_at: now_ms(),
+            };
+            let completed = LogEvent::info(EventKind::TaskCompleted, "research").with_task("research");
+            journal.save_step(step, completed).await.map_err(ExecutionError::from)?;
+            later_calls.fetch_add(1, Ordering::SeqCst);
+            Ok(RunOutput { output: "done".into(), usage: Usage::default() })
+        })
+    }
+}

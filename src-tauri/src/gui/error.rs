@@ -50,7 +50,8 @@ impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
         let kind = match &e {
             StoreError::NotFound(_) => CommandErrorKind::NotFound,
-            StoreError::InvalidState { .. } | StoreError::NotOwner { .. } => CommandErrorKind::InvalidState,
+            StoreError::InvalidState { .. } | StoreError::NotOwner { .. } | StoreError::Fenced { .. } => CommandErrorKind::InvalidState,
+            StoreError::IdempotencyConflict { .. } => CommandErrorKind::InvalidArgument,
             _ => CommandErrorKind::Storage,
         };
         CommandError::new(kind, e.to_string())
@@ -72,7 +73,7 @@ impl From<SubmitError> for CommandError {
             SubmitError::Crew(_) => CommandErrorKind::InvalidCrew,
             SubmitError::MissingInputs { .. } => CommandErrorKind::MissingInputs,
             SubmitError::Model { .. } => CommandErrorKind::Model,
-            SubmitError::NoAttempts => CommandErrorKind::InvalidArgument,
+            SubmitError::NoAttempts | SubmitError::NoAbandons | SubmitError::BadIdempotencyKey(_) => CommandErrorKind::InvalidArgument,
             SubmitError::Secrets(_) => CommandErrorKind::Io,
         };
         CommandError::new(kind, e.to_string())
