@@ -182,17 +182,7 @@ impl Executor for SavesStepsThenFails {
                 .progress(crew_runner::execution::Progress { completed_steps: 1, total_steps: 2, current_step: Some("write".into()), current_agent: None })
                 .await
                 .map_err(ExecutionError::from)?;
-            let step = StepOutput {
-                step: "research".into(),
-                agent: "researcher".into(),
-                output: "facts".into(),
-                json: serde_json::Value::Null,
-                usage: Usage::default(),
-                attempt,
-                completed_at: now_ms(),
-            };
-            let completed = LogEvent::info(EventKind::TaskCompleted, "research").with_task("research");
-            journal.save_step(step, completed).await.map_err(ExecutionError::from)?;
+            save_research(journal.as_ref(), "facts", attempt).await?;
             Err(ExecutionError::new(ErrorKind::LlmConnection, "connection reset"))
         })
     }
@@ -270,19 +260,24 @@ impl Executor for WritesAfterGo {
             let _guard = guard;
             let _ = started.send(id);
             go.notified().await;
-            let step = StepOutput {
-                step: "research".into(),
-                agent: "researcher".into(),
-                output: "stale facts".into(),
-                json: serde_json::Value::Null,
-                usage: Usage::default(),
-                attempt,
-                completed_at: now_ms(),
-            };
-            let completed = LogEvent::info(EventKind::TaskCompleted, "research").with_task("research");
-            journal.save_step(step, completed).await.map_err(ExecutionError::from)?;
+            save_research(journal.as_ref(), "stale facts", attempt).await?;
             later_calls.fetch_add(1, Ordering::SeqCst);
             Ok(RunOutput { output: "done".into(), usage: Usage::default() })
         })
     }
+}
+
+/// Saves the step `research` with `output` for `attempt`, with its completion line.
+async fn save_research(journal: &dyn Journal, output: &str, attempt: u32) -> Result<(), ExecutionError> {
+    let step = StepOutput {
+        step: "research".into(),
+        agent: "researcher".into(),
+        output: output.into(),
+        json: serde_json::Value::Null,
+        usage: Usage::default(),
+        attempt,
+        completed_at: now_ms(),
+    };
+    let completed = LogEvent::info(EventKind::TaskCompleted, "research").with_task("research");
+    journal.save_step(step, completed).await.map_err(ExecutionError::from)
 }
