@@ -127,7 +127,8 @@ fn a_stopped_worker_that_lost_its_lease_writes_nothing_after_the_takeover() {
     let id = submitted_ids(&crew.json(&["submit", file.to_str().unwrap(), "--json"])).remove(0);
 
     let mut a_cmd = crew.cmd(&["worker", "--concurrency", "1"]);
-    a_cmd.env("CREW_RUNNER_OWNER_LOCKS", "off");
+    // No owner lock (as on a file system without locks), and patient with a locked database.
+    a_cmd.env("CREW_RUNNER_OWNER_LOCKS", "off").env("CREW_RUNNER_BUSY_TIMEOUT_MS", "60000");
     let mut a = crew.spawn_command("worker-a", a_cmd);
     assert!(mock.wait_for_held(1, PROC_WAIT), "worker A never asked the model: {}", a.stderr());
     signal(&a.child, "STOP");
@@ -136,9 +137,19 @@ fn a_stopped_worker_that_lost_its_lease_writes_nothing_after_the_takeover() {
     let taken = wait_until(&crew, &id, "taken over by worker B", |e| owner_pid(e) == Some(b.id()));
     assert_eq!(taken["status"], "running");
     assert!(mock.wait_for_chat_count(2, PROC_WAIT), "worker B never asked the model");
+    // On resuming, A's heartbeat would notice the takeover at once and drop its attempt before
+    // its answer is handled. Holding the database's write lock for a moment keeps that renewal
+    // waiting while A handles its answer and sends the step's write after it: the write then
+    // reaches the store after the takeover, as when a stopped worker resumes mid-request. (The
+    // pause only gives A the chance to write; what is checked holds whatever A does.)
+    let blocker = rusqlite::Connection::open(crew.database()).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
     signal(&a.child, "CONT");
     mock.release();
-    // A learns it lost the execution: its write is refused, or its heartbeat sees the lease gone.
+    std::thread::sleep(Duration::from_millis(1_000));
+    blocker.execute_batch("COMMIT").unwrap();
+    drop(blocker);
+    // A learns it lost the execution: its write is refused (or its heartbeat sees the lease gone).
     a.wait_stderr(&["no longer holds its lease", "was taken over by another worker"], PROC_WAIT);
     let done = wait_until(&crew, &id, "succeeded", |e| e["status"] == "succeeded");
     assert_eq!(owner_pid(&taken), Some(b.id()));

@@ -783,11 +783,14 @@ fn rebase_on_clock_step(conn: &WriteConn, path: &Path) -> Result<(), StoreError>
         }
         ClockCheck::Record => {}
     }
+    let before = conn.total_changes();
     conn.execute_cached(
         "UPDATE queue_state SET clock_boot = ?1, clock_skew_ms = ?2 WHERE id = 1",
         params![now.boot, now.skew_ms],
     )
     .map_err(&sql)?;
+    // The queue settings row only: the executions the writer keeps are as they were.
+    conn.changed_only(None, before);
     Ok(())
 }
 
