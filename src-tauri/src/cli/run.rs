@@ -20,7 +20,11 @@ fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) ->
     let mut request = submit_request(crew, options)?;
     request.workspaces = workspace_policy(global, &options.allow_workspace)?;
     let rows = batch_rows(options)?;
-    let prepared = prepare_batch(&request, &rows, &llm_env(global)?).map_err(|e: SubmitError| CliError::usage(e))?;
+    let prepared = prepare_batch(&request, &rows, &llm_env(global)?).map_err(|e: SubmitError| match e {
+        // The endpoint's credentials could not be written aside: the machine failed, not the input.
+        SubmitError::Secrets(_) => CliError::failure(e),
+        e => CliError::usage(e),
+    })?;
     // The crew's own warnings repeat on every row; a row's unused inputs may be its own.
     let mut warnings: Vec<CrewWarning> = Vec::new();
     for w in prepared.iter().flat_map(|(_, ws)| ws) {

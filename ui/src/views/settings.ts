@@ -22,6 +22,8 @@ export const settingsView: View = (root) => {
     const remove = h('button', { type: 'button', class: 'secondary small', disabled: !s.api_key_set, onclick: () => { removeKey = true; key.value = ''; key.placeholder = 'will be removed on save'; } }, 'Remove key');
     const notify = h('input', { id: 'notify', type: 'checkbox', checked: s.notify_on_finish });
     const concurrency = h('input', { id: 'concurrency', type: 'number', min: 1, max: 64, value: String(s.concurrency) });
+    const workspaces = h('textarea', { id: 'allowed-workspaces', rows: 3, spellcheck: 'false', placeholder: 'one folder per line' });
+    workspaces.value = s.allowed_workspaces.join('\n');
     const field = (label: string, forId: string, ...control: (Node | null)[]) =>
       h('div', { class: 'field' }, h('label', { for: forId }, label), h('div', { class: 'row' }, ...control));
     const form = h('form', {
@@ -32,6 +34,7 @@ export const settingsView: View = (root) => {
         const update: SettingsUpdate = {
           provider: provider.value, base_url: baseUrl.value, model: model.value,
           notify_on_finish: notify.checked, concurrency: n,
+          allowed_workspaces: workspaceLines(workspaces.value),
         };
         if (removeKey) update.api_key = '';
         else if (key.value) update.api_key = key.value;
@@ -51,6 +54,9 @@ export const settingsView: View = (root) => {
       h('h2', {}, 'Queue'),
       field('Executions at once', 'concurrency', concurrency),
       h('div', { class: 'field' }, h('label', { class: 'check' }, notify, ' Notify me when an execution ends while the window is in the background')),
+      h('h2', {}, 'Workspaces'),
+      field('Allowed workspaces', 'allowed-workspaces', workspaces),
+      h('p', { class: 'muted small' }, 'A crew\'s `workspace:` (where its file tools and output files write) must be inside the crew\'s own folder or the data folder\'s workspaces/, or inside one of these folders (like `--allow-workspace DIR` on the command line).'),
       h('h2', {}, 'Data'),
       h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Folder'), h('code', { id: 'data-dir' }, s.data_dir)),
       h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Database'), h('code', {}, s.database)),
@@ -62,3 +68,8 @@ export const settingsView: View = (root) => {
   api.getSettings().then((s) => { if (!stopped) render(s); }, (e) => toast((e as { message: string }).message, 'error'));
   return () => { stopped = true; };
 };
+
+/** The allowed workspace folders typed one per line: trimmed, blank lines dropped. */
+export function workspaceLines(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+}
