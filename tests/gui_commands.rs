@@ -73,8 +73,8 @@ impl Gui {
     /// Waits (event-driven) for the execution to finish and returns it as `get_execution` does.
     fn wait(&self, id: &str) -> Value {
         let id: ExecutionId = id.parse().unwrap();
-        let scheduler = self.state().scheduler.clone();
-        tauri::async_runtime::block_on(async { tokio::time::timeout(GIVE_UP, scheduler.wait(&id)).await })
+        let runner = self.state().runner.clone();
+        tauri::async_runtime::block_on(async { tokio::time::timeout(GIVE_UP, runner.wait(&id)).await })
             .expect("execution finished in time")
             .unwrap();
         self.ok("get_execution", json!({"id": id}))
@@ -113,7 +113,7 @@ fn errors_cross_as_kind_and_message() {
     assert_eq!(e, json!({"kind": "invalid_argument", "message": "`nope` is not an execution id (expected a 26-character ULID)"}));
     let id = ExecutionId::new();
     let e = gui.err("get_execution", json!({"id": id}));
-    assert_eq!(e, json!({"kind": "not_found", "message": format!("no execution with id {id}")}));
+    assert_eq!(e, json!({"kind": "not_found", "message": format!("no execution with id `{id}`")}));
     let e = gui.err("validate_crew", json!({"path": gui.data_dir.join("missing.yaml")}));
     assert_eq!(e["kind"], "invalid_crew");
     assert_eq!(e.as_object().unwrap().len(), 2, "only kind and message: {e}");
@@ -294,7 +294,7 @@ fn log_followers_stream_every_line_once_then_end() {
     let state = gui.state();
     let sub = {
         tauri::async_runtime::block_on(async {
-            state.followers.follow(state.scheduler.store(), state.scheduler.subscribe(), parsed.clone(), 0, Duration::from_millis(50), move |m| {
+            state.followers.follow(state.runner.follow_logs(&parsed.clone(), 0).with_recheck(Duration::from_millis(50)), move |m| {
                 tx.send(m).is_ok()
             })
         })
@@ -308,6 +308,7 @@ fn log_followers_stream_every_line_once_then_end() {
             LogStreamMessage::Lines { entries } => seqs.extend(entries.iter().map(|e| e.seq)),
             LogStreamMessage::End { status } => break status,
             LogStreamMessage::Error { message } => panic!("{message}"),
+            LogStreamMessage::Orphaned { owner } => panic!("orphaned under {owner}"),
         }
     };
     assert_eq!(end, Status::Succeeded);
@@ -326,7 +327,7 @@ fn following_from_a_seq_skips_what_the_page_has_and_can_be_stopped() {
     let (tx, rx) = mpsc::channel::<LogStreamMessage>();
     let state = gui.state();
     tauri::async_runtime::block_on(async {
-        state.followers.follow(state.scheduler.store(), state.scheduler.subscribe(), id.parse().unwrap(), total - 2, Duration::from_millis(50), move |m| {
+        state.followers.follow(state.runner.follow_logs(&id.parse().unwrap(), total - 2).with_recheck(Duration::from_millis(50)), move |m| {
             tx.send(m).is_ok()
         })
     });
@@ -342,7 +343,7 @@ fn following_from_a_seq_skips_what_the_page_has_and_can_be_stopped() {
     let (tx2, rx2) = mpsc::channel::<LogStreamMessage>();
     let sub = {
         tauri::async_runtime::block_on(async {
-            state.followers.follow(state.scheduler.store(), state.scheduler.subscribe(), queued.parse().unwrap(), 0, Duration::from_millis(50), move |m| {
+            state.followers.follow(state.runner.follow_logs(&queued.parse().unwrap(), 0).with_recheck(Duration::from_millis(50)), move |m| {
                 tx2.send(m).is_ok()
             })
         })

@@ -1,17 +1,23 @@
-//! The application layer both faces call: where data lives, turning a crew file plus arguments into a
-//! validated [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the
-//! async runtime and memory settings of the binary.
+//! The application layer both faces call: [`Runner`] (submit, control and read executions, follow
+//! their logs: [`LogTail`]), where data lives, turning a crew file plus arguments into a validated
+//! [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the async
+//! runtime and memory settings of the binary.
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+mod log_tail;
 pub mod memory;
 mod paths;
 mod rerun;
+mod runner;
 pub mod runtime;
 mod submission;
 
 pub use paths::{AppPaths, PathsError};
+pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
 pub use rerun::{rerun_request, RerunError};
+pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};
 pub use submission::{
-    default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, SubmitError, SubmitRequest, MAX_KEY_LEN,
+    default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, SubmitError, SubmitRequest,
+    MAX_KEY_LEN,
 };

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs, WorkspacePolicy};
-use crate::execution::{LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS};
+use crate::execution::{LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS};
 use crate::llm::endpoint_secrets::{self, SecretsError};
 use crate::llm::{LlmEnv, LlmError, ModelRegistry};
 use crate::store::IdempotencyKey;
@@ -35,13 +35,23 @@ impl SubmitRequest {
             crew: crew.into(),
             inputs: BTreeMap::new(),
             priority: Priority::Normal,
-            max_attempts: 3,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
             max_abandons: DEFAULT_MAX_ABANDONS,
             timeout_ms: None,
             llm: LlmOptions::default(),
             meta: BTreeMap::new(),
             workspaces: WorkspacePolicy::default(),
         }
+    }
+}
+
+/// A per-attempt time limit given in seconds, in the milliseconds stored: rounded up (an attempt
+/// never gets less than asked). `None` stays `None`; zero, negative or non-finite is refused.
+pub fn timeout_from_secs(secs: Option<f64>) -> Result<Option<u64>, SubmitError> {
+    match secs {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s > 0.0 => Ok(Some((s * 1000.0).ceil() as u64)),
+        Some(s) => Err(SubmitError::BadTimeout(s)),
     }
 }
 
@@ -63,6 +73,9 @@ pub enum SubmitError {
     /// The endpoint URL's credentials could not be kept aside (see `llm::endpoint_secrets`).
     #[error("--api-base: {0}")]
     Secrets(#[from] SecretsError),
+    /// The time limit must be a positive number of seconds.
+    #[error("--timeout {0}: expected a positive number of seconds")]
+    BadTimeout(f64),
     /// `max_abandons` must be at least 1.
     #[error("--max-abandons must be at least 1")]
     NoAbandons,

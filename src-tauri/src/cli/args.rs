@@ -99,7 +99,7 @@ pub struct RunOptions {
 
     /// Attempts in all, for retryable errors (connection, timeout, 429, 5xx). An attempt whose
     /// worker process dies (crash, SIGKILL, power loss) is not counted: see --max-abandons.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = crate::execution::DEFAULT_MAX_ATTEMPTS)]
     pub max_attempts: u32,
 
     /// Attempts whose worker process may die before the execution fails (kind `abandoned`): stops

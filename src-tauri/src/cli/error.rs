@@ -20,6 +20,16 @@ impl CliError {
         CliError::Failure(e.to_string())
     }
 
+    /// A refused request (bad id or crew, an operation the state does not allow) is a usage
+    /// error (exit 2), anything else a failure (exit 1).
+    pub fn runner(e: crate::app::RunnerError) -> Self {
+        if e.is_refusal() {
+            CliError::usage(e)
+        } else {
+            CliError::failure(e)
+        }
+    }
+
     /// Prints the error on stderr (control characters escaped) and returns the exit code.
     pub fn report(&self) -> i32 {
         eprintln!("crew-runner: {}", super::escape::block(&self.to_string()));

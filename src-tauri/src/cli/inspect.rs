@@ -1,17 +1,16 @@
-//! `status`, `list`, `logs`: read the database (any process may be writing it).
-
-use std::time::Duration;
+//! `status`, `list`, `logs`: read the database through the [`Runner`](crate::app::Runner) (any
+//! process may be writing it).
 
 use super::args::{GlobalArgs, ListCommand, LogsCommand, StatusCommand};
 use super::options::parse_meta;
 use super::render;
-use super::runtime::{find, open_store};
+use super::runtime::client;
 use super::CliError;
-use crate::execution::{ExecutionFilter, ExecutionState};
+use crate::app::LogStreamMessage;
+use crate::execution::ExecutionFilter;
 
 pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
-    let store = open_store(global)?;
-    let e = find(store.as_ref(), &c.id)?;
+    let e = client(global)?.get(&c.id).map_err(CliError::runner)?;
     if c.json {
         outln!("{}", serde_json::to_string_pretty(&e).expect("an Execution serialises"));
     } else {
@@ -21,7 +20,6 @@ pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
 }
 
 pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
-    let store = open_store(global)?;
     let filter = ExecutionFilter {
         statuses: c.status,
         crew_name: c.crew,
@@ -29,7 +27,7 @@ pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
         limit: c.limit,
         before: None,
     };
-    let executions = store.list(&filter).map_err(CliError::failure)?;
+    let executions = client(global)?.list(&filter).map_err(CliError::runner)?;
     if c.json {
         outln!("{}", serde_json::to_string_pretty(&executions).expect("executions serialise"));
     } else {
@@ -38,55 +36,50 @@ pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// How often `logs --follow` re-reads the database. Another process writes the log, so there is
-/// nothing to wake us; 200 ms keeps the tail live at negligible cost (one indexed range read).
-const FOLLOW_INTERVAL: Duration = Duration::from_millis(200);
-
+/// Prints the log; with `--follow`, tails it ([`LogTail`](crate::app::LogTail)) until the
+/// execution ends (exit 0), or until its worker is gone with no worker alive to recover it (a line
+/// saying so, exit 1). Ctrl-C ends it (exit 0).
 pub async fn logs(global: &GlobalArgs, c: LogsCommand) -> Result<i32, CliError> {
-    let store = open_store(global)?;
-    let e = find(store.as_ref(), &c.id)?;
-    let mut after = c.after;
-    loop {
-        let lines = store.logs(&e.id, after, 1000).map_err(CliError::failure)?;
-        for l in &lines {
+    let runner = client(global)?;
+    let e = runner.get(&c.id).map_err(CliError::runner)?;
+    let print = |entries: &[crate::execution::LogEntry]| {
+        for l in entries {
             if c.json {
                 outln!("{}", serde_json::to_string(l).expect("a LogEntry serialises"));
             } else {
                 outln!("{}", render::log_line(l));
             }
-            after = l.seq;
         }
-        if lines.len() == 1000 {
-            continue;
+    };
+    if !c.follow {
+        let mut after = c.after;
+        loop {
+            let lines = runner.logs(&e.id, after, 1000).map_err(CliError::runner)?;
+            print(&lines);
+            match lines.last() {
+                Some(last) if lines.len() == 1000 => after = last.seq,
+                _ => return Ok(0),
+            }
         }
-        if !c.follow {
-            return Ok(0);
-        }
-        let current = store.get(&e.id).map_err(CliError::failure)?;
-        if let Some(orphan) = current.as_ref().filter(|e| render::owner_gone(e)) {
-            // Nothing will write to it until a worker recovers it: say so instead of waiting
-            // forever, unless a live worker will within its next heartbeat.
-            if !store.any_worker_alive() && store.logs(&e.id, after, 1).map_err(CliError::failure)?.is_empty() {
-                let ExecutionState::Running { owner, .. } = &orphan.state else { unreachable!("owner_gone is a running state") };
+    }
+    let mut tail = runner.follow_logs(&e.id, c.after);
+    loop {
+        let message = tokio::select! {
+            message = tail.next() => message,
+            _ = tokio::signal::ctrl_c() => return Ok(0),
+        };
+        match message {
+            Some(LogStreamMessage::Lines { entries }) => print(&entries),
+            Some(LogStreamMessage::End { .. }) | None => return Ok(0),
+            Some(LogStreamMessage::Orphaned { owner }) => {
                 eprintln!(
                     "execution {} stopped: its worker process ({owner}) is gone and no worker is running; \
                      start `crew-runner worker` (or the desktop app) to recover and run it again",
-                    orphan.id
+                    e.id
                 );
                 return Ok(1);
             }
-        }
-        let now = current.map(|e| e.status().is_terminal()).unwrap_or(true);
-        if now {
-            // One last read: lines committed with the final transition.
-            if store.logs(&e.id, after, 1).map_err(CliError::failure)?.is_empty() {
-                return Ok(0);
-            }
-            continue;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(FOLLOW_INTERVAL) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(0),
+            Some(LogStreamMessage::Error { message }) => return Err(CliError::Failure(message)),
         }
     }
 }

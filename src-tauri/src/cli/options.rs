@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::args::RunOptions;
 use super::CliError;
-use crate::app::SubmitRequest;
+use crate::app::{timeout_from_secs, SubmitRequest};
 use crate::crew::inputs;
 use crate::execution::LlmOptions;
 
@@ -23,11 +23,7 @@ pub fn submit_request(crew: &Path, o: &RunOptions) -> Result<SubmitRequest, CliE
     request.priority = o.priority;
     request.max_attempts = o.max_attempts;
     request.max_abandons = o.max_abandons;
-    request.timeout_ms = match o.timeout {
-        Some(s) if s.is_finite() && s > 0.0 => Some((s * 1000.0).round() as u64),
-        Some(s) => return Err(CliError::Usage(format!("--timeout {s}: expected a positive number of seconds"))),
-        None => None,
-    };
+    request.timeout_ms = timeout_from_secs(o.timeout).map_err(CliError::usage)?;
     request.llm = LlmOptions {
         model: o.model.clone(),
         api_base: o.api_base.clone(),

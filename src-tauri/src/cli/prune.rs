@@ -4,16 +4,15 @@
 //! transaction each, so workers on the same database wait for one batch at a time. Interrupting a
 //! prune keeps the batches already committed; the one in progress is rolled back.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::args::{GlobalArgs, PruneCommand};
-use super::runtime::open_store;
-use crate::app::AppPaths;
+use super::runtime::client;
+use crate::app::{AppPaths, Runner, RunnerError};
 use crate::llm::endpoint_secrets;
 use super::CliError;
 use crate::execution::now_ms;
-use crate::store::{DiskUsage, PruneCounts, PruneFilter, Store, StoreError};
+use crate::store::{DiskUsage, PruneCounts, PruneFilter};
 
 /// `--older-than` text that is not a duration.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -81,13 +80,13 @@ impl From<DiskUsage> for SizeReport {
 /// what is deleted) stays bounded.
 const CHECKPOINT_EVERY_BATCHES: u64 = 20;
 
-/// Runs a blocking store call (checkpoint, VACUUM) off the async runtime's threads.
-async fn blocking(store: &Arc<dyn Store>, f: impl FnOnce(&dyn Store) -> Result<(), StoreError> + Send + 'static) -> Result<(), CliError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
+/// Runs a blocking maintenance call (checkpoint, VACUUM) off the async runtime's threads.
+async fn blocking(runner: &Runner, f: impl FnOnce(&Runner) -> Result<(), RunnerError> + Send + 'static) -> Result<(), CliError> {
+    let runner = runner.clone();
+    tokio::task::spawn_blocking(move || f(&runner))
         .await
         .map_err(|e| CliError::Failure(format!("the database maintenance stopped: {e}")))?
-        .map_err(CliError::failure)
+        .map_err(CliError::runner)
 }
 
 pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError> {
@@ -97,16 +96,16 @@ pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError
     let filter = PruneFilter::new(&c.status, finished_before, c.keep).map_err(|e| {
         CliError::Usage(format!("{e} (--older-than DURATION, --keep N, --status S; see `crew-runner prune --help`)"))
     })?;
-    let store = open_store(global)?;
-    let before = store.disk_usage().map_err(CliError::failure)?;
+    let runner = client(global)?;
+    let before = runner.disk_usage().map_err(CliError::runner)?;
 
     let mut removed = PruneCounts::default();
     let mut batches = 0;
     if c.dry_run {
-        removed = store.prune_preview(&filter).map_err(CliError::failure)?;
+        removed = runner.prune_preview(&filter).map_err(CliError::runner)?;
     } else {
         loop {
-            let batch = store.prune(&filter, c.batch_size).await.map_err(CliError::failure)?;
+            let batch = runner.prune_batch(&filter, c.batch_size).await.map_err(CliError::runner)?;
             if batch.executions > 0 {
                 batches += 1;
                 removed.add(&batch);
@@ -115,20 +114,20 @@ pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError
                 break;
             }
             if batches % CHECKPOINT_EVERY_BATCHES == 0 {
-                blocking(&store, |s| s.checkpoint()).await?;
+                blocking(&runner, Runner::checkpoint).await?;
             }
         }
     }
     let vacuumed = c.vacuum && !c.dry_run;
     if vacuumed {
-        blocking(&store, |s| s.vacuum()).await?;
+        blocking(&runner, Runner::vacuum).await?;
     } else if batches > 0 {
-        blocking(&store, |s| s.checkpoint()).await?;
+        blocking(&runner, Runner::checkpoint).await?;
     }
-    let after = store.disk_usage().map_err(CliError::failure)?;
+    let after = runner.disk_usage().map_err(CliError::runner)?;
     if batches > 0 {
         // The endpoint credentials of the executions just removed (reruns share them).
-        let in_use = store.secret_refs().map_err(CliError::failure)?;
+        let in_use = runner.secret_refs().map_err(CliError::runner)?;
         let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
         endpoint_secrets::sweep(&paths.secrets_dir(), &in_use).map_err(CliError::failure)?;
     }

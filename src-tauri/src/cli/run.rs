@@ -6,14 +6,13 @@ use super::args::{GlobalArgs, RunOptions};
 use super::escape::{block, line};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
-use super::runtime::{llm_env, open_store, scheduler_failure, start_scheduler, workspace_policy};
+use super::runtime::{client, llm_env, runner_failure, start_runner, workspace_policy};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
-use crate::app::{default_batch_key, idempotency_key, prepare_batch, SubmitError};
+use crate::app::{default_batch_key, idempotency_key, prepare_batch, Runner, RunnerError, SubmitError, Submission};
 use crate::crew::CrewWarning;
 use crate::execution::{Execution, ExecutionState, NewExecution, Status};
 use crate::scheduler::ClaimScope;
-use crate::store::StoreError;
 
 /// Validates everything (nothing is recorded on error), then prints warnings.
 fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {
@@ -50,17 +49,14 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     let news = prepare(global, &crew, &options)?;
     // Listening from before anything is recorded: a SIGTERM from here on cancels cleanly.
     let mut terminate = Terminate::listen();
-    let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
-    warn_if_paused(&scheduler)?;
-    let events = scheduler.subscribe();
+    let runner = start_runner(global, concurrency, ClaimScope::Submitted).await?;
+    warn_if_paused(&runner)?;
+    let events = runner.subscribe().expect("a runner with a scheduler has events");
     // Several rows are recorded in one transaction: all of them or none.
-    let submitted = match <[NewExecution; 1]>::try_from(news) {
-        Ok([new]) => vec![scheduler.submit(new).await.map_err(CliError::failure)?],
-        Err(news) => scheduler.submit_batch(news).await.map_err(CliError::failure)?,
-    };
+    let submitted = runner.submit(news, None).await.map_err(CliError::runner)?.executions;
     let display = ProgressDisplay::spawn(events, &submitted);
 
-    let waits = futures_join(&scheduler, &submitted);
+    let waits = futures_join(&runner, &submitted);
     tokio::pin!(waits);
     let mut interrupted: Option<Interrupt> = None;
     let finished: Vec<Execution> = loop {
@@ -68,9 +64,9 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
             done = &mut waits => match done {
                 Ok(finished) => break finished,
                 Err(e) => {
-                    let failure = scheduler_failure(&scheduler, e);
+                    let failure = runner_failure(&runner, e);
                     display.finish().await;
-                    let _ = scheduler.shutdown().await;
+                    let _ = runner.shutdown().await;
                     return Err(failure);
                 }
             },
@@ -80,11 +76,11 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
         interrupted = Some(signal);
         eprintln!("interrupted: cancelling");
         for e in &submitted {
-            scheduler.cancel(&e.id).await.map_err(CliError::failure)?;
+            runner.cancel(e.id.as_str()).await.map_err(CliError::runner)?;
         }
     };
     display.finish().await;
-    scheduler.shutdown().await.map_err(CliError::failure)?;
+    runner.shutdown().await.map_err(CliError::runner)?;
 
     if finished.len() == 1 {
         let e = &finished[0];
@@ -106,8 +102,8 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
 
 /// Says on stderr when the shared queue is paused: the run then waits (silently otherwise) until
 /// `crew-runner resume`.
-pub fn warn_if_paused(scheduler: &crate::scheduler::Scheduler) -> Result<(), CliError> {
-    if scheduler.store().queue_settings().map_err(CliError::failure)?.paused {
+pub fn warn_if_paused(runner: &Runner) -> Result<(), CliError> {
+    if runner.queue().map_err(CliError::runner)?.settings.paused {
         eprintln!("the queue is paused: nothing starts until `crew-runner resume`");
     }
     Ok(())
@@ -124,10 +120,10 @@ fn exit_code(finished: &[Execution], interrupted: Option<Interrupt>) -> i32 {
     }
 }
 
-async fn futures_join(scheduler: &crate::scheduler::Scheduler, submitted: &[Execution]) -> Result<Vec<Execution>, crate::scheduler::SchedulerError> {
+async fn futures_join(runner: &Runner, submitted: &[Execution]) -> Result<Vec<Execution>, RunnerError> {
     let mut out = Vec::with_capacity(submitted.len());
     for e in submitted {
-        out.push(scheduler.wait(&e.id).await?);
+        out.push(runner.wait(&e.id).await?);
     }
     Ok(out)
 }
@@ -170,16 +166,7 @@ pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions, key
         None if options.inputs_file.is_some() => Some(default_batch_key(&news)),
         None => None,
     };
-    let store = open_store(global)?;
-    let refused = |e: StoreError| if e.is_rejection() { CliError::usage(e) } else { CliError::failure(e) };
-    let (ids, replayed) = match <[NewExecution; 1]>::try_from(news) {
-        Ok([new]) if key.is_none() => (vec![store.insert(new).await.map_err(refused)?.execution.id], false),
-        news => {
-            let news = news.map_or_else(|many| many, Vec::from);
-            let inserted = store.insert_batch(news, key.clone()).await.map_err(refused)?;
-            (inserted.ids, inserted.replayed)
-        }
-    };
+    let Submission { ids, replayed, .. } = client(global)?.submit(news, key.clone()).await.map_err(CliError::runner)?;
     if options.json {
         let mut out = if ids.len() == 1 { serde_json::json!({ "id": ids[0] }) } else { serde_json::json!({ "ids": ids }) };
         if let Some(key) = &key {

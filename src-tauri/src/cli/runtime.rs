@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use super::args::GlobalArgs;
 use super::CliError;
-use crate::app::AppPaths;
+use crate::app::{AppPaths, Runner, RunnerError};
 use crate::crew::WorkspacePolicy;
 use crate::engine::CrewExecutor;
-use crate::execution::{Execution, ExecutionId};
 use crate::llm::LlmEnv;
-use crate::scheduler::{ClaimScope, Scheduler, SchedulerConfig, SchedulerError};
+use crate::scheduler::{ClaimScope, SchedulerConfig};
 use crate::store::{OpenOptions, SqliteStore, Store};
 
 /// The variable that overrides how long a write waits for another process's write lock, in
@@ -53,38 +52,35 @@ pub fn llm_env(global: &GlobalArgs) -> Result<LlmEnv, CliError> {
     Ok(LlmEnv::from_process().with_secrets(paths.secrets_dir()))
 }
 
-/// Starts a scheduler that runs crews with the real engine.
-/// `concurrency: Some(n)` also stores `n` as the shared setting; `None` keeps the stored one.
-pub async fn start_scheduler(global: &GlobalArgs, concurrency: Option<u32>, scope: ClaimScope) -> Result<Scheduler, CliError> {
+/// Starts this process's scheduler running crews with the real engine, and returns the
+/// [`Runner`] over it. `concurrency: Some(n)` also stores `n` as the shared setting; `None` keeps
+/// the stored one.
+pub async fn start_runner(global: &GlobalArgs, concurrency: Option<u32>, scope: ClaimScope) -> Result<Runner, CliError> {
     if concurrency == Some(0) {
         return Err(CliError::Usage("--concurrency must be at least 1".into()));
     }
     let store = open_store(global)?;
     let executor = Arc::new(CrewExecutor::new(llm_env(global)?));
     let config = SchedulerConfig { concurrency, scope, ..SchedulerConfig::default() };
-    Scheduler::start(store, executor, config).await.map_err(CliError::failure)
+    Runner::start(store, executor, config).await.map_err(CliError::failure)
 }
 
-/// The failure to report for `error` from `scheduler`: when the scheduler halted because the
-/// store failed for good (full disk, I/O error, corruption), that reason (it names the database)
-/// and what happens to unfinished work; otherwise the error itself.
-pub fn scheduler_failure(scheduler: &Scheduler, error: SchedulerError) -> CliError {
-    match scheduler.halted() {
+/// The failure to report for `error` from `runner`: when its scheduler halted because the store
+/// failed for good (full disk, I/O error, corruption), that reason (it names the database) and
+/// what happens to unfinished work; otherwise the error itself.
+pub fn runner_failure(runner: &Runner, error: RunnerError) -> CliError {
+    match runner.halted() {
         Some(reason) => CliError::Failure(format!(
             "{reason} (stopped; unfinished executions are picked up again by the next `crew-runner worker` once this is fixed)"
         )),
-        None => CliError::failure(error),
+        None => CliError::runner(error),
     }
 }
 
-/// Parses an id and loads its execution; a malformed or unknown id is a usage error (exit 2) that
-/// quotes the id exactly as given.
-pub fn find(store: &dyn Store, id: &str) -> Result<Execution, CliError> {
-    let parsed: ExecutionId = id.parse().map_err(CliError::usage)?;
-    store
-        .get(&parsed)
-        .map_err(CliError::failure)?
-        .ok_or_else(|| CliError::Usage(format!("no execution with id `{id}`")))
+/// The application API for a one-shot command: a [`Runner`] writing to the store directly (this
+/// process runs nothing; the process owning the queue notices within its heartbeat).
+pub fn client(global: &GlobalArgs) -> Result<Runner, CliError> {
+    Ok(Runner::client(open_store(global)?))
 }
 
 #[cfg(test)]

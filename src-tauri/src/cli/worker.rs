@@ -1,9 +1,10 @@
 //! `crew-runner worker`: runs the shared queue until interrupted or idle.
 
 use super::args::{GlobalArgs, WorkerCommand};
-use super::runtime::{scheduler_failure, start_scheduler};
+use super::runtime::{runner_failure, start_runner};
 use super::signals::Terminate;
 use super::CliError;
+use crate::app::RunnerError;
 use crate::scheduler::{ClaimScope, SchedulerError, MAX_HEARTBEAT};
 
 /// Runs queued executions (from any process) under the concurrency limit. Ctrl-C (or SIGTERM)
@@ -13,18 +14,18 @@ use crate::scheduler::{ClaimScope, SchedulerError, MAX_HEARTBEAT};
 /// error; what it was running is picked up again by the next worker.
 pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliError> {
     let mut terminate = Terminate::listen();
-    let scheduler = start_scheduler(global, c.concurrency, ClaimScope::All).await?;
+    let runner = start_runner(global, c.concurrency, ClaimScope::All).await?;
     tracing::info!(concurrency = ?c.concurrency, "worker started");
-    super::run::warn_if_paused(&scheduler)?;
+    super::run::warn_if_paused(&runner)?;
     let idle = async {
         if c.until_idle {
-            scheduler.until_idle().await
+            runner.until_idle().await
         } else {
             // Runs until a signal, or until the scheduler halts on a store failure.
             loop {
                 tokio::time::sleep(MAX_HEARTBEAT).await;
-                if scheduler.halted().is_some() {
-                    return Err(SchedulerError::Stopped);
+                if runner.halted().is_some() {
+                    return Err(RunnerError::Scheduler(SchedulerError::Stopped));
                 }
             }
         }
@@ -32,9 +33,9 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
     let code = tokio::select! {
         r = idle => {
             if let Err(e) = r {
-                let failure = scheduler_failure(&scheduler, e);
+                let failure = runner_failure(&runner, e);
                 // The dispatcher is already stopping; let it finish what it still can.
-                let _ = scheduler.shutdown().await;
+                let _ = runner.shutdown().await;
                 return Err(failure);
             }
             0
@@ -42,6 +43,6 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
         _ = tokio::signal::ctrl_c() => { eprintln!("interrupted: stopping the worker"); 0 }
         _ = terminate.recv() => 0,
     };
-    scheduler.shutdown().await.map_err(CliError::failure)?;
+    runner.shutdown().await.map_err(CliError::runner)?;
     Ok(code)
 }

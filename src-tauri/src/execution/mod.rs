@@ -16,10 +16,10 @@ mod time;
 
 pub use contract::{BoxFuture, Executor, Journal, JournalError, RunOutput, RunRequest};
 pub use error::{ErrorKind, ExecutionError};
-pub use id::ExecutionId;
+pub use id::{ExecutionId, ParseIdError};
 pub use log::{EventKind, ExecutionEvent, LogEntry, LogEvent, LogLevel};
 pub use model::{
-    AttemptError, Execution, ExecutionFilter, DEFAULT_MAX_ABANDONS, LlmOptions, NewExecution, Progress, StepOutput, Usage,
+    AttemptError, Execution, ExecutionFilter, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS, LlmOptions, NewExecution, Progress, StepOutput, Usage,
 };
 pub use priority::{ParsePriorityError, Priority};
 pub use state::{ExecutionState, ParseStatusError, Status};

@@ -68,6 +68,9 @@ pub struct Progress {
     pub current_agent: Option<String>,
 }
 
+/// Attempts in all for retryable errors, unless the submission says otherwise (`--max-attempts`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
 /// How many attempts may be abandoned by a dying worker before an execution is failed, unless the
 /// submission says otherwise (`--max-abandons`).
 pub const DEFAULT_MAX_ABANDONS: u32 = 5;

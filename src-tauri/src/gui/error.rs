@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::app::{PathsError, RerunError, SubmitError};
+use crate::app::{PathsError, RerunError, RunnerError, SubmitError};
 use crate::crew::CrewError;
 use crate::scheduler::SchedulerError;
 use crate::store::StoreError;
@@ -73,10 +73,25 @@ impl From<SubmitError> for CommandError {
             SubmitError::Crew(_) => CommandErrorKind::InvalidCrew,
             SubmitError::MissingInputs { .. } => CommandErrorKind::MissingInputs,
             SubmitError::Model { .. } => CommandErrorKind::Model,
-            SubmitError::NoAttempts | SubmitError::NoAbandons | SubmitError::BadIdempotencyKey(_) => CommandErrorKind::InvalidArgument,
+            SubmitError::NoAttempts | SubmitError::NoAbandons | SubmitError::BadIdempotencyKey(_) | SubmitError::BadTimeout(_) => {
+                CommandErrorKind::InvalidArgument
+            }
             SubmitError::Secrets(_) => CommandErrorKind::Io,
         };
         CommandError::new(kind, e.to_string())
+    }
+}
+
+impl From<RunnerError> for CommandError {
+    fn from(e: RunnerError) -> Self {
+        match e {
+            RunnerError::BadId(_) => CommandError::new(CommandErrorKind::InvalidArgument, e.to_string()),
+            RunnerError::NotFound(_) => CommandError::new(CommandErrorKind::NotFound, e.to_string()),
+            RunnerError::Submit(e) => e.into(),
+            RunnerError::Rerun(e) => e.into(),
+            RunnerError::Store(e) => e.into(),
+            RunnerError::Scheduler(e) => e.into(),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::state::GuiState;
 use crate::execution::{ExecutionEvent, ExecutionFilter, ExecutionState};
-use crate::store::Store;
+use crate::app::Runner;
 
 /// Emitted with an [`ExecutionEvent`] (`type`: `state`, `progress` or `queue`).
 pub const EXECUTION_EVENT: &str = "execution-event";
@@ -33,7 +33,7 @@ pub const MAIN_WINDOW: &str = "main";
 /// Forwards the scheduler's events to the page until the scheduler stops.
 pub fn forward_scheduler_events<R: Runtime>(app: AppHandle<R>) {
     let Some(state) = app.try_state::<GuiState>() else { return };
-    let mut events = state.scheduler.subscribe();
+    let Some(mut events) = state.runner.subscribe() else { return };
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
@@ -66,7 +66,7 @@ fn notify_finished<R: Runtime>(app: &AppHandle<R>, id: &crate::execution::Execut
     if focused {
         return;
     }
-    let crew = gui.scheduler.store().get(id).ok().flatten().map(|e| e.crew_name).unwrap_or_default();
+    let crew = gui.runner.get(id.as_str()).map(|e| e.crew_name).unwrap_or_default();
     let (title, body) = finished_message(&crew, id, state);
     show_notification(app, &title, &body);
 }
@@ -94,10 +94,10 @@ fn show_notification<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
 /// Watches the store for other processes' changes (see the module docs) until the scheduler stops.
 pub fn watch_store<R: Runtime>(app: AppHandle<R>, every: Duration) {
     let Some(state) = app.try_state::<GuiState>() else { return };
-    let store = state.scheduler.store();
-    let mut events = state.scheduler.subscribe();
+    let runner = state.runner.clone();
+    let Some(mut events) = state.runner.subscribe() else { return };
     tauri::async_runtime::spawn(async move {
-        let mut last = fingerprint(store.as_ref());
+        let mut last = fingerprint(&runner);
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -111,7 +111,7 @@ pub fn watch_store<R: Runtime>(app: AppHandle<R>, every: Duration) {
             if !window_visible(&app) {
                 continue;
             }
-            let now = fingerprint(store.as_ref());
+            let now = fingerprint(&runner);
             if now != last {
                 last = now;
                 let _ = app.emit(STORE_CHANGED_EVENT, ());
@@ -127,15 +127,19 @@ fn window_visible<R: Runtime>(app: &AppHandle<R>) -> bool {
     }
 }
 
-/// What the page shows of the store, compressed: changes when any listed execution's status,
-/// priority, progress, attempt or cancel flag changes, or the counts or queue settings do.
-pub fn fingerprint(store: &dyn Store) -> Option<String> {
-    let counts = store.counts().ok()?;
-    let settings = store.queue_settings().ok()?;
-    let page = store.list(&ExecutionFilter { limit: 50, ..ExecutionFilter::default() }).ok()?;
+/// What the page shows of the store, compressed: changes when any listed execution's status
+/// (also: its worker found gone), priority, progress, attempt or cancel flag changes, or the
+/// counts or queue settings do.
+pub fn fingerprint(runner: &Runner) -> Option<String> {
+    let queue = runner.queue().ok()?;
+    let (counts, settings) = (queue.counts, queue.settings);
+    let page = runner.list(&ExecutionFilter { limit: 50, ..ExecutionFilter::default() }).ok()?;
     let rows: Vec<_> = page
         .iter()
-        .map(|e| (e.id.as_str(), e.status(), e.priority, e.attempt, e.cancel_requested, &e.progress, e.usage.total_tokens))
+        .map(|e| {
+            let orphaned = matches!(e.state, ExecutionState::Running { owner_gone: true, .. });
+            (e.id.as_str(), e.status(), orphaned, e.priority, e.attempt, e.cancel_requested, &e.progress, e.usage.total_tokens)
+        })
         .collect();
     serde_json::to_string(&(counts, settings, rows)).ok()
 }

@@ -1,4 +1,4 @@
-//! What the commands share: the scheduler, the data paths, the settings and the log followers.
+//! What the commands share: the [`Runner`], the data paths, the settings and the log followers.
 
 use std::sync::Arc;
 
@@ -9,7 +9,8 @@ use super::settings::{SettingsError, SettingsFile};
 use crate::app::{AppPaths, PathsError};
 use crate::crew::WorkspacePolicy;
 use crate::llm::LlmEnv;
-use crate::scheduler::{ClaimScope, Scheduler, SchedulerConfig, SchedulerError};
+use crate::app::{Runner, RunnerError};
+use crate::scheduler::{ClaimScope, SchedulerConfig};
 use crate::store::{SqliteStore, StoreError};
 
 /// The app could not start.
@@ -21,9 +22,9 @@ pub enum StartError {
     /// The database cannot be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The scheduler could not start (its first recovery failed).
+    /// The scheduler could not start (its owner lock or its first recovery failed).
     #[error(transparent)]
-    Scheduler(#[from] SchedulerError),
+    Runner(#[from] RunnerError),
     /// `settings.json` is unreadable.
     #[error(transparent)]
     Settings(#[from] SettingsError),
@@ -32,7 +33,8 @@ pub enum StartError {
 /// The state managed by the Tauri app (`State<'_, GuiState>` in commands).
 pub struct GuiState {
     pub paths: AppPaths,
-    pub scheduler: Scheduler,
+    /// The application API over this app's scheduler (every command goes through it).
+    pub runner: Runner,
     pub settings: Arc<SettingsFile>,
     pub executor: Arc<SettingsExecutor>,
     pub library: CrewLibrary,
@@ -48,11 +50,11 @@ impl GuiState {
         let store = Arc::new(SqliteStore::open(paths.database())?);
         let executor = Arc::new(SettingsExecutor::new(base.with_secrets(paths.secrets_dir()), settings.clone()));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
-        let scheduler = Scheduler::start(store, executor.clone(), config).await?;
+        let runner = Runner::start(store, executor.clone(), config).await?;
         Ok(GuiState {
             library: CrewLibrary::new(&paths.data_dir),
             paths,
-            scheduler,
+            runner,
             settings,
             executor,
             followers: LogFollowers::default(),
@@ -69,8 +71,8 @@ impl GuiState {
     /// Stops following logs and shuts the scheduler down: running attempts are interrupted and
     /// put back to `queued` (their finished tasks are kept and reused when they run again, in this
     /// app's next start or in a worker). Idempotent.
-    pub async fn shutdown(&self) -> Result<(), SchedulerError> {
+    pub async fn shutdown(&self) -> Result<(), RunnerError> {
         self.followers.stop_all();
-        self.scheduler.shutdown().await
+        self.runner.shutdown().await
     }
 }

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use super::parse_id;
-use crate::app::{prepare_submission, rerun_request, SubmitRequest};
+use crate::app::{prepare_submission, timeout_from_secs, SubmitRequest};
 use crate::crew::CrewWarning;
-use crate::execution::{Execution, ExecutionFilter, LlmOptions, Priority, Status, StepOutput};
+use crate::execution::{Execution, ExecutionFilter, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
 use crate::gui::settings::LlmSettings;
 use crate::gui::{CommandError, CommandErrorKind, GuiState};
 use crate::store::CancelOutcome;
@@ -71,42 +71,34 @@ pub async fn submit_execution(state: State<'_, GuiState>, request: SubmitArgs) -
     let submit = SubmitRequest {
         inputs: request.inputs,
         priority: request.priority,
-        max_attempts: request.max_attempts.unwrap_or(3),
-        timeout_ms: timeout_ms(request.timeout_secs)?,
+        max_attempts: request.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
+        timeout_ms: timeout_from_secs(request.timeout_secs)?,
         llm: request.llm.options(&state.settings.get().llm),
         meta: request.meta,
         workspaces: state.workspace_policy(),
         ..SubmitRequest::new(PathBuf::from(request.crew))
     };
     let (new, warnings) = prepare_submission(&submit, &state.executor.env())?;
-    Ok(Submitted { execution: state.scheduler.submit(new).await?, warnings })
-}
-
-fn timeout_ms(secs: Option<f64>) -> Result<Option<u64>, CommandError> {
-    match secs {
-        None => Ok(None),
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Some((s * 1000.0).ceil() as u64)),
-        Some(s) => Err(CommandError::new(CommandErrorKind::InvalidArgument, format!("timeout must be a positive number of seconds, not {s}"))),
-    }
+    let mut recorded = state.runner.submit(vec![new], None).await?;
+    Ok(Submitted { execution: recorded.executions.pop().expect("one execution recorded"), warnings })
 }
 
 /// Cancels: queued/retrying at once; running within milliseconds here, or at its owner's next heartbeat.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn cancel_execution(state: State<'_, GuiState>, id: String) -> Result<CancelOutcome, CommandError> {
-    Ok(state.scheduler.cancel(&parse_id(&id)?).await?)
+    Ok(state.runner.cancel(&id).await?.1)
 }
 
 /// One execution, in full (crew snapshot, inputs, state, usage, attempt errors).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn get_execution(state: State<'_, GuiState>, id: String) -> Result<Execution, CommandError> {
-    let id = parse_id(&id)?;
-    state.scheduler.store().get(&id)?.ok_or_else(|| crate::store::StoreError::NotFound(id).into())
+    Ok(state.runner.get(&id)?)
 }
 
 /// The execution's completed tasks, in completion order.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn get_execution_steps(state: State<'_, GuiState>, id: String) -> Result<Vec<StepOutput>, CommandError> {
-    Ok(state.scheduler.store().steps(&parse_id(&id)?)?)
+    Ok(state.runner.steps(&id)?)
 }
 
 /// Which executions to list, newest first.
@@ -142,7 +134,7 @@ pub async fn list_executions(state: State<'_, GuiState>, query: Option<ListQuery
         before: query.before.as_deref().map(parse_id).transpose()?,
         ..ExecutionFilter::default()
     };
-    let mut executions = state.scheduler.store().list(&filter)?;
+    let mut executions = state.runner.list(&filter)?;
     for e in &mut executions {
         e.crew_spec = serde_json::Value::Null;
     }
@@ -154,11 +146,7 @@ pub async fn list_executions(state: State<'_, GuiState>, query: Option<ListQuery
 /// it), or as `crew-runner retry` does without it.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn retry_execution(state: State<'_, GuiState>, id: String, from_task: Option<String>) -> Result<Execution, CommandError> {
-    let store = state.scheduler.store();
-    let id = parse_id(&id)?;
-    let past = store.get(&id)?.ok_or(crate::store::StoreError::NotFound(id))?;
-    let new = rerun_request(&past, &store.steps(&past.id)?, from_task.as_deref().filter(|t| !t.is_empty()))?;
-    Ok(state.scheduler.submit(new).await?)
+    Ok(state.runner.retry(&id, from_task.as_deref()).await?.execution)
 }
 
 /// Changes the priority of a queued or retrying execution.
@@ -167,5 +155,5 @@ pub async fn set_priority(state: State<'_, GuiState>, id: String, priority: Stri
     let priority: Priority = priority.parse().map_err(|e: crate::execution::ParsePriorityError| {
         CommandError::new(CommandErrorKind::InvalidArgument, e.to_string())
     })?;
-    Ok(state.scheduler.set_priority(&parse_id(&id)?, priority).await?)
+    Ok(state.runner.set_priority(&id, priority).await?)
 }

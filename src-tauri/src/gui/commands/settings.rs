@@ -21,14 +21,14 @@ pub async fn set_settings(state: State<'_, GuiState>, update: SettingsUpdate) ->
     }
     state.settings.save(state.settings.get().updated(&update))?;
     if let Some(n) = update.concurrency {
-        state.scheduler.set_concurrency(n).await?;
+        state.runner.set_concurrency(n).await?;
     }
     view(&state)
 }
 
 fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
     let s = state.settings.get();
-    let queue = state.scheduler.store().queue_settings()?;
+    let queue = state.runner.queue()?.settings;
     Ok(SettingsView {
         provider: s.llm.provider,
         base_url: s.llm.base_url,

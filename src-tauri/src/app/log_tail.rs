@@ -1,0 +1,169 @@
+//! [`LogTail`]: a live tail of one execution's ExecutionLog, the same for every face.
+//!
+//! Lines are yielded in `seq` order without gaps or duplicates, as they are committed. With this
+//! process's scheduler events (the desktop app, `--run`) each line arrives as its commit is
+//! announced; other processes' lines (a CLI worker running the execution), and anything missed
+//! when the broadcast lags, are read back from the store at every event gap and once per
+//! `recheck` interval (1 s with events, 200 ms without: a one-shot `logs --follow` has nothing
+//! else to wake it). The tail ends after [`LogStreamMessage::End`] once the execution is
+//! terminal and every line was yielded, after [`LogStreamMessage::Orphaned`] when its worker
+//! process is gone and no worker is alive to recover it, or after [`LogStreamMessage::Error`].
+//!
+//! Cancellation: dropping the tail (or the future of [`LogTail::next`]) stops it; nothing is lost
+//! that a new tail from the last `seq` would not yield again.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::execution::{ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Status};
+use crate::scheduler::MAX_HEARTBEAT;
+use crate::store::{Store, StoreError};
+
+/// Most lines read from the store per batch.
+const BATCH: u32 = 1000;
+
+/// How often a tail without events re-reads the store.
+pub const POLL_WITHOUT_EVENTS: Duration = Duration::from_millis(200);
+
+/// What a tail yields.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LogStreamMessage {
+    /// New lines, consecutive `seq`s following the last one yielded (or `after_seq`).
+    Lines { entries: Vec<LogEntry> },
+    /// The execution is terminal and every line was yielded; nothing follows.
+    End { status: Status },
+    /// The execution is running under a worker process that is gone, and no worker is alive to
+    /// recover it: nothing will be written until one starts. Nothing follows.
+    Orphaned { owner: String },
+    /// Reading the store failed; nothing follows (tail again from the last `seq` to go on).
+    Error { message: String },
+}
+
+impl LogStreamMessage {
+    /// Whether nothing follows this message.
+    pub fn is_last(&self) -> bool {
+        !matches!(self, LogStreamMessage::Lines { .. })
+    }
+}
+
+/// A live tail of one execution's log (see the module docs).
+pub struct LogTail {
+    store: Arc<dyn Store>,
+    events: Option<broadcast::Receiver<ExecutionEvent>>,
+    id: ExecutionId,
+    last: u64,
+    recheck: Duration,
+    ready: VecDeque<LogStreamMessage>,
+    started: bool,
+    ended: bool,
+}
+
+impl LogTail {
+    /// A tail of `id`'s log after `after_seq`, woken by `events` when this process has a
+    /// scheduler (subscribe before the tail's first read, as [`Runner::follow_logs`] does, so
+    /// nothing committed in between is missed).
+    ///
+    /// [`Runner::follow_logs`]: super::Runner::follow_logs
+    pub fn new(store: Arc<dyn Store>, events: Option<broadcast::Receiver<ExecutionEvent>>, id: ExecutionId, after_seq: u64) -> LogTail {
+        let recheck = if events.is_some() { MAX_HEARTBEAT } else { POLL_WITHOUT_EVENTS };
+        LogTail { store, events, id, last: after_seq, recheck, ready: VecDeque::new(), started: false, ended: false }
+    }
+
+    /// The same tail, re-reading the store every `recheck` instead.
+    pub fn with_recheck(mut self, recheck: Duration) -> LogTail {
+        self.recheck = recheck;
+        self
+    }
+
+    /// The next message; `None` once a last message ([`LogStreamMessage::is_last`]) was yielded.
+    pub async fn next(&mut self) -> Option<LogStreamMessage> {
+        if !self.started {
+            self.started = true;
+            self.catch_up();
+        }
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + self.recheck, self.recheck);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if let Some(message) = self.ready.pop_front() {
+                return Some(message);
+            }
+            if self.ended {
+                return None;
+            }
+            let event = async {
+                match self.events.as_mut() {
+                    Some(events) => Some(events.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tick.tick() => self.catch_up(),
+                event = event => match event {
+                    Some(Ok(ExecutionEvent::Log { entry })) if entry.execution_id == self.id => {
+                        if entry.seq == self.last + 1 {
+                            self.last = entry.seq;
+                            self.ready.push_back(LogStreamMessage::Lines { entries: vec![entry] });
+                        } else if entry.seq > self.last {
+                            self.catch_up();
+                        }
+                    }
+                    Some(Ok(ExecutionEvent::State { id, state, .. })) if id == self.id && state.is_terminal() => self.catch_up(),
+                    Some(Ok(_)) | None => {}
+                    Some(Err(RecvError::Lagged(_))) => self.catch_up(),
+                    Some(Err(RecvError::Closed)) => {
+                        // The scheduler stopped: from now on only the store tells.
+                        self.events = None;
+                        self.recheck = POLL_WITHOUT_EVENTS;
+                        self.catch_up();
+                    }
+                },
+            }
+        }
+    }
+
+    /// Queues every stored line after `last`, then the end when the execution is terminal (or
+    /// orphaned with no worker alive).
+    fn catch_up(&mut self) {
+        if self.ended {
+            return;
+        }
+        if let Err(e) = self.read() {
+            self.ready.push_back(LogStreamMessage::Error { message: e.to_string() });
+            self.ended = true;
+        }
+    }
+
+    fn read(&mut self) -> Result<(), StoreError> {
+        // The state first: lines committed before a terminal state are then all readable.
+        let state = self.store.get(&self.id)?.ok_or_else(|| StoreError::NotFound(self.id.clone()))?.state;
+        let mut read_any = false;
+        loop {
+            let entries = self.store.logs(&self.id, self.last, BATCH)?;
+            let Some(last) = entries.last() else { break };
+            self.last = last.seq;
+            read_any = true;
+            let full = entries.len() as u32 == BATCH;
+            self.ready.push_back(LogStreamMessage::Lines { entries });
+            if !full {
+                break;
+            }
+        }
+        match state {
+            state if state.is_terminal() => {
+                self.ready.push_back(LogStreamMessage::End { status: state.status() });
+                self.ended = true;
+            }
+            ExecutionState::Running { owner, owner_gone: true, .. } if !read_any && !self.store.any_worker_alive() => {
+                self.ready.push_back(LogStreamMessage::Orphaned { owner });
+                self.ended = true;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
