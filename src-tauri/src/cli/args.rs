@@ -58,6 +58,9 @@ pub enum Command {
     List(ListCommand),
     /// Print an execution's log (ExecutionLog).
     Logs(LogsCommand),
+    /// Wait until executions finish; exit 0 if all succeeded, 1 if any failed, 3 if any was
+    /// cancelled, 124 on --timeout.
+    Wait(WaitCommand),
     /// Cancel a queued or running execution.
     Cancel(IdCommand),
     /// Rerun a finished execution as a new one, reusing finished steps.
@@ -258,6 +261,26 @@ pub struct LogsCommand {
     #[arg(long, value_name = "SEQ", default_value_t = 0)]
     pub after: u64,
     /// Print JSON Lines (one log entry per line).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Waits (reading the database, so any worker process may run them) until every execution given
+/// is finished, printing each final status as it comes: `ID STATUS` (and the error of a failed
+/// one). Exit code: 0 all succeeded, 1 any failed, else 3 any cancelled; 124 when --timeout ran
+/// out first (the unfinished ones are named); 2 for an unknown or malformed id (before waiting).
+/// A running execution whose worker process is gone, with no worker running to recover it,
+/// counts as failed (exit 1) rather than blocking forever.
+#[derive(Debug, Args)]
+pub struct WaitCommand {
+    /// The execution ids.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Give up after this long (exit 124): seconds (90) or with a unit (500ms, 90s, 5m, 2h)
+    /// [default: no limit].
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse)]
+    pub timeout: Option<std::time::Duration>,
+    /// Print JSON: an array of the executions, in the order given, once all are finished.
     #[arg(long)]
     pub json: bool,
 }

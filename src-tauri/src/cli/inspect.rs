@@ -4,10 +4,12 @@ use std::time::Duration;
 
 use super::args::{GlobalArgs, ListCommand, LogsCommand, StatusCommand};
 use super::options::parse_meta;
+use super::escape::line;
 use super::render;
 use super::runtime::{find, open_store};
 use super::CliError;
-use crate::execution::{ExecutionFilter, ExecutionState};
+use crate::execution::{Execution, ExecutionFilter, ExecutionState};
+use crate::store::Store;
 
 pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
     let store = open_store(global)?;
@@ -38,9 +40,28 @@ pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// How often `logs --follow` re-reads the database. Another process writes the log, so there is
-/// nothing to wake us; 200 ms keeps the tail live at negligible cost (one indexed range read).
-const FOLLOW_INTERVAL: Duration = Duration::from_millis(200);
+/// How often `logs --follow` and `wait` re-read the database. Another process writes it, so there
+/// is nothing to wake us; 200 ms keeps them live at negligible cost (one indexed read).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The owner of `e` when `e` is running under a worker process that is gone and no worker is
+/// running to recover it: nothing changes it until a worker (or the desktop app) starts.
+pub fn stranded<'a>(store: &dyn Store, e: &'a Execution) -> Option<&'a str> {
+    match &e.state {
+        ExecutionState::Running { owner, owner_gone: true, .. } if !store.any_worker_alive() => Some(owner),
+        _ => None,
+    }
+}
+
+/// What `logs --follow` and `wait` say on stderr about a [`stranded`] execution.
+pub fn stranded_notice(e: &Execution, owner: &str) -> String {
+    format!(
+        "execution {} stopped: its worker process ({}) is gone and no worker is running; \
+         start `crew-runner worker` (or the desktop app) to recover and run it again",
+        e.id,
+        line(owner)
+    )
+}
 
 pub async fn logs(global: &GlobalArgs, c: LogsCommand) -> Result<i32, CliError> {
     let store = open_store(global)?;
@@ -63,16 +84,11 @@ pub async fn logs(global: &GlobalArgs, c: LogsCommand) -> Result<i32, CliError> 
             return Ok(0);
         }
         let current = store.get(&e.id).map_err(CliError::failure)?;
-        if let Some(orphan) = current.as_ref().filter(|e| render::owner_gone(e)) {
+        if let Some((orphan, owner)) = current.as_ref().and_then(|e| Some((e, stranded(store.as_ref(), e)?))) {
             // Nothing will write to it until a worker recovers it: say so instead of waiting
-            // forever, unless a live worker will within its next heartbeat.
-            if !store.any_worker_alive() && store.logs(&e.id, after, 1).map_err(CliError::failure)?.is_empty() {
-                let ExecutionState::Running { owner, .. } = &orphan.state else { unreachable!("owner_gone is a running state") };
-                eprintln!(
-                    "execution {} stopped: its worker process ({owner}) is gone and no worker is running; \
-                     start `crew-runner worker` (or the desktop app) to recover and run it again",
-                    orphan.id
-                );
+            // forever, unless lines were committed since the last read.
+            if store.logs(&e.id, after, 1).map_err(CliError::failure)?.is_empty() {
+                eprintln!("{}", stranded_notice(orphan, owner));
                 return Ok(1);
             }
         }
@@ -85,7 +101,7 @@ pub async fn logs(global: &GlobalArgs, c: LogsCommand) -> Result<i32, CliError> 
             continue;
         }
         tokio::select! {
-            _ = tokio::time::sleep(FOLLOW_INTERVAL) => {}
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
             _ = tokio::signal::ctrl_c() => return Ok(0),
         }
     }

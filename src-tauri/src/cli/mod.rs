@@ -1,13 +1,15 @@
 //! The headless face: `crew-runner --run CREW` and the scripting subcommands.
 //!
 //! Exit codes: 0 succeeded, 1 failed (an execution failed, or the store failed), 2 invalid usage
-//! or crew (nothing recorded), 130 cancelled by Ctrl-C, 143 cancelled by SIGTERM (`--run`/`run`).
+//! or crew (nothing recorded), 3 cancelled (`wait`), 124 timed out (`wait --timeout`), 130
+//! cancelled by Ctrl-C, 143 cancelled by SIGTERM (`--run`/`run`).
 
 #[macro_use]
 mod output;
 
 mod args;
 mod control;
+mod duration;
 mod error;
 mod escape;
 mod inspect;
@@ -20,6 +22,7 @@ mod run;
 mod runtime;
 mod signals;
 mod validate;
+mod wait;
 mod worker;
 
 pub use args::Cli;
@@ -74,6 +77,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Status(c) => inspect::status(&global, c),
         Command::List(c) => inspect::list(&global, c),
         Command::Logs(c) => inspect::logs(&global, c).await,
+        Command::Wait(c) => wait::wait(&global, c).await,
         Command::Cancel(c) => control::cancel(&global, c).await,
         Command::Retry(c) => control::retry(&global, c).await,
         Command::Priority(c) => control::priority(&global, c).await,

@@ -1,0 +1,131 @@
+//! Shell habits through the binary: `wait` and its exit codes, the duration syntax, colour,
+//! `--quiet`, completions and the man page, log retention.
+
+mod harness;
+mod support;
+
+use harness::{arg, fixture, Crew, Spawned, PROC_WAIT};
+use serde_json::Value;
+use support::{MockLlm, Reply};
+
+/// A well-formed id (a ULID) that no execution has.
+const UNKNOWN_ID: &str = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+
+fn one_step() -> String {
+    arg(&fixture("cli/one-step.yaml"))
+}
+
+/// Queues the one-step crew for `item` and returns its id.
+fn submit(crew: &Crew, item: &str) -> String {
+    let id = crew.ok(&["submit", &one_step(), "--input", &format!("item={item}")]).trim().to_string();
+    assert!(!id.is_empty() && !id.contains('\n'), "submit printed {id:?}");
+    id
+}
+
+/// Runs `wait` in the background (so it is waiting before anything runs), returning the process.
+fn spawn_wait(crew: &Crew, label: &str, args: &[&str]) -> Spawned {
+    let mut all = vec!["wait"];
+    all.extend_from_slice(args);
+    crew.spawn_logged(label, &all)
+}
+
+fn run_worker_to_idle(crew: &Crew) {
+    crew.ok(&["worker", "--until-idle"]);
+}
+
+#[test]
+fn wait_exits_0_once_a_worker_in_another_process_finishes() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let a = submit(&crew, "a");
+    let b = submit(&crew, "b");
+    let mut waiting = spawn_wait(&crew, "wait", &[&a, &b]);
+    run_worker_to_idle(&crew);
+    let status = waiting.wait_exit(PROC_WAIT);
+    assert_eq!(status.code(), Some(0), "{}", waiting.stderr());
+    let mut lines: Vec<String> = waiting.stdout().lines().map(str::to_string).collect();
+    lines.sort();
+    let mut want = vec![format!("{a} succeeded"), format!("{b} succeeded")];
+    want.sort();
+    assert_eq!(lines, want);
+
+    // Already finished: returns at once; --json prints the executions in the order given.
+    let out = crew.outcome(&["wait", &b, &a, "--json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let got: Vec<(&str, &str)> = v.as_array().unwrap().iter().map(|e| (e["id"].as_str().unwrap(), e["status"].as_str().unwrap())).collect();
+    assert_eq!(got, [(b.as_str(), "succeeded"), (a.as_str(), "succeeded")]);
+}
+
+#[test]
+fn wait_exits_1_when_any_failed_and_prints_the_error() {
+    let mock = MockLlm::start();
+    mock.push_for("Handle item bad", Reply::status(400, "the model rejected the request"));
+    let crew = Crew::new(Some(&mock.base_url()));
+    let good = submit(&crew, "good");
+    let bad = submit(&crew, "bad");
+    let cancelled = submit(&crew, "gone");
+    crew.ok(&["cancel", &cancelled]);
+    run_worker_to_idle(&crew);
+    let out = crew.outcome(&["wait", &good, &bad, &cancelled]);
+    assert_eq!(out.code, Some(1), "failed wins over cancelled:\n{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(&format!("{good} succeeded\n")), "{}", out.stdout);
+    assert!(out.stdout.contains(&format!("{cancelled} cancelled\n")), "{}", out.stdout);
+    let failed = out.stdout.lines().find(|l| l.starts_with(&bad)).unwrap();
+    assert!(failed.starts_with(&format!("{bad} failed ")) && failed.contains("the model rejected the request"), "{failed}");
+}
+
+#[test]
+fn wait_exits_3_when_one_was_cancelled() {
+    let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
+    let id = submit(&crew, "1");
+    let mut waiting = spawn_wait(&crew, "wait", &[&id]);
+    crew.ok(&["cancel", &id]);
+    assert_eq!(waiting.wait_exit(PROC_WAIT).code(), Some(3), "{}", waiting.stderr());
+    assert_eq!(waiting.stdout(), format!("{id} cancelled\n"));
+}
+
+#[test]
+fn wait_exits_124_on_timeout_naming_the_unfinished() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let done = submit(&crew, "done");
+    run_worker_to_idle(&crew);
+    let queued = submit(&crew, "queued");
+    let out = crew.outcome(&["wait", &done, &queued, "--timeout", "300ms"]);
+    assert_eq!(out.code, Some(124), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, format!("{done} succeeded\n{queued} queued\n"));
+    assert!(out.stderr.contains("timed out after 0.3s") && out.stderr.contains(&queued) && !out.stderr.contains(&done), "{}", out.stderr);
+    let json = crew.outcome(&["wait", &queued, "--timeout", "0", "--json"]);
+    assert_eq!(json.code, Some(124));
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v[0]["status"], "queued");
+    crew.usage_error(&["wait", &queued, "--timeout", "soon"]);
+}
+
+#[test]
+fn wait_refuses_unknown_and_malformed_ids_before_waiting() {
+    let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
+    let queued = submit(&crew, "1");
+    // Checked before waiting: the queued one (no worker runs) would otherwise block forever.
+    for bad in [UNKNOWN_ID, "not-an-id"] {
+        let err = crew.usage_error(&["wait", &queued, bad]);
+        assert!(err.contains(bad), "{err}");
+    }
+    crew.usage_error(&["wait"]);
+}
+
+#[test]
+fn wait_does_not_block_on_an_execution_whose_worker_is_gone() {
+    let mock = MockLlm::start();
+    mock.push(Reply::held(Reply::text("Thought: done\nFinal Answer: never sent.")));
+    let crew = Crew::new(Some(&mock.base_url()));
+    let id = submit(&crew, "orphan");
+    let mut worker = crew.spawn_logged("worker", &["worker", "--concurrency", "1"]);
+    assert!(mock.wait_for_held(1, PROC_WAIT), "{}", worker.stderr());
+    let mut waiting = spawn_wait(&crew, "wait", &[&id]);
+    worker.kill_hard();
+    assert_eq!(waiting.wait_exit(PROC_WAIT).code(), Some(1), "{}", waiting.stderr());
+    assert_eq!(waiting.stdout(), format!("{id} orphaned\n"));
+    assert!(waiting.stderr().contains("is gone and no worker is running"), "{}", waiting.stderr());
+}
