@@ -129,3 +129,23 @@ fn wait_does_not_block_on_an_execution_whose_worker_is_gone() {
     assert_eq!(waiting.stdout(), format!("{id} orphaned\n"));
     assert!(waiting.stderr().contains("is gone and no worker is running"), "{}", waiting.stderr());
 }
+
+#[test]
+fn timeouts_take_the_duration_syntax() {
+    let crew = Crew::new(Some("http://127.0.0.1:9/v1"));
+    let cases = [("2m", 120_000), ("90", 90_000), ("1.5s", 1500), ("500ms", 500), ("1h30m", 5_400_000)];
+    for (text, ms) in cases {
+        let v = crew.json(&["submit", &one_step(), "--input", "item=1", "--timeout", text, "--json"]);
+        let id = v["id"].as_str().unwrap();
+        assert_eq!(crew.status(id)["timeout_ms"], ms, "--timeout {text}");
+    }
+    for bad in ["soon", "5 m", "1d2", "0", "0s"] {
+        let err = crew.usage_error(&["--run", &one_step(), "--input", "item=1", "--timeout", bad]);
+        assert!(err.contains("--timeout"), "{bad}: {err}");
+    }
+    let err = crew.usage_error(&["--run", &one_step(), "--input", "item=1", "--timeout", "soon"]);
+    assert!(err.contains("500ms, 90s, 5m, 2h, 30d"), "the accepted forms are not named: {err}");
+    let err = crew.usage_error(&["prune", "--older-than", "30"]);
+    assert!(err.contains("--older-than") && err.contains("30d"), "{err}");
+    assert_eq!(crew.executions().len(), cases.len());
+}

@@ -96,9 +96,10 @@ pub struct RunOptions {
     #[arg(long, value_name = "P", default_value = "normal")]
     pub priority: Priority,
 
-    /// Fail an attempt that runs longer than this (error kind `timeout`).
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
+    /// Fail an attempt that runs longer than this (error kind `timeout`): seconds (90, 1.5) or
+    /// with a unit (500ms, 90s, 5m, 2h).
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse)]
+    pub timeout: Option<std::time::Duration>,
 
     /// Attempts in all, for retryable errors (connection, timeout, 429, 5xx). An attempt whose
     /// worker process dies (crash, SIGKILL, power loss) is not counted: see --max-abandons.
@@ -326,9 +327,9 @@ pub struct ValidateCommand {
 #[derive(Debug, Args)]
 #[command(after_long_help = PRUNE_HELP)]
 pub struct PruneCommand {
-    /// Only executions that finished longer ago than this: a number and a unit, s, m, h, d or w
-    /// (30d, 12h, 1d12h).
-    #[arg(long, value_name = "DURATION", value_parser = super::prune::parse_age)]
+    /// Only executions that finished longer ago than this: numbers with units ms, s, m, h, d or w
+    /// (30d, 12h, 1d12h); a unit is required here (a bare number would be seconds).
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse_with_unit)]
     pub older_than: Option<std::time::Duration>,
     /// Spare the newest N finished executions (of the --status ones, by submission), whatever
     /// their age; --keep 0 spares none.
@@ -396,13 +397,36 @@ mod tests {
     }
 
     #[test]
+    fn every_time_option_takes_the_duration_syntax() {
+        use std::time::Duration;
+        let c = Cli::try_parse_args(["crew-runner", "--run", "c.yaml", "--timeout", "2m"]).unwrap();
+        assert_eq!(c.run_args.timeout, Some(Duration::from_secs(120)));
+        let c = Cli::try_parse_args(["crew-runner", "submit", "c.yaml", "--timeout", "90"]).unwrap();
+        let Some(Command::Submit(s)) = c.command else { panic!("not submit") };
+        assert_eq!(s.options.timeout, Some(Duration::from_secs(90)), "a bare number stays seconds");
+        let c = Cli::try_parse_args(["crew-runner", "wait", "X", "--timeout", "1.5s"]).unwrap();
+        let Some(Command::Wait(w)) = c.command else { panic!("not wait") };
+        assert_eq!(w.timeout, Some(Duration::from_millis(1500)));
+        let c = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "1h30m"]).unwrap();
+        let Some(Command::Prune(p)) = c.command else { panic!("not prune") };
+        assert_eq!(p.older_than, Some(Duration::from_secs(5400)));
+        for args in [&["crew-runner", "--run", "c.yaml", "--timeout", "soon"][..], &["crew-runner", "wait", "X", "--timeout", "5x"]] {
+            let err = Cli::try_parse_args(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            let text = err.to_string();
+            assert!(text.contains("--timeout") && text.contains("500ms, 90s, 5m"), "{text}");
+        }
+    }
+
+    #[test]
     fn prune_parses_ages_statuses_and_rejects_bad_values() {
         let c = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30d", "--status", "failed,cancelled", "--status", "succeeded", "--keep", "5"]).unwrap();
         let Some(Command::Prune(p)) = c.command else { panic!("not prune") };
         assert_eq!(p.older_than, Some(std::time::Duration::from_secs(30 * 86_400)));
         assert_eq!(p.status, vec![Status::Failed, Status::Cancelled, Status::Succeeded]);
         assert_eq!((p.keep, p.batch_size, p.vacuum, p.dry_run), (Some(5), 200, false, false));
-        assert!(Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30"]).is_err());
+        let bare = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30"]).unwrap_err().to_string();
+        assert!(bare.contains("--older-than") && bare.contains("no unit"), "{bare}");
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "-1"]).is_err());
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "1", "--batch-size", "0"]).is_err());
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "1", "--dry-run", "--vacuum"]).is_err());

@@ -21,6 +21,16 @@ pub fn parse(text: &str) -> Result<Duration, ParseDurationError> {
     parse_parts(text).map(|(d, _)| d)
 }
 
+/// Like [`parse`], but a bare number is refused: for options where a forgotten unit would be
+/// read as seconds and be off by orders of magnitude (`prune --older-than 30` meant as days).
+pub fn parse_with_unit(text: &str) -> Result<Duration, String> {
+    match parse_parts(text) {
+        Ok((_, true)) => Err(format!("`{text}` has no unit: write e.g. {text}d or {text}h (a bare number would be seconds)")),
+        Ok((d, false)) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The duration, and whether it was a bare number.
 fn parse_parts(text: &str) -> Result<(Duration, bool), ParseDurationError> {
     let text = text.trim();
@@ -114,5 +124,14 @@ mod tests {
             assert_eq!(parse(bad), Err(ParseDurationError), "{bad}");
         }
         assert!(ParseDurationError.to_string().contains("90s, 5m"));
+    }
+
+    #[test]
+    fn a_unit_can_be_required() {
+        assert_eq!(parse_with_unit("30d"), Ok(secs(30 * 86_400)));
+        assert_eq!(parse_with_unit("0s"), Ok(Duration::ZERO));
+        let err = parse_with_unit("30").unwrap_err();
+        assert!(err.contains("no unit") && err.contains("30d"), "{err}");
+        assert!(parse_with_unit("x").unwrap_err().contains("not a duration"));
     }
 }

@@ -23,9 +23,9 @@ pub fn submit_request(crew: &Path, o: &RunOptions) -> Result<SubmitRequest, CliE
     request.priority = o.priority;
     request.max_attempts = o.max_attempts;
     request.max_abandons = o.max_abandons;
-    request.timeout_ms = match o.timeout {
-        Some(s) if s.is_finite() && s > 0.0 => Some((s * 1000.0).round() as u64),
-        Some(s) => return Err(CliError::Usage(format!("--timeout {s}: expected a positive number of seconds"))),
+    request.timeout_ms = match o.timeout.map(|t| u64::try_from(t.as_millis())) {
+        Some(Ok(ms)) if ms > 0 => Some(ms),
+        Some(_) => return Err(CliError::Usage(format!("--timeout must be at least 1ms: use {}", super::duration::FORMS))),
         None => None,
     };
     request.llm = LlmOptions {
@@ -83,9 +83,12 @@ mod tests {
 
     #[test]
     fn timeout_must_be_positive() {
-        let o = RunOptions { timeout: Some(-1.0), max_attempts: 3, ..Default::default() };
-        assert!(matches!(submit_request(Path::new("c.yaml"), &o), Err(CliError::Usage(_))));
-        let o = RunOptions { timeout: Some(1.5), max_attempts: 3, ..Default::default() };
+        use std::time::Duration;
+        for zero in [Duration::ZERO, Duration::from_micros(999)] {
+            let o = RunOptions { timeout: Some(zero), max_attempts: 3, ..Default::default() };
+            assert!(matches!(submit_request(Path::new("c.yaml"), &o), Err(CliError::Usage(_))));
+        }
+        let o = RunOptions { timeout: Some(Duration::from_millis(1500)), max_attempts: 3, ..Default::default() };
         assert_eq!(submit_request(Path::new("c.yaml"), &o).unwrap().timeout_ms, Some(1500));
     }
 }
