@@ -149,3 +149,20 @@ fn timeouts_take_the_duration_syntax() {
     assert!(err.contains("--older-than") && err.contains("30d"), "{err}");
     assert_eq!(crew.executions().len(), cases.len());
 }
+
+#[test]
+fn verbose_logs_on_a_redirected_stderr_have_no_colour() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    submit(&crew, "1");
+    // stderr is a pipe here, not a terminal.
+    let out = crew.outcome(&["worker", "--until-idle", "-v"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("INFO") && out.stderr.contains("worker started"), "-v logged nothing:\n{}", out.stderr);
+    assert!(!out.stderr.contains("\u{1b}["), "escape codes on a redirected stderr:\n{:?}", out.stderr);
+    let logs = crew.data_dir().join("logs");
+    for file in std::fs::read_dir(&logs).unwrap() {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        assert!(text.contains("worker started") && !text.contains('\u{1b}'), "{text:?}");
+    }
+}

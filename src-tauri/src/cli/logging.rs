@@ -1,4 +1,9 @@
 //! Tracing to stderr (level from RUST_LOG or -v) and to `<data dir>/logs/crew-runner.log`.
+//!
+//! Stderr gets ANSI colour only when it is a terminal and `NO_COLOR` is unset or empty
+//! (<https://no-color.org>); the file never does.
+
+use std::io::IsTerminal;
 
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::prelude::*;
@@ -19,7 +24,12 @@ pub fn init(global: &GlobalArgs) -> Result<LogGuard, CliError> {
         _ => "debug",
     };
     let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(stderr_default));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
+    let colour = use_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(colour)
+        .with_filter(stderr_filter);
 
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
     // A data dir where the log file cannot be created or opened (read-only, full, not a folder)
@@ -39,4 +49,24 @@ pub fn init(global: &GlobalArgs) -> Result<LogGuard, CliError> {
     };
     let _ = tracing_subscriber::registry().with(stderr).with(file_layer).try_init();
     Ok(LogGuard(guard))
+}
+
+/// Whether stderr output is coloured: only on a terminal, and not when `NO_COLOR` (`no_color`) is
+/// set to a non-empty value.
+fn use_colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(use_colour(true, Some(OsStr::new(""))));
+        assert!(!use_colour(true, Some(OsStr::new("1"))));
+        assert!(!use_colour(false, None));
+    }
 }
