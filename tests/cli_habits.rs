@@ -166,3 +166,27 @@ fn verbose_logs_on_a_redirected_stderr_have_no_colour() {
         assert!(text.contains("worker started") && !text.contains('\u{1b}'), "{text:?}");
     }
 }
+
+#[test]
+fn completion_scripts_for_every_shell() {
+    let crew = Crew::new(None);
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = crew.ok(&["completions", shell]);
+        assert!(script.contains("submit") && script.contains("wait") && script.contains("data-dir"), "{shell}:\n{script}");
+    }
+    let script = crew.dir.path().join("crew-runner.bash");
+    std::fs::write(&script, crew.ok(&["completions", "bash"])).unwrap();
+    let check = std::process::Command::new("bash").arg("-n").arg(&script).output().expect("bash runs");
+    assert!(check.status.success(), "bash -n: {}", String::from_utf8_lossy(&check.stderr));
+    crew.usage_error(&["completions", "tcsh"]);
+    assert!(!crew.data_dir().exists(), "completions touched the data dir");
+}
+
+#[test]
+fn man_page_in_roff() {
+    let crew = Crew::new(None);
+    let page = crew.ok(&["man"]);
+    assert!(page.contains(".TH crew-runner 1"), "{page}");
+    assert!(page.contains(".SH SYNOPSIS") && page.contains("submit") && page.contains("wait"), "{page}");
+    assert!(!crew.data_dir().exists(), "man touched the data dir");
+}

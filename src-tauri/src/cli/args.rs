@@ -75,6 +75,10 @@ pub enum Command {
     Validate(ValidateCommand),
     /// Delete old finished executions with their logs and steps; report the database size.
     Prune(PruneCommand),
+    /// Print the shell completion script for SHELL (see `--help` for installing it).
+    Completions(CompletionsCommand),
+    /// Print the man page (roff) on stdout: `crew-runner man > crew-runner.1`.
+    Man,
 }
 
 /// How to run a crew: shared by `--run`, `run` and `submit`.
@@ -320,6 +324,23 @@ pub struct ValidateCommand {
     #[arg(long)]
     pub json: bool,
 }
+
+/// Prints the completion script for a shell on stdout.
+#[derive(Debug, Args)]
+#[command(after_long_help = COMPLETIONS_HELP)]
+pub struct CompletionsCommand {
+    /// bash, zsh, fish, powershell or elvish.
+    pub shell: clap_complete::Shell,
+}
+
+const COMPLETIONS_HELP: &str = "\
+Installing:
+  bash        crew-runner completions bash > ~/.local/share/bash-completion/completions/crew-runner
+  zsh         crew-runner completions zsh > ~/.zfunc/_crew-runner
+              (with `fpath+=~/.zfunc; autoload -Uz compinit; compinit` in ~/.zshrc)
+  fish        crew-runner completions fish > ~/.config/fish/completions/crew-runner.fish
+  powershell  crew-runner completions powershell | Out-String | Invoke-Expression
+              (add that line to $PROFILE to keep it)";
 
 /// Deletes finished executions (succeeded, failed, cancelled) and their logs, steps and attempt
 /// errors; queued, running and retrying ones are never touched. Every condition given must hold,

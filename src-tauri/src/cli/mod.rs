@@ -9,6 +9,7 @@ mod output;
 
 mod args;
 mod control;
+mod docs;
 mod duration;
 mod error;
 mod escape;
@@ -40,6 +41,12 @@ pub fn is_headless(cli: &Cli) -> bool {
 
 /// Runs a headless command and returns the process exit code.
 pub fn execute(cli: Cli) -> i32 {
+    // Generated from the definition alone: no data dir, log file or runtime.
+    match &cli.command {
+        Some(args::Command::Completions(c)) => return docs::completions(c).unwrap_or_else(|e| e.report()),
+        Some(args::Command::Man) => return docs::man().unwrap_or_else(|e| e.report()),
+        _ => {}
+    }
     let _guard = match logging::init(&cli.global) {
         Ok(g) => g,
         Err(e) => return e.report(),
@@ -85,5 +92,6 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Resume(c) => control::pause(&global, false, c.json).await,
         Command::Validate(c) => validate::validate(&global, c),
         Command::Prune(c) => prune::prune(&global, c).await,
+        Command::Completions(_) | Command::Man => unreachable!("`execute` prints them before any setup"),
     }
 }
