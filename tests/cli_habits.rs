@@ -190,3 +190,32 @@ fn man_page_in_roff() {
     assert!(page.contains(".SH SYNOPSIS") && page.contains("submit") && page.contains("wait"), "{page}");
     assert!(!crew.data_dir().exists(), "man touched the data dir");
 }
+
+#[test]
+fn quiet_prints_errors_only() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    // `extra` is used by no placeholder: a warning, and the run shows progress lines.
+    let args = ["--run", &one_step(), "--input", "item=1", "--input", "extra=2"];
+    let loud = crew.outcome(&args);
+    assert_eq!(loud.code, Some(0), "{}", loud.stderr);
+    assert!(loud.stderr.contains("warning:") && loud.stderr.contains("task only_step"), "{}", loud.stderr);
+
+    for quiet in ["-q", "--quiet"] {
+        let mut all = vec![quiet];
+        all.extend_from_slice(&args);
+        let out = crew.outcome(&all);
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        assert_eq!(out.stderr, "", "{quiet}: stderr not empty");
+        assert!(!out.stdout.trim().is_empty(), "{quiet}: no output");
+    }
+    let out = crew.outcome(&["submit", &one_step(), "--input", "item=1", "--input", "extra=2", "-q"]);
+    assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "submit -q");
+    // Errors are still printed.
+    mock.push(Reply::status(400, "the model rejected the request"));
+    let out = crew.outcome(&["run", "-q", &one_step(), "--input", "item=1"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("failed") && out.stderr.contains("the model rejected the request"), "{}", out.stderr);
+    assert!(!out.stderr.contains("task only_step"), "{}", out.stderr);
+    crew.usage_error(&["-q", "-v", "list"]);
+}

@@ -42,6 +42,11 @@ pub struct GlobalArgs {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Nothing on stderr but errors: no progress display, warnings or notes (the log file still
+    /// gets everything).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

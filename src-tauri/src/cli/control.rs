@@ -35,7 +35,9 @@ pub async fn retry(global: &GlobalArgs, c: RetryCommand) -> Result<i32, CliError
         outln!("{}", serde_json::json!({ "id": e.id, "retry_of": past.id, "reused_steps": reused }));
     } else {
         outln!("{}", e.id);
-        eprintln!("queued {} as a rerun of {} (reusing {reused} finished task(s)); a worker or the app runs it", e.id, past.id);
+        if !global.quiet {
+            eprintln!("queued {} as a rerun of {} (reusing {reused} finished task(s)); a worker or the app runs it", e.id, past.id);
+        }
     }
     Ok(0)
 }

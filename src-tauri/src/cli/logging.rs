@@ -19,6 +19,7 @@ pub struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::W
 /// Installs the global subscriber. The file layer logs at `info` (or RUST_LOG) whatever -v says.
 pub fn init(global: &GlobalArgs) -> Result<LogGuard, CliError> {
     let stderr_default = match global.verbose {
+        0 if global.quiet => "error",
         0 => "warn",
         1 => "info",
         _ => "debug",

@@ -32,7 +32,9 @@ fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) ->
             warnings.push(w.clone());
         }
     }
-    print_warnings(&warnings);
+    if !global.quiet {
+        print_warnings(&warnings);
+    }
     Ok(prepared.into_iter().map(|(n, _)| n).collect())
 }
 
@@ -51,14 +53,14 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     // Listening from before anything is recorded: a SIGTERM from here on cancels cleanly.
     let mut terminate = Terminate::listen();
     let scheduler = start_scheduler(global, concurrency, ClaimScope::Submitted).await?;
-    warn_if_paused(&scheduler)?;
+    warn_if_paused(global, &scheduler)?;
     let events = scheduler.subscribe();
     // Several rows are recorded in one transaction: all of them or none.
     let submitted = match <[NewExecution; 1]>::try_from(news) {
         Ok([new]) => vec![scheduler.submit(new).await.map_err(CliError::failure)?],
         Err(news) => scheduler.submit_batch(news).await.map_err(CliError::failure)?,
     };
-    let display = ProgressDisplay::spawn(events, &submitted);
+    let display = (!global.quiet).then(|| ProgressDisplay::spawn(events, &submitted));
 
     let waits = futures_join(&scheduler, &submitted);
     tokio::pin!(waits);
@@ -69,7 +71,7 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
                 Ok(finished) => break finished,
                 Err(e) => {
                     let failure = scheduler_failure(&scheduler, e);
-                    display.finish().await;
+                    ProgressDisplay::finish_some(display).await;
                     let _ = scheduler.shutdown().await;
                     return Err(failure);
                 }
@@ -78,12 +80,14 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
             _ = terminate.recv(), if interrupted.is_none() => Interrupt::Terminate,
         };
         interrupted = Some(signal);
-        eprintln!("interrupted: cancelling");
+        if !global.quiet {
+            eprintln!("interrupted: cancelling");
+        }
         for e in &submitted {
             scheduler.cancel(&e.id).await.map_err(CliError::failure)?;
         }
     };
-    display.finish().await;
+    ProgressDisplay::finish_some(display).await;
     scheduler.shutdown().await.map_err(CliError::failure)?;
 
     if finished.len() == 1 {
@@ -104,10 +108,10 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     Ok(exit_code(&finished, interrupted))
 }
 
-/// Says on stderr when the shared queue is paused: the run then waits (silently otherwise) until
-/// `crew-runner resume`.
-pub fn warn_if_paused(scheduler: &crate::scheduler::Scheduler) -> Result<(), CliError> {
-    if scheduler.store().queue_settings().map_err(CliError::failure)?.paused {
+/// Says on stderr (unless `--quiet`) when the shared queue is paused: the run then waits
+/// (silently otherwise) until `crew-runner resume`.
+pub fn warn_if_paused(global: &GlobalArgs, scheduler: &crate::scheduler::Scheduler) -> Result<(), CliError> {
+    if !global.quiet && scheduler.store().queue_settings().map_err(CliError::failure)?.paused {
         eprintln!("the queue is paused: nothing starts until `crew-runner resume`");
     }
     Ok(())
@@ -192,7 +196,7 @@ pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions, key
             outln!("{id}");
         }
     }
-    if let (Some(key), true) = (&key, replayed) {
+    if let (Some(key), true, false) = (&key, replayed, global.quiet) {
         eprintln!("idempotency key {}: submitted before; these are the ids recorded then (nothing new queued)", key.key);
     }
     Ok(0)

@@ -15,7 +15,7 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
     let mut terminate = Terminate::listen();
     let scheduler = start_scheduler(global, c.concurrency, ClaimScope::All).await?;
     tracing::info!(concurrency = ?c.concurrency, "worker started");
-    super::run::warn_if_paused(&scheduler)?;
+    super::run::warn_if_paused(global, &scheduler)?;
     let idle = async {
         if c.until_idle {
             scheduler.until_idle().await
@@ -39,7 +39,12 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
             }
             0
         }
-        _ = tokio::signal::ctrl_c() => { eprintln!("interrupted: stopping the worker"); 0 }
+        _ = tokio::signal::ctrl_c() => {
+            if !global.quiet {
+                eprintln!("interrupted: stopping the worker");
+            }
+            0
+        }
         _ = terminate.recv() => 0,
     };
     scheduler.shutdown().await.map_err(CliError::failure)?;
