@@ -219,3 +219,44 @@ fn quiet_prints_errors_only() {
     assert!(!out.stderr.contains("task only_step"), "{}", out.stderr);
     crew.usage_error(&["-q", "-v", "list"]);
 }
+
+/// The UTC date `days_ago` days before today, as `YYYY-MM-DD` (Howard Hinnant's civil_from_days).
+fn utc_date(days_ago: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let z = now.div_euclid(86_400) - days_ago + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+}
+
+#[test]
+fn old_log_files_are_deleted_at_start() {
+    let mut crew = Crew::new(None);
+    let logs = crew.data_dir().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let file = |days_ago: i64| logs.join(format!("crew-runner.log.{}", utc_date(days_ago)));
+    for days_ago in [1, 13, 14, 15, 400] {
+        std::fs::write(file(days_ago), "old lines\n").unwrap();
+    }
+    std::fs::write(logs.join("mine.txt"), "not a log file\n").unwrap();
+    crew.ok(&["list"]);
+    let kept: Vec<bool> = [1, 13, 14, 15, 400].iter().map(|d| file(*d).exists()).collect();
+    assert_eq!(kept, [true, true, false, false, false], "the default keeps 14 days (today and 13 before)");
+    assert!(file(0).exists() && logs.join("mine.txt").exists());
+
+    crew.env.push(("CREW_RUNNER_LOG_KEEP_DAYS".into(), "2".into()));
+    crew.ok(&["list"]);
+    assert!(file(1).exists() && !file(13).exists());
+    crew.env.push(("CREW_RUNNER_LOG_KEEP_DAYS".into(), "0".into()));
+    std::fs::write(file(1000), "kept forever\n").unwrap();
+    crew.ok(&["list"]);
+    assert!(file(1000).exists(), "0 keeps every file");
+    crew.env.push(("CREW_RUNNER_LOG_KEEP_DAYS".into(), "two weeks".into()));
+    let err = crew.usage_error(&["list"]);
+    assert!(err.contains("CREW_RUNNER_LOG_KEEP_DAYS"), "{err}");
+}
