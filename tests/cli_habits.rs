@@ -260,3 +260,30 @@ fn old_log_files_are_deleted_at_start() {
     let err = crew.usage_error(&["list"]);
     assert!(err.contains("CREW_RUNNER_LOG_KEEP_DAYS"), "{err}");
 }
+
+#[test]
+fn text_times_name_their_zone_json_keeps_milliseconds() {
+    let crew = Crew::new(None);
+    let e = crew.json(&["--run", &one_step(), "--input", "item=1", "--model", "offline", "--json"]);
+    let id = e["id"].as_str().unwrap();
+    assert!(e["created_at"].is_i64() && e["finished_at"].is_i64(), "{e}");
+    let status = crew.ok(&["status", id]);
+    for field in ["created:", "started:", "finished:"] {
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("no {field}:\n{status}"));
+        assert!(line.ends_with(" UTC"), "{line}");
+    }
+    let list = crew.ok(&["list"]);
+    let row = list.lines().find(|l| l.starts_with(id)).unwrap();
+    assert!(row.contains(" UTC  "), "{list}");
+    let logs = crew.ok(&["logs", id]);
+    assert!(logs.lines().filter(|l| !l.starts_with("      ")).all(|l| l.contains(" UTC ")), "{logs}");
+}
+
+#[test]
+fn model_help_says_it_overrides_every_agent() {
+    let crew = Crew::new(None);
+    for command in ["run", "submit"] {
+        let help = crew.ok(&[command, "--help"]);
+        assert!(help.contains("Run every agent on MODEL") && help.contains("manager_llm"), "{help}");
+    }
+}

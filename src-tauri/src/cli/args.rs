@@ -125,7 +125,9 @@ pub struct RunOptions {
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     pub meta: Vec<String>,
 
-    /// Model for agents that name none (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …).
+    /// Run every agent on MODEL (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …): it
+    /// overrides each agent's `llm`, the crew's `llm` and `manager_llm`, and the MODEL variable.
+    /// Stored with the execution, so the worker that runs it and its reruns use it too.
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
 
