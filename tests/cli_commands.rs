@@ -337,7 +337,7 @@ fn help_for_every_command() {
     let crew = Crew::new(None);
     let top = crew.ok(&["--help"]);
     let commands = [
-        "run", "submit", "worker", "status", "list", "logs", "cancel", "retry", "priority", "pause", "resume", "validate",
+        "run", "submit", "worker", "status", "list", "logs", "wait", "cancel", "retry", "priority", "pause", "resume", "validate",
     ];
     for command in commands {
         assert!(top.contains(command), "--help does not list {command}");

@@ -19,5 +19,5 @@ pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};
 pub use submission::{
     default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, SubmitError, SubmitRequest,
-    MAX_KEY_LEN,
+    timeout_ms, MAX_KEY_LEN,
 };

@@ -45,13 +45,22 @@ impl SubmitRequest {
     }
 }
 
-/// A per-attempt time limit given in seconds, in the milliseconds stored: rounded up (an attempt
-/// never gets less than asked). `None` stays `None`; zero, negative or non-finite is refused.
+/// A per-attempt time limit in the milliseconds stored: rounded up to a whole millisecond (an
+/// attempt never gets less than asked). `None` stays `None`; zero is refused.
+pub fn timeout_ms(limit: Option<std::time::Duration>) -> Result<Option<u64>, SubmitError> {
+    match limit {
+        None => Ok(None),
+        Some(d) if d.is_zero() => Err(SubmitError::BadTimeout(0.0)),
+        Some(d) => Ok(Some(u64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX))),
+    }
+}
+
+/// [`timeout_ms`] of a limit given in seconds (the desktop app's form); negative or non-finite
+/// seconds are refused.
 pub fn timeout_from_secs(secs: Option<f64>) -> Result<Option<u64>, SubmitError> {
     match secs {
         None => Ok(None),
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Some((s * 1000.0).ceil() as u64)),
-        Some(s) => Err(SubmitError::BadTimeout(s)),
+        Some(s) => timeout_ms(Some(std::time::Duration::try_from_secs_f64(s).map_err(|_| SubmitError::BadTimeout(s))?)),
     }
 }
 
@@ -73,8 +82,8 @@ pub enum SubmitError {
     /// The endpoint URL's credentials could not be kept aside (see `llm::endpoint_secrets`).
     #[error("--api-base: {0}")]
     Secrets(#[from] SecretsError),
-    /// The time limit must be a positive number of seconds.
-    #[error("--timeout {0}: expected a positive number of seconds")]
+    /// The time limit must be positive.
+    #[error("--timeout {0}: expected a positive duration")]
     BadTimeout(f64),
     /// `max_abandons` must be at least 1.
     #[error("--max-abandons must be at least 1")]

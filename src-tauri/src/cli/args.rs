@@ -42,6 +42,11 @@ pub struct GlobalArgs {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Nothing on stderr but errors: no progress display, warnings or notes (the log file still
+    /// gets everything).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +63,9 @@ pub enum Command {
     List(ListCommand),
     /// Print an execution's log (ExecutionLog).
     Logs(LogsCommand),
+    /// Wait until executions finish; exit 0 if all succeeded, 1 if any failed, 3 if any was
+    /// cancelled, 124 on --timeout.
+    Wait(WaitCommand),
     /// Cancel a queued or running execution.
     Cancel(IdCommand),
     /// Rerun a finished execution as a new one, reusing finished steps.
@@ -72,6 +80,10 @@ pub enum Command {
     Validate(ValidateCommand),
     /// Delete old finished executions with their logs and steps; report the database size.
     Prune(PruneCommand),
+    /// Print the shell completion script for SHELL (see `--help` for installing it).
+    Completions(CompletionsCommand),
+    /// Print the man page (roff) on stdout: `crew-runner man > crew-runner.1`.
+    Man,
 }
 
 /// How to run a crew: shared by `--run`, `run` and `submit`.
@@ -93,9 +105,10 @@ pub struct RunOptions {
     #[arg(long, value_name = "P", default_value = "normal")]
     pub priority: Priority,
 
-    /// Fail an attempt that runs longer than this (error kind `timeout`).
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
+    /// Fail an attempt that runs longer than this (error kind `timeout`): seconds (90, 1.5) or
+    /// with a unit (500ms, 90s, 5m, 2h).
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse)]
+    pub timeout: Option<std::time::Duration>,
 
     /// Attempts in all, for retryable errors (connection, timeout, 429, 5xx). An attempt whose
     /// worker process dies (crash, SIGKILL, power loss) is not counted: see --max-abandons.
@@ -112,7 +125,9 @@ pub struct RunOptions {
     #[arg(long = "meta", value_name = "KEY=VALUE")]
     pub meta: Vec<String>,
 
-    /// Model for agents that name none (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …).
+    /// Run every agent on MODEL (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …): it
+    /// overrides each agent's `llm`, the crew's `llm` and `manager_llm`, and the MODEL variable.
+    /// Stored with the execution, so the worker that runs it and its reruns use it too.
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
 
@@ -262,6 +277,26 @@ pub struct LogsCommand {
     pub json: bool,
 }
 
+/// Waits (reading the database, so any worker process may run them) until every execution given
+/// is finished, printing each final status as it comes: `ID STATUS` (and the error of a failed
+/// one). Exit code: 0 all succeeded, 1 any failed, else 3 any cancelled; 124 when --timeout ran
+/// out first (the unfinished ones are named); 2 for an unknown or malformed id (before waiting).
+/// A running execution whose worker process is gone, with no worker running to recover it,
+/// counts as failed (exit 1) rather than blocking forever.
+#[derive(Debug, Args)]
+pub struct WaitCommand {
+    /// The execution ids.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Give up after this long (exit 124): seconds (90) or with a unit (500ms, 90s, 5m, 2h)
+    /// [default: no limit].
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse)]
+    pub timeout: Option<std::time::Duration>,
+    /// Print JSON: an array of the executions, in the order given, once all are finished.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct RetryCommand {
     /// The execution to rerun.
@@ -297,15 +332,32 @@ pub struct ValidateCommand {
     pub json: bool,
 }
 
+/// Prints the completion script for a shell on stdout.
+#[derive(Debug, Args)]
+#[command(after_long_help = COMPLETIONS_HELP)]
+pub struct CompletionsCommand {
+    /// bash, zsh, fish, powershell or elvish.
+    pub shell: clap_complete::Shell,
+}
+
+const COMPLETIONS_HELP: &str = "\
+Installing:
+  bash        crew-runner completions bash > ~/.local/share/bash-completion/completions/crew-runner
+  zsh         crew-runner completions zsh > ~/.zfunc/_crew-runner
+              (with `fpath+=~/.zfunc; autoload -Uz compinit; compinit` in ~/.zshrc)
+  fish        crew-runner completions fish > ~/.config/fish/completions/crew-runner.fish
+  powershell  crew-runner completions powershell | Out-String | Invoke-Expression
+              (add that line to $PROFILE to keep it)";
+
 /// Deletes finished executions (succeeded, failed, cancelled) and their logs, steps and attempt
 /// errors; queued, running and retrying ones are never touched. Every condition given must hold,
 /// and at least one is required.
 #[derive(Debug, Args)]
 #[command(after_long_help = PRUNE_HELP)]
 pub struct PruneCommand {
-    /// Only executions that finished longer ago than this: a number and a unit, s, m, h, d or w
-    /// (30d, 12h, 1d12h).
-    #[arg(long, value_name = "DURATION", value_parser = super::prune::parse_age)]
+    /// Only executions that finished longer ago than this: numbers with units ms, s, m, h, d or w
+    /// (30d, 12h, 1d12h); a unit is required here (a bare number would be seconds).
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse_with_unit)]
     pub older_than: Option<std::time::Duration>,
     /// Spare the newest N finished executions (of the --status ones, by submission), whatever
     /// their age; --keep 0 spares none.
@@ -373,13 +425,36 @@ mod tests {
     }
 
     #[test]
+    fn every_time_option_takes_the_duration_syntax() {
+        use std::time::Duration;
+        let c = Cli::try_parse_args(["crew-runner", "--run", "c.yaml", "--timeout", "2m"]).unwrap();
+        assert_eq!(c.run_args.timeout, Some(Duration::from_secs(120)));
+        let c = Cli::try_parse_args(["crew-runner", "submit", "c.yaml", "--timeout", "90"]).unwrap();
+        let Some(Command::Submit(s)) = c.command else { panic!("not submit") };
+        assert_eq!(s.options.timeout, Some(Duration::from_secs(90)), "a bare number stays seconds");
+        let c = Cli::try_parse_args(["crew-runner", "wait", "X", "--timeout", "1.5s"]).unwrap();
+        let Some(Command::Wait(w)) = c.command else { panic!("not wait") };
+        assert_eq!(w.timeout, Some(Duration::from_millis(1500)));
+        let c = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "1h30m"]).unwrap();
+        let Some(Command::Prune(p)) = c.command else { panic!("not prune") };
+        assert_eq!(p.older_than, Some(Duration::from_secs(5400)));
+        for args in [&["crew-runner", "--run", "c.yaml", "--timeout", "soon"][..], &["crew-runner", "wait", "X", "--timeout", "5x"]] {
+            let err = Cli::try_parse_args(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            let text = err.to_string();
+            assert!(text.contains("--timeout") && text.contains("500ms, 90s, 5m"), "{text}");
+        }
+    }
+
+    #[test]
     fn prune_parses_ages_statuses_and_rejects_bad_values() {
         let c = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30d", "--status", "failed,cancelled", "--status", "succeeded", "--keep", "5"]).unwrap();
         let Some(Command::Prune(p)) = c.command else { panic!("not prune") };
         assert_eq!(p.older_than, Some(std::time::Duration::from_secs(30 * 86_400)));
         assert_eq!(p.status, vec![Status::Failed, Status::Cancelled, Status::Succeeded]);
         assert_eq!((p.keep, p.batch_size, p.vacuum, p.dry_run), (Some(5), 200, false, false));
-        assert!(Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30"]).is_err());
+        let bare = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30"]).unwrap_err().to_string();
+        assert!(bare.contains("--older-than") && bare.contains("no unit"), "{bare}");
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "-1"]).is_err());
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "1", "--batch-size", "0"]).is_err());
         assert!(Cli::try_parse_args(["crew-runner", "prune", "--keep", "1", "--dry-run", "--vacuum"]).is_err());

@@ -29,7 +29,9 @@ pub async fn retry(global: &GlobalArgs, c: RetryCommand) -> Result<i32, CliError
         outln!("{}", serde_json::json!({ "id": e.id, "retry_of": past, "reused_steps": reused }));
     } else {
         outln!("{}", e.id);
-        eprintln!("queued {} as a rerun of {past} (reusing {reused} finished task(s)); a worker or the app runs it", e.id);
+        if !global.quiet {
+            eprintln!("queued {} as a rerun of {past} (reusing {reused} finished task(s)); a worker or the app runs it", e.id);
+        }
     }
     Ok(0)
 }

@@ -3,11 +3,12 @@
 
 use super::args::{GlobalArgs, ListCommand, LogsCommand, StatusCommand};
 use super::options::parse_meta;
+use super::escape::line;
 use super::render;
 use super::runtime::client;
 use super::CliError;
-use crate::app::LogStreamMessage;
-use crate::execution::ExecutionFilter;
+use crate::app::{LogStreamMessage, Runner};
+use crate::execution::{Execution, ExecutionFilter, ExecutionState};
 
 pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
     let e = client(global)?.get(&c.id).map_err(CliError::runner)?;
@@ -34,6 +35,25 @@ pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
         out!("{}", render::table(&executions));
     }
     Ok(0)
+}
+
+/// The owner of `e` when `e` is running under a worker process that is gone and no worker is
+/// running to recover it: nothing changes it until a worker (or the desktop app) starts.
+pub fn stranded<'a>(runner: &Runner, e: &'a Execution) -> Option<&'a str> {
+    match &e.state {
+        ExecutionState::Running { owner, owner_gone: true, .. } if !runner.any_worker_alive() => Some(owner),
+        _ => None,
+    }
+}
+
+/// What `logs --follow` and `wait` say on stderr about a [`stranded`] execution.
+pub fn stranded_notice(e: &Execution, owner: &str) -> String {
+    format!(
+        "execution {} stopped: its worker process ({}) is gone and no worker is running; \
+         start `crew-runner worker` (or the desktop app) to recover and run it again",
+        e.id,
+        line(owner)
+    )
 }
 
 /// Prints the log; with `--follow`, tails it ([`LogTail`](crate::app::LogTail)) until the
@@ -72,11 +92,7 @@ pub async fn logs(global: &GlobalArgs, c: LogsCommand) -> Result<i32, CliError> 
             Some(LogStreamMessage::Lines { entries }) => print(&entries),
             Some(LogStreamMessage::End { .. }) | None => return Ok(0),
             Some(LogStreamMessage::Orphaned { owner }) => {
-                eprintln!(
-                    "execution {} stopped: its worker process ({owner}) is gone and no worker is running; \
-                     start `crew-runner worker` (or the desktop app) to recover and run it again",
-                    e.id
-                );
+                eprintln!("{}", stranded_notice(&e, &owner));
                 return Ok(1);
             }
             Some(LogStreamMessage::Error { message }) => return Err(CliError::Failure(message)),

@@ -1,13 +1,16 @@
 //! The headless face: `crew-runner --run CREW` and the scripting subcommands.
 //!
 //! Exit codes: 0 succeeded, 1 failed (an execution failed, or the store failed), 2 invalid usage
-//! or crew (nothing recorded), 130 cancelled by Ctrl-C, 143 cancelled by SIGTERM (`--run`/`run`).
+//! or crew (nothing recorded), 3 cancelled (`wait`), 124 timed out (`wait --timeout`), 130
+//! cancelled by Ctrl-C, 143 cancelled by SIGTERM (`--run`/`run`).
 
 #[macro_use]
 mod output;
 
 mod args;
 mod control;
+mod docs;
+mod duration;
 mod error;
 mod escape;
 mod inspect;
@@ -20,6 +23,7 @@ mod run;
 mod runtime;
 mod signals;
 mod validate;
+mod wait;
 mod worker;
 
 pub use args::Cli;
@@ -37,6 +41,12 @@ pub fn is_headless(cli: &Cli) -> bool {
 
 /// Runs a headless command and returns the process exit code.
 pub fn execute(cli: Cli) -> i32 {
+    // Generated from the definition alone: no data dir, log file or runtime.
+    match &cli.command {
+        Some(args::Command::Completions(c)) => return docs::completions(c).unwrap_or_else(|e| e.report()),
+        Some(args::Command::Man) => return docs::man().unwrap_or_else(|e| e.report()),
+        _ => {}
+    }
     let _guard = match logging::init(&cli.global) {
         Ok(g) => g,
         Err(e) => return e.report(),
@@ -74,6 +84,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Status(c) => inspect::status(&global, c),
         Command::List(c) => inspect::list(&global, c),
         Command::Logs(c) => inspect::logs(&global, c).await,
+        Command::Wait(c) => wait::wait(&global, c).await,
         Command::Cancel(c) => control::cancel(&global, c).await,
         Command::Retry(c) => control::retry(&global, c).await,
         Command::Priority(c) => control::priority(&global, c).await,
@@ -81,5 +92,6 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Resume(c) => control::pause(&global, false, c.json).await,
         Command::Validate(c) => validate::validate(&global, c),
         Command::Prune(c) => prune::prune(&global, c).await,
+        Command::Completions(_) | Command::Man => unreachable!("`execute` prints them before any setup"),
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::args::RunOptions;
 use super::CliError;
-use crate::app::{timeout_from_secs, SubmitRequest};
+use crate::app::{timeout_ms, SubmitRequest};
 use crate::crew::inputs;
 use crate::execution::LlmOptions;
 
@@ -23,7 +23,7 @@ pub fn submit_request(crew: &Path, o: &RunOptions) -> Result<SubmitRequest, CliE
     request.priority = o.priority;
     request.max_attempts = o.max_attempts;
     request.max_abandons = o.max_abandons;
-    request.timeout_ms = timeout_from_secs(o.timeout).map_err(CliError::usage)?;
+    request.timeout_ms = timeout_ms(o.timeout).map_err(CliError::usage)?;
     request.llm = LlmOptions {
         model: o.model.clone(),
         api_base: o.api_base.clone(),
@@ -79,9 +79,13 @@ mod tests {
 
     #[test]
     fn timeout_must_be_positive() {
-        let o = RunOptions { timeout: Some(-1.0), max_attempts: 3, ..Default::default() };
+        use std::time::Duration;
+        let o = RunOptions { timeout: Some(Duration::ZERO), max_attempts: 3, ..Default::default() };
         assert!(matches!(submit_request(Path::new("c.yaml"), &o), Err(CliError::Usage(_))));
-        let o = RunOptions { timeout: Some(1.5), max_attempts: 3, ..Default::default() };
+        // Rounded up, as the desktop app's seconds are: never less than asked.
+        let o = RunOptions { timeout: Some(Duration::from_micros(999)), max_attempts: 3, ..Default::default() };
+        assert_eq!(submit_request(Path::new("c.yaml"), &o).unwrap().timeout_ms, Some(1));
+        let o = RunOptions { timeout: Some(Duration::from_millis(1500)), max_attempts: 3, ..Default::default() };
         assert_eq!(submit_request(Path::new("c.yaml"), &o).unwrap().timeout_ms, Some(1500));
     }
 }

@@ -37,6 +37,13 @@ impl ProgressDisplay {
         self.stop.cancel();
         let _ = self.task.await;
     }
+
+    /// [`finish`](ProgressDisplay::finish)es `display`, if there is one (none under `--quiet`).
+    pub async fn finish_some(display: Option<ProgressDisplay>) {
+        if let Some(display) = display {
+            display.finish().await;
+        }
+    }
 }
 
 async fn render(mut events: broadcast::Receiver<ExecutionEvent>, mut view: Box<dyn View>, stop: CancellationToken) {

@@ -4,7 +4,6 @@
 //! transaction each, so workers on the same database wait for one batch at a time. Interrupting a
 //! prune keeps the batches already committed; the one in progress is rolled back.
 
-use std::time::Duration;
 
 use super::args::{GlobalArgs, PruneCommand};
 use super::runtime::client;
@@ -13,41 +12,6 @@ use crate::llm::endpoint_secrets;
 use super::CliError;
 use crate::execution::now_ms;
 use crate::store::{DiskUsage, PruneCounts, PruneFilter};
-
-/// `--older-than` text that is not a duration.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a duration: use a number and a unit, s, m, h, d or w (e.g. 30d, 12h, 1d12h)")]
-pub struct ParseAgeError(String);
-
-/// Parses an age such as `30d`, `12h`, `90m`, `45s`, `2w` or `1d12h` (every number needs a unit).
-pub fn parse_age(text: &str) -> Result<Duration, ParseAgeError> {
-    let err = || ParseAgeError(text.to_string());
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    let mut any = false;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(err()),
-        };
-        let n: u64 = digits.parse().map_err(|_| err())?;
-        total = n.checked_mul(unit).and_then(|s| total.checked_add(s)).ok_or_else(err)?;
-        digits.clear();
-        any = true;
-    }
-    if !any || !digits.is_empty() {
-        return Err(err());
-    }
-    Ok(Duration::from_secs(total))
-}
 
 /// What `prune --json` prints.
 #[derive(Debug, serde::Serialize)]
@@ -185,19 +149,6 @@ fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_have_units() {
-        assert_eq!(parse_age("30d"), Ok(Duration::from_secs(30 * 86_400)));
-        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(12 * 3600)));
-        assert_eq!(parse_age("1d12h"), Ok(Duration::from_secs(36 * 3600)));
-        assert_eq!(parse_age("2w"), Ok(Duration::from_secs(14 * 86_400)));
-        assert_eq!(parse_age("90m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_age("0s"), Ok(Duration::ZERO));
-        for bad in ["", "30", "d", "3x", "1d2", "-1d", "99999999999999999999d"] {
-            assert!(parse_age(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn byte_counts_read_well() {

@@ -75,11 +75,11 @@ pub fn execution(e: &Execution) -> String {
 
 /// One line per execution (for `list`), with a header.
 pub fn table(executions: &[Execution]) -> String {
-    let mut s = format!("{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<19}  {}\n", "ID", "STATUS", "PRIO", "PROGRESS", "TOKENS", "CREATED", "CREW");
+    let mut s = format!("{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<23}  {}\n", "ID", "STATUS", "PRIO", "PROGRESS", "TOKENS", "CREATED", "CREW");
     for e in executions {
         let _ = writeln!(
             s,
-            "{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<19}  {}",
+            "{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<23}  {}",
             e.id,
             if owner_gone(e) { "orphaned" } else { e.status().as_str() },
             e.priority.as_str(),
@@ -128,17 +128,18 @@ pub fn log_line(l: &LogEntry) -> String {
     format!("{:>5} {} {:<5} {}{} {message}", l.seq, timestamp(l.at), level, kind, who)
 }
 
-/// `YYYY-MM-DD HH:MM:SS` in UTC.
+/// `YYYY-MM-DD HH:MM:SS UTC`: every text time is UTC, and says so (the same on every machine
+/// sharing a data dir, and the zone of the log files' dates). JSON keeps milliseconds.
 pub fn timestamp(ms: Millis) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Howard Hinnant's days-to-civil algorithm: (year, month, day) of a day number (0 = 1970-01-01).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -167,14 +168,14 @@ mod tests {
         let text = log_line(&entry);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
-        assert!(lines[0].starts_with("    7 1970-01-01 00:00:00 info  agent_step Thought: done"), "{text}");
+        assert!(lines[0].starts_with("    7 1970-01-01 00:00:00 UTC info  agent_step Thought: done"), "{text}");
         assert_eq!(&lines[1..], ["      Final Answer: a", "      b"]);
     }
 
     #[test]
-    fn timestamps_are_utc_dates() {
-        assert_eq!(timestamp(0), "1970-01-01 00:00:00");
-        assert_eq!(timestamp(1_795_651_200_000), "2026-11-26 00:00:00");
-        assert_eq!(timestamp(951_782_400_000 + 3_723_000), "2000-02-29 01:02:03");
+    fn timestamps_are_utc_dates_and_say_so() {
+        assert_eq!(timestamp(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(timestamp(1_795_651_200_000), "2026-11-26 00:00:00 UTC");
+        assert_eq!(timestamp(951_782_400_000 + 3_723_000), "2000-02-29 01:02:03 UTC");
     }
 }

@@ -31,7 +31,9 @@ fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) ->
             warnings.push(w.clone());
         }
     }
-    print_warnings(&warnings);
+    if !global.quiet {
+        print_warnings(&warnings);
+    }
     Ok(prepared.into_iter().map(|(n, _)| n).collect())
 }
 
@@ -50,11 +52,11 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     // Listening from before anything is recorded: a SIGTERM from here on cancels cleanly.
     let mut terminate = Terminate::listen();
     let runner = start_runner(global, concurrency, ClaimScope::Submitted).await?;
-    warn_if_paused(&runner)?;
+    warn_if_paused(global, &runner)?;
     let events = runner.subscribe().expect("a runner with a scheduler has events");
     // Several rows are recorded in one transaction: all of them or none.
     let submitted = runner.submit(news, None).await.map_err(CliError::runner)?.executions;
-    let display = ProgressDisplay::spawn(events, &submitted);
+    let display = (!global.quiet).then(|| ProgressDisplay::spawn(events, &submitted));
 
     let waits = futures_join(&runner, &submitted);
     tokio::pin!(waits);
@@ -65,7 +67,7 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
                 Ok(finished) => break finished,
                 Err(e) => {
                     let failure = runner_failure(&runner, e);
-                    display.finish().await;
+                    ProgressDisplay::finish_some(display).await;
                     let _ = runner.shutdown().await;
                     return Err(failure);
                 }
@@ -74,12 +76,14 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
             _ = terminate.recv(), if interrupted.is_none() => Interrupt::Terminate,
         };
         interrupted = Some(signal);
-        eprintln!("interrupted: cancelling");
+        if !global.quiet {
+            eprintln!("interrupted: cancelling");
+        }
         for e in &submitted {
             runner.cancel(e.id.as_str()).await.map_err(CliError::runner)?;
         }
     };
-    display.finish().await;
+    ProgressDisplay::finish_some(display).await;
     runner.shutdown().await.map_err(CliError::runner)?;
 
     if finished.len() == 1 {
@@ -100,10 +104,10 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     Ok(exit_code(&finished, interrupted))
 }
 
-/// Says on stderr when the shared queue is paused: the run then waits (silently otherwise) until
-/// `crew-runner resume`.
-pub fn warn_if_paused(runner: &Runner) -> Result<(), CliError> {
-    if runner.queue().map_err(CliError::runner)?.settings.paused {
+/// Says on stderr (unless `--quiet`) when the shared queue is paused: the run then waits
+/// (silently otherwise) until `crew-runner resume`.
+pub fn warn_if_paused(global: &GlobalArgs, runner: &Runner) -> Result<(), CliError> {
+    if !global.quiet && runner.queue().map_err(CliError::runner)?.settings.paused {
         eprintln!("the queue is paused: nothing starts until `crew-runner resume`");
     }
     Ok(())
@@ -179,7 +183,7 @@ pub async fn submit(global: &GlobalArgs, crew: PathBuf, options: RunOptions, key
             outln!("{id}");
         }
     }
-    if let (Some(key), true) = (&key, replayed) {
+    if let (Some(key), true, false) = (&key, replayed, global.quiet) {
         eprintln!("idempotency key {}: submitted before; these are the ids recorded then (nothing new queued)", key.key);
     }
     Ok(0)

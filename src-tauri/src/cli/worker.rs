@@ -16,7 +16,7 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
     let mut terminate = Terminate::listen();
     let runner = start_runner(global, c.concurrency, ClaimScope::All).await?;
     tracing::info!(concurrency = ?c.concurrency, "worker started");
-    super::run::warn_if_paused(&runner)?;
+    super::run::warn_if_paused(global, &runner)?;
     let idle = async {
         if c.until_idle {
             runner.until_idle().await
@@ -40,7 +40,12 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
             }
             0
         }
-        _ = tokio::signal::ctrl_c() => { eprintln!("interrupted: stopping the worker"); 0 }
+        _ = tokio::signal::ctrl_c() => {
+            if !global.quiet {
+                eprintln!("interrupted: stopping the worker");
+            }
+            0
+        }
         _ = terminate.recv() => 0,
     };
     runner.shutdown().await.map_err(CliError::runner)?;
