@@ -580,19 +580,21 @@ impl Connection {
                 let _ = self.shared.changed.wait_timeout(state, POLL);
             }
             match self.stream.peek(&mut probe) {
-                Ok(0) => {
-                    self.shared.update(|s| s.aborts += 1);
-                    break false;
-                }
+                Ok(0) => break false,
                 Ok(_) => {}
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
-                Err(_) => {
-                    self.shared.update(|s| s.aborts += 1);
-                    break false;
-                }
+                Err(_) => break false,
             }
         };
-        self.shared.update(|s| s.held -= 1);
+        let aborted = !outcome && !self.shared.stopping();
+        // One update: a waiter never sees the abort counted while the request still counts as
+        // held (it would take the held request for the next one).
+        self.shared.update(|s| {
+            s.held -= 1;
+            if aborted {
+                s.aborts += 1;
+            }
+        });
         outcome
     }
 
