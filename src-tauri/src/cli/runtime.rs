@@ -1,42 +1,24 @@
 //! Opening the store and starting the scheduler for a command.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::args::GlobalArgs;
 use super::CliError;
-use crate::app::{AppPaths, Runner, RunnerError};
+use crate::app::{AppPaths, OpenStoreError, Runner, RunnerError};
 use crate::crew::WorkspacePolicy;
 use crate::engine::CrewExecutor;
 use crate::llm::LlmEnv;
 use crate::scheduler::{ClaimScope, SchedulerConfig};
-use crate::store::{OpenOptions, SqliteStore, Store};
+use crate::store::Store;
 
-/// The variable that overrides how long a write waits for another process's write lock, in
-/// milliseconds (default: [`OpenOptions::default`], 5 s). Mainly for tests and scripts that
-/// prefer to fail fast.
-pub const BUSY_TIMEOUT_VAR: &str = "CREW_RUNNER_BUSY_TIMEOUT_MS";
-
-/// Opens the database in the data dir (creating and migrating it if needed).
+/// Opens the database in the data dir (creating and migrating it if needed), as the desktop app
+/// does ([`open_store`](crate::app::open_store)).
 pub fn open_store(global: &GlobalArgs) -> Result<Arc<dyn Store>, CliError> {
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
-    let options = open_options(std::env::var(BUSY_TIMEOUT_VAR).ok().as_deref())?;
-    let store = SqliteStore::open_with(paths.database(), options).map_err(CliError::failure)?;
-    Ok(Arc::new(store))
-}
-
-/// The open options for a value of [`BUSY_TIMEOUT_VAR`] (`None`: unset). A value that is not a
-/// whole number of milliseconds is a usage error.
-fn open_options(busy_timeout_ms: Option<&str>) -> Result<OpenOptions, CliError> {
-    let mut options = OpenOptions::default();
-    if let Some(text) = busy_timeout_ms {
-        let ms: u64 = text
-            .trim()
-            .parse()
-            .map_err(|_| CliError::Usage(format!("{BUSY_TIMEOUT_VAR} must be a number of milliseconds, not `{text}`")))?;
-        options.busy_timeout = Duration::from_millis(ms);
-    }
-    Ok(options)
+    crate::app::open_store(&paths.database()).map_err(|e| match e {
+        OpenStoreError::BadBusyTimeout(_) => CliError::usage(e),
+        OpenStoreError::Store(e) => CliError::failure(e),
+    })
 }
 
 /// Where a crew's workspace may be: its folder, the data dir's `workspaces/` and the folders of
@@ -81,17 +63,4 @@ pub fn runner_failure(runner: &Runner, error: RunnerError) -> CliError {
 /// process runs nothing; the process owning the queue notices within its heartbeat).
 pub fn client(global: &GlobalArgs) -> Result<Runner, CliError> {
     Ok(Runner::client(open_store(global)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn busy_timeout_comes_from_the_variable() {
-        assert_eq!(open_options(None).unwrap(), OpenOptions::default());
-        assert_eq!(open_options(Some("250")).unwrap().busy_timeout, Duration::from_millis(250));
-        assert!(matches!(open_options(Some("soon")), Err(CliError::Usage(_))));
-        assert!(matches!(open_options(Some("-1")), Err(CliError::Usage(_))));
-    }
 }

@@ -11,7 +11,7 @@ use crate::crew::WorkspacePolicy;
 use crate::llm::LlmEnv;
 use crate::app::{Runner, RunnerError};
 use crate::scheduler::{ClaimScope, SchedulerConfig};
-use crate::store::{SqliteStore, StoreError};
+use crate::app::OpenStoreError;
 
 /// The app could not start.
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +19,9 @@ pub enum StartError {
     /// The data dir cannot be resolved or created.
     #[error(transparent)]
     Paths(#[from] PathsError),
-    /// The database cannot be opened or migrated.
+    /// The database cannot be opened or migrated (or the busy-timeout variable is invalid).
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] OpenStoreError),
     /// The scheduler could not start (its owner lock or its first recovery failed).
     #[error(transparent)]
     Runner(#[from] RunnerError),
@@ -47,7 +47,7 @@ impl GuiState {
     /// `base` as the LLM environment under the settings. Call inside a tokio runtime.
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
         let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
-        let store = Arc::new(SqliteStore::open(paths.database())?);
+        let store = crate::app::open_store(&paths.database())?;
         let executor = Arc::new(SettingsExecutor::new(base.with_secrets(paths.secrets_dir()), settings.clone()));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
         let runner = Runner::start(store, executor.clone(), config).await?;

@@ -1,0 +1,54 @@
+//! Opening the store the same way for every face (the desktop app, the CLI): the database in the
+//! data dir, with the busy timeout [`BUSY_TIMEOUT_VAR`] asks for.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::store::{OpenOptions, SqliteStore, Store, StoreError};
+
+/// The variable that overrides how long a write waits for another process's write lock, in
+/// milliseconds (default: [`OpenOptions::default`], 5 s). Mainly for tests and scripts that
+/// prefer to fail fast.
+pub const BUSY_TIMEOUT_VAR: &str = "CREW_RUNNER_BUSY_TIMEOUT_MS";
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenStoreError {
+    /// [`BUSY_TIMEOUT_VAR`] is not a whole number of milliseconds (a usage error).
+    #[error("{BUSY_TIMEOUT_VAR} must be a number of milliseconds, not `{0}`")]
+    BadBusyTimeout(String),
+    /// The database cannot be opened, created or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Opens (creating and migrating it if needed) the database at `database` with the options the
+/// environment asks for.
+pub fn open_store(database: &Path) -> Result<Arc<dyn Store>, OpenStoreError> {
+    let options = open_options(std::env::var(BUSY_TIMEOUT_VAR).ok().as_deref())?;
+    Ok(Arc::new(SqliteStore::open_with(database, options)?))
+}
+
+/// The open options for a value of [`BUSY_TIMEOUT_VAR`] (`None`: unset).
+fn open_options(busy_timeout_ms: Option<&str>) -> Result<OpenOptions, OpenStoreError> {
+    let mut options = OpenOptions::default();
+    if let Some(text) = busy_timeout_ms {
+        let ms: u64 = text.trim().parse().map_err(|_| OpenStoreError::BadBusyTimeout(text.to_string()))?;
+        options.busy_timeout = Duration::from_millis(ms);
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_timeout_comes_from_the_variable() {
+        assert_eq!(open_options(None).unwrap(), OpenOptions::default());
+        assert_eq!(open_options(Some("250")).unwrap().busy_timeout, Duration::from_millis(250));
+        assert!(matches!(open_options(Some("soon")), Err(OpenStoreError::BadBusyTimeout(_))));
+        assert!(matches!(open_options(Some("-1")), Err(OpenStoreError::BadBusyTimeout(_))));
+    }
+}
