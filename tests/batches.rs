@@ -215,3 +215,18 @@ fn an_idempotency_key_submits_once_and_is_refused_for_another_request() {
     let err = crew.usage_error(&["submit", &crew_path, "--input", "item=1", "--idempotency-key", ""]);
     assert!(err.contains("--idempotency-key"), "{err}");
 }
+
+/// A submission whose endpoint URL carries credentials keeps them under a fresh name each time;
+/// that is no difference to its key (it used to make every repeat a conflict).
+#[test]
+fn an_idempotency_key_replays_a_submission_with_credentials_in_its_endpoint() {
+    let crew = installation();
+    let crew_path = one_step();
+    let base = "http://user:S3CRET-pw@127.0.0.1:9/v1?api-key=K3Y";
+    let args = ["submit", crew_path.as_str(), "--input", "item=1", "--api-base", base, "--idempotency-key", "creds-1", "--json"];
+    let first: serde_json::Value = serde_json::from_str(&crew.ok(&args)).unwrap();
+    let again: serde_json::Value = serde_json::from_str(&crew.ok(&args)).unwrap();
+    assert_eq!(again["id"], first["id"], "{again}");
+    assert_eq!(again["idempotent_replay"], true, "{again}");
+    assert_eq!(crew.executions().len(), 1);
+}

@@ -104,8 +104,12 @@ pub fn submission_hash(news: &[NewExecution]) -> String {
     let mut hash = Sha256::new();
     hash.update(b"crew-runner submission v1\n");
     for new in news {
+        // The credentials file's name is drawn afresh at each submission (the URL it keeps is in
+        // `api_base`, redacted): it is not part of what is asked.
+        let mut asked = new.clone();
+        asked.llm.secret_ref = None;
         // Maps are ordered (BTreeMap, serde_json's default Map), so the text is canonical.
-        hash.update(serde_json::to_vec(new).expect("a NewExecution serialises"));
+        hash.update(serde_json::to_vec(&asked).expect("a NewExecution serialises"));
         hash.update(b"\n");
     }
     hex::encode(hash.finalize())
@@ -265,6 +269,10 @@ mod tests {
     fn the_hash_covers_every_row_and_option_and_nothing_else() {
         let batch = vec![new_execution("a"), new_execution("b")];
         assert_eq!(submission_hash(&batch), submission_hash(&batch.clone()));
+        // Each submission keeps its endpoint credentials under a fresh name: not a difference.
+        let mut with_ref = batch.clone();
+        with_ref[0].llm.secret_ref = Some("01J0000000000000000000000A".into());
+        assert_eq!(submission_hash(&with_ref), submission_hash(&batch));
         assert_eq!(submission_hash(&batch).len(), 64);
         let reordered = vec![new_execution("b"), new_execution("a")];
         let fewer = vec![new_execution("a")];
