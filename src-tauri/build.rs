@@ -43,8 +43,7 @@ mod gui {
             return;
         }
         println!("cargo::rerun-if-changed=../ui/dist");
-        let attributes = tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+        let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
         if let Err(e) = tauri_build::try_build(attributes) {
             println!("cargo::error=tauri-build failed: {e:#}");
         }

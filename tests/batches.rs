@@ -44,7 +44,8 @@ fn recorded(crew: &Crew) -> (i64, i64, i64) {
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(integrity, "ok");
     let count = |table: &str, condition: &str| -> i64 {
-        let exists: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0)).unwrap();
+        let exists: i64 =
+            conn.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0)).unwrap();
         if exists == 0 {
             return 0;
         }

@@ -336,9 +336,8 @@ fn bad_values_are_usage_errors() {
 fn help_for_every_command() {
     let crew = Crew::new(None);
     let top = crew.ok(&["--help"]);
-    let commands = [
-        "run", "submit", "worker", "status", "list", "logs", "wait", "cancel", "retry", "priority", "pause", "resume", "validate",
-    ];
+    let commands =
+        ["run", "submit", "worker", "status", "list", "logs", "wait", "cancel", "retry", "priority", "pause", "resume", "validate"];
     for command in commands {
         assert!(top.contains(command), "--help does not list {command}");
         let text = crew.ok(&[command, "--help"]);
@@ -387,10 +386,14 @@ fn text_output_escapes_control_characters_json_keeps_them() {
         outputs.push((args[0], out.stdout, out.stderr));
     }
     // An invalid crew's error names the hostile task too.
-    let broken = crew.write("broken.json", &serde_json::json!({
-        "agents": {"a": {"role": "R", "goal": "G", "backstory": "B"}},
-        "tasks": {"t": {"description": "D", "expected_output": "E", "agent": format!("nobody{HOSTILE}")}}
-    }).to_string());
+    let broken = crew.write(
+        "broken.json",
+        &serde_json::json!({
+            "agents": {"a": {"role": "R", "goal": "G", "backstory": "B"}},
+            "tasks": {"t": {"description": "D", "expected_output": "E", "agent": format!("nobody{HOSTILE}")}}
+        })
+        .to_string(),
+    );
     let err = crew.usage_error(&["validate", &arg(&broken)]);
     assert!(err.contains("nobody\\u{1b}[31m"), "{err}");
     outputs.push(("validate (invalid)", String::new(), err));

@@ -86,9 +86,7 @@ impl Scale {
             Ok(v) if !v.is_empty() && v != "0" => LONG,
             _ => SHORT,
         };
-        let number = |name: &str| {
-            std::env::var(name).ok().map(|v| v.trim().parse::<u64>().unwrap_or_else(|e| panic!("{name}={v}: {e}")))
-        };
+        let number = |name: &str| std::env::var(name).ok().map(|v| v.trim().parse::<u64>().unwrap_or_else(|e| panic!("{name}={v}: {e}")));
         if let Some(n) = number("CRASH_EXECUTIONS") {
             scale.executions = (n as usize).max(1);
         }
@@ -264,8 +262,13 @@ impl Run {
         let crew_file = fixture("proc/three-tasks.yaml");
         let max_abandons = (self.scale.kills + 2).to_string();
         let submitted = self.crew.json(&[
-            "submit", crew_file.to_str().unwrap(), "--inputs-file", rows.to_str().unwrap(),
-            "--max-abandons", &max_abandons, "--json",
+            "submit",
+            crew_file.to_str().unwrap(),
+            "--inputs-file",
+            rows.to_str().unwrap(),
+            "--max-abandons",
+            &max_abandons,
+            "--json",
         ]);
         let ids = submitted_ids(&submitted);
         assert_eq!(ids.len(), self.scale.executions);
@@ -297,14 +300,21 @@ impl Run {
                 assert!(
                     self.mock.wait_for_chat_count(target, PROC_WAIT),
                     "seed {}: {label} did not bring the mock to {target} requests (at {})\nstderr: {}",
-                    self.seed, self.mock.chat_count(), worker.stderr()
+                    self.seed,
+                    self.mock.chat_count(),
+                    worker.stderr()
                 );
                 extra_ms
             }
         };
         // Not a synchronisation: only moves the kill to a random point.
         std::thread::sleep(Duration::from_millis(extra));
-        assert!(worker.child.try_wait().expect("try_wait").is_none(), "seed {}: {label} ended before its kill: {}", self.seed, worker.stderr());
+        assert!(
+            worker.child.try_wait().expect("try_wait").is_none(),
+            "seed {}: {label} ended before its kill: {}",
+            self.seed,
+            worker.stderr()
+        );
         let before = self.mock.chat_count();
         worker.kill_hard();
         let pid = worker.id();
@@ -425,11 +435,7 @@ fn read_database(crew: &Crew) -> (Vec<Stored>, String, usize) {
     let conn = rusqlite::Connection::open_with_flags(crew.database(), flags).expect("open the database read-only");
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
     let twice: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT 1 FROM step_outputs GROUP BY execution_id, step HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT count(*) FROM (SELECT 1 FROM step_outputs GROUP BY execution_id, step HAVING count(*) > 1)", [], |r| r.get(0))
         .unwrap();
     let mut executions: Vec<Stored> = conn
         .prepare("SELECT id, json_extract(inputs, '$.item'), status, attempt, abandons FROM executions ORDER BY queue_seq")
@@ -456,8 +462,9 @@ fn read_database(crew: &Crew) -> (Vec<Stored>, String, usize) {
         let at = *index.get(&id).unwrap_or_else(|| panic!("a step of an unknown execution {id}"));
         executions[at].steps.push((step, output));
     }
-    let mut logs =
-        conn.prepare("SELECT execution_id, seq, kind, task, message, data, attempt FROM execution_logs ORDER BY execution_id, seq").unwrap();
+    let mut logs = conn
+        .prepare("SELECT execution_id, seq, kind, task, message, data, attempt FROM execution_logs ORDER BY execution_id, seq")
+        .unwrap();
     let rows = logs
         .query_map([], |r| {
             let data: String = r.get(5)?;
@@ -502,7 +509,11 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
         executions: executions.len(),
         processes: run.workers.len(),
         kills: killed.len(),
-        kills_at_startup: run.workers.iter().filter(|w| matches!(w.killed, Some(Kill { moment: KillMoment::AtStartup { .. }, .. }))).count(),
+        kills_at_startup: run
+            .workers
+            .iter()
+            .filter(|w| matches!(w.killed, Some(Kill { moment: KillMoment::AtStartup { .. }, .. })))
+            .count(),
         requests: requests.len(),
         redone: requests.len().saturating_sub(executions.len() * TASKS.len()),
         aborted_by_kill: run.mock.aborts(),
@@ -513,7 +524,12 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
     };
     ensure!(figures.integrity == "ok", "PRAGMA integrity_check: {}", figures.integrity);
     ensure!(steps_twice == 0, "{steps_twice} steps are stored twice");
-    ensure!(executions.len() == run.scale.executions, "{} executions in the database, {} submitted", executions.len(), run.scale.executions);
+    ensure!(
+        executions.len() == run.scale.executions,
+        "{} executions in the database, {} submitted",
+        executions.len(),
+        run.scale.executions
+    );
     let distinct_items = executions.iter().map(|e| e.item.as_str()).collect::<BTreeSet<_>>().len();
     ensure!(distinct_items == run.scale.executions, "{distinct_items} distinct items");
 
@@ -561,8 +577,7 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
         figures.steps_reused += kinds.iter().filter(|k| **k == "task_skipped").count();
         // A stored step and its `task_completed` line commit in one transaction: every stored step
         // has exactly one, and no line exists without its step.
-        let completed: BTreeSet<&str> =
-            e.logs.iter().filter(|l| l.kind == "task_completed").filter_map(|l| l.task.as_deref()).collect();
+        let completed: BTreeSet<&str> = e.logs.iter().filter(|l| l.kind == "task_completed").filter_map(|l| l.task.as_deref()).collect();
         let stored: BTreeSet<&str> = e.steps.iter().map(|s| s.0.as_str()).collect();
         figures.completion_lines_missing += stored.difference(&completed).count();
         ensure!(completed.is_subset(&stored), "{at}: task_completed lines {completed:?} without stored steps {stored:?}");
@@ -657,7 +672,10 @@ fn check(run: &Run, started: Instant) -> (Figures, Vec<String>) {
         let mut attempt_owners = owners.iter();
         for from in &run_senders {
             let pid = pid_of.get(from).copied().unwrap_or(0);
-            ensure!(attempt_owners.any(|o| *o == pid), "{at}: requests from {from} do not follow the attempts' owners {owners:?}: {runs:?}");
+            ensure!(
+                attempt_owners.any(|o| *o == pid),
+                "{at}: requests from {from} do not follow the attempts' owners {owners:?}: {runs:?}"
+            );
         }
     }
     for p in problems.iter_mut() {
@@ -678,16 +696,29 @@ impl Figures {
         let mut s = String::new();
         let _ = writeln!(s, "crash harness: {layout}");
         let _ = writeln!(s, "  seed                     {} (replay: CRASH_SEED={})", run.seed, run.seed);
-        let _ = writeln!(s, "  executions               {} (3 tasks each, concurrency {CONCURRENCY} per worker, reply delay {} ms)", self.executions, scale.reply_delay_ms);
+        let _ = writeln!(
+            s,
+            "  executions               {} (3 tasks each, concurrency {CONCURRENCY} per worker, reply delay {} ms)",
+            self.executions, scale.reply_delay_ms
+        );
         let _ = writeln!(s, "  worker processes         {}", self.processes);
         let _ = writeln!(s, "  kills (SIGKILL)          {} ({} while starting up)", self.kills, self.kills_at_startup);
         let _ = writeln!(s, "  recoveries in the logs   {}", self.recoveries);
         let _ = writeln!(s, "  retries (attempts > 1)   {}", self.retries);
         let _ = writeln!(s, "  succeeded / failed       {} / {}", self.succeeded, self.failed);
         let _ = writeln!(s, "  not terminal             {}", self.other_status);
-        let _ = writeln!(s, "  LLM requests             {} ({needed} needed, {} redone, {} cut off by a kill)", self.requests, self.redone, self.aborted_by_kill);
-        let _ = writeln!(s, "  steps stored             {} ({} stored twice, {} reused after a recovery)", self.steps_stored, self.steps_twice, self.steps_reused);
-        let _ = writeln!(s, "  task_completed missing   {} (must be 0: a step and its line commit together)", self.completion_lines_missing);
+        let _ = writeln!(
+            s,
+            "  LLM requests             {} ({needed} needed, {} redone, {} cut off by a kill)",
+            self.requests, self.redone, self.aborted_by_kill
+        );
+        let _ = writeln!(
+            s,
+            "  steps stored             {} ({} stored twice, {} reused after a recovery)",
+            self.steps_stored, self.steps_twice, self.steps_reused
+        );
+        let _ =
+            writeln!(s, "  task_completed missing   {} (must be 0: a step and its line commit together)", self.completion_lines_missing);
         let _ = writeln!(s, "  lost                     {}", self.lost);
         let _ = writeln!(s, "  ran in two processes     {}", self.two_processes);
         let _ = writeln!(s, "  PRAGMA integrity_check   {}", self.integrity);

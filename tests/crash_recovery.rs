@@ -32,7 +32,13 @@ fn kill_and_restart(executions: usize, kills: usize) {
     // Enough attempts that an execution interrupted by every kill still has one left.
     let max_attempts = (kills + 2).to_string();
     let submitted = crew.json(&[
-        "submit", crew_file.to_str().unwrap(), "--inputs-file", rows.to_str().unwrap(), "--max-attempts", &max_attempts, "--json",
+        "submit",
+        crew_file.to_str().unwrap(),
+        "--inputs-file",
+        rows.to_str().unwrap(),
+        "--max-attempts",
+        &max_attempts,
+        "--json",
     ]);
     let ids = submitted_ids(&submitted);
     assert_eq!(ids.len(), executions);

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use crew_runner::crew::{self, inputs, CrewFormat, Process};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/crews")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/crews").join(name)
 }
 
 #[test]
@@ -17,16 +15,10 @@ fn the_crewai_peer_benchmark_crew_loads() {
     assert_eq!(report.crew.format, CrewFormat::YamlProject);
     assert_eq!(report.crew.process, Process::Sequential);
     assert_eq!(report.crew.agents.len(), 2);
-    assert_eq!(
-        report.crew.tasks[1].context.as_deref(),
-        Some(&["research_task".to_string()][..])
-    );
+    assert_eq!(report.crew.tasks[1].context.as_deref(), Some(&["research_task".to_string()][..]));
     assert_eq!(report.required_inputs.len(), 1);
     assert_eq!(report.required_inputs[0].name, "topic");
-    assert_eq!(
-        report.required_inputs[0].default,
-        Some(serde_json::json!("AI agent frameworks"))
-    );
+    assert_eq!(report.required_inputs[0].default, Some(serde_json::json!("AI agent frameworks")));
     // The report is what `validate --json` prints.
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["crew"]["format"], "yaml_project");
@@ -34,10 +26,7 @@ fn the_crewai_peer_benchmark_crew_loads() {
 
     // Filling the placeholders from the defaults gives runnable text.
     let filled = crew::interpolate(&report.crew, &Default::default()).unwrap();
-    assert_eq!(
-        filled.agents[0].role,
-        "AI agent frameworks Research Specialist"
-    );
+    assert_eq!(filled.agents[0].role, "AI agent frameworks Research Specialist");
 }
 
 #[test]
@@ -71,22 +60,13 @@ fn errors_print_one_line_per_problem() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     let shown = std::fs::canonicalize(&path).unwrap().display().to_string();
-    assert!(
-        lines[0].starts_with(&format!("{shown}:2: agents.a.max_iter: ")),
-        "{text}"
-    );
-    assert!(
-        lines[1].starts_with(&format!("{shown}:4: tasks.t.agent: unknown agent `b`")),
-        "{text}"
-    );
+    assert!(lines[0].starts_with(&format!("{shown}:2: agents.a.max_iter: ")), "{text}");
+    assert!(lines[1].starts_with(&format!("{shown}:4: tasks.t.agent: unknown agent `b`")), "{text}");
 }
 
 #[test]
 fn inputs_from_pairs_and_files() {
-    assert_eq!(
-        inputs::parse_input_pair("n=2").unwrap(),
-        ("n".to_string(), serde_json::json!(2))
-    );
+    assert_eq!(inputs::parse_input_pair("n=2").unwrap(), ("n".to_string(), serde_json::json!(2)));
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("rows.csv");
     std::fs::write(&csv, "topic\nbees\n\"ants, mostly\"\n").unwrap();

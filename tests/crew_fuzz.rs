@@ -96,11 +96,8 @@ fn load_bounded(path: &Path) -> Result<(), String> {
     match rx.recv_timeout(LIMIT) {
         Ok(Ok(result)) => result,
         Ok(Err(panic)) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
+            let msg =
+                panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
             Err(format!("the loader panicked: {msg}"))
         }
         Err(_) => Err(format!("the loader did not finish within {LIMIT:?} (a hang)")),
@@ -126,11 +123,7 @@ fn exercise(path: &Path) -> Result<(), String> {
         }
         Ok(loaded) => {
             let report = crew_runner::crew::validate(path).map_err(|e| format!("loads but does not validate: {e}"))?;
-            let inputs = report
-                .required_inputs
-                .iter()
-                .map(|r| (r.name.clone(), Value::String(format!("{{{}}}", r.name))))
-                .collect();
+            let inputs = report.required_inputs.iter().map(|r| (r.name.clone(), Value::String(format!("{{{}}}", r.name)))).collect();
             crew_runner::crew::interpolate(&loaded.spec, &inputs).map_err(|e| format!("inputs given, still missing: {e:?}"))?;
             let stored = serde_json::to_string(&loaded.spec).map_err(|e| format!("does not serialise: {e}"))?;
             let back: crew_runner::crew::CrewSpec =
@@ -204,27 +197,125 @@ const EXTS: &[&str] = &["yaml", "json", "jsonc"];
 
 /// Tokens that tend to matter to the parsers and the checks.
 const TOKENS: &[&str] = &[
-    "[", "]", "{", "}", ",", ":", ": ", "- ", "\n", "\n  ", "\t", "'", "\"", "#", "&a ", "*a", "<<: *a\n",
-    "!tag ", "!!str ", "? ", "|\n", ">-\n", "---\n", "...\n", "~", "null", "true", "1e999", "-0", "0x1f",
-    "{topic}", "{{", "}}", "..", "../", "/etc/passwd", "\u{feff}", "\u{0}", "\\u0000", "/*", "*/", "//",
-    "agent: ", "context: [", "nodes", "edges", "source", "target", "\"type\": \"task\"", "agents:\n",
-    "tasks:\n", "process: hierarchical\n", "manager_agent: x\n", "output_file: ", "max_iter: ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    ": ",
+    "- ",
+    "\n",
+    "\n  ",
+    "\t",
+    "'",
+    "\"",
+    "#",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "!tag ",
+    "!!str ",
+    "? ",
+    "|\n",
+    ">-\n",
+    "---\n",
+    "...\n",
+    "~",
+    "null",
+    "true",
+    "1e999",
+    "-0",
+    "0x1f",
+    "{topic}",
+    "{{",
+    "}}",
+    "..",
+    "../",
+    "/etc/passwd",
+    "\u{feff}",
+    "\u{0}",
+    "\\u0000",
+    "/*",
+    "*/",
+    "//",
+    "agent: ",
+    "context: [",
+    "nodes",
+    "edges",
+    "source",
+    "target",
+    "\"type\": \"task\"",
+    "agents:\n",
+    "tasks:\n",
+    "process: hierarchical\n",
+    "manager_agent: x\n",
+    "output_file: ",
+    "max_iter: ",
 ];
 
 /// Units that nest when repeated.
-const NESTERS: &[&str] = &["[", "{", "{a: ", "[a, ", "{\"a\": ", "[1,", "- ", "&a [", "<<: {", "!t [", "*a, [", "a\n 'x, [", "? [", "- {a: "];
+const NESTERS: &[&str] =
+    &["[", "{", "{a: ", "[a, ", "{\"a\": ", "[1,", "- ", "&a [", "<<: {", "!t [", "*a, [", "a\n 'x, [", "? [", "- {a: "];
 
 /// Field names of all three formats.
 const KEYS: &[&str] = &[
-    "name", "agents", "tasks", "nodes", "edges", "role", "goal", "backstory", "llm", "tools", "description",
-    "expected_output", "agent", "context", "process", "manager_llm", "manager_agent", "inputs", "output_file",
-    "output_json", "max_iter", "allow_delegation", "async_execution", "id", "type", "data", "source", "target",
-    "workspace", "max_rpm", "max_execution_time", "agents_config", "tasks_config", "label", "<<",
+    "name",
+    "agents",
+    "tasks",
+    "nodes",
+    "edges",
+    "role",
+    "goal",
+    "backstory",
+    "llm",
+    "tools",
+    "description",
+    "expected_output",
+    "agent",
+    "context",
+    "process",
+    "manager_llm",
+    "manager_agent",
+    "inputs",
+    "output_file",
+    "output_json",
+    "max_iter",
+    "allow_delegation",
+    "async_execution",
+    "id",
+    "type",
+    "data",
+    "source",
+    "target",
+    "workspace",
+    "max_rpm",
+    "max_execution_time",
+    "agents_config",
+    "tasks_config",
+    "label",
+    "<<",
 ];
 
 const WORDS: &[&str] = &[
-    "agent", "task", "crew", "writer", "research", "a", "b", "sequential", "hierarchical", "offline",
-    "openai/gpt-4o", "read_file", "FileWriterTool", "{topic}", "out/{topic}.md", "../x", "", " ",
+    "agent",
+    "task",
+    "crew",
+    "writer",
+    "research",
+    "a",
+    "b",
+    "sequential",
+    "hierarchical",
+    "offline",
+    "openai/gpt-4o",
+    "read_file",
+    "FileWriterTool",
+    "{topic}",
+    "out/{topic}.md",
+    "../x",
+    "",
+    " ",
 ];
 
 /// The valid crews mutations start from: (extension, text).
@@ -341,10 +432,7 @@ fn as_file(value: &Value, yaml: bool) -> Input {
 
 #[test]
 fn arbitrary_bytes_never_panic_or_hang() {
-    run(
-        96,
-        (select(EXTS), prop::collection::vec(any::<u8>(), 0..2048)).prop_map(|(ext, bytes)| Input::File { ext, bytes }),
-    );
+    run(96, (select(EXTS), prop::collection::vec(any::<u8>(), 0..2048)).prop_map(|(ext, bytes)| Input::File { ext, bytes }));
 }
 
 #[test]
@@ -357,10 +445,7 @@ fn arbitrary_text_never_panics_or_hangs() {
 /// faster than the input (deep nesting, alias fan-out, many findings).
 #[test]
 fn repeated_tokens_never_hang() {
-    let unit = prop_oneof![
-        prop::collection::vec(select(TOKENS), 1..4).prop_map(|t| t.concat()),
-        select(NESTERS).prop_map(str::to_string),
-    ];
+    let unit = prop_oneof![prop::collection::vec(select(TOKENS), 1..4).prop_map(|t| t.concat()), select(NESTERS).prop_map(str::to_string),];
     run(
         24,
         (select(EXTS), unit, 10_000usize..200_000).prop_map(|(ext, unit, n)| {
@@ -402,9 +487,8 @@ fn mutated_projects_never_panic_or_hang() {
     let tasks = std::fs::read(root.join("tasks.yaml")).unwrap();
     run(
         96,
-        (prop::collection::vec(mutation(), 0..6), prop::collection::vec(mutation(), 0..6)).prop_map(move |(ma, mt)| {
-            Input::Project { agents: mutate(agents.clone(), &ma), tasks: mutate(tasks.clone(), &mt) }
-        }),
+        (prop::collection::vec(mutation(), 0..6), prop::collection::vec(mutation(), 0..6))
+            .prop_map(move |(ma, mt)| Input::Project { agents: mutate(agents.clone(), &ma), tasks: mutate(tasks.clone(), &mt) }),
     );
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crew_runner::engine::tools::{ListDirectoryTool, ReadFileTool, Tool, ToolError, WorkspaceError, WriteFileTool, Workspace};
+use crew_runner::engine::tools::{ListDirectoryTool, ReadFileTool, Tool, ToolError, Workspace, WorkspaceError, WriteFileTool};
 use harness::{arg, Crew};
 use serde_json::json;
 use support::{MockLlm, Reply};
@@ -40,8 +40,7 @@ fn setup() -> Setup {
 
 /// The outside folder still holds exactly `secret.txt`, unchanged.
 fn assert_outside_untouched(outside: &Path) {
-    let names: Vec<String> =
-        std::fs::read_dir(outside).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(outside).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names, vec!["secret.txt".to_string()], "files appeared outside the workspace");
     assert_eq!(std::fs::read_to_string(outside.join("secret.txt")).unwrap(), SECRET);
 }

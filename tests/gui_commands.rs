@@ -251,7 +251,10 @@ fn crews_are_imported_into_the_library() {
     assert_eq!(entry["folder"], true);
     let list = gui.ok("list_crews", json!({}));
     assert_eq!(list, json!([entry]));
-    assert_eq!(gui.ok("validate_crew", json!({"path": entry["path"]}))["crew"]["name"], gui.ok("validate_crew", json!({"path": example("research-crew")}))["crew"]["name"]);
+    assert_eq!(
+        gui.ok("validate_crew", json!({"path": entry["path"]}))["crew"]["name"],
+        gui.ok("validate_crew", json!({"path": example("research-crew")}))["crew"]["name"]
+    );
     let bad = gui.data_dir.join("bad.yaml");
     std::fs::write(&bad, "name: bad\n").unwrap();
     assert_eq!(gui.err("import_crew", json!({"path": bad}))["kind"], "invalid_crew");
@@ -294,9 +297,9 @@ fn log_followers_stream_every_line_once_then_end() {
     let state = gui.state();
     let sub = {
         tauri::async_runtime::block_on(async {
-            state.followers.follow(state.runner.follow_logs(&parsed.clone(), 0).with_recheck(Duration::from_millis(50)), move |m| {
-                tx.send(m).is_ok()
-            })
+            state
+                .followers
+                .follow(state.runner.follow_logs(&parsed.clone(), 0).with_recheck(Duration::from_millis(50)), move |m| tx.send(m).is_ok())
         })
     };
     assert!(sub > 0);
@@ -327,9 +330,11 @@ fn following_from_a_seq_skips_what_the_page_has_and_can_be_stopped() {
     let (tx, rx) = mpsc::channel::<LogStreamMessage>();
     let state = gui.state();
     tauri::async_runtime::block_on(async {
-        state.followers.follow(state.runner.follow_logs(&id.parse().unwrap(), total - 2).with_recheck(Duration::from_millis(50)), move |m| {
-            tx.send(m).is_ok()
-        })
+        state
+            .followers
+            .follow(state.runner.follow_logs(&id.parse().unwrap(), total - 2).with_recheck(Duration::from_millis(50)), move |m| {
+                tx.send(m).is_ok()
+            })
     });
     match rx.recv_timeout(GIVE_UP).unwrap() {
         LogStreamMessage::Lines { entries } => assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [total - 1, total]),
@@ -343,9 +348,11 @@ fn following_from_a_seq_skips_what_the_page_has_and_can_be_stopped() {
     let (tx2, rx2) = mpsc::channel::<LogStreamMessage>();
     let sub = {
         tauri::async_runtime::block_on(async {
-            state.followers.follow(state.runner.follow_logs(&queued.parse().unwrap(), 0).with_recheck(Duration::from_millis(50)), move |m| {
-                tx2.send(m).is_ok()
-            })
+            state
+                .followers
+                .follow(state.runner.follow_logs(&queued.parse().unwrap(), 0).with_recheck(Duration::from_millis(50)), move |m| {
+                    tx2.send(m).is_ok()
+                })
         })
     };
     assert!(matches!(rx2.recv_timeout(GIVE_UP).unwrap(), LogStreamMessage::Lines { .. }), "the submitted line");

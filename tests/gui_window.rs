@@ -29,9 +29,7 @@ const POLL: Duration = Duration::from_millis(100);
 const OFFLINE_DELAY_MS: &str = "1000";
 
 fn app_binary() -> PathBuf {
-    std::env::var_os("CREW_RUNNER_GUI_BINARY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_crew-runner")))
+    std::env::var_os("CREW_RUNNER_GUI_BINARY").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_crew-runner")))
 }
 
 fn screenshots_dir() -> PathBuf {
@@ -41,11 +39,7 @@ fn screenshots_dir() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Kills and reaps a child we started (by its own pid) when dropped.
@@ -59,21 +53,10 @@ impl Drop for Reaped {
 }
 
 /// Xvfb on a display it picks itself. Its stdout stays open for its lifetime (it may write there).
-fn start_xvfb() -> (
-    (Reaped, std::io::BufReader<std::process::ChildStdout>),
-    String,
-) {
+fn start_xvfb() -> ((Reaped, std::io::BufReader<std::process::ChildStdout>), String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x900x24",
-            "-nolisten",
-            "tcp",
-        ])
+        .args(["-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -104,14 +87,7 @@ impl Drop for ReapedGroup {
 fn start_driver(display: &str, data_dir: &Path, port: u16) -> ReapedGroup {
     use std::os::unix::process::CommandExt;
     let child = Command::new("dbus-run-session")
-        .args([
-            "--",
-            "tauri-driver",
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &free_port().to_string(),
-        ])
+        .args(["--", "tauri-driver", "--port", &port.to_string(), "--native-port", &free_port().to_string()])
         .process_group(0)
         .env("DISPLAY", display)
         .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
@@ -139,11 +115,7 @@ impl Driver {
     async fn connect(port: u16) -> Driver {
         // A new connection per command and a bound on each: tauri-driver's proxy does not serve a
         // reused (keep-alive) connection reliably, and a stuck command must fail the test, not hang it.
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
+        let http = reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(60)).build().unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
@@ -151,12 +123,7 @@ impl Driver {
         }}});
         let started = Instant::now();
         let session = loop {
-            match http
-                .post(format!("{base}/session"))
-                .json(&caps)
-                .send()
-                .await
-            {
+            match http.post(format!("{base}/session")).json(&caps).send().await {
                 Ok(r) => {
                     let v: Value = r.json().await.unwrap();
                     match v["value"]["sessionId"].as_str() {
@@ -168,11 +135,7 @@ impl Driver {
                 Err(e) => panic!("tauri-driver did not answer: {e}"),
             }
         };
-        Driver {
-            http,
-            base,
-            session,
-        }
+        Driver { http, base, session }
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -193,22 +156,12 @@ impl Driver {
     }
 
     async fn js(&self, script: &str, args: Value) -> Value {
-        self.cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": args})),
-        )
-        .await
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
     }
 
     /// Runs an asynchronous script: it gets a callback as its last argument and calls it with the result.
     async fn js_async(&self, script: &str, args: Value) -> Value {
-        self.cmd(
-            reqwest::Method::POST,
-            "/execute/async",
-            Some(json!({"script": script, "args": args})),
-        )
-        .await
+        self.cmd(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
     }
 
     /// Calls a Tauri command the way the page does (`__TAURI_INTERNALS__.invoke`): `{"ok": result}` or
@@ -232,9 +185,7 @@ impl Driver {
                 return v;
             }
             if started.elapsed() > GIVE_UP {
-                let _ = self
-                    .screenshot(&format!("timeout-{}", what.replace(' ', "-")))
-                    .await;
+                let _ = self.screenshot(&format!("timeout-{}", what.replace(' ', "-"))).await;
                 panic!("gave up waiting for {what}");
             }
             tokio::time::sleep(POLL).await;
@@ -242,32 +193,14 @@ impl Driver {
     }
 
     async fn click(&self, css: &str) {
-        let el = self
-            .cmd(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        let id = el
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap()
-            .to_string();
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            Some(json!({})),
-        )
-        .await;
+        let el = self.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        let id = el.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string();
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
     }
 
     async fn screenshot(&self, name: &str) -> PathBuf {
         let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_str().unwrap())
-            .unwrap();
+        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap();
         let path = screenshots_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         path
@@ -278,63 +211,33 @@ impl Driver {
     }
 
     async fn quit(&self) {
-        let _ = self
-            .http
-            .delete(format!("{}/session/{}", self.base, self.session))
-            .send()
-            .await;
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
     }
 }
 
 /// Loads `crew` in New run, fills `input` with `value`, picks the LLM mode (`offline` or
 /// `configured`) and submits; returns the new execution's id.
-async fn submit_from_new_run(
-    d: &Driver,
-    crew: &Path,
-    input: &str,
-    value: &str,
-    llm_mode: &str,
-) -> String {
+async fn submit_from_new_run(d: &Driver, crew: &Path, input: &str, value: &str, llm_mode: &str) -> String {
     d.go("#/new").await;
-    d.until(
-        "the new run form",
-        "return document.querySelector('#crew-path')",
-        json!([]),
-    )
-    .await;
-    d.js(
-        "const i = document.querySelector('#crew-path'); i.value = arguments[0];",
-        json!([crew]),
-    )
-    .await;
+    d.until("the new run form", "return document.querySelector('#crew-path')", json!([])).await;
+    d.js("const i = document.querySelector('#crew-path'); i.value = arguments[0];", json!([crew])).await;
     d.click("#validate-crew").await;
     let field = format!("textarea[data-input=\"{input}\"]");
-    d.until(
-        "the inputs form",
-        "return document.querySelector(arguments[0])",
-        json!([field]),
-    )
-    .await;
-    d.js(
-        "document.querySelector(arguments[0]).value = arguments[1]",
-        json!([field, value]),
-    )
-    .await;
-    d.click(&format!("input[name='llm-mode'][value='{llm_mode}']"))
-        .await;
+    d.until("the inputs form", "return document.querySelector(arguments[0])", json!([field])).await;
+    d.js("document.querySelector(arguments[0]).value = arguments[1]", json!([field, value])).await;
+    d.click(&format!("input[name='llm-mode'][value='{llm_mode}']")).await;
     d.click("#submit-run").await;
-    let id = d
-        .until(
-            "the run detail",
-            "const m = /^#\\/run\\/(\\w+)$/.exec(location.hash); return m && m[1];",
-            json!([]),
-        )
-        .await;
+    let id = d.until("the run detail", "const m = /^#\\/run\\/(\\w+)$/.exec(location.hash); return m && m[1];", json!([])).await;
     id.as_str().unwrap().to_string()
 }
 
 async fn status_in_detail(d: &Driver, status: &str) {
-    d.until(&format!("status {status}"), "const b = document.querySelector('.crew-title .badge'); return b && b.textContent === arguments[0];", json!([status])).await;
+    d.until(
+        &format!("status {status}"),
+        "const b = document.querySelector('.crew-title .badge'); return b && b.textContent === arguments[0];",
+        json!([status]),
+    )
+    .await;
 }
 
 /// Waits until every task row of the detail's timeline is `done`.
@@ -351,10 +254,7 @@ async fn all_tasks_done(d: &Driver) {
 /// The pid in an execution's `owner` (`host:pid:…`), while it runs.
 fn owner_pid(crew_cli: &harness::Crew, id: &str) -> i32 {
     let running = crew_cli.json(&["status", id, "--json"]);
-    let owner = running["owner"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a running owner: {running}"))
-        .to_string();
+    let owner = running["owner"].as_str().unwrap_or_else(|| panic!("a running owner: {running}")).to_string();
     owner.split(':').nth(1).unwrap().parse().unwrap()
 }
 
@@ -388,18 +288,14 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     eprintln!("session {}", d.session);
 
     // The queue of an empty database.
-    d.until("the queue", "return document.querySelector('table.queue') && document.querySelector('.empty') && !document.querySelector('.empty').hidden", json!([])).await;
-    let more_hidden = d
-        .js(
-            "return document.querySelector('.panel > button.secondary').offsetParent === null",
-            json!([]),
-        )
-        .await;
-    assert_eq!(
-        more_hidden,
-        json!(true),
-        "no 'Load more' under an empty queue"
-    );
+    d.until(
+        "the queue",
+        "return document.querySelector('table.queue') && document.querySelector('.empty') && !document.querySelector('.empty').hidden",
+        json!([]),
+    )
+    .await;
+    let more_hidden = d.js("return document.querySelector('.panel > button.secondary').offsetParent === null", json!([])).await;
+    assert_eq!(more_hidden, json!(true), "no 'Load more' under an empty queue");
     d.screenshot("1-queue-empty").await;
 
     // Submit from New run and see the output rendered.
@@ -408,12 +304,7 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     all_tasks_done(&d).await;
     let output = d.until("the output", "const o = document.querySelector('[data-testid=final-output]'); return o && o.querySelector('p, h1, h2, li') && o.textContent;", json!([])).await;
     assert!(!output.as_str().unwrap().is_empty());
-    let log_rows = d
-        .js(
-            "return document.querySelectorAll('.log-row').length",
-            json!([]),
-        )
-        .await;
+    let log_rows = d.js("return document.querySelectorAll('.log-row').length", json!([])).await;
     assert!(log_rows.as_u64().unwrap() > 0, "log rows shown");
     let stored = crew_cli.json(&["status", &id, "--json"]);
     assert_eq!(stored["status"], "succeeded", "{stored}");
@@ -425,31 +316,21 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     status_in_detail(&d, "running").await;
     d.click("button[data-action='cancel']").await;
     status_in_detail(&d, "cancelled").await;
-    assert_eq!(
-        crew_cli.json(&["status", &slow, "--json"])["status"],
-        "cancelled"
-    );
+    assert_eq!(crew_cli.json(&["status", &slow, "--json"])["status"], "cancelled");
     d.screenshot("3-run-detail-cancelled").await;
 
     // Submitted from the CLI: shows up live in the queue and runs here.
     d.go("#/queue").await;
+    d.until("the queue", "return document.querySelector('table.queue tbody tr')", json!([])).await;
+    let submitted = crew_cli.ok(&["submit", crew.to_str().unwrap()]).trim().to_string();
+    d.until("the CLI submission in the queue", "return document.querySelector(`tr[data-id=\"${arguments[0]}\"]`)", json!([submitted]))
+        .await;
     d.until(
-        "the queue",
-        "return document.querySelector('table.queue tbody tr')",
-        json!([]),
-    )
-    .await;
-    let submitted = crew_cli
-        .ok(&["submit", crew.to_str().unwrap()])
-        .trim()
-        .to_string();
-    d.until(
-        "the CLI submission in the queue",
-        "return document.querySelector(`tr[data-id=\"${arguments[0]}\"]`)",
+        "the CLI submission to finish",
+        "const r = document.querySelector(`tr[data-id=\"${arguments[0]}\"]`); return r && r.dataset.status === 'succeeded';",
         json!([submitted]),
     )
     .await;
-    d.until("the CLI submission to finish", "const r = document.querySelector(`tr[data-id=\"${arguments[0]}\"]`); return r && r.dataset.status === 'succeeded';", json!([submitted])).await;
     d.screenshot("4-queue").await;
 
     // Settings: point the configured model at the mock, with a key the page must never show again.
@@ -471,42 +352,24 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
         assert!(started.elapsed() < GIVE_UP, "settings were not saved: {s}");
         tokio::time::sleep(POLL).await;
     };
-    assert!(
-        !settings.to_string().contains(CANARY_KEY),
-        "get_settings sends the key back: {settings}"
-    );
+    assert!(!settings.to_string().contains(CANARY_KEY), "get_settings sends the key back: {settings}");
     d.js("location.reload()", json!([])).await;
-    d.until(
-        "settings after a reload",
-        "return document.querySelector('#api-key')",
-        json!([]),
-    )
-    .await;
-    let page = d
-        .js(
-            "return document.documentElement.outerHTML + document.querySelector('#api-key').value",
-            json!([]),
-        )
-        .await;
-    assert!(
-        !page.as_str().unwrap().contains(CANARY_KEY),
-        "the page shows the key"
-    );
+    d.until("settings after a reload", "return document.querySelector('#api-key')", json!([])).await;
+    let page = d.js("return document.documentElement.outerHTML + document.querySelector('#api-key').value", json!([])).await;
+    assert!(!page.as_str().unwrap().contains(CANARY_KEY), "the page shows the key");
     d.screenshot("5-settings").await;
 
     // Hostile model output: rendered as sanitised Markdown, nothing in it runs.
     mock.push(support::Reply::text(HOSTILE));
-    let evil = submit_from_new_run(
-        &d,
-        &hostile,
-        "topic",
-        "<img src=x onerror=\"window.__pwned=7\">",
-        "configured",
-    )
-    .await;
+    let evil = submit_from_new_run(&d, &hostile, "topic", "<img src=x onerror=\"window.__pwned=7\">", "configured").await;
     status_in_detail(&d, "succeeded").await;
     all_tasks_done(&d).await;
-    d.until("the hostile output", "return [...document.querySelectorAll('[data-testid=final-output] strong')].some((b) => b.textContent === 'bold');", json!([])).await;
+    d.until(
+        "the hostile output",
+        "return [...document.querySelectorAll('[data-testid=final-output] strong')].some((b) => b.textContent === 'bold');",
+        json!([]),
+    )
+    .await;
     let verdict = d
         .js(
             "const out = document.querySelector('[data-testid=final-output]');
@@ -531,76 +394,37 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     assert_eq!(verdict["handlers"], 0, "{verdict}");
     assert_eq!(verdict["jsLinks"], 0, "{verdict}");
     assert_eq!(verdict["frames"], 0, "{verdict}");
-    assert!(
-        verdict["text"].as_str().unwrap().contains("Hostile report"),
-        "{verdict}"
-    );
+    assert!(verdict["text"].as_str().unwrap().contains("Hostile report"), "{verdict}");
     // The configured key reached the model server, and nowhere the user can see.
     let chats = mock.chat_requests();
     assert_eq!(chats.len(), 1, "one model call for the one task");
-    assert_eq!(
-        chats[0].header("authorization"),
-        Some(format!("Bearer {CANARY_KEY}").as_str())
-    );
-    let page = d
-        .js("return document.documentElement.outerHTML", json!([]))
-        .await;
-    assert!(
-        !page.as_str().unwrap().contains(CANARY_KEY),
-        "the run detail shows the key"
-    );
+    assert_eq!(chats[0].header("authorization"), Some(format!("Bearer {CANARY_KEY}").as_str()));
+    let page = d.js("return document.documentElement.outerHTML", json!([])).await;
+    assert!(!page.as_str().unwrap().contains(CANARY_KEY), "the run detail shows the key");
     let logs = crew_cli.ok(&["logs", &evil, "--json"]);
     assert!(!logs.contains(CANARY_KEY), "the ExecutionLog holds the key");
     d.screenshot("6-run-detail-hostile-output").await;
 
     // The capabilities: granted commands work, anything else is refused by Tauri.
     let granted = d.invoke("get_queue", json!({})).await;
-    assert!(
-        granted.get("ok").is_some(),
-        "a granted command works: {granted}"
-    );
+    assert!(granted.get("ok").is_some(), "a granted command works: {granted}");
     for (command, args) in [
         ("plugin:dialog|open", json!({"options": {}})),
-        (
-            "plugin:notification|notify",
-            json!({"options": {"title": "x"}}),
-        ),
+        ("plugin:notification|notify", json!({"options": {"title": "x"}})),
         ("plugin:window|close", json!({})),
-        (
-            "plugin:webview|create_webview_window",
-            json!({"options": {"label": "evil", "url": "https://example.com"}}),
-        ),
+        ("plugin:webview|create_webview_window", json!({"options": {"label": "evil", "url": "https://example.com"}})),
     ] {
         let refused = d.invoke(command, args).await;
-        let err = refused["err"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{command} was not refused: {refused}"));
-        assert!(
-            err.contains("not allowed") || err.contains("not found"),
-            "{command}: {err}"
-        );
+        let err = refused["err"].as_str().unwrap_or_else(|| panic!("{command} was not refused: {refused}"));
+        assert!(err.contains("not allowed") || err.contains("not found"), "{command}: {err}");
         eprintln!("{command}: refused: {err}");
     }
 
     d.go("#/new").await;
-    d.until(
-        "new run",
-        "return document.querySelector('#crew-path')",
-        json!([]),
-    )
-    .await;
-    d.js(
-        "document.querySelector('#crew-path').value = arguments[0]",
-        json!([crew]),
-    )
-    .await;
+    d.until("new run", "return document.querySelector('#crew-path')", json!([])).await;
+    d.js("document.querySelector('#crew-path').value = arguments[0]", json!([crew])).await;
     d.click("#validate-crew").await;
-    d.until(
-        "the inputs form",
-        "return document.querySelector('textarea[data-input=\"subject\"]')",
-        json!([]),
-    )
-    .await;
+    d.until("the inputs form", "return document.querySelector('textarea[data-input=\"subject\"]')", json!([])).await;
     d.screenshot("7-new-run").await;
 
     // Stop the app mid-run the way a logout or `kill` does (SIGTERM): it takes the same path as
@@ -614,17 +438,11 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     let started = Instant::now();
     while alive(pid) {
-        assert!(
-            started.elapsed() < GIVE_UP,
-            "the app did not exit on SIGTERM"
-        );
+        assert!(started.elapsed() < GIVE_UP, "the app did not exit on SIGTERM");
         tokio::time::sleep(POLL).await;
     }
     let after_close = crew_cli.json(&["status", &closed, "--json"]);
-    assert_eq!(
-        after_close["status"], "queued",
-        "requeued at shutdown: {after_close}"
-    );
+    assert_eq!(after_close["status"], "queued", "requeued at shutdown: {after_close}");
     assert!(after_close["owner"].is_null(), "{after_close}");
     d.quit().await;
     let d = Driver::connect(port).await;

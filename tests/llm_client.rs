@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use crew_runner::execution::{ErrorKind, ExecutionError, LlmOptions};
 use crew_runner::llm::{
-    ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmEnv, LlmError, LlmErrorKind, ModelRegistry, TokenSink, ToolCall,
-    ToolDef,
+    ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmEnv, LlmError, LlmErrorKind, ModelRegistry, TokenSink, ToolCall, ToolDef,
 };
 use serde_json::json;
 use support::{default_answer, MockLlm, MockToolCall, Reply};
@@ -275,7 +274,11 @@ async fn invalid_json_and_empty_choices_are_invalid_responses() {
 
 /// Runs `call` on the runtime, waits until the mock has the request (and `ready` fired, when
 /// given), drops the call, and expects the mock to see the client go away.
-async fn assert_drop_aborts(mock: &MockLlm, call: crew_runner::execution::BoxFuture<'static, Result<ChatResponse, LlmError>>, ready: Option<tokio::sync::oneshot::Receiver<()>>) {
+async fn assert_drop_aborts(
+    mock: &MockLlm,
+    call: crew_runner::execution::BoxFuture<'static, Result<ChatResponse, LlmError>>,
+    ready: Option<tokio::sync::oneshot::Receiver<()>>,
+) {
     let task = tokio::spawn(call);
     if let Some(ready) = ready {
         ready.await.expect("the first delta arrives");
@@ -398,7 +401,8 @@ fn mock_serves_models_keyed_replies_and_defaults_to_sync_clients() {
     let post = |text: &str| {
         let body = json!({"model": "m", "messages": [{"role": "user", "content": text}]}).to_string();
         let mut s = std::net::TcpStream::connect(mock.addr()).unwrap();
-        write!(s, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}", body.len()).unwrap();
+        write!(s, "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}", body.len())
+            .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         let json: serde_json::Value = serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap()).unwrap();

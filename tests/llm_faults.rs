@@ -322,7 +322,12 @@ fn a_retryable_fault_mid_crew_keeps_the_finished_steps() {
         assert_eq!(requests_for(&mock, "TASK-step_two"), 2, "{via:?} {fault:?}");
         assert_eq!(requests_for(&mock, "TASK-step_three"), 1, "{via:?} {fault:?}");
         let lines = crew.logs_json(e["id"].as_str().unwrap());
-        assert_eq!(lines.iter().filter(|l| l["kind"] == "task_completed").count(), 3, "{via:?} {fault:?}: {:?}", harness::log_kinds(&lines));
+        assert_eq!(
+            lines.iter().filter(|l| l["kind"] == "task_completed").count(),
+            3,
+            "{via:?} {fault:?}: {:?}",
+            harness::log_kinds(&lines)
+        );
     }
 }
 

@@ -84,7 +84,8 @@ fn a_worker_in_another_pid_namespace_leaves_a_live_worker_s_executions_alone() {
     let a = crew.spawn_logged("worker-a", &["worker", "--concurrency", "2"]);
     assert!(mock.wait_for_held(2, PROC_WAIT), "worker A never asked the model: {}", a.stderr());
     // Worker B in its own PID namespace: A's pid means nothing (or another process) there.
-    let mut b = crew.spawn_command("worker-b", crew.cmd_via(&["unshare", "--pid", "--fork", "--mount-proc"], &["-v", "worker", "--concurrency", "2"]));
+    let mut b = crew
+        .spawn_command("worker-b", crew.cmd_via(&["unshare", "--pid", "--fork", "--mount-proc"], &["-v", "worker", "--concurrency", "2"]));
     // Its start-up recovery (and the first claim) has run once it says it started.
     b.wait_stderr(&["worker started"], PROC_WAIT);
     for id in &ids {
@@ -105,7 +106,13 @@ fn a_worker_in_another_pid_namespace_leaves_a_live_worker_s_executions_alone() {
 
 fn effective_uid() -> u32 {
     // The tests' own check of who runs them (root may unshare namespaces).
-    std::process::Command::new("id").arg("-u").output().ok().and_then(|o| String::from_utf8(o.stdout).ok()).and_then(|s| s.trim().parse().ok()).unwrap_or(u32::MAX)
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(u32::MAX)
 }
 
 #[test]
@@ -155,8 +162,7 @@ fn a_stopped_worker_that_lost_its_lease_writes_nothing_after_the_takeover() {
     assert_eq!(owner_pid(&taken), Some(b.id()));
 
     let lines = crew.logs_json(&id);
-    let first_done: Vec<&serde_json::Value> =
-        lines.iter().filter(|l| l["kind"] == "task_completed" && l["task"] == "first").collect();
+    let first_done: Vec<&serde_json::Value> = lines.iter().filter(|l| l["kind"] == "task_completed" && l["task"] == "first").collect();
     assert_eq!(first_done.len(), 1, "{lines:#?}");
     let text = serde_json::to_string(&lines).unwrap();
     assert!(!text.contains("STALE"), "a write of the stopped worker landed: {lines:#?}");
@@ -168,10 +174,14 @@ fn a_stopped_worker_that_lost_its_lease_writes_nothing_after_the_takeover() {
 
 /// libfaketime's preload library, if installed (Debian package `faketime`).
 fn libfaketime() -> Option<PathBuf> {
-    let found = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
+    let found = [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists());
     if found.is_none() {
         assert!(std::env::var_os("CI").is_none(), "libfaketime is missing: .ci/run installs the `faketime` package");
         eprintln!("skipped: libfaketime is not installed (apt-get install faketime)");
@@ -183,10 +193,7 @@ fn libfaketime() -> Option<PathBuf> {
 /// monotonic clocks are left alone).
 fn faked_worker(crew: &Crew, lib: &Path, clock: &Path, args: &[&str]) -> std::process::Command {
     let mut c = crew.cmd(args);
-    c.env("LD_PRELOAD", lib)
-        .env("FAKETIME_TIMESTAMP_FILE", clock)
-        .env("FAKETIME_NO_CACHE", "1")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    c.env("LD_PRELOAD", lib).env("FAKETIME_TIMESTAMP_FILE", clock).env("FAKETIME_NO_CACHE", "1").env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     c
 }
 
@@ -281,7 +288,11 @@ fn crashes_do_not_use_up_attempts_and_a_poison_pill_stops_after_max_abandons() {
     kill_each_time("poison", 2, 0);
     run_to_idle("poison-last");
     let e = crew.status_json(&poison);
-    assert_eq!((e["status"].as_str(), e["error"]["kind"].as_str(), e["abandons"].as_u64()), (Some("failed"), Some("abandoned"), Some(2)), "{e}");
+    assert_eq!(
+        (e["status"].as_str(), e["error"]["kind"].as_str(), e["abandons"].as_u64()),
+        (Some("failed"), Some("abandoned"), Some(2)),
+        "{e}"
+    );
     let message = e["error"]["message"].as_str().unwrap();
     assert!(message.contains("abandoned 2 times (--max-abandons 2)"), "{message}");
 

@@ -73,10 +73,8 @@ async fn shutdown_requeues_running_work_with_the_attempt_refunded() {
     assert_eq!(exec.drops.load(Ordering::SeqCst), 2, "both running futures were dropped");
     let counts = store.counts().unwrap();
     assert_eq!((counts.running, counts.queued), (0, 3));
-    let interrupted: Vec<_> = ids
-        .iter()
-        .filter(|id| store.logs(id, 0, 0).unwrap().iter().any(|l| l.event.kind == EventKind::Interrupted))
-        .collect();
+    let interrupted: Vec<_> =
+        ids.iter().filter(|id| store.logs(id, 0, 0).unwrap().iter().any(|l| l.event.kind == EventKind::Interrupted)).collect();
     assert_eq!(interrupted.len(), 2);
     for id in &ids {
         assert_eq!(store.get(id).unwrap().unwrap().attempt, 0, "attempts refunded");
@@ -107,10 +105,7 @@ async fn an_expired_lease_of_another_worker_is_recovered_and_run() {
     assert_eq!((done.status(), done.attempt, done.abandons), (Status::Succeeded, 1, 1));
     assert_eq!(done.attempt_errors[0].error.kind, ErrorKind::Abandoned);
     let kinds: Vec<_> = store.logs(&id, 0, 0).unwrap().into_iter().map(|l| l.event.kind).collect();
-    assert_eq!(
-        kinds,
-        [EventKind::Submitted, EventKind::Started, EventKind::Recovered, EventKind::Started, EventKind::Succeeded]
-    );
+    assert_eq!(kinds, [EventKind::Submitted, EventKind::Started, EventKind::Recovered, EventKind::Started, EventKind::Succeeded]);
     scheduler.shutdown().await.unwrap();
 }
 

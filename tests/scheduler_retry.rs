@@ -148,9 +148,6 @@ async fn a_retry_claimed_again_in_its_own_transaction_is_published_in_order() {
             break;
         }
     }
-    assert_eq!(
-        seen,
-        [(Status::Queued, 0), (Status::Running, 1), (Status::Retrying, 1), (Status::Running, 2), (Status::Succeeded, 2)]
-    );
+    assert_eq!(seen, [(Status::Queued, 0), (Status::Running, 1), (Status::Retrying, 1), (Status::Running, 2), (Status::Succeeded, 2)]);
     scheduler.shutdown().await.unwrap();
 }

@@ -215,7 +215,11 @@ fn final_failure(out: &Outcome, needle: &str) -> String {
     let lines: Vec<&str> = out.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     let (last, before) = lines.split_last().unwrap_or_else(|| panic!("no error line: {}", out.stderr));
     for line in before {
-        assert!(line.contains("WARN") || line.contains("ERROR") || line.starts_with("task ") || line.starts_with("started "), "unexpected line {line:?} in:\n{}", out.stderr);
+        assert!(
+            line.contains("WARN") || line.contains("ERROR") || line.starts_with("task ") || line.starts_with("started "),
+            "unexpected line {line:?} in:\n{}",
+            out.stderr
+        );
     }
     assert!(last.starts_with("crew-runner: "), "{}", out.stderr);
     assert!(last.contains(needle), "the error should name {needle:?}: {}", out.stderr);
@@ -250,7 +254,13 @@ fn snapshot(crew: &Crew) -> Vec<(String, String, u64)> {
     let mut all: Vec<(String, String, u64)> = crew
         .executions()
         .iter()
-        .map(|e| (e["id"].as_str().unwrap().to_string(), e["status"].as_str().unwrap().to_string(), e["progress"]["completed_steps"].as_u64().unwrap_or(0)))
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap().to_string(),
+                e["status"].as_str().unwrap().to_string(),
+                e["progress"]["completed_steps"].as_u64().unwrap_or(0),
+            )
+        })
         .collect();
     all.sort();
     all

@@ -25,7 +25,13 @@ async fn concurrent_log_writers_get_gap_free_seqs() {
         tasks.push(tokio::spawn(async move {
             // Fire many writes before awaiting any, so they share group commits.
             let pending: Vec<_> = (0..PER_TASK)
-                .map(|n| store.append_logs(&ids[n % ids.len()], AttemptLease::unfenced(1), vec![LogEvent::info(EventKind::AgentStep, format!("t{t} n{n}"))]))
+                .map(|n| {
+                    store.append_logs(
+                        &ids[n % ids.len()],
+                        AttemptLease::unfenced(1),
+                        vec![LogEvent::info(EventKind::AgentStep, format!("t{t} n{n}"))],
+                    )
+                })
                 .collect();
             for write in pending {
                 assert_eq!(write.await.unwrap().len(), 1);

@@ -77,7 +77,9 @@ fn two_workers_run_500_executions_each_exactly_once() {
     // Exactly one `started` line per execution (read from the database the workers wrote).
     let conn = rusqlite::Connection::open(crew.database()).expect("open the database");
     let mut stmt = conn
-        .prepare("SELECT e.id, (SELECT count(*) FROM execution_logs l WHERE l.execution_id = e.id AND l.kind = 'started') FROM executions e")
+        .prepare(
+            "SELECT e.id, (SELECT count(*) FROM execution_logs l WHERE l.execution_id = e.id AND l.kind = 'started') FROM executions e",
+        )
         .unwrap();
     let started: Vec<(String, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(started.len(), ROWS);

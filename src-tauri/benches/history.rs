@@ -29,7 +29,12 @@ fn main() {
     let executions = arg(&args, "--executions", 100_000);
     let calls = Calls { store: arg(&args, "--calls", 200), process: arg(&args, "--process-calls", 50) };
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = args.iter().position(|a| a == "--dir").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+    let dir = args
+        .iter()
+        .position(|a| a == "--dir")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
 
     let shape = Shape { executions, lines_per_execution: 50, big_log_lines: 50_000 };
     let filled = fill(&dir.join("data"), shape, 1);
@@ -89,7 +94,11 @@ fn main() {
     );
     println!(
         "database: {:.1} MiB (+ WAL {:.1} MiB) before; after the prune {:.1} MiB (+ WAL {:.1} MiB), {:.1} MiB of it free",
-        mib(before.file_bytes), mib(before.wal_bytes), mib(pruned.file_bytes), mib(pruned.wal_bytes), mib(pruned.free_bytes())
+        mib(before.file_bytes),
+        mib(before.wal_bytes),
+        mib(pruned.file_bytes),
+        mib(pruned.wal_bytes),
+        mib(pruned.free_bytes())
     );
     println!("vacuum: {vacuum_s:.2} s; database {:.1} MiB (+ WAL {:.1} MiB) after", mib(after.file_bytes), mib(after.wal_bytes));
 }

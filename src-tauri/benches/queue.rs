@@ -42,7 +42,12 @@ fn now_us() -> i64 {
 }
 
 impl Executor for BenchExecutor {
-    fn execute(&self, request: RunRequest, _journal: Arc<dyn Journal>, cancel: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        request: RunRequest,
+        _journal: Arc<dyn Journal>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
         let t_start = now_us();
         self.starts.lock().unwrap().insert(request.execution.id.clone(), t_start);
         let kind = request.execution.inputs.get("kind").and_then(|v| v.as_str()).unwrap_or("noop").to_string();
@@ -93,7 +98,12 @@ async fn start_counted(dir: &Path, concurrency: u32) -> (Scheduler, Arc<BenchExe
 }
 
 /// Waits until `n` executions reached a terminal state, counting `State` events.
-async fn await_terminal(events: &mut tokio::sync::broadcast::Receiver<ExecutionEvent>, n: usize, scheduler: &Scheduler, ids: &[ExecutionId]) {
+async fn await_terminal(
+    events: &mut tokio::sync::broadcast::Receiver<ExecutionEvent>,
+    n: usize,
+    scheduler: &Scheduler,
+    ids: &[ExecutionId],
+) {
     if !count_terminal(events, n).await {
         wait_each(scheduler, ids).await;
     }
@@ -222,7 +232,13 @@ async fn w3() -> (usize, f64, f64) {
     let high_starts: Vec<i64> = highs.iter().map(|id| starts[id]).collect();
     let last_high = *high_starts.iter().max().unwrap();
     let first_high = *high_starts.iter().min().unwrap();
-    let slipped = lows.iter().filter(|id| { let t = starts[*id]; t > t_hi0 && t < last_high }).count();
+    let slipped = lows
+        .iter()
+        .filter(|id| {
+            let t = starts[*id];
+            t > t_hi0 && t < last_high
+        })
+        .count();
     scheduler.shutdown().await.expect("shutdown");
     (slipped, (first_high - t_hi0) as f64 / 1000.0, (last_high - t_hi0) as f64 / 1000.0)
 }
@@ -235,7 +251,9 @@ async fn w4() -> (f64, String) {
     let e = scheduler.submit(job("long", Priority::Normal)).await.unwrap();
     loop {
         match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
-            Ok(Ok(ExecutionEvent::State { id, state, .. })) if id == e.id && state.status() == crew_runner::execution::Status::Running => break,
+            Ok(Ok(ExecutionEvent::State { id, state, .. })) if id == e.id && state.status() == crew_runner::execution::Status::Running => {
+                break
+            }
             Ok(Ok(_)) => {}
             _ => panic!("W4: job did not start within 30 s"),
         }

@@ -69,8 +69,13 @@ impl Crew {
     /// Runs, asserts the exit code, returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert_eq!(out.status.code(), Some(0), "crew-runner {args:?} failed:\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "crew-runner {args:?} failed:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
@@ -301,7 +306,6 @@ impl Crew {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
-
 }
 
 /// Writes one JSON object per line: `{"item": ITEM}` for each item.

@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crew_runner::app::{prepare_submission, SubmitRequest};
-use crew_runner::execution::{
-    now_ms, ErrorKind, ExecutionError, LlmOptions, Millis, Priority, Progress, Status, Usage,
-};
+use crew_runner::execution::{now_ms, ErrorKind, ExecutionError, LlmOptions, Millis, Priority, Progress, Status, Usage};
 use crew_runner::llm::LlmEnv;
 use crew_runner::store::SqliteStore;
 use rand::{Rng, SeedableRng};
@@ -51,10 +49,8 @@ pub struct RowInfo {
 }
 
 /// The crew names; executions cycle through them.
-pub const CREWS: [&str; 8] = [
-    "research_crew", "blog_writer", "support_triage", "nightly_digest", "lead_scoring", "code_review", "invoice_check",
-    "release_notes",
-];
+pub const CREWS: [&str; 8] =
+    ["research_crew", "blog_writer", "support_triage", "nightly_digest", "lead_scoring", "code_review", "invoice_check", "release_notes"];
 
 const DAY_MS: i64 = 86_400_000;
 const TEAMS: [&str; 3] = ["a", "b", "c"];
@@ -131,7 +127,11 @@ pub fn fill(data_dir: &Path, shape: Shape, seed: u64) -> Filled {
                 let status = if big {
                     Status::Succeeded
                 } else if i >= live_from {
-                    if rng.random_bool(0.8) { Status::Queued } else { Status::Retrying }
+                    if rng.random_bool(0.8) {
+                        Status::Queued
+                    } else {
+                        Status::Retrying
+                    }
                 } else {
                     match rng.random_range(0..100) {
                         0..85 => Status::Succeeded,
@@ -144,13 +144,26 @@ pub fn fill(data_dir: &Path, shape: Shape, seed: u64) -> Filled {
                 let e = ExecRow::new(&mut rng, created, status);
                 ins_exec
                     .execute(params![
-                        id, crew, format!("/home/me/crews/{crew}"), spec,
+                        id,
+                        crew,
+                        format!("/home/me/crews/{crew}"),
+                        spec,
                         serde_json::json!({ "topic": format!("topic number {i}"), "audience": "engineers" }).to_string(),
-                        e.priority.rank(), status.as_str(), e.attempt, 3, e.next_run_at,
-                        serde_json::to_string(&e.progress).unwrap(), e.output, e.error, serde_json::to_string(&e.usage).unwrap(),
+                        e.priority.rank(),
+                        status.as_str(),
+                        e.attempt,
+                        3,
+                        e.next_run_at,
+                        serde_json::to_string(&e.progress).unwrap(),
+                        e.output,
+                        e.error,
+                        serde_json::to_string(&e.usage).unwrap(),
                         serde_json::to_string(&LlmOptions::default()).unwrap(),
                         serde_json::json!({ "team": TEAMS[i % 3], "batch": format!("b{}", i / 1000) }).to_string(),
-                        created, e.started_at, e.finished_at, status == Status::Cancelled && e.started_at.is_some(),
+                        created,
+                        e.started_at,
+                        e.finished_at,
+                        status == Status::Cancelled && e.started_at.is_some(),
                     ])
                     .unwrap();
                 let lines = match status {
@@ -172,15 +185,34 @@ pub fn fill(data_dir: &Path, shape: Shape, seed: u64) -> Filled {
                     };
                     let data = serde_json::json!({ "seq": seq, "model": "openai/gpt-4o-mini", "tokens": 400 + seq % 97 }).to_string();
                     ins_log
-                        .execute(params![id, seq as i64, attempt, created + seq as i64 * 40, "info", kind, "research", "Senior Researcher", message, data])
+                        .execute(params![
+                            id,
+                            seq as i64,
+                            attempt,
+                            created + seq as i64 * 40,
+                            "info",
+                            kind,
+                            "research",
+                            "Senior Researcher",
+                            message,
+                            data
+                        ])
                         .unwrap();
                 }
                 log_lines += lines as u64;
                 if status == Status::Succeeded || status == Status::Failed {
                     for (n, step) in ["research", "report"].iter().enumerate().take(if status == Status::Succeeded { 2 } else { 1 }) {
                         ins_step
-                            .execute(params![id, step, "Senior Researcher", OUTPUT.repeat(n + 1), "null",
-                                serde_json::to_string(&e.usage).unwrap(), 1, created + 20_000])
+                            .execute(params![
+                                id,
+                                step,
+                                "Senior Researcher",
+                                OUTPUT.repeat(n + 1),
+                                "null",
+                                serde_json::to_string(&e.usage).unwrap(),
+                                1,
+                                created + 20_000
+                            ])
                             .unwrap();
                     }
                 }
@@ -221,19 +253,86 @@ impl ExecRow {
     fn new(rng: &mut impl Rng, created: Millis, status: Status) -> ExecRow {
         let priority = [Priority::Low, Priority::Normal, Priority::Normal, Priority::High][rng.random_range(0..4)];
         let tokens = rng.random_range(2_000..20_000u64);
-        let usage = Usage { prompt_tokens: tokens, completion_tokens: tokens / 4, total_tokens: tokens + tokens / 4, llm_calls: 6, cost_usd: Some(tokens as f64 * 2e-7) };
+        let usage = Usage {
+            prompt_tokens: tokens,
+            completion_tokens: tokens / 4,
+            total_tokens: tokens + tokens / 4,
+            llm_calls: 6,
+            cost_usd: Some(tokens as f64 * 2e-7),
+        };
         let error = |kind, message: &str, retryable| {
-            serde_json::to_string(&ExecutionError { kind, message: message.into(), retryable, details: serde_json::json!({ "status": 503 }), retry_after_ms: None }).unwrap()
+            serde_json::to_string(&ExecutionError {
+                kind,
+                message: message.into(),
+                retryable,
+                details: serde_json::json!({ "status": 503 }),
+                retry_after_ms: None,
+            })
+            .unwrap()
         };
         let started = created + rng.random_range(10..5_000);
         let finished = started + rng.random_range(20_000..180_000);
         let done = |completed| Progress { completed_steps: completed, total_steps: 2, current_step: None, current_agent: None };
         match status {
-            Status::Succeeded => ExecRow { priority, attempt: 1, next_run_at: None, progress: done(2), output: Some(OUTPUT.into()), error: None, usage, started_at: Some(started), finished_at: Some(finished) },
-            Status::Failed => ExecRow { priority, attempt: 3, next_run_at: None, progress: done(1), output: None, error: Some(error(ErrorKind::LlmServer, "HTTP 503 from https://api.openai.com/v1/chat/completions: the server is overloaded", true)), usage, started_at: Some(started), finished_at: Some(finished) },
-            Status::Cancelled => ExecRow { priority, attempt: 1, next_run_at: None, progress: done(1), output: None, error: None, usage, started_at: Some(started), finished_at: Some(finished) },
-            Status::Retrying => ExecRow { priority, attempt: 1, next_run_at: Some(now_ms() + 3_600_000), progress: done(0), output: None, error: Some(error(ErrorKind::LlmRateLimited, "HTTP 429: rate limited", true)), usage: Usage::default(), started_at: Some(started), finished_at: None },
-            Status::Queued | Status::Running => ExecRow { priority, attempt: 0, next_run_at: None, progress: done(0), output: None, error: None, usage: Usage::default(), started_at: None, finished_at: None },
+            Status::Succeeded => ExecRow {
+                priority,
+                attempt: 1,
+                next_run_at: None,
+                progress: done(2),
+                output: Some(OUTPUT.into()),
+                error: None,
+                usage,
+                started_at: Some(started),
+                finished_at: Some(finished),
+            },
+            Status::Failed => ExecRow {
+                priority,
+                attempt: 3,
+                next_run_at: None,
+                progress: done(1),
+                output: None,
+                error: Some(error(
+                    ErrorKind::LlmServer,
+                    "HTTP 503 from https://api.openai.com/v1/chat/completions: the server is overloaded",
+                    true,
+                )),
+                usage,
+                started_at: Some(started),
+                finished_at: Some(finished),
+            },
+            Status::Cancelled => ExecRow {
+                priority,
+                attempt: 1,
+                next_run_at: None,
+                progress: done(1),
+                output: None,
+                error: None,
+                usage,
+                started_at: Some(started),
+                finished_at: Some(finished),
+            },
+            Status::Retrying => ExecRow {
+                priority,
+                attempt: 1,
+                next_run_at: Some(now_ms() + 3_600_000),
+                progress: done(0),
+                output: None,
+                error: Some(error(ErrorKind::LlmRateLimited, "HTTP 429: rate limited", true)),
+                usage: Usage::default(),
+                started_at: Some(started),
+                finished_at: None,
+            },
+            Status::Queued | Status::Running => ExecRow {
+                priority,
+                attempt: 0,
+                next_run_at: None,
+                progress: done(0),
+                output: None,
+                error: None,
+                usage: Usage::default(),
+                started_at: None,
+                finished_at: None,
+            },
         }
     }
 }

@@ -57,13 +57,7 @@ fn time<T>(name: &str, calls: usize, mut f: impl FnMut(usize) -> T, mut check: i
 
 /// The newest `limit` rows (id descending) of `rows` matching `keep`, below `before` when given.
 fn expected(rows: &[RowInfo], keep: impl Fn(&RowInfo) -> bool, before: Option<&str>, limit: usize) -> Vec<String> {
-    rows.iter()
-        .rev()
-        .filter(|r| before.is_none_or(|b| r.id.as_str() < b))
-        .filter(|r| keep(r))
-        .take(limit)
-        .map(|r| r.id.clone())
-        .collect()
+    rows.iter().rev().filter(|r| before.is_none_or(|b| r.id.as_str() < b)).filter(|r| keep(r)).take(limit).map(|r| r.id.clone()).collect()
 }
 
 fn ids(list: &[Execution]) -> Vec<String> {
@@ -91,85 +85,150 @@ pub fn run(filled: &Filled, calls: Calls, binary: &Path) -> Report {
 
     for status in [Status::Succeeded, Status::Failed, Status::Queued] {
         let want = expected(rows, |r| r.status == status, None, 50);
-        figures.push(time(&format!("list --status {status}"), n, |_| list(page(vec![status], None, None)), |_, got| {
-            assert_eq!(ids(&got), want);
-        }));
+        figures.push(time(
+            &format!("list --status {status}"),
+            n,
+            |_| list(page(vec![status], None, None)),
+            |_, got| {
+                assert_eq!(ids(&got), want);
+            },
+        ));
     }
     let several = [Status::Failed, Status::Cancelled];
     let want = expected(rows, |r| several.contains(&r.status), None, 50);
-    figures.push(time("list --status failed,cancelled", n, |_| list(page(several.to_vec(), None, None)), |_, got| {
-        assert_eq!(ids(&got), want);
-    }));
+    figures.push(time(
+        "list --status failed,cancelled",
+        n,
+        |_| list(page(several.to_vec(), None, None)),
+        |_, got| {
+            assert_eq!(ids(&got), want);
+        },
+    ));
 
     let crews: Vec<&str> = (0..n).map(|_| CREWS[rng.random_range(0..CREWS.len())]).collect();
-    figures.push(time("list --crew C", n, |i| list(page(vec![], Some(crews[i]), None)), |i, got| {
-        assert_eq!(ids(&got), expected(rows, |r| r.crew == crews[i], None, 50));
-    }));
-    figures.push(time("list --crew C --status failed", n, |i| list(page(vec![Status::Failed], Some(crews[i]), None)), |i, got| {
-        assert_eq!(ids(&got), expected(rows, |r| r.crew == crews[i] && r.status == Status::Failed, None, 50));
-    }));
+    figures.push(time(
+        "list --crew C",
+        n,
+        |i| list(page(vec![], Some(crews[i]), None)),
+        |i, got| {
+            assert_eq!(ids(&got), expected(rows, |r| r.crew == crews[i], None, 50));
+        },
+    ));
+    figures.push(time(
+        "list --crew C --status failed",
+        n,
+        |i| list(page(vec![Status::Failed], Some(crews[i]), None)),
+        |i, got| {
+            assert_eq!(ids(&got), expected(rows, |r| r.crew == crews[i] && r.status == Status::Failed, None, 50));
+        },
+    ));
 
     // A deep page: below an id in the oldest tenth of the history.
     let befores: Vec<&str> = (0..n).map(|_| rows[rng.random_range(50..(rows.len() / 10).max(51))].id.as_str()).collect();
-    figures.push(time("list: deep page (before=ID)", n, |i| list(page(vec![], None, Some(befores[i]))), |i, got| {
-        assert_eq!(ids(&got), expected(rows, |_| true, Some(befores[i]), 50));
-    }));
-    figures.push(time("list: deep page --status succeeded", n, |i| list(page(vec![Status::Succeeded], None, Some(befores[i]))), |i, got| {
-        assert_eq!(ids(&got), expected(rows, |r| r.status == Status::Succeeded, Some(befores[i]), 50));
-    }));
-    figures.push(time("list: deep page --status failed,cancelled --crew C", n, |i| list(page(several.to_vec(), Some(crews[i]), Some(befores[i]))), |i, got| {
-        assert_eq!(ids(&got), expected(rows, |r| several.contains(&r.status) && r.crew == crews[i], Some(befores[i]), 50));
-    }));
+    figures.push(time(
+        "list: deep page (before=ID)",
+        n,
+        |i| list(page(vec![], None, Some(befores[i]))),
+        |i, got| {
+            assert_eq!(ids(&got), expected(rows, |_| true, Some(befores[i]), 50));
+        },
+    ));
+    figures.push(time(
+        "list: deep page --status succeeded",
+        n,
+        |i| list(page(vec![Status::Succeeded], None, Some(befores[i]))),
+        |i, got| {
+            assert_eq!(ids(&got), expected(rows, |r| r.status == Status::Succeeded, Some(befores[i]), 50));
+        },
+    ));
+    figures.push(time(
+        "list: deep page --status failed,cancelled --crew C",
+        n,
+        |i| list(page(several.to_vec(), Some(crews[i]), Some(befores[i]))),
+        |i, got| {
+            assert_eq!(ids(&got), expected(rows, |r| several.contains(&r.status) && r.crew == crews[i], Some(befores[i]), 50));
+        },
+    ));
     let meta = ExecutionFilter { meta: [("team".to_string(), "b".to_string())].into(), limit: 50, ..ExecutionFilter::default() };
-    figures.push(time("list --meta team=b", n, |_| list(meta.clone()), |_, got| {
-        assert_eq!(got.len(), 50);
-        assert!(got.iter().all(|e| e.meta.get("team").map(String::as_str) == Some("b")));
-    }));
+    figures.push(time(
+        "list --meta team=b",
+        n,
+        |_| list(meta.clone()),
+        |_, got| {
+            assert_eq!(got.len(), 50);
+            assert!(got.iter().all(|e| e.meta.get("team").map(String::as_str) == Some("b")));
+        },
+    ));
 
     let picks: Vec<&RowInfo> = (0..n).map(|_| &rows[rng.random_range(0..rows.len())]).collect();
-    figures.push(time("status ID (get)", n, |i| store.get(&ExecutionId::from(picks[i].id.as_str())).expect("get"), |i, got| {
-        let e = got.expect("the execution exists");
-        assert_eq!((e.id.as_str(), e.status()), (picks[i].id.as_str(), picks[i].status));
-    }));
+    figures.push(time(
+        "status ID (get)",
+        n,
+        |i| store.get(&ExecutionId::from(picks[i].id.as_str())).expect("get"),
+        |i, got| {
+            let e = got.expect("the execution exists");
+            assert_eq!((e.id.as_str(), e.status()), (picks[i].id.as_str(), picks[i].status));
+        },
+    ));
 
     let big = ExecutionId::from(filled.big_log.as_str());
     let big_lines = store.logs(&big, 0, 0).expect("logs").len();
-    figures.push(time("logs ID: first 1000 lines of the long log", n, |_| store.logs(&big, 0, 1000).expect("logs"), |_, got| {
-        assert_eq!(got.len(), 1000.min(big_lines));
-        assert_eq!(got.first().map(|l| l.seq), Some(1));
-    }));
-    figures.push(time(&format!("logs ID: all {big_lines} lines, pages of 1000"), (n / 10).max(3), |_| {
-        let mut after = 0;
-        let mut count = 0;
-        loop {
-            let lines = store.logs(&big, after, 1000).expect("logs");
-            count += lines.len();
-            match lines.last() {
-                Some(l) if lines.len() == 1000 => after = l.seq,
-                _ => break count,
+    figures.push(time(
+        "logs ID: first 1000 lines of the long log",
+        n,
+        |_| store.logs(&big, 0, 1000).expect("logs"),
+        |_, got| {
+            assert_eq!(got.len(), 1000.min(big_lines));
+            assert_eq!(got.first().map(|l| l.seq), Some(1));
+        },
+    ));
+    figures.push(time(
+        &format!("logs ID: all {big_lines} lines, pages of 1000"),
+        (n / 10).max(3),
+        |_| {
+            let mut after = 0;
+            let mut count = 0;
+            loop {
+                let lines = store.logs(&big, after, 1000).expect("logs");
+                count += lines.len();
+                match lines.last() {
+                    Some(l) if lines.len() == 1000 => after = l.seq,
+                    _ => break count,
+                }
             }
-        }
-    }, |_, got| assert_eq!(got, big_lines)));
+        },
+        |_, got| assert_eq!(got, big_lines),
+    ));
 
     // The GUI's list_executions: the same store call, crew_spec dropped, next_before for paging.
     let mut before: Option<String> = None;
     let mut seen = 0usize;
-    figures.push(time("gui list_executions: successive pages", n, |_| {
-        let mut got = list(page(vec![], None, before.as_deref()));
-        for e in &mut got {
-            e.crew_spec = serde_json::Value::Null;
-        }
-        let next = (got.len() == 50).then(|| got.last().map(|e| e.id.to_string())).flatten();
-        (got, std::mem::replace(&mut before, next))
-    }, |_, (got, previous)| {
-        assert_eq!(ids(&got), expected(rows, |_| true, previous.as_deref(), 50));
-        seen += got.len();
-    }));
-    figures.push(time("gui get_queue (settings + counts)", n, |_| (store.queue_settings().expect("settings"), store.counts().expect("counts")), |_, (_, counts)| {
-        let by = |s: Status| rows.iter().filter(|r| r.status == s).count() as u64;
-        assert_eq!(counts.get(Status::Succeeded), by(Status::Succeeded));
-        assert_eq!(counts.get(Status::Queued), by(Status::Queued));
-    }));
+    figures.push(time(
+        "gui list_executions: successive pages",
+        n,
+        |_| {
+            let mut got = list(page(vec![], None, before.as_deref()));
+            for e in &mut got {
+                e.crew_spec = serde_json::Value::Null;
+            }
+            let next = (got.len() == 50).then(|| got.last().map(|e| e.id.to_string())).flatten();
+            (got, std::mem::replace(&mut before, next))
+        },
+        |_, (got, previous)| {
+            assert_eq!(ids(&got), expected(rows, |_| true, previous.as_deref(), 50));
+            seen += got.len();
+        },
+    ));
+    figures.push(time(
+        "gui get_queue (settings + counts)",
+        n,
+        |_| (store.queue_settings().expect("settings"), store.counts().expect("counts")),
+        |_, (_, counts)| {
+            let by = |s: Status| rows.iter().filter(|r| r.status == s).count() as u64;
+            assert_eq!(counts.get(Status::Succeeded), by(Status::Succeeded));
+            assert_eq!(counts.get(Status::Queued), by(Status::Queued));
+        },
+    ));
 
     // The binary, as a script or a shell user runs it: a whole process per call.
     let cli = |args: &[&str]| -> String {
@@ -179,20 +238,35 @@ pub fn run(filled: &Filled, calls: Calls, binary: &Path) -> Report {
     };
     let p = calls.process;
     let want = expected(rows, |_| true, None, 50);
-    figures.push(time("process: list --json", p, |_| cli(&["list", "--json"]), |_, out| {
-        let got: Vec<serde_json::Value> = serde_json::from_str(&out).expect("JSON");
-        let got: Vec<String> = got.iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
-        assert_eq!(got, want);
-    }));
+    figures.push(time(
+        "process: list --json",
+        p,
+        |_| cli(&["list", "--json"]),
+        |_, out| {
+            let got: Vec<serde_json::Value> = serde_json::from_str(&out).expect("JSON");
+            let got: Vec<String> = got.iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+            assert_eq!(got, want);
+        },
+    ));
     let picks: Vec<&RowInfo> = (0..p).map(|_| &rows[rng.random_range(0..rows.len())]).collect();
-    figures.push(time("process: status ID --json", p, |i| cli(&["status", &picks[i].id, "--json"]), |i, out| {
-        let got: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-        assert_eq!(got["id"], picks[i].id.as_str());
-        assert_eq!(got["status"], picks[i].status.as_str());
-    }));
-    figures.push(time(&format!("process: logs ID --json ({big_lines} lines)"), (p / 10).max(3), |_| cli(&["logs", &filled.big_log, "--json"]), |_, out| {
-        assert_eq!(out.lines().count(), big_lines);
-    }));
+    figures.push(time(
+        "process: status ID --json",
+        p,
+        |i| cli(&["status", &picks[i].id, "--json"]),
+        |i, out| {
+            let got: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+            assert_eq!(got["id"], picks[i].id.as_str());
+            assert_eq!(got["status"], picks[i].status.as_str());
+        },
+    ));
+    figures.push(time(
+        &format!("process: logs ID --json ({big_lines} lines)"),
+        (p / 10).max(3),
+        |_| cli(&["logs", &filled.big_log, "--json"]),
+        |_, out| {
+            assert_eq!(out.lines().count(), big_lines);
+        },
+    ));
 
     Report { figures, disk: store.disk_usage().expect("disk usage"), plans: plans(&filled.database) }
 }
@@ -234,7 +308,12 @@ pub fn print(filled: &Filled, report: &Report) {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!(
         "history: {} executions, {} log lines, filled in {:.1} s; database {:.1} MiB (+ WAL {:.1} MiB, {} free pages)",
-        filled.rows.len(), filled.log_lines, filled.seconds, mib(report.disk.file_bytes), mib(report.disk.wal_bytes), report.disk.free_pages
+        filled.rows.len(),
+        filled.log_lines,
+        filled.seconds,
+        mib(report.disk.file_bytes),
+        mib(report.disk.wal_bytes),
+        report.disk.free_pages
     );
     println!("{:<52} {:>6} {:>10} {:>10} {:>10}", "operation", "calls", "p50 ms", "p99 ms", "max ms");
     for f in &report.figures {

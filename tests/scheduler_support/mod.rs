@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crew_runner::execution::{
-    BoxFuture, ErrorKind, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, NewExecution, Priority,
-    RunOutput, RunRequest, StepOutput, Usage, EventKind, LogEvent, now_ms,
+    now_ms, BoxFuture, ErrorKind, EventKind, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, LogEvent, NewExecution,
+    Priority, RunOutput, RunRequest, StepOutput, Usage,
 };
 use crew_runner::scheduler::{Backoff, ClaimScope, Scheduler, SchedulerConfig};
 use crew_runner::store::{SqliteStore, Store};
@@ -75,7 +75,12 @@ pub struct Noop {
 }
 
 impl Executor for Noop {
-    fn execute(&self, request: RunRequest, _: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        request: RunRequest,
+        _: Arc<dyn Journal>,
+        _: CancellationToken,
+    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
         self.started.lock().unwrap().push(request.execution.crew_name.clone());
         Box::pin(async move { Ok(RunOutput { output: format!("done {}", request.execution.crew_name), usage: Usage::default() }) })
     }
@@ -115,7 +120,12 @@ impl WaitsForCancel {
 }
 
 impl Executor for WaitsForCancel {
-    fn execute(&self, request: RunRequest, _: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        request: RunRequest,
+        _: Arc<dyn Journal>,
+        _: CancellationToken,
+    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
         let flag = DropFlag(self.dropped.clone());
         let count = CountDrop(self.drops.clone());
         let started = self.started.clone();
@@ -136,7 +146,12 @@ pub struct FailsNTimes {
 }
 
 impl Executor for FailsNTimes {
-    fn execute(&self, request: RunRequest, _: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        request: RunRequest,
+        _: Arc<dyn Journal>,
+        _: CancellationToken,
+    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
         let (n, retry_after) = (self.n, self.retry_after_ms);
         Box::pin(async move {
             if request.execution.attempt <= n {
@@ -169,7 +184,12 @@ pub struct SavesStepsThenFails {
 }
 
 impl Executor for SavesStepsThenFails {
-    fn execute(&self, request: RunRequest, journal: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        request: RunRequest,
+        journal: Arc<dyn Journal>,
+        _: CancellationToken,
+    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
         self.given.lock().unwrap().push(request.completed_steps.iter().map(|s| s.step.clone()).collect());
         let attempt = request.execution.attempt;
         Box::pin(async move {
@@ -179,7 +199,12 @@ impl Executor for SavesStepsThenFails {
             }
             journal.log(LogEvent::info(EventKind::TaskStarted, "research").with_task("research"));
             journal
-                .progress(crew_runner::execution::Progress { completed_steps: 1, total_steps: 2, current_step: Some("write".into()), current_agent: None })
+                .progress(crew_runner::execution::Progress {
+                    completed_steps: 1,
+                    total_steps: 2,
+                    current_step: Some("write".into()),
+                    current_agent: None,
+                })
                 .await
                 .map_err(ExecutionError::from)?;
             save_research(journal.as_ref(), "facts", attempt).await?;
@@ -252,7 +277,12 @@ impl Drop for SendOnDrop {
 }
 
 impl Executor for WritesAfterGo {
-    fn execute(&self, request: RunRequest, journal: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        request: RunRequest,
+        journal: Arc<dyn Journal>,
+        _: CancellationToken,
+    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
         let (go, later_calls, started) = (self.go.clone(), self.later_calls.clone(), self.started.clone());
         let guard = SendOnDrop(self.dropped.clone(), request.execution.id.clone());
         let (id, attempt) = (request.execution.id.clone(), request.execution.attempt);

@@ -451,10 +451,8 @@ impl Connection {
         let mut first = lines.next()?.split_whitespace();
         let method = first.next()?.to_string();
         let path = first.next()?.to_string();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
+        let headers: Vec<(String, String)> =
+            lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
         let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
         let body = if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
             self.read_chunked()?
@@ -516,11 +514,7 @@ impl Connection {
     }
 
     fn json_response(&mut self, code: u16, body: &str, retry_after: Option<&str>) -> After {
-        let mut head = format!(
-            "HTTP/1.1 {code} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-            reason(code),
-            body.len()
-        );
+        let mut head = format!("HTTP/1.1 {code} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", reason(code), body.len());
         if let Some(v) = retry_after {
             head.push_str(&format!("retry-after: {v}\r\n"));
         }
@@ -627,10 +621,7 @@ impl Connection {
             }
             Reply::StreamCut if !stream => {
                 let body = completion(&model, &Reply::text("this reply is cut short"), prompt_tokens).to_string();
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                    body.len()
-                );
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
                 self.write(format!("{head}{}", &body[..body.len() / 2]).as_bytes());
                 After::Close
             }
@@ -674,8 +665,14 @@ impl Connection {
                     let split = call.arguments.len() / 2;
                     let split = (0..=split).rev().find(|&k| call.arguments.is_char_boundary(k)).unwrap_or(0);
                     let (a, b) = call.arguments.split_at(split);
-                    events.push(chunk(json!({"tool_calls": [{"index": i, "id": call.id, "type": "function",
-                        "function": {"name": call.name, "arguments": ""}}]}), None).to_string());
+                    events.push(
+                        chunk(
+                            json!({"tool_calls": [{"index": i, "id": call.id, "type": "function",
+                        "function": {"name": call.name, "arguments": ""}}]}),
+                            None,
+                        )
+                        .to_string(),
+                    );
                     events.push(chunk(json!({"tool_calls": [{"index": i, "function": {"arguments": a}}]}), None).to_string());
                     events.push(chunk(json!({"tool_calls": [{"index": i, "function": {"arguments": b}}]}), None).to_string());
                     completion_text.push_str(&call.arguments);
@@ -684,7 +681,10 @@ impl Connection {
             }
             Reply::InvalidJson => events.push("{\"choices\": [{\"delta\": ".to_string()),
             Reply::EmptyChoices => {
-                events.push(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": []}).to_string());
+                events.push(
+                    json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": []})
+                        .to_string(),
+                );
             }
             Reply::StreamCut => {
                 events.push(role.to_string());
@@ -699,8 +699,11 @@ impl Connection {
             other => unreachable!("handled before streaming: {other:?}"),
         }
         if include_usage && !close_after && matches!(reply, Reply::Text(_) | Reply::ToolCalls(_)) {
-            events.push(json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": model,
-                "choices": [], "usage": usage(prompt_tokens, &completion_text)}).to_string());
+            events.push(
+                json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": model,
+                "choices": [], "usage": usage(prompt_tokens, &completion_text)})
+                .to_string(),
+            );
         }
         for event in events {
             if !self.write_chunk(&format!("data: {event}\n\n")) {

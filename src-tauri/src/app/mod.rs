@@ -14,12 +14,12 @@ pub mod runtime;
 mod store_open;
 mod submission;
 
-pub use paths::{AppPaths, PathsError};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
+pub use paths::{AppPaths, PathsError};
 pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};
 pub use store_open::{open_store, OpenStoreError, BUSY_TIMEOUT_VAR};
 pub use submission::{
-    default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, SubmitError, SubmitRequest,
-    timeout_ms, MAX_KEY_LEN,
+    default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, timeout_ms, SubmitError,
+    SubmitRequest, MAX_KEY_LEN,
 };

@@ -31,10 +31,7 @@ impl AppPaths {
     pub fn resolve(explicit: Option<&Path>) -> Result<AppPaths, PathsError> {
         let data_dir = match explicit {
             Some(p) => p.to_path_buf(),
-            None => directories::ProjectDirs::from("dev", "crew-runner", "crew-runner")
-                .ok_or(PathsError::NoHome)?
-                .data_dir()
-                .to_path_buf(),
+            None => directories::ProjectDirs::from("dev", "crew-runner", "crew-runner").ok_or(PathsError::NoHome)?.data_dir().to_path_buf(),
         };
         if data_dir.exists() && !data_dir.is_dir() {
             return Err(PathsError::NotADirectory { path: data_dir });

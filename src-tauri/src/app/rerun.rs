@@ -23,16 +23,12 @@ pub enum RerunError {
 ///   everything after it run again.
 /// - `None` and `past` succeeded: none (a full rerun).
 /// - `None` and `past` failed or was cancelled: every finished step (it continues where it stopped).
-pub fn rerun_request(
-    past: &Execution,
-    steps: &[StepOutput],
-    from_task: Option<&str>,
-) -> Result<NewExecution, RerunError> {
+pub fn rerun_request(past: &Execution, steps: &[StepOutput], from_task: Option<&str>) -> Result<NewExecution, RerunError> {
     if !past.status().is_terminal() {
         return Err(RerunError::NotFinished { id: past.id.clone(), status: past.status() });
     }
-    let spec: CrewSpec = serde_json::from_value(past.crew_spec.clone())
-        .map_err(|e| RerunError::Snapshot { id: past.id.clone(), reason: e.to_string() })?;
+    let spec: CrewSpec =
+        serde_json::from_value(past.crew_spec.clone()).map_err(|e| RerunError::Snapshot { id: past.id.clone(), reason: e.to_string() })?;
     let reuse: Vec<StepOutput> = match from_task {
         Some(task) => {
             let Some(cut) = spec.tasks.iter().position(|t| t.key == task) else {

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{rerun_request, RerunError, SubmitError};
+use crate::execution::Executor;
 use crate::execution::{
     Execution, ExecutionEvent, ExecutionFilter, ExecutionId, LogEntry, NewExecution, ParseIdError, Priority, StepOutput,
 };
-use crate::execution::Executor;
 use crate::scheduler::{CancelOutcome, Scheduler, SchedulerConfig, SchedulerError};
 use crate::store::{DiskUsage, IdempotencyKey, PruneCounts, PruneFilter, QueueSettings, StatusCounts, Store, StoreError};
 

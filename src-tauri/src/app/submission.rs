@@ -138,10 +138,7 @@ pub fn default_batch_key(news: &[NewExecution]) -> IdempotencyKey {
 /// Nothing is recorded; callers record the result with the scheduler or the store. Once every
 /// check passed, credentials in `request.llm.api_base` are moved to a secrets file in
 /// `env.secrets` ([`endpoint_secrets::stash`]): the execution holds the redacted URL only.
-pub fn prepare_submission(
-    request: &SubmitRequest,
-    env: &LlmEnv,
-) -> Result<(NewExecution, Vec<CrewWarning>), SubmitError> {
+pub fn prepare_submission(request: &SubmitRequest, env: &LlmEnv) -> Result<(NewExecution, Vec<CrewWarning>), SubmitError> {
     let mut batch = prepare_batch(request, &[BTreeMap::new()], env)?;
     let (new, warnings) = batch.pop().expect("one row gives one execution");
     Ok((new, warnings))
@@ -207,11 +204,7 @@ pub fn prepare_batch(
 /// would otherwise run silently on the crew's default), or `None` when every input is used.
 ///
 /// CrewAI ignores such inputs too; they are still recorded with the execution.
-fn unused_inputs_warning(
-    source: &str,
-    named: &BTreeSet<String>,
-    inputs: &BTreeMap<String, serde_json::Value>,
-) -> Option<CrewWarning> {
+fn unused_inputs_warning(source: &str, named: &BTreeSet<String>, inputs: &BTreeMap<String, serde_json::Value>) -> Option<CrewWarning> {
     let unused: Vec<&str> = inputs.keys().filter(|k| !named.contains(*k)).map(String::as_str).collect();
     if unused.is_empty() {
         return None;
@@ -222,10 +215,7 @@ fn unused_inputs_warning(
     } else {
         format!("its placeholders are {}", named.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", "))
     };
-    Some(crew::Diagnostic::new(
-        source,
-        format!("{plural} {} not used by any placeholder of the crew ({uses}); ignored", unused.join(", ")),
-    ))
+    Some(crew::Diagnostic::new(source, format!("{plural} {} not used by any placeholder of the crew ({uses}); ignored", unused.join(", "))))
 }
 
 /// Every model the crew will use resolves (provider known, key present, recording readable).

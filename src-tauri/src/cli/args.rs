@@ -448,7 +448,19 @@ mod tests {
 
     #[test]
     fn prune_parses_ages_statuses_and_rejects_bad_values() {
-        let c = Cli::try_parse_args(["crew-runner", "prune", "--older-than", "30d", "--status", "failed,cancelled", "--status", "succeeded", "--keep", "5"]).unwrap();
+        let c = Cli::try_parse_args([
+            "crew-runner",
+            "prune",
+            "--older-than",
+            "30d",
+            "--status",
+            "failed,cancelled",
+            "--status",
+            "succeeded",
+            "--keep",
+            "5",
+        ])
+        .unwrap();
         let Some(Command::Prune(p)) = c.command else { panic!("not prune") };
         assert_eq!(p.older_than, Some(std::time::Duration::from_secs(30 * 86_400)));
         assert_eq!(p.status, vec![Status::Failed, Status::Cancelled, Status::Succeeded]);

@@ -2,8 +2,8 @@
 //! process may be writing it).
 
 use super::args::{GlobalArgs, ListCommand, LogsCommand, StatusCommand};
-use super::options::parse_meta;
 use super::escape::line;
+use super::options::parse_meta;
 use super::render;
 use super::runtime::client;
 use super::CliError;
@@ -21,13 +21,7 @@ pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
 }
 
 pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
-    let filter = ExecutionFilter {
-        statuses: c.status,
-        crew_name: c.crew,
-        meta: parse_meta(&c.meta)?,
-        limit: c.limit,
-        before: None,
-    };
+    let filter = ExecutionFilter { statuses: c.status, crew_name: c.crew, meta: parse_meta(&c.meta)?, limit: c.limit, before: None };
     let executions = client(global)?.list(&filter).map_err(CliError::runner)?;
     if c.json {
         outln!("{}", serde_json::to_string_pretty(&executions).expect("executions serialise"));

@@ -37,11 +37,8 @@ pub fn init(global: &GlobalArgs) -> Result<LogGuard, CliError> {
     };
     let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(stderr_default));
     let colour = use_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(colour)
-        .with_filter(stderr_filter);
+    let stderr =
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(colour).with_filter(stderr_filter);
 
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
     let keep_days = keep_days(std::env::var(KEEP_DAYS_VAR).ok().as_deref())?;
@@ -92,7 +89,8 @@ fn delete_old_logs(dir: &Path, keep_days: u32, today: i64) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(date) = name.to_str().and_then(|n| n.strip_prefix(FILE_PREFIX)).and_then(|n| n.strip_prefix('.')) else { continue };
-        let is_date = date.len() == 10 && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        let is_date =
+            date.len() == 10 && date.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
         if is_date && date < oldest_kept.as_str() && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -141,13 +139,16 @@ mod tests {
         delete_old_logs(dir.path(), 14, today);
         let mut left: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         left.sort();
-        assert_eq!(left, [
-            "crew-runner.log.2020-01-01",
-            "crew-runner.log.2026-11-23",
-            "crew-runner.log.2026-12-06",
-            "crew-runner.log.old",
-            "notes.2020-01-01",
-        ]);
+        assert_eq!(
+            left,
+            [
+                "crew-runner.log.2020-01-01",
+                "crew-runner.log.2026-11-23",
+                "crew-runner.log.2026-12-06",
+                "crew-runner.log.old",
+                "notes.2020-01-01",
+            ]
+        );
     }
 
     #[test]

@@ -137,11 +137,14 @@ impl Bars {
                 .unwrap_or_default();
             if per_task {
                 for t in tasks {
-                    let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(line(&t).into_owned()).with_message("waiting"));
+                    let bar = multi.add(
+                        ProgressBar::new_spinner().with_style(style.clone()).with_prefix(line(&t).into_owned()).with_message("waiting"),
+                    );
                     bars.insert((e.id.clone(), Some(t)), bar);
                 }
             } else {
-                let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(e.id.to_string()).with_message("queued"));
+                let bar =
+                    multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(e.id.to_string()).with_message("queued"));
                 bars.insert((e.id.clone(), None), bar);
             }
         }
@@ -167,7 +170,9 @@ impl View for Bars {
                     }
                     EventKind::TaskCompleted => bar.finish_with_message("done"),
                     EventKind::TaskSkipped => bar.finish_with_message("reused"),
-                    EventKind::ToolCall | EventKind::Delegation | EventKind::AgentStep => bar.set_message(line(&entry.event.message).into_owned()),
+                    EventKind::ToolCall | EventKind::Delegation | EventKind::AgentStep => {
+                        bar.set_message(line(&entry.event.message).into_owned())
+                    }
                     EventKind::Warning => {
                         let _ = self.multi.println(format!("warning: {}", block(&entry.event.message)));
                     }

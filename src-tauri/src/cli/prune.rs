@@ -4,13 +4,12 @@
 //! transaction each, so workers on the same database wait for one batch at a time. Interrupting a
 //! prune keeps the batches already committed; the one in progress is rolled back.
 
-
 use super::args::{GlobalArgs, PruneCommand};
 use super::runtime::client;
-use crate::app::{AppPaths, Runner, RunnerError};
-use crate::llm::endpoint_secrets;
 use super::CliError;
+use crate::app::{AppPaths, Runner, RunnerError};
 use crate::execution::now_ms;
+use crate::llm::endpoint_secrets;
 use crate::store::{DiskUsage, PruneCounts, PruneFilter};
 
 /// What `prune --json` prints.
@@ -54,12 +53,9 @@ async fn blocking(runner: &Runner, f: impl FnOnce(&Runner) -> Result<(), RunnerE
 }
 
 pub async fn prune(global: &GlobalArgs, c: PruneCommand) -> Result<i32, CliError> {
-    let finished_before = c
-        .older_than
-        .map(|age| now_ms().saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX)));
-    let filter = PruneFilter::new(&c.status, finished_before, c.keep).map_err(|e| {
-        CliError::Usage(format!("{e} (--older-than DURATION, --keep N, --status S; see `crew-runner prune --help`)"))
-    })?;
+    let finished_before = c.older_than.map(|age| now_ms().saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX)));
+    let filter = PruneFilter::new(&c.status, finished_before, c.keep)
+        .map_err(|e| CliError::Usage(format!("{e} (--older-than DURATION, --keep N, --status S; see `crew-runner prune --help`)")))?;
     let runner = client(global)?;
     let before = runner.disk_usage().map_err(CliError::runner)?;
 

@@ -29,8 +29,13 @@ pub fn execution(e: &Execution) -> String {
         _ => String::new(),
     };
     let _ = writeln!(s, "progress:   {}/{} tasks{current}", p.completed_steps, p.total_steps);
-    let _ = writeln!(s, "tokens:     {} ({} LLM calls){}", e.usage.total_tokens, e.usage.llm_calls,
-        e.usage.cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default());
+    let _ = writeln!(
+        s,
+        "tokens:     {} ({} LLM calls){}",
+        e.usage.total_tokens,
+        e.usage.llm_calls,
+        e.usage.cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
+    );
     let _ = writeln!(s, "created:    {}", timestamp(e.created_at));
     if let Some(t) = e.started_at {
         let _ = writeln!(s, "started:    {}", timestamp(t));
@@ -75,7 +80,8 @@ pub fn execution(e: &Execution) -> String {
 
 /// One line per execution (for `list`), with a header.
 pub fn table(executions: &[Execution]) -> String {
-    let mut s = format!("{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<23}  {}\n", "ID", "STATUS", "PRIO", "PROGRESS", "TOKENS", "CREATED", "CREW");
+    let mut s =
+        format!("{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<23}  {}\n", "ID", "STATUS", "PRIO", "PROGRESS", "TOKENS", "CREATED", "CREW");
     for e in executions {
         let _ = writeln!(
             s,
@@ -103,9 +109,9 @@ pub fn owner_gone(e: &Execution) -> bool {
 /// The status as `status` shows it: a running execution whose worker is gone says so.
 fn status_text(e: &Execution) -> String {
     match &e.state {
-        ExecutionState::Running { owner, owner_gone: true, .. } => format!(
-            "running, but its worker process ({owner}) is gone: the next `crew-runner worker` (or the desktop app) recovers it"
-        ),
+        ExecutionState::Running { owner, owner_gone: true, .. } => {
+            format!("running, but its worker process ({owner}) is gone: the next `crew-runner worker` (or the desktop app) recovers it")
+        }
         _ => e.status().to_string(),
     }
 }

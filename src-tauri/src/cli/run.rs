@@ -9,7 +9,7 @@ use super::progress::ProgressDisplay;
 use super::runtime::{client, llm_env, runner_failure, start_runner, workspace_policy};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
-use crate::app::{default_batch_key, idempotency_key, prepare_batch, Runner, RunnerError, SubmitError, Submission};
+use crate::app::{default_batch_key, idempotency_key, prepare_batch, Runner, RunnerError, Submission, SubmitError};
 use crate::crew::CrewWarning;
 use crate::execution::{Execution, ExecutionState, NewExecution, Status};
 use crate::scheduler::ClaimScope;
@@ -93,7 +93,9 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
         } else {
             match &e.state {
                 ExecutionState::Succeeded { output, .. } => outln!("{}", block(output)),
-                ExecutionState::Failed { error, .. } => eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), block(&error.message)),
+                ExecutionState::Failed { error, .. } => {
+                    eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), block(&error.message))
+                }
                 ExecutionState::Cancelled { .. } => eprintln!("execution {} cancelled", e.id),
                 other => eprintln!("execution {} ended {}", e.id, other.status()),
             }

@@ -1,8 +1,8 @@
 //! `crew-runner validate CREW`: the normalised crew, its required inputs and warnings.
 
 use super::args::{GlobalArgs, ValidateCommand};
-use super::runtime::workspace_policy;
 use super::escape::line;
+use super::runtime::workspace_policy;
 use super::CliError;
 use crate::crew;
 

@@ -10,8 +10,8 @@ use super::args::{GlobalArgs, WaitCommand};
 use super::escape::line;
 use super::inspect::{stranded, stranded_notice};
 use super::runtime::client;
-use crate::app::{RunnerError, POLL_WITHOUT_EVENTS as POLL_INTERVAL};
 use super::CliError;
+use crate::app::{RunnerError, POLL_WITHOUT_EVENTS as POLL_INTERVAL};
 use crate::execution::{Execution, ExecutionId, ExecutionState, Status};
 
 /// Exit code when the timeout ran out first (as `timeout(1)`).

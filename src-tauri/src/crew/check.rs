@@ -41,25 +41,17 @@ fn check_manager(draft: &Draft, findings: &mut Findings) {
     let spec = &draft.spec;
     if let Some(manager) = &spec.manager_agent {
         if spec.agent(manager).is_none() {
-            findings.error(draft.settings_origin.at(
-                "manager_agent",
-                format!(
-                    "unknown agent `{manager}`{}",
-                    known_list(spec.agents.iter().map(|a| a.key.as_str()))
-                ),
-            ));
+            findings.error(
+                draft
+                    .settings_origin
+                    .at("manager_agent", format!("unknown agent `{manager}`{}", known_list(spec.agents.iter().map(|a| a.key.as_str())))),
+            );
         }
     }
     if spec.process == Process::Sequential {
-        for (field, set) in [
-            ("manager_llm", spec.manager_llm.is_some()),
-            ("manager_agent", spec.manager_agent.is_some()),
-        ] {
+        for (field, set) in [("manager_llm", spec.manager_llm.is_some()), ("manager_agent", spec.manager_agent.is_some())] {
             if set {
-                findings.warn(draft.settings_origin.at(
-                    field,
-                    format!("`{field}` only applies to hierarchical crews; ignored"),
-                ));
+                findings.warn(draft.settings_origin.at(field, format!("`{field}` only applies to hierarchical crews; ignored")));
             }
         }
     }
@@ -75,44 +67,31 @@ fn check_task_agents(draft: &mut Draft, findings: &mut Findings) {
     let sequential = draft.spec.process == Process::Sequential;
     for (task, origin) in draft.spec.tasks.iter_mut().zip(&draft.task_origins) {
         match &task.agent {
-            Some(agent) if !agent_keys.contains(agent) => {
-                findings.error(origin.at("agent", format!("unknown agent `{agent}`{}", known)))
-            }
+            Some(agent) if !agent_keys.contains(agent) => findings.error(origin.at("agent", format!("unknown agent `{agent}`{}", known))),
             Some(_) => {}
             None if !sequential => {}
             None => match &only_agent {
                 Some(one) => {
-                    findings.warn(
-                        origin.whole(format!("no agent given; assigned the only agent, `{one}`")),
-                    );
+                    findings.warn(origin.whole(format!("no agent given; assigned the only agent, `{one}`")));
                     task.agent = Some(one.clone());
                 }
-                None => findings
-                    .error(origin.whole("no agent given (a sequential crew needs one per task)")),
+                None => findings.error(origin.whole("no agent given (a sequential crew needs one per task)")),
             },
         }
     }
 }
 
 fn check_contexts(draft: &Draft, findings: &mut Findings) {
-    let position: BTreeMap<&str, usize> = draft
-        .spec
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.key.as_str(), i))
-        .rev()
-        .collect();
+    let position: BTreeMap<&str, usize> = draft.spec.tasks.iter().enumerate().map(|(i, t)| (t.key.as_str(), i)).rev().collect();
     for (i, (task, origin)) in draft.spec.tasks.iter().zip(&draft.task_origins).enumerate() {
         for (j, name) in task.context.iter().flatten().enumerate() {
             let at = format!("context[{j}]");
             match position.get(name.as_str()) {
                 None => findings.error(origin.at(&at, format!("unknown task `{name}`"))),
                 Some(&p) if p == i => findings.error(origin.at(&at, format!("task `{name}` cannot be its own context"))),
-                Some(&p) if p > i => findings.error(origin.at(
-                    &at,
-                    format!("task `{name}` runs after `{}` (tasks run in order), so it cannot be its context", task.key),
-                )),
+                Some(&p) if p > i => findings.error(
+                    origin.at(&at, format!("task `{name}` runs after `{}` (tasks run in order), so it cannot be its context", task.key)),
+                ),
                 Some(_) => {}
             }
         }
@@ -133,11 +112,7 @@ fn check_output_files(draft: &Draft, findings: &mut Findings) {
 pub(crate) fn output_file_problem(file: &str) -> Option<&'static str> {
     let bytes = file.as_bytes();
     let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
-    if file.starts_with('/')
-        || file.starts_with('\\')
-        || drive
-        || std::path::Path::new(file).is_absolute()
-    {
+    if file.starts_with('/') || file.starts_with('\\') || drive || std::path::Path::new(file).is_absolute() {
         return Some("must be a relative path (inside the workspace), not an absolute one");
     }
     if file.split(['/', '\\']).any(|part| part == "..") {

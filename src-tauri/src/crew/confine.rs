@@ -54,10 +54,7 @@ pub(crate) fn confine_workspace(draft: &mut Draft, policy: &WorkspacePolicy, fin
     };
     let crew_dir = resolve(&draft.base_dir).unwrap_or_else(|_| draft.base_dir.clone());
     if !resolved.starts_with(&crew_dir) && !policy.admits(&resolved) {
-        let allowed: Vec<String> = std::iter::once(&crew_dir)
-            .chain(&policy.allowed)
-            .map(|d| format!("`{}`", d.display()))
-            .collect();
+        let allowed: Vec<String> = std::iter::once(&crew_dir).chain(&policy.allowed).map(|d| format!("`{}`", d.display())).collect();
         findings.error(draft.settings_origin.at(
             "workspace",
             format!(

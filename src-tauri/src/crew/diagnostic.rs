@@ -27,12 +27,7 @@ pub type CrewWarning = Diagnostic;
 impl Diagnostic {
     /// A finding about `file` as a whole.
     pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            file: file.into(),
-            line: None,
-            field: None,
-            message: message.into(),
-        }
+        Diagnostic { file: file.into(), line: None, field: None, message: message.into() }
     }
 
     /// The same finding at `line` (when known).
@@ -73,9 +68,7 @@ pub struct CrewError {
 impl CrewError {
     /// An error holding exactly `diagnostic`.
     pub fn single(diagnostic: Diagnostic) -> Self {
-        CrewError {
-            diagnostics: vec![diagnostic],
-        }
+        CrewError { diagnostics: vec![diagnostic] }
     }
 }
 
@@ -119,9 +112,7 @@ impl Findings {
         if self.errors.is_empty() {
             Ok(with_rest(self.warnings, self.more_warnings, "warnings"))
         } else {
-            Err(CrewError {
-                diagnostics: with_rest(self.errors, self.more_errors, "errors"),
-            })
+            Err(CrewError { diagnostics: with_rest(self.errors, self.more_errors, "errors") })
         }
     }
 }
@@ -135,16 +126,9 @@ fn keep(list: &mut Vec<Diagnostic>, more: &mut Option<(usize, String)>, d: Diagn
     }
 }
 
-fn with_rest(
-    mut list: Vec<Diagnostic>,
-    more: Option<(usize, String)>,
-    what: &str,
-) -> Vec<Diagnostic> {
+fn with_rest(mut list: Vec<Diagnostic>, more: Option<(usize, String)>, what: &str) -> Vec<Diagnostic> {
     if let Some((n, file)) = more {
-        list.push(Diagnostic::new(
-            file,
-            format!("… and {n} more {what} not shown"),
-        ));
+        list.push(Diagnostic::new(file, format!("… and {n} more {what} not shown")));
     }
     list
 }
@@ -155,24 +139,11 @@ mod tests {
 
     #[test]
     fn display_leaves_out_absent_parts() {
-        let full = Diagnostic::new("tasks.yaml", "unknown agent `x`")
-            .at_line(Some(7))
-            .on_field("tasks.a.agent");
-        assert_eq!(
-            full.to_string(),
-            "tasks.yaml:7: tasks.a.agent: unknown agent `x`"
-        );
-        assert_eq!(
-            Diagnostic::new("crew.json", "empty").to_string(),
-            "crew.json: empty"
-        );
-        let err = CrewError {
-            diagnostics: vec![full, Diagnostic::new("b", "c").on_field("f")],
-        };
-        assert_eq!(
-            err.to_string(),
-            "tasks.yaml:7: tasks.a.agent: unknown agent `x`\nb: f: c"
-        );
+        let full = Diagnostic::new("tasks.yaml", "unknown agent `x`").at_line(Some(7)).on_field("tasks.a.agent");
+        assert_eq!(full.to_string(), "tasks.yaml:7: tasks.a.agent: unknown agent `x`");
+        assert_eq!(Diagnostic::new("crew.json", "empty").to_string(), "crew.json: empty");
+        let err = CrewError { diagnostics: vec![full, Diagnostic::new("b", "c").on_field("f")] };
+        assert_eq!(err.to_string(), "tasks.yaml:7: tasks.a.agent: unknown agent `x`\nb: f: c");
     }
 
     #[test]
@@ -183,9 +154,6 @@ mod tests {
         }
         let err = f.into_result().unwrap_err();
         assert_eq!(err.diagnostics.len(), MAX_DIAGNOSTICS + 1);
-        assert_eq!(
-            err.diagnostics.last().unwrap().to_string(),
-            "a.yaml: … and 3 more errors not shown"
-        );
+        assert_eq!(err.diagnostics.last().unwrap().to_string(), "a.yaml: … and 3 more errors not shown");
     }
 }

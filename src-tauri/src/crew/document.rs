@@ -76,12 +76,7 @@ impl Node {
             Node::Number(n) => Value::Number(n.clone()),
             Node::String(s) => Value::String(s.clone()),
             Node::List(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Node::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Node::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
     }
 }
@@ -102,23 +97,19 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
                 return Err(source.diag(problem.message()).at_line(Some(problem.line())));
             }
             let de = serde_yaml::Deserializer::from_str(&source.text);
-            NodeSeed { budget: &budget }
-                .deserialize(de)
-                .map(apply_merge_keys)
-                .map_err(|e| {
-                    let message = message_without_location(&e.to_string());
-                    match e.location() {
-                        Some(l) => (message, Some(l.line() as u32), Some(l.column())),
-                        // serde_yaml gives no place for runaway aliases: name the first alias.
-                        None if message.contains("repetition limit") => (
-                            "too many alias expansions (`*name` references, as in a \"billion laughs\" file)"
-                                .to_string(),
-                            first_alias_line(&source.text),
-                            None,
-                        ),
-                        None => (message, None, None),
-                    }
-                })
+            NodeSeed { budget: &budget }.deserialize(de).map(apply_merge_keys).map_err(|e| {
+                let message = message_without_location(&e.to_string());
+                match e.location() {
+                    Some(l) => (message, Some(l.line() as u32), Some(l.column())),
+                    // serde_yaml gives no place for runaway aliases: name the first alias.
+                    None if message.contains("repetition limit") => (
+                        "too many alias expansions (`*name` references, as in a \"billion laughs\" file)".to_string(),
+                        first_alias_line(&source.text),
+                        None,
+                    ),
+                    None => (message, None, None),
+                }
+            })
         }
         Syntax::Json => parse_json(&source.text, &budget),
         Syntax::Jsonc => parse_json(&jsonc::to_json(&source.text), &budget),
@@ -130,9 +121,7 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
             Syntax::Jsonc => "JSONC",
         };
         let at = column.map(|c| format!(" (column {c})")).unwrap_or_default();
-        source
-            .diag(format!("invalid {what}: {message}{at}"))
-            .at_line(line)
+        source.diag(format!("invalid {what}: {message}{at}")).at_line(line)
     })
 }
 
@@ -148,9 +137,7 @@ fn apply_merge_keys(node: Node) -> Node {
                 let value = apply_merge_keys(value);
                 match (key.as_str(), value) {
                     ("<<", Node::Map(m)) => merged.extend(m),
-                    ("<<", Node::List(items))
-                        if items.iter().all(|i| matches!(i, Node::Map(_))) =>
-                    {
+                    ("<<", Node::List(items)) if items.iter().all(|i| matches!(i, Node::Map(_))) => {
                         for item in items {
                             if let Node::Map(m) = item {
                                 merged.extend(m);
@@ -175,31 +162,26 @@ fn apply_merge_keys(node: Node) -> Node {
 
 /// The 1-based line of the first alias (`*name` where a value starts).
 fn first_alias_line(text: &str) -> Option<u32> {
-    text.lines().position(|line| {
-        line.match_indices('*').any(|(at, _)| {
-            let before = line[..at].chars().next_back();
-            let after = line[at + 1..].chars().next();
-            matches!(before, None | Some(' ' | '[' | '{' | ',' | '\t'))
-                && after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    text.lines()
+        .position(|line| {
+            line.match_indices('*').any(|(at, _)| {
+                let before = line[..at].chars().next_back();
+                let after = line[at + 1..].chars().next();
+                matches!(before, None | Some(' ' | '[' | '{' | ',' | '\t'))
+                    && after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            })
         })
-    })
-    .map(|i| i as u32 + 1)
+        .map(|i| i as u32 + 1)
 }
 
 type ParseFailure = (String, Option<u32>, Option<usize>);
 
 fn parse_json(text: &str, budget: &Budget) -> Result<Node, ParseFailure> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let node = NodeSeed { budget }
-        .deserialize(&mut de)
-        .and_then(|n| de.end().map(|_| n));
+    let node = NodeSeed { budget }.deserialize(&mut de).and_then(|n| de.end().map(|_| n));
     node.map_err(|e| {
         let located = e.line() > 0;
-        (
-            message_without_location(&e.to_string()),
-            located.then_some(e.line() as u32),
-            located.then_some(e.column()),
-        )
+        (message_without_location(&e.to_string()), located.then_some(e.line() as u32), located.then_some(e.column()))
     })
 }
 
@@ -222,9 +204,7 @@ impl Budget {
         let n = self.nodes.get() + 1;
         self.nodes.set(n);
         if n > MAX_NODES {
-            return Err(E::custom(format!(
-                "document too large: more than {MAX_NODES} values (after alias expansion)"
-            )));
+            return Err(E::custom(format!("document too large: more than {MAX_NODES} values (after alias expansion)")));
         }
         Ok(())
     }
@@ -233,9 +213,7 @@ impl Budget {
         let n = self.string_bytes.get().saturating_add(len);
         self.string_bytes.set(n);
         if n > MAX_STRING_BYTES {
-            return Err(E::custom(format!(
-                "document too large: more than {MAX_STRING_BYTES} bytes of text (after alias expansion)"
-            )));
+            return Err(E::custom(format!("document too large: more than {MAX_STRING_BYTES} bytes of text (after alias expansion)")));
         }
         Ok(())
     }
@@ -291,9 +269,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
         self.budget.take_node()?;
         // NaN and infinities (YAML `.nan`, `.inf`) have no JSON number; keep them as text.
-        Ok(serde_json::Number::from_f64(v)
-            .map(Node::Number)
-            .unwrap_or_else(|| Node::String(v.to_string())))
+        Ok(serde_json::Number::from_f64(v).map(Node::Number).unwrap_or_else(|| Node::String(v.to_string())))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
@@ -311,9 +287,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         self.budget.take_node()?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(NodeSeed {
-            budget: self.budget,
-        })? {
+        while let Some(item) = seq.next_element_seed(NodeSeed { budget: self.budget })? {
             items.push(item);
         }
         Ok(Node::List(items))
@@ -322,24 +296,15 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         self.budget.take_node()?;
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key_seed(NodeSeed {
-            budget: self.budget,
-        })? {
+        while let Some(key) = map.next_key_seed(NodeSeed { budget: self.budget })? {
             let key = match key {
                 Node::String(s) => s,
                 Node::Number(n) => n.to_string(),
                 Node::Bool(b) => b.to_string(),
                 Node::Null => "null".to_string(),
-                other => {
-                    return Err(de::Error::custom(format!(
-                        "a mapping key must be text, not {}",
-                        other.kind()
-                    )))
-                }
+                other => return Err(de::Error::custom(format!("a mapping key must be text, not {}", other.kind()))),
             };
-            let value = map.next_value_seed(NodeSeed {
-                budget: self.budget,
-            })?;
+            let value = map.next_value_seed(NodeSeed { budget: self.budget })?;
             entries.push((key, value));
         }
         Ok(Node::Map(entries))
@@ -361,23 +326,18 @@ mod tests {
     #[test]
     fn keeps_order_and_duplicates() {
         let n = parse(&src("b: 1\na: [x, 2]\nb: ~\n"), Syntax::Yaml).unwrap();
-        let Node::Map(entries) = n else {
-            panic!("not a map")
-        };
+        let Node::Map(entries) = n else { panic!("not a map") };
         let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["b", "a", "b"]);
         let j = parse(&src(r#"{"z": 1, "a": {"q": true}, "z": 2}"#), Syntax::Json).unwrap();
-        let Node::Map(entries) = j else {
-            panic!("not a map")
-        };
+        let Node::Map(entries) = j else { panic!("not a map") };
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[0].0, "z");
     }
 
     #[test]
     fn merge_keys_are_applied() {
-        let text =
-            "base: &base {goal: G, backstory: B}\nother: &other {backstory: X, llm: offline}\n\
+        let text = "base: &base {goal: G, backstory: B}\nother: &other {backstory: X, llm: offline}\n\
                     a:\n  <<: [*base, *other]\n  role: R\n  goal: mine\n";
         let n = parse(&src(text), Syntax::Yaml).unwrap();
         let a = n.get("a").unwrap();
@@ -404,9 +364,7 @@ mod tests {
         let mut text = String::from("a0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n");
         for i in 1..10 {
             let p = i - 1;
-            text.push_str(&format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-            ));
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
         }
         let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
         assert!(e.message.contains("too many alias expansions"), "{e}");
@@ -421,10 +379,7 @@ mod tests {
         text.push_str(&vec!["*a"; 400].join(","));
         text.push_str("]\n");
         let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
-        assert!(
-            e.message.contains("too large") || e.message.contains("limit"),
-            "{e}"
-        );
+        assert!(e.message.contains("too large") || e.message.contains("limit"), "{e}");
     }
 
     #[test]

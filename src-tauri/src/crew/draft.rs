@@ -81,9 +81,7 @@ impl Draft {
 fn expand_home(path: &str) -> PathBuf {
     let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
     match path.strip_prefix("~/") {
-        Some(rest) => home()
-            .map(|h| h.join(rest))
-            .unwrap_or_else(|| PathBuf::from(path)),
+        Some(rest) => home().map(|h| h.join(rest)).unwrap_or_else(|| PathBuf::from(path)),
         None if path == "~" => home().unwrap_or_else(|| PathBuf::from(path)),
         None => PathBuf::from(path),
     }
@@ -108,10 +106,7 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 
 /// The absolute form of `path` (symlinks resolved when it exists).
 pub(crate) fn absolute(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .map(|p| normalize(&p))
-        .unwrap_or_else(|_| path.to_path_buf())
+    std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).map(|p| normalize(&p)).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[cfg(test)]

@@ -10,18 +10,8 @@ use super::{AgentSpec, TaskSpec};
 /// CrewAI's default `max_iter`.
 pub const DEFAULT_MAX_ITER: u32 = 25;
 
-const AGENT_KNOWN: &[&str] = &[
-    "role",
-    "goal",
-    "backstory",
-    "llm",
-    "tools",
-    "allow_delegation",
-    "max_iter",
-    "max_execution_time",
-    "max_rpm",
-    "verbose",
-];
+const AGENT_KNOWN: &[&str] =
+    &["role", "goal", "backstory", "llm", "tools", "allow_delegation", "max_iter", "max_execution_time", "max_rpm", "verbose"];
 
 const AGENT_UNSUPPORTED: &[&str] = &[
     "memory",
@@ -54,17 +44,8 @@ const AGENT_UNSUPPORTED: &[&str] = &[
     "mcps",
 ];
 
-const TASK_KNOWN: &[&str] = &[
-    "description",
-    "expected_output",
-    "agent",
-    "context",
-    "async_execution",
-    "output_file",
-    "output_json",
-    "tools",
-    "name",
-];
+const TASK_KNOWN: &[&str] =
+    &["description", "expected_output", "agent", "context", "async_execution", "output_file", "output_json", "tools", "name"];
 
 const TASK_UNSUPPORTED: &[&str] = &[
     "output_pydantic",
@@ -84,19 +65,8 @@ const TASK_UNSUPPORTED: &[&str] = &[
 
 /// Reads the agent `key` from `fields`. `extra_known` are keys the format itself uses there (the
 /// `name`/`key`/`id` of list items). Tools are mapped to canonical names (see [`canonical_tools`]).
-pub(crate) fn read_agent(
-    key: &str,
-    fields: &Fields,
-    extra_known: &[&str],
-    findings: &mut Findings,
-) -> AgentSpec {
-    check_keys(
-        fields,
-        AGENT_KNOWN,
-        AGENT_UNSUPPORTED,
-        extra_known,
-        findings,
-    );
+pub(crate) fn read_agent(key: &str, fields: &Fields, extra_known: &[&str], findings: &mut Findings) -> AgentSpec {
+    check_keys(fields, AGENT_KNOWN, AGENT_UNSUPPORTED, extra_known, findings);
     let tools = fields.string_list("tools", findings).unwrap_or_default();
     AgentSpec {
         key: key.to_string(),
@@ -106,57 +76,32 @@ pub(crate) fn read_agent(
         llm: read_llm(fields, findings),
         tools: canonical_tools(&tools, &fields.origin, findings),
         allow_delegation: fields.bool("allow_delegation", findings).unwrap_or(false),
-        max_iter: fields
-            .uint("max_iter", findings)
-            .unwrap_or(DEFAULT_MAX_ITER),
+        max_iter: fields.uint("max_iter", findings).unwrap_or(DEFAULT_MAX_ITER),
         max_execution_time: fields.uint("max_execution_time", findings),
         max_rpm: fields.uint("max_rpm", findings),
     }
 }
 
 /// Reads the task `key` from `fields`; `context` is `None` when the field is absent.
-pub(crate) fn read_task(
-    key: &str,
-    fields: &Fields,
-    extra_known: &[&str],
-    findings: &mut Findings,
-) -> TaskSpec {
+pub(crate) fn read_task(key: &str, fields: &Fields, extra_known: &[&str], findings: &mut Findings) -> TaskSpec {
     check_keys(fields, TASK_KNOWN, TASK_UNSUPPORTED, extra_known, findings);
     let tools = fields.string_list("tools", findings).unwrap_or_default();
     TaskSpec {
         key: key.to_string(),
         description: fields.required_string("description", findings),
         expected_output: fields.required_string("expected_output", findings),
-        agent: fields
-            .string("agent", findings)
-            .map(|a| a.trim().to_string())
-            .filter(|a| !a.is_empty()),
+        agent: fields.string("agent", findings).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
         context: fields.string_list("context", findings),
         async_execution: fields.bool("async_execution", findings).unwrap_or(false),
-        output_file: fields
-            .string("output_file", findings)
-            .map(|f| f.trim().to_string())
-            .filter(|f| !f.is_empty()),
+        output_file: fields.string("output_file", findings).map(|f| f.trim().to_string()).filter(|f| !f.is_empty()),
         output_json: read_output_json(fields, findings),
         tools: canonical_tools(&tools, &fields.origin, findings),
     }
 }
 
-fn check_keys(
-    fields: &Fields,
-    known: &[&str],
-    unsupported: &[&str],
-    extra: &[&str],
-    findings: &mut Findings,
-) {
+fn check_keys(fields: &Fields, known: &[&str], unsupported: &[&str], extra: &[&str], findings: &mut Findings) {
     let all: Vec<&str> = known.iter().chain(extra).copied().collect();
-    fields.check_keys(
-        &KeySet {
-            known: &all,
-            unsupported,
-        },
-        findings,
-    );
+    fields.check_keys(&KeySet { known: &all, unsupported }, findings);
 }
 
 /// `llm: "openai/gpt-4o"`, or a mapping with a `model` (its other settings are ignored, warned).
@@ -170,19 +115,12 @@ fn read_llm(fields: &Fields, findings: &mut Findings) -> Option<String> {
                     Some(m.trim().to_string())
                 }
                 _ => {
-                    findings.error(
-                        fields
-                            .origin
-                            .at("llm", "an LLM mapping needs a `model` text"),
-                    );
+                    findings.error(fields.origin.at("llm", "an LLM mapping needs a `model` text"));
                     None
                 }
             }
         }
-        _ => fields
-            .string("llm", findings)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        _ => fields.string("llm", findings).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
     }
 }
 
@@ -191,13 +129,7 @@ fn read_llm(fields: &Fields, findings: &mut Findings) -> Option<String> {
 fn read_output_json(fields: &Fields, findings: &mut Findings) -> bool {
     match fields.get("output_json") {
         Some(Node::String(s)) if !s.trim().is_empty() => {
-            findings.warn(fields.origin.at(
-                "output_json",
-                format!(
-                    "schema `{}` is not checked; the output only has to be JSON",
-                    s.trim()
-                ),
-            ));
+            findings.warn(fields.origin.at("output_json", format!("schema `{}` is not checked; the output only has to be JSON", s.trim())));
             true
         }
         Some(Node::String(_)) => false,
@@ -207,11 +139,7 @@ fn read_output_json(fields: &Fields, findings: &mut Findings) -> bool {
 
 /// Our canonical names for `names` (in order, each once). Network tools and unknown tools are
 /// dropped with a warning naming them.
-pub(crate) fn canonical_tools(
-    names: &[String],
-    origin: &Origin,
-    findings: &mut Findings,
-) -> Vec<String> {
+pub(crate) fn canonical_tools(names: &[String], origin: &Origin, findings: &mut Findings) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let at = format!("tools[{i}]");
@@ -221,13 +149,8 @@ pub(crate) fn canonical_tools(
                     out.push(c.to_string());
                 }
             }
-            ToolLookup::Network(n) => findings.warn(origin.at(
-                &at,
-                format!("tool `{n}` needs the network; not available, dropped"),
-            )),
-            ToolLookup::Unknown => {
-                findings.warn(origin.at(&at, format!("unknown tool `{name}`; dropped")))
-            }
+            ToolLookup::Network(n) => findings.warn(origin.at(&at, format!("tool `{n}` needs the network; not available, dropped"))),
+            ToolLookup::Unknown => findings.warn(origin.at(&at, format!("unknown tool `{name}`; dropped"))),
         }
     }
     out

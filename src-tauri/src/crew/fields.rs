@@ -28,10 +28,7 @@ impl<'a> Fields<'a> {
         match node {
             Node::Map(entries) => Some(Fields { entries, origin }),
             other => {
-                findings.error(origin.whole(format!(
-                    "expected a mapping of fields, found {}",
-                    other.kind()
-                )));
+                findings.error(origin.whole(format!("expected a mapping of fields, found {}", other.kind())));
                 None
             }
         }
@@ -50,16 +47,10 @@ impl<'a> Fields<'a> {
             }
             if keys.unsupported.contains(&key.as_str()) {
                 if !asks_nothing(value) {
-                    findings.warn(self.origin.at(
-                        key,
-                        format!("`{key}` is not supported by Crew Runner; ignored"),
-                    ));
+                    findings.warn(self.origin.at(key, format!("`{key}` is not supported by Crew Runner; ignored")));
                 }
             } else {
-                findings.warn(
-                    self.origin
-                        .at(key, format!("unknown field `{key}`; ignored (a typo?)")),
-                );
+                findings.warn(self.origin.at(key, format!("unknown field `{key}`; ignored (a typo?)")));
             }
         }
     }
@@ -75,10 +66,7 @@ impl<'a> Fields<'a> {
             Node::Null => None,
             Node::String(s) => Some(s.clone()),
             other => {
-                findings.error(
-                    self.origin
-                        .at(key, format!("expected text, found {}", other.kind())),
-                );
+                findings.error(self.origin.at(key, format!("expected text, found {}", other.kind())));
                 None
             }
         }
@@ -109,10 +97,7 @@ impl<'a> Fields<'a> {
             Node::Null => None,
             Node::Bool(b) => Some(*b),
             other => {
-                findings.error(self.origin.at(
-                    key,
-                    format!("expected true or false, found {}", other.kind()),
-                ));
+                findings.error(self.origin.at(key, format!("expected true or false, found {}", other.kind())));
                 None
             }
         }
@@ -136,10 +121,7 @@ impl<'a> Fields<'a> {
                     Node::Number(n) => n.to_string(),
                     other => other.kind().to_string(),
                 };
-                findings.error(self.origin.at(
-                    key,
-                    format!("expected a whole number (0 or more), found {found}"),
-                ));
+                findings.error(self.origin.at(key, format!("expected a whole number (0 or more), found {found}")));
                 None
             }
         }
@@ -154,19 +136,13 @@ impl<'a> Fields<'a> {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Node::String(s) => out.push(s.clone()),
-                        other => findings.error(self.origin.at(
-                            &format!("{key}[{i}]"),
-                            format!("expected text, found {}", other.kind()),
-                        )),
+                        other => findings.error(self.origin.at(&format!("{key}[{i}]"), format!("expected text, found {}", other.kind()))),
                     }
                 }
                 Some(out)
             }
             other => {
-                findings.error(self.origin.at(
-                    key,
-                    format!("expected a list of names, found {}", other.kind()),
-                ));
+                findings.error(self.origin.at(key, format!("expected a list of names, found {}", other.kind())));
                 None
             }
         }

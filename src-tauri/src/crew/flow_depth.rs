@@ -198,7 +198,9 @@ fn scan(text: &str, mut step: impl FnMut(usize, usize, u32) -> bool) -> Option<(
                 }
             }
             // Document markers.
-            b'-' | b'.' if i == line_start && bytes[i..].starts_with(if c == b'-' { b"---" } else { b"..." }) && blank(bytes.get(i + 3)) => {
+            b'-' | b'.'
+                if i == line_start && bytes[i..].starts_with(if c == b'-' { b"---" } else { b"..." }) && blank(bytes.get(i + 3)) =>
+            {
                 i += 3;
             }
             b' ' | b'\t' | b'\r' | b',' | b']' | b'}' => i += 1,

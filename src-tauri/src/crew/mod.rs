@@ -25,9 +25,9 @@ mod source;
 mod spec;
 pub mod tools;
 
+pub use confine::WorkspacePolicy;
 pub use diagnostic::{CrewError, CrewWarning, Diagnostic, MAX_DIAGNOSTICS};
 pub use entries::DEFAULT_MAX_ITER;
-pub use confine::WorkspacePolicy;
 pub use load::{load, load_with, LoadedCrew};
 pub use placeholders::{interpolate, required_inputs, MissingInputs};
 pub use report::{validate, validate_with, CrewReport, RequiredInput};

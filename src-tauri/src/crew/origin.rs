@@ -21,12 +21,7 @@ pub(crate) struct Origin {
 
 impl Origin {
     pub fn new(source: Arc<SourceText>, path: impl Into<String>, keys: Vec<String>) -> Self {
-        Origin {
-            source,
-            path: path.into(),
-            keys,
-            line: None,
-        }
+        Origin { source, path: path.into(), keys, line: None }
     }
 
     /// The same origin, known to start at `line`.
@@ -39,24 +34,13 @@ impl Origin {
     pub fn child(&self, sub: &str, key: &str) -> Origin {
         let mut keys = self.keys.clone();
         keys.push(key.to_string());
-        Origin {
-            source: self.source.clone(),
-            path: self.join(sub),
-            keys,
-            line: None,
-        }
+        Origin { source: self.source.clone(), path: self.join(sub), keys, line: None }
     }
 
     /// A diagnostic about the mapping itself.
     pub fn whole(&self, message: impl Into<String>) -> Diagnostic {
         let keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
-        let line = self.line.or_else(|| {
-            if keys.is_empty() {
-                None
-            } else {
-                self.source.line_of(&keys)
-            }
-        });
+        let line = self.line.or_else(|| if keys.is_empty() { None } else { self.source.line_of(&keys) });
         let d = self.source.diag(message).at_line(line);
         if self.path.is_empty() {
             d
@@ -70,20 +54,14 @@ impl Origin {
     pub fn at(&self, sub: &str, message: impl Into<String>) -> Diagnostic {
         let field_key = sub.split(['[', '.']).next().unwrap_or(sub);
         let line = match self.line {
-            Some(start) => self
-                .source
-                .line_of_from(start, &[field_key])
-                .or(Some(start)),
+            Some(start) => self.source.line_of_from(start, &[field_key]).or(Some(start)),
             None => {
                 let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
                 keys.push(field_key);
                 self.source.line_of(&keys)
             }
         };
-        self.source
-            .diag(message)
-            .at_line(line)
-            .on_field(self.join(sub))
+        self.source.diag(message).at_line(line).on_field(self.join(sub))
     }
 
     fn join(&self, sub: &str) -> String {

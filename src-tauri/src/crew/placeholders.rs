@@ -53,8 +53,7 @@ pub fn required_inputs(spec: &CrewSpec) -> BTreeSet<String> {
 pub fn interpolate(spec: &CrewSpec, inputs: &BTreeMap<String, serde_json::Value>) -> Result<CrewSpec, MissingInputs> {
     let mut merged = spec.inputs.clone();
     merged.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let missing: BTreeSet<String> =
-        required_inputs(spec).into_iter().filter(|n| !merged.contains_key(n)).collect();
+    let missing: BTreeSet<String> = required_inputs(spec).into_iter().filter(|n| !merged.contains_key(n)).collect();
     if !missing.is_empty() {
         return Err(MissingInputs { missing });
     }
@@ -131,10 +130,7 @@ mod tests {
         let t = r#"Research {topic} for {year}; reply as {"answer": 1} or { } or {{x}} and {topic} again"#;
         assert_eq!(placeholders(t), vec!["topic", "year", "x"]);
         let inputs = BTreeMap::from([("topic".to_string(), json!("Rust")), ("year".to_string(), json!(2026))]);
-        assert_eq!(
-            fill(t, &inputs),
-            r#"Research Rust for 2026; reply as {"answer": 1} or { } or {{x}} and Rust again"#
-        );
+        assert_eq!(fill(t, &inputs), r#"Research Rust for 2026; reply as {"answer": 1} or { } or {{x}} and Rust again"#);
     }
 
     #[test]

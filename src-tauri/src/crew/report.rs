@@ -4,8 +4,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::diagnostic::{CrewError, CrewWarning};
 use super::confine::WorkspacePolicy;
+use super::diagnostic::{CrewError, CrewWarning};
 use super::load::load_with;
 use super::placeholders::required_inputs;
 use super::CrewSpec;
@@ -39,14 +39,7 @@ pub fn validate_with(path: &Path, policy: &WorkspacePolicy) -> Result<CrewReport
     let loaded = load_with(path, policy)?;
     let required_inputs = required_inputs(&loaded.spec)
         .into_iter()
-        .map(|name| RequiredInput {
-            default: loaded.spec.inputs.get(&name).cloned(),
-            name,
-        })
+        .map(|name| RequiredInput { default: loaded.spec.inputs.get(&name).cloned(), name })
         .collect();
-    Ok(CrewReport {
-        crew: loaded.spec,
-        required_inputs,
-        warnings: loaded.warnings,
-    })
+    Ok(CrewReport { crew: loaded.spec, required_inputs, warnings: loaded.warnings })
 }

@@ -66,25 +66,10 @@ pub(crate) struct CrewSettings {
 
 /// Reads the settings in `fields`; `extra_known` are the format's own keys there (`agents`,
 /// `tasks`, `agents_config`, …), which the caller reads.
-pub(crate) fn read_settings(
-    fields: &Fields,
-    extra_known: &[&str],
-    findings: &mut Findings,
-) -> CrewSettings {
+pub(crate) fn read_settings(fields: &Fields, extra_known: &[&str], findings: &mut Findings) -> CrewSettings {
     let known: Vec<&str> = KNOWN.iter().chain(extra_known).copied().collect();
-    fields.check_keys(
-        &KeySet {
-            known: &known,
-            unsupported: UNSUPPORTED,
-        },
-        findings,
-    );
-    let text = |key: &str, findings: &mut Findings| {
-        fields
-            .string(key, findings)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
+    fields.check_keys(&KeySet { known: &known, unsupported: UNSUPPORTED }, findings);
+    let text = |key: &str, findings: &mut Findings| fields.string(key, findings).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     CrewSettings {
         name: text("name", findings),
         process: read_process(fields, findings),
@@ -93,9 +78,7 @@ pub(crate) fn read_settings(
         manager_agent: text("manager_agent", findings),
         inputs: read_inputs(fields, findings),
         workspace: text("workspace", findings),
-        allow_network_tools: fields
-            .bool("allow_network_tools", findings)
-            .unwrap_or(false),
+        allow_network_tools: fields.bool("allow_network_tools", findings).unwrap_or(false),
         max_rpm: fields.uint("max_rpm", findings),
     }
 }
@@ -103,18 +86,12 @@ pub(crate) fn read_settings(
 fn read_process(fields: &Fields, findings: &mut Findings) -> Option<Process> {
     let raw = fields.string("process", findings)?;
     // CrewAI code writes `Process.sequential`; accept that spelling too.
-    let name = raw
-        .trim()
-        .trim_start_matches("Process.")
-        .to_ascii_lowercase();
+    let name = raw.trim().trim_start_matches("Process.").to_ascii_lowercase();
     match name.as_str() {
         "sequential" => Some(Process::Sequential),
         "hierarchical" => Some(Process::Hierarchical),
         _ => {
-            findings.error(fields.origin.at(
-                "process",
-                format!("unknown process `{raw}`; expected `sequential` or `hierarchical`"),
-            ));
+            findings.error(fields.origin.at("process", format!("unknown process `{raw}`; expected `sequential` or `hierarchical`")));
             None
         }
     }
@@ -123,18 +100,9 @@ fn read_process(fields: &Fields, findings: &mut Findings) -> Option<Process> {
 fn read_inputs(fields: &Fields, findings: &mut Findings) -> BTreeMap<String, serde_json::Value> {
     match fields.get("inputs") {
         None | Some(Node::Null) => BTreeMap::new(),
-        Some(Node::Map(entries)) => entries
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect(),
+        Some(Node::Map(entries)) => entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
         Some(other) => {
-            findings.error(fields.origin.at(
-                "inputs",
-                format!(
-                    "expected a mapping of input names to values, found {}",
-                    other.kind()
-                ),
-            ));
+            findings.error(fields.origin.at("inputs", format!("expected a mapping of input names to values, found {}", other.kind())));
             BTreeMap::new()
         }
     }

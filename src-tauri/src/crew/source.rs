@@ -62,8 +62,7 @@ impl SourceText {
     /// not UTF-8 text (NUL bytes, invalid UTF-8), naming the line where the binary data starts.
     pub fn read(path: &Path) -> Result<Self, Diagnostic> {
         let name = path.display().to_string();
-        let text = read_text(path, MAX_FILE_BYTES)
-            .map_err(|m| Diagnostic::new(&name, m.message).at_line(m.line))?;
+        let text = read_text(path, MAX_FILE_BYTES).map_err(|m| Diagnostic::new(&name, m.message).at_line(m.line))?;
         Ok(SourceText::new(name, text))
     }
 
@@ -115,19 +114,12 @@ impl SourceText {
     pub fn line_of_nth(&self, from: u32, key: &str, n: usize) -> Option<u32> {
         let mut seen = 0;
         let ranges = self.line_ranges();
-        for (i, range) in ranges
-            .iter()
-            .enumerate()
-            .skip(from.saturating_sub(1) as usize)
-        {
+        for (i, range) in ranges.iter().enumerate().skip(from.saturating_sub(1) as usize) {
             let line = &self.text[range.clone()];
             if !self.scan(1) {
                 return None;
             }
-            let hits = line
-                .match_indices(key)
-                .filter(|(at, _)| is_key_at(line, *at, key))
-                .count();
+            let hits = line.match_indices(key).filter(|(at, _)| is_key_at(line, *at, key)).count();
             if seen + hits > n {
                 return Some(i as u32 + 1);
             }
@@ -145,40 +137,24 @@ pub(crate) struct ReadFailure {
 
 /// Reads at most `limit` bytes of `path` as UTF-8 text; larger files are refused before reading.
 pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> {
-    let fail = |message: String| ReadFailure {
-        message,
-        line: None,
-    };
+    let fail = |message: String| ReadFailure { message, line: None };
     let file = open_without_blocking(path).map_err(|e| fail(format!("cannot open: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    let meta = file.metadata().map_err(|e| fail(format!("cannot read: {e}")))?;
     if meta.is_dir() {
         return Err(fail("is a folder, not a file".into()));
     }
     if meta.len() > limit {
-        return Err(fail(format!(
-            "file is too large ({} bytes; the limit is {} bytes)",
-            meta.len(),
-            limit
-        )));
+        return Err(fail(format!("file is too large ({} bytes; the limit is {} bytes)", meta.len(), limit)));
     }
     let mut bytes = Vec::new();
     // `take` guards against files that grow while we read them, and against special files.
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| fail(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > limit {
         return Err(fail(format!("file is too large (more than {limit} bytes)")));
     }
-    let line_at = |bytes: &[u8], pos: usize| {
-        Some(bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1)
-    };
+    let line_at = |bytes: &[u8], pos: usize| Some(bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1);
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
-        return Err(ReadFailure {
-            message: "not a text file (binary data: NUL byte)".into(),
-            line: line_at(&bytes, pos),
-        });
+        return Err(ReadFailure { message: "not a text file (binary data: NUL byte)".into(), line: line_at(&bytes, pos) });
     }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
@@ -190,10 +166,7 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> 
         Err(e) => {
             let pos = e.utf8_error().valid_up_to();
             let line = line_at(e.as_bytes(), pos);
-            Err(ReadFailure {
-                message: "not a text file (invalid UTF-8)".into(),
-                line,
-            })
+            Err(ReadFailure { message: "not a text file (invalid UTF-8)".into(), line })
         }
     }
 }
@@ -203,10 +176,7 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> 
 /// its end, a FIFO nobody opened reads as empty at once.
 fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
     let flags = rustix::fs::fcntl_getfl(&file)?;
     rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
     Ok(file)
@@ -222,9 +192,7 @@ fn line_names_key(line: &str, key: &str) -> bool {
     }
     // `name: key` / `"id": "key"`
     ["name", "key", "id"].iter().any(|field| {
-        let Some(value) =
-            strip_quoted(t, field).and_then(|rest| rest.trim_start().strip_prefix(':'))
-        else {
+        let Some(value) = strip_quoted(t, field).and_then(|rest| rest.trim_start().strip_prefix(':')) else {
             return false;
         };
         let v = value.trim().trim_end_matches(',').trim();
@@ -241,9 +209,7 @@ fn is_key_at(line: &str, at: usize, key: &str) -> bool {
 
 /// `text` after `word`, written bare, in double or in single quotes.
 fn strip_quoted<'t>(text: &'t str, word: &str) -> Option<&'t str> {
-    ["", "\"", "'"]
-        .iter()
-        .find_map(|q| text.strip_prefix(q)?.strip_prefix(word)?.strip_prefix(q))
+    ["", "\"", "'"].iter().find_map(|q| text.strip_prefix(q)?.strip_prefix(word)?.strip_prefix(q))
 }
 
 #[cfg(test)]
@@ -269,10 +235,7 @@ mod tests {
     #[test]
     fn line_lookups_stop_when_the_budget_is_spent() {
         let text = "a: 1\n".repeat(1000);
-        let s = SourceText {
-            scan_budget: 10_000,
-            ..src(&text)
-        };
+        let s = SourceText { scan_budget: 10_000, ..src(&text) };
         let mut answered = 0;
         for _ in 0..20 {
             assert_eq!(s.line_of(&["missing"]), None);
@@ -280,10 +243,7 @@ mod tests {
                 answered += 1;
             }
         }
-        assert_eq!(
-            answered, 9,
-            "10 000 lines: 9 full scans and 9 one-line hits, then nothing"
-        );
+        assert_eq!(answered, 9, "10 000 lines: 9 full scans and 9 one-line hits, then nothing");
         assert_eq!(s.line_of(&["a"]), None);
     }
 

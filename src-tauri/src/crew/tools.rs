@@ -71,10 +71,7 @@ pub fn lookup(name: &str) -> ToolLookup {
     if let Some(c) = CANONICAL_TOOLS.iter().find(|c| fold(c) == wanted) {
         return ToolLookup::Known(c);
     }
-    if let Some((_, c)) = CREWAI_ALIASES
-        .iter()
-        .find(|(alias, _)| fold(alias) == wanted)
-    {
+    if let Some((_, c)) = CREWAI_ALIASES.iter().find(|(alias, _)| fold(alias) == wanted) {
         return ToolLookup::Known(c);
     }
     if let Some(n) = NETWORK_TOOLS.iter().find(|n| fold(n) == wanted) {
@@ -86,10 +83,7 @@ pub fn lookup(name: &str) -> ToolLookup {
 fn fold(name: &str) -> String {
     let name = name.trim();
     let name = name.strip_suffix("()").unwrap_or(name);
-    name.chars()
-        .filter(|c| *c != '_' && *c != '-' && !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| *c != '_' && *c != '-' && !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
 #[cfg(test)]
@@ -101,22 +95,10 @@ mod tests {
         assert_eq!(lookup("FileReadTool"), ToolLookup::Known("read_file"));
         assert_eq!(lookup("file_read_tool"), ToolLookup::Known("read_file"));
         assert_eq!(lookup("FileWriterTool()"), ToolLookup::Known("write_file"));
-        assert_eq!(
-            lookup("DirectoryReadTool"),
-            ToolLookup::Known("list_directory")
-        );
-        assert_eq!(
-            lookup("list_directory"),
-            ToolLookup::Known("list_directory")
-        );
-        assert_eq!(
-            lookup("SerperDevTool"),
-            ToolLookup::Network("SerperDevTool")
-        );
-        assert_eq!(
-            lookup("serper_dev_tool"),
-            ToolLookup::Network("SerperDevTool")
-        );
+        assert_eq!(lookup("DirectoryReadTool"), ToolLookup::Known("list_directory"));
+        assert_eq!(lookup("list_directory"), ToolLookup::Known("list_directory"));
+        assert_eq!(lookup("SerperDevTool"), ToolLookup::Network("SerperDevTool"));
+        assert_eq!(lookup("serper_dev_tool"), ToolLookup::Network("SerperDevTool"));
         assert_eq!(lookup("MagicTool"), ToolLookup::Unknown);
     }
 }

@@ -75,10 +75,7 @@ async fn agent_loop(run: &Run, job: AgentJob, ledger: &UsageLedger) -> Result<St
     let mut iterations = 0u32;
     loop {
         if iterations >= job.agent.max_iter {
-            run.log(caller.event(LogEvent::warning(format!(
-                "max_iter ({}) reached; asking for the final answer",
-                job.agent.max_iter
-            ))));
+            run.log(caller.event(LogEvent::warning(format!("max_iter ({}) reached; asking for the final answer", job.agent.max_iter))));
             messages.push(ChatMessage::user(FORCE_FINAL_ANSWER));
             let reply = caller.call(&messages, &[], iterations + 1).await?;
             return Ok(final_text(&reply.content));
@@ -131,18 +128,22 @@ impl Caller<'_> {
         if let Some(limiter) = self.run.limiter_for(&self.job.agent) {
             limiter
                 .acquire(|wait| {
-                    self.run.log(self.event(LogEvent::warning(format!(
-                        "max_rpm reached; waiting {:.1}s before the next LLM call",
-                        wait.as_secs_f64()
-                    ))))
+                    self.run.log(
+                        self.event(LogEvent::warning(format!(
+                            "max_rpm reached; waiting {:.1}s before the next LLM call",
+                            wait.as_secs_f64()
+                        ))),
+                    )
                 })
                 .await;
         }
-        self.run.log(self.event(
-            LogEvent::info(EventKind::LlmCallStarted, format!("calling {}", self.model_name)).with_level(LogLevel::Debug).with_data(
-                json!({"model": self.model_name, "iteration": iteration, "messages": messages.len(), "tools": tools.len()}),
+        self.run.log(
+            self.event(
+                LogEvent::info(EventKind::LlmCallStarted, format!("calling {}", self.model_name))
+                    .with_level(LogLevel::Debug)
+                    .with_data(json!({"model": self.model_name, "iteration": iteration, "messages": messages.len(), "tools": tools.len()})),
             ),
-        ));
+        );
         let request = ChatRequest {
             model: provider_model_name(self.model_name).to_string(),
             messages: messages.to_vec(),
@@ -156,23 +157,19 @@ impl Caller<'_> {
         let sink: TokenSink = Arc::new(move |text: &str| journal.token(Some(&task), text));
         let reply = self.model.chat(request, Some(sink)).await?;
         self.ledger.record(&self.job.agent.role, &reply.usage);
-        self.run.log(self.event(
-            LogEvent::info(EventKind::LlmCallCompleted, format!("{} answered", self.model_name)).with_data(json!({
-                "model": self.model_name,
-                "usage": reply.usage,
-                "finish_reason": reply.finish_reason,
-                "tool_calls": reply.tool_calls.len(),
-            })),
-        ));
+        self.run.log(self.event(LogEvent::info(EventKind::LlmCallCompleted, format!("{} answered", self.model_name)).with_data(json!({
+            "model": self.model_name,
+            "usage": reply.usage,
+            "finish_reason": reply.finish_reason,
+            "tool_calls": reply.tool_calls.len(),
+        }))));
         let shown = if reply.content.trim().is_empty() && !reply.tool_calls.is_empty() {
             let names: Vec<&str> = reply.tool_calls.iter().map(|c| c.name.as_str()).collect();
             format!("calling tools: {}", names.join(", "))
         } else {
             truncate(reply.content.trim(), 500)
         };
-        self.run.log(self.event(
-            LogEvent::info(EventKind::AgentStep, shown).with_data(json!({"iteration": iteration})),
-        ));
+        self.run.log(self.event(LogEvent::info(EventKind::AgentStep, shown).with_data(json!({"iteration": iteration}))));
         Ok(reply)
     }
 
@@ -196,13 +193,11 @@ impl Caller<'_> {
                 },
             },
         };
-        self.run.log(self.event(
-            LogEvent::info(EventKind::ToolCall, format!("used {name}")).with_data(json!({
-                "tool": name,
-                "input": truncate(arguments, LOGGED_TOOL_OUTPUT),
-                "output": truncate(&output, LOGGED_TOOL_OUTPUT),
-            })),
-        ));
+        self.run.log(self.event(LogEvent::info(EventKind::ToolCall, format!("used {name}")).with_data(json!({
+            "tool": name,
+            "input": truncate(arguments, LOGGED_TOOL_OUTPUT),
+            "output": truncate(&output, LOGGED_TOOL_OUTPUT),
+        }))));
         Ok(output)
     }
 }

@@ -42,13 +42,7 @@ impl TaskDelegator {
         self.count.load(Ordering::SeqCst)
     }
 
-    async fn run_coworker(
-        &self,
-        kind: DelegationToolKind,
-        coworker: &str,
-        request: &str,
-        context: &str,
-    ) -> Result<String, ToolError> {
+    async fn run_coworker(&self, kind: DelegationToolKind, coworker: &str, request: &str, context: &str) -> Result<String, ToolError> {
         let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
         if n > MAX_DELEGATIONS_PER_TASK {
             return Err(ToolError::Refused(format!(

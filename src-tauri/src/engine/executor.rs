@@ -76,9 +76,8 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
     let execution = request.execution;
     let spec: CrewSpec = serde_json::from_value(execution.crew_spec.clone())
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the stored crew is not a valid crew spec: {e}")))?;
-    let spec = interpolate(&spec, &execution.inputs).map_err(|e| {
-        ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()).with_details(json!({"missing_inputs": e.missing}))
-    })?;
+    let spec = interpolate(&spec, &execution.inputs)
+        .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()).with_details(json!({"missing_inputs": e.missing})))?;
     check_runnable(&spec)?;
     let models: Arc<dyn ModelSource> = match models {
         Models::Registry(env) => Arc::new(ModelRegistry::new(execution.llm.clone(), env)?),
@@ -87,12 +86,8 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
     let run = Arc::new(Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1)));
 
     let task_keys: Vec<&str> = run.spec.tasks.iter().map(|t| t.key.as_str()).collect();
-    let reused: HashMap<String, StepOutput> = request
-        .completed_steps
-        .into_iter()
-        .filter(|s| task_keys.contains(&s.step.as_str()))
-        .map(|s| (s.step.clone(), s))
-        .collect();
+    let reused: HashMap<String, StepOutput> =
+        request.completed_steps.into_iter().filter(|s| task_keys.contains(&s.step.as_str())).map(|s| (s.step.clone(), s)).collect();
     run.set_completed(reused.len() as u32);
 
     let steps = match run.spec.process {

@@ -22,10 +22,7 @@ use crate::execution::{ErrorKind, ExecutionError, StepOutput};
 const DEFAULT_MAX_ITER: u32 = 25;
 
 /// Runs the crew's tasks under the manager; returns every task's step (reused or new) by key.
-pub async fn run_hierarchical(
-    run: &Arc<Run>,
-    reused: &HashMap<String, StepOutput>,
-) -> Result<HashMap<String, StepOutput>, ExecutionError> {
+pub async fn run_hierarchical(run: &Arc<Run>, reused: &HashMap<String, StepOutput>) -> Result<HashMap<String, StepOutput>, ExecutionError> {
     let manager = manager_for(&run.spec)?;
     let tasks = &run.spec.tasks;
     let mut finished: HashMap<String, StepOutput> = HashMap::new();

@@ -34,8 +34,7 @@ pub const OBSERVATION: &str = "Observation: ";
 /// Asks for the final answer once `max_iter` is reached (CrewAI's wording).
 pub const FORCE_FINAL_ANSWER: &str = "Now it's time you MUST give your absolute best final answer. You'll ignore all previous instructions, stop using any tools, and just return your absolute BEST Final answer.";
 /// The expected output of a delegated piece of work (CrewAI's wording).
-pub const DELEGATED_EXPECTED_OUTPUT: &str =
-    "Your best answer to your coworker asking you this, accounting for the context shared.";
+pub const DELEGATED_EXPECTED_OUTPUT: &str = "Your best answer to your coworker asking you this, accounting for the context shared.";
 
 /// The built-in hierarchical manager's role, goal and backstory (CrewAI's).
 pub const MANAGER_ROLE: &str = "Crew Manager";

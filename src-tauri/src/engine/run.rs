@@ -58,9 +58,8 @@ impl Run {
         if let Some(ws) = self.workspace.get() {
             return Ok(ws.clone());
         }
-        let ws = Workspace::open_exact(&self.spec.workspace).map_err(|e| {
-            ExecutionError::new(ErrorKind::InvalidCrew, format!("workspace `{}`: {e}", self.spec.workspace))
-        })?;
+        let ws = Workspace::open_exact(&self.spec.workspace)
+            .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("workspace `{}`: {e}", self.spec.workspace)))?;
         Ok(self.workspace.get_or_init(|| Arc::new(ws)).clone())
     }
 

@@ -23,10 +23,7 @@ use super::task_runner::{log_reused, run_task, Performer};
 use crate::execution::{BoxFuture, ErrorKind, ExecutionError, StepOutput};
 
 /// Runs the crew's tasks; returns every task's step (reused or new) by key.
-pub async fn run_sequential(
-    run: &Arc<Run>,
-    reused: &HashMap<String, StepOutput>,
-) -> Result<HashMap<String, StepOutput>, ExecutionError> {
+pub async fn run_sequential(run: &Arc<Run>, reused: &HashMap<String, StepOutput>) -> Result<HashMap<String, StepOutput>, ExecutionError> {
     let tasks = &run.spec.tasks;
     let mut finished: HashMap<String, StepOutput> = HashMap::new();
     let mut pending: Vec<(String, BoxFuture<'_, Result<StepOutput, ExecutionError>>)> = Vec::new();

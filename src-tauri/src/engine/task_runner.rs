@@ -67,8 +67,7 @@ async fn run_task_inner(run: &Arc<Run>, task: &TaskSpec, context: String, perfor
         Performer::Agent(agent) => {
             let names = if task.tools.is_empty() { &agent.tools } else { &task.tools };
             let mut tools = file_tools(run, agent, &task.key, names)?;
-            let coworkers: Vec<String> =
-                run.spec.agents.iter().filter(|a| a.key != agent.key).map(|a| a.role.clone()).collect();
+            let coworkers: Vec<String> = run.spec.agents.iter().filter(|a| a.key != agent.key).map(|a| a.role.clone()).collect();
             if agent.allow_delegation && !coworkers.is_empty() {
                 let delegator = TaskDelegator::new(run.clone(), task.key.clone(), role.clone(), ledger.clone());
                 tools.extend(delegation_tools(coworkers, Arc::new(delegator)));

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::crew::{AgentSpec, CrewFormat, CrewSpec, Process, TaskSpec};
 use crate::execution::{
-    BoxFuture, EventKind, Execution, ExecutionId, ExecutionState, Journal, JournalError, LlmOptions, LogEvent, Priority,
-    Progress, StepOutput, Usage,
+    BoxFuture, EventKind, Execution, ExecutionId, ExecutionState, Journal, JournalError, LlmOptions, LogEvent, Priority, Progress,
+    StepOutput, Usage,
 };
 use crate::llm::{ChatModel, ChatRequest, ChatResponse, LlmError, TokenSink, ToolCall};
 

@@ -11,9 +11,7 @@ use super::prompts::FORCE_FINAL_ANSWER;
 use super::test_support::*;
 use super::CrewExecutor;
 use crate::crew::{CrewSpec, Process};
-use crate::execution::{
-    ErrorKind, EventKind, Execution, ExecutionError, Executor, RunOutput, RunRequest, StepOutput, Usage,
-};
+use crate::execution::{ErrorKind, EventKind, Execution, ExecutionError, Executor, RunOutput, RunRequest, StepOutput, Usage};
 use crate::llm::{ChatModel, ChatResponse, LlmError, LlmErrorKind, OfflineModel, Role};
 
 async fn run(
@@ -395,9 +393,8 @@ async fn output_json_must_parse() {
 async fn llm_errors_keep_their_classification() {
     let dir = tempfile::tempdir().unwrap();
     let spec = crew(vec![agent("a", "A")], vec![task("t1", Some("a"))], dir.path());
-    let model = ScriptedModel::new(|_| {
-        Err(LlmError::new(LlmErrorKind::RateLimited { retry_after_ms: Some(1500) }, "429 Too Many Requests"))
-    });
+    let model =
+        ScriptedModel::new(|_| Err(LlmError::new(LlmErrorKind::RateLimited { retry_after_ms: Some(1500) }, "429 Too Many Requests")));
     let err = run(model, execution(&spec, 1), vec![]).await.0.unwrap_err();
     assert_eq!(err.kind, ErrorKind::LlmRateLimited);
     assert!(err.retryable);
@@ -440,10 +437,8 @@ async fn offline_sequential_crew_writes_a_file_and_streams_tokens() {
     exec.inputs.insert("topic".into(), json!("solar power"));
     let journal = Arc::new(MemoryJournal::default());
     let executor = CrewExecutor::new(crate::llm::LlmEnv::default());
-    let out = executor
-        .execute(RunRequest { execution: exec, completed_steps: vec![] }, journal.clone(), CancellationToken::new())
-        .await
-        .unwrap();
+    let out =
+        executor.execute(RunRequest { execution: exec, completed_steps: vec![] }, journal.clone(), CancellationToken::new()).await.unwrap();
     let steps = journal.steps();
     assert_eq!(steps[0].output.lines().filter(|l| l.starts_with("- ")).count(), 5);
     let note = std::fs::read_to_string(dir.path().join("notes.md")).unwrap();
@@ -477,5 +472,8 @@ async fn sequential_agent_with_allow_delegation_gets_coworker_tools() {
     assert_eq!(out.unwrap().output, "lead got: helper says hi");
     let d = journal.events_of(EventKind::Delegation);
     assert_eq!(d.len(), 1);
-    assert_eq!((d[0].data["from"].as_str(), d[0].data["to"].as_str(), d[0].data["kind"].as_str()), (Some("Lead"), Some("Helper"), Some("question")));
+    assert_eq!(
+        (d[0].data["from"].as_str(), d[0].data["to"].as_str(), d[0].data["kind"].as_str()),
+        (Some("Lead"), Some("Helper"), Some("question"))
+    );
 }

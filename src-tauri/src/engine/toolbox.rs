@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use super::delegation::TaskDelegator;
 use super::run::Run;
-use super::tools::{
-    builtin_tool, BuiltinTool, DelegationTool, DelegationToolKind, ListDirectoryTool, ReadFileTool, Tool, WriteFileTool,
-};
+use super::tools::{builtin_tool, BuiltinTool, DelegationTool, DelegationToolKind, ListDirectoryTool, ReadFileTool, Tool, WriteFileTool};
 use crate::crew::AgentSpec;
 use crate::execution::{ExecutionError, LogEvent};
 

@@ -82,19 +82,9 @@ impl ExecutionError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         let retryable = matches!(
             kind,
-            ErrorKind::LlmConnection
-                | ErrorKind::LlmTimeout
-                | ErrorKind::LlmRateLimited
-                | ErrorKind::LlmServer
-                | ErrorKind::Storage
+            ErrorKind::LlmConnection | ErrorKind::LlmTimeout | ErrorKind::LlmRateLimited | ErrorKind::LlmServer | ErrorKind::Storage
         );
-        ExecutionError {
-            kind,
-            message: message.into(),
-            retryable,
-            details: serde_json::Value::Null,
-            retry_after_ms: None,
-        }
+        ExecutionError { kind, message: message.into(), retryable, details: serde_json::Value::Null, retry_after_ms: None }
     }
 
     /// The same error with `details` attached.

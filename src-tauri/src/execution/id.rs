@@ -58,9 +58,7 @@ impl FromStr for ExecutionId {
         if !matches!(text.as_bytes().first(), Some(b'0'..=b'7')) {
             return Err(ParseIdError(s.to_string()));
         }
-        ulid::Ulid::from_string(text)
-            .map(|u| ExecutionId(u.to_string()))
-            .map_err(|_| ParseIdError(s.to_string()))
+        ulid::Ulid::from_string(text).map(|u| ExecutionId(u.to_string())).map_err(|_| ParseIdError(s.to_string()))
     }
 }
 

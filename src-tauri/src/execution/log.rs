@@ -115,4 +115,3 @@ pub enum ExecutionEvent {
     /// The queue was paused or resumed, or its concurrency changed.
     Queue { paused: bool, concurrency: u32 },
 }
-

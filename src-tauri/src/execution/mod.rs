@@ -19,7 +19,8 @@ pub use error::{ErrorKind, ExecutionError};
 pub use id::{ExecutionId, ParseIdError};
 pub use log::{EventKind, ExecutionEvent, LogEntry, LogEvent, LogLevel};
 pub use model::{
-    AttemptError, Execution, ExecutionFilter, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS, LlmOptions, NewExecution, Progress, StepOutput, Usage,
+    AttemptError, Execution, ExecutionFilter, LlmOptions, NewExecution, Progress, StepOutput, Usage, DEFAULT_MAX_ABANDONS,
+    DEFAULT_MAX_ATTEMPTS,
 };
 pub use priority::{ParsePriorityError, Priority};
 pub use state::{ExecutionState, ParseStatusError, Status};

@@ -55,10 +55,7 @@ pub struct ParsePriorityError(pub String);
 impl FromStr for Priority {
     type Err = ParsePriorityError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Priority::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParsePriorityError(s.to_string()))
+        Priority::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| ParsePriorityError(s.to_string()))
     }
 }
 

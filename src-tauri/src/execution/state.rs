@@ -81,14 +81,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Queued,
-        Status::Running,
-        Status::Retrying,
-        Status::Succeeded,
-        Status::Failed,
-        Status::Cancelled,
-    ];
+    pub const ALL: [Status; 6] = [Status::Queued, Status::Running, Status::Retrying, Status::Succeeded, Status::Failed, Status::Cancelled];
 
     /// The name stored in the `status` column and used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -121,9 +114,6 @@ pub struct ParseStatusError(pub String);
 impl FromStr for Status {
     type Err = ParseStatusError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParseStatusError(s.to_string()))
+        Status::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| ParseStatusError(s.to_string()))
     }
 }

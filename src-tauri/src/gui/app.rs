@@ -16,9 +16,7 @@ use crate::scheduler::MAX_HEARTBEAT;
 /// until the window closes; returns the process exit code (0, or 1 when it could not start).
 pub fn run(data_dir: Option<PathBuf>) -> i32 {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .try_init();
     let paths = match AppPaths::resolve(data_dir.as_deref()) {
@@ -67,11 +65,7 @@ pub fn run(data_dir: Option<PathBuf>) -> i32 {
 /// Starts the [`GuiState`] (database, settings, scheduler) on `paths` with `env` as the LLM
 /// environment, manages it, and starts the event forwarders. Call once, after building the app and
 /// before running it (the window opens when it runs). Shared by [`run`] and the command tests.
-pub fn start<R: Runtime>(
-    app: &AppHandle<R>,
-    paths: AppPaths,
-    env: LlmEnv,
-) -> Result<(), StartError> {
+pub fn start<R: Runtime>(app: &AppHandle<R>, paths: AppPaths, env: LlmEnv) -> Result<(), StartError> {
     let state = tauri::async_runtime::block_on(GuiState::start(paths, env))?;
     app.manage(state);
     forward_scheduler_events(app.clone());

@@ -125,10 +125,7 @@ mod tests {
     #[test]
     fn serialises_as_kind_and_message_only() {
         let e = CommandError::new(CommandErrorKind::InvalidState, "cannot cancel");
-        assert_eq!(
-            serde_json::to_value(&e).unwrap(),
-            serde_json::json!({"kind": "invalid_state", "message": "cannot cancel"})
-        );
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::json!({"kind": "invalid_state", "message": "cannot cancel"}));
     }
 
     #[test]

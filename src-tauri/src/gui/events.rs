@@ -17,8 +17,8 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::state::GuiState;
-use crate::execution::{ExecutionEvent, ExecutionFilter, ExecutionState};
 use crate::app::Runner;
+use crate::execution::{ExecutionEvent, ExecutionFilter, ExecutionState};
 
 /// Emitted with an [`ExecutionEvent`] (`type`: `state`, `progress` or `queue`).
 pub const EXECUTION_EVENT: &str = "execution-event";

@@ -6,12 +6,12 @@ use super::crew_library::CrewLibrary;
 use super::executor::SettingsExecutor;
 use super::log_follow::LogFollowers;
 use super::settings::{SettingsError, SettingsFile};
+use crate::app::OpenStoreError;
 use crate::app::{AppPaths, PathsError};
+use crate::app::{Runner, RunnerError};
 use crate::crew::WorkspacePolicy;
 use crate::llm::LlmEnv;
-use crate::app::{Runner, RunnerError};
 use crate::scheduler::{ClaimScope, SchedulerConfig};
-use crate::app::OpenStoreError;
 
 /// The app could not start.
 #[derive(Debug, thiserror::Error)]
@@ -51,14 +51,7 @@ impl GuiState {
         let executor = Arc::new(SettingsExecutor::new(base.with_secrets(paths.secrets_dir()), settings.clone()));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
         let runner = Runner::start(store, executor.clone(), config).await?;
-        Ok(GuiState {
-            library: CrewLibrary::new(&paths.data_dir),
-            paths,
-            runner,
-            settings,
-            executor,
-            followers: LogFollowers::default(),
-        })
+        Ok(GuiState { library: CrewLibrary::new(&paths.data_dir), paths, runner, settings, executor, followers: LogFollowers::default() })
     }
 
     /// Where a crew's workspace may be: its own folder, the data dir's `workspaces/` and the

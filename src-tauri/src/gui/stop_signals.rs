@@ -14,11 +14,7 @@ use tokio::signal::unix::{signal, SignalKind};
 pub fn exit_on_stop_signals<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         let mut streams = Vec::new();
-        for kind in [
-            SignalKind::terminate(),
-            SignalKind::interrupt(),
-            SignalKind::hangup(),
-        ] {
+        for kind in [SignalKind::terminate(), SignalKind::interrupt(), SignalKind::hangup()] {
             match signal(kind) {
                 Ok(s) => streams.push(s),
                 Err(e) => tracing::warn!("cannot listen for signal {kind:?}: {e}"),
@@ -27,8 +23,7 @@ pub fn exit_on_stop_signals<R: Runtime>(app: AppHandle<R>) {
         if streams.is_empty() {
             return;
         }
-        let first =
-            futures_util::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv())));
+        let first = futures_util::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv())));
         first.await;
         tracing::info!("stop signal received: shutting down");
         app.exit(0);

@@ -49,8 +49,25 @@ pub enum SecretsError {
 pub fn is_secret_param(name: &str) -> bool {
     let name = name.trim().to_ascii_lowercase().replace('-', "_");
     const EXACT: &[&str] = &[
-        "key", "apikey", "api_key", "token", "access_token", "auth", "authorization", "secret", "client_secret", "password",
-        "passwd", "pass", "pwd", "sig", "signature", "credential", "credentials", "session", "code",
+        "key",
+        "apikey",
+        "api_key",
+        "token",
+        "access_token",
+        "auth",
+        "authorization",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "sig",
+        "signature",
+        "credential",
+        "credentials",
+        "session",
+        "code",
     ];
     const SUFFIXES: &[&str] = &["key", "token", "secret", "password", "signature"];
     EXACT.contains(&name.as_str()) || SUFFIXES.iter().any(|s| name.ends_with(s))

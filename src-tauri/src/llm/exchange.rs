@@ -100,10 +100,7 @@ mod tests {
     fn hash_is_stable_across_versions() {
         // A fixed value (computed independently from the canonical JSON text): changing the
         // hashing breaks every recording users have.
-        assert_eq!(
-            request_hash("openai/gpt-4o-mini", &request()),
-            "46b24fc66469d0e6335e5b4155f4857ff6bf3552fa6953e1bf656141a39835f0"
-        );
+        assert_eq!(request_hash("openai/gpt-4o-mini", &request()), "46b24fc66469d0e6335e5b4155f4857ff6bf3552fa6953e1bf656141a39835f0");
     }
 
     #[test]

@@ -25,7 +25,4 @@ pub use replay::{ReplayBook, ReplayModel};
 
 pub use offline::OfflineModel;
 pub use registry::{LlmEnv, ModelRegistry};
-pub use types::{
-    ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, Role, TokenSink,
-    ToolCall, ToolDef,
-};
+pub use types::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, Role, TokenSink, ToolCall, ToolDef};

@@ -82,16 +82,13 @@ impl ChatModel for OfflineModel {
 
 /// The whole reply for a request: pure and deterministic.
 fn respond(request: &ChatRequest) -> ChatResponse {
-    let task = request
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::User)
-        .find_map(|m| parse_task_prompt(&m.content))
-        .unwrap_or_else(|| TaskPrompt {
+    let task = request.messages.iter().filter(|m| m.role == Role::User).find_map(|m| parse_task_prompt(&m.content)).unwrap_or_else(|| {
+        TaskPrompt {
             description: request.messages.iter().rev().find(|m| m.role == Role::User).map(|m| m.content.clone()).unwrap_or_default(),
             expected_output: String::new(),
             context: String::new(),
-        });
+        }
+    });
     let task = unfold_delegated(task);
     let observations = observations(&request.messages);
     let forced = request.messages.last().is_some_and(|m| m.role == Role::User && m.content == FORCE_FINAL_ANSWER);
@@ -113,11 +110,7 @@ fn respond(request: &ChatRequest) -> ChatResponse {
     }
 
     let answer = final_answer(&task, &observations);
-    let content = if request.tools.is_empty() {
-        format!("Thought: I now can give a great answer\nFinal Answer: {answer}")
-    } else {
-        answer
-    };
+    let content = if request.tools.is_empty() { format!("Thought: I now can give a great answer\nFinal Answer: {answer}") } else { answer };
     let usage = usage(&request.messages, &content);
     ChatResponse { content, tool_calls: vec![], usage, finish_reason: Some("stop".into()), model: "offline".into() }
 }
@@ -224,11 +217,7 @@ fn next_tool_call(request: &ChatRequest, task: &TaskPrompt, seen: &[Observation]
 
 /// The final answer: a manager passes on its coworker's reviewed result; others compose.
 fn final_answer(task: &TaskPrompt, seen: &[Observation]) -> String {
-    if let Some(o) = seen
-        .iter()
-        .rev()
-        .find(|o| (o.tool == DELEGATE_WORK || o.tool == ASK_QUESTION) && !o.output.starts_with("Error:"))
-    {
+    if let Some(o) = seen.iter().rev().find(|o| (o.tool == DELEGATE_WORK || o.tool == ASK_QUESTION) && !o.output.starts_with("Error:")) {
         let result = o.output.trim();
         if wants_json(&task.expected_output) || serde_json::from_str::<serde_json::Value>(strip_fence(result)).is_ok() {
             return strip_fence(result).to_string();
@@ -323,7 +312,8 @@ fn compose(task: &TaskPrompt, seen: &[Observation], seed: u64) -> String {
         out.push_str("\n\n");
         out.push_str(&sections.join("\n\n"));
     } else if let Some(n) = paragraph_count(&expected) {
-        let paras: Vec<String> = (0..n).map(|i| format!("{} {}", sentence(&words, seed, 2 * i), sentence(&words, seed, 2 * i + 1))).collect();
+        let paras: Vec<String> =
+            (0..n).map(|i| format!("{} {}", sentence(&words, seed, 2 * i), sentence(&words, seed, 2 * i + 1))).collect();
         out.push_str(&paras.join("\n\n"));
     } else {
         let n = list_count(&expected).unwrap_or(3);
@@ -338,18 +328,150 @@ fn compose(task: &TaskPrompt, seen: &[Observation], seed: u64) -> String {
 }
 
 const STOP_WORDS: &[&str] = &[
-    "about", "above", "after", "again", "against", "also", "among", "analyse", "analyze", "answer", "based", "been",
-    "before", "being", "below", "between", "both", "brief", "conduct", "could", "create", "current", "describe",
-    "detailed", "does", "doing", "down", "during", "each", "ensure", "every", "expand", "explain", "file", "final",
-    "find", "formatted", "from", "full", "fully", "further", "give", "given", "have", "having", "here", "identify",
-    "information", "interesting", "into", "just", "list", "main", "make", "more", "most", "must", "named", "only",
-    "other", "output", "over", "please", "provide", "read", "relevant", "result", "return", "review", "same", "save",
-    "section", "short", "should", "some", "such", "sure", "task", "than", "that", "their", "them", "then", "there",
-    "these", "they", "this", "those", "thorough", "through", "topic", "topics", "under", "until", "using", "very",
-    "want", "were", "what", "when", "where", "which", "while", "with", "within", "without", "would", "write", "year",
-    "your", "bullet", "bullets", "points", "point", "context", "markdown", "the", "and", "for", "are", "you", "got",
-    "contains", "contain", "include", "includes", "including", "clear", "concise", "likely", "name", "names", "turn",
-    "take", "keep", "consider", "focus", "short", "friendly", "numbered", "steps", "paragraph", "fully", "fledged",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "also",
+    "among",
+    "analyse",
+    "analyze",
+    "answer",
+    "based",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "brief",
+    "conduct",
+    "could",
+    "create",
+    "current",
+    "describe",
+    "detailed",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "ensure",
+    "every",
+    "expand",
+    "explain",
+    "file",
+    "final",
+    "find",
+    "formatted",
+    "from",
+    "full",
+    "fully",
+    "further",
+    "give",
+    "given",
+    "have",
+    "having",
+    "here",
+    "identify",
+    "information",
+    "interesting",
+    "into",
+    "just",
+    "list",
+    "main",
+    "make",
+    "more",
+    "most",
+    "must",
+    "named",
+    "only",
+    "other",
+    "output",
+    "over",
+    "please",
+    "provide",
+    "read",
+    "relevant",
+    "result",
+    "return",
+    "review",
+    "same",
+    "save",
+    "section",
+    "short",
+    "should",
+    "some",
+    "such",
+    "sure",
+    "task",
+    "than",
+    "that",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "thorough",
+    "through",
+    "topic",
+    "topics",
+    "under",
+    "until",
+    "using",
+    "very",
+    "want",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "with",
+    "within",
+    "without",
+    "would",
+    "write",
+    "year",
+    "your",
+    "bullet",
+    "bullets",
+    "points",
+    "point",
+    "context",
+    "markdown",
+    "the",
+    "and",
+    "for",
+    "are",
+    "you",
+    "got",
+    "contains",
+    "contain",
+    "include",
+    "includes",
+    "including",
+    "clear",
+    "concise",
+    "likely",
+    "name",
+    "names",
+    "turn",
+    "take",
+    "keep",
+    "consider",
+    "focus",
+    "short",
+    "friendly",
+    "numbered",
+    "steps",
+    "paragraph",
+    "fully",
+    "fledged",
 ];
 
 /// Up to `max` distinctive words of `text`: words also named in `also_in` first, then names and
@@ -448,9 +570,38 @@ fn json_keys(expected: &str) -> Vec<String> {
 }
 
 const LIST_WORDS: &[&str] = &[
-    "bullet", "bullets", "point", "points", "finding", "findings", "item", "items", "idea", "ideas", "tip", "tips",
-    "reason", "reasons", "step", "steps", "fact", "facts", "example", "examples", "question", "questions", "trend",
-    "trends", "recommendation", "recommendations", "insight", "insights", "takeaway", "takeaways", "option", "options",
+    "bullet",
+    "bullets",
+    "point",
+    "points",
+    "finding",
+    "findings",
+    "item",
+    "items",
+    "idea",
+    "ideas",
+    "tip",
+    "tips",
+    "reason",
+    "reasons",
+    "step",
+    "steps",
+    "fact",
+    "facts",
+    "example",
+    "examples",
+    "question",
+    "questions",
+    "trend",
+    "trends",
+    "recommendation",
+    "recommendations",
+    "insight",
+    "insights",
+    "takeaway",
+    "takeaways",
+    "option",
+    "options",
 ];
 
 /// The number of list items the expected output asks for; `Some(5)` for an unnumbered list.
@@ -480,8 +631,7 @@ fn paragraph_count(expected: &str) -> Option<usize> {
 }
 
 fn number(word: &str) -> Option<usize> {
-    const NAMES: &[&str] =
-        &["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+    const NAMES: &[&str] = &["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
     word.parse::<usize>().ok().or_else(|| NAMES.iter().position(|n| *n == word).map(|i| i + 1))
 }
 

@@ -49,11 +49,7 @@ pub const PRICES: &[(&str, Price)] = &[
 
 /// The price of `model` (the provider's model name, without our `provider/` prefix), if known.
 pub fn price_of(model: &str) -> Option<Price> {
-    PRICES
-        .iter()
-        .filter(|(name, _)| is_version_of(model, name))
-        .max_by_key(|(name, _)| name.len())
-        .map(|(_, price)| *price)
+    PRICES.iter().filter(|(name, _)| is_version_of(model, name)).max_by_key(|(name, _)| name.len()).map(|(_, price)| *price)
 }
 
 /// The cost of one call: 0 on local providers, the table's price otherwise, `None` when unknown.

@@ -119,12 +119,9 @@ fn describe_difference(recorded: &ChatRequest, now: &ChatRequest) -> String {
                 format!("differs at message #{i} ({roles}): recorded \"{a}\", now \"{b}\"")
             }
         }
-        (Some(r), None) => format!(
-            "has {} more message(s) from #{i} ({}): \"{}\"",
-            rec.len() - i,
-            role(r),
-            diff_excerpts(&r.content, "").0
-        ),
+        (Some(r), None) => {
+            format!("has {} more message(s) from #{i} ({}): \"{}\"", rec.len() - i, role(r), diff_excerpts(&r.content, "").0)
+        }
         (None, Some(c)) => format!("ends before message #{i}; now there is ({}): \"{}\"", role(c), diff_excerpts("", &c.content).1),
         (None, None) => {
             if recorded.tools != now.tools {

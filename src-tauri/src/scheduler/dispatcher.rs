@@ -28,12 +28,11 @@ use super::attempt::{spawn_attempt, AttemptEnd, Completion};
 use super::journal::{LeaseLoss, PendingLog, StoreJournal};
 use super::{ClaimScope, SchedulerConfig};
 use crate::execution::{
-    now_ms, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest,
-    StepOutput,
+    now_ms, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest, StepOutput,
 };
 use crate::store::{
-    AttemptLease, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, OwnerLock, QueueSettings, RecoverRequest, Store,
-    StoreError, Transition, CommitListener, Committed,
+    AttemptLease, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, CommitListener, Committed, Finish, OwnerLock, QueueSettings,
+    RecoverRequest, Store, StoreError, Transition,
 };
 
 /// What a handle asks the dispatcher.
@@ -480,9 +479,7 @@ impl Dispatcher {
                 tracing::warn!("execution {id} was taken over by another worker; dropped its attempt");
                 return None;
             }
-            (_, AttemptEnd::Finished(Ok(out))) => {
-                Settlement::Finish(Finish::Succeeded { output: out.output, usage: out.usage })
-            }
+            (_, AttemptEnd::Finished(Ok(out))) => Settlement::Finish(Finish::Succeeded { output: out.output, usage: out.usage }),
             (Some(StopReason::Cancel), _) => Settlement::Finish(Finish::Cancelled),
             (Some(StopReason::Shutdown), AttemptEnd::Stopped) | (None, AttemptEnd::Stopped) => Settlement::Requeue,
             (_, AttemptEnd::Finished(Err(error))) => self.after_failure(&run, error),
@@ -521,9 +518,7 @@ impl Dispatcher {
     fn settlement_write(&self, id: &ExecutionId, settlement: &Settlement) -> BoxFuture<'static, Result<Transition, StoreError>> {
         match settlement {
             Settlement::Finish(finish) => self.store.finish(id, &self.owner, finish.clone()),
-            Settlement::Retry { error, next_run_at } => {
-                self.store.schedule_retry(id, &self.owner, error.clone(), *next_run_at)
-            }
+            Settlement::Retry { error, next_run_at } => self.store.schedule_retry(id, &self.owner, error.clone(), *next_run_at),
             Settlement::Requeue => self.store.requeue(id, &self.owner, "the worker is shutting down"),
         }
     }
@@ -623,12 +618,7 @@ pub(super) fn announce(events: &broadcast::Sender<ExecutionEvent>, change: Commi
     };
     let e = &transition.execution;
     tracing::info!(execution = %e.id, crew = %e.crew_name, status = %e.status(), attempt = e.attempt, "{}", transition.log.event.message);
-    let _ = events.send(ExecutionEvent::State {
-        id: e.id.clone(),
-        state: e.state.clone(),
-        attempt: e.attempt,
-        priority: e.priority,
-    });
+    let _ = events.send(ExecutionEvent::State { id: e.id.clone(), state: e.state.clone(), attempt: e.attempt, priority: e.priority });
     let _ = events.send(ExecutionEvent::Log { entry: transition.log.clone() });
 }
 

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::execution::{
-    BoxFuture, ExecutionEvent, ExecutionId, Journal, JournalError, LogEntry, LogEvent, Progress, StepOutput,
-};
+use crate::execution::{BoxFuture, ExecutionEvent, ExecutionId, Journal, JournalError, LogEntry, LogEvent, Progress, StepOutput};
 use crate::store::{AttemptLease, Store, StoreError};
 
 /// A log write on its way to the store, awaited in order by the [`forward_logs`] task.
@@ -76,16 +74,11 @@ impl Journal for StoreJournal {
     }
 
     fn token(&self, task: Option<&str>, text: &str) {
-        let _ = self.events.send(ExecutionEvent::Token {
-            id: self.id.clone(),
-            task: task.map(str::to_string),
-            text: text.to_string(),
-        });
+        let _ = self.events.send(ExecutionEvent::Token { id: self.id.clone(), task: task.map(str::to_string), text: text.to_string() });
     }
 
     fn progress(&self, progress: Progress) -> BoxFuture<'static, Result<(), JournalError>> {
-        let (store, events, id, lease, loss) =
-            (self.store.clone(), self.events.clone(), self.id.clone(), self.lease, self.loss.clone());
+        let (store, events, id, lease, loss) = (self.store.clone(), self.events.clone(), self.id.clone(), self.lease, self.loss.clone());
         Box::pin(async move {
             let write = || store.update_progress(&id, lease, progress.clone());
             patiently(write).await.map_err(|e| {
@@ -124,9 +117,7 @@ pub(super) const LOCKED_PATIENCE: std::time::Duration = std::time::Duration::fro
 /// Runs `write` again while it fails with [`StoreError::Locked`] (nothing of it was kept), for up
 /// to [`LOCKED_PATIENCE`]; other errors and the last `Locked` are returned. Dropping the future
 /// (cancellation) stops the retries.
-pub(super) async fn patiently<T>(
-    write: impl Fn() -> BoxFuture<'static, Result<T, StoreError>>,
-) -> Result<T, StoreError> {
+pub(super) async fn patiently<T>(write: impl Fn() -> BoxFuture<'static, Result<T, StoreError>>) -> Result<T, StoreError> {
     let deadline = tokio::time::Instant::now() + LOCKED_PATIENCE;
     let mut pause = std::time::Duration::from_millis(50);
     loop {
@@ -172,7 +163,13 @@ mod tests {
         let t = tries.clone();
         let result = patiently(move || {
             let n = t.fetch_add(1, Ordering::SeqCst);
-            Box::pin(async move { if n < 2 { Err(locked()) } else { Ok(n) } })
+            Box::pin(async move {
+                if n < 2 {
+                    Err(locked())
+                } else {
+                    Ok(n)
+                }
+            })
         })
         .await;
         assert_eq!(result.unwrap(), 2);

@@ -41,9 +41,9 @@ pub use backoff::Backoff;
 pub use config::{ClaimScope, SchedulerConfig, MAX_HEARTBEAT};
 pub use error::SchedulerError;
 
-use crate::execution::{Execution, ExecutionEvent, ExecutionId, Executor, NewExecution, Priority};
 #[cfg(doc)]
 use crate::execution::ErrorKind;
+use crate::execution::{Execution, ExecutionEvent, ExecutionId, Executor, NewExecution, Priority};
 use crate::store::{CommitListener, Committed, OwnerId, QueueSettings, RecoverRequest, Store};
 use dispatcher::{announce, Command, Dispatcher};
 
@@ -79,11 +79,7 @@ impl Scheduler {
     /// that are gone (or of unknown liveness with an expired lease, see [`Store::recover`]) unless
     /// the scope is [`ClaimScope::None`], then starts the dispatcher, which claims work right
     /// away.
-    pub async fn start(
-        store: Arc<dyn Store>,
-        executor: Arc<dyn Executor>,
-        config: SchedulerConfig,
-    ) -> Result<Scheduler, SchedulerError> {
+    pub async fn start(store: Arc<dyn Store>, executor: Arc<dyn Executor>, config: SchedulerConfig) -> Result<Scheduler, SchedulerError> {
         let owner_id = OwnerId::current();
         let owner = owner_id.to_string();
         // Held from before the first claim until the dispatcher ends: others see this worker
@@ -231,9 +227,10 @@ impl Scheduler {
             if execution.state.is_terminal() {
                 return Ok(execution);
             }
-            self.next_change(&mut events, |event| {
-                matches!(event, ExecutionEvent::State { id: changed, state, .. } if changed == id && state.is_terminal())
-            })
+            self.next_change(
+                &mut events,
+                |event| matches!(event, ExecutionEvent::State { id: changed, state, .. } if changed == id && state.is_terminal()),
+            )
             .await;
         }
     }
@@ -255,11 +252,7 @@ impl Scheduler {
     }
 
     /// Waits for an event `relevant` accepts, a lag, or one heartbeat, whichever comes first.
-    async fn next_change(
-        &self,
-        events: &mut broadcast::Receiver<ExecutionEvent>,
-        relevant: impl Fn(&ExecutionEvent) -> bool,
-    ) {
+    async fn next_change(&self, events: &mut broadcast::Receiver<ExecutionEvent>, relevant: impl Fn(&ExecutionEvent) -> bool) {
         let heartbeat = self.inner.config.effective_heartbeat();
         let _ = tokio::time::timeout(heartbeat, async {
             loop {

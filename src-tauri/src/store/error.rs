@@ -9,7 +9,11 @@ use crate::execution::{ExecutionId, Status};
 pub enum StoreError {
     /// The file (or its folder) could not be opened or created.
     #[error("cannot open the database {}: {source}", path.display())]
-    Open { path: PathBuf, #[source] source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
 
     /// The file or its folder is read-only, so the store cannot write (SQLite needs to write the
     /// database and create its `-wal`/`-shm` files beside it).
@@ -30,7 +34,13 @@ pub enum StoreError {
 
     /// A migration failed (and was rolled back).
     #[error("the database {}: migration {version} ({name}) failed: {source}", path.display())]
-    Migration { path: PathBuf, version: i64, name: &'static str, #[source] source: rusqlite::Error },
+    Migration {
+        path: PathBuf,
+        version: i64,
+        name: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
 
     /// The disk holding the database (or its `-wal`/`-shm` files) is full; the write was not
     /// made.
@@ -50,7 +60,11 @@ pub enum StoreError {
 
     /// Any other SQLite error (a constraint, corruption, …).
     #[error("the database {}: {source}", path.display())]
-    Sqlite { path: PathBuf, #[source] source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
 
     /// The transaction the write was part of failed as a whole (e.g. an I/O error at COMMIT);
     /// nothing of it was kept.
@@ -75,7 +89,9 @@ pub enum StoreError {
 
     /// A write of an attempt that no longer holds its lease (another worker took the execution
     /// over): refused, nothing was written. The attempt must stop.
-    #[error("attempt {attempt} of execution {id} no longer holds its lease (another worker took the execution over); its write was refused")]
+    #[error(
+        "attempt {attempt} of execution {id} no longer holds its lease (another worker took the execution over); its write was refused"
+    )]
     Fenced { id: ExecutionId, attempt: u32 },
 
     /// An idempotency key was used before for a different request (another crew, other inputs or
@@ -85,7 +101,11 @@ pub enum StoreError {
 
     /// A value could not be encoded for storage.
     #[error("cannot encode {what}: {source}")]
-    Encode { what: &'static str, #[source] source: serde_json::Error },
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 
     /// The writer thread has stopped (the store was dropped or the thread panicked).
     #[error("the store's writer has stopped")]
@@ -119,7 +139,11 @@ impl StoreError {
     pub fn is_rejection(&self) -> bool {
         matches!(
             self,
-            StoreError::NotFound(_) | StoreError::InvalidState { .. } | StoreError::NotOwner { .. } | StoreError::Fenced { .. } | StoreError::IdempotencyConflict { .. }
+            StoreError::NotFound(_)
+                | StoreError::InvalidState { .. }
+                | StoreError::NotOwner { .. }
+                | StoreError::Fenced { .. }
+                | StoreError::IdempotencyConflict { .. }
         )
     }
 }
@@ -153,7 +177,8 @@ mod tests {
     fn only_a_held_lock_is_transient() {
         let path = Path::new("/data/crew-runner.db");
         assert!(StoreError::from_sqlite(path, sqlite_error(rusqlite::ffi::SQLITE_BUSY)).is_transient());
-        for code in [rusqlite::ffi::SQLITE_FULL, rusqlite::ffi::SQLITE_IOERR, rusqlite::ffi::SQLITE_CORRUPT, rusqlite::ffi::SQLITE_READONLY] {
+        for code in [rusqlite::ffi::SQLITE_FULL, rusqlite::ffi::SQLITE_IOERR, rusqlite::ffi::SQLITE_CORRUPT, rusqlite::ffi::SQLITE_READONLY]
+        {
             assert!(!StoreError::from_sqlite(path, sqlite_error(code)).is_transient(), "{code}");
         }
         assert!(!StoreError::Closed.is_transient());

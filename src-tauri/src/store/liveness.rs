@@ -87,7 +87,9 @@ impl OwnerLock {
     /// failure (a read-only folder, no permission) is an error.
     pub fn acquire(database: &Path, owner: &OwnerId) -> io::Result<OwnerLock> {
         if std::env::var(OWNER_LOCKS_VAR).is_ok_and(|v| v.trim().eq_ignore_ascii_case("off")) {
-            tracing::warn!("{OWNER_LOCKS_VAR}=off: running without an owner lock; others recover this worker's executions only when its lease expires");
+            tracing::warn!(
+                "{OWNER_LOCKS_VAR}=off: running without an owner lock; others recover this worker's executions only when its lease expires"
+            );
             return Ok(OwnerLock { held: None });
         }
         let dir = owners_dir(database);

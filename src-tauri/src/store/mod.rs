@@ -18,27 +18,27 @@
 
 pub mod clock;
 mod error;
-pub mod liveness;
 mod listeners;
+pub mod liveness;
 mod owner;
 pub mod sqlite;
 mod types;
 
 pub use error::StoreError;
 pub use listeners::{CommitListener, Committed};
+pub use liveness::{Liveness, OwnerLock};
 pub use owner::OwnerId;
 pub use sqlite::{wait_briefly_for_answers, DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
-pub use liveness::{Liveness, OwnerLock};
 pub use types::{
-    AttemptLease, CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, BatchInserted, IdempotencyKey,
-    StatusCounts, Transition,
+    AttemptLease, BatchInserted, CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, IdempotencyKey,
+    LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Transition,
 };
 
 use std::sync::Arc;
 
 use crate::execution::{
-    BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis,
-    NewExecution, Priority, Progress, StepOutput,
+    BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis, NewExecution, Priority, Progress,
+    StepOutput,
 };
 
 /// A durable store of executions. Object-safe and shareable (`Arc<dyn Store>`).
@@ -92,21 +92,11 @@ pub trait Store: Send + Sync {
 
     /// Extends the lease of every execution running under `owner` to `now + lease_ms`.
     /// Returns the ids still running under `owner` and, of those, the ones with a cancel request.
-    fn renew_leases(
-        &self,
-        owner: &str,
-        now: Millis,
-        lease_ms: u64,
-    ) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>>;
+    fn renew_leases(&self, owner: &str, now: Millis, lease_ms: u64) -> BoxFuture<'static, Result<LeaseRenewal, StoreError>>;
 
     /// Ends a running attempt: succeeded, failed (its error kept in the attempt history) or
     /// cancelled.
-    fn finish(
-        &self,
-        id: &ExecutionId,
-        owner: &str,
-        finish: Finish,
-    ) -> BoxFuture<'static, Result<Transition, StoreError>>;
+    fn finish(&self, id: &ExecutionId, owner: &str, finish: Finish) -> BoxFuture<'static, Result<Transition, StoreError>>;
 
     /// Moves a running attempt to `Retrying` due at `next_run_at`, keeping its error.
     fn schedule_retry(
@@ -119,12 +109,7 @@ pub trait Store: Send + Sync {
 
     /// Puts a running attempt back to `Queued` with the attempt refunded (shutdown), logging
     /// `interrupted` with `reason`.
-    fn requeue(
-        &self,
-        id: &ExecutionId,
-        owner: &str,
-        reason: &str,
-    ) -> BoxFuture<'static, Result<Transition, StoreError>>;
+    fn requeue(&self, id: &ExecutionId, owner: &str, reason: &str) -> BoxFuture<'static, Result<Transition, StoreError>>;
 
     /// Cancels: queued/retrying become `Cancelled` at once; running gets `cancel_requested`
     /// (its owner stops it); terminal executions are left unchanged.
@@ -132,11 +117,7 @@ pub trait Store: Send + Sync {
 
     /// Changes the priority of a queued or retrying execution
     /// ([`StoreError::InvalidState`] otherwise).
-    fn set_priority(
-        &self,
-        id: &ExecutionId,
-        priority: Priority,
-    ) -> BoxFuture<'static, Result<Transition, StoreError>>;
+    fn set_priority(&self, id: &ExecutionId, priority: Priority) -> BoxFuture<'static, Result<Transition, StoreError>>;
 
     /// Recovers running executions of other owners that are gone (their owner lock is free), or
     /// whose liveness is unknown (no lock) and whose lease expired before `now`
@@ -157,7 +138,6 @@ pub trait Store: Send + Sync {
     /// Whether any worker holds its owner lock on this store (one that recovers a gone owner's
     /// executions within a heartbeat).
     fn any_worker_alive(&self) -> bool;
-
 
     /// Registers `listener`, called with every change this store commits, in commit order: each
     /// state transition (as returned by `insert`, `insert_batch`, a claim, `finish`, `schedule_retry`, `requeue`,

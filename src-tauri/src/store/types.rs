@@ -129,9 +129,15 @@ impl ClaimSlots {
 /// How a running attempt ended, for [`Store::finish`](super::Store::finish).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Finish {
-    Succeeded { output: String, usage: crate::execution::Usage },
+    Succeeded {
+        output: String,
+        usage: crate::execution::Usage,
+    },
     /// Not retried; the error is also kept in the attempt history.
-    Failed { error: ExecutionError, usage: Option<Usage> },
+    Failed {
+        error: ExecutionError,
+        usage: Option<Usage>,
+    },
     /// Stopped on a user's request.
     Cancelled,
 }

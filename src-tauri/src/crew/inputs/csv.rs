@@ -38,12 +38,7 @@ pub(crate) fn records(text: &str) -> Result<Vec<(u32, Vec<String>)>, CsvError> {
                     let open_line = line;
                     loop {
                         match chars.next() {
-                            None => {
-                                return Err(CsvError {
-                                    line: open_line,
-                                    message: "unclosed quote".into(),
-                                })
-                            }
+                            None => return Err(CsvError { line: open_line, message: "unclosed quote".into() }),
                             Some('"') if chars.peek() == Some(&'"') => {
                                 chars.next();
                                 field.push('"');
@@ -59,20 +54,10 @@ pub(crate) fn records(text: &str) -> Result<Vec<(u32, Vec<String>)>, CsvError> {
                     }
                     match chars.peek() {
                         None | Some(',') | Some('\n') | Some('\r') => {}
-                        Some(_) => {
-                            return Err(CsvError {
-                                line,
-                                message: "text after a closing quote".into(),
-                            })
-                        }
+                        Some(_) => return Err(CsvError { line, message: "text after a closing quote".into() }),
                     }
                 }
-                Some('"') => {
-                    return Err(CsvError {
-                        line,
-                        message: "a quote inside an unquoted field".into(),
-                    })
-                }
+                Some('"') => return Err(CsvError { line, message: "a quote inside an unquoted field".into() }),
                 Some(',') => {
                     fields.push(std::mem::take(&mut field));
                     quoted_field = false;
@@ -100,17 +85,10 @@ mod tests {
 
     #[test]
     fn quoted_fields_with_commas_quotes_and_newlines() {
-        let text =
-            "topic,note\r\n\"Rust, the language\",\"say \"\"hi\"\"\"\n\nx,\"two\nlines\"\nlast,\n";
+        let text = "topic,note\r\n\"Rust, the language\",\"say \"\"hi\"\"\"\n\nx,\"two\nlines\"\nlast,\n";
         let recs = records(text).unwrap();
         assert_eq!(recs[0], (1, vec!["topic".to_string(), "note".into()]));
-        assert_eq!(
-            recs[1],
-            (
-                2,
-                vec!["Rust, the language".to_string(), "say \"hi\"".into()]
-            )
-        );
+        assert_eq!(recs[1], (2, vec!["Rust, the language".to_string(), "say \"hi\"".into()]));
         assert_eq!(recs[2], (4, vec!["x".to_string(), "two\nlines".into()]));
         assert_eq!(recs[3], (6, vec!["last".to_string(), String::new()]));
         assert_eq!(fields("a,b"), vec![vec!["a".to_string(), "b".into()]]);
@@ -120,9 +98,6 @@ mod tests {
     fn errors_name_the_line() {
         assert_eq!(records("a\n\"open\n").unwrap_err().line, 2);
         assert_eq!(records("a\nb\"c\n").unwrap_err().line, 2);
-        assert_eq!(
-            records("a\n\"b\"c\n").unwrap_err().message,
-            "text after a closing quote"
-        );
+        assert_eq!(records("a\n\"b\"c\n").unwrap_err().message, "text after a closing quote");
     }
 }

@@ -22,35 +22,19 @@ pub(crate) struct Member<'a> {
 
 /// The members of `node` (a mapping or a list), in order. `origin` is the collection's; a member's
 /// path is `<collection>.<key>`, or `<collection>[i]` when a list item has no name.
-pub(crate) fn members<'a>(
-    node: &'a Node,
-    origin: &Origin,
-    findings: &mut Findings,
-) -> Vec<Member<'a>> {
+pub(crate) fn members<'a>(node: &'a Node, origin: &Origin, findings: &mut Findings) -> Vec<Member<'a>> {
     match node {
         Node::Null => Vec::new(),
         Node::Map(entries) => entries
             .iter()
-            .map(|(key, value)| Member {
-                key: key.clone(),
-                node: value,
-                origin: origin.child(key, key),
-                naming: &[],
-            })
+            .map(|(key, value)| Member { key: key.clone(), node: value, origin: origin.child(key, key), naming: &[] })
             .collect(),
         Node::List(items) => {
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 if !matches!(item, Node::Map(_)) {
-                    let at = Origin::new(
-                        origin.source.clone(),
-                        format!("{}[{i}]", origin.path),
-                        origin.keys.clone(),
-                    );
-                    findings.error(at.whole(format!(
-                        "expected a mapping of fields, found {}",
-                        item.kind()
-                    )));
+                    let at = Origin::new(origin.source.clone(), format!("{}[{i}]", origin.path), origin.keys.clone());
+                    findings.error(at.whole(format!("expected a mapping of fields, found {}", item.kind())));
                     continue;
                 }
                 let name = NAME_FIELDS.iter().find_map(|f| match item.get(f) {
@@ -61,41 +45,25 @@ pub(crate) fn members<'a>(
                 match name {
                     Some(key) => {
                         let child = origin.child(&key, &key);
-                        out.push(Member {
-                            key,
-                            node: item,
-                            origin: child,
-                            naming: NAME_FIELDS,
-                        });
+                        out.push(Member { key, node: item, origin: child, naming: NAME_FIELDS });
                     }
                     None => findings.error(
-                        Origin::new(
-                            origin.source.clone(),
-                            format!("{}[{i}]", origin.path),
-                            origin.keys.clone(),
-                        )
-                        .whole("a list item needs a `name`, `key` or `id`"),
+                        Origin::new(origin.source.clone(), format!("{}[{i}]", origin.path), origin.keys.clone())
+                            .whole("a list item needs a `name`, `key` or `id`"),
                     ),
                 }
             }
             out
         }
         other => {
-            findings.error(origin.whole(format!(
-                "expected a mapping or a list, found {}",
-                other.kind()
-            )));
+            findings.error(origin.whole(format!("expected a mapping or a list, found {}", other.kind())));
             Vec::new()
         }
     }
 }
 
 /// Reads every agent in `node`.
-pub(crate) fn agents(
-    node: &Node,
-    origin: &Origin,
-    findings: &mut Findings,
-) -> Vec<(AgentSpec, Origin)> {
+pub(crate) fn agents(node: &Node, origin: &Origin, findings: &mut Findings) -> Vec<(AgentSpec, Origin)> {
     members(node, origin, findings)
         .into_iter()
         .filter_map(|m| {
@@ -106,11 +74,7 @@ pub(crate) fn agents(
 }
 
 /// Reads every task in `node`.
-pub(crate) fn tasks(
-    node: &Node,
-    origin: &Origin,
-    findings: &mut Findings,
-) -> Vec<(TaskSpec, Origin)> {
+pub(crate) fn tasks(node: &Node, origin: &Origin, findings: &mut Findings) -> Vec<(TaskSpec, Origin)> {
     members(node, origin, findings)
         .into_iter()
         .filter_map(|m| {

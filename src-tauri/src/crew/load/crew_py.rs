@@ -29,17 +29,7 @@ struct Block<'t> {
 /// Scans `text` (the contents of a `crew.py`).
 pub(crate) fn scan(text: &str) -> CrewPy {
     // Commented-out lines (`# agent=self.old()`) say nothing.
-    let code: String = text
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with('#') {
-                ""
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let code: String = text.lines().map(|l| if l.trim_start().starts_with('#') { "" } else { l }).collect::<Vec<_>>().join("\n");
     let blocks = blocks(&code);
     // Agent method name -> agent key.
     let mut agent_keys: BTreeMap<&str, String> = BTreeMap::new();
@@ -59,10 +49,7 @@ pub(crate) fn scan(text: &str) -> CrewPy {
                 let Some(method) = b.method else { continue };
                 let key = config_key(b.body, "tasks_config").unwrap_or_else(|| method.to_string());
                 if let Some(agent_method) = agent_call(b.body) {
-                    let agent = agent_keys
-                        .get(agent_method)
-                        .cloned()
-                        .unwrap_or_else(|| agent_method.to_string());
+                    let agent = agent_keys.get(agent_method).cloned().unwrap_or_else(|| agent_method.to_string());
                     out.task_agents.insert(key, agent);
                 }
             }
@@ -97,23 +84,14 @@ fn blocks(text: &str) -> Vec<Block<'_>> {
     for (i, (start, decorator)) in starts.iter().enumerate() {
         let end = starts.get(i + 1).map(|(s, _)| *s).unwrap_or(text.len());
         let body = &text[*start..end];
-        let method = body
-            .find("def ")
-            .map(|d| identifier(body[d + 4..].trim_start()))
-            .filter(|m| !m.is_empty());
-        out.push(Block {
-            decorator,
-            method,
-            body,
-        });
+        let method = body.find("def ").map(|d| identifier(body[d + 4..].trim_start())).filter(|m| !m.is_empty());
+        out.push(Block { decorator, method, body });
     }
     out
 }
 
 fn identifier(s: &str) -> &str {
-    let end = s
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(s.len());
+    let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
     &s[..end]
 }
 
@@ -131,8 +109,7 @@ fn config_key(body: &str, config: &str) -> Option<String> {
 fn agent_call(body: &str) -> Option<&str> {
     let mut search = body;
     while let Some(i) = search.find("agent") {
-        let before_ok =
-            i == 0 || !search[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        let before_ok = i == 0 || !search[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
         let rest = search[i + "agent".len()..].trim_start();
         if before_ok {
             if let Some(rest) = rest.strip_prefix('=').map(str::trim_start) {
@@ -184,11 +161,7 @@ fn tool_names(body: &str) -> Vec<String> {
         }
     }
     items.push(current);
-    items
-        .iter()
-        .map(|item| identifier(item.trim()).to_string())
-        .filter(|name| !name.is_empty() && name != "self")
-        .collect()
+    items.iter().map(|item| identifier(item.trim()).to_string()).filter(|name| !name.is_empty() && name != "self").collect()
 }
 
 #[cfg(test)]
@@ -237,18 +210,9 @@ class LatestAiDevelopmentCrew():
     #[test]
     fn reads_bindings_tools_and_process() {
         let py = scan(CREW_PY);
-        assert_eq!(
-            py.task_agents.get("research_task").map(String::as_str),
-            Some("researcher")
-        );
-        assert_eq!(
-            py.task_agents.get("reporting_task").map(String::as_str),
-            Some("reporting_analyst")
-        );
-        assert_eq!(
-            py.agent_tools.get("researcher").unwrap(),
-            &vec!["SerperDevTool".to_string(), "FileReadTool".into()]
-        );
+        assert_eq!(py.task_agents.get("research_task").map(String::as_str), Some("researcher"));
+        assert_eq!(py.task_agents.get("reporting_task").map(String::as_str), Some("reporting_analyst"));
+        assert_eq!(py.agent_tools.get("researcher").unwrap(), &vec!["SerperDevTool".to_string(), "FileReadTool".into()]);
         assert_eq!(py.process, Some(Process::Hierarchical));
     }
 

@@ -52,21 +52,10 @@ impl GraphNode<'_> {
 }
 
 /// Reads the graph in `root` (the parsed file at `path`, absolute).
-pub(crate) fn read(
-    root: &Node,
-    source: Arc<SourceText>,
-    path: &Path,
-    findings: &mut Findings,
-) -> Option<Draft> {
+pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: &mut Findings) -> Option<Draft> {
     let top = Origin::new(source.clone(), "", Vec::new());
     let fields = Fields::of(root, top.clone(), findings)?;
-    fields.check_keys(
-        &KeySet {
-            known: &["nodes", "edges", "viewport", "name", "version"],
-            unsupported: &[],
-        },
-        findings,
-    );
+    fields.check_keys(&KeySet { known: &["nodes", "edges", "viewport", "name", "version"], unsupported: &[] }, findings);
     let nodes_origin = Origin::new(source.clone(), "nodes", vec!["nodes".into()]);
     let Some(Node::List(raw_nodes)) = fields.get("nodes") else {
         let found = fields.get("nodes").map(Node::kind).unwrap_or("nothing");
@@ -78,10 +67,7 @@ pub(crate) fn read(
 
     let (mut settings, settings_origin) = read_crew_node(&nodes, &top, findings);
     if settings.name.is_none() {
-        settings.name = fields
-            .string("name", findings)
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty());
+        settings.name = fields.string("name", findings).map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     }
     let edges = read_edges(fields.get("edges"), &source, &by_id, findings);
 
@@ -90,10 +76,7 @@ pub(crate) fn read(
         .filter(|n| n.kind == Kind::Agent)
         .filter_map(|n| {
             let fields = data_fields(n, findings)?;
-            Some((
-                read_agent(&n.id, &fields, DATA_EXTRA, findings),
-                n.data_origin(),
-            ))
+            Some((read_agent(&n.id, &fields, DATA_EXTRA, findings), n.data_origin()))
         })
         .collect();
 
@@ -104,10 +87,7 @@ pub(crate) fn read(
         };
         let mut task = read_task(&n.id, &fields, DATA_EXTRA, findings);
         if fields.get("context").is_some() {
-            findings.warn(fields.origin.at(
-                "context",
-                "ignored: in a graph, the task→task edges are the context",
-            ));
+            findings.warn(fields.origin.at("context", "ignored: in a graph, the task→task edges are the context"));
         }
         let edge_agents = edges.agents.get(n.id.as_str()).cloned().unwrap_or_default();
         match (edge_agents.as_slice(), &task.agent) {
@@ -119,19 +99,11 @@ pub(crate) fn read(
                 if let Some(d) = data_agent.as_ref().filter(|d| !several.contains(d)) {
                     names.push(format!("`{d}` (data.agent)"));
                 }
-                findings.error(n.origin.whole(format!(
-                    "several agents: {} (a task has one agent)",
-                    names.join(", ")
-                )));
+                findings.error(n.origin.whole(format!("several agents: {} (a task has one agent)", names.join(", "))));
             }
         }
-        let mut context: Vec<&GraphNode> = edges
-            .context
-            .get(n.id.as_str())
-            .into_iter()
-            .flatten()
-            .filter_map(|s| by_id.get(s.as_str()).copied())
-            .collect();
+        let mut context: Vec<&GraphNode> =
+            edges.context.get(n.id.as_str()).into_iter().flatten().filter_map(|s| by_id.get(s.as_str()).copied()).collect();
         context.sort_by_key(|c| c.index);
         task.context = Some(context.iter().map(|c| c.id.clone()).collect());
         tasks.push((n.index, task, n.data_origin()));
@@ -142,10 +114,7 @@ pub(crate) fn read(
         format: CrewFormat::Graph,
         source: path.to_path_buf(),
         base_dir: path.parent().unwrap_or(path).to_path_buf(),
-        default_name: path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        default_name: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         settings,
         settings_origin,
         agents_origin: nodes_origin.clone(),
@@ -155,11 +124,7 @@ pub(crate) fn read(
     }))
 }
 
-fn read_nodes<'a>(
-    raw: &'a [Node],
-    source: &Arc<SourceText>,
-    findings: &mut Findings,
-) -> Vec<GraphNode<'a>> {
+fn read_nodes<'a>(raw: &'a [Node], source: &Arc<SourceText>, findings: &mut Findings) -> Vec<GraphNode<'a>> {
     let mut out: Vec<GraphNode> = Vec::new();
     let mut first_index: HashMap<String, usize> = HashMap::new();
     for (i, node) in raw.iter().enumerate() {
@@ -176,11 +141,7 @@ fn read_nodes<'a>(
                 continue;
             }
         };
-        let origin = Origin::new(
-            source.clone(),
-            format!("nodes[{i}] (id {id})"),
-            vec!["nodes".into(), id.clone()],
-        );
+        let origin = Origin::new(source.clone(), format!("nodes[{i}] (id {id})"), vec!["nodes".into(), id.clone()]);
         let kind = match node.get("type") {
             Some(Node::String(t)) => match t.trim().to_ascii_lowercase().as_str() {
                 "agent" => Some(Kind::Agent),
@@ -195,20 +156,11 @@ fn read_nodes<'a>(
             continue;
         };
         if let Some(first) = first_index.get(&id) {
-            findings.error(origin.at(
-                "id",
-                format!("duplicate node id `{id}` (also nodes[{first}])"),
-            ));
+            findings.error(origin.at("id", format!("duplicate node id `{id}` (also nodes[{first}])")));
             continue;
         }
         first_index.insert(id.clone(), i);
-        out.push(GraphNode {
-            index: i,
-            id,
-            kind,
-            data: node.get("data"),
-            origin,
-        });
+        out.push(GraphNode { index: i, id, kind, data: node.get("data"), origin });
     }
     out
 }
@@ -223,17 +175,10 @@ fn data_fields<'a>(n: &'a GraphNode, findings: &mut Findings) -> Option<Fields<'
     }
 }
 
-fn read_crew_node(
-    nodes: &[GraphNode],
-    top: &Origin,
-    findings: &mut Findings,
-) -> (CrewSettings, Origin) {
+fn read_crew_node(nodes: &[GraphNode], top: &Origin, findings: &mut Findings) -> (CrewSettings, Origin) {
     let crews: Vec<&GraphNode> = nodes.iter().filter(|n| n.kind == Kind::Crew).collect();
     for extra in crews.iter().skip(1) {
-        findings.error(extra.origin.whole(format!(
-            "more than one crew node (the first is `{}`)",
-            crews[0].id
-        )));
+        findings.error(extra.origin.whole(format!("more than one crew node (the first is `{}`)", crews[0].id)));
     }
     let Some(crew) = crews.first() else {
         return (CrewSettings::default(), top.clone());
@@ -255,20 +200,14 @@ struct Edges {
     context: BTreeMap<String, Vec<String>>,
 }
 
-fn read_edges(
-    raw: Option<&Node>,
-    source: &Arc<SourceText>,
-    by_id: &BTreeMap<&str, &GraphNode>,
-    findings: &mut Findings,
-) -> Edges {
+fn read_edges(raw: Option<&Node>, source: &Arc<SourceText>, by_id: &BTreeMap<&str, &GraphNode>, findings: &mut Findings) -> Edges {
     let mut edges = Edges::default();
     let items = match raw {
         None | Some(Node::Null) => return edges,
         Some(Node::List(items)) => items,
         Some(other) => {
             let origin = Origin::new(source.clone(), "edges", vec!["edges".into()]);
-            findings
-                .error(origin.whole(format!("expected a list of edges, found {}", other.kind())));
+            findings.error(origin.whole(format!("expected a list of edges, found {}", other.kind())));
             return edges;
         }
     };
@@ -276,8 +215,7 @@ fn read_edges(
     let edges_line = source.line_of(&["edges"]).unwrap_or(1);
     for (i, edge) in items.iter().enumerate() {
         let line = source.line_of_nth(edges_line, "source", i);
-        let origin =
-            Origin::new(source.clone(), format!("edges[{i}]"), vec!["edges".into()]).at_line(line);
+        let origin = Origin::new(source.clone(), format!("edges[{i}]"), vec!["edges".into()]).at_line(line);
         let mut end = |field: &str| -> Option<&GraphNode> {
             let id = match edge.get(field) {
                 Some(Node::String(s)) => s.trim().to_string(),
@@ -303,14 +241,18 @@ fn read_edges(
         match (from.kind, to.kind) {
             (Kind::Agent, Kind::Task) => edges.agents.entry(to.id.clone()).or_default().push(from.id.clone()),
             (Kind::Task, Kind::Task) => edges.context.entry(to.id.clone()).or_default().push(from.id.clone()),
-            (Kind::Agent, Kind::Agent) => findings.error(origin.whole(format!(
-                "an edge from agent `{}` to agent `{}` is not allowed (edges go agent→task or task→task)",
-                from.id, to.id
-            ))),
-            (Kind::Task, Kind::Agent) => findings.error(origin.whole(format!(
-                "an edge from task `{}` to agent `{}` is not allowed (edges go agent→task or task→task)",
-                from.id, to.id
-            ))),
+            (Kind::Agent, Kind::Agent) => {
+                findings.error(origin.whole(format!(
+                    "an edge from agent `{}` to agent `{}` is not allowed (edges go agent→task or task→task)",
+                    from.id, to.id
+                )))
+            }
+            (Kind::Task, Kind::Agent) => {
+                findings.error(origin.whole(format!(
+                    "an edge from task `{}` to agent `{}` is not allowed (edges go agent→task or task→task)",
+                    from.id, to.id
+                )))
+            }
             _ => findings.warn(origin.whole("an edge to or from the crew node means nothing; ignored")),
         }
     }
@@ -319,27 +261,12 @@ fn read_edges(
 
 /// `tasks` (node index, task, origin) in topological order over their contexts, ties broken by
 /// node order. A cycle is an error naming it; its tasks then follow in node order, without context.
-fn topological(
-    mut tasks: Vec<(usize, TaskSpec, Origin)>,
-    findings: &mut Findings,
-) -> Vec<(TaskSpec, Origin)> {
+fn topological(mut tasks: Vec<(usize, TaskSpec, Origin)>, findings: &mut Findings) -> Vec<(TaskSpec, Origin)> {
     tasks.sort_by_key(|(i, _, _)| *i);
-    let position: HashMap<&str, usize> = tasks
-        .iter()
-        .enumerate()
-        .map(|(i, (_, t, _))| (t.key.as_str(), i))
-        .collect();
+    let position: HashMap<&str, usize> = tasks.iter().enumerate().map(|(i, (_, t, _))| (t.key.as_str(), i)).collect();
     // waits[i]: the tasks i waits on; feeds[j]: the tasks waiting on j.
-    let waits: Vec<Vec<usize>> = tasks
-        .iter()
-        .map(|(_, t, _)| {
-            t.context
-                .iter()
-                .flatten()
-                .filter_map(|c| position.get(c.as_str()).copied())
-                .collect()
-        })
-        .collect();
+    let waits: Vec<Vec<usize>> =
+        tasks.iter().map(|(_, t, _)| t.context.iter().flatten().filter_map(|c| position.get(c.as_str()).copied()).collect()).collect();
     let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
     for (i, w) in waits.iter().enumerate() {
         for &j in w {
@@ -347,10 +274,7 @@ fn topological(
         }
     }
     let mut pending: Vec<usize> = waits.iter().map(Vec::len).collect();
-    let mut ready: BinaryHeap<Reverse<usize>> = (0..tasks.len())
-        .filter(|&i| pending[i] == 0)
-        .map(Reverse)
-        .collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..tasks.len()).filter(|&i| pending[i] == 0).map(Reverse).collect();
     let mut order: Vec<usize> = Vec::with_capacity(tasks.len());
     while let Some(Reverse(i)) = ready.pop() {
         order.push(i);
@@ -366,18 +290,13 @@ fn topological(
     if let Some(&start) = stuck.first() {
         let cycle = find_cycle(&waits, &pending, start);
         let names: Vec<&str> = cycle.iter().map(|&i| tasks[i].1.key.as_str()).collect();
-        findings.error(
-            tasks[cycle[0]]
-                .2
-                .whole(format!("cycle in task edges: {}", names.join(" -> "))),
-        );
+        findings.error(tasks[cycle[0]].2.whole(format!("cycle in task edges: {}", names.join(" -> "))));
         for &i in &stuck {
             tasks[i].1.context = Some(Vec::new());
         }
         order.extend(stuck);
     }
-    let mut slots: Vec<Option<(TaskSpec, Origin)>> =
-        tasks.into_iter().map(|(_, t, o)| Some((t, o))).collect();
+    let mut slots: Vec<Option<(TaskSpec, Origin)>> = tasks.into_iter().map(|(_, t, o)| Some((t, o))).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 

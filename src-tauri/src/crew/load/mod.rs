@@ -46,14 +46,9 @@ pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
 pub fn load_with(path: &Path, policy: &WorkspacePolicy) -> Result<LoadedCrew, CrewError> {
     let path = absolute(path);
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(&path)
-        .map_err(|e| CrewError::single(Diagnostic::new(&shown, format!("cannot open: {e}"))))?;
+    let meta = std::fs::metadata(&path).map_err(|e| CrewError::single(Diagnostic::new(&shown, format!("cannot open: {e}"))))?;
     let mut findings = Findings::default();
-    let draft = if meta.is_dir() {
-        yaml_project::read(&path, &mut findings)
-    } else {
-        read_file(&path, &mut findings)
-    };
+    let draft = if meta.is_dir() { yaml_project::read(&path, &mut findings) } else { read_file(&path, &mut findings) };
     let spec = draft.map(|mut d| {
         check(&mut d, &mut findings);
         confine_workspace(&mut d, policy, &mut findings);
@@ -63,10 +58,7 @@ pub fn load_with(path: &Path, policy: &WorkspacePolicy) -> Result<LoadedCrew, Cr
     match spec {
         Some(spec) => Ok(LoadedCrew { spec, warnings }),
         // A reader that gives up always records an error, so this is not reached.
-        None => Err(CrewError::single(Diagnostic::new(
-            shown,
-            "could not be read",
-        ))),
+        None => Err(CrewError::single(Diagnostic::new(shown, "could not be read"))),
     }
 }
 
@@ -74,11 +66,7 @@ fn read_file(path: &Path, findings: &mut Findings) -> Option<Draft> {
     if let Some(project) = project_of_config(path) {
         return yaml_project::read(&project, findings);
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let syntax = match ext.as_str() {
         "yaml" | "yml" => Syntax::Yaml,
         "json" => Syntax::Json,
@@ -117,14 +105,7 @@ fn read_file(path: &Path, findings: &mut Findings) -> Option<Draft> {
             None
         }
         other => {
-            findings.error(
-                source
-                    .diag(format!(
-                        "expected a mapping at the top level, found {}",
-                        other.kind()
-                    ))
-                    .at_line(Some(1)),
-            );
+            findings.error(source.diag(format!("expected a mapping at the top level, found {}", other.kind())).at_line(Some(1)));
             None
         }
     }
@@ -143,25 +124,15 @@ fn project_of_config(path: &Path) -> Option<std::path::PathBuf> {
     }
     let package = config.parent()?;
     // `src/<package>/config/`: the project is the folder holding `src/`.
-    let outer = package
-        .parent()
-        .filter(|src| src.file_name().is_some_and(|n| n == "src"))
-        .and_then(Path::parent);
-    outer
-        .into_iter()
-        .chain([package])
-        .find(|dir| yaml_project::find_config(dir, stem).as_deref() == Some(path))
-        .map(Path::to_path_buf)
+    let outer = package.parent().filter(|src| src.file_name().is_some_and(|n| n == "src")).and_then(Path::parent);
+    outer.into_iter().chain([package]).find(|dir| yaml_project::find_config(dir, stem).as_deref() == Some(path)).map(Path::to_path_buf)
 }
 
 /// `crew.yaml` holding settings only, beside a `config/` (or `src/`) folder of a project.
 fn is_project_settings(path: &Path, root: &Node) -> bool {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let dir = path.parent().unwrap_or(path);
-    stem == "crew"
-        && root.get("agents").is_none()
-        && root.get("tasks").is_none()
-        && yaml_project::find_config(dir, "agents").is_some()
+    stem == "crew" && root.get("agents").is_none() && root.get("tasks").is_none() && yaml_project::find_config(dir, "agents").is_some()
 }
 
 #[cfg(test)]

@@ -6,9 +6,7 @@ use super::load;
 use crate::crew::{validate, CrewFormat, Diagnostic, Process};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/crews")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/crews").join(name)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -30,23 +28,15 @@ fn errors(path: &Path) -> Vec<Diagnostic> {
 /// The one diagnostic in `list` about `file` (suffix) and `field` whose message has `part`.
 #[track_caller]
 fn find<'a>(list: &'a [Diagnostic], file: &str, field: &str, part: &str) -> &'a Diagnostic {
-    let found = list.iter().find(|d| {
-        d.file.ends_with(file) && d.field.as_deref() == Some(field) && d.message.contains(part)
-    });
+    let found = list.iter().find(|d| d.file.ends_with(file) && d.field.as_deref() == Some(field) && d.message.contains(part));
     match found {
         Some(d) => {
-            assert!(
-                d.to_string().contains(file) && d.to_string().contains(field),
-                "{d}"
-            );
+            assert!(d.to_string().contains(file) && d.to_string().contains(field), "{d}");
             d
         }
         None => panic!(
             "no diagnostic for {file} / {field} / {part:?} in:\n{}",
-            list.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
+            list.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
         ),
     }
 }
@@ -126,23 +116,9 @@ fn src_layout_project_binds_agents_and_tools_from_crew_py() {
     assert_eq!(s.agents[1].tools, ["list_directory"]);
     assert_eq!(s.agents[1].llm.as_deref(), Some("offline"));
     let w = &report.warnings;
-    find(
-        w,
-        "crew.py",
-        "agents.researcher.tools[0]",
-        "needs the network",
-    );
-    find(
-        w,
-        "tasks.yaml",
-        "tasks.reporting_task.markdown",
-        "not supported",
-    );
-    let names: Vec<&str> = report
-        .required_inputs
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect();
+    find(w, "crew.py", "agents.researcher.tools[0]", "needs the network");
+    find(w, "tasks.yaml", "tasks.reporting_task.markdown", "not supported");
+    let names: Vec<&str> = report.required_inputs.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["current_year", "topic"]);
     assert!(report.required_inputs.iter().all(|r| r.default.is_none()));
 }
@@ -155,10 +131,7 @@ fn single_yaml_with_list_agents() {
     assert_eq!(s.format, CrewFormat::SingleFile);
     assert_eq!(s.process, Process::Hierarchical);
     assert_eq!(s.manager_llm.as_deref(), Some("openai/gpt-4o"));
-    assert_eq!(
-        s.agents.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(),
-        ["scout", "planner"]
-    );
+    assert_eq!(s.agents.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["scout", "planner"]);
     assert_eq!(s.agents[0].tools, ["read_file"]);
     assert_eq!(s.agents[1].max_iter, 5);
     assert_eq!(s.tasks[0].agent, None, "hierarchical: the manager picks");
@@ -167,22 +140,11 @@ fn single_yaml_with_list_agents() {
     let dir = std::fs::canonicalize(fixture("")).unwrap();
     assert_eq!(s.workspace, dir.join("out").display().to_string());
     assert_eq!(s.source, dir.join("single.yaml").display().to_string());
-    let w = find(
-        &report.warnings,
-        "single.yaml",
-        "agents.scout.tools[1]",
-        "ScrapeWebsiteTool",
-    );
-    assert!(
-        w.message.contains("needs the network; not available"),
-        "{w}"
-    );
+    let w = find(&report.warnings, "single.yaml", "agents.scout.tools[1]", "ScrapeWebsiteTool");
+    assert!(w.message.contains("needs the network; not available"), "{w}");
     assert_eq!(w.line, Some(15));
-    let inputs: Vec<(String, Option<serde_json::Value>)> = report
-        .required_inputs
-        .iter()
-        .map(|r| (r.name.clone(), r.default.clone()))
-        .collect();
+    let inputs: Vec<(String, Option<serde_json::Value>)> =
+        report.required_inputs.iter().map(|r| (r.name.clone(), r.default.clone())).collect();
     assert_eq!(
         inputs,
         [
@@ -202,10 +164,7 @@ fn single_jsonc_with_comments_and_trailing_commas() {
     let s = &loaded.spec;
     assert_eq!(s.name, "blog");
     assert_eq!(s.agents[0].tools, ["write_file"]);
-    assert_eq!(
-        s.agents[0].backstory,
-        "Writes clearly. Uses // and /* in text."
-    );
+    assert_eq!(s.agents[0].backstory, "Writes clearly. Uses // and /* in text.");
     assert_eq!(s.tasks[1].context, Some(vec![]));
     assert!(s.tasks[1].output_json);
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
@@ -220,24 +179,11 @@ fn graph_orders_tasks_topologically_and_assigns_agents() {
     assert_eq!(s.inputs["topic"], serde_json::json!("bees"));
     let order: Vec<&str> = s.tasks.iter().map(|t| t.key.as_str()).collect();
     assert_eq!(order, ["research", "summarise", "intro"]);
-    assert_eq!(
-        s.task("research").unwrap().agent.as_deref(),
-        Some("researcher")
-    );
-    assert_eq!(
-        s.task("summarise").unwrap().agent.as_deref(),
-        Some("writer")
-    );
+    assert_eq!(s.task("research").unwrap().agent.as_deref(), Some("researcher"));
+    assert_eq!(s.task("summarise").unwrap().agent.as_deref(), Some("writer"));
     assert_eq!(s.task("intro").unwrap().agent.as_deref(), Some("writer"));
-    assert_eq!(
-        s.task("summarise").unwrap().context,
-        Some(vec!["research".to_string()])
-    );
-    assert_eq!(
-        s.task("research").unwrap().context,
-        Some(vec![]),
-        "no edges = no context"
-    );
+    assert_eq!(s.task("summarise").unwrap().context, Some(vec!["research".to_string()]));
+    assert_eq!(s.task("research").unwrap().context, Some(vec![]), "no edges = no context");
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
@@ -281,12 +227,7 @@ t2:
     let d = find(&e, "tasks.yaml", "tasks.t1.agent", "unknown agent `nobody`");
     assert_eq!(d.line, Some(4));
     find(&e, "tasks.yaml", "tasks.t1.context[0]", "runs after");
-    find(
-        &e,
-        "tasks.yaml",
-        "tasks.t2.context[0]",
-        "unknown task `ghost`",
-    );
+    find(&e, "tasks.yaml", "tasks.t2.context[0]", "unknown task `ghost`");
     find(&e, "tasks.yaml", "tasks.t2.context[1]", "its own context");
     assert_eq!(e.len(), 4, "all errors at once: {e:?}");
 }
@@ -310,20 +251,12 @@ fn duplicate_keys_in_mappings_and_lists() {
     );
     find(&errors(&p), "crew.json", "agents.x", "duplicate agent `x`");
     let p = write(dir.path(), "strings.yaml", "agents: [writer]\ntasks: {}\n");
-    find(
-        &errors(&p),
-        "strings.yaml",
-        "agents[0]",
-        "expected a mapping of fields, found a string",
-    );
+    find(&errors(&p), "strings.yaml", "agents[0]", "expected a mapping of fields, found a string");
 }
 
 #[test]
 fn empty_and_missing_required_fields() {
-    let dir = project(
-        "a:\n  role: ''\n  backstory: >\n    \n",
-        "t:\n  description: ' '\n  agent: a\n",
-    );
+    let dir = project("a:\n  role: ''\n  backstory: >\n    \n", "t:\n  description: ' '\n  agent: a\n");
     let e = errors(dir.path());
     find(&e, "agents.yaml", "agents.a.role", "must not be empty");
     find(&e, "agents.yaml", "agents.a.goal", "`goal` is required");
@@ -339,20 +272,10 @@ fn wrong_types_name_the_field_path() {
         "t:\n  description: D\n  expected_output: E\n  agent: a\n  context: t0\n  tools: [1]\n  async_execution: 1\n",
     );
     let e = errors(dir.path());
-    let d = find(
-        &e,
-        "agents.yaml",
-        "agents.a.max_iter",
-        "expected a whole number",
-    );
+    let d = find(&e, "agents.yaml", "agents.a.max_iter", "expected a whole number");
     assert_eq!(d.line, Some(5));
     find(&e, "agents.yaml", "agents.a.tools", "expected a list");
-    find(
-        &e,
-        "agents.yaml",
-        "agents.a.allow_delegation",
-        "true or false",
-    );
+    find(&e, "agents.yaml", "agents.a.allow_delegation", "true or false");
     find(&e, "agents.yaml", "agents.a.max_rpm", "found -1");
     find(&e, "tasks.yaml", "tasks.t.context", "expected a list");
     find(&e, "tasks.yaml", "tasks.t.tools[0]", "expected text");
@@ -371,65 +294,35 @@ fn no_tasks_and_no_agents() {
 #[test]
 fn hierarchical_manager_rules() {
     let dir = tempfile::tempdir().unwrap();
-    let agents =
-        "agents:\n  a: {role: R, goal: G, backstory: B}\n  b: {role: R, goal: G, backstory: B}\n";
+    let agents = "agents:\n  a: {role: R, goal: G, backstory: B}\n  b: {role: R, goal: G, backstory: B}\n";
     let tasks = "tasks:\n  t: {description: D, expected_output: E}\n";
     // No manager_llm, no manager_agent, no llm: fine (the manager uses the crew's model).
-    let ok = write(
-        dir.path(),
-        "ok.yaml",
-        &format!("process: hierarchical\n{agents}{tasks}"),
-    );
+    let ok = write(dir.path(), "ok.yaml", &format!("process: hierarchical\n{agents}{tasks}"));
     assert_eq!(load(&ok).unwrap().spec.process, Process::Hierarchical);
-    let bad = write(
-        dir.path(),
-        "bad.yaml",
-        &format!("process: hierarchical\nmanager_agent: boss\n{agents}{tasks}"),
-    );
+    let bad = write(dir.path(), "bad.yaml", &format!("process: hierarchical\nmanager_agent: boss\n{agents}{tasks}"));
     let e = errors(&bad);
     let d = find(&e, "bad.yaml", "manager_agent", "unknown agent `boss`");
     assert_eq!(d.line, Some(2));
-    let good = write(
-        dir.path(),
-        "good.yaml",
-        &format!("process: Hierarchical\nmanager_agent: a\n{agents}{tasks}"),
-    );
-    assert_eq!(
-        load(&good).unwrap().spec.manager_agent.as_deref(),
-        Some("a")
-    );
-    let proc = write(
-        dir.path(),
-        "proc.yaml",
-        &format!("process: parallel\n{agents}{tasks}"),
-    );
-    find(
-        &errors(&proc),
-        "proc.yaml",
-        "process",
-        "unknown process `parallel`",
-    );
+    let good = write(dir.path(), "good.yaml", &format!("process: Hierarchical\nmanager_agent: a\n{agents}{tasks}"));
+    assert_eq!(load(&good).unwrap().spec.manager_agent.as_deref(), Some("a"));
+    let proc = write(dir.path(), "proc.yaml", &format!("process: parallel\n{agents}{tasks}"));
+    find(&errors(&proc), "proc.yaml", "process", "unknown process `parallel`");
 }
 
 #[test]
 fn sequential_task_without_agent() {
     let dir = tempfile::tempdir().unwrap();
     let tasks = "tasks:\n  t: {description: D, expected_output: E}\n";
-    let two = write(dir.path(), "two.yaml", &format!("agents:\n  a: {{role: R, goal: G, backstory: B}}\n  b: {{role: R, goal: G, backstory: B}}\n{tasks}"));
-    find(&errors(&two), "two.yaml", "tasks.t", "no agent given");
-    let one = write(
+    let two = write(
         dir.path(),
-        "one.yaml",
-        &format!("agents:\n  a: {{role: R, goal: G, backstory: B}}\n{tasks}"),
+        "two.yaml",
+        &format!("agents:\n  a: {{role: R, goal: G, backstory: B}}\n  b: {{role: R, goal: G, backstory: B}}\n{tasks}"),
     );
+    find(&errors(&two), "two.yaml", "tasks.t", "no agent given");
+    let one = write(dir.path(), "one.yaml", &format!("agents:\n  a: {{role: R, goal: G, backstory: B}}\n{tasks}"));
     let loaded = load(&one).unwrap();
     assert_eq!(loaded.spec.tasks[0].agent.as_deref(), Some("a"));
-    find(
-        &loaded.warnings,
-        "one.yaml",
-        "tasks.t",
-        "assigned the only agent",
-    );
+    find(&loaded.warnings, "one.yaml", "tasks.t", "assigned the only agent");
 }
 
 #[test]
@@ -450,23 +343,10 @@ fn tools_are_mapped_and_unknown_ones_dropped() {
         "t:\n  description: D\n  expected_output: E\n  agent: a\n  tools: [FileWriterTool]\n",
     );
     let loaded = load(dir.path()).unwrap();
-    assert_eq!(
-        loaded.spec.agents[0].tools,
-        ["read_file", "list_directory", "write_file"]
-    );
+    assert_eq!(loaded.spec.agents[0].tools, ["read_file", "list_directory", "write_file"]);
     assert_eq!(loaded.spec.tasks[0].tools, ["write_file"]);
-    find(
-        &loaded.warnings,
-        "agents.yaml",
-        "agents.a.tools[3]",
-        "needs the network; not available",
-    );
-    find(
-        &loaded.warnings,
-        "agents.yaml",
-        "agents.a.tools[4]",
-        "unknown tool `MagicTool`",
-    );
+    find(&loaded.warnings, "agents.yaml", "agents.a.tools[3]", "needs the network; not available");
+    find(&loaded.warnings, "agents.yaml", "agents.a.tools[4]", "unknown tool `MagicTool`");
 }
 
 #[test]
@@ -480,50 +360,25 @@ fn unsupported_and_unknown_fields_warn() {
     let w = &loaded.warnings;
     find(w, "agents.yaml", "agents.a.backstroy", "unknown field");
     find(w, "agents.yaml", "agents.a.memory", "not supported");
-    find(
-        w,
-        "agents.yaml",
-        "agents.a.knowledge_sources",
-        "not supported",
-    );
+    find(w, "agents.yaml", "agents.a.knowledge_sources", "not supported");
     find(w, "tasks.yaml", "tasks.t.human_input", "not supported");
     find(w, "tasks.yaml", "tasks.t.output_pydantic", "not supported");
     find(w, "crew.yaml", "planning", "not supported");
-    assert!(
-        !w.iter().any(|d| d.field.as_deref() == Some("memory")),
-        "memory: false asks nothing: {w:?}"
-    );
+    assert!(!w.iter().any(|d| d.field.as_deref() == Some("memory")), "memory: false asks nothing: {w:?}");
 }
 
 #[test]
 fn crew_yaml_config_paths_and_relative_workspace() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "cfg/a.yaml", AGENTS);
-    write(
-        dir.path(),
-        "cfg/t.yaml",
-        "t:\n  description: D\n  expected_output: E\n  agent: b\n",
-    );
-    write(
-        dir.path(),
-        "crew.yaml",
-        "agents_config: cfg/a.yaml\ntasks_config: cfg/t.yaml\nworkspace: ./work/../ws\n",
-    );
+    write(dir.path(), "cfg/t.yaml", "t:\n  description: D\n  expected_output: E\n  agent: b\n");
+    write(dir.path(), "crew.yaml", "agents_config: cfg/a.yaml\ntasks_config: cfg/t.yaml\nworkspace: ./work/../ws\n");
     let loaded = load(dir.path()).unwrap();
     let root = std::fs::canonicalize(dir.path()).unwrap();
     assert_eq!(loaded.spec.workspace, root.join("ws").display().to_string());
     assert_eq!(loaded.spec.tasks[0].agent.as_deref(), Some("b"));
-    write(
-        dir.path(),
-        "crew.yaml",
-        "agents_config: cfg/missing.yaml\ntasks_config: cfg/t.yaml\n",
-    );
-    find(
-        &errors(dir.path()),
-        "crew.yaml",
-        "agents_config",
-        "not found",
-    );
+    write(dir.path(), "crew.yaml", "agents_config: cfg/missing.yaml\ntasks_config: cfg/t.yaml\n");
+    find(&errors(dir.path()), "crew.yaml", "agents_config", "not found");
 }
 
 #[test]
@@ -531,13 +386,7 @@ fn folder_without_config_is_not_a_project() {
     let dir = tempfile::tempdir().unwrap();
     let e = errors(dir.path());
     assert!(e[0].message.contains("not a CrewAI project"), "{e:?}");
-    assert_eq!(
-        e[0].file,
-        std::fs::canonicalize(dir.path())
-            .unwrap()
-            .display()
-            .to_string()
-    );
+    assert_eq!(e[0].file, std::fs::canonicalize(dir.path()).unwrap().display().to_string());
 }
 
 // ---- syntax, size, garbage ----
@@ -548,24 +397,12 @@ fn syntax_errors_give_file_and_line() {
     let y = write(dir.path(), "bad.yaml", "name: x\nagents:\n  a: [unclosed\n");
     let d = &errors(&y)[0];
     assert!(d.file.ends_with("bad.yaml") && d.line.is_some(), "{d}");
-    let j = write(
-        dir.path(),
-        "bad.json",
-        "{\n  \"name\": \"x\",\n  \"agents\": {,}\n}\n",
-    );
+    let j = write(dir.path(), "bad.json", "{\n  \"name\": \"x\",\n  \"agents\": {,}\n}\n");
     let d = &errors(&j)[0];
     assert_eq!(d.line, Some(3), "{d}");
-    assert!(
-        d.to_string()
-            .starts_with(&format!("{}:3: invalid JSON", j.display())),
-        "{d}"
-    );
+    assert!(d.to_string().starts_with(&format!("{}:3: invalid JSON", j.display())), "{d}");
     // JSONC: comments keep the line numbers.
-    let c = write(
-        dir.path(),
-        "bad.jsonc",
-        "// one\n/* two\n three */\n{\"name\": \"x\",\n \"agents\": [}\n",
-    );
+    let c = write(dir.path(), "bad.jsonc", "// one\n/* two\n three */\n{\"name\": \"x\",\n \"agents\": [}\n");
     assert_eq!(errors(&c)[0].line, Some(5));
     // Comments are not allowed in plain .json.
     let jc = write(dir.path(), "comment.json", "// no\n{}\n");
@@ -605,17 +442,11 @@ fn billion_laughs_and_deep_nesting_fail_fast() {
     let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for i in 1..12 {
         let p = i - 1;
-        text.push_str(&format!(
-            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-        ));
+        text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
     }
     let p = write(dir.path(), "laughs.yaml", &text);
     assert!(errors(&p)[0].message.starts_with("invalid YAML"));
-    let deep = write(
-        dir.path(),
-        "deep.json",
-        &format!("{}{}", "[".repeat(50_000), "]".repeat(50_000)),
-    );
+    let deep = write(dir.path(), "deep.json", &format!("{}{}", "[".repeat(50_000), "]".repeat(50_000)));
     assert!(errors(&deep)[0].message.contains("recursion limit"));
 }
 
@@ -628,58 +459,32 @@ fn unknown_extension_and_empty_file() {
     assert!(errors(&p)[0].message.contains("empty"));
     let p = write(dir.path(), "list.yaml", "- a\n- b\n");
     assert!(errors(&p)[0].message.contains("mapping at the top level"));
-    assert!(load(&dir.path().join("missing.yaml"))
-        .unwrap_err()
-        .to_string()
-        .contains("cannot open"));
+    assert!(load(&dir.path().join("missing.yaml")).unwrap_err().to_string().contains("cannot open"));
 }
 
 // ---- graphs ----
 
 fn graph(dir: &Path, nodes: &str, edges: &str) -> PathBuf {
-    write(
-        dir,
-        "g.json",
-        &format!("{{\n\"nodes\": [\n{nodes}\n],\n\"edges\": [\n{edges}\n]\n}}\n"),
-    )
+    write(dir, "g.json", &format!("{{\n\"nodes\": [\n{nodes}\n],\n\"edges\": [\n{edges}\n]\n}}\n"))
 }
 
-const A1: &str =
-    r#"{"id": "a1", "type": "agent", "data": {"role": "R", "goal": "G", "backstory": "B"}}"#;
-const A2: &str =
-    r#"{"id": "a2", "type": "agent", "data": {"role": "R", "goal": "G", "backstory": "B"}}"#;
+const A1: &str = r#"{"id": "a1", "type": "agent", "data": {"role": "R", "goal": "G", "backstory": "B"}}"#;
+const A2: &str = r#"{"id": "a2", "type": "agent", "data": {"role": "R", "goal": "G", "backstory": "B"}}"#;
 
 fn task_node(id: &str) -> String {
-    format!(
-        r#"{{"id": "{id}", "type": "task", "data": {{"description": "D", "expected_output": "E"}}}}"#
-    )
+    format!(r#"{{"id": "{id}", "type": "task", "data": {{"description": "D", "expected_output": "E"}}}}"#)
 }
 
 #[test]
 fn graph_cycle_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let nodes = [
-        A1.to_string(),
-        task_node("t1"),
-        task_node("t2"),
-        task_node("t3"),
-    ]
-    .join(",\n");
+    let nodes = [A1.to_string(), task_node("t1"), task_node("t2"), task_node("t3")].join(",\n");
     let edges = r#"{"source": "a1", "target": "t1"}, {"source": "a1", "target": "t2"}, {"source": "a1", "target": "t3"},
 {"source": "t1", "target": "t2"}, {"source": "t2", "target": "t3"}, {"source": "t3", "target": "t2"}"#;
     let e = errors(&graph(dir.path(), &nodes, edges));
-    let d = e
-        .iter()
-        .find(|d| d.message.contains("cycle"))
-        .unwrap_or_else(|| panic!("{e:?}"));
-    assert!(
-        d.message.contains("t2 -> t3 -> t2") || d.message.contains("t3 -> t2 -> t3"),
-        "{d}"
-    );
-    assert!(
-        d.file.ends_with("g.json") && d.field.as_deref().unwrap().starts_with("nodes["),
-        "{d}"
-    );
+    let d = e.iter().find(|d| d.message.contains("cycle")).unwrap_or_else(|| panic!("{e:?}"));
+    assert!(d.message.contains("t2 -> t3 -> t2") || d.message.contains("t3 -> t2 -> t3"), "{d}");
+    assert!(d.file.ends_with("g.json") && d.field.as_deref().unwrap().starts_with("nodes["), "{d}");
     assert_eq!(e.len(), 1, "{e:?}");
 }
 
@@ -703,28 +508,13 @@ fn graph_structure_errors_name_the_nodes() {
 {"source": "t1", "target": "a1"},
 {"source": "t1", "target": "nowhere"}"#;
     let e = errors(&graph(dir.path(), &nodes, edges));
-    find(
-        &e,
-        "g.json",
-        "nodes[5] (id t1).id",
-        "duplicate node id `t1`",
-    );
+    find(&e, "g.json", "nodes[5] (id t1).id", "duplicate node id `t1`");
     find(&e, "g.json", "nodes[7] (id c2)", "more than one crew node");
-    find(
-        &e,
-        "g.json",
-        "nodes[3] (id t2)",
-        "several agents: `a1`, `a2`",
-    );
+    find(&e, "g.json", "nodes[3] (id t2)", "several agents: `a1`, `a2`");
     find(&e, "g.json", "nodes[4] (id t3).data", "no agent given");
     find(&e, "g.json", "edges[3]", "from agent `a1` to agent `a2`");
     find(&e, "g.json", "edges[4]", "from task `t1` to agent `a1`");
-    let d = find(
-        &e,
-        "g.json",
-        "edges[5].target",
-        "dangling edge: no node has id `nowhere`",
-    );
+    let d = find(&e, "g.json", "edges[5].target", "dangling edge: no node has id `nowhere`");
     assert_eq!(d.line, Some(17));
 }
 
@@ -733,30 +523,16 @@ fn graph_data_errors_name_node_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let nodes = [
         r#"{"id": "a1", "type": "agent", "data": {"role": "R", "goal": "G", "backstory": "B", "max_iter": "lots"}}"#.to_string(),
-        r#"{"id": "t1", "type": "task", "data": {"description": "D", "expected_output": "E", "agent": "ghost", "context": ["x"]}}"#.to_string(),
+        r#"{"id": "t1", "type": "task", "data": {"description": "D", "expected_output": "E", "agent": "ghost", "context": ["x"]}}"#
+            .to_string(),
         r#"{"id": "t2", "type": "thing"}"#.to_string(),
     ]
     .join(",\n");
     let p = graph(dir.path(), &nodes, "");
     let e = errors(&p);
-    find(
-        &e,
-        "g.json",
-        "nodes[0] (id a1).data.max_iter",
-        "whole number",
-    );
-    find(
-        &e,
-        "g.json",
-        "nodes[1] (id t1).data.agent",
-        "unknown agent `ghost`",
-    );
-    find(
-        &e,
-        "g.json",
-        "nodes[2] (id t2).type",
-        "`agent`, `task` or `crew`",
-    );
+    find(&e, "g.json", "nodes[0] (id a1).data.max_iter", "whole number");
+    find(&e, "g.json", "nodes[1] (id t1).data.agent", "unknown agent `ghost`");
+    find(&e, "g.json", "nodes[2] (id t2).type", "`agent`, `task` or `crew`");
 }
 
 // ---- scale: many members or many findings load in one pass ----
@@ -765,28 +541,12 @@ fn graph_data_errors_name_node_and_field() {
 fn many_members_and_many_errors_are_handled() {
     let dir = tempfile::tempdir().unwrap();
     let n = 5_000;
-    let agents: Vec<String> = (0..n)
-        .map(|i| format!(r#"{{"name": "a{i}", "role": "R", "goal": "G", "backstory": "B"}}"#))
-        .collect();
-    let tasks: Vec<String> = (0..n)
-        .map(|i| format!(r#"{{"name": "t{i}", "description": "D", "agent": "x{i}"}}"#))
-        .collect();
-    let p = write(
-        dir.path(),
-        "big.json",
-        &format!(
-            "{{\"agents\": [{}],\n\"tasks\": [{}]}}",
-            agents.join(",\n"),
-            tasks.join(",\n")
-        ),
-    );
+    let agents: Vec<String> = (0..n).map(|i| format!(r#"{{"name": "a{i}", "role": "R", "goal": "G", "backstory": "B"}}"#)).collect();
+    let tasks: Vec<String> = (0..n).map(|i| format!(r#"{{"name": "t{i}", "description": "D", "agent": "x{i}"}}"#)).collect();
+    let p = write(dir.path(), "big.json", &format!("{{\"agents\": [{}],\n\"tasks\": [{}]}}", agents.join(",\n"), tasks.join(",\n")));
     let e = errors(&p);
     assert_eq!(e.len(), crate::crew::diagnostic::MAX_DIAGNOSTICS + 1);
-    assert!(
-        e.last().unwrap().message.contains("more errors not shown"),
-        "{:?}",
-        e.last()
-    );
+    assert!(e.last().unwrap().message.contains("more errors not shown"), "{:?}", e.last());
 
     // A long chain of tasks in a graph, listed backwards.
     let mut nodes = vec![A1.to_string()];

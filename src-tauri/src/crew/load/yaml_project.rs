@@ -19,28 +19,14 @@ use crate::crew::{AgentSpec, CrewFormat, TaskSpec};
 /// The `agents` or `tasks` config of the project in `dir`: `config/<what>.yaml` (or `.yml`), else
 /// the first `src/<package>/config/<what>.yaml` in name order.
 pub(crate) fn find_config(dir: &Path, what: &str) -> Option<PathBuf> {
-    let in_config = |config: &Path| {
-        ["yaml", "yml"]
-            .iter()
-            .map(|ext| config.join(format!("{what}.{ext}")))
-            .find(|p| p.is_file())
-    };
-    in_config(&dir.join("config")).or_else(|| {
-        packages(dir)
-            .iter()
-            .find_map(|pkg| in_config(&pkg.join("config")))
-    })
+    let in_config = |config: &Path| ["yaml", "yml"].iter().map(|ext| config.join(format!("{what}.{ext}"))).find(|p| p.is_file());
+    in_config(&dir.join("config")).or_else(|| packages(dir).iter().find_map(|pkg| in_config(&pkg.join("config"))))
 }
 
 /// The folders under `dir/src`, in name order.
 fn packages(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join("src"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
         .unwrap_or_default();
     out.sort();
     out
@@ -60,12 +46,7 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
         None => agents_path
             .as_deref()
             .and_then(Path::parent)
-            .and_then(|config| {
-                ["yaml", "yml"]
-                    .iter()
-                    .map(|e| config.join(format!("tasks.{e}")))
-                    .find(|p| p.is_file())
-            })
+            .and_then(|config| ["yaml", "yml"].iter().map(|e| config.join(format!("tasks.{e}"))).find(|p| p.is_file()))
             .or_else(|| find_config(dir, "tasks")),
     };
     let (Some(agents_path), Some(tasks_path)) = (agents_path, tasks_path) else {
@@ -91,10 +72,7 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
     let mut tasks = collection::tasks(&tasks_node, &tasks_origin, findings);
     let mut settings = settings;
 
-    let package_dir = agents_path
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf);
+    let package_dir = agents_path.parent().and_then(Path::parent).map(Path::to_path_buf);
     if let Some(py_path) = find_crew_py(dir, package_dir.as_deref()) {
         apply_crew_py(&py_path, &mut settings, &mut agents, &mut tasks, findings);
     }
@@ -103,10 +81,7 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
         format: CrewFormat::YamlProject,
         source: dir.to_path_buf(),
         base_dir: dir.to_path_buf(),
-        default_name: dir
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        default_name: dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         settings,
         settings_origin,
         agents_origin,
@@ -120,18 +95,9 @@ type CrewYaml = (CrewSettings, Origin, Option<String>, Option<String>);
 
 /// `crew.yaml` (or `crew.yml`) in `dir`, if any: the settings and the config paths it names.
 fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
-    let Some(path) = ["crew.yaml", "crew.yml"]
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-    else {
+    let Some(path) = ["crew.yaml", "crew.yml"].iter().map(|n| dir.join(n)).find(|p| p.is_file()) else {
         let none = Arc::new(SourceText::new(dir.display().to_string(), ""));
-        return Some((
-            CrewSettings::default(),
-            Origin::new(none, "", Vec::new()),
-            None,
-            None,
-        ));
+        return Some((CrewSettings::default(), Origin::new(none, "", Vec::new()), None, None));
     };
     let (source, node) = read_yaml(&path, findings)?;
     let origin = Origin::new(source, "", Vec::new());
@@ -142,14 +108,10 @@ fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
     let settings = read_settings(&fields, &["agents_config", "tasks_config"], findings);
     let agents_config = fields.string("agents_config", findings);
     let tasks_config = fields.string("tasks_config", findings);
-    for (key, value) in [
-        ("agents_config", &agents_config),
-        ("tasks_config", &tasks_config),
-    ] {
+    for (key, value) in [("agents_config", &agents_config), ("tasks_config", &tasks_config)] {
         if let Some(p) = value {
             if !normalize(&dir.join(p)).is_file() {
-                findings
-                    .error(origin.at(key, format!("file `{p}` not found in {}", dir.display())));
+                findings.error(origin.at(key, format!("file `{p}` not found in {}", dir.display())));
             }
         }
     }
@@ -158,9 +120,7 @@ fn read_crew_yaml(dir: &Path, findings: &mut Findings) -> Option<CrewYaml> {
 
 fn read_yaml(path: &Path, findings: &mut Findings) -> Option<(Arc<SourceText>, Node)> {
     let source = SourceText::read(path).map_err(|d| findings.error(d)).ok()?;
-    let node = document::parse(&source, Syntax::Yaml)
-        .map_err(|d| findings.error(d))
-        .ok()?;
+    let node = document::parse(&source, Syntax::Yaml).map_err(|d| findings.error(d)).ok()?;
     Some((Arc::new(source), node))
 }
 
@@ -183,13 +143,7 @@ fn apply_crew_py(
     let text = match read_text(path, MAX_FILE_BYTES) {
         Ok(t) => t,
         Err(e) => {
-            findings.warn(
-                Diagnostic::new(
-                    path.display().to_string(),
-                    format!("{}; not used", e.message),
-                )
-                .at_line(e.line),
-            );
+            findings.warn(Diagnostic::new(path.display().to_string(), format!("{}; not used", e.message)).at_line(e.line));
             return;
         }
     };
@@ -201,10 +155,9 @@ fn apply_crew_py(
         };
         match &task.agent {
             None => task.agent = Some(bound.clone()),
-            Some(agent) if agent != bound => findings.warn(origin.at(
-                "agent",
-                format!("crew.py binds agent `{bound}`; using `{agent}` as tasks.yaml says"),
-            )),
+            Some(agent) if agent != bound => {
+                findings.warn(origin.at("agent", format!("crew.py binds agent `{bound}`; using `{agent}` as tasks.yaml says")))
+            }
             Some(_) => {}
         }
     }

@@ -57,12 +57,7 @@ pub struct Walk<'r> {
 impl<'r> Walk<'r> {
     /// A walk standing at `root` (whose canonical path is `root_path`).
     pub fn new(root: BorrowedFd<'r>, root_path: &'r Path) -> Self {
-        Walk {
-            root,
-            root_path,
-            stack: Vec::new(),
-            links: 0,
-        }
+        Walk { root, root_path, stack: Vec::new(), links: 0 }
     }
 
     /// The folder the walk stands in.

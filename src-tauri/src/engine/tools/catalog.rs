@@ -16,9 +16,7 @@ pub fn builtin_tool(name: &str) -> Option<BuiltinTool> {
     match norm.as_str() {
         "readfile" | "filereadtool" | "fileread" | "filereader" | "filereadertool" => Some(BuiltinTool::ReadFile),
         "writefile" | "filewritertool" | "filewritetool" | "filewriter" | "filewrite" => Some(BuiltinTool::WriteFile),
-        "listdirectory" | "directoryreadtool" | "listdir" | "directoryread" | "directorylisttool" => {
-            Some(BuiltinTool::ListDirectory)
-        }
+        "listdirectory" | "directoryreadtool" | "listdir" | "directoryread" | "directorylisttool" => Some(BuiltinTool::ListDirectory),
         _ => None,
     }
 }

@@ -52,10 +52,7 @@ impl DelegationTool {
     fn resolve(&self, asked: &str) -> Result<&str, ToolError> {
         let wanted = asked.trim().trim_matches(|c| c == '"' || c == '\'').trim();
         self.coworkers.iter().find(|r| r.trim().eq_ignore_ascii_case(wanted)).map(String::as_str).ok_or_else(|| {
-            ToolError::Refused(format!(
-                "there is no coworker named `{wanted}`; choose one of: {}",
-                self.coworkers.join(", ")
-            ))
+            ToolError::Refused(format!("there is no coworker named `{wanted}`; choose one of: {}", self.coworkers.join(", ")))
         })
     }
 }

@@ -11,7 +11,7 @@ mod file_tools;
 mod workspace;
 
 pub use catalog::{builtin_tool, BuiltinTool};
-pub use delegation::{DelegationTool, DelegationToolKind, Delegator, DELEGATE_WORK, ASK_QUESTION};
+pub use delegation::{DelegationTool, DelegationToolKind, Delegator, ASK_QUESTION, DELEGATE_WORK};
 pub use file_tools::{ListDirectoryTool, ReadFileTool, WriteFileTool};
 pub use workspace::{Workspace, WorkspaceError, MAX_READ_BYTES};
 
@@ -49,10 +49,7 @@ pub trait Tool: Send + Sync {
 
 /// Reads a required string field from a tool's arguments.
 pub(crate) fn required_str<'a>(arguments: &'a serde_json::Value, field: &str) -> Result<&'a str, ToolError> {
-    arguments
-        .get(field)
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| ToolError::InvalidArguments(format!("`{field}` (a string) is required")))
+    arguments.get(field).and_then(|v| v.as_str()).ok_or_else(|| ToolError::InvalidArguments(format!("`{field}` (a string) is required")))
 }
 
 /// Reads an optional string field from a tool's arguments.

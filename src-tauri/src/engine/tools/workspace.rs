@@ -424,10 +424,7 @@ mod tests {
         std::fs::remove_file(d.path().join("a.txt")).unwrap();
         symlink(o.path().join("secret.txt"), d.path().join("a.txt")).unwrap();
         assert!(matches!(open_file(&mut walk, name.clone(), OFlags::RDONLY, "a.txt"), Err(WorkspaceError::Escapes(_))));
-        assert!(matches!(
-            open_file(&mut walk, name, OFlags::WRONLY | OFlags::CREATE, "a.txt"),
-            Err(WorkspaceError::Escapes(_))
-        ));
+        assert!(matches!(open_file(&mut walk, name, OFlags::WRONLY | OFlags::CREATE, "a.txt"), Err(WorkspaceError::Escapes(_))));
         assert_eq!(std::fs::read_to_string(o.path().join("secret.txt")).unwrap(), "top secret");
     }
 

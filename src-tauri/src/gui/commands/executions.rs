@@ -152,8 +152,8 @@ pub async fn retry_execution(state: State<'_, GuiState>, id: String, from_task: 
 /// Changes the priority of a queued or retrying execution.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_priority(state: State<'_, GuiState>, id: String, priority: String) -> Result<Execution, CommandError> {
-    let priority: Priority = priority.parse().map_err(|e: crate::execution::ParsePriorityError| {
-        CommandError::new(CommandErrorKind::InvalidArgument, e.to_string())
-    })?;
+    let priority: Priority = priority
+        .parse()
+        .map_err(|e: crate::execution::ParsePriorityError| CommandError::new(CommandErrorKind::InvalidArgument, e.to_string()))?;
     Ok(state.runner.set_priority(&id, priority).await?)
 }

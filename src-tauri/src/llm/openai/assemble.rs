@@ -97,13 +97,7 @@ impl StreamAssembler {
                 call
             })
             .collect();
-        Ok(AssembledReply {
-            content: self.content,
-            tool_calls,
-            finish_reason: self.finish_reason,
-            usage: self.usage,
-            model: self.model,
-        })
+        Ok(AssembledReply { content: self.content, tool_calls, finish_reason: self.finish_reason, usage: self.usage, model: self.model })
     }
 }
 
@@ -138,9 +132,17 @@ mod tests {
     #[test]
     fn tool_call_fragments_are_joined_by_index() {
         let mut a = StreamAssembler::default();
-        a.push(chunk(r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c0","function":{"name":"sea","arguments":""}}]}}]}"#), None);
+        a.push(
+            chunk(r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c0","function":{"name":"sea","arguments":""}}]}}]}"#),
+            None,
+        );
         a.push(chunk(r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c1","function":{"name":"calc","arguments":"{\"x\""}}]}}]}"#), None);
-        a.push(chunk(r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"rch","arguments":"{\"q\":\"a\"}"}}]}}]}"#), None);
+        a.push(
+            chunk(
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"rch","arguments":"{\"q\":\"a\"}"}}]}}]}"#,
+            ),
+            None,
+        );
         a.push(chunk(r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":":1}"}}]},"finish_reason":"tool_calls"}]}"#), None);
         let reply = a.finish("b").unwrap();
         assert_eq!(

@@ -166,10 +166,7 @@ impl Inner {
     /// future is dropped, which closes the connection).
     async fn within_idle_timeout<T>(&self, future: impl Future<Output = T>, what: &str) -> Result<T, LlmError> {
         tokio::time::timeout(self.idle_timeout, future).await.map_err(|_| {
-            LlmError::new(
-                LlmErrorKind::Timeout,
-                format!("{}: timed out after {:?} waiting for {what}", self.api_base(), self.idle_timeout),
-            )
+            LlmError::new(LlmErrorKind::Timeout, format!("{}: timed out after {:?} waiting for {what}", self.api_base(), self.idle_timeout))
         })
     }
 

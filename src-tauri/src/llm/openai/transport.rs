@@ -35,7 +35,8 @@ impl HttpStatusError {
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string());
         let retry_after = header("retry-after");
-        let retry_after_ms = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+        let retry_after_ms =
+            header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
         let body = response.text().await.unwrap_or_default();
         HttpStatusError { status, retry_after, retry_after_ms, message: server_message(&body) }
     }

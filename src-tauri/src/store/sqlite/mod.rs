@@ -59,16 +59,16 @@ pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
 pub use read::DEFAULT_LIST_LIMIT;
 
 use crate::execution::{
-    now_ms, BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis,
-    NewExecution, Priority, Progress, StepOutput,
-};
-use crate::store::liveness::{self, Liveness, OwnerLock};
-use crate::store::{
-    AttemptLease, OwnerId, CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, LeaseRenewal, QueueSettings, RecoverRequest, StatusCounts, Store, StoreError, BatchInserted, IdempotencyKey,
-    Transition,
+    now_ms, BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis, NewExecution, Priority,
+    Progress, StepOutput,
 };
 use crate::store::listeners::{Announced, CommitListeners};
+use crate::store::liveness::{self, Liveness, OwnerLock};
 use crate::store::CommitListener;
+use crate::store::{
+    AttemptLease, BatchInserted, CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, IdempotencyKey, LeaseRenewal, OwnerId,
+    QueueSettings, RecoverRequest, StatusCounts, Store, StoreError, Transition,
+};
 use checkpointer::Checkpointer;
 use writer::{Urgency, Writer};
 
@@ -94,14 +94,10 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let write_conn = open::open_writer(&path, &options)?;
         let reader = open::open_reader(&path, &options)?;
-        let checkpointer = Checkpointer::spawn(open::open_checkpointer(&path, &options)?).map_err(|e| StoreError::CommitFailed {
-            path: path.clone(),
-            message: format!("cannot start the checkpointer thread: {e}"),
-        })?;
-        let writer = Writer::spawn(write_conn, path.clone(), Some(checkpointer)).map_err(|e| StoreError::CommitFailed {
-            path: path.clone(),
-            message: format!("cannot start the writer thread: {e}"),
-        })?;
+        let checkpointer = Checkpointer::spawn(open::open_checkpointer(&path, &options)?)
+            .map_err(|e| StoreError::CommitFailed { path: path.clone(), message: format!("cannot start the checkpointer thread: {e}") })?;
+        let writer = Writer::spawn(write_conn, path.clone(), Some(checkpointer))
+            .map_err(|e| StoreError::CommitFailed { path: path.clone(), message: format!("cannot start the writer thread: {e}") })?;
         Ok(SqliteStore { path, writer, reader: Arc::new(Mutex::new(reader)), listeners: CommitListeners::default() })
     }
 
@@ -123,9 +119,8 @@ impl SqliteStore {
 
     /// The busy timeout this store was opened with (read back from its read connection).
     fn busy_timeout(&self) -> Result<std::time::Duration, StoreError> {
-        let ms: i64 = self.read(|conn, path| {
-            conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))
-        })?;
+        let ms: i64 = self
+            .read(|conn, path| conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e)))?;
         Ok(std::time::Duration::from_millis(ms.max(0) as u64))
     }
 
@@ -195,7 +190,11 @@ impl Store for SqliteStore {
         self.write_announced(Urgency::Now, move |conn, path| claim_runs(conn, path, &request))
     }
 
-    fn claim_when_ready(&self, mut request: ClaimRequest, slots: Arc<ClaimSlots>) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
+    fn claim_when_ready(
+        &self,
+        mut request: ClaimRequest,
+        slots: Arc<ClaimSlots>,
+    ) -> BoxFuture<'static, Result<Vec<ClaimedRun>, StoreError>> {
         let listeners = self.listeners.clone();
         let work = move |conn: &WriteConn, path: &Path| {
             request.max = slots.get();
@@ -230,7 +229,9 @@ impl Store for SqliteStore {
         next_run_at: Millis,
     ) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner) = (id.clone(), owner.to_string());
-        self.write_announced(Urgency::Deferrable, move |conn, path| write::schedule_retry(conn, path, &id, &owner, error, next_run_at, now_ms()))
+        self.write_announced(Urgency::Deferrable, move |conn, path| {
+            write::schedule_retry(conn, path, &id, &owner, error, next_run_at, now_ms())
+        })
     }
 
     fn requeue(&self, id: &ExecutionId, owner: &str, reason: &str) -> BoxFuture<'static, Result<Transition, StoreError>> {
@@ -273,7 +274,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn append_logs(&self, id: &ExecutionId, lease: AttemptLease, events: Vec<LogEvent>) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>> {
+    fn append_logs(
+        &self,
+        id: &ExecutionId,
+        lease: AttemptLease,
+        events: Vec<LogEvent>,
+    ) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>> {
         let id = id.clone();
         self.write(move |conn, path| {
             write::check_lease(conn, path, &id, lease)?;

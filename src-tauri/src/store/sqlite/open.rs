@@ -6,8 +6,8 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, MAIN_DB};
 
-use crate::execution::now_ms;
 use super::wal_batching;
+use crate::execution::now_ms;
 use crate::store::StoreError;
 
 /// How [`SqliteStore::open`](super::SqliteStore::open) opens the file.
@@ -42,31 +42,11 @@ pub(super) struct Migration {
 /// Every migration this binary knows, in order; the last one's version is the schema version.
 pub(super) const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "init", sql: include_str!("../../../../migrations/0001_init.sql") },
-    Migration {
-        version: 2,
-        name: "drop_owner_index",
-        sql: include_str!("../../../../migrations/0002_drop_owner_index.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "history_indexes",
-        sql: include_str!("../../../../migrations/0003_history_indexes.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "status_indexes",
-        sql: include_str!("../../../../migrations/0004_status_indexes.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "active_index",
-        sql: include_str!("../../../../migrations/0005_active_index.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "fencing_and_abandons",
-        sql: include_str!("../../../../migrations/0006_fencing_and_abandons.sql"),
-    },
+    Migration { version: 2, name: "drop_owner_index", sql: include_str!("../../../../migrations/0002_drop_owner_index.sql") },
+    Migration { version: 3, name: "history_indexes", sql: include_str!("../../../../migrations/0003_history_indexes.sql") },
+    Migration { version: 4, name: "status_indexes", sql: include_str!("../../../../migrations/0004_status_indexes.sql") },
+    Migration { version: 5, name: "active_index", sql: include_str!("../../../../migrations/0005_active_index.sql") },
+    Migration { version: 6, name: "fencing_and_abandons", sql: include_str!("../../../../migrations/0006_fencing_and_abandons.sql") },
     Migration { version: 7, name: "idempotency", sql: include_str!("../../../../migrations/0007_idempotency.sql") },
 ];
 
@@ -190,16 +170,9 @@ fn expect_pragma(path: &Path, pragma: &'static str, expected: &str, actual: &str
 /// Applies every migration newer than the file's `user_version`, each in its own
 /// `BEGIN IMMEDIATE` transaction (so two processes opening at once apply each migration once).
 fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let current: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))?;
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let failed = |source| StoreError::Migration {
-            path: path.to_path_buf(),
-            version: migration.version,
-            name: migration.name,
-            source,
-        };
+        let failed = |source| StoreError::Migration { path: path.to_path_buf(), version: migration.version, name: migration.name, source };
         let begin = conn.execute_batch("BEGIN IMMEDIATE");
         begin.map_err(|e| match StoreError::from_sqlite(path, e) {
             StoreError::Sqlite { source, .. } => failed(source),

@@ -69,22 +69,15 @@ impl PruneFilter {
     ///
     /// At least one condition must be given ([`PruneFilterError::NoCondition`]);
     /// `keep_newest: Some(0)` is a condition (keep none).
-    pub fn new(
-        statuses: &[Status],
-        finished_before: Option<Millis>,
-        keep_newest: Option<u64>,
-    ) -> Result<PruneFilter, PruneFilterError> {
+    pub fn new(statuses: &[Status], finished_before: Option<Millis>, keep_newest: Option<u64>) -> Result<PruneFilter, PruneFilterError> {
         if let Some(live) = statuses.iter().find(|s| !s.is_terminal()) {
             return Err(PruneFilterError::LiveStatus(*live));
         }
         if statuses.is_empty() && finished_before.is_none() && keep_newest.is_none() {
             return Err(PruneFilterError::NoCondition);
         }
-        let statuses = if statuses.is_empty() {
-            FINISHED.to_vec()
-        } else {
-            FINISHED.into_iter().filter(|s| statuses.contains(s)).collect()
-        };
+        let statuses =
+            if statuses.is_empty() { FINISHED.to_vec() } else { FINISHED.into_iter().filter(|s| statuses.contains(s)).collect() };
         Ok(PruneFilter { statuses, finished_before, keep_newest })
     }
 
@@ -168,12 +161,7 @@ fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 /// With `status IN (…)` SQLite would sort every finished execution of a large history for each
 /// batch.
 fn per_status(filter: &PruneFilter, part: impl Fn(&str) -> String) -> String {
-    filter
-        .statuses
-        .iter()
-        .map(|s| format!("SELECT id FROM ({})", part(&status_is(*s))))
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ")
+    filter.statuses.iter().map(|s| format!("SELECT id FROM ({})", part(&status_is(*s)))).collect::<Vec<_>>().join(" UNION ALL ")
 }
 
 fn keep_bound(conn: &Connection, path: &Path, filter: &PruneFilter) -> Result<KeepBound, StoreError> {
@@ -294,12 +282,7 @@ pub(super) fn prune_preview(conn: &Connection, path: &Path, filter: &PruneFilter
     conn.prepare(&counted)
         .and_then(|mut s| {
             s.query_row(rusqlite::params_from_iter(args), |r| {
-                Ok(PruneCounts {
-                    executions: n(r.get(0)?),
-                    log_lines: n(r.get(1)?),
-                    steps: n(r.get(2)?),
-                    attempt_errors: n(r.get(3)?),
-                })
+                Ok(PruneCounts { executions: n(r.get(0)?), log_lines: n(r.get(1)?), steps: n(r.get(2)?), attempt_errors: n(r.get(3)?) })
             })
         })
         .map_err(sql_err(path))
@@ -363,7 +346,9 @@ fn own_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, Sto
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execution::{now_ms, EventKind, ExecutionError, ErrorKind, ExecutionFilter, ExecutionId, LogEvent, NewExecution, StepOutput, Usage};
+    use crate::execution::{
+        now_ms, ErrorKind, EventKind, ExecutionError, ExecutionFilter, ExecutionId, LogEvent, NewExecution, StepOutput, Usage,
+    };
     use crate::store::sqlite::SqliteStore;
     use crate::store::{AttemptLease, ClaimFilter, ClaimRequest, Finish, Store};
 
@@ -400,7 +385,13 @@ mod tests {
     /// Inserts and claims one execution (running under [`OWNER`]) with `lines` extra log lines and a step.
     async fn running(store: &SqliteStore, name: &str, lines: usize) -> ExecutionId {
         let id = store.insert(new(name)).await.unwrap().execution.id;
-        let claim = ClaimRequest { owner: OWNER.into(), now: crate::execution::now_ms(), lease_ms: 60_000, max: 1, filter: ClaimFilter::Only(vec![id.clone()]) };
+        let claim = ClaimRequest {
+            owner: OWNER.into(),
+            now: crate::execution::now_ms(),
+            lease_ms: 60_000,
+            max: 1,
+            filter: ClaimFilter::Only(vec![id.clone()]),
+        };
         assert_eq!(store.claim(claim).await.unwrap().len(), 1);
         let events = (0..lines).map(|i| LogEvent::info(EventKind::AgentStep, format!("line {i}"))).collect();
         store.append_logs(&id, AttemptLease::unfenced(1), events).await.unwrap();
@@ -416,13 +407,20 @@ mod tests {
 
     async fn failed(store: &SqliteStore, name: &str) -> ExecutionId {
         let id = running(store, name, 3).await;
-        let error = ExecutionError { kind: ErrorKind::Tool, message: "boom".into(), retryable: false, details: serde_json::Value::Null, retry_after_ms: None };
+        let error = ExecutionError {
+            kind: ErrorKind::Tool,
+            message: "boom".into(),
+            retryable: false,
+            details: serde_json::Value::Null,
+            retry_after_ms: None,
+        };
         store.finish(&id, OWNER, Finish::Failed { error, usage: None }).await.unwrap();
         id
     }
 
     fn ids(store: &SqliteStore) -> Vec<ExecutionId> {
-        let mut ids: Vec<_> = store.list(&ExecutionFilter { limit: 1000, ..ExecutionFilter::default() }).unwrap().into_iter().map(|e| e.id).collect();
+        let mut ids: Vec<_> =
+            store.list(&ExecutionFilter { limit: 1000, ..ExecutionFilter::default() }).unwrap().into_iter().map(|e| e.id).collect();
         ids.sort();
         ids
     }
@@ -488,7 +486,12 @@ mod tests {
         // Age: only `old_*` finished long ago.
         for id in [&old_ok, &old_failed] {
             let id = id.as_str().to_string();
-            store.write(move |c, p| c.execute("UPDATE executions SET finished_at = 1000 WHERE id = ?1", [id]).map_err(|e| StoreError::from_sqlite(p, e))).await.unwrap();
+            store
+                .write(move |c, p| {
+                    c.execute("UPDATE executions SET finished_at = 1000 WHERE id = ?1", [id]).map_err(|e| StoreError::from_sqlite(p, e))
+                })
+                .await
+                .unwrap();
         }
         let failed_only = PruneFilter::new(&[Status::Failed], None, None).unwrap();
         assert_eq!(store.prune_preview(&failed_only).unwrap(), PruneCounts { executions: 1, log_lines: 6, steps: 1, attempt_errors: 1 });
@@ -527,7 +530,8 @@ mod tests {
                     let mut plans = Vec::new();
                     if let Some(keep) = filter.keep_newest {
                         let args = vec![Value::Integer(keep as i64)];
-                        let parts = per_status(filter, |status| format!("SELECT id FROM executions WHERE {status} ORDER BY id DESC LIMIT ?1"));
+                        let parts =
+                            per_status(filter, |status| format!("SELECT id FROM executions WHERE {status} ORDER BY id DESC LIMIT ?1"));
                         plans.push(plan(conn, &format!("SELECT id FROM ({parts}) ORDER BY id DESC LIMIT 1 OFFSET ?1 - 1"), args));
                     }
                     if let Some((query, args)) = selection(conn, path, filter, Some(10))? {
@@ -559,16 +563,23 @@ mod tests {
         let (_dir, store) = open_temp();
         let key = |k: &str| Some(IdempotencyKey { key: k.into(), request_hash: "h".into() });
         let keys = |store: &SqliteStore| -> Vec<String> {
-            store.read(|c, _| {
-                let mut stmt = c.prepare("SELECT key FROM idempotency_keys ORDER BY key").unwrap();
-                Ok(stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect())
-            })
-            .unwrap()
+            store
+                .read(|c, _| {
+                    let mut stmt = c.prepare("SELECT key FROM idempotency_keys ORDER BY key").unwrap();
+                    Ok(stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect())
+                })
+                .unwrap()
         };
         let finish = |id: ExecutionId, ok: bool| {
             let store = &store;
             async move {
-                let claim = ClaimRequest { owner: OWNER.into(), now: now_ms(), lease_ms: 60_000, max: 1, filter: ClaimFilter::Only(vec![id.clone()]) };
+                let claim = ClaimRequest {
+                    owner: OWNER.into(),
+                    now: now_ms(),
+                    lease_ms: 60_000,
+                    max: 1,
+                    filter: ClaimFilter::Only(vec![id.clone()]),
+                };
                 assert_eq!(store.claim(claim).await.unwrap().len(), 1);
                 let end = if ok {
                     Finish::Succeeded { output: "done".into(), usage: Usage::default() }

@@ -26,9 +26,7 @@ pub(super) fn list(conn: &Connection, path: &Path, filter: &ExecutionFilter) -> 
         args.push(Value::Text(key.clone()));
         args.push(Value::Text(value.clone()));
         let (k, v) = (args.len() - 1, args.len());
-        clauses.push(format!(
-            "EXISTS (SELECT 1 FROM json_each(executions.meta) WHERE json_each.key = ?{k} AND json_each.value = ?{v})"
-        ));
+        clauses.push(format!("EXISTS (SELECT 1 FROM json_each(executions.meta) WHERE json_each.key = ?{k} AND json_each.value = ?{v})"));
     }
     if let Some(before) = &filter.before {
         args.push(Value::Text(before.as_str().to_string()));
@@ -114,9 +112,7 @@ pub(super) fn logs(conn: &Connection, path: &Path, id: &ExecutionId, after_seq: 
     let sql = |e| StoreError::from_sqlite(path, e);
     let limit = if limit == 0 { -1 } else { i64::from(limit) };
     let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {LOG_COLUMNS} FROM execution_logs WHERE execution_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
-        ))
+        .prepare_cached(&format!("SELECT {LOG_COLUMNS} FROM execution_logs WHERE execution_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"))
         .map_err(sql)?;
     let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
     let mut rows = stmt.query(rusqlite::params![id.as_str(), after, limit]).map_err(sql)?;

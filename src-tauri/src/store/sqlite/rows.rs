@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
 
 use crate::execution::{
-    AttemptError, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel,
-    Priority, Status, StepOutput,
+    AttemptError, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel, Priority, Status,
+    StepOutput,
 };
 use crate::store::StoreError;
 
@@ -112,9 +112,7 @@ pub(super) fn execution_from_row(path: &Path, row: &Row<'_>) -> Result<Execution
 /// Loads one execution with its attempt errors.
 pub(super) fn load_execution(conn: &Connection, path: &Path, id: &ExecutionId) -> Result<Option<Execution>, StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?1"))
-        .map_err(sql)?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?1")).map_err(sql)?;
     let mut rows = stmt.query([id.as_str()]).map_err(sql)?;
     let Some(row) = rows.next().map_err(sql)? else { return Ok(None) };
     let mut execution = execution_from_row(path, row)?;

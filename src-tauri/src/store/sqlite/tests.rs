@@ -216,10 +216,8 @@ async fn a_claimed_run_comes_with_the_steps_completed_so_far() {
     let seeded = store.insert(seeded).await.unwrap().execution;
     let plain = store.insert(submission("plain", Priority::Normal)).await.unwrap().execution;
     let runs = store.claim_runs(claim_request(OWNER, now_ms(), 5)).await.unwrap();
-    let got: Vec<(ExecutionId, Vec<String>)> = runs
-        .iter()
-        .map(|r| (r.transition.execution.id.clone(), r.completed_steps.iter().map(|s| s.output.clone()).collect()))
-        .collect();
+    let got: Vec<(ExecutionId, Vec<String>)> =
+        runs.iter().map(|r| (r.transition.execution.id.clone(), r.completed_steps.iter().map(|s| s.output.clone()).collect())).collect();
     assert_eq!(got, vec![(seeded.id.clone(), vec!["1".to_string(), "2".to_string()]), (plain.id, vec![])]);
     assert!(runs.iter().all(|r| r.transition.execution.status() == Status::Running));
     assert_eq!(runs[0].transition.log.event.kind, EventKind::Started);
@@ -348,7 +346,9 @@ async fn owner_only_transitions_and_retry_timing() {
 
     let err = ExecutionError::new(ErrorKind::LlmServer, "502");
     let t = store.schedule_retry(&e.id, OWNER, err.clone(), t0 + 60_000).await.unwrap();
-    assert!(matches!(&t.execution.state, ExecutionState::Retrying { next_run_at, last_error } if *next_run_at == t0 + 60_000 && *last_error == err));
+    assert!(
+        matches!(&t.execution.state, ExecutionState::Retrying { next_run_at, last_error } if *next_run_at == t0 + 60_000 && *last_error == err)
+    );
     assert_eq!(store.next_retry_at(t0).unwrap(), Some(t0 + 60_000));
     assert_eq!(store.next_retry_at(t0 + 60_000).unwrap(), None);
     assert!(store.claim(claim_request(OWNER, t0 + 59_999, 1)).await.unwrap().is_empty(), "not due yet");
@@ -410,8 +410,8 @@ async fn a_failing_command_fails_alone_within_a_batch() {
     let (_dir, store) = open_temp();
     let mut bad = submission("bad", Priority::Normal);
     bad.retry_of = Some(ExecutionId::new()); // violates the foreign key
-    // Enqueued back to back so they share a batch (when the writer is idle they may not; the
-    // outcome must be the same either way).
+                                             // Enqueued back to back so they share a batch (when the writer is idle they may not; the
+                                             // outcome must be the same either way).
     let first = store.insert(submission("one", Priority::Normal));
     let failing = store.insert(bad);
     let last = store.insert(submission("two", Priority::Normal));
@@ -647,10 +647,13 @@ async fn what_another_handle_commits_is_seen_past_the_writers_facts() {
     other.set_priority(&fifth.id, Priority::Urgent).await.unwrap();
     let claimed = worker.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().pop().unwrap().execution;
     assert_eq!((claimed.id.clone(), claimed.priority), (fifth.id.clone(), Priority::Urgent));
-    assert_eq!(Some(claimed), worker.get(&fifth.id).unwrap().map(|mut e| {
-        e.attempt_errors.clear();
-        e
-    }));
+    assert_eq!(
+        Some(claimed),
+        worker.get(&fifth.id).unwrap().map(|mut e| {
+            e.attempt_errors.clear();
+            e
+        })
+    );
 }
 
 #[test]
@@ -783,9 +786,8 @@ fn only_changes_that_may_touch_the_inserted_row_make_the_claim_re_read_it() {
     let path = dir.path().join("crew.db");
     let conn = open::open_writer(&path, &OpenOptions::default()).unwrap();
     let db = WriteConn::new(&conn);
-    let seq_of = |id: &ExecutionId| -> i64 {
-        db.query_row("SELECT queue_seq FROM executions WHERE id = ?1", [id.as_str()], |r| r.get(0)).unwrap()
-    };
+    let seq_of =
+        |id: &ExecutionId| -> i64 { db.query_row("SELECT queue_seq FROM executions WHERE id = ?1", [id.as_str()], |r| r.get(0)).unwrap() };
     db.begin().unwrap();
     let running = write::insert(&db, &path, submission("before", Priority::Normal), 1_000).unwrap().execution;
     write::claim(&db, &path, &claim_request(OWNER, 1_001, 1)).unwrap();
@@ -857,7 +859,8 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     assert!(earliest.contains("executions_retrying") && !earliest.contains("TEMP B-TREE"), "{earliest}");
     let best_due = plan(write::BEST_RETRY_DUE);
     assert!(best_due.contains("executions_retrying"), "{best_due}");
-    let retrying = plan("SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying WHERE status = 'retrying' AND next_run_at > 5");
+    let retrying =
+        plan("SELECT MIN(next_run_at) FROM executions INDEXED BY executions_retrying WHERE status = 'retrying' AND next_run_at > 5");
     assert!(retrying.contains("executions_retrying"), "{retrying}");
     // Lease renewal and recovery (write::renew_leases, write::recover) walk the partial index of
     // the running rows, not the table.
@@ -872,7 +875,11 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
         let list = plan(&format!("SELECT id FROM executions WHERE {} ORDER BY id DESC LIMIT 50", read::status_is(status)));
         assert!(list.contains("USING INDEX executions_active (status=?)"), "{status}: {list}");
         // Also within a crew: not the crew's whole history walked for its live rows.
-        let crew = plan(&format!("SELECT id FROM executions WHERE {} AND {} ORDER BY id DESC LIMIT 50", read::crew_is(1, Some(status)), read::status_is(status)));
+        let crew = plan(&format!(
+            "SELECT id FROM executions WHERE {} AND {} ORDER BY id DESC LIMIT 50",
+            read::crew_is(1, Some(status)),
+            read::status_is(status)
+        ));
         assert!(crew.contains("executions_active (status=?)") && !crew.contains("executions_crew_list"), "{status}: {crew}");
     }
     // Retrying: its own index, with or without a crew.
@@ -883,7 +890,11 @@ async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
         assert!(list.contains("executions_retrying") && !list.contains("executions_crew_list") && !list.contains("autoindex"), "{list}");
     }
     // Other statuses within a crew walk the crew's list.
-    let failed = format!("SELECT id FROM executions WHERE {} AND {} ORDER BY id DESC LIMIT 50", read::crew_is(1, Some(Status::Failed)), read::status_is(Status::Failed));
+    let failed = format!(
+        "SELECT id FROM executions WHERE {} AND {} ORDER BY id DESC LIMIT 50",
+        read::crew_is(1, Some(Status::Failed)),
+        read::status_is(Status::Failed)
+    );
     assert!(plan(&failed).contains("executions_crew_list"), "{}", plan(&failed));
     // Counting by status (read::counts) never reads the table: partial indexes, and the narrowest
     // index for the total.
@@ -1132,7 +1143,8 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
     assert_eq!(store.applied_migrations().unwrap().last().map(|m| m.0), Some(SCHEMA_VERSION));
     let indexes: Vec<String> = store
         .read(|c, _| {
-            let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions' ORDER BY name").unwrap();
+            let mut stmt =
+                c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions' ORDER BY name").unwrap();
             Ok(stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect())
         })
         .unwrap();

@@ -9,19 +9,17 @@ use std::sync::LazyLock;
 
 use rusqlite::{params, OptionalExtension};
 
+use super::rows::{enum_name, execution_from_row, load_attempt_errors, load_status, require_execution, to_json, EXECUTION_COLUMNS};
 use super::statements::WriteConn;
-use super::rows::{
-    enum_name, execution_from_row, load_attempt_errors, load_status, require_execution, to_json, EXECUTION_COLUMNS,
-};
 use crate::execution::{
-    ErrorKind, EventKind, Execution, ExecutionError, ExecutionState, ExecutionId, LogEntry, LogEvent, LogLevel, Millis, NewExecution,
+    ErrorKind, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel, Millis, NewExecution,
     Priority, Progress, Status, StepOutput, Usage, DEFAULT_MAX_ABANDONS,
 };
 use crate::store::clock::{self, ClockCheck, ClockReading};
 use crate::store::liveness::{self, Liveness};
 use crate::store::{
-    AttemptLease, CancelOutcome, CancelResult, ClaimRequest, ClaimFilter, Finish, LeaseRenewal, QueueSettings, BatchInserted, IdempotencyKey,
-    RecoverRequest, StoreError, Transition,
+    AttemptLease, BatchInserted, CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, Finish, IdempotencyKey, LeaseRenewal,
+    QueueSettings, RecoverRequest, StoreError, Transition,
 };
 
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -309,7 +307,10 @@ fn execution_by_seq(conn: &WriteConn, path: &Path, seq: i64) -> Result<Execution
     let sql = sql_err(path);
     let mut stmt = conn.cached(&ROW_BY_SEQ).map_err(&sql)?;
     let mut rows = stmt.query([seq]).map_err(&sql)?;
-    let row = rows.next().map_err(&sql)?.ok_or_else(|| StoreError::Corrupt { path: path.to_path_buf(), detail: format!("execution row {seq} vanished") })?;
+    let row = rows
+        .next()
+        .map_err(&sql)?
+        .ok_or_else(|| StoreError::Corrupt { path: path.to_path_buf(), detail: format!("execution row {seq} vanished") })?;
     execution_from_row(path, row)
 }
 
@@ -361,7 +362,9 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
     for _ in 0..request.max {
         let seq: Option<i64> = match &scope_ids {
             None => best_waiting(conn, request.now),
-            Some(ids) => conn.cached(CANDIDATE_LISTED).and_then(|mut stmt| stmt.query_row(params![request.now, ids], |r| r.get(0)).optional()),
+            Some(ids) => {
+                conn.cached(CANDIDATE_LISTED).and_then(|mut stmt| stmt.query_row(params![request.now, ids], |r| r.get(0)).optional())
+            }
         }
         .map_err(&sql)?;
         let Some(seq) = seq else { break };
@@ -374,7 +377,8 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
         let inserted = conn.take_inserted(seq);
         let before = conn.total_changes();
         let lease_token = new_lease_token();
-        let started = conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq, lease_token]).map_err(&sql)?;
+        let started =
+            conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq, lease_token]).map_err(&sql)?;
         if started != 1 {
             break;
         }
@@ -397,11 +401,8 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
         execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
         // Kept so that its success is answered without reading the row back.
         conn.facts().claimed(&execution);
-        let event = LogEvent::info(
-            EventKind::Started,
-            format!("attempt {} of {} started", execution.attempt, execution.max_attempts),
-        )
-        .with_data(serde_json::json!({ "owner": request.owner }));
+        let event = LogEvent::info(EventKind::Started, format!("attempt {} of {} started", execution.attempt, execution.max_attempts))
+            .with_data(serde_json::json!({ "owner": request.owner }));
         let log = append_log(conn, path, &execution.id, execution.attempt, request.now, event)?;
         // The update is keyed by this execution's row; the other kept inserts are unchanged.
         conn.changed_only(Some(&execution.id), before);
@@ -422,9 +423,7 @@ pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Mill
              RETURNING id, cancel_requested",
         )
         .map_err(&sql)?;
-    let rows = stmt
-        .query_map(params![owner, lease_until], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        .map_err(&sql)?;
+    let rows = stmt.query_map(params![owner, lease_until], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(&sql)?;
     let mut renewal = LeaseRenewal::default();
     for row in rows {
         let (id, cancel) = row.map_err(&sql)?;
@@ -459,7 +458,14 @@ fn require_owned(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str) -
     }
 }
 
-fn record_attempt_error(conn: &WriteConn, path: &Path, id: &ExecutionId, attempt: u32, at: Millis, error: &ExecutionError) -> Result<(), StoreError> {
+fn record_attempt_error(
+    conn: &WriteConn,
+    path: &Path,
+    id: &ExecutionId,
+    attempt: u32,
+    at: Millis,
+    error: &ExecutionError,
+) -> Result<(), StoreError> {
     conn.cached("INSERT INTO attempt_errors (execution_id, attempt, at, error) VALUES (?1, ?2, ?3, ?4)")
         .and_then(|mut s| s.execute(params![id.as_str(), attempt, at, to_json("error", error).map_err(to_sql_input)?]))
         .map_err(sql_err(path))?;
@@ -497,12 +503,9 @@ fn succeed(
     let kept = conn.facts().take_running(id);
     let execution = match kept {
         // What `SUCCEED` made of the row this connection claimed (see `Facts`).
-        Some(running) if matches!(&running.state, ExecutionState::Running { owner: o, .. } if o == owner) => Execution {
-            state: ExecutionState::Succeeded { output, finished_at: now },
-            usage,
-            cancel_requested: false,
-            ..running
-        },
+        Some(running) if matches!(&running.state, ExecutionState::Running { owner: o, .. } if o == owner) => {
+            Execution { state: ExecutionState::Succeeded { output, finished_at: now }, usage, cancel_requested: false, ..running }
+        }
         // Re-read in the same transaction (cheaper than RETURNING, see `claim`).
         _ => {
             let mut stmt = conn.cached(&ROW_BY_ID).map_err(&sql)?;
@@ -519,7 +522,14 @@ fn succeed(
     Ok(Transition { execution, log })
 }
 
-pub(super) fn finish(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str, finish: Finish, now: Millis) -> Result<Transition, StoreError> {
+pub(super) fn finish(
+    conn: &WriteConn,
+    path: &Path,
+    id: &ExecutionId,
+    owner: &str,
+    finish: Finish,
+    now: Millis,
+) -> Result<Transition, StoreError> {
     let sql = sql_err(path);
     let owned_attempt = || require_owned(conn, path, id, owner).map(|(attempt, _)| attempt);
     let event = match finish {
@@ -538,11 +548,7 @@ pub(super) fn finish(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &st
             static FAIL: LazyLock<String> = LazyLock::new(|| {
                 format!("UPDATE executions SET status = 'failed', error = ?2, usage = COALESCE(?3, usage), finished_at = ?4, {RELEASE} WHERE id = ?1")
             });
-            conn.execute_cached(
-                &FAIL,
-                params![id.as_str(), to_json("error", &error)?, usage, now],
-            )
-            .map_err(&sql)?;
+            conn.execute_cached(&FAIL, params![id.as_str(), to_json("error", &error)?, usage, now]).map_err(&sql)?;
             LogEvent::info(EventKind::Failed, format!("failed on attempt {attempt}: {}", error.message))
                 .with_level(LogLevel::Error)
                 .with_data(serde_json::to_value(&error).unwrap_or_default())
@@ -552,11 +558,7 @@ pub(super) fn finish(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &st
             static CANCEL_RUNNING: LazyLock<String> = LazyLock::new(|| {
                 format!("UPDATE executions SET status = 'cancelled', was_running = 1, finished_at = ?2, {RELEASE} WHERE id = ?1")
             });
-            conn.execute_cached(
-                &CANCEL_RUNNING,
-                params![id.as_str(), now],
-            )
-            .map_err(&sql)?;
+            conn.execute_cached(&CANCEL_RUNNING, params![id.as_str(), now]).map_err(&sql)?;
             LogEvent::info(EventKind::Cancelled, format!("cancelled during attempt {attempt}")).with_level(LogLevel::Warn)
         }
     };
@@ -588,16 +590,20 @@ pub(super) fn schedule_retry(
     .map_err(sql_err(path))?;
     conn.facts().retry_scheduled(next_run_at);
     let delay = (next_run_at - now).max(0);
-    let event = LogEvent::info(
-        EventKind::RetryScheduled,
-        format!("attempt {attempt} failed: {}; retrying in {delay} ms", error.message),
-    )
-    .with_level(LogLevel::Warn)
-    .with_data(serde_json::json!({ "next_run_at": next_run_at, "error": error }));
+    let event = LogEvent::info(EventKind::RetryScheduled, format!("attempt {attempt} failed: {}; retrying in {delay} ms", error.message))
+        .with_level(LogLevel::Warn)
+        .with_data(serde_json::json!({ "next_run_at": next_run_at, "error": error }));
     transition(conn, path, id, now, event)
 }
 
-pub(super) fn requeue(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &str, reason: &str, now: Millis) -> Result<Transition, StoreError> {
+pub(super) fn requeue(
+    conn: &WriteConn,
+    path: &Path,
+    id: &ExecutionId,
+    owner: &str,
+    reason: &str,
+    now: Millis,
+) -> Result<Transition, StoreError> {
     let (attempt, cancel_requested) = require_owned(conn, path, id, owner)?;
     if cancel_requested {
         // Someone asked to cancel it while it was being interrupted: honour that instead.
@@ -609,8 +615,9 @@ pub(super) fn requeue(conn: &WriteConn, path: &Path, id: &ExecutionId, owner: &s
         [id.as_str()],
     )
     .map_err(sql_err(path))?;
-    let event = LogEvent::info(EventKind::Interrupted, format!("attempt {attempt} interrupted ({reason}); back in the queue, attempt refunded"))
-        .with_level(LogLevel::Warn);
+    let event =
+        LogEvent::info(EventKind::Interrupted, format!("attempt {attempt} interrupted ({reason}); back in the queue, attempt refunded"))
+            .with_level(LogLevel::Warn);
     transition(conn, path, id, now, event)
 }
 
@@ -646,7 +653,13 @@ pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, no
     }
 }
 
-pub(super) fn set_priority(conn: &WriteConn, path: &Path, id: &ExecutionId, priority: Priority, now: Millis) -> Result<Transition, StoreError> {
+pub(super) fn set_priority(
+    conn: &WriteConn,
+    path: &Path,
+    id: &ExecutionId,
+    priority: Priority,
+    now: Millis,
+) -> Result<Transition, StoreError> {
     let before = require_execution(conn, path, id)?;
     let status = before.status();
     if !matches!(status, Status::Queued | Status::Retrying) {
@@ -767,10 +780,7 @@ fn rebase_on_clock_step(conn: &WriteConn, path: &Path) -> Result<(), StoreError>
                 .execute_cached("UPDATE executions SET next_run_at = next_run_at + ?1 WHERE status = 'retrying'", [step_ms])
                 .map_err(&sql)?;
             let moved_leases = conn
-                .execute_cached(
-                    "UPDATE executions SET lease_expires_at = lease_expires_at + ?1 WHERE status = 'running'",
-                    [step_ms],
-                )
+                .execute_cached("UPDATE executions SET lease_expires_at = lease_expires_at + ?1 WHERE status = 'running'", [step_ms])
                 .map_err(&sql)?;
             // The writer's remembered rows and earliest retry are stale now.
             conn.facts().forget();
@@ -784,11 +794,8 @@ fn rebase_on_clock_step(conn: &WriteConn, path: &Path) -> Result<(), StoreError>
         ClockCheck::Record => {}
     }
     let before = conn.total_changes();
-    conn.execute_cached(
-        "UPDATE queue_state SET clock_boot = ?1, clock_skew_ms = ?2 WHERE id = 1",
-        params![now.boot, now.skew_ms],
-    )
-    .map_err(&sql)?;
+    conn.execute_cached("UPDATE queue_state SET clock_boot = ?1, clock_skew_ms = ?2 WHERE id = 1", params![now.boot, now.skew_ms])
+        .map_err(&sql)?;
     // The queue settings row only: the executions the writer keeps are as they were.
     conn.changed_only(None, before);
     Ok(())
@@ -846,7 +853,13 @@ pub(super) fn save_step(conn: &WriteConn, path: &Path, id: &ExecutionId, step: S
     Ok(changed == 1)
 }
 
-pub(super) fn set_queue(conn: &WriteConn, path: &Path, paused: Option<bool>, concurrency: Option<u32>, now: Millis) -> Result<QueueSettings, StoreError> {
+pub(super) fn set_queue(
+    conn: &WriteConn,
+    path: &Path,
+    paused: Option<bool>,
+    concurrency: Option<u32>,
+    now: Millis,
+) -> Result<QueueSettings, StoreError> {
     conn.execute_cached(
         "UPDATE queue_state SET paused = COALESCE(?1, paused), concurrency = COALESCE(?2, concurrency), updated_at = ?3 WHERE id = 1",
         params![paused, concurrency.map(|c| c.max(1)), now],

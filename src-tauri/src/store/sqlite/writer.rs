@@ -43,9 +43,9 @@ use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpointer::{Checkpointer, CHECKPOINT_EVERY};
 use super::in_flight::InFlight;
 use super::statements::WriteConn;
-use super::checkpointer::{Checkpointer, CHECKPOINT_EVERY};
 use crate::store::StoreError;
 
 /// At most this many commands share one transaction.
@@ -108,7 +108,8 @@ where
 {
     fn apply(&mut self, conn: &WriteConn, path: &Path) -> Applied {
         let work = &mut self.work;
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| Some(Err(panicked(path))));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn, path))).unwrap_or_else(|_| Some(Err(panicked(path))));
         match result {
             None => Applied::Waiting,
             Some(result) => {
@@ -507,7 +508,9 @@ mod tests {
         assert!(matches!(results[21], Err(StoreError::CommitFailed { .. })));
         assert!(results[22].is_ok());
         assert_eq!(w.commits(), 2, "the blocker's batch, then one batch for everything queued behind it");
-        let count = w.submit(Urgency::Now, |c, p| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)).map_err(|e| StoreError::from_sqlite(p, e)));
+        let count = w.submit(Urgency::Now, |c, p| {
+            c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)).map_err(|e| StoreError::from_sqlite(p, e))
+        });
         assert_eq!(count.await.unwrap().unwrap(), 21);
     }
 
@@ -554,7 +557,11 @@ mod tests {
             w.submit(Urgency::Now, move |c, p| -> Result<usize, StoreError> {
                 c.execute("INSERT INTO t VALUES (?1)", [seq]).map_err(|e| StoreError::from_sqlite(p, e))?;
                 c.facts().logged(&id, seq);
-                if fail { Err(StoreError::Closed) } else { Ok(0) }
+                if fail {
+                    Err(StoreError::Closed)
+                } else {
+                    Ok(0)
+                }
             })
         };
         let known = || {
@@ -634,13 +641,16 @@ mod tests {
         let (blocker, release_tx) = block(&w);
         // A waiting command (answers once the table has a row), then the insert that adds one:
         // both in the next batch, the waiting one first.
-        let waiting = w.submit_waiting(|c, p| {
-            let n: i64 = match c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)) {
-                Ok(n) => n,
-                Err(e) => return Some(Err(StoreError::from_sqlite(p, e))),
-            };
-            (n > 0).then_some(Ok(n as usize))
-        }, |_: &usize| {});
+        let waiting = w.submit_waiting(
+            |c, p| {
+                let n: i64 = match c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)) {
+                    Ok(n) => n,
+                    Err(e) => return Some(Err(StoreError::from_sqlite(p, e))),
+                };
+                (n > 0).then_some(Ok(n as usize))
+            },
+            |_: &usize| {},
+        );
         let insert = insert(&w, 7);
         release_tx.send(()).unwrap();
         blocker.await.unwrap().unwrap();
@@ -658,7 +668,11 @@ mod tests {
             move |x: &usize| announced.lock().unwrap().push(format!("{name}:{x}"))
         };
         let insert_announcing = |urgency, x: i64, name| {
-            w.submit_announcing(urgency, move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)), note(name))
+            w.submit_announcing(
+                urgency,
+                move |c, p| c.execute("INSERT INTO t VALUES (?1)", [x]).map_err(|e| StoreError::from_sqlite(p, e)),
+                note(name),
+            )
         };
         let (blocker, release_tx) = block(&w);
         // In the next batch: a waiting command (ready once the table has two rows), a settlement,
@@ -676,7 +690,11 @@ mod tests {
         let settlement = insert_announcing(Urgency::Deferrable, 1, "settlement");
         let submission = insert_announcing(Urgency::Now, 2, "submission");
         let failed = insert_announcing(Urgency::Now, 2, "failed");
-        let panicky = w.submit_announcing(Urgency::Now, |c, p| c.execute("INSERT INTO t VALUES (3)", []).map_err(|e| StoreError::from_sqlite(p, e)), |_: &usize| panic!("a bug"));
+        let panicky = w.submit_announcing(
+            Urgency::Now,
+            |c, p| c.execute("INSERT INTO t VALUES (3)", []).map_err(|e| StoreError::from_sqlite(p, e)),
+            |_: &usize| panic!("a bug"),
+        );
         release_tx.send(()).unwrap();
         blocker.await.unwrap().unwrap();
         // The submission is answered before the settlement; every announcement came before it,
