@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::execution::{ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Status};
+use crate::execution::{Execution, ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Status};
 use crate::scheduler::MAX_HEARTBEAT;
 use crate::store::{Store, StoreError};
 
@@ -48,6 +48,15 @@ impl LogStreamMessage {
     /// Whether nothing follows this message.
     pub fn is_last(&self) -> bool {
         !matches!(self, LogStreamMessage::Lines { .. })
+    }
+}
+
+/// The owner of `e` when `e` is running under a worker process that is gone and no worker is
+/// alive on `store` to recover it: nothing changes `e` until a worker (or the desktop app) starts.
+pub fn stranded<'a>(store: &dyn Store, e: &'a Execution) -> Option<&'a str> {
+    match &e.state {
+        ExecutionState::Running { owner, owner_gone: true, .. } if !store.any_worker_alive() => Some(owner),
+        _ => None,
     }
 }
 
@@ -140,7 +149,7 @@ impl LogTail {
 
     fn read(&mut self) -> Result<(), StoreError> {
         // The state first: lines committed before a terminal state are then all readable.
-        let state = self.store.get(&self.id)?.ok_or_else(|| StoreError::NotFound(self.id.clone()))?.state;
+        let execution = self.store.get(&self.id)?.ok_or_else(|| StoreError::NotFound(self.id.clone()))?;
         let mut read_any = false;
         loop {
             let entries = self.store.logs(&self.id, self.last, BATCH)?;
@@ -153,16 +162,12 @@ impl LogTail {
                 break;
             }
         }
-        match state {
-            state if state.is_terminal() => {
-                self.ready.push_back(LogStreamMessage::End { status: state.status() });
-                self.ended = true;
-            }
-            ExecutionState::Running { owner, owner_gone: true, .. } if !read_any && !self.store.any_worker_alive() => {
-                self.ready.push_back(LogStreamMessage::Orphaned { owner });
-                self.ended = true;
-            }
-            _ => {}
+        if execution.state.is_terminal() {
+            self.ready.push_back(LogStreamMessage::End { status: execution.status() });
+            self.ended = true;
+        } else if let Some(owner) = stranded(self.store.as_ref(), &execution).filter(|_| !read_any) {
+            self.ready.push_back(LogStreamMessage::Orphaned { owner: owner.to_string() });
+            self.ended = true;
         }
         Ok(())
     }

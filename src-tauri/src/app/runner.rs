@@ -214,9 +214,10 @@ impl Runner {
         })
     }
 
-    /// Whether any worker process (one holding its owner lock) is alive on this store.
-    pub fn any_worker_alive(&self) -> bool {
-        self.store.any_worker_alive()
+    /// The owner of `e` when its worker process is gone and no worker is alive to recover it
+    /// (see [`stranded`](super::log_tail::stranded)).
+    pub fn stranded<'a>(&self, e: &'a Execution) -> Option<&'a str> {
+        super::log_tail::stranded(self.store.as_ref(), e)
     }
 
     /// Records prepared executions (see [`prepare_batch`](super::prepare_batch)) as `queued`:

@@ -7,8 +7,8 @@ use super::options::parse_meta;
 use super::render;
 use super::runtime::client;
 use super::CliError;
-use crate::app::{LogStreamMessage, Runner};
-use crate::execution::{Execution, ExecutionFilter, ExecutionState};
+use crate::app::LogStreamMessage;
+use crate::execution::{Execution, ExecutionFilter};
 
 pub fn status(global: &GlobalArgs, c: StatusCommand) -> Result<i32, CliError> {
     let e = client(global)?.get(&c.id).map_err(CliError::runner)?;
@@ -31,16 +31,8 @@ pub fn list(global: &GlobalArgs, c: ListCommand) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// The owner of `e` when `e` is running under a worker process that is gone and no worker is
-/// running to recover it: nothing changes it until a worker (or the desktop app) starts.
-pub fn stranded<'a>(runner: &Runner, e: &'a Execution) -> Option<&'a str> {
-    match &e.state {
-        ExecutionState::Running { owner, owner_gone: true, .. } if !runner.any_worker_alive() => Some(owner),
-        _ => None,
-    }
-}
-
-/// What `logs --follow` and `wait` say on stderr about a [`stranded`] execution.
+/// What `logs --follow` and `wait` say on stderr about a stranded execution
+/// ([`Runner::stranded`](crate::app::Runner::stranded)).
 pub fn stranded_notice(e: &Execution, owner: &str) -> String {
     format!(
         "execution {} stopped: its worker process ({}) is gone and no worker is running; \

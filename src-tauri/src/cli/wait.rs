@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::args::{GlobalArgs, WaitCommand};
 use super::escape::line;
-use super::inspect::{stranded, stranded_notice};
+use super::inspect::stranded_notice;
 use super::runtime::client;
 use super::CliError;
 use crate::app::{RunnerError, POLL_WITHOUT_EVENTS as POLL_INTERVAL};
@@ -83,7 +83,7 @@ pub async fn wait(global: &GlobalArgs, c: WaitCommand) -> Result<i32, CliError> 
                 Status::Succeeded => Outcome::Succeeded,
                 Status::Failed => Outcome::Failed,
                 Status::Cancelled => Outcome::Cancelled,
-                _ => match stranded(&runner, &e) {
+                _ => match runner.stranded(&e) {
                     Some(owner) => {
                         eprintln!("{}", stranded_notice(&e, owner));
                         Outcome::Stranded

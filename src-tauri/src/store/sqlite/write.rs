@@ -749,7 +749,11 @@ pub(super) fn recover(conn: &WriteConn, path: &Path, request: &RecoverRequest) -
     }
     // Every running execution of the owners found gone was taken over above: their lock files
     // have told what they had to. Owners seen alive or unknown above keep theirs (one may have
-    // died since; the next recovery takes its executions over).
+    // died since; the next recovery takes its executions over). No folder walk on the writer
+    // thread at every heartbeat when nothing was gone.
+    if !liveness.values().any(|l| *l == Liveness::Gone) {
+        return Ok(recovered);
+    }
     let keep: std::collections::HashSet<String> = liveness
         .iter()
         .filter(|(_, l)| **l != Liveness::Gone)
