@@ -17,7 +17,7 @@ const KEY: &str = "sk-test-key-0123456789";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn env(pairs: &[(&str, &str)]) -> LlmEnv {
-    LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None }
+    LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None, python_cache: None }
 }
 
 fn options(mock: &MockLlm) -> LlmOptions {

@@ -8,7 +8,6 @@
 //! the final transition), two step outputs and, when failed, its attempt errors. Execution times
 //! spread over the last 90 days; the newest 1 % are live work (queued or retrying).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -64,7 +63,7 @@ fn snapshots() -> Vec<serde_json::Value> {
                 llm: LlmOptions { model: Some("offline".into()), ..LlmOptions::default() },
                 ..SubmitRequest::new(root.join(crew))
             };
-            let (new, _) = prepare_submission(&request, &LlmEnv { vars: BTreeMap::new(), secrets: None }).expect("the example crews load");
+            let (new, _) = prepare_submission(&request, &LlmEnv::default()).expect("the example crews load");
             new.crew_spec
         })
         .collect()

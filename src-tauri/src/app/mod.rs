@@ -5,6 +5,7 @@
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+mod engine_choice;
 mod log_tail;
 pub mod memory;
 mod paths;
@@ -14,12 +15,13 @@ pub mod runtime;
 mod store_open;
 mod submission;
 
+pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
 pub use paths::{AppPaths, PathsError};
 pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};
 pub use store_open::{open_store, OpenStoreError, BUSY_TIMEOUT_VAR};
 pub use submission::{
-    default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, timeout_ms, SubmitError,
+    choose_engine, default_batch_key, ChosenEngine, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, timeout_ms, SubmitError,
     SubmitRequest, MAX_KEY_LEN,
 };

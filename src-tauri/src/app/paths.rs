@@ -56,6 +56,12 @@ impl AppPaths {
         crate::llm::endpoint_secrets::secrets_dir(&self.data_dir)
     }
 
+    /// Which Pythons import CrewAI, as probed: `<data dir>/python-envs.json` (see
+    /// `engine::crewai::python`).
+    pub fn python_cache(&self) -> PathBuf {
+        self.data_dir.join("python-envs.json")
+    }
+
     /// The folder crews may keep their workspaces in besides their own folder:
     /// `<data dir>/workspaces/` (not created here).
     pub fn workspaces(&self) -> PathBuf {

@@ -1,5 +1,5 @@
 use crate::crew::CrewSpec;
-use crate::execution::{Execution, ExecutionId, NewExecution, Status, StepOutput};
+use crate::execution::{Engine, Execution, ExecutionId, NewExecution, Status, StepOutput};
 
 /// Why a past execution cannot be rerun.
 #[derive(Debug, thiserror::Error)]
@@ -27,15 +27,21 @@ pub fn rerun_request(past: &Execution, steps: &[StepOutput], from_task: Option<&
     if !past.status().is_terminal() {
         return Err(RerunError::NotFinished { id: past.id.clone(), status: past.status() });
     }
-    let spec: CrewSpec =
-        serde_json::from_value(past.crew_spec.clone()).map_err(|e| RerunError::Snapshot { id: past.id.clone(), reason: e.to_string() })?;
+    let tasks: Vec<String> = match past.engine {
+        Engine::Native => {
+            let spec: CrewSpec = serde_json::from_value(past.crew_spec.clone())
+                .map_err(|e| RerunError::Snapshot { id: past.id.clone(), reason: e.to_string() })?;
+            spec.tasks.into_iter().map(|t| t.key).collect()
+        }
+        // A CrewAI crew's tasks are known once it ran: the steps it finished, in their order.
+        Engine::Crewai => steps.iter().map(|s| s.step.clone()).collect(),
+    };
     let reuse: Vec<StepOutput> = match from_task {
         Some(task) => {
-            let Some(cut) = spec.tasks.iter().position(|t| t.key == task) else {
-                let known = spec.tasks.iter().map(|t| t.key.as_str()).collect::<Vec<_>>().join(", ");
-                return Err(RerunError::UnknownTask { id: past.id.clone(), task: task.to_string(), known });
+            let Some(cut) = tasks.iter().position(|t| t == task) else {
+                return Err(RerunError::UnknownTask { id: past.id.clone(), task: task.to_string(), known: tasks.join(", ") });
             };
-            let before: Vec<&str> = spec.tasks[..cut].iter().map(|t| t.key.as_str()).collect();
+            let before: Vec<&str> = tasks[..cut].iter().map(String::as_str).collect();
             steps.iter().filter(|s| before.contains(&s.step.as_str())).cloned().collect()
         }
         None if past.status() == Status::Succeeded => Vec::new(),
@@ -44,6 +50,7 @@ pub fn rerun_request(past: &Execution, steps: &[StepOutput], from_task: Option<&
     Ok(NewExecution {
         crew_name: past.crew_name.clone(),
         crew_source: past.crew_source.clone(),
+        engine: past.engine,
         crew_spec: past.crew_spec.clone(),
         inputs: past.inputs.clone(),
         priority: past.priority,

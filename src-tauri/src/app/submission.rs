@@ -3,8 +3,10 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use crate::crew::{self, CrewError, CrewSpec, CrewWarning, MissingInputs, WorkspacePolicy};
-use crate::execution::{LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS};
+use super::engine_choice::{decide, EngineChoice, EngineChoiceError, EngineDecision};
+use crate::crew::{self, CrewError, CrewSpec, CrewWarning, LoadedCrew, MissingInputs, WorkspacePolicy};
+use crate::engine::crewai::{self, CrewaiTarget, PythonCrew, PythonSearch};
+use crate::execution::{Engine, LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS};
 use crate::llm::endpoint_secrets::{self, SecretsError};
 use crate::llm::{LlmEnv, LlmError, ModelRegistry};
 use crate::store::IdempotencyKey;
@@ -25,6 +27,11 @@ pub struct SubmitRequest {
     /// Where the crew's workspace may be besides the crew's folder (checked here; the execution
     /// stores the resolved folder).
     pub workspaces: WorkspacePolicy,
+    /// `--engine`: which engine runs it (see [`EngineChoice`]).
+    pub engine: EngineChoice,
+    /// `--python PATH`: the Python the CrewAI engine uses (else the search in
+    /// `engine::crewai::python`).
+    pub python: Option<PathBuf>,
 }
 
 impl SubmitRequest {
@@ -41,6 +48,8 @@ impl SubmitRequest {
             llm: LlmOptions::default(),
             meta: BTreeMap::new(),
             workspaces: WorkspacePolicy::default(),
+            engine: EngineChoice::Auto,
+            python: None,
         }
     }
 }
@@ -91,6 +100,12 @@ pub enum SubmitError {
     /// An idempotency key must be 1 to [`MAX_KEY_LEN`] bytes of printable text.
     #[error("--idempotency-key {0:?}: expected 1 to {max} bytes of printable text", max = MAX_KEY_LEN)]
     BadIdempotencyKey(String),
+    /// No engine can run the crew as asked (see [`EngineChoiceError`]).
+    #[error("{0}")]
+    Engine(#[from] EngineChoiceError),
+    /// An option the CrewAI engine does not support (`--record`, `--replay`).
+    #[error("{crew}: {option} works with the native engine only (this crew runs on CrewAI: {reason})")]
+    NativeOnly { crew: String, option: &'static str, reason: String },
 }
 
 /// The longest idempotency key accepted, in bytes.
@@ -157,7 +172,58 @@ pub fn prepare_batch(
     if request.max_abandons == 0 {
         return Err(SubmitError::NoAbandons);
     }
-    let loaded = crew::load_with(&request.crew, &request.workspaces)?;
+    let ChosenEngine { decision, native, python_crew } = choose_engine(request, env)?;
+    match decision.engine {
+        Engine::Native => {
+            let loaded = native.expect("the native engine is chosen only for a crew that loaded");
+            let mut batch = native_batch(request, rows, env, loaded)?;
+            if let Some(hint) = &decision.hint {
+                for (_, warnings) in &mut batch {
+                    warnings.push(crew::Diagnostic::new(request.crew.display().to_string(), hint.clone()));
+                }
+            }
+            Ok(batch)
+        }
+        Engine::Crewai => crewai_batch(request, rows, env, decision, native.ok(), python_crew),
+    }
+}
+
+/// The engine a submission runs on, with what it was decided from.
+pub struct ChosenEngine {
+    pub decision: EngineDecision,
+    /// What the native loader made of the crew.
+    pub native: Result<LoadedCrew, CrewError>,
+    /// The CrewAI project, Flow or script recognised on disk.
+    pub python_crew: Option<PythonCrew>,
+}
+
+/// The engine `request` runs on and why (nothing is recorded; `validate` shows the decision).
+pub fn choose_engine(request: &SubmitRequest, env: &LlmEnv) -> Result<ChosenEngine, SubmitError> {
+    let python_crew = crewai::detect(&request.crew);
+    let native = crew::load_with(&request.crew, &request.workspaces);
+    let root = python_crew.as_ref().map(|p| p.root.clone()).unwrap_or_else(|| project_root(&request.crew));
+    let search = PythonSearch { explicit: request.python.clone(), vars: env.vars.clone(), cache: env.python_cache.clone() };
+    let shown = request.crew.display().to_string();
+    let decision = decide(request.engine, &shown, &native, python_crew.as_ref(), || crewai::python::find(&search, &root))?;
+    Ok(ChosenEngine { decision, native, python_crew })
+}
+
+/// The folder a crew's Python is looked for in: the crew's folder, or a file's folder.
+fn project_root(crew: &std::path::Path) -> PathBuf {
+    let abs = crate::crew::draft::absolute(crew);
+    if abs.is_dir() {
+        abs
+    } else {
+        abs.parent().map(std::path::Path::to_path_buf).unwrap_or(abs)
+    }
+}
+
+fn native_batch(
+    request: &SubmitRequest,
+    rows: &[BTreeMap<String, serde_json::Value>],
+    env: &LlmEnv,
+    loaded: LoadedCrew,
+) -> Result<Vec<(NewExecution, Vec<CrewWarning>)>, SubmitError> {
     let spec = loaded.spec;
     let source = spec.source.clone();
     check_models(&spec, &request.llm, env)?;
@@ -177,27 +243,107 @@ pub fn prepare_batch(
     }
     let mut llm = request.llm.clone();
     endpoint_secrets::stash(env.secrets.as_deref(), &mut llm)?;
-    let mut out = Vec::with_capacity(resolved_rows.len());
-    for (inputs, warnings) in resolved_rows {
-        out.push((
-            NewExecution {
-                crew_name: spec.name.clone(),
-                crew_source: source.clone(),
-                crew_spec: snapshot.clone(),
-                inputs,
-                priority: request.priority,
-                max_attempts: request.max_attempts,
-                max_abandons: request.max_abandons,
-                timeout_ms: request.timeout_ms,
-                llm: llm.clone(),
-                meta: request.meta.clone(),
-                retry_of: None,
-                seed_steps: Vec::new(),
-            },
-            warnings,
-        ));
+    Ok(resolved_rows
+        .into_iter()
+        .map(|(inputs, warnings)| (new_execution(request, Engine::Native, &spec.name, &source, snapshot.clone(), inputs, &llm), warnings))
+        .collect())
+}
+
+/// The executions of a crew the CrewAI engine runs: a Python crew as it is on disk, or a native
+/// crew translated to a CrewAI project at each attempt (its placeholders are checked here, as
+/// for the native engine; a Python crew's defaults live in its `main.py`, so only the given inputs
+/// are stored).
+fn crewai_batch(
+    request: &SubmitRequest,
+    rows: &[BTreeMap<String, serde_json::Value>],
+    env: &LlmEnv,
+    decision: EngineDecision,
+    native: Option<LoadedCrew>,
+    python_crew: Option<PythonCrew>,
+) -> Result<Vec<(NewExecution, Vec<CrewWarning>)>, SubmitError> {
+    let python = decision.python.clone().expect("the CrewAI engine is chosen with its Python");
+    let shown = request.crew.display().to_string();
+    for (option, used) in [("--record", request.llm.record.is_some()), ("--replay", request.llm.replay.is_some())] {
+        if used {
+            return Err(SubmitError::NativeOnly { crew: shown, option, reason: decision.reason });
+        }
     }
-    Ok(out)
+    let (target, name, source, spec) = match python_crew {
+        Some(p) => {
+            let name = match p.kind {
+                crewai::TargetKind::Script => p.entry.file_stem().map(|s| s.to_string_lossy().into_owned()),
+                _ => p.entry.file_name().map(|s| s.to_string_lossy().into_owned()),
+            }
+            .unwrap_or_else(|| "crew".into());
+            let source = match p.kind {
+                crewai::TargetKind::Script => p.entry.display().to_string(),
+                _ => p.root.display().to_string(),
+            };
+            (CrewaiTarget { kind: p.kind, root: p.root, entry: p.entry, python, translated: None }, name, source, None)
+        }
+        None => {
+            let loaded = native.ok_or_else(|| {
+                SubmitError::Crew(CrewError::single(crew::Diagnostic::new(&shown, "not a crew the CrewAI engine can run")))
+            })?;
+            let spec = loaded.spec;
+            let root = PathBuf::from(&spec.source);
+            let target = CrewaiTarget {
+                kind: crewai::TargetKind::CrewProject,
+                root: root.clone(),
+                entry: root,
+                python,
+                translated: Some(spec.clone()),
+            };
+            (target, spec.name.clone(), spec.source.clone(), Some(spec))
+        }
+    };
+    let snapshot = serde_json::to_value(&target).expect("a CrewaiTarget serialises");
+    let mut out_rows = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let mut inputs = request.inputs.clone();
+        inputs.extend(row.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some(spec) = &spec {
+            inputs = crew::interpolate(spec, &inputs)
+                .map_err(|missing| SubmitError::MissingInputs {
+                    crew: if rows.len() > 1 { format!("{source} (row {})", i + 1) } else { source.clone() },
+                    missing,
+                })?
+                .inputs;
+        }
+        out_rows.push(inputs);
+    }
+    let mut llm = request.llm.clone();
+    endpoint_secrets::stash(env.secrets.as_deref(), &mut llm)?;
+    Ok(out_rows
+        .into_iter()
+        .map(|inputs| (new_execution(request, Engine::Crewai, &name, &source, snapshot.clone(), inputs, &llm), Vec::new()))
+        .collect())
+}
+
+fn new_execution(
+    request: &SubmitRequest,
+    engine: Engine,
+    name: &str,
+    source: &str,
+    snapshot: serde_json::Value,
+    inputs: BTreeMap<String, serde_json::Value>,
+    llm: &LlmOptions,
+) -> NewExecution {
+    NewExecution {
+        crew_name: name.to_string(),
+        crew_source: source.to_string(),
+        engine,
+        crew_spec: snapshot,
+        inputs,
+        priority: request.priority,
+        max_attempts: request.max_attempts,
+        max_abandons: request.max_abandons,
+        timeout_ms: request.timeout_ms,
+        llm: llm.clone(),
+        meta: request.meta.clone(),
+        retry_of: None,
+        seed_steps: Vec::new(),
+    }
 }
 
 /// A warning naming the given inputs that no `{placeholder}` of the crew uses (a misspelt key

@@ -148,6 +148,17 @@ pub struct RunOptions {
     #[arg(long = "allow-workspace", value_name = "DIR")]
     pub allow_workspace: Vec<PathBuf>,
 
+    /// Which engine runs the crew: `native` (Rust), `crewai` (your own CrewAI, in your Python), or
+    /// `auto`: native when it runs everything the crew says, else CrewAI when a Python with CrewAI
+    /// is found, else native with its warnings.
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: crate::app::EngineChoice,
+
+    /// The Python the CrewAI engine uses (else CREW_RUNNER_PYTHON, the project's .venv, `uv run`,
+    /// python3 on PATH, in that order); it must import crewai.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+
     /// Print JSON instead of text (the execution for run, {"id"} for submit).
     #[arg(long)]
     pub json: bool,
@@ -327,6 +338,12 @@ pub struct ValidateCommand {
     /// Let the crew's `workspace` be in DIR or below it (repeatable), as for `run`.
     #[arg(long = "allow-workspace", value_name = "DIR")]
     pub allow_workspace: Vec<PathBuf>,
+    /// The engine to report on (as for `run`; `auto` reports which engine it would pick and why).
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub engine: crate::app::EngineChoice,
+    /// The Python the CrewAI engine would use (as for `run`).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

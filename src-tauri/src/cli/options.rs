@@ -23,6 +23,8 @@ pub fn submit_request(crew: &Path, o: &RunOptions) -> Result<SubmitRequest, CliE
     request.priority = o.priority;
     request.max_attempts = o.max_attempts;
     request.max_abandons = o.max_abandons;
+    request.engine = o.engine;
+    request.python = o.python.as_ref().map(|p| if p.components().count() > 1 { std::path::PathBuf::from(absolute(p)) } else { p.clone() });
     request.timeout_ms = timeout_ms(o.timeout).map_err(CliError::usage)?;
     request.llm = LlmOptions {
         model: o.model.clone(),

@@ -16,6 +16,7 @@ pub fn execution(e: &Execution) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "id:         {}", e.id);
     let _ = writeln!(s, "crew:       {} ({})", line(&e.crew_name), line(&e.crew_source));
+    let _ = writeln!(s, "engine:     {}", e.engine);
     let _ = writeln!(s, "status:     {}", line(&status_text(e)));
     let _ = writeln!(s, "priority:   {}", e.priority);
     let _ = writeln!(s, "attempt:    {}/{}", e.attempt, e.max_attempts);

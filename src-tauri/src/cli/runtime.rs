@@ -31,7 +31,7 @@ pub fn workspace_policy(global: &GlobalArgs, allowed: &[std::path::PathBuf]) -> 
 /// The process's LLM environment, keeping endpoint credentials in the data dir's `secrets/`.
 pub fn llm_env(global: &GlobalArgs) -> Result<LlmEnv, CliError> {
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
-    Ok(LlmEnv::from_process().with_secrets(paths.secrets_dir()))
+    Ok(LlmEnv::from_process().with_secrets(paths.secrets_dir()).with_python_cache(paths.python_cache()))
 }
 
 /// Starts this process's scheduler running crews with the real engine, and returns the

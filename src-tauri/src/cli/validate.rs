@@ -2,8 +2,9 @@
 
 use super::args::{GlobalArgs, ValidateCommand};
 use super::escape::line;
-use super::runtime::workspace_policy;
+use super::runtime::{llm_env, workspace_policy};
 use super::CliError;
+use crate::app::{choose_engine, ChosenEngine, SubmitRequest};
 use crate::crew;
 
 /// Like `outln!`, with the line's control characters escaped (crew text can hold any).
@@ -13,14 +14,46 @@ macro_rules! lineln {
     };
 }
 
-/// Prints the crew (its `workspace` resolved) or its errors (exit 2); nothing is recorded.
+/// Prints the crew (its `workspace` resolved) and the engine that would run it, or its errors
+/// (exit 2); nothing is recorded.
 pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError> {
     let policy = workspace_policy(global, &c.allow_workspace)?;
-    let report = crew::validate_with(&c.crew, &policy).map_err(CliError::usage)?;
+    let mut request = SubmitRequest::new(&c.crew);
+    request.workspaces = policy.clone();
+    request.engine = c.engine;
+    request.python = c.python.clone();
+    let ChosenEngine { decision, native, python_crew } = choose_engine(&request, &llm_env(global)?).map_err(CliError::usage)?;
+    let report = match native {
+        Ok(_) => Some(crew::validate_with(&c.crew, &policy).map_err(CliError::usage)?),
+        Err(_) => None,
+    };
     if c.json {
-        outln!("{}", serde_json::to_string_pretty(&report).expect("a CrewReport serialises"));
+        let mut value = match &report {
+            Some(r) => serde_json::to_value(r).expect("a CrewReport serialises"),
+            None => serde_json::json!({ "crew": null, "required_inputs": [], "warnings": [] }),
+        };
+        value["engine"] = serde_json::to_value(&decision).expect("a decision serialises");
+        value["python_crew"] = match &python_crew {
+            Some(p) => serde_json::json!({ "kind": p.kind, "root": p.root, "entry": p.entry }),
+            None => serde_json::Value::Null,
+        };
+        outln!("{}", serde_json::to_string_pretty(&value).expect("JSON serialises"));
         return Ok(0);
     }
+    lineln!("engine:    {} ({})", decision.engine, decision.reason);
+    if let Some(p) = &decision.python {
+        lineln!("python:    {} ({}; Python {}, CrewAI {})", p.command.display(), p.source, p.python_version, p.crewai_version);
+    }
+    if let Some(hint) = &decision.hint {
+        eprintln!("hint: {}", line(hint));
+    }
+    let Some(report) = report else {
+        if let Some(p) = &python_crew {
+            lineln!("crew:      {} at {}", p.kind.describe(), p.entry.display());
+            lineln!("root:      {}", p.root.display());
+        }
+        return Ok(0);
+    };
     let spec = &report.crew;
     lineln!("crew:      {} ({:?}, {:?} process)", spec.name, spec.format, spec.process);
     lineln!("source:    {}", spec.source);

@@ -10,7 +10,7 @@ mod check;
 mod confine;
 pub(crate) mod diagnostic;
 mod document;
-mod draft;
+pub(crate) mod draft;
 mod entries;
 mod fields;
 mod flow_depth;

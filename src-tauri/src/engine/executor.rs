@@ -12,8 +12,9 @@ use super::output::truncate;
 use super::run::Run;
 use super::sequential::run_sequential;
 use crate::crew::{interpolate, CrewSpec, Process};
+use super::crewai::{self, ShimPool};
 use crate::execution::{
-    BoxFuture, ErrorKind, EventKind, ExecutionError, Executor, Journal, LogEvent, RunOutput, RunRequest, StepOutput, Usage,
+    BoxFuture, Engine, ErrorKind, EventKind, ExecutionError, Executor, Journal, LogEvent, RunOutput, RunRequest, StepOutput, Usage,
 };
 use crate::llm::{LlmEnv, ModelRegistry};
 
@@ -26,7 +27,8 @@ enum Models {
     Fixed(Arc<dyn ModelSource>),
 }
 
-/// Runs crews for the scheduler.
+/// Runs crews for the scheduler, on the engine each execution names: this (native) engine, or
+/// the CrewAI engine ([`crewai`], the user's own CrewAI in a Python child process).
 ///
 /// `execute` reads the crew from `execution.crew_spec`, fills its placeholders from
 /// `execution.inputs` (a missing one fails with `InvalidCrew`, not retryable), runs the sequential
@@ -63,10 +65,20 @@ impl Executor for CrewExecutor {
     ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
         let models = self.models.clone();
         Box::pin(async move {
+            let run: BoxFuture<'static, Result<RunOutput, ExecutionError>> = match request.execution.engine {
+                Engine::Native => Box::pin(run_crew(models, request, journal)),
+                Engine::Crewai => {
+                    let env = match models {
+                        Models::Registry(env) => env,
+                        Models::Fixed(_) => LlmEnv::from_process(),
+                    };
+                    Box::pin(async move { crewai::attempt::run_attempt(ShimPool::global(), env, request, journal).await })
+                }
+            };
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => Err(ExecutionError::new(ErrorKind::Internal, "cancelled")),
-                result = run_crew(models, request, journal) => result,
+                result = run => result,
             }
         })
     }

@@ -5,11 +5,13 @@
 //! - [`executor`]: deserialises and interpolates the crew, picks the process, sums usage.
 //! - [`sequential`] / [`hierarchical`]: the two processes; [`task_runner`]: one task end to end.
 //! - [`agent_loop`]: one agent on one task (native tool calls, ReAct text, limits).
+//! - [`crewai`]: the second engine, running the user's own CrewAI in a Python child process.
 //! - [`tools`]: workspace file tools and the delegation tools; [`delegation`] runs coworkers.
 //! - [`prompts`], [`react`], [`context`], [`output`], [`rate_limit`], [`usage_ledger`].
 
 pub mod agent_loop;
 pub mod context;
+pub mod crewai;
 pub mod delegation;
 pub mod executor;
 pub mod hierarchical;

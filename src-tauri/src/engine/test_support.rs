@@ -174,6 +174,7 @@ pub fn execution(spec: &CrewSpec, attempt: u32) -> Execution {
         id: ExecutionId::new(),
         crew_name: spec.name.clone(),
         crew_source: spec.source.clone(),
+        engine: crate::execution::Engine::Native,
         crew_spec: serde_json::to_value(spec).unwrap(),
         inputs: BTreeMap::new(),
         priority: Priority::Normal,

@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Abandoned,
     /// The store failed while recording the run. Retryable.
     Storage,
+    /// The crew's own Python code (CrewAI engine) raised an exception, or its process ended without
+    /// a result. Not retryable.
+    Python,
     /// A bug or an unexpected condition. Not retryable.
     Internal,
 }
@@ -54,6 +57,7 @@ impl ErrorKind {
             ErrorKind::AgentLimit => "agent_limit",
             ErrorKind::Abandoned => "abandoned",
             ErrorKind::Storage => "storage",
+            ErrorKind::Python => "python",
             ErrorKind::Internal => "internal",
         }
     }

@@ -6,6 +6,7 @@
 //! - The scheduler runs an [`Executor`] and gives it a [`Journal`] to record into.
 
 mod contract;
+mod engine;
 mod error;
 mod id;
 mod log;
@@ -15,6 +16,7 @@ mod state;
 mod time;
 
 pub use contract::{BoxFuture, Executor, Journal, JournalError, RunOutput, RunRequest};
+pub use engine::{Engine, ParseEngineError};
 pub use error::{ErrorKind, ExecutionError};
 pub use id::{ExecutionId, ParseIdError};
 pub use log::{EventKind, ExecutionEvent, LogEntry, LogEvent, LogLevel};

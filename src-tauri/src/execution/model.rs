@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ExecutionError, ExecutionId, ExecutionState, Millis, Priority, Status};
+use super::{Engine, ExecutionError, ExecutionId, ExecutionState, Millis, Priority, Status};
 
 /// How the execution talks to LLMs; stored with it so any worker runs it the same way.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -86,7 +86,11 @@ pub struct NewExecution {
     pub crew_name: String,
     /// Where the crew was loaded from (file or folder), for display and reruns.
     pub crew_source: String,
-    /// The resolved crew, as the executor will read it (a serialised `CrewSpec`).
+    /// The engine that runs it.
+    #[serde(default)]
+    pub engine: Engine,
+    /// The resolved crew, as the engine will read it (a serialised `CrewSpec` for the native
+    /// engine, a `CrewaiTarget` for the CrewAI engine).
     pub crew_spec: serde_json::Value,
     /// Kickoff inputs, already merged with the crew's defaults.
     pub inputs: BTreeMap<String, serde_json::Value>,
@@ -114,6 +118,9 @@ pub struct Execution {
     pub id: ExecutionId,
     pub crew_name: String,
     pub crew_source: String,
+    /// The engine that runs it (`crew_spec` is that engine's form of the crew).
+    #[serde(default)]
+    pub engine: Engine,
     pub crew_spec: serde_json::Value,
     pub inputs: BTreeMap<String, serde_json::Value>,
     pub priority: Priority,

@@ -276,7 +276,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> LlmEnv {
-        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None }
+        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None, python_cache: None }
     }
 
     #[test]

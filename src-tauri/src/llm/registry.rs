@@ -21,17 +21,26 @@ pub struct LlmEnv {
     /// [`endpoint_secrets`](super::endpoint_secrets)); `None`: an `--api-base` with credentials
     /// cannot be submitted or run.
     pub secrets: Option<PathBuf>,
+    /// Where the CrewAI engine remembers which Pythons import CrewAI (`<data dir>/python-envs.json`,
+    /// see `engine::crewai::python`); `None`: probed at every use.
+    pub python_cache: Option<PathBuf>,
 }
 
 impl LlmEnv {
     /// The process environment's LLM-related variables.
     pub fn from_process() -> Self {
-        LlmEnv { vars: std::env::vars().collect(), secrets: None }
+        LlmEnv { vars: std::env::vars().collect(), secrets: None, python_cache: None }
     }
 
     /// The same environment, keeping endpoint credentials in `dir`.
     pub fn with_secrets(mut self, dir: PathBuf) -> Self {
         self.secrets = Some(dir);
+        self
+    }
+
+    /// The same environment, remembering probed Pythons in `file`.
+    pub fn with_python_cache(mut self, file: PathBuf) -> Self {
+        self.python_cache = Some(file);
         self
     }
 }
@@ -143,7 +152,7 @@ mod tests {
     use crate::llm::{ChatMessage, ChatRequest};
 
     fn env(pairs: &[(&str, &str)]) -> LlmEnv {
-        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None }
+        LlmEnv { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), secrets: None, python_cache: None }
     }
 
     #[test]

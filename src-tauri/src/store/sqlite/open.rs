@@ -48,6 +48,7 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "active_index", sql: include_str!("../../../../migrations/0005_active_index.sql") },
     Migration { version: 6, name: "fencing_and_abandons", sql: include_str!("../../../../migrations/0006_fencing_and_abandons.sql") },
     Migration { version: 7, name: "idempotency", sql: include_str!("../../../../migrations/0007_idempotency.sql") },
+    Migration { version: 8, name: "engine", sql: include_str!("../../../../migrations/0008_engine.sql") },
 ];
 
 /// The schema version this binary writes: the last migration's.

@@ -18,7 +18,7 @@ use crate::store::StoreError;
 pub(super) const EXECUTION_COLUMNS: &str = "id, crew_name, crew_source, crew_spec, inputs, priority, status, \
      attempt, max_attempts, timeout_ms, next_run_at, owner, lease_expires_at, attempt_started_at, \
      cancel_requested, was_running, progress, output, error, usage, llm, meta, retry_of, created_at, \
-     started_at, finished_at, lease_token, abandons, max_abandons";
+     started_at, finished_at, lease_token, abandons, max_abandons, engine";
 
 /// The `execution_logs` columns [`log_from_row`] expects.
 pub(super) const LOG_COLUMNS: &str = "execution_id, attempt, seq, at, level, kind, task, agent, message, data";
@@ -88,6 +88,7 @@ pub(super) fn execution_from_row(path: &Path, row: &Row<'_>) -> Result<Execution
         id: ExecutionId::from(id.as_str()),
         crew_name: text(1)?,
         crew_source: text(2)?,
+        engine: text(29)?.parse().map_err(|e| corrupt(path, format!("execution {id}: {e}")))?,
         crew_spec: json(path, "crew_spec", &text(3)?)?,
         inputs: json(path, "inputs", &text(4)?)?,
         priority,

@@ -1122,7 +1122,7 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
     drop(store);
 
     // The file as version 3 left it: its status-led indexes, none of versions 4's and 5's, no
-    // idempotency keys (7).
+    // idempotency keys (7), no engine column (8).
     Connection::open(&path)
         .unwrap()
         .execute_batch(
@@ -1133,7 +1133,8 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
              CREATE INDEX executions_status_list ON executions (status, id DESC);
              CREATE INDEX executions_crew_status_list ON executions (crew_name, status, id DESC);
              ALTER TABLE executions DROP COLUMN lease_token; ALTER TABLE executions DROP COLUMN abandons;
-             ALTER TABLE executions DROP COLUMN max_abandons; ALTER TABLE queue_state DROP COLUMN clock_boot;
+             ALTER TABLE executions DROP COLUMN max_abandons; ALTER TABLE executions DROP COLUMN engine;
+             ALTER TABLE queue_state DROP COLUMN clock_boot;
              ALTER TABLE queue_state DROP COLUMN clock_skew_ms;
              DELETE FROM schema_migrations WHERE version >= 4; PRAGMA user_version = 3;",
         )

@@ -112,8 +112,8 @@ fn insert_row(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> 
     let usage = Usage::default();
     conn.cached(
         "INSERT INTO executions (id, crew_name, crew_source, crew_spec, inputs, priority, status,
-             attempt, max_attempts, timeout_ms, progress, usage, llm, meta, retry_of, created_at, max_abandons)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             attempt, max_attempts, timeout_ms, progress, usage, llm, meta, retry_of, created_at, max_abandons, engine)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -132,6 +132,7 @@ fn insert_row(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> 
             new.retry_of.as_ref().map(|r| r.as_str()),
             now,
             max_abandons,
+            new.engine.as_str(),
         ])
     })
     .map_err(&sql)?;
@@ -148,6 +149,7 @@ fn insert_row(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> 
         id,
         crew_name: new.crew_name,
         crew_source: new.crew_source,
+        engine: new.engine,
         crew_spec: new.crew_spec,
         inputs: new.inputs,
         priority: new.priority,

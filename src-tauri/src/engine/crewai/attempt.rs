@@ -1,0 +1,197 @@
+//! One attempt of a CrewAI execution: a connection to the warm server (a fresh forked child),
+//! the request, and the events recorded as they come.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::OwnedReadHalf;
+
+use super::events::{Outcome, Record, ShimEvent, Translator};
+use super::server::ShimPool;
+use super::target::{CrewaiTarget, TargetKind};
+use crate::execution::{now_ms, ErrorKind, Execution, ExecutionError, Journal, LogEvent, RunOutput, RunRequest};
+use crate::llm::LlmEnv;
+
+/// How long a cancelled or timed-out child gets between `SIGTERM` and `SIGKILL`.
+pub const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// The largest text of one event field the shim sends.
+const MAX_EVENT_TEXT: usize = 64 * 1024;
+
+/// Runs one attempt of a CrewAI execution and returns its result.
+///
+/// Cancellation: dropping the future sends `SIGTERM` to the child's process group, then
+/// `SIGKILL` after [`KILL_GRACE`] unless the child closed its connection first (see
+/// [`ChildGroup`]). Steps already saved stay saved.
+pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, journal: Arc<dyn Journal>) -> Result<RunOutput, ExecutionError> {
+    let execution = request.execution;
+    let target: CrewaiTarget = serde_json::from_value(execution.crew_spec.clone())
+        .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the stored CrewAI target cannot be read: {e}")))?;
+    // A translated crew is written out as a CrewAI project for this attempt.
+    let exported;
+    let (kind, root, entry) = match &target.translated {
+        Some(spec) => {
+            let dir = tempfile::Builder::new()
+                .prefix("crew-runner-export-")
+                .tempdir()
+                .map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("temp dir: {e}")))?;
+            let project = export_for_attempt(spec, &dir.path().join("project"))?;
+            let paths = (TargetKind::CrewProject, project.0, project.1);
+            exported = Some(dir);
+            paths
+        }
+        None => {
+            exported = None;
+            (target.kind, target.root.clone(), target.entry.clone())
+        }
+    };
+    let (stream, _version) = pool
+        .connect(&target.python.command)
+        .await
+        .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()))?;
+    let (read, mut write) = stream.into_split();
+    let shim_request = json!({
+        "execution_id": execution.id.as_str(),
+        "attempt": execution.attempt,
+        "kind": kind,
+        "root": root,
+        "entry": entry,
+        "inputs": execution.inputs,
+        "env": child_env(&env, &execution)?,
+        "model": execution.llm.model,
+        "completed_tasks": request.completed_steps.iter().map(|s| json!({"task": s.step, "output": s.output, "json": s.json})).collect::<Vec<_>>(),
+        "max_output_bytes": MAX_EVENT_TEXT,
+    });
+    let mut line = serde_json::to_vec(&shim_request).expect("the request serialises");
+    line.push(b'\n');
+    write.write_all(&line).await.map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("cannot send the request to CrewAI: {e}")))?;
+
+    let mut group = ChildGroup { pgid: None, read: Some(read), write: Some(write), done: false };
+    let mut translator = Translator::new(execution.attempt.max(1), &request.completed_steps);
+    let mut lines = BufReader::new(group.read.take().expect("the read half is there"));
+    let mut buf = String::new();
+    loop {
+        buf.clear();
+        let n = lines.read_line(&mut buf).await.map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("reading CrewAI's events: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        let event: ShimEvent = match serde_json::from_str(buf.trim_end()) {
+            Ok(e) => e,
+            Err(e) => {
+                journal.log(LogEvent::warning(format!("unreadable event from the CrewAI process ({e}): {}", crate::engine::output::truncate(buf.trim_end(), 300))));
+                continue;
+            }
+        };
+        if let ShimEvent::Hello { pgid, .. } = &event {
+            group.pgid = Some(*pgid);
+        }
+        for record in translator.on_event(event, now_ms()) {
+            apply(&journal, record).await?;
+        }
+        if translator.outcome().is_some() {
+            break;
+        }
+    }
+    group.done = true;
+    group.read = Some(lines.into_inner());
+    drop(group);
+    drop(exported);
+    match translator.outcome() {
+        Some(Outcome::Succeeded(out)) => Ok(out.clone()),
+        Some(Outcome::Failed(error)) => Err(error.clone()),
+        None => Err(translator.ended_without_result()),
+    }
+}
+
+/// Writes `spec` as a CrewAI project under `dir`: its root and package folder.
+fn export_for_attempt(spec: &crate::crew::CrewSpec, dir: &std::path::Path) -> Result<(std::path::PathBuf, std::path::PathBuf), ExecutionError> {
+    let _ = (spec, dir);
+    Err(ExecutionError::new(ErrorKind::InvalidCrew, "TEMP: translation not merged yet"))
+}
+
+async fn apply(journal: &Arc<dyn Journal>, record: Record) -> Result<(), ExecutionError> {
+    match record {
+        Record::Log(line) => journal.log(line),
+        Record::Progress(p) => journal.progress(p).await?,
+        Record::Step(step, line) => journal.save_step(step, line).await?,
+    }
+    Ok(())
+}
+
+/// The variables the child sets before it imports the project: the executor's environment (the
+/// app's LLM settings included), and the execution's `--api-base` as both names CrewAI's OpenAI
+/// provider reads.
+fn child_env(env: &LlmEnv, execution: &Execution) -> Result<BTreeMap<String, String>, ExecutionError> {
+    let mut vars = env.vars.clone();
+    let api_base = crate::llm::endpoint_secrets::unseal(env.secrets.as_deref(), &execution.llm)
+        .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("--api-base: {e}")))?;
+    if let Some(base) = api_base {
+        vars.insert("OPENAI_API_BASE".into(), base.clone());
+        vars.insert("OPENAI_BASE_URL".into(), base);
+    } else if let Some(base) = vars.get("OPENAI_API_BASE").cloned().filter(|_| !vars.contains_key("OPENAI_BASE_URL")) {
+        vars.insert("OPENAI_BASE_URL".into(), base);
+    }
+    Ok(vars)
+}
+
+/// The child of one attempt, until it is known to be gone.
+///
+/// Dropping it before the run ended (cancel, timeout, the worker stopping) sends `SIGTERM` to the
+/// child's process group and keeps the connection open until the child closes it or
+/// [`KILL_GRACE`] passed; then `SIGKILL` to the group, and the connection is closed (which makes
+/// the child's own watcher kill its group too, should the signal have missed anything).
+struct ChildGroup {
+    pgid: Option<i32>,
+    read: Option<OwnedReadHalf>,
+    write: Option<tokio::net::unix::OwnedWriteHalf>,
+    /// The run ended on its own: nothing to stop.
+    done: bool,
+}
+
+impl Drop for ChildGroup {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let (read, write) = (self.read.take(), self.write.take());
+        let Some(pgid) = self.pgid.filter(|p| *p > 1) else {
+            // Not started yet (no hello): closing the connection is the stop.
+            return;
+        };
+        signal_group(pgid, libc::SIGTERM);
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            signal_group(pgid, libc::SIGKILL);
+            return;
+        };
+        handle.spawn(async move {
+            let gone = async {
+                if let Some(mut read) = read {
+                    let mut sink = [0u8; 4096];
+                    loop {
+                        match tokio::io::AsyncReadExt::read(&mut read, &mut sink).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) => {}
+                        }
+                    }
+                }
+            };
+            if tokio::time::timeout(KILL_GRACE, gone).await.is_err() {
+                signal_group(pgid, libc::SIGKILL);
+            }
+            drop(write);
+        });
+    }
+}
+
+fn signal_group(pgid: i32, signal: libc::c_int) {
+    // SAFETY: kill(2) on a process group has no memory effects. The group is the child's own
+    // (it called setpgid(0, 0) before saying hello), so nothing else is signalled.
+    unsafe {
+        libc::kill(-pgid, signal);
+    }
+}
+
