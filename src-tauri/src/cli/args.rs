@@ -78,6 +78,8 @@ pub enum Command {
     Resume(JsonFlag),
     /// Load a crew and print it normalised, with its required inputs and warnings.
     Validate(ValidateCommand),
+    /// Write a crew as a CrewAI project (`crewai create crew` layout) into a new or empty folder.
+    Export(super::export::ExportCommand),
     /// Delete old finished executions with their logs and steps; report the database size.
     Prune(PruneCommand),
     /// Print the shell completion script for SHELL (see `--help` for installing it).

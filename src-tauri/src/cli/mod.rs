@@ -13,6 +13,7 @@ mod docs;
 mod duration;
 mod error;
 mod escape;
+mod export;
 mod inspect;
 mod logging;
 mod options;
@@ -92,6 +93,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Resume(c) => control::pause(&global, false, c.json).await,
         Command::Validate(c) => validate::validate(&global, c),
         Command::Prune(c) => prune::prune(&global, c).await,
+        Command::Export(c) => export::export(&global, c),
         Command::Completions(_) | Command::Man => unreachable!("`execute` prints them before any setup"),
     }
 }

@@ -5,6 +5,7 @@
 //! - Errors ([`CrewError`]) list every problem found, each naming file, line, field and reason.
 //! - [`inputs`] reads kickoff inputs (`k=v` pairs, JSON files, JSONL/CSV rows).
 //! - [`tools`] maps CrewAI tool names to ours.
+//! - [`export`] writes a crew as a real CrewAI project.
 
 mod check;
 mod confine;
@@ -12,6 +13,7 @@ pub(crate) mod diagnostic;
 mod document;
 pub(crate) mod draft;
 mod entries;
+pub mod export;
 mod fields;
 mod flow_depth;
 pub mod inputs;
@@ -28,6 +30,7 @@ pub mod tools;
 pub use confine::WorkspacePolicy;
 pub use diagnostic::{CrewError, CrewWarning, Diagnostic, MAX_DIAGNOSTICS};
 pub use entries::DEFAULT_MAX_ITER;
+pub use export::{export_project, ExportError, ExportedProject};
 pub use load::{load, load_with, LoadedCrew};
 pub use placeholders::{interpolate, required_inputs, MissingInputs};
 pub use report::{validate, validate_with, CrewReport, RequiredInput};

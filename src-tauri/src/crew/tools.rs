@@ -3,7 +3,8 @@
 /// Our tools, by canonical name.
 pub const CANONICAL_TOOLS: &[&str] = &["read_file", "write_file", "list_directory"];
 
-/// CrewAI tools we implement, and the canonical name each maps to.
+/// CrewAI tools we implement, and the canonical name each maps to; the first for a canonical name
+/// is the `crewai_tools` class an export uses ([`crewai_class`]).
 const CREWAI_ALIASES: &[(&str, &str)] = &[
     ("FileReadTool", "read_file"),
     ("FileWriterTool", "write_file"),
@@ -80,6 +81,12 @@ pub fn lookup(name: &str) -> ToolLookup {
     ToolLookup::Unknown
 }
 
+/// The `crewai_tools` class for one of our tools (`read_file` → `FileReadTool`); `None` for a name
+/// that is not canonical.
+pub fn crewai_class(canonical: &str) -> Option<&'static str> {
+    CREWAI_ALIASES.iter().find(|(_, c)| *c == canonical).map(|(class, _)| *class)
+}
+
 fn fold(name: &str) -> String {
     let name = name.trim();
     let name = name.strip_suffix("()").unwrap_or(name);
@@ -100,5 +107,12 @@ mod tests {
         assert_eq!(lookup("SerperDevTool"), ToolLookup::Network("SerperDevTool"));
         assert_eq!(lookup("serper_dev_tool"), ToolLookup::Network("SerperDevTool"));
         assert_eq!(lookup("MagicTool"), ToolLookup::Unknown);
+    }
+
+    #[test]
+    fn every_canonical_tool_has_a_crewai_class() {
+        let classes: Vec<_> = CANONICAL_TOOLS.iter().map(|c| crewai_class(c)).collect();
+        assert_eq!(classes, vec![Some("FileReadTool"), Some("FileWriterTool"), Some("DirectoryReadTool")]);
+        assert_eq!(crewai_class("FileReadTool"), None);
     }
 }
