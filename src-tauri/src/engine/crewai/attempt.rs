@@ -31,6 +31,8 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
     let target: CrewaiTarget = serde_json::from_value(execution.crew_spec.clone())
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the stored CrewAI target cannot be read: {e}")))?;
     // A translated crew is written out as a CrewAI project for this attempt.
+    // Its task names in CrewAI (method names) map back to the crew's task keys.
+    let mut task_keys = BTreeMap::new();
     let exported;
     let (kind, root, entry) = match &target.translated {
         Some(spec) => {
@@ -38,8 +40,13 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
                 .prefix("crew-runner-export-")
                 .tempdir()
                 .map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("temp dir: {e}")))?;
-            let project = export_for_attempt(spec, &dir.path().join("project"))?;
-            let paths = (TargetKind::CrewProject, project.0, project.1);
+            let project = crate::crew::export::export_project(spec, &dir.path().join("project"))
+                .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("cannot translate the crew to CrewAI: {e}")))?;
+            for note in &project.notes {
+                journal.log(LogEvent::warning(format!("translated to CrewAI: {note}")));
+            }
+            task_keys = project.task_names.iter().map(|(key, name)| (name.clone(), key.clone())).collect();
+            let paths = (TargetKind::CrewProject, project.root.clone(), project.package_dir.clone());
             exported = Some(dir);
             paths
         }
@@ -48,6 +55,8 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
             (target.kind, target.root.clone(), target.entry.clone())
         }
     };
+    // Completed steps go to the shim under CrewAI's names.
+    let crewai_name = |key: &str| task_keys.iter().find(|(_, k)| k.as_str() == key).map(|(n, _)| n.clone()).unwrap_or_else(|| key.to_string());
     let (stream, _version) = pool
         .connect(&target.python.command)
         .await
@@ -62,7 +71,7 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
         "inputs": execution.inputs,
         "env": child_env(&env, &execution)?,
         "model": execution.llm.model,
-        "completed_tasks": request.completed_steps.iter().map(|s| json!({"task": s.step, "output": s.output, "json": s.json})).collect::<Vec<_>>(),
+        "completed_tasks": request.completed_steps.iter().map(|s| json!({"task": crewai_name(&s.step), "output": s.output, "json": s.json})).collect::<Vec<_>>(),
         "max_output_bytes": MAX_EVENT_TEXT,
     });
     let mut line = serde_json::to_vec(&shim_request).expect("the request serialises");
@@ -70,7 +79,7 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
     write.write_all(&line).await.map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("cannot send the request to CrewAI: {e}")))?;
 
     let mut group = ChildGroup { pgid: None, read: Some(read), write: Some(write), done: false };
-    let mut translator = Translator::new(execution.attempt.max(1), &request.completed_steps);
+    let mut translator = Translator::new(execution.attempt.max(1), &request.completed_steps).with_task_keys(task_keys.clone());
     let mut lines = BufReader::new(group.read.take().expect("the read half is there"));
     let mut buf = String::new();
     loop {
@@ -105,12 +114,6 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
         Some(Outcome::Failed(error)) => Err(error.clone()),
         None => Err(translator.ended_without_result()),
     }
-}
-
-/// Writes `spec` as a CrewAI project under `dir`: its root and package folder.
-fn export_for_attempt(spec: &crate::crew::CrewSpec, dir: &std::path::Path) -> Result<(std::path::PathBuf, std::path::PathBuf), ExecutionError> {
-    let _ = (spec, dir);
-    Err(ExecutionError::new(ErrorKind::InvalidCrew, "TEMP: translation not merged yet"))
 }
 
 async fn apply(journal: &Arc<dyn Journal>, record: Record) -> Result<(), ExecutionError> {

@@ -251,6 +251,8 @@ pub struct Translator {
     outcome: Option<Outcome>,
     /// The project's last output lines on stderr (shown when the process ends without a result).
     last_stderr: Vec<String>,
+    /// CrewAI's task name → the crew's task key (translated crews), else names are keys.
+    task_keys: BTreeMap<String, String>,
 }
 
 impl Translator {
@@ -262,6 +264,20 @@ impl Translator {
             t.total.add(&step.usage);
         }
         t
+    }
+
+    /// The same translator, reporting tasks named `name` by CrewAI under `task_keys[name]`.
+    pub fn with_task_keys(mut self, task_keys: BTreeMap<String, String>) -> Self {
+        self.task_keys = task_keys;
+        self
+    }
+
+    fn key(&self, name: String) -> String {
+        self.task_keys.get(&name).cloned().unwrap_or(name)
+    }
+
+    fn key_of(&self, name: Option<String>) -> Option<String> {
+        name.map(|n| self.key(n))
     }
 
     /// The run's end, once a `finished` or `error` event came.
@@ -293,6 +309,7 @@ impl Translator {
 
     /// What to record for `event` (at time `now`).
     pub fn on_event(&mut self, event: ShimEvent, now: Millis) -> Vec<Record> {
+        let event = self.rename(event);
         let line = |kind: EventKind, message: String| LogEvent::info(kind, message);
         let on = |e: LogEvent, task: &Option<String>, agent: &Option<String>| {
             let e = match task {
@@ -498,6 +515,32 @@ impl Translator {
                 vec![record]
             }
             ShimEvent::Other => Vec::new(),
+        }
+    }
+}
+
+impl Translator {
+    /// `event` with CrewAI's task names replaced by the crew's task keys.
+    fn rename(&self, event: ShimEvent) -> ShimEvent {
+        if self.task_keys.is_empty() {
+            return event;
+        }
+        match event {
+            ShimEvent::CrewStarted { crew, tasks } => {
+                ShimEvent::CrewStarted { crew, tasks: tasks.into_iter().map(|t| PlannedTask { key: self.key(t.key), agent: t.agent }).collect() }
+            }
+            ShimEvent::TaskStarted { task, agent } => ShimEvent::TaskStarted { task: self.key(task), agent },
+            ShimEvent::TaskCompleted { task, agent, output, json } => ShimEvent::TaskCompleted { task: self.key(task), agent, output, json },
+            ShimEvent::TaskFailed { task, agent, error } => ShimEvent::TaskFailed { task: self.key(task), agent, error },
+            ShimEvent::AgentStarted { agent, task } => ShimEvent::AgentStarted { agent, task: self.key_of(task) },
+            ShimEvent::AgentCompleted { agent, task } => ShimEvent::AgentCompleted { agent, task: self.key_of(task) },
+            ShimEvent::ToolStarted { agent, task, tool, args } => ShimEvent::ToolStarted { agent, task: self.key_of(task), tool, args },
+            ShimEvent::ToolFinished { agent, task, tool, output } => ShimEvent::ToolFinished { agent, task: self.key_of(task), tool, output },
+            ShimEvent::ToolError { agent, task, tool, error } => ShimEvent::ToolError { agent, task: self.key_of(task), tool, error },
+            ShimEvent::LlmStarted { model, agent, task } => ShimEvent::LlmStarted { model, agent, task: self.key_of(task) },
+            ShimEvent::LlmCompleted { model, agent, task, usage } => ShimEvent::LlmCompleted { model, agent, task: self.key_of(task), usage },
+            ShimEvent::LlmFailed { model, agent, task, error } => ShimEvent::LlmFailed { model, agent, task: self.key_of(task), error },
+            other => other,
         }
     }
 }
