@@ -1169,6 +1169,17 @@ def child(conn, server_pid):
         os._exit(code)
 
 
+WARM_MODULES = (
+    "crewai.llms.providers.openai.completion",
+    "crewai.llm_overlay",
+    "crewai.agents.agent_executor",
+    "crewai.utilities.converter",
+    "openai",
+    "openai.resources",
+    "openai.resources.chat.completions",
+)
+
+
 def serve(path):
     try:
         import crewai  # noqa: F401
@@ -1185,7 +1196,10 @@ def serve(path):
         sys.stdout.flush()
         os._exit(3)
     # Warm what every crew touches first, so a forked child need not import it (best effort).
-    for module in ("crewai.llms.providers.openai.completion", "openai", "crewai.llm_overlay"):
+    # `openai.resources` alone is ~0.8 s the first LLM call would pay. Nothing here may start a
+    # thread (children are forked from this process): lancedb, which a Flow's memory imports,
+    # starts an event-loop thread at import and is deliberately not warmed.
+    for module in WARM_MODULES:
         try:
             __import__(module)
         except Exception:
