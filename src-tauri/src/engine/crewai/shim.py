@@ -1216,20 +1216,20 @@ def serve(path):
     def stop(*_):
         raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     server_pid = os.getpid()
-    sys.stdout.write(json.dumps({
-        "ready": True,
-        "pid": server_pid,
-        "python": platform.python_version(),
-        "crewai_version": crewai_version(),
-    }) + "\n")
-    sys.stdout.flush()
-
     stdin_fd = sys.stdin.fileno() if sys.stdin is not None else None
     watched = [listener] + ([stdin_fd] if stdin_fd is not None else [])
     try:
+        # Inside the try: a SIGTERM right after the ready line still removes the socket file.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        sys.stdout.write(json.dumps({
+            "ready": True,
+            "pid": server_pid,
+            "python": platform.python_version(),
+            "crewai_version": crewai_version(),
+        }) + "\n")
+        sys.stdout.flush()
         while True:
             ready, _, _ = select.select(watched, [], [])
             if stdin_fd is not None and stdin_fd in ready:
@@ -1245,7 +1245,10 @@ def serve(path):
                     listener.close()
                     child(conn, server_pid)  # never returns
                 conn.close()
+    except SystemExit:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             listener.close()
             os.unlink(path)
