@@ -91,7 +91,10 @@ pub fn decide(
             (Ok(_), Some(p)) | (Err(_), Some(p)) => Err(EngineChoiceError::NativeCannot {
                 crew: crew.into(),
                 what: p.kind.describe(),
-                native: native.clone().err().unwrap_or_else(|| CrewError::single(crate::crew::Diagnostic::new(crew, "not a YAML or JSON crew"))),
+                native: native
+                    .clone()
+                    .err()
+                    .unwrap_or_else(|| CrewError::single(crate::crew::Diagnostic::new(crew, "not a YAML or JSON crew"))),
             }),
             (Err(e), None) => Err(EngineChoiceError::Unrunnable { native: e.clone(), python_crew: None, no_python: None }),
         },
@@ -111,7 +114,9 @@ pub fn decide(
             }
             let why = match (native, python_only) {
                 (_, Some(p)) => format!("it is {}", p.kind.describe()),
-                (Ok(loaded), None) => format!("the native engine would drop or ignore {} thing(s) (see the warnings)", loaded.warnings.len()),
+                (Ok(loaded), None) => {
+                    format!("the native engine would drop or ignore {} thing(s) (see the warnings)", loaded.warnings.len())
+                }
                 (Err(_), None) => "the native engine cannot load it".to_string(),
             };
             match find_python() {
@@ -129,7 +134,10 @@ pub fn decide(
                         hint: Some(format!("--engine crewai would run the dropped parts with CrewAI; {no_python}")),
                     }),
                     (native, _) => Err(EngineChoiceError::Unrunnable {
-                        native: native.clone().err().unwrap_or_else(|| CrewError::single(crate::crew::Diagnostic::new(crew, "needs CrewAI"))),
+                        native: native
+                            .clone()
+                            .err()
+                            .unwrap_or_else(|| CrewError::single(crate::crew::Diagnostic::new(crew, "needs CrewAI"))),
                         python_crew: python_crew.map(|p| (p.kind, p.entry.clone())),
                         no_python: Some(no_python),
                     }),
@@ -155,7 +163,9 @@ mod tests {
     }
 
     fn missing() -> Result<FoundPython, NoPython> {
-        Err(NoPython { tried: vec![Tried { command: "python3".into(), source: "python3 on PATH".into(), reason: "cannot import crewai".into() }] })
+        Err(NoPython {
+            tried: vec![Tried { command: "python3".into(), source: "python3 on PATH".into(), reason: "cannot import crewai".into() }],
+        })
     }
 
     fn loaded(warnings: usize) -> Result<LoadedCrew, CrewError> {

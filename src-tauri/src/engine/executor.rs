@@ -6,13 +6,13 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::crewai::{self, ShimPool};
 use super::hierarchical::run_hierarchical;
 use super::model_source::ModelSource;
 use super::output::truncate;
 use super::run::Run;
 use super::sequential::run_sequential;
 use crate::crew::{interpolate, CrewSpec, Process};
-use super::crewai::{self, ShimPool};
 use crate::execution::{
     BoxFuture, Engine, ErrorKind, EventKind, ExecutionError, Executor, Journal, LogEvent, RunOutput, RunRequest, StepOutput, Usage,
 };

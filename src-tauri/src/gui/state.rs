@@ -48,7 +48,10 @@ impl GuiState {
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
         let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
         let store = crate::app::open_store(&paths.database())?;
-        let executor = Arc::new(SettingsExecutor::new(base.with_secrets(paths.secrets_dir()).with_python_cache(paths.python_cache()), settings.clone()));
+        let executor = Arc::new(SettingsExecutor::new(
+            base.with_secrets(paths.secrets_dir()).with_python_cache(paths.python_cache()),
+            settings.clone(),
+        ));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
         let runner = Runner::start(store, executor.clone(), config).await?;
         Ok(GuiState { library: CrewLibrary::new(&paths.data_dir), paths, runner, settings, executor, followers: LogFollowers::default() })

@@ -26,7 +26,12 @@ const MAX_EVENT_TEXT: usize = 64 * 1024;
 /// Cancellation: dropping the future sends `SIGTERM` to the child's process group, then
 /// `SIGKILL` after [`KILL_GRACE`] unless the child closed its connection first (see
 /// [`ChildGroup`]). Steps already saved stay saved.
-pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, journal: Arc<dyn Journal>) -> Result<RunOutput, ExecutionError> {
+pub async fn run_attempt(
+    pool: &ShimPool,
+    env: LlmEnv,
+    request: RunRequest,
+    journal: Arc<dyn Journal>,
+) -> Result<RunOutput, ExecutionError> {
     let execution = request.execution;
     let target: CrewaiTarget = serde_json::from_value(execution.crew_spec.clone())
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the stored CrewAI target cannot be read: {e}")))?;
@@ -56,11 +61,10 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
         }
     };
     // Completed steps go to the shim under CrewAI's names.
-    let crewai_name = |key: &str| task_keys.iter().find(|(_, k)| k.as_str() == key).map(|(n, _)| n.clone()).unwrap_or_else(|| key.to_string());
-    let (stream, _version) = pool
-        .connect(&target.python.command)
-        .await
-        .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()))?;
+    let crewai_name =
+        |key: &str| task_keys.iter().find(|(_, k)| k.as_str() == key).map(|(n, _)| n.clone()).unwrap_or_else(|| key.to_string());
+    let (stream, _version) =
+        pool.connect(&target.python.command).await.map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()))?;
     let (read, mut write) = stream.into_split();
     let shim_request = json!({
         "execution_id": execution.id.as_str(),
@@ -76,7 +80,10 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
     });
     let mut line = serde_json::to_vec(&shim_request).expect("the request serialises");
     line.push(b'\n');
-    write.write_all(&line).await.map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("cannot send the request to CrewAI: {e}")))?;
+    write
+        .write_all(&line)
+        .await
+        .map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("cannot send the request to CrewAI: {e}")))?;
 
     let mut group = ChildGroup { pgid: None, read: Some(read), write: Some(write), done: false };
     let mut translator = Translator::new(execution.attempt.max(1), &request.completed_steps).with_task_keys(task_keys.clone());
@@ -84,14 +91,20 @@ pub async fn run_attempt(pool: &ShimPool, env: LlmEnv, request: RunRequest, jour
     let mut buf = String::new();
     loop {
         buf.clear();
-        let n = lines.read_line(&mut buf).await.map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("reading CrewAI's events: {e}")))?;
+        let n = lines
+            .read_line(&mut buf)
+            .await
+            .map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("reading CrewAI's events: {e}")))?;
         if n == 0 {
             break;
         }
         let event: ShimEvent = match serde_json::from_str(buf.trim_end()) {
             Ok(e) => e,
             Err(e) => {
-                journal.log(LogEvent::warning(format!("unreadable event from the CrewAI process ({e}): {}", crate::engine::output::truncate(buf.trim_end(), 300))));
+                journal.log(LogEvent::warning(format!(
+                    "unreadable event from the CrewAI process ({e}): {}",
+                    crate::engine::output::truncate(buf.trim_end(), 300)
+                )));
                 continue;
             }
         };
@@ -197,4 +210,3 @@ fn signal_group(pgid: i32, signal: libc::c_int) {
         libc::kill(-pgid, signal);
     }
 }
-

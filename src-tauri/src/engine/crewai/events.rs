@@ -332,7 +332,10 @@ impl Translator {
                     "this crew cannot resume from its first unfinished task ({reason}); the retry runs the whole crew again"
                 )))],
                 None => {
-                    vec![Record::Log(line(EventKind::TaskSkipped, format!("resumed: reusing {}", skipped.join(", "))).with_data(json!({"skipped": skipped})))]
+                    vec![Record::Log(
+                        line(EventKind::TaskSkipped, format!("resumed: reusing {}", skipped.join(", ")))
+                            .with_data(json!({"skipped": skipped})),
+                    )]
                 }
             },
             ShimEvent::CrewStarted { crew, tasks } => {
@@ -343,7 +346,10 @@ impl Translator {
                 }
                 let keys: Vec<&str> = tasks.iter().map(|t| t.key.as_str()).collect();
                 vec![
-                    Record::Log(line(EventKind::AgentStep, format!("crew `{crew}` kicked off ({} tasks)", tasks.len())).with_data(json!({"crew": crew, "tasks": keys}))),
+                    Record::Log(
+                        line(EventKind::AgentStep, format!("crew `{crew}` kicked off ({} tasks)", tasks.len()))
+                            .with_data(json!({"crew": crew, "tasks": keys})),
+                    ),
                     Record::Progress(self.progress()),
                 ]
             }
@@ -394,7 +400,11 @@ impl Translator {
                 vec![Record::Step(step, completion), Record::Progress(self.progress())]
             }
             ShimEvent::TaskFailed { task, agent, error } => {
-                vec![Record::Log(on(line(EventKind::TaskCompleted, format!("task `{task}` failed: {error}")).with_level(LogLevel::Error), &Some(task), &agent))]
+                vec![Record::Log(on(
+                    line(EventKind::TaskCompleted, format!("task `{task}` failed: {error}")).with_level(LogLevel::Error),
+                    &Some(task),
+                    &agent,
+                ))]
             }
             ShimEvent::AgentStarted { agent, task } => {
                 if agent.is_some() {
@@ -409,7 +419,11 @@ impl Translator {
             }
             ShimEvent::ToolStarted { agent, task, tool, args } => {
                 let task = task.or_else(|| self.current_task.clone());
-                vec![Record::Log(on(line(EventKind::ToolCall, format!("calling {tool}")).with_data(json!({"tool": tool, "args": args})), &task, &agent))]
+                vec![Record::Log(on(
+                    line(EventKind::ToolCall, format!("calling {tool}")).with_data(json!({"tool": tool, "args": args})),
+                    &task,
+                    &agent,
+                ))]
             }
             ShimEvent::ToolFinished { agent, task, tool, output } => {
                 let task = task.or_else(|| self.current_task.clone());
@@ -427,7 +441,9 @@ impl Translator {
             ShimEvent::ToolError { agent, task, tool, error } => {
                 let task = task.or_else(|| self.current_task.clone());
                 vec![Record::Log(on(
-                    line(EventKind::ToolCall, format!("{tool} failed: {error}")).with_level(LogLevel::Warn).with_data(json!({"tool": tool, "error": error})),
+                    line(EventKind::ToolCall, format!("{tool} failed: {error}"))
+                        .with_level(LogLevel::Warn)
+                        .with_data(json!({"tool": tool, "error": error})),
                     &task,
                     &agent,
                 ))]
@@ -435,7 +451,11 @@ impl Translator {
             ShimEvent::LlmStarted { model, agent, task } => {
                 let task = task.or_else(|| self.current_task.clone());
                 let m = model.clone().unwrap_or_else(|| "the model".into());
-                vec![Record::Log(on(line(EventKind::LlmCallStarted, format!("asking {m}")).with_level(LogLevel::Debug).with_data(json!({"model": model})), &task, &agent))]
+                vec![Record::Log(on(
+                    line(EventKind::LlmCallStarted, format!("asking {m}")).with_level(LogLevel::Debug).with_data(json!({"model": model})),
+                    &task,
+                    &agent,
+                ))]
             }
             ShimEvent::LlmCompleted { model, agent, task, usage } => {
                 let task = task.filter(|t| !t.is_empty()).or_else(|| self.current_task.clone());
@@ -445,18 +465,32 @@ impl Translator {
                     self.task_usage.entry(t.clone()).or_default().add(&call);
                 }
                 let m = model.clone().unwrap_or_else(|| "the model".into());
-                vec![Record::Log(on(line(EventKind::LlmCallCompleted, format!("{m} answered")).with_data(json!({"model": model, "usage": call})), &task, &agent))]
+                vec![Record::Log(on(
+                    line(EventKind::LlmCallCompleted, format!("{m} answered")).with_data(json!({"model": model, "usage": call})),
+                    &task,
+                    &agent,
+                ))]
             }
             ShimEvent::LlmFailed { model, agent, task, error } => {
                 let task = task.or_else(|| self.current_task.clone());
                 let m = model.clone().unwrap_or_else(|| "the model".into());
-                vec![Record::Log(on(line(EventKind::LlmCallCompleted, format!("{m} failed: {error}")).with_level(LogLevel::Warn).with_data(json!({"model": model, "error": error})), &task, &agent))]
+                vec![Record::Log(on(
+                    line(EventKind::LlmCallCompleted, format!("{m} failed: {error}"))
+                        .with_level(LogLevel::Warn)
+                        .with_data(json!({"model": model, "error": error})),
+                    &task,
+                    &agent,
+                ))]
             }
             ShimEvent::FlowStarted { flow } => vec![Record::Log(line(EventKind::AgentStep, format!("flow `{flow}` started")))],
             ShimEvent::FlowFinished { flow } => vec![Record::Log(line(EventKind::AgentStep, format!("flow `{flow}` finished")))],
             ShimEvent::MethodStarted { flow, method } => {
                 self.methods.0 += 1;
-                let mut out = vec![Record::Log(line(EventKind::TaskStarted, format!("flow method `{method}` started")).with_task(method.clone()).with_data(json!({"flow": flow})))];
+                let mut out = vec![Record::Log(
+                    line(EventKind::TaskStarted, format!("flow method `{method}` started"))
+                        .with_task(method.clone())
+                        .with_data(json!({"flow": flow})),
+                )];
                 if self.planned.is_empty() {
                     self.current_task = Some(method);
                     out.push(Record::Progress(self.progress()));
@@ -484,7 +518,10 @@ impl Translator {
                 out
             }
             ShimEvent::MethodFailed { flow, method, error } => vec![Record::Log(
-                line(EventKind::AgentStep, format!("flow method `{method}` failed: {error}")).with_level(LogLevel::Error).with_task(method).with_data(json!({"flow": flow})),
+                line(EventKind::AgentStep, format!("flow method `{method}` failed: {error}"))
+                    .with_level(LogLevel::Error)
+                    .with_task(method)
+                    .with_data(json!({"flow": flow})),
             )],
             ShimEvent::Mcp { event, rest } => vec![Record::Log(line(EventKind::ToolCall, format!("MCP: {event}")).with_data(json!(rest)))],
             ShimEvent::Output { stream, text } => {
@@ -499,7 +536,8 @@ impl Translator {
             }
             ShimEvent::Finished { output, json } => {
                 let record = Record::Log(
-                    line(EventKind::Output, "crew finished".into()).with_data(json!({"output": truncate(&output, 16 * 1024), "json": json, "usage": self.total})),
+                    line(EventKind::Output, "crew finished".into())
+                        .with_data(json!({"output": truncate(&output, 16 * 1024), "json": json, "usage": self.total})),
                 );
                 self.outcome = Some(Outcome::Succeeded(RunOutput { output, usage: self.total.clone() }));
                 vec![record]
@@ -526,19 +564,26 @@ impl Translator {
             return event;
         }
         match event {
-            ShimEvent::CrewStarted { crew, tasks } => {
-                ShimEvent::CrewStarted { crew, tasks: tasks.into_iter().map(|t| PlannedTask { key: self.key(t.key), agent: t.agent }).collect() }
-            }
+            ShimEvent::CrewStarted { crew, tasks } => ShimEvent::CrewStarted {
+                crew,
+                tasks: tasks.into_iter().map(|t| PlannedTask { key: self.key(t.key), agent: t.agent }).collect(),
+            },
             ShimEvent::TaskStarted { task, agent } => ShimEvent::TaskStarted { task: self.key(task), agent },
-            ShimEvent::TaskCompleted { task, agent, output, json } => ShimEvent::TaskCompleted { task: self.key(task), agent, output, json },
+            ShimEvent::TaskCompleted { task, agent, output, json } => {
+                ShimEvent::TaskCompleted { task: self.key(task), agent, output, json }
+            }
             ShimEvent::TaskFailed { task, agent, error } => ShimEvent::TaskFailed { task: self.key(task), agent, error },
             ShimEvent::AgentStarted { agent, task } => ShimEvent::AgentStarted { agent, task: self.key_of(task) },
             ShimEvent::AgentCompleted { agent, task } => ShimEvent::AgentCompleted { agent, task: self.key_of(task) },
             ShimEvent::ToolStarted { agent, task, tool, args } => ShimEvent::ToolStarted { agent, task: self.key_of(task), tool, args },
-            ShimEvent::ToolFinished { agent, task, tool, output } => ShimEvent::ToolFinished { agent, task: self.key_of(task), tool, output },
+            ShimEvent::ToolFinished { agent, task, tool, output } => {
+                ShimEvent::ToolFinished { agent, task: self.key_of(task), tool, output }
+            }
             ShimEvent::ToolError { agent, task, tool, error } => ShimEvent::ToolError { agent, task: self.key_of(task), tool, error },
             ShimEvent::LlmStarted { model, agent, task } => ShimEvent::LlmStarted { model, agent, task: self.key_of(task) },
-            ShimEvent::LlmCompleted { model, agent, task, usage } => ShimEvent::LlmCompleted { model, agent, task: self.key_of(task), usage },
+            ShimEvent::LlmCompleted { model, agent, task, usage } => {
+                ShimEvent::LlmCompleted { model, agent, task: self.key_of(task), usage }
+            }
             ShimEvent::LlmFailed { model, agent, task, error } => ShimEvent::LlmFailed { model, agent, task: self.key_of(task), error },
             other => other,
         }
@@ -559,7 +604,14 @@ fn call_usage(model: Option<&str>, tokens: Option<TokenCounts>) -> Usage {
 
 /// The error an `error` event stands for: retryable for rate limits, server and connection errors
 /// and timeouts, like the native engine's; the traceback goes into `details`.
-pub fn classify(exception: &str, message: &str, traceback: &str, category: &str, retry_after: Option<f64>, status: Option<u16>) -> ExecutionError {
+pub fn classify(
+    exception: &str,
+    message: &str,
+    traceback: &str,
+    category: &str,
+    retry_after: Option<f64>,
+    status: Option<u16>,
+) -> ExecutionError {
     let (kind, retryable) = match category {
         "rate_limit" => (ErrorKind::LlmRateLimited, true),
         "server" => (ErrorKind::LlmServer, true),
@@ -611,8 +663,11 @@ mod tests {
         assert_eq!(steps[1].json, json!({"title": "x"}));
         let last_progress = records.iter().rev().find_map(|r| if let Record::Progress(p) = r { Some(p.clone()) } else { None }).unwrap();
         assert_eq!((last_progress.completed_steps, last_progress.total_steps), (2, 2));
-        let tool_lines: Vec<&LogEvent> =
-            records.iter().filter_map(|r| if let Record::Log(l) = r { Some(l) } else { None }).filter(|l| l.kind == EventKind::ToolCall).collect();
+        let tool_lines: Vec<&LogEvent> = records
+            .iter()
+            .filter_map(|r| if let Record::Log(l) = r { Some(l) } else { None })
+            .filter(|l| l.kind == EventKind::ToolCall)
+            .collect();
         assert_eq!(tool_lines[1].task.as_deref(), Some("research_task"), "a tool call belongs to the running task");
         match t.outcome() {
             Some(Outcome::Succeeded(out)) => {

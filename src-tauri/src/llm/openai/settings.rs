@@ -58,7 +58,8 @@ mod tests {
 
     #[test]
     fn reads_fractional_seconds_and_rejects_nonsense() {
-        let env = |v: &str| LlmEnv { vars: [(TIMEOUT_VAR.to_string(), v.to_string())].into_iter().collect(), secrets: None, python_cache: None };
+        let env =
+            |v: &str| LlmEnv { vars: [(TIMEOUT_VAR.to_string(), v.to_string())].into_iter().collect(), secrets: None, python_cache: None };
         assert_eq!(ClientSettings::from_env(&env("0.2")).unwrap().request_timeout, Duration::from_millis(200));
         assert_eq!(ClientSettings::from_env(&LlmEnv::default()).unwrap(), ClientSettings::default());
         for bad in ["0", "-1", "soon"] {
