@@ -231,6 +231,36 @@ fn a_rate_limited_crew_is_retried_in_a_fresh_process() {
     assert_ne!(pids[0], pids[1], "the retry ran in a fresh process");
 }
 
+#[test]
+fn a_retry_resumes_from_the_first_unfinished_task() {
+    let Some(python) = crewai_python() else { return };
+    let mock = MockLlm::start();
+    let crew = crew_with(&mock, &python);
+    let root = project(&crew, "research_project");
+    mock.push_for("Conduct a thorough research", Reply::text("Thought: done\nFinal Answer: - alpha\n- beta"));
+    // reporting_task hits a rate limit CrewAI gives up on; the retry must not redo research_task.
+    for _ in 0..CREWAI_OWN_429_RETRIES {
+        mock.push_for(
+            "turn it into a short report",
+            Reply::Status { code: 429, body: json!({"error": {"message": "Rate limit reached"}}).to_string(), retry_after: Some("0".into()) },
+        );
+    }
+    mock.push_for("turn it into a short report", Reply::text(json!({"title": "T", "audience": "a", "points": ["alpha"]}).to_string()));
+    let out = crew.ok(&["--run", &arg(&root), "--engine", "crewai", "--max-attempts", "2", "--json"]);
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((e["status"].as_str(), e["attempt"].as_u64()), (Some("succeeded"), Some(2)), "{e:#}");
+    let research_prompts = mock.chat_requests().iter().filter(|r| r.raw_body.contains("Conduct a thorough research")).count();
+    assert_eq!(research_prompts, 1, "research_task ran once, in attempt 1");
+    let id = e["id"].as_str().unwrap();
+    let st = steps(&crew, id);
+    assert_eq!(st.iter().map(|s| s["step"].as_str().unwrap()).collect::<Vec<_>>(), ["research_task", "reporting_task"]);
+    // The resumed task saw the stored output of the first as its context.
+    let last = mock.chat_requests().into_iter().rev().find(|r| r.raw_body.contains("turn it into a short report")).unwrap();
+    assert!(last.raw_body.contains("alpha"), "{}", last.raw_body);
+    let lines = crew.logs(id);
+    assert!(lines.iter().any(|l| l["kind"] == "task_skipped" && l["attempt"] == 2 && l["message"].as_str().unwrap().contains("research_task")));
+}
+
 /// Requests CrewAI 1.15.30 makes for one LLM call that keeps answering 429 before it raises.
 const CREWAI_OWN_429_RETRIES: usize = 27;
 

@@ -123,6 +123,7 @@ struct Bars {
     /// (execution, task) -> bar; task is `None` for per-execution bars.
     bars: HashMap<(ExecutionId, Option<String>), ProgressBar>,
     per_task: bool,
+    style: ProgressStyle,
 }
 
 impl Bars {
@@ -148,7 +149,7 @@ impl Bars {
                 bars.insert((e.id.clone(), None), bar);
             }
         }
-        Bars { multi, bars, per_task }
+        Bars { multi, bars, per_task, style }
     }
 }
 
@@ -162,7 +163,13 @@ impl View for Bars {
                     }
                     return;
                 };
-                let Some(bar) = self.bars.get(&(entry.execution_id.clone(), Some(task))) else { return };
+                let key = (entry.execution_id.clone(), Some(task.clone()));
+                // A CrewAI crew's tasks are known only as they start: each gets its bar then.
+                if entry.event.kind == EventKind::TaskStarted && !self.bars.contains_key(&key) {
+                    let bar = self.multi.add(ProgressBar::new_spinner().with_style(self.style.clone()).with_prefix(line(&task).into_owned()));
+                    self.bars.insert(key.clone(), bar);
+                }
+                let Some(bar) = self.bars.get(&key) else { return };
                 match entry.event.kind {
                     EventKind::TaskStarted => {
                         bar.enable_steady_tick(Duration::from_millis(120));

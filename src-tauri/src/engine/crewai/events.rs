@@ -244,6 +244,8 @@ pub struct Translator {
     task_usage: BTreeMap<String, Usage>,
     /// Usage of every call, including those outside tasks (flow methods).
     total: Usage,
+    /// The same, per model.
+    by_model: BTreeMap<String, Usage>,
     current_task: Option<String>,
     current_agent: Option<String>,
     /// Flow methods started and finished (the progress of a Flow without crews).
@@ -461,6 +463,7 @@ impl Translator {
                 let task = task.filter(|t| !t.is_empty()).or_else(|| self.current_task.clone());
                 let call = call_usage(model.as_deref(), usage);
                 self.total.add(&call);
+                self.by_model.entry(model.clone().unwrap_or_else(|| "unknown".into())).or_default().add(&call);
                 if let Some(t) = &task {
                     self.task_usage.entry(t.clone()).or_default().add(&call);
                 }
@@ -671,6 +674,7 @@ mod tests {
         assert_eq!(tool_lines[1].task.as_deref(), Some("research_task"), "a tool call belongs to the running task");
         match t.outcome() {
             Some(Outcome::Succeeded(out)) => {
+                assert_eq!(t.by_model["gpt-4o-mini"].llm_calls, 2);
                 assert_eq!(out.usage.total_tokens, 17);
                 assert_eq!(out.usage.llm_calls, 2);
                 assert!(out.usage.cost_usd.is_some(), "gpt-4o-mini has a price");
