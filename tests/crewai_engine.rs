@@ -242,7 +242,11 @@ fn a_retry_resumes_from_the_first_unfinished_task() {
     for _ in 0..CREWAI_OWN_429_RETRIES {
         mock.push_for(
             "turn it into a short report",
-            Reply::Status { code: 429, body: json!({"error": {"message": "Rate limit reached"}}).to_string(), retry_after: Some("0".into()) },
+            Reply::Status {
+                code: 429,
+                body: json!({"error": {"message": "Rate limit reached"}}).to_string(),
+                retry_after: Some("0".into()),
+            },
         );
     }
     mock.push_for("turn it into a short report", Reply::text(json!({"title": "T", "audience": "a", "points": ["alpha"]}).to_string()));
@@ -258,7 +262,9 @@ fn a_retry_resumes_from_the_first_unfinished_task() {
     let last = mock.chat_requests().into_iter().rev().find(|r| r.raw_body.contains("turn it into a short report")).unwrap();
     assert!(last.raw_body.contains("alpha"), "{}", last.raw_body);
     let lines = crew.logs(id);
-    assert!(lines.iter().any(|l| l["kind"] == "task_skipped" && l["attempt"] == 2 && l["message"].as_str().unwrap().contains("research_task")));
+    assert!(lines
+        .iter()
+        .any(|l| l["kind"] == "task_skipped" && l["attempt"] == 2 && l["message"].as_str().unwrap().contains("research_task")));
 }
 
 /// Requests CrewAI 1.15.30 makes for one LLM call that keeps answering 429 before it raises.
@@ -308,7 +314,7 @@ fn wait_gone(pids: &[u32], timeout: Duration) -> Vec<u32> {
 }
 
 #[test]
-fn cancel_mid_run_and_a_killed_worker_leave_no_python_process() {
+fn cancel_timeout_and_a_killed_worker_leave_no_python_process() {
     let Some(python) = crewai_python() else { return };
     let mock = MockLlm::start();
     let crew = crew_with(&mock, &python);
@@ -336,7 +342,19 @@ fn cancel_mid_run_and_a_killed_worker_leave_no_python_process() {
     eprintln!("cancel of a running CrewAI execution took {took:?} end to end");
     mock.release();
 
-    // 2. SIGKILL of the worker mid-run: no Python process of it is left.
+    // 2. A timeout stops the attempt the same way (kind `timeout`, not retried).
+    let calls = mock.chat_count();
+    mock.push(Reply::delay(120_000, Reply::text("Final Answer: never")));
+    let timed = crew.json(&["submit", &arg(&script), "--timeout", "1500ms", "--json"]);
+    assert!(mock.wait_for_chat_count(calls + 1, PROC_WAIT), "the timed crew's LLM call arrived");
+    let running = descendants(worker.id());
+    let e = crew.wait_status(timed["id"].as_str().unwrap(), &["failed"], PROC_WAIT);
+    assert_eq!(e["error"]["kind"], "timeout", "{e:#}");
+    let now = descendants(worker.id());
+    let stopped: Vec<u32> = running.iter().copied().filter(|p| !now.contains(p)).collect();
+    assert!(!stopped.is_empty() && wait_gone(&stopped, Duration::from_secs(5)).is_empty(), "the timed-out child is gone");
+
+    // 3. SIGKILL of the worker mid-run: no Python process of it is left.
     let calls = mock.chat_count();
     mock.push(Reply::delay(120_000, Reply::text("Final Answer: never")));
     crew.ok(&["submit", &arg(&script), "--json"]);

@@ -66,6 +66,7 @@ fn export(crew: &Crew, crew_path: &str, dir: &Path) -> Value {
 fn test_python(what: &str) -> Option<PathBuf> {
     match std::env::var_os("CREW_RUNNER_TEST_PYTHON") {
         Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ if std::env::var_os("CI").is_some() => panic!("CI must set CREW_RUNNER_TEST_PYTHON (a Python with crewai; .ci/run installs one)"),
         _ => {
             eprintln!("SKIPPED loading {what} in CrewAI: CREW_RUNNER_TEST_PYTHON is not set (set it to a Python with crewai, e.g. /opt/crewai-venv/bin/python)");
             None

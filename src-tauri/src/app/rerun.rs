@@ -63,3 +63,41 @@ pub fn rerun_request(past: &Execution, steps: &[StepOutput], from_task: Option<&
         seed_steps: reuse,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::{agent, crew, execution, task};
+    use crate::execution::{ExecutionState, Usage};
+
+    fn step(key: &str) -> StepOutput {
+        StepOutput {
+            step: key.into(),
+            agent: "A".into(),
+            output: format!("{key} done"),
+            json: serde_json::Value::Null,
+            usage: Usage::default(),
+            attempt: 1,
+            completed_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_crewai_execution_reruns_from_a_task_it_finished() {
+        let spec = crew(vec![agent("a", "A")], vec![task("t", Some("a"))], std::path::Path::new("/tmp"));
+        let mut past = execution(&spec, 1);
+        past.engine = Engine::Crewai;
+        past.crew_spec = serde_json::json!({"kind": "script", "root": "/p", "entry": "/p/s.py"});
+        past.state = ExecutionState::Failed {
+            error: crate::execution::ExecutionError::new(crate::execution::ErrorKind::Python, "x"),
+            finished_at: 1,
+        };
+        let steps = vec![step("research"), step("write"), step("review")];
+        let new = rerun_request(&past, &steps, Some("review")).unwrap();
+        assert_eq!(new.engine, Engine::Crewai);
+        assert_eq!(new.seed_steps.iter().map(|s| s.step.as_str()).collect::<Vec<_>>(), ["research", "write"]);
+        let err = rerun_request(&past, &steps, Some("publish")).unwrap_err();
+        assert!(err.to_string().contains("tasks: research, write, review"), "{err}");
+        assert_eq!(rerun_request(&past, &steps, None).unwrap().seed_steps.len(), 3, "a failed run continues where it stopped");
+    }
+}

@@ -166,7 +166,8 @@ impl View for Bars {
                 let key = (entry.execution_id.clone(), Some(task.clone()));
                 // A CrewAI crew's tasks are known only as they start: each gets its bar then.
                 if entry.event.kind == EventKind::TaskStarted && !self.bars.contains_key(&key) {
-                    let bar = self.multi.add(ProgressBar::new_spinner().with_style(self.style.clone()).with_prefix(line(&task).into_owned()));
+                    let bar =
+                        self.multi.add(ProgressBar::new_spinner().with_style(self.style.clone()).with_prefix(line(&task).into_owned()));
                     self.bars.insert(key.clone(), bar);
                 }
                 let Some(bar) = self.bars.get(&key) else { return };
