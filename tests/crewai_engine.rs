@@ -374,6 +374,17 @@ fn auto_picks_the_engine_as_described_and_validate_says_why() {
     // A clean YAML crew: native, without probing Python.
     let clean = crew.json(&["validate", &arg(&fixture("cli/one-step.yaml")), "--json"]);
     assert_eq!(clean["engine"]["engine"], "native", "{clean:#}");
+    // A YAML crew with something the native engine ignores stays native (translated, CrewAI would
+    // get the same reduced crew), with the warning.
+    let ignored = crew.write(
+        "ignored.yaml",
+        &std::fs::read_to_string(fixture("cli/one-step.yaml"))
+            .unwrap()
+            .replace("llm: openai/mock-model", "llm: openai/mock-model\nmemory: true"),
+    );
+    let v = crew.json(&["validate", &arg(&ignored), "--json"]);
+    assert_eq!(v["engine"]["engine"], "native", "{v:#}");
+    assert!(!v["warnings"].as_array().unwrap().is_empty(), "{v:#}");
     // A crew project with a custom tool the native engine drops: CrewAI, naming the Python.
     let root = project(&crew, "research_project");
     let v = crew.json(&["validate", &arg(&root), "--json"]);

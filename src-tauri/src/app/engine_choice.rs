@@ -112,12 +112,28 @@ pub fn decide(
                     hint: None,
                 });
             }
+            let Some(python_crew) = python_crew else {
+                // A YAML or JSON crew: CrewAI would get the same crew, translated from what the
+                // native loader kept, so it gains nothing.
+                return match native {
+                    Ok(loaded) => Ok(EngineDecision {
+                        engine: Engine::Native,
+                        reason: format!(
+                            "auto: the native engine drops or ignores {} thing(s) (see the warnings); there is no CrewAI Python code to run instead",
+                            loaded.warnings.len()
+                        ),
+                        python: None,
+                        hint: None,
+                    }),
+                    Err(e) => Err(EngineChoiceError::Unrunnable { native: e.clone(), python_crew: None, no_python: None }),
+                };
+            };
             let why = match (native, python_only) {
                 (_, Some(p)) => format!("it is {}", p.kind.describe()),
                 (Ok(loaded), None) => {
-                    format!("the native engine would drop or ignore {} thing(s) (see the warnings)", loaded.warnings.len())
+                    format!("the native engine would drop or ignore {} thing(s) of it (see the warnings)", loaded.warnings.len())
                 }
-                (Err(_), None) => "the native engine cannot load it".to_string(),
+                (Err(_), None) => format!("it is {} the native engine cannot load", python_crew.kind.describe()),
             };
             match find_python() {
                 Ok(p) => Ok(EngineDecision {
@@ -131,14 +147,17 @@ pub fn decide(
                         engine: Engine::Native,
                         reason: format!("auto: {why}, but no Python with CrewAI was found"),
                         python: None,
-                        hint: Some(format!("--engine crewai would run the dropped parts with CrewAI; {no_python}")),
+                        hint: Some(format!(
+                            "with CrewAI installed, --engine crewai would run {} as written; {no_python}",
+                            python_crew.kind.describe()
+                        )),
                     }),
                     (native, _) => Err(EngineChoiceError::Unrunnable {
                         native: native
                             .clone()
                             .err()
                             .unwrap_or_else(|| CrewError::single(crate::crew::Diagnostic::new(crew, "needs CrewAI"))),
-                        python_crew: python_crew.map(|p| (p.kind, p.entry.clone())),
+                        python_crew: Some((python_crew.kind, python_crew.entry.clone())),
                         no_python: Some(no_python),
                     }),
                 },
@@ -189,13 +208,25 @@ mod tests {
     }
 
     #[test]
-    fn auto_picks_crewai_when_something_would_be_dropped_and_python_is_there() {
-        let d = decide(EngineChoice::Auto, "c", &loaded(2), None, found).unwrap();
+    fn auto_picks_crewai_when_a_project_would_lose_something_and_python_is_there() {
+        let project = PythonCrew { kind: TargetKind::CrewProject, root: "/p".into(), entry: "/p/src/p".into() };
+        let d = decide(EngineChoice::Auto, "c", &loaded(2), Some(&project), found).unwrap();
         assert_eq!(d.engine, Engine::Crewai);
         assert!(d.reason.contains("drop or ignore 2"), "{}", d.reason);
-        let d = decide(EngineChoice::Auto, "c", &loaded(2), None, missing).unwrap();
+        let d = decide(EngineChoice::Auto, "c", &loaded(2), Some(&project), missing).unwrap();
         assert_eq!(d.engine, Engine::Native);
-        assert!(d.hint.unwrap().contains("--engine crewai"));
+        assert!(d.hint.unwrap().contains("--engine crewai would run a CrewAI crew project as written"));
+        // A project only Python can load, with no Python: refused, naming what was tried.
+        let e = decide(EngineChoice::Auto, "c", &failed(), Some(&project), missing).unwrap_err();
+        assert!(e.to_string().contains("python3 on PATH"), "{e}");
+    }
+
+    #[test]
+    fn auto_keeps_a_yaml_crew_with_warnings_native_without_probing_python() {
+        // Translating it would hand CrewAI the same (reduced) crew.
+        let d = decide(EngineChoice::Auto, "c", &loaded(1), None, || panic!("no probe needed")).unwrap();
+        assert_eq!(d.engine, Engine::Native);
+        assert!(d.reason.contains("no CrewAI Python code"), "{}", d.reason);
     }
 
     #[test]

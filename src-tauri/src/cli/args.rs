@@ -151,8 +151,8 @@ pub struct RunOptions {
     pub allow_workspace: Vec<PathBuf>,
 
     /// Which engine runs the crew: `native` (Rust), `crewai` (your own CrewAI, in your Python), or
-    /// `auto`: native when it runs everything the crew says, else CrewAI when a Python with CrewAI
-    /// is found, else native with its warnings.
+    /// `auto`: native when it runs everything the crew says; for CrewAI Python code (a project it
+    /// would only partly apply, a Flow, a script) CrewAI when a Python with CrewAI is found.
     #[arg(long, value_name = "ENGINE", default_value = "auto")]
     pub engine: crate::app::EngineChoice,
 

@@ -60,7 +60,9 @@ pub struct PythonCrew {
 ///   means that project;
 /// - a folder (or its `pyproject.toml`) with `src/<pkg>/` holding `crew.py` or `main.py`: a Flow
 ///   project when `pyproject.toml` says `type = "flow"` or the package defines a `Flow` subclass,
-///   else a crew project when `crew.py` has `@CrewBase`.
+///   else a crew project when `crew.py` has `@CrewBase` or `main.py` defines `run()` (a crew built in
+///   Python);
+/// - a folder with a `main.py` that kicks a crew off (a flat project defined in Python): that script.
 pub fn detect(path: &Path) -> Option<PythonCrew> {
     let path = std::fs::canonicalize(path).ok()?;
     if path.is_file() {
@@ -83,7 +85,8 @@ pub fn detect(path: &Path) -> Option<PythonCrew> {
 fn detect_project(root: &Path) -> Option<PythonCrew> {
     let src = root.join("src");
     let mut packages: Vec<PathBuf> = std::fs::read_dir(&src)
-        .ok()?
+        .into_iter()
+        .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir() && (p.join("crew.py").is_file() || p.join("main.py").is_file()))
         .collect();
@@ -99,11 +102,22 @@ fn detect_project(root: &Path) -> Option<PythonCrew> {
         if said_flow || defines_flow(&main) {
             return Some(PythonCrew { kind: TargetKind::FlowProject, root: root.to_path_buf(), entry: package });
         }
-        if crew.contains("@CrewBase") {
+        if crew.contains("@CrewBase") || defines_run(&main) {
             return Some(PythonCrew { kind: TargetKind::CrewProject, root: root.to_path_buf(), entry: package });
         }
     }
+    // A flat project defined in Python (`main.py` beside the crew's modules): run as a script.
+    let main = root.join("main.py");
+    let text = std::fs::read_to_string(&main).unwrap_or_default();
+    if text.contains("kickoff") || defines_flow(&text) {
+        return Some(PythonCrew { kind: TargetKind::Script, root: root.to_path_buf(), entry: main });
+    }
     None
+}
+
+/// A top-level `def run(` in Python source (`main.py`'s entry point, as `crewai run` calls it).
+fn defines_run(source: &str) -> bool {
+    source.lines().any(|l| l.starts_with("def run(") || l.starts_with("async def run("))
 }
 
 /// A `class X(Flow…)` definition in Python source.
@@ -136,6 +150,8 @@ mod tests {
         write(&root, "flow2/src/poem/main.py", "class PoemFlow( Flow ):\n    pass\n");
         write(&root, "script.py", "crew.kickoff()\n");
         write(&root, "yaml/config/agents.yaml", "a: {}\n");
+        write(&root, "coded/src/coded/main.py", "def run():\n    Crew(agents=[a], tasks=[t]).kickoff()\n");
+        write(&root, "flat/main.py", "crew = Crew(agents=[a], tasks=[t])\nif __name__ == '__main__':\n    crew.kickoff()\n");
 
         let crew = detect(&root.join("crew")).unwrap();
         assert_eq!((crew.kind, crew.entry.clone()), (TargetKind::CrewProject, root.join("crew/src/research")));
@@ -146,6 +162,9 @@ mod tests {
         let script = detect(&root.join("script.py")).unwrap();
         assert_eq!((script.kind, script.root), (TargetKind::Script, root.clone()));
         assert_eq!(detect(&root.join("yaml")), None);
+        assert_eq!(detect(&root.join("coded")).unwrap().kind, TargetKind::CrewProject, "a project built in Python");
+        let flat = detect(&root.join("flat")).unwrap();
+        assert_eq!((flat.kind, flat.entry), (TargetKind::Script, root.join("flat/main.py")));
         assert_eq!(detect(&root.join("yaml/config/agents.yaml")), None);
     }
 }
