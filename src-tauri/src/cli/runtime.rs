@@ -42,6 +42,8 @@ pub async fn start_runner(global: &GlobalArgs, concurrency: Option<u32>, scope: 
         return Err(CliError::Usage("--concurrency must be at least 1".into()));
     }
     let store = open_store(global)?;
+    // CrewAI processes a dead worker left behind (normally none: see engine::crewai::orphans).
+    crate::engine::crewai::orphans::reap_orphans_at_start();
     let executor = Arc::new(CrewExecutor::new(llm_env(global)?));
     let config = SchedulerConfig { concurrency, scope, ..SchedulerConfig::default() };
     Runner::start(store, executor, config).await.map_err(CliError::failure)

@@ -53,6 +53,8 @@ impl GuiState {
             settings.clone(),
         ));
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
+        // CrewAI processes a dead worker left behind (normally none: see engine::crewai::orphans).
+        crate::engine::crewai::orphans::reap_orphans_at_start();
         let runner = Runner::start(store, executor.clone(), config).await?;
         Ok(GuiState { library: CrewLibrary::new(&paths.data_dir), paths, runner, settings, executor, followers: LogFollowers::default() })
     }

@@ -7,10 +7,12 @@
 //!   recognising projects, Flows and scripts.
 //! - [`server`]: warm `shim.py serve` processes, one per Python, forking a child per attempt.
 //! - [`attempt`]: one attempt: the request, the events recorded, cancel by process group.
+//! - [`orphans`]: the registry of running children, swept for survivors of a dead worker.
 //! - [`events`]: the shim's events and their translation into log lines, steps and progress.
 
 pub mod attempt;
 pub mod events;
+pub mod orphans;
 pub mod python;
 pub mod server;
 pub mod target;

@@ -118,6 +118,8 @@ async fn start(python: PythonCommand) -> Result<Arc<ShimServer>, ShimError> {
     let script = dir.path().join("shim.py");
     std::fs::write(&script, SHIM_SOURCE).map_err(|e| fail(format!("cannot write {}: {e}", script.display())))?;
     let socket = dir.path().join("shim.sock");
+    let children = super::orphans::ensure_children_dir().map_err(|e| fail(format!("children registry: {e}")))?;
+    super::orphans::reap_orphans(&children);
     let mut command: tokio::process::Command = python.command().into();
     command
         .arg("-u")
@@ -127,6 +129,7 @@ async fn start(python: PythonCommand) -> Result<Arc<ShimServer>, ShimError> {
         .arg(&socket)
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("CREW_RUNNER_CHILDREN_DIR", &children)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1099,9 +1099,49 @@ def hello(channel):
 
 def _kill_group():
     try:
+        unregister_child()
         os.killpg(0, signal.SIGKILL)
     finally:
         os._exit(137)
+
+
+def _start_time(pid):
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22): with the pid,
+    it names one process (a reused pid has another start time)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[19])
+
+
+_REGISTERED = []
+
+
+def register_child(server_pid):
+    """Writes CREW_RUNNER_CHILDREN_DIR/<pid>.json naming this child and its server, so a later
+    worker can kill this process group should it outlive its server (see orphans.rs). Removed at
+    the child's exit; only a SIGKILLed child leaves it behind."""
+    folder = os.environ.get("CREW_RUNNER_CHILDREN_DIR")
+    if not folder:
+        return
+    try:
+        pid = os.getpid()
+        entry = {"pid": pid, "pgid": os.getpgid(0), "start": _start_time(pid),
+                 "server_pid": server_pid, "server_start": _start_time(server_pid)}
+        path = os.path.join(folder, f"{pid}.json")
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(entry, fh)
+        os.replace(tmp, path)
+        _REGISTERED.append(path)
+    except Exception:
+        pass
+
+
+def unregister_child():
+    while _REGISTERED:
+        try:
+            os.unlink(_REGISTERED.pop())
+        except OSError:
+            pass
 
 
 def child(conn, server_pid):
@@ -1112,6 +1152,7 @@ def child(conn, server_pid):
         set_pdeathsig()
         if os.getppid() != server_pid:
             os._exit(1)
+        register_child(server_pid)
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGQUIT):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -1166,6 +1207,7 @@ def child(conn, server_pid):
         except Exception:
             pass
     finally:
+        unregister_child()
         os._exit(code)
 
 
