@@ -294,6 +294,18 @@ fn descendants(root: u32) -> Vec<u32> {
     out
 }
 
+/// The attempt processes under `worker`: its grandchildren (the worker's child is the warm
+/// server; each attempt is a process the server forked), live ones only.
+fn attempt_processes(worker: u32) -> Vec<u32> {
+    let servers: Vec<u32> = descendants(worker).into_iter().filter(|p| parent_of(*p) == Some(worker)).collect();
+    servers.iter().flat_map(|s| descendants(*s)).filter(|p| alive(*p)).collect()
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+}
+
 /// Whether `pid` is still a live process (a zombie counts as gone).
 fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -328,31 +340,57 @@ fn cancel_timeout_and_a_killed_worker_leave_no_python_process() {
     let id: Value = serde_json::from_str(&id).unwrap();
     let id = id["id"].as_str().unwrap().to_string();
     assert!(mock.wait_for_held(1, PROC_WAIT), "the crew's LLM call arrived");
-    let before = descendants(worker.id());
-    assert!(before.len() >= 2, "a server and its child: {before:?}");
+    let child = attempt_processes(worker.id());
+    assert_eq!(child.len(), 1, "one attempt process, forked by the server");
     let started = std::time::Instant::now();
     crew.ok(&["cancel", &id]);
     let e = crew.wait_status(&id, &["cancelled"], PROC_WAIT);
-    let took = started.elapsed();
     assert_eq!(e["status"], "cancelled");
-    let now = descendants(worker.id());
-    let gone: Vec<u32> = before.iter().copied().filter(|p| !now.contains(p)).collect();
-    assert!(!gone.is_empty(), "the attempt's process was stopped: before {before:?}, now {now:?}");
-    assert!(wait_gone(&gone, Duration::from_secs(5)).is_empty());
-    eprintln!("cancel of a running CrewAI execution took {took:?} end to end");
+    assert!(wait_gone(&child, Duration::from_secs(5)).is_empty(), "the attempt's process was stopped");
+    let took = started.elapsed();
+    let left: Vec<(u32, String)> = descendants(worker.id())
+        .into_iter()
+        .filter(|p| alive(*p))
+        .map(|p| (p, std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default().replace('\0', " ")))
+        .collect();
+    assert_eq!(left.len(), 1, "only the warm server stays: {left:?}");
+    eprintln!("cancel of a running CrewAI execution took {took:?} end to end (process gone)");
     mock.release();
+
+    // 1b. A crew that does not stop on SIGTERM is killed after the grace period. (It ignores the
+    // signal and keeps CrewAI's telemetry from installing its own handler, which would exit.)
+    let stubborn = crew.write(
+        "stubborn.py",
+        &format!(
+            "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nsignal.signal = lambda *a, **k: None\n{}",
+            std::fs::read_to_string(&script).unwrap()
+        ),
+    );
+    let calls = mock.chat_count();
+    mock.push(Reply::delay(120_000, Reply::text("Final Answer: never")));
+    let id = crew.json(&["submit", &arg(&stubborn), "--json"])["id"].as_str().unwrap().to_string();
+    assert!(mock.wait_for_chat_count(calls + 1, PROC_WAIT), "the stubborn crew's LLM call arrived");
+    let child = attempt_processes(worker.id());
+    assert_eq!(child.len(), 1, "its attempt process runs");
+    let started = std::time::Instant::now();
+    crew.ok(&["cancel", &id]);
+    crew.wait_status(&id, &["cancelled"], PROC_WAIT);
+    assert!(alive(child[0]), "SIGTERM did not stop it");
+    assert!(wait_gone(&child, Duration::from_secs(10)).is_empty(), "the child ignoring SIGTERM was killed");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(2), "killed after the 2 s grace, not before: {took:?}");
+    eprintln!("a child blocking SIGTERM was gone {took:?} after the cancel");
 
     // 2. A timeout stops the attempt the same way (kind `timeout`, not retried).
     let calls = mock.chat_count();
     mock.push(Reply::delay(120_000, Reply::text("Final Answer: never")));
     let timed = crew.json(&["submit", &arg(&script), "--timeout", "1500ms", "--json"]);
     assert!(mock.wait_for_chat_count(calls + 1, PROC_WAIT), "the timed crew's LLM call arrived");
-    let running = descendants(worker.id());
+    let running = attempt_processes(worker.id());
+    assert_eq!(running.len(), 1);
     let e = crew.wait_status(timed["id"].as_str().unwrap(), &["failed"], PROC_WAIT);
     assert_eq!(e["error"]["kind"], "timeout", "{e:#}");
-    let now = descendants(worker.id());
-    let stopped: Vec<u32> = running.iter().copied().filter(|p| !now.contains(p)).collect();
-    assert!(!stopped.is_empty() && wait_gone(&stopped, Duration::from_secs(5)).is_empty(), "the timed-out child is gone");
+    assert!(wait_gone(&running, Duration::from_secs(5)).is_empty(), "the timed-out child is gone");
 
     // 3. SIGKILL of the worker mid-run: no Python process of it is left.
     let calls = mock.chat_count();

@@ -85,12 +85,13 @@ pub async fn run_attempt(
         .await
         .map_err(|e| ExecutionError::new(ErrorKind::Internal, format!("cannot send the request to CrewAI: {e}")))?;
 
-    let mut group = ChildGroup { pgid: None, read: Some(read), write: Some(write), done: false };
+    let mut group = ChildGroup { pgid: None, read: Some(BufReader::new(read)), write: Some(write), done: false };
     let mut translator = Translator::new(execution.attempt.max(1), &request.completed_steps).with_task_keys(task_keys.clone());
-    let mut lines = BufReader::new(group.read.take().expect("the read half is there"));
     let mut buf = String::new();
     loop {
         buf.clear();
+        // The read half stays in the group: dropping this future hands it to the group's reaper.
+        let lines = group.read.as_mut().expect("the read half stays until the group is dropped");
         let n = lines
             .read_line(&mut buf)
             .await
@@ -119,7 +120,6 @@ pub async fn run_attempt(
         }
     }
     group.done = true;
-    group.read = Some(lines.into_inner());
     drop(group);
     drop(exported);
     match translator.outcome() {
@@ -162,7 +162,7 @@ fn child_env(env: &LlmEnv, execution: &Execution) -> Result<BTreeMap<String, Str
 /// the child's own watcher kill its group too, should the signal have missed anything).
 struct ChildGroup {
     pgid: Option<i32>,
-    read: Option<OwnedReadHalf>,
+    read: Option<BufReader<OwnedReadHalf>>,
     write: Option<tokio::net::unix::OwnedWriteHalf>,
     /// The run ended on its own: nothing to stop.
     done: bool,
@@ -195,7 +195,9 @@ impl Drop for ChildGroup {
                     }
                 }
             };
-            if tokio::time::timeout(KILL_GRACE, gone).await.is_err() {
+            let waited = tokio::time::timeout(KILL_GRACE, gone).await;
+            tracing::debug!(pgid, stopped_in_grace = waited.is_ok(), "a stopped CrewAI attempt's process group");
+            if waited.is_err() {
                 signal_group(pgid, libc::SIGKILL);
             }
             drop(write);
@@ -208,5 +210,38 @@ fn signal_group(pgid: i32, signal: libc::c_int) {
     // (it called setpgid(0, 0) before saying hello), so nothing else is signalled.
     unsafe {
         libc::kill(-pgid, signal);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn a_dropped_attempt_keeps_the_connection_open_through_the_grace_period() {
+        // A process group that ignores SIGTERM (sh -c 'trap "" TERM; sleep 30').
+        let mut c = std::process::Command::new("sh");
+        c.args(["-c", "trap '' TERM; sleep 30"]);
+        // SAFETY: setpgid is async-signal-safe.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setpgid(0, 0);
+                Ok(())
+            });
+        }
+        let mut child = c.spawn().unwrap();
+        let (ours, mut theirs) = tokio::net::UnixStream::pair().unwrap();
+        let (read, write) = ours.into_split();
+        let group = ChildGroup { pgid: Some(child.id() as i32), read: Some(BufReader::new(read)), write: Some(write), done: false };
+        drop(group);
+        let mut buf = [0u8; 16];
+        let early = tokio::time::timeout(Duration::from_millis(500), theirs.read(&mut buf)).await;
+        assert!(early.is_err(), "the connection stays open during the grace period: {early:?}");
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGKILL), "killed after the grace");
+        let closed = tokio::time::timeout(Duration::from_secs(5), theirs.read(&mut buf)).await.unwrap().unwrap();
+        assert_eq!(closed, 0, "then the connection is closed");
     }
 }
