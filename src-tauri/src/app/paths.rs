@@ -56,10 +56,14 @@ impl AppPaths {
         crate::llm::endpoint_secrets::secrets_dir(&self.data_dir)
     }
 
-    /// Which Pythons import CrewAI, as probed: `<data dir>/python-envs.json` (see
-    /// `engine::crewai::python`).
+    /// Which Pythons import CrewAI, as probed (see `engine::crewai::python`): in the user's cache
+    /// folder (`~/.cache/crew-runner/python-envs.json` on Linux), shared by every data dir (the
+    /// answer is the interpreter's, and a probe imports CrewAI: seconds); `<data dir>/python-envs.json`
+    /// when there is no home folder.
     pub fn python_cache(&self) -> PathBuf {
-        self.data_dir.join("python-envs.json")
+        directories::ProjectDirs::from("dev", "crew-runner", "crew-runner")
+            .map(|d| d.cache_dir().join("python-envs.json"))
+            .unwrap_or_else(|| self.data_dir.join("python-envs.json"))
     }
 
     /// The folder crews may keep their workspaces in besides their own folder:

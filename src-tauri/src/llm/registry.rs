@@ -21,7 +21,7 @@ pub struct LlmEnv {
     /// [`endpoint_secrets`](super::endpoint_secrets)); `None`: an `--api-base` with credentials
     /// cannot be submitted or run.
     pub secrets: Option<PathBuf>,
-    /// Where the CrewAI engine remembers which Pythons import CrewAI (`<data dir>/python-envs.json`,
+    /// Where the CrewAI engine remembers which Pythons import CrewAI (`AppPaths::python_cache`,
     /// see `engine::crewai::python`); `None`: probed at every use.
     pub python_cache: Option<PathBuf>,
 }

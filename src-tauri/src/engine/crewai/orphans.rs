@@ -13,22 +13,27 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// The folder of the children registry: `$XDG_RUNTIME_DIR/crew-runner/crewai-children`, else
-/// `<temp dir>/crew-runner-<uid>/crewai-children` (per user: every worker of the user sweeps it).
-pub fn children_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
+/// This user's runtime folder for the CrewAI engine: `$XDG_RUNTIME_DIR/crew-runner`, else
+/// `<temp dir>/crew-runner-<uid>`. It holds the shim, the servers' sockets and the children
+/// registry.
+pub fn runtime_dir() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
         .map(|p| p.join("crew-runner"))
         // SAFETY: getuid(2) cannot fail and has no memory effects.
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("crew-runner-{}", unsafe { libc::getuid() })));
-    base.join("crewai-children")
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("crew-runner-{}", unsafe { libc::getuid() })))
 }
 
-/// Creates the registry folder (mode 0700), returning it.
-pub fn ensure_children_dir() -> std::io::Result<PathBuf> {
+/// The folder of the children registry: `<runtime dir>/crewai-children` (per user: every worker
+/// of the user sweeps it).
+pub fn children_dir() -> PathBuf {
+    runtime_dir().join("crewai-children")
+}
+
+/// Creates `dir` and its parents with mode 0700 (only this user), returning it.
+pub fn private_dir(dir: PathBuf) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
-    let dir = children_dir();
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
     Ok(dir)
 }
@@ -95,8 +100,24 @@ pub fn reap_orphans(dir: &Path) -> Sweep {
     sweep
 }
 
-/// Sweeps the registry of this user (at a worker's start).
+/// Removes `shim-<pid>-<n>.sock` files in `dir` whose worker `pid` is gone (a server killed
+/// before it could remove its socket).
+fn remove_stale_sockets(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for path in entries.flatten().map(|e| e.path()) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let pid = name.strip_prefix("shim-").and_then(|r| r.strip_suffix(".sock")).and_then(|r| r.split('-').next());
+        if let Some(pid) = pid.and_then(|p| p.parse::<i32>().ok()) {
+            if start_time(pid).is_none() {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+/// Sweeps the registry of this user (at a worker's start), and sockets of workers that are gone.
 pub fn reap_orphans_at_start() {
+    remove_stale_sockets(&runtime_dir());
     let sweep = reap_orphans(&children_dir());
     if sweep.killed > 0 {
         tracing::warn!(killed = sweep.killed, "killed CrewAI processes left by a worker that died");

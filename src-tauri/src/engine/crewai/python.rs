@@ -87,7 +87,7 @@ pub struct PythonSearch {
     pub explicit: Option<PathBuf>,
     /// The environment's variables (`CREW_RUNNER_PYTHON`, `PATH`).
     pub vars: BTreeMap<String, String>,
-    /// The probe cache file (`<data dir>/python-envs.json`).
+    /// The probe cache file (`~/.cache/crew-runner/python-envs.json`, see `AppPaths::python_cache`).
     pub cache: Option<PathBuf>,
 }
 

@@ -4,7 +4,7 @@
 //! A server is started at the first attempt that needs its Python, and kept while this process
 //! lives: importing CrewAI takes seconds, forking a child that already has it takes milliseconds.
 //! The server's stdin is a pipe this process holds, so the server exits when this process dies
-//! (and it has `PR_SET_PDEATHSIG=SIGKILL` besides).
+//! (and it has `PR_SET_PDEATHSIG=SIGTERM` besides).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,8 +42,6 @@ struct ShimServer {
     /// Holding it keeps the server alive; dropping it (at exit) makes the server exit.
     _stdin: ChildStdin,
     child: std::sync::Mutex<Child>,
-    /// The folder of the shim file and the socket, removed when the server is dropped.
-    _dir: tempfile::TempDir,
     crewai_version: String,
 }
 
@@ -114,11 +112,13 @@ impl ShimPool {
 /// Starts `python -u shim.py serve --socket S` and waits for its ready line.
 async fn start(python: PythonCommand) -> Result<Arc<ShimServer>, ShimError> {
     let fail = |reason: String| ShimError::Start { python: python.display(), reason };
-    let dir = tempfile::Builder::new().prefix("crew-runner-shim-").tempdir().map_err(|e| fail(format!("temp dir: {e}")))?;
-    let script = dir.path().join("shim.py");
-    std::fs::write(&script, SHIM_SOURCE).map_err(|e| fail(format!("cannot write {}: {e}", script.display())))?;
-    let socket = dir.path().join("shim.sock");
-    let children = super::orphans::ensure_children_dir().map_err(|e| fail(format!("children registry: {e}")))?;
+    let runtime = super::orphans::private_dir(super::orphans::runtime_dir()).map_err(|e| fail(format!("runtime folder: {e}")))?;
+    let script = shim_file(&runtime).map_err(|e| fail(format!("cannot write the shim in {}: {e}", runtime.display())))?;
+    // One socket per server; the server removes it when it exits.
+    static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let socket = runtime.join(format!("shim-{}-{n}.sock", std::process::id()));
+    let children = super::orphans::private_dir(super::orphans::children_dir()).map_err(|e| fail(format!("children registry: {e}")))?;
     super::orphans::reap_orphans(&children);
     let mut command: tokio::process::Command = python.command().into();
     command
@@ -137,7 +137,9 @@ async fn start(python: PythonCommand) -> Result<Arc<ShimServer>, ShimError> {
     // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+            // SIGTERM: the server's handler removes its socket file, then exits (its children
+            // have their own parent-death SIGKILL).
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong, 0, 0, 0);
             Ok(())
         });
     }
@@ -182,5 +184,20 @@ async fn start(python: PythonCommand) -> Result<Arc<ShimServer>, ShimError> {
     tracing::info!(python = %python.display(), pid = answer["pid"].as_i64(), crewai = %crewai_version, "CrewAI server ready");
     // Later stdout lines (there should be none) are drained so the server never blocks on them.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(Arc::new(ShimServer { socket, _stdin: stdin, child: std::sync::Mutex::new(child), _dir: dir, crewai_version }))
+    Ok(Arc::new(ShimServer { socket, _stdin: stdin, child: std::sync::Mutex::new(child), crewai_version }))
+}
+
+/// The shim as a file in `runtime`, named by a digest of its text (`shim-<12 hex>.py`): written
+/// once (atomically), shared by every server of this version, never a leftover per process.
+fn shim_file(runtime: &std::path::Path) -> std::io::Result<PathBuf> {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(SHIM_SOURCE.as_bytes()));
+    let path = runtime.join(format!("shim-{}.py", &digest[..12]));
+    if std::fs::read(&path).is_ok_and(|text| text == SHIM_SOURCE.as_bytes()) {
+        return Ok(path);
+    }
+    let tmp = runtime.join(format!(".shim-{}.{}.tmp", &digest[..12], std::process::id()));
+    std::fs::write(&tmp, SHIM_SOURCE)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
 }
