@@ -162,6 +162,24 @@ fn preview_crew_refuses_the_native_engine_for_a_python_script() {
     assert_eq!(gui.ok("list_executions", json!({})), json!({"executions": [], "next_before": null}));
 }
 
+/// A Python crew on CrewAI: no native report, its kind and entry instead. Needs a Python with
+/// CrewAI (`CREW_RUNNER_TEST_PYTHON`, as `tests/crewai_engine.rs`); skipped without one.
+#[test]
+fn preview_crew_shows_a_python_crew_on_crewai() {
+    let Some(python) = std::env::var_os("CREW_RUNNER_TEST_PYTHON").filter(|p| !p.is_empty()) else {
+        eprintln!("skipped: CREW_RUNNER_TEST_PYTHON is not set (a Python with crewai 1.15)");
+        return;
+    };
+    let gui = Gui::start();
+    let script = std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/crewai/script_crew.py")).unwrap();
+    let preview = gui.ok("preview_crew", json!({"path": script, "python": python.to_string_lossy()}));
+    assert_eq!(preview["engine"]["engine"], "crewai", "{preview}");
+    assert!(preview["engine"]["reason"].as_str().unwrap().starts_with("auto: it is a Python script"), "{preview}");
+    assert_eq!(preview["engine"]["python"]["source"], "--python", "{preview}");
+    assert_eq!(preview["report"], Value::Null);
+    assert_eq!(preview["python_crew"], json!({"kind": "script", "root": script.parent().unwrap(), "entry": script}));
+}
+
 #[test]
 fn submit_on_the_native_engine_records_it() {
     let gui = Gui::start();
