@@ -26,6 +26,7 @@ mod gui {
         "resume_queue",
         "get_queue",
         "validate_crew",
+        "preview_crew",
         "list_crews",
         "import_crew",
         "pick_crew",

@@ -129,6 +129,75 @@ fn validate_crew_gives_the_inputs_form() {
 }
 
 #[test]
+fn preview_crew_shows_the_engine_and_the_native_report() {
+    let gui = Gui::start();
+    let preview = gui.ok("preview_crew", json!({"path": example("blog-writer.yaml"), "engine": "native"}));
+    assert_eq!(preview["engine"], json!({"engine": "native", "reason": "--engine native"}));
+    assert_eq!(preview["report"]["crew"]["name"], "blog_writer");
+    assert_eq!(preview["report"]["required_inputs"], json!([{"name": "subject", "default": "durable job queues"}]));
+    assert_eq!(preview["python_crew"], Value::Null);
+    // `auto` (the default) runs a crew the native engine loads whole on the native engine, without
+    // looking for Python.
+    let auto = gui.ok("preview_crew", json!({"path": crew_needing_topic(&gui.data_dir)}));
+    assert_eq!(auto["engine"]["engine"], "native", "{auto}");
+    assert!(auto["engine"]["reason"].as_str().unwrap().starts_with("auto: "), "{auto}");
+    assert_eq!(auto["report"]["required_inputs"], json!([{"name": "topic", "default": null}]));
+}
+
+#[test]
+fn preview_crew_refuses_the_native_engine_for_a_python_script() {
+    let gui = Gui::start();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/crewai/script_crew.py");
+    let e = gui.err("preview_crew", json!({"path": script, "engine": "native", "python": null}));
+    assert_eq!(e["kind"], "engine", "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("{}: a Python script runs on the CrewAI engine only (--engine crewai or auto): ", script.display())),
+        "{message}"
+    );
+    assert_eq!(e.as_object().unwrap().len(), 2, "only kind and message: {e}");
+    // Submitting it the same way records nothing.
+    let e = gui.err("submit_execution", json!({"request": {"crew": script, "engine": "native", "llm": {"mode": "offline"}}}));
+    assert_eq!(e["kind"], "engine", "{e}");
+    assert_eq!(gui.ok("list_executions", json!({})), json!({"executions": [], "next_before": null}));
+}
+
+/// A Python crew on CrewAI: no native report, its kind and entry instead. Needs a Python with
+/// CrewAI (`CREW_RUNNER_TEST_PYTHON`, as `tests/crewai_engine.rs`); skipped without one.
+#[test]
+fn preview_crew_shows_a_python_crew_on_crewai() {
+    let Some(python) = std::env::var_os("CREW_RUNNER_TEST_PYTHON").filter(|p| !p.is_empty()) else {
+        eprintln!("skipped: CREW_RUNNER_TEST_PYTHON is not set (a Python with crewai 1.15)");
+        return;
+    };
+    let gui = Gui::start();
+    let script = std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/crewai/script_crew.py")).unwrap();
+    let preview = gui.ok("preview_crew", json!({"path": script, "python": python.to_string_lossy()}));
+    assert_eq!(preview["engine"]["engine"], "crewai", "{preview}");
+    assert!(preview["engine"]["reason"].as_str().unwrap().starts_with("auto: it is a Python script"), "{preview}");
+    assert_eq!(preview["engine"]["python"]["source"], "--python", "{preview}");
+    assert_eq!(preview["report"], Value::Null);
+    assert_eq!(preview["python_crew"], json!({"kind": "script", "root": script.parent().unwrap(), "entry": script}));
+}
+
+#[test]
+fn submit_on_the_native_engine_records_it() {
+    let gui = Gui::start();
+    let crew = crew_needing_topic(&gui.data_dir);
+    let submitted = gui.ok(
+        "submit_execution",
+        json!({"request": {"crew": crew, "inputs": {"topic": "engines"}, "engine": "native", "python": "", "llm": {"mode": "offline"}}}),
+    );
+    let id = submitted["execution"]["id"].as_str().unwrap().to_string();
+    assert_eq!(submitted["execution"]["engine"], "native");
+    assert_eq!(submitted["warnings"], json!([]));
+    let done = gui.wait(&id);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["engine"], "native");
+    assert_eq!(done["crew_spec"]["tasks"][0]["key"], "t1");
+}
+
+#[test]
 fn submit_runs_offline_to_a_stored_output_with_logs_and_steps() {
     let gui = Gui::start();
     let submitted = gui.submit_offline(&example("blog-writer.yaml"), json!({"subject": "queues"}));

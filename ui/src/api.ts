@@ -3,7 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
-  CancelOutcome, CommandError, CrewEntry, CrewReport, Execution, ExecutionEvent, ExecutionPage, LogEntry,
+  CancelOutcome, CommandError, CrewEntry, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEvent, ExecutionPage, LogEntry,
   LogStreamMessage, Priority, QueueSettings, QueueView, SettingsUpdate, SettingsView, Status, StepOutput,
   SubmitArgs, Submitted,
 } from './types';
@@ -44,6 +44,8 @@ export const api = {
   resumeQueue: () => call<QueueSettings>('resume_queue'),
   getQueue: () => call<QueueView>('get_queue'),
   validateCrew: (path: string) => call<CrewReport>('validate_crew', { path }),
+  previewCrew: (path: string, engine: EngineChoice, python: string | null) =>
+    call<CrewPreview>('preview_crew', { path, engine, python }),
   listCrews: () => call<CrewEntry[]>('list_crews'),
   importCrew: (path: string) => call<CrewEntry>('import_crew', { path }),
   pickCrew: (folder: boolean) => call<string | null>('pick_crew', { folder }),

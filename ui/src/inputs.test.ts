@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectInputs, inputFields, parseInputValue } from './inputs';
+import { collectFreeInputs, collectInputs, inputFields, parseInputValue } from './inputs';
 
 describe('inputs form', () => {
   const fields = inputFields([
@@ -30,5 +30,17 @@ describe('inputs form', () => {
     expect(parseInputValue('true')).toBe(true);
     expect(parseInputValue('hello world')).toBe('hello world');
     expect(parseInputValue('"quoted"')).toBe('quoted');
+  });
+
+  it('collects free-form inputs: empty keys ignored, keys trimmed, values parsed, the last of a key wins', () => {
+    expect(collectFreeInputs([])).toEqual({});
+    expect(collectFreeInputs([
+      { key: ' topic ', value: 'AI agents' },
+      { key: '', value: 'ignored' },
+      { key: '   ', value: '1' },
+      { key: 'year', value: '2025' },
+      { key: 'empty', value: '' },
+      { key: 'year', value: '2026' },
+    ])).toEqual({ topic: 'AI agents', year: 2026, empty: '' });
   });
 });

@@ -52,3 +52,23 @@ export function collectInputs(fields: InputField[], values: Record<string, strin
   }
   return { inputs, missing };
 }
+
+/** One row of the free-form inputs editor (a Python crew's inputs come from its `main.py`). */
+export interface FreeInput {
+  key: string;
+  value: string;
+}
+
+/**
+ * The inputs of the free-form editor: rows with an empty key are ignored, keys are trimmed, values
+ * parsed as [`parseInputValue`] does (a later row with the same key wins). They override the
+ * defaults of the crew's `main.py`.
+ */
+export function collectFreeInputs(rows: FreeInput[]): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  for (const r of rows) {
+    const key = r.key.trim();
+    if (key) inputs[key] = parseInputValue(r.value);
+  }
+  return inputs;
+}

@@ -4,7 +4,7 @@ import type { Execution } from './types';
 
 function execution(id: string, over: Partial<Execution> = {}): Execution {
   return {
-    id, crew_name: 'c', crew_source: '/c.yaml', crew_spec: null, inputs: {}, priority: 'normal', status: 'queued',
+    id, crew_name: 'c', crew_source: '/c.yaml', engine: 'native', crew_spec: null, inputs: {}, priority: 'normal', status: 'queued',
     attempt: 0, max_attempts: 3, timeout_ms: null, llm: {}, meta: {}, cancel_requested: false,
     progress: { completed_steps: 0, total_steps: 2 }, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, llm_calls: 0 },
     attempt_errors: [], retry_of: null, created_at: 1, started_at: null, ...over,

@@ -52,7 +52,10 @@ export interface Execution extends StateFields {
   id: string;
   crew_name: string;
   crew_source: string;
-  crew_spec: CrewSpec | null;
+  /** The engine that runs it; `crew_spec` is that engine's form of the crew. */
+  engine: Engine;
+  /** `null` in lists (`get_execution` has it). */
+  crew_spec: CrewSnapshot | null;
   inputs: Record<string, unknown>;
   priority: Priority;
   attempt: number;
@@ -147,6 +150,57 @@ export interface CrewSpec {
   llm?: string | null;
 }
 
+/** `auto` | `native` | `crewai` (`--engine`). */
+export type EngineChoice = 'auto' | 'native' | 'crewai';
+export const ENGINE_CHOICES: EngineChoice[] = ['auto', 'native', 'crewai'];
+export type Engine = 'native' | 'crewai';
+
+/** How the CrewAI engine runs a Python crew (`engine/crewai/target.rs`). */
+export type PythonCrewKind = 'crew_project' | 'flow_project' | 'script';
+
+/** A Python that imports CrewAI. */
+export interface FoundPython {
+  command: { program: string; args?: string[] };
+  source: string;
+  python_version: string;
+  crewai_version: string;
+}
+
+export interface EngineDecision {
+  engine: Engine;
+  reason: string;
+  /** The Python that runs it (CrewAI engine only). */
+  python?: FoundPython;
+  /** Shown with the native engine's warnings (`--engine crewai` would run the dropped parts). */
+  hint?: string;
+}
+
+/** A CrewAI project, Flow or script found on disk. */
+export interface PythonCrew {
+  kind: PythonCrewKind;
+  root: string;
+  entry: string;
+}
+
+/** What a CrewAI execution runs (its `crew_spec`); `translated`: a native crew run through CrewAI. */
+export interface CrewaiTarget {
+  kind: PythonCrewKind;
+  root: string;
+  entry: string;
+  python: FoundPython;
+  translated?: CrewSpec;
+}
+
+/** An execution's `crew_spec`: the native snapshot or the CrewAI target. */
+export type CrewSnapshot = CrewSpec | CrewaiTarget;
+
+/** `preview_crew`: the engine decision, the native report when the native engine loads the crew. */
+export interface CrewPreview {
+  engine: EngineDecision;
+  report: CrewReport | null;
+  python_crew: PythonCrew | null;
+}
+
 export interface Diagnostic {
   file: string;
   line?: number;
@@ -180,6 +234,9 @@ export interface SubmitArgs {
   llm: LlmMode;
   max_attempts?: number;
   timeout_secs?: number;
+  engine?: EngineChoice;
+  /** The Python the CrewAI engine uses (else the search). */
+  python?: string;
 }
 
 export interface Submitted {

@@ -22,6 +22,6 @@ pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};
 pub use store_open::{open_store, OpenStoreError, BUSY_TIMEOUT_VAR};
 pub use submission::{
-    choose_engine, default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, timeout_ms,
-    ChosenEngine, SubmitError, SubmitRequest, MAX_KEY_LEN,
+    choose_engine, default_batch_key, idempotency_key, prepare_batch, prepare_submission, preview_crew, submission_hash, timeout_from_secs,
+    timeout_ms, ChosenEngine, CrewPreview, SubmitError, SubmitRequest, MAX_KEY_LEN,
 };

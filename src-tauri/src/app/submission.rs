@@ -1,10 +1,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::engine_choice::{decide, EngineChoice, EngineChoiceError, EngineDecision};
-use crate::crew::{self, CrewError, CrewSpec, CrewWarning, LoadedCrew, MissingInputs, WorkspacePolicy};
+use crate::crew::{self, CrewError, CrewReport, CrewSpec, CrewWarning, LoadedCrew, MissingInputs, WorkspacePolicy};
 use crate::engine::crewai::{self, CrewaiTarget, PythonCrew, PythonSearch};
 use crate::execution::{Engine, LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS};
 use crate::llm::endpoint_secrets::{self, SecretsError};
@@ -206,6 +207,24 @@ pub fn choose_engine(request: &SubmitRequest, env: &LlmEnv) -> Result<ChosenEngi
     let shown = request.crew.display().to_string();
     let decision = decide(request.engine, &shown, &native, python_crew.as_ref(), || crewai::python::find(&search, &root))?;
     Ok(ChosenEngine { decision, native, python_crew })
+}
+
+/// What a crew would run as, shown before anything is submitted (`validate`, the desktop app's New
+/// run): the engine decision, the native report when the native engine loads the crew, and the
+/// CrewAI project, Flow or script recognised on disk.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrewPreview {
+    pub engine: EngineDecision,
+    /// `None` when the native engine cannot load the crew (a Python crew runs on CrewAI).
+    pub report: Option<CrewReport>,
+    pub python_crew: Option<PythonCrew>,
+}
+
+/// The [`CrewPreview`] of `request` (its crew, engine, Python and workspace policy; nothing is
+/// recorded). Takes seconds when the decision probes Python.
+pub fn preview_crew(request: &SubmitRequest, env: &LlmEnv) -> Result<CrewPreview, SubmitError> {
+    let ChosenEngine { decision, native, python_crew } = choose_engine(request, env)?;
+    Ok(CrewPreview { engine: decision, report: native.ok().map(CrewReport::from), python_crew })
 }
 
 /// The folder a crew's Python is looked for in: the crew's folder, or a file's folder.

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::confine::WorkspacePolicy;
 use super::diagnostic::{CrewError, CrewWarning};
-use super::load::load_with;
+use super::load::{load_with, LoadedCrew};
 use super::placeholders::required_inputs;
 use super::CrewSpec;
 
@@ -36,10 +36,16 @@ pub fn validate(path: &Path) -> Result<CrewReport, CrewError> {
 /// Like [`validate`], with the workspace allowed wherever `policy` allows it (see
 /// [`load_with`]); the report's `crew.workspace` is the resolved folder.
 pub fn validate_with(path: &Path, policy: &WorkspacePolicy) -> Result<CrewReport, CrewError> {
-    let loaded = load_with(path, policy)?;
-    let required_inputs = required_inputs(&loaded.spec)
-        .into_iter()
-        .map(|name| RequiredInput { default: loaded.spec.inputs.get(&name).cloned(), name })
-        .collect();
-    Ok(CrewReport { crew: loaded.spec, required_inputs, warnings: loaded.warnings })
+    Ok(load_with(path, policy)?.into())
+}
+
+impl From<LoadedCrew> for CrewReport {
+    /// The report of a crew already loaded (its inputs listed, its warnings kept).
+    fn from(loaded: LoadedCrew) -> Self {
+        let required_inputs = required_inputs(&loaded.spec)
+            .into_iter()
+            .map(|name| RequiredInput { default: loaded.spec.inputs.get(&name).cloned(), name })
+            .collect();
+        CrewReport { crew: loaded.spec, required_inputs, warnings: loaded.warnings }
+    }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::app::{PathsError, RerunError, RunnerError, SubmitError};
+use crate::app::{EngineChoiceError, PathsError, RerunError, RunnerError, SubmitError};
 use crate::crew::CrewError;
 use crate::scheduler::SchedulerError;
 use crate::store::StoreError;
@@ -29,6 +29,10 @@ pub enum CommandErrorKind {
     Io,
     /// The scheduler has shut down (the app is closing).
     Stopped,
+    /// The engine asked for cannot run the crew as asked: no Python with CrewAI for `crewai`,
+    /// `native` for a crew only CrewAI runs, or an option the CrewAI engine does not support
+    /// (replaying a recording).
+    Engine,
 }
 
 /// A command failed. Crosses the IPC boundary as `{kind, message}`; nothing secret is ever in
@@ -77,6 +81,10 @@ impl From<SubmitError> for CommandError {
                 CommandErrorKind::InvalidArgument
             }
             SubmitError::Secrets(_) => CommandErrorKind::Io,
+            // Neither engine can load it: the loader's errors (and the Pythons tried) are listed.
+            SubmitError::Engine(EngineChoiceError::Unrunnable { .. }) => CommandErrorKind::InvalidCrew,
+            SubmitError::Engine(EngineChoiceError::NoPython { .. } | EngineChoiceError::NativeCannot { .. })
+            | SubmitError::NativeOnly { .. } => CommandErrorKind::Engine,
         };
         CommandError::new(kind, e.to_string())
     }
@@ -136,5 +144,49 @@ mod tests {
         assert!(e.message.contains(id.as_str()));
         let e: CommandError = SchedulerError::Stopped.into();
         assert_eq!(e.kind, CommandErrorKind::Stopped);
+    }
+
+    #[test]
+    fn engine_refusals_cross_as_engine_or_invalid_crew() {
+        use crate::crew::Diagnostic;
+        use crate::engine::crewai::{NoPython, Tried};
+        let not_native = || CrewError::single(Diagnostic::new("s.py", "not a YAML or JSON crew"));
+        let no_python =
+            || NoPython { tried: vec![Tried { command: "python3".into(), source: "python3 on PATH".into(), reason: "no crewai".into() }] };
+        let json = |e: SubmitError| serde_json::to_value(CommandError::from(e)).unwrap();
+
+        let native_cannot = EngineChoiceError::NativeCannot { crew: "s.py".into(), what: "a Python script", native: not_native() };
+        assert_eq!(
+            json(native_cannot.into()),
+            serde_json::json!({
+                "kind": "engine",
+                "message": "s.py: a Python script runs on the CrewAI engine only (--engine crewai or auto): s.py: not a YAML or JSON crew"
+            })
+        );
+        let starts = |e: SubmitError, kind: &str, start: &str| {
+            let e = json(e);
+            assert_eq!(e["kind"], kind);
+            assert!(e["message"].as_str().unwrap().starts_with(start), "{e}");
+        };
+        let no_python_asked = EngineChoiceError::NoPython { crew: "c.yaml".into(), no_python: no_python() };
+        starts(
+            no_python_asked.into(),
+            "engine",
+            "c.yaml: --engine crewai: no Python with CrewAI found; tried: python3 (python3 on PATH): no crewai.",
+        );
+        let native_only = SubmitError::NativeOnly { crew: "c.yaml".into(), option: "--replay", reason: "--engine crewai".into() };
+        assert_eq!(
+            json(native_only),
+            serde_json::json!({
+                "kind": "engine",
+                "message": "c.yaml: --replay works with the native engine only (this crew runs on CrewAI: --engine crewai)"
+            })
+        );
+        let unrunnable = EngineChoiceError::Unrunnable { native: not_native(), python_crew: None, no_python: Some(no_python()) };
+        starts(
+            unrunnable.into(),
+            "invalid_crew",
+            "s.py: not a YAML or JSON crew\n(the CrewAI engine was tried too: no Python with CrewAI found",
+        );
     }
 }

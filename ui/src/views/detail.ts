@@ -3,6 +3,7 @@
 import { api } from '../api';
 import { append, clear, h, orphanBadge, statusBadge, toast } from '../dom';
 import { executionDuration, formatDuration, formatTime, formatTokens, inputText, isTerminal, progressLabel } from '../format';
+import { engineLabel } from '../engine';
 import { renderMarkdown } from '../markdown';
 import { withState } from '../queue_model';
 import { buildTimeline } from '../timeline';
@@ -96,7 +97,7 @@ export const detailView: View = (root, id) => {
       h('div', {}, h('h2', { class: 'crew-title' }, e.crew_name, ' ', statusBadge(e.status), orphanBadge(e)),
         h('div', { class: 'muted small' }, `${e.id} · ${e.crew_source}`),
         h('div', { class: 'facts' },
-          fact('Priority', e.priority), fact('Attempt', `${e.attempt}/${e.max_attempts}`),
+          fact('Engine', engineLabel(e)), fact('Priority', e.priority), fact('Attempt', `${e.attempt}/${e.max_attempts}`),
           fact('Created', formatTime(e.created_at)), fact('Duration', formatDuration(executionDuration(e, Date.now()))),
           fact('Tokens', formatTokens(e.usage.total_tokens)), fact('LLM calls', String(e.usage.llm_calls)),
           e.usage.cost_usd != null ? fact('Cost', `$${e.usage.cost_usd.toFixed(4)}`) : null,

@@ -45,8 +45,9 @@ pub struct CrewaiTarget {
     pub translated: Option<CrewSpec>,
 }
 
-/// A CrewAI Python crew found on disk.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A CrewAI Python crew found on disk (`validate --json` and the desktop app's preview show it as
+/// `{kind, root, entry}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PythonCrew {
     pub kind: TargetKind,
     pub root: PathBuf,

@@ -1,9 +1,11 @@
 //! Crews: validation (for the inputs form), the library, and the native pickers.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tauri::{AppHandle, Runtime, State};
 
+use super::blocking;
+use crate::app::{self, CrewPreview, EngineChoice, SubmitRequest};
 use crate::crew::{self, CrewReport};
 use crate::gui::crew_library::CrewEntry;
 use crate::gui::{CommandError, GuiState};
@@ -13,6 +15,33 @@ use crate::gui::{CommandError, GuiState};
 #[tauri::command(rename_all = "snake_case")]
 pub async fn validate_crew(state: State<'_, GuiState>, path: String) -> Result<CrewReport, CommandError> {
     Ok(crew::validate_with(Path::new(&path), &state.workspace_policy())?)
+}
+
+/// What the crew at `path` would run as with `engine` (`auto` when absent) and `python` (the
+/// search when absent or empty): the engine decision, the native report (`null` when only CrewAI
+/// runs it) and the CrewAI project, Flow or script found (`null` for a YAML/JSON crew). May take
+/// seconds (it probes Python), so it runs on the blocking pool.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn preview_crew(
+    state: State<'_, GuiState>,
+    path: String,
+    engine: Option<EngineChoice>,
+    python: Option<String>,
+) -> Result<CrewPreview, CommandError> {
+    let request = engine_request(&state, path, engine.unwrap_or_default(), python);
+    let env = state.executor.env();
+    blocking(move || app::preview_crew(&request, &env)).await
+}
+
+/// A request for `crew` on `engine` with `python` (ignored when empty) and the app's workspace
+/// policy; the rest is [`SubmitRequest::new`]'s defaults.
+pub(crate) fn engine_request(state: &GuiState, crew: String, engine: EngineChoice, python: Option<String>) -> SubmitRequest {
+    SubmitRequest {
+        engine,
+        python: python.filter(|p| !p.trim().is_empty()).map(PathBuf::from),
+        workspaces: state.workspace_policy(),
+        ..SubmitRequest::new(crew)
+    }
 }
 
 /// The crews imported into the library.

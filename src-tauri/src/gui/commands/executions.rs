@@ -1,13 +1,13 @@
 //! Submitting, reading and controlling executions.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
-use super::parse_id;
-use crate::app::{prepare_submission, timeout_from_secs, SubmitRequest};
+use super::crews::engine_request;
+use super::{blocking, parse_id};
+use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, SubmitRequest};
 use crate::crew::CrewWarning;
 use crate::execution::{Execution, ExecutionFilter, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
 use crate::gui::settings::LlmSettings;
@@ -56,6 +56,11 @@ pub struct SubmitArgs {
     pub timeout_secs: Option<f64>,
     #[serde(default)]
     pub meta: BTreeMap<String, String>,
+    /// Which engine runs it (`auto` by default).
+    #[serde(default)]
+    pub engine: EngineChoice,
+    /// The Python the CrewAI engine uses (else the search; empty means absent).
+    pub python: Option<String>,
 }
 
 /// A recorded submission and the warnings about its crew and inputs (see `prepare_submission`).
@@ -75,10 +80,10 @@ pub async fn submit_execution(state: State<'_, GuiState>, request: SubmitArgs) -
         timeout_ms: timeout_from_secs(request.timeout_secs)?,
         llm: request.llm.options(&state.settings.get().llm),
         meta: request.meta,
-        workspaces: state.workspace_policy(),
-        ..SubmitRequest::new(PathBuf::from(request.crew))
+        ..engine_request(&state, request.crew, request.engine, request.python)
     };
-    let (new, warnings) = prepare_submission(&submit, &state.executor.env())?;
+    let env = state.executor.env();
+    let (new, warnings) = blocking(move || prepare_submission(&submit, &env)).await?;
     let mut recorded = state.runner.submit(vec![new], None).await?;
     Ok(Submitted { execution: recorded.executions.pop().expect("one execution recorded"), warnings })
 }

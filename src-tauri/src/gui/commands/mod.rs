@@ -28,6 +28,7 @@ pub fn register<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder
         queue::resume_queue,
         queue::get_queue,
         crews::validate_crew,
+        crews::preview_crew,
         crews::list_crews,
         crews::import_crew,
         crews::pick_crew,
@@ -35,6 +36,20 @@ pub fn register<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder
         settings::get_settings,
         settings::set_settings,
     ])
+}
+
+/// Runs `work` on tokio's blocking pool: for core calls that may take seconds (loading a crew and
+/// probing its Python runs `python`), so they never stall the async runtime the commands share.
+pub(crate) async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, CommandError>
+where
+    T: Send + 'static,
+    E: Into<CommandError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(CommandError::new(CommandErrorKind::Stopped, format!("the app is closing: {e}"))),
+    }
 }
 
 /// Parses an execution id from the page.
