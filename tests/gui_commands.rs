@@ -167,6 +167,7 @@ fn preview_crew_refuses_the_native_engine_for_a_python_script() {
 #[test]
 fn preview_crew_shows_a_python_crew_on_crewai() {
     let Some(python) = std::env::var_os("CREW_RUNNER_TEST_PYTHON").filter(|p| !p.is_empty()) else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set CREW_RUNNER_TEST_PYTHON (.ci/run installs CrewAI)");
         eprintln!("skipped: CREW_RUNNER_TEST_PYTHON is not set (a Python with crewai 1.15)");
         return;
     };
