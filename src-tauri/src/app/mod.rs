@@ -5,6 +5,7 @@
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+pub mod duration;
 mod engine_choice;
 mod log_tail;
 pub mod memory;
@@ -14,6 +15,7 @@ mod runner;
 pub mod runtime;
 mod store_open;
 mod submission;
+mod validation;
 
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
@@ -25,3 +27,4 @@ pub use submission::{
     choose_engine, default_batch_key, idempotency_key, prepare_batch, prepare_submission, submission_hash, timeout_from_secs, timeout_ms,
     ChosenEngine, SubmitError, SubmitRequest, MAX_KEY_LEN,
 };
+pub use validation::{validate, Validation};

@@ -4,7 +4,7 @@ use super::args::{GlobalArgs, ValidateCommand};
 use super::escape::line;
 use super::runtime::{llm_env, workspace_policy};
 use super::CliError;
-use crate::app::{choose_engine, ChosenEngine, SubmitRequest};
+use crate::app::{validate as validate_crew, SubmitRequest, Validation};
 use crate::crew;
 
 /// Like `outln!`, with the line's control characters escaped (crew text can hold any).
@@ -19,27 +19,15 @@ macro_rules! lineln {
 pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError> {
     let policy = workspace_policy(global, &c.allow_workspace)?;
     let mut request = SubmitRequest::new(&c.crew);
-    request.workspaces = policy.clone();
+    request.workspaces = policy;
     request.engine = c.engine;
     request.python = c.python.clone();
-    let ChosenEngine { decision, native, python_crew } = choose_engine(&request, &llm_env(global)?).map_err(CliError::usage)?;
-    let report = match native {
-        Ok(_) => Some(crew::validate_with(&c.crew, &policy).map_err(CliError::usage)?),
-        Err(_) => None,
-    };
+    let validation = validate_crew(&request, &llm_env(global)?).map_err(CliError::usage)?;
     if c.json {
-        let mut value = match &report {
-            Some(r) => serde_json::to_value(r).expect("a CrewReport serialises"),
-            None => serde_json::json!({ "crew": null, "required_inputs": [], "warnings": [] }),
-        };
-        value["engine"] = serde_json::to_value(&decision).expect("a decision serialises");
-        value["python_crew"] = match &python_crew {
-            Some(p) => serde_json::json!({ "kind": p.kind, "root": p.root, "entry": p.entry }),
-            None => serde_json::Value::Null,
-        };
-        outln!("{}", serde_json::to_string_pretty(&value).expect("JSON serialises"));
+        outln!("{}", serde_json::to_string_pretty(&validation.to_json()).expect("JSON serialises"));
         return Ok(0);
     }
+    let Validation { decision, report, python_crew } = validation;
     lineln!("engine:    {} ({})", decision.engine, decision.reason);
     if let Some(p) = &decision.python {
         lineln!("python:    {} ({}; Python {}, CrewAI {})", p.command.display(), p.source, p.python_version, p.crewai_version);
