@@ -13,6 +13,7 @@
 //!   the offline model.
 //! - [`app`]: what both faces call: data paths, preparing submissions, reruns.
 //! - [`cli`]: the headless face (`crew-runner --run`, subcommands).
+//! - [`http`]: the local HTTP API over the same [`app::Runner`] (`crew-runner serve`).
 //!
 //! Nothing here depends on Tauri; the desktop shell lives behind the `gui` feature.
 
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod execution;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod http;
 pub mod llm;
 pub mod scheduler;
 pub mod store;

@@ -5,6 +5,7 @@
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+pub mod duration;
 mod engine_choice;
 mod log_tail;
 pub mod memory;
@@ -14,6 +15,7 @@ mod runner;
 pub mod runtime;
 mod store_open;
 mod submission;
+mod validation;
 
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};

@@ -57,6 +57,8 @@ pub enum Command {
     Submit(SubmitCommand),
     /// Run queued executions until interrupted (or, with --until-idle, until none is left).
     Worker(WorkerCommand),
+    /// Run queued executions like `worker` and serve the local HTTP API (JSON, Server-Sent Events).
+    Serve(ServeCommand),
     /// Show one execution.
     Status(StatusCommand),
     /// List executions, newest first.
@@ -109,7 +111,7 @@ pub struct RunOptions {
 
     /// Fail an attempt that runs longer than this (error kind `timeout`): seconds (90, 1.5) or
     /// with a unit (500ms, 90s, 5m, 2h).
-    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::app::duration::parse)]
     pub timeout: Option<std::time::Duration>,
 
     /// Attempts in all, for retryable errors (connection, timeout, 429, 5xx). An attempt whose
@@ -231,6 +233,43 @@ pub struct WorkerCommand {
     pub until_idle: bool,
 }
 
+/// Serves the HTTP API (see the README's "HTTP API" and `GET /v1/openapi.json`) and runs queued
+/// executions like `worker`, until Ctrl-C or SIGTERM. Prints `listening on http://HOST:PORT` on
+/// stdout once bound, and the token file's path on stderr: every route but `GET /v1/health`
+/// needs `Authorization: Bearer TOKEN`.
+#[derive(Debug, Args)]
+pub struct ServeCommand {
+    /// The port; 0 picks a free one.
+    #[arg(long, value_name = "PORT", default_value_t = 8765)]
+    pub port: u16,
+    /// The address to listen on: a loopback address unless --allow-remote.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = parse_host)]
+    pub host: std::net::IpAddr,
+    /// Allow a non-loopback --host (0.0.0.0, a LAN address): anyone who reaches the port and has
+    /// the token can run crews on this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Answer browser (CORS) requests from this origin only (e.g. http://localhost:5173); without
+    /// it no CORS headers are sent.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Option<String>,
+    /// Executions run at once; also stored as the shared setting [default: the stored setting, 4
+    /// on a new database].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// Let crews' `workspace` be in DIR or below it (repeatable), as for `run`.
+    #[arg(long = "allow-workspace", value_name = "DIR")]
+    pub allow_workspace: Vec<PathBuf>,
+}
+
+/// An IP address, or `localhost` (127.0.0.1).
+fn parse_host(text: &str) -> Result<std::net::IpAddr, String> {
+    if text.eq_ignore_ascii_case("localhost") {
+        return Ok(std::net::IpAddr::from([127, 0, 0, 1]));
+    }
+    text.trim_start_matches('[').trim_end_matches(']').parse().map_err(|_| format!("`{text}` is not an IP address (or localhost)"))
+}
+
 #[derive(Debug, Args)]
 pub struct JsonFlag {
     /// Print JSON.
@@ -303,7 +342,7 @@ pub struct WaitCommand {
     pub ids: Vec<String>,
     /// Give up after this long (exit 124): seconds (90) or with a unit (500ms, 90s, 5m, 2h)
     /// [default: no limit].
-    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::app::duration::parse)]
     pub timeout: Option<std::time::Duration>,
     /// Print JSON: an array of the executions, in the order given, once all are finished.
     #[arg(long)]
@@ -376,7 +415,7 @@ Installing:
 pub struct PruneCommand {
     /// Only executions that finished longer ago than this: numbers with units ms, s, m, h, d or w
     /// (30d, 12h, 1d12h); a unit is required here (a bare number would be seconds).
-    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse_with_unit)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::app::duration::parse_with_unit)]
     pub older_than: Option<std::time::Duration>,
     /// Spare the newest N finished executions (of the --status ones, by submission), whatever
     /// their age; --keep 0 spares none.

@@ -10,7 +10,6 @@ mod output;
 mod args;
 mod control;
 mod docs;
-mod duration;
 mod error;
 mod escape;
 mod export;
@@ -22,6 +21,7 @@ mod prune;
 mod render;
 mod run;
 mod runtime;
+mod serve;
 mod signals;
 mod validate;
 mod wait;
@@ -82,6 +82,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Run(c) => run::run(&global, c.crew, c.options, c.concurrency).await,
         Command::Submit(c) => run::submit(&global, c.crew, c.options, c.idempotency_key).await,
         Command::Worker(c) => worker::worker(&global, c).await,
+        Command::Serve(c) => serve::serve(&global, c).await,
         Command::Status(c) => inspect::status(&global, c),
         Command::List(c) => inspect::list(&global, c),
         Command::Logs(c) => inspect::logs(&global, c).await,

@@ -22,17 +22,12 @@ pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError
     request.workspaces = policy;
     request.engine = c.engine;
     request.python = c.python.clone();
-    let CrewPreview { engine: decision, report, python_crew } = preview_crew(&request, &llm_env(global)?).map_err(CliError::usage)?;
+    let preview = preview_crew(&request, &llm_env(global)?).map_err(CliError::usage)?;
     if c.json {
-        let mut value = match &report {
-            Some(r) => serde_json::to_value(r).expect("a CrewReport serialises"),
-            None => serde_json::json!({ "crew": null, "required_inputs": [], "warnings": [] }),
-        };
-        value["engine"] = serde_json::to_value(&decision).expect("a decision serialises");
-        value["python_crew"] = serde_json::to_value(&python_crew).expect("a PythonCrew serialises");
-        outln!("{}", serde_json::to_string_pretty(&value).expect("JSON serialises"));
+        outln!("{}", serde_json::to_string_pretty(&preview.to_json()).expect("JSON serialises"));
         return Ok(0);
     }
+    let CrewPreview { engine: decision, report, python_crew } = preview;
     lineln!("engine:    {} ({})", decision.engine, decision.reason);
     if let Some(p) = &decision.python {
         lineln!("python:    {} ({}; Python {}, CrewAI {})", p.command.display(), p.source, p.python_version, p.crewai_version);

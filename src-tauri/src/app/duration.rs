@@ -1,5 +1,5 @@
 //! The one duration syntax of every option that takes a time (`--timeout`, `wait --timeout`,
-//! `prune --older-than`).
+//! `prune --older-than`, the HTTP API's `timeout` given as text).
 //!
 //! A duration is a bare number of seconds (`90`, `1.5`), or one or more numbers each followed by a
 //! unit: `ms`, `s`, `m`, `h`, `d` (24 h) or `w` (7 d), as in `500ms`, `90s`, `5m`, `2h`, `30d`,

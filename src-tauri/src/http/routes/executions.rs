@@ -1,0 +1,81 @@
+//! `POST /v1/executions`, `GET /v1/executions`, `GET /v1/executions/{id}`, `…/steps`, `…/logs`.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::app::{default_batch_key, idempotency_key, prepare_batch};
+use crate::execution::Execution;
+use crate::http::body::JsonBody;
+use crate::http::error::ApiError;
+use crate::http::query;
+use crate::http::state::ApiState;
+use crate::http::submit::SubmitBody;
+
+/// Records the crew's execution(s) as queued: 201 `{ids, warnings, replayed: false}`; a repeat of
+/// an idempotency key with the same content records nothing: 200 `{ids (recorded the first
+/// time), warnings, replayed: true}`. A batch (`rows`) without a key gets one made from its
+/// content, as the CLI's `--inputs-file` does.
+pub async fn submit(State(state): State<ApiState>, JsonBody(body): JsonBody<SubmitBody>) -> Result<Response, ApiError> {
+    let (request, rows) = body.request(state.workspaces.clone())?;
+    let llm = state.llm.clone();
+    let prepared = tokio::task::spawn_blocking(move || prepare_batch(&request, &rows, &llm))
+        .await
+        .map_err(|e| ApiError::new(crate::http::ErrorKind::Storage, format!("preparing the submission failed: {e}")))??;
+    let mut warnings: Vec<String> = Vec::new();
+    for w in prepared.iter().flat_map(|(_, w)| w) {
+        let text = w.to_string();
+        if !warnings.contains(&text) {
+            warnings.push(text);
+        }
+    }
+    let news: Vec<_> = prepared.into_iter().map(|(new, _)| new).collect();
+    let key = match &body.idempotency_key {
+        Some(key) => Some(idempotency_key(key, &news)?),
+        None if body.rows.is_some() => Some(default_batch_key(&news)),
+        None => None,
+    };
+    let submission = state.runner.submit(news, key).await?;
+    let status = if submission.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(json!({ "ids": submission.ids, "warnings": warnings, "replayed": submission.replayed }))).into_response())
+}
+
+/// An execution as a list row: everything but the crew snapshot (`crew_spec`).
+fn row(e: &Execution) -> Value {
+    let mut v = serde_json::to_value(e).expect("an Execution serialises");
+    if let Some(fields) = v.as_object_mut() {
+        fields.remove("crew_spec");
+    }
+    v
+}
+
+/// A page of executions, newest first: `{executions, next_before}` (`next_before` is the cursor of
+/// the next page, `null` on the last one).
+pub async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let filter = query::execution_filter(raw.as_deref())?;
+    let executions = state.runner.list(&filter)?;
+    let next_before = (executions.len() as u32 >= filter.limit).then(|| executions.last().map(|e| e.id.clone())).flatten();
+    Ok(Json(json!({ "executions": executions.iter().map(row).collect::<Vec<_>>(), "next_before": next_before })))
+}
+
+/// One execution, in full.
+pub async fn get(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Execution>, ApiError> {
+    Ok(Json(state.runner.get(&id)?))
+}
+
+/// The finished tasks of an execution, in completion order: `{steps}`.
+pub async fn steps(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "steps": state.runner.steps(&id)? })))
+}
+
+/// Log lines after `after`, at most `limit`: `{entries, next_after}` (`next_after`: the last seq
+/// returned, or `after` when none).
+pub async fn logs(State(state): State<ApiState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let (after, limit) = query::log_page(raw.as_deref())?;
+    let e = state.runner.get(&id)?;
+    let entries = state.runner.logs(&e.id, after, limit)?;
+    let next_after = entries.last().map_or(after, |l| l.seq);
+    Ok(Json(json!({ "entries": entries, "next_after": next_after })))
+}

@@ -1,0 +1,277 @@
+//! `crew-runner serve` through the real binary: submit over HTTP and follow Server-Sent Events
+//! against the mock LLM, cancel, auth, Host and bind refusals, body cap, errors, idempotency,
+//! resumption, validation, OpenAPI, the token file, and a graceful SIGTERM.
+
+mod harness;
+mod http_client;
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use harness::{arg, fixture, Crew, PROC_WAIT};
+use http_client::{Api, Request, SseEvent};
+use serde_json::{json, Value};
+use support::{MockLlm, Reply};
+
+/// A running `crew-runner serve --port 0` and its API.
+struct Served {
+    child: Child,
+    api: Api,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts the server on `crew`'s data dir (stderr to a file) and reads its `listening on` line.
+fn serve(crew: &Crew, extra: &[&str]) -> Served {
+    let mut args = vec!["serve", "--port", "0"];
+    args.extend_from_slice(extra);
+    let stderr = std::fs::File::create(crew.dir.path().join("serve.stderr")).unwrap();
+    let mut child = crew.cmd(&args).stdout(Stdio::piped()).stderr(stderr).spawn().expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the listening line");
+    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {line:?}")).to_string();
+    let token = std::fs::read_to_string(crew.data_dir().join("http-token")).expect("the token file").trim().to_string();
+    Served { child, api: Api { addr, token } }
+}
+
+fn one_step() -> String {
+    arg(&fixture("cli/one-step.yaml"))
+}
+
+fn submit(api: &Api, body: Value) -> Vec<String> {
+    let r = api.post("/v1/executions", &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+fn log_seqs(events: &[SseEvent]) -> Vec<u64> {
+    events.iter().filter(|e| e.event == "log").map(|e| e.id.as_deref().unwrap().parse().unwrap()).collect()
+}
+
+#[test]
+fn a_submission_is_followed_over_events_until_it_succeeds_and_the_stream_resumes() {
+    let mock = MockLlm::start();
+    mock.push(Reply::text("Thought: done\nFinal Answer: The note about item 42."));
+    let crew = Crew::new(Some(&mock.base_url()));
+    let server = serve(&crew, &[]);
+    let api = &server.api;
+    let id = submit(api, json!({ "crew": one_step(), "inputs": { "item": 42 }, "meta": { "team": "r" } })).remove(0);
+
+    let events = api.events(&format!("/v1/executions/{id}/events"), Vec::new()).until_end();
+    assert_eq!(events[0].event, "status", "{events:#?}");
+    assert_eq!(events.last().unwrap().json(), json!({ "status": "succeeded" }));
+    let seqs = log_seqs(&events);
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "every line once, in order");
+    let logs: Vec<Value> = events.iter().filter(|e| e.event == "log").map(SseEvent::json).collect();
+    assert_eq!(logs.last().unwrap()["kind"], "succeeded");
+    assert!(logs.iter().all(|l| l["execution_id"] == id.as_str()));
+
+    let e = api.get(&format!("/v1/executions/{id}")).json();
+    assert_eq!((e["status"].as_str(), e["output"].as_str()), (Some("succeeded"), Some("The note about item 42.")));
+    assert!(e["crew_spec"].is_object());
+    let steps = api.get(&format!("/v1/executions/{id}/steps")).json();
+    assert_eq!(steps["steps"][0]["step"], "only_step");
+    let page = api.get(&format!("/v1/executions/{id}/logs?after=2&limit=2")).json();
+    assert_eq!(page["entries"].as_array().unwrap().iter().map(|l| l["seq"].as_u64().unwrap()).collect::<Vec<_>>(), vec![3, 4]);
+    assert_eq!(page["next_after"], 4);
+
+    // Resuming after the next-to-last line sends the last one, then the end.
+    let last = *seqs.last().unwrap();
+    let resumed = api.events(&format!("/v1/executions/{id}/events"), vec![("Last-Event-ID", (last - 1).to_string())]).until_end();
+    assert_eq!(log_seqs(&resumed), vec![last]);
+    assert_eq!(resumed.last().unwrap().event, "end");
+
+    let list = api.get("/v1/executions?status=succeeded,failed&meta=team%3Dr&limit=10").json();
+    let rows = list["executions"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], id.as_str());
+    assert!(rows[0].get("crew_spec").is_none(), "list rows leave the crew out");
+    assert_eq!(list["next_before"], Value::Null);
+    assert_eq!(api.get("/v1/executions?status=queued").json()["executions"], json!([]));
+    assert_eq!(mock.chat_count(), 1);
+}
+
+#[test]
+fn a_running_execution_is_cancelled_over_http() {
+    let mock = MockLlm::start();
+    mock.push(Reply::held(Reply::text("Final Answer: too late")));
+    let crew = Crew::new(Some(&mock.base_url()));
+    let server = serve(&crew, &["--concurrency", "1"]);
+    let api = &server.api;
+    let id = submit(api, json!({ "crew": one_step(), "inputs": { "item": 1 } })).remove(0);
+    let mut stream = api.events(&format!("/v1/executions/{id}/events"), Vec::new());
+    assert!(mock.wait_for_held(1, PROC_WAIT), "the LLM call never arrived");
+    let r = api.post(&format!("/v1/executions/{id}/cancel"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["outcome"], "requested");
+    let events = stream.until_end();
+    assert_eq!(events.last().unwrap().json()["status"], "cancelled");
+    assert!(events.iter().any(|e| e.event == "status" && e.json()["status"] == "cancelled"), "{events:#?}");
+    assert_eq!(api.get(&format!("/v1/executions/{id}")).json()["status"], "cancelled");
+    let again = api.post(&format!("/v1/executions/{id}/cancel"), &json!({})).json();
+    assert_eq!((again["outcome"].as_str(), again["status"].as_str()), (Some("already_finished"), Some("cancelled")));
+    // A finished execution reruns as a new one.
+    let rerun = api.post(&format!("/v1/executions/{id}/retry"), &json!({}));
+    assert_eq!(rerun.status, 201, "{}", rerun.body);
+    assert_eq!(rerun.json()["retry_of"], id.as_str());
+}
+
+#[test]
+fn requests_are_refused_with_kind_and_status() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let server = serve(&crew, &[]);
+    let api = &server.api;
+    let health = api.get_anonymous("/v1/health");
+    assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ok")));
+
+    let anonymous = api.get_anonymous("/v1/queue");
+    assert_eq!((anonymous.status, anonymous.kind().as_str()), (401, "unauthorized"));
+    assert_eq!(anonymous.header("www-authenticate"), Some("Bearer"));
+    let wrong = Api { addr: api.addr.clone(), token: "0".repeat(64) }.get("/v1/queue");
+    assert_eq!((wrong.status, wrong.kind().as_str()), (401, "unauthorized"));
+    assert!(!wrong.body.contains(&api.token));
+
+    let unknown = api.get(&format!("/v1/executions/{}", "01J00000000000000000000000"));
+    assert_eq!((unknown.status, unknown.kind().as_str()), (404, "not_found"));
+    let malformed = api.get("/v1/executions/nope");
+    assert_eq!((malformed.status, malformed.kind().as_str()), (400, "invalid_argument"));
+    assert_eq!(api.get("/v1/nothing-here").status, 404);
+    assert_eq!(api.send(Request { method: "DELETE", path: "/v1/queue", headers: vec![], body: None }).status, 405);
+
+    let broken = crew.write("broken.yaml", "name: broken\nagents: {}\ntasks:\n  t:\n    description: x\n    agent: nobody\n");
+    let invalid = api.post("/v1/executions", &json!({ "crew": arg(&broken) }));
+    assert_eq!((invalid.status, invalid.kind().as_str()), (400, "invalid_crew"), "{}", invalid.body);
+    let relative = api.post("/v1/executions", &json!({ "crew": "tests/fixtures/cli/one-step.yaml" }));
+    assert_eq!((relative.status, relative.kind().as_str()), (400, "invalid_argument"));
+    let missing = api.post("/v1/executions", &json!({ "crew": one_step() }));
+    assert_eq!((missing.status, missing.kind().as_str()), (400, "missing_inputs"), "{}", missing.body);
+    let typo = api.post("/v1/executions", &json!({ "crew": one_step(), "priorty": "high" }));
+    assert_eq!((typo.status, typo.kind().as_str()), (400, "invalid_argument"));
+    assert_eq!(api.get("/v1/executions").json()["executions"], json!([]), "nothing recorded");
+
+    let huge = json!({ "crew": one_step(), "inputs": { "item": "x".repeat(2 * 1024 * 1024) } });
+    let too_large = api.post("/v1/executions", &huge);
+    assert_eq!((too_large.status, too_large.kind().as_str()), (413, "body_too_large"));
+
+    for host in ["evil.example", &format!("evil.example:{}", api.addr.rsplit(':').next().unwrap())] {
+        let foreign = api.send(Request { method: "GET", path: "/v1/health", headers: vec![("Host", host.to_string())], body: None });
+        assert_eq!((foreign.status, foreign.kind().as_str()), (403, "forbidden_host"), "{host}");
+    }
+    let port = api.addr.rsplit(':').next().unwrap();
+    let by_name = api.send(Request { method: "GET", path: "/v1/health", headers: vec![("Host", format!("localhost:{port}"))], body: None });
+    assert_eq!(by_name.status, 200);
+    assert!(by_name.header("access-control-allow-origin").is_none(), "no CORS without --cors-origin");
+}
+
+#[test]
+fn idempotency_priority_queue_and_validation() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let server = serve(&crew, &[]);
+    let api = &server.api;
+    assert_eq!(api.post("/v1/queue/pause", &json!({})).json()["paused"], true);
+    let body = json!({ "crew": one_step(), "rows": [{ "item": 1 }, { "item": 2 }], "idempotency_key": "nightly-1", "timeout": "90s" });
+    let first = submit(api, body.clone());
+    assert_eq!(first.len(), 2);
+    let replay = api.post("/v1/executions", &body);
+    assert_eq!(replay.status, 200, "{}", replay.body);
+    assert_eq!(replay.json()["replayed"], true);
+    let replayed: Vec<String> = replay.json()["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    assert_eq!(replayed, first);
+    let conflict = api.post("/v1/executions", &json!({ "crew": one_step(), "inputs": { "item": 3 }, "idempotency_key": "nightly-1" }));
+    assert_eq!((conflict.status, conflict.kind().as_str()), (409, "idempotency_conflict"));
+
+    let e = api.get(&format!("/v1/executions/{}", first[0])).json();
+    assert_eq!((e["status"].as_str(), e["timeout_ms"].as_u64()), (Some("queued"), Some(90_000)));
+    let raised = api.put(&format!("/v1/executions/{}/priority", first[0]), &json!({ "priority": "urgent" }));
+    assert_eq!(raised.json()["priority"], "urgent");
+    let bad = api.put(&format!("/v1/executions/{}/priority", first[0]), &json!({ "priority": "asap" }));
+    assert_eq!(bad.status, 400);
+    let unfinished = api.post(&format!("/v1/executions/{}/retry", first[0]), &json!({}));
+    assert_eq!((unfinished.status, unfinished.kind().as_str()), (409, "invalid_state"));
+    let page = api.get("/v1/executions?limit=1").json();
+    assert_eq!(page["executions"].as_array().unwrap().len(), 1);
+    let next = page["next_before"].as_str().unwrap();
+    assert_eq!(api.get(&format!("/v1/executions?limit=1&before={next}")).json()["executions"].as_array().unwrap().len(), 1);
+
+    let queue = api.get("/v1/queue").json();
+    assert_eq!((queue["settings"]["paused"].as_bool(), queue["counts"]["queued"].as_u64()), (Some(true), Some(2)));
+    assert_eq!(api.post("/v1/queue/resume", &json!({})).json()["paused"], false);
+
+    let report = api.post("/v1/crews/validate", &json!({ "crew": one_step() })).json();
+    assert_eq!(report["crew"]["name"], "one_step");
+    assert_eq!(report["required_inputs"][0]["name"], "item");
+    assert_eq!(report["engine"]["engine"], "native");
+    let broken = crew.write("broken.yaml", "name: [unclosed\n");
+    let invalid = api.post("/v1/crews/validate", &json!({ "crew": arg(&broken) }));
+    assert_eq!((invalid.status, invalid.kind().as_str()), (400, "invalid_crew"), "{}", invalid.body);
+}
+
+#[test]
+fn openapi_token_file_cors_and_a_graceful_sigterm() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let mut server = serve(&crew, &["--cors-origin", "http://app.example"]);
+    let api = server.api.clone();
+    let doc = api.get("/v1/openapi.json").json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for path in
+        ["/v1/executions", "/v1/executions/{id}", "/v1/executions/{id}/events", "/v1/queue/pause", "/v1/crews/validate", "/v1/health"]
+    {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+    assert!(doc["paths"]["/v1/executions"]["post"]["requestBody"].is_object());
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(crew.data_dir().join("http-token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let preflight = api.send(Request {
+        method: "OPTIONS",
+        path: "/v1/executions",
+        headers: vec![("Origin", "http://app.example".into()), ("Access-Control-Request-Method", "POST".into())],
+        body: None,
+    });
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("http://app.example"));
+    let other =
+        api.send(Request { method: "GET", path: "/v1/health", headers: vec![("Origin", "http://evil.example".into())], body: None });
+    assert!(other.header("access-control-allow-origin").is_none());
+
+    // A queued execution's stream stays open until SIGTERM ends it; the server then exits 0.
+    assert_eq!(api.post("/v1/queue/pause", &json!({})).status, 200);
+    let id = submit(&api, json!({ "crew": one_step(), "inputs": { "item": 1 } })).remove(0);
+    let mut stream = api.events(&format!("/v1/executions/{id}/events"), Vec::new());
+    assert_eq!(stream.next_event().unwrap().event, "status");
+    harness::signal(&server.child, "TERM");
+    while let Some(event) = stream.next_event() {
+        assert_ne!(event.event, "end", "the execution never ran");
+    }
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The same token is read back at the next start.
+    let again = serve(&crew, &[]);
+    assert_eq!(again.api.token, api.token);
+}
+
+#[test]
+fn a_remote_bind_needs_allow_remote() {
+    let crew = Crew::new(None);
+    let stderr = crew.usage_error(&["serve", "--host", "0.0.0.0", "--port", "0"]);
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+    assert!(!crew.data_dir().join("http-token").exists(), "nothing started");
+    let stderr = crew.usage_error(&["serve", "--host", "not-an-address"]);
+    assert!(stderr.contains("not an IP address"), "{stderr}");
+}
