@@ -221,9 +221,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_dropped_attempt_keeps_the_connection_open_through_the_grace_period() {
-        // A process group that ignores SIGTERM (sh -c 'trap "" TERM; sleep 30').
+        // A process group that ignores SIGTERM (sh -c 'trap "" TERM; …'), once it says so.
         let mut c = std::process::Command::new("sh");
-        c.args(["-c", "trap '' TERM; sleep 30"]);
+        c.args(["-c", "trap '' TERM; echo ready; sleep 30"]).stdout(std::process::Stdio::piped());
         // SAFETY: setpgid is async-signal-safe.
         unsafe {
             c.pre_exec(|| {
@@ -232,6 +232,9 @@ mod tests {
             });
         }
         let mut child = c.spawn().unwrap();
+        let mut ready = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut ready).unwrap();
+        assert_eq!(ready, "ready\n", "the trap is set before the signal is sent");
         let (ours, mut theirs) = tokio::net::UnixStream::pair().unwrap();
         let (read, write) = ours.into_split();
         let group = ChildGroup { pgid: Some(child.id() as i32), read: Some(BufReader::new(read)), write: Some(write), done: false };
