@@ -25,8 +25,10 @@
 #        engine-10-c1      one `crew-runner run CREW --engine crewai --python VENV/bin/python
 #                          --inputs-file rows.jsonl --concurrency 1` with 10 rows, fresh data dir
 #        engine-10-c2      the same with --concurrency 2 (the machine has 2 cores)
-#        engine-10-c1-pc   engine-10-c1 on a fresh data dir holding only the warm-up's Python probe
-#                          cache (python-envs.json): what a data dir that has seen this Python pays
+#        engine-10-c1-pc   engine-10-c1 with the warm-up's Python probe cache (python-envs.json, kept
+#                          per user in ~/.cache/crew-runner): what every run after a machine's first
+#                          pays. Every engine case gets its own XDG_CACHE_HOME, so engine-10-c1 and
+#                          -c2 are a machine's first run (they probe the Python: one CrewAI import)
 #      Every row uses crew.yaml's default topic, as run_crewai.py does. CREW is the copy's `crew/`, a
 #      YAML crew the CrewAI engine translates into a CrewAI project at each attempt.
 #   4. checks every case: exit 0; all 10 executions `succeeded` with a mock answer ("Report <12
@@ -290,11 +292,12 @@ engine_case() {
   local data out="$WORK/$name.$rep.out" err="$WORK/$name.$rep.err" tv="$WORK/$name.$rep.time"
   local before after t0 t1 rc=0
   data=$(mktemp -d "$WORK/data.$name.$rep.XXXXXX")
-  if [ -n "$cache" ]; then cp "$cache" "$data/python-envs.json"; fi
+  mkdir -p "$data/cache/crew-runner"
+  if [ -n "$cache" ]; then cp "$cache" "$data/cache/crew-runner/python-envs.json"; fi
   before=$(chat_count)
   t0=$EPOCHREALTIME
   /usr/bin/time -v -o "$tv" env -u CREW_RUNNER_DATA_DIR -u CREW_RUNNER_PYTHON \
-    OPENAI_API_BASE="$BASE/v1" OPENAI_BASE_URL="$BASE/v1" OPENAI_API_KEY=sk-test \
+    OPENAI_API_BASE="$BASE/v1" OPENAI_BASE_URL="$BASE/v1" OPENAI_API_KEY=sk-test XDG_CACHE_HOME="$data/cache" \
     "$BIN" --data-dir "$data" run "$CREW" --engine crewai --python "$PY" \
     --inputs-file "$rows_file" --concurrency "$c" </dev/null >"$out" 2>"$err" &
   local tpid=$!
@@ -329,8 +332,8 @@ crewai_case crewai-1x1 warmup 1
 LAST_DATA=""
 engine_case engine-1-c1 warmup "$WORK/row1.jsonl" 1 1
 PROBE_CACHE="$WORK/python-envs.json"
-if [ -n "$LAST_DATA" ] && [ -f "$LAST_DATA/python-envs.json" ]; then
-  cp "$LAST_DATA/python-envs.json" "$PROBE_CACHE"
+if [ -n "$LAST_DATA" ] && [ -f "$LAST_DATA/cache/crew-runner/python-envs.json" ]; then
+  cp "$LAST_DATA/cache/crew-runner/python-envs.json" "$PROBE_CACHE"
 else
   echo "the warm-up left no python-envs.json: engine-10-c1-pc is skipped" >&2
   PROBE_CACHE=""
@@ -395,7 +398,7 @@ labels = {
     "crewai-10x1": "CrewAI: 10 × `run_crewai.py --runs 1`, one after the other",
     "engine-10-c1": "engine: 1 `crew-runner run`, 10 rows, --concurrency 1, fresh data dir",
     "engine-10-c2": "engine: the same, --concurrency 2",
-    "engine-10-c1-pc": "engine: --concurrency 1, fresh DB + the Python probe cache",
+    "engine-10-c1-pc": "engine: --concurrency 1, fresh DB, the Python probe cached (any run after a machine's first)",
 }
 cases = [c for c in labels if any(r["case"] == c for r in rows)]
 print()
