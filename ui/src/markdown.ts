@@ -1,113 +1,66 @@
-// Markdown to HTML for untrusted model output.
+// Markdown to HTML for untrusted model output (the run detail view's Output).
 //
-// Safety by construction: every piece of source text is HTML-escaped before any markup is added,
-// and the only markup added is a fixed set of tags without attributes from the input (no links
-// that navigate, no images, no raw HTML). So `<script>`, `<img onerror>` and `javascript:` URLs
-// come out as plain text.
+// Rendered by markdown-it with raw HTML off (`markdown_rules.ts`: links become text, images their
+// alt text), then passed through a DOMPurify allow-list (`markdown_sanitise.ts`). So `<script>`,
+// `<img onerror>` and `javascript:` URLs come out as plain text, and nothing navigates or loads.
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { createMarkdownIt, escapeHtml, MAX_NESTING } from './markdown_rules';
+import { sanitiseHtml } from './markdown_sanitise';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
+export { escapeHtml };
 
-/** Inline markup on already-escaped text: code, bold, italic, links (shown as text + URL). */
-function inline(escaped: string): string {
-  // Code spans first, protected from the other rules.
-  const codes: string[] = [];
-  let s = escaped.replace(/`([^`]+)`/g, (_, code: string) => {
-    codes.push(`<code>${code}</code>`);
-    return `\u0000${codes.length - 1}\u0000`;
-  });
-  // Images: the alt text only (no remote content).
-  s = s.replace(/!\[([^\]]*)\]\(([^)\s]*)\)/g, (_, alt: string) => alt);
-  // Links: the text, then the URL as text (a click must not navigate the app).
-  s = s.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, text: string, url: string) => `${text} <span class="md-url">(${url})</span>`);
-  s = s.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>').replace(/__([^_]+)__/g, '<strong>$1</strong>');
-  s = s.replace(/(^|[^*])\*([^*\s][^*]*)\*/g, '$1<em>$2</em>').replace(/(^|[^\w_])_([^_\s][^_]*)_(?!\w)/g, '$1<em>$2</em>');
-  s = s.replace(/~~([^~]+)~~/g, '<del>$1</del>');
-  return s.replace(/\u0000(\d+)\u0000/g, (_, i: string) => codes[Number(i)]);
-}
+/** Sources longer than this many UTF-16 code units are shown as plain text, not parsed. */
+export const MAX_MARKDOWN_CHARS = 256 * 1024;
 
-/** Renders `source` as HTML (block structure: headings, paragraphs, lists, quotes, code, rules). */
+/** Quotes nested deeper than this are shown at this depth (their text is kept). */
+export const MAX_QUOTE_DEPTH = 20;
+
+const md = createMarkdownIt();
+
+/**
+ * Renders `source` as sanitised HTML: headings, paragraphs (a single newline is a `<br>`),
+ * nested lists, quotes, fenced and indented code, rules, GFM tables and strikethrough, emphasis,
+ * code spans; links as their text plus `(URL)`, images as their alt text.
+ *
+ * Bounds, so that no source throws or takes more than linear time, and no text is lost:
+ * `>` markers past `MAX_QUOTE_DEPTH` on a line are dropped before parsing (a code line starting
+ * with that many `>` loses them too); the whole source becomes one escaped
+ * `<pre class="md-plain">` if it is longer than `MAX_MARKDOWN_CHARS` or if its blocks nest to
+ * markdown-it's `maxNesting` (where markdown-it would drop the rest of the document).
+ */
 export function renderMarkdown(source: string): string {
-  const lines = source.replace(/\r\n?/g, '\n').split('\n');
-  const out: string[] = [];
-  let para: string[] = [];
-  let list: { tag: 'ul' | 'ol'; items: string[] } | null = null;
-  let quote: string[] = [];
+  if (source.length > MAX_MARKDOWN_CHARS) return plainText(source);
+  const clamped = source.split('\n').map((line) => clampQuoteDepth(line, MAX_QUOTE_DEPTH)).join('\n');
+  const env = {};
+  const tokens = md.parse(clamped, env);
+  if (tokens.some((t) => t.level >= MAX_NESTING - 1)) return plainText(source);
+  // markdown-it ends every block with a newline; the last one is dropped (blocks stay joined by one).
+  return sanitiseHtml(md.renderer.render(tokens, md.options, env)).replace(/\n$/, '');
+}
 
-  const flushPara = () => {
-    if (para.length) out.push(`<p>${para.map((l) => inline(escapeHtml(l))).join('<br>')}</p>`);
-    para = [];
-  };
-  const flushList = () => {
-    if (list) out.push(`<${list.tag}>${list.items.map((i) => `<li>${inline(escapeHtml(i))}</li>`).join('')}</${list.tag}>`);
-    list = null;
-  };
-  const flushQuote = () => {
-    if (quote.length) out.push(`<blockquote>${renderMarkdown(quote.join('\n'))}</blockquote>`);
-    quote = [];
-  };
-  const flushAll = () => {
-    flushPara();
-    flushList();
-    flushQuote();
-  };
+/** `source` escaped in one `<pre class="md-plain">` (wrapped by the stylesheet). */
+function plainText(source: string): string {
+  return `<pre class="md-plain">${escapeHtml(source)}</pre>`;
+}
 
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const fence = /^\s*(```|~~~)/.exec(line);
-    if (fence) {
-      flushAll();
-      const code: string[] = [];
-      i++;
-      while (i < lines.length && !lines[i].trimStart().startsWith(fence[1])) code.push(lines[i++]);
-      out.push(`<pre><code>${escapeHtml(code.join('\n'))}</code></pre>`);
-      continue;
-    }
-    const quoted = /^\s*>\s?(.*)$/.exec(line);
-    if (quoted) {
-      flushPara();
-      flushList();
-      quote.push(quoted[1]);
-      continue;
-    }
-    flushQuote();
-    if (!line.trim()) {
-      flushPara();
-      flushList();
-      continue;
-    }
-    const heading = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
-    if (heading) {
-      flushAll();
-      const n = heading[1].length;
-      out.push(`<h${n}>${inline(escapeHtml(heading[2]))}</h${n}>`);
-      continue;
-    }
-    if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) {
-      flushAll();
-      out.push('<hr>');
-      continue;
-    }
-    const bullet = /^\s*[-*+]\s+(.*)$/.exec(line);
-    const numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
-    if (bullet || numbered) {
-      flushPara();
-      const tag = bullet ? 'ul' : 'ol';
-      if (list && list.tag !== tag) flushList();
-      if (!list) list = { tag, items: [] };
-      list.items.push((bullet ?? numbered)![1]);
-      continue;
-    }
-    if (list && /^\s{2,}\S/.test(line)) {
-      list.items[list.items.length - 1] += ` ${line.trim()}`;
-      continue;
-    }
-    flushList();
-    para.push(line);
+/**
+ * Returns `line` without its block-quote markers (`>` after up to 3 spaces, with one optional
+ * following space or tab) past the first `max`; the line is unchanged if it has at most `max`.
+ * A linear scan, not a regular expression (the marker grammar is ambiguous enough to backtrack).
+ */
+export function clampQuoteDepth(line: string, max: number): string {
+  let pos = 0;
+  let depth = 0;
+  let keptEnd = 0;
+  for (;;) {
+    let i = pos;
+    while (i < line.length && i - pos < 3 && line[i] === ' ') i++;
+    if (line[i] !== '>') break;
+    i++;
+    if (line[i] === ' ' || line[i] === '\t') i++;
+    pos = i;
+    depth++;
+    if (depth === max) keptEnd = pos;
   }
-  flushAll();
-  return out.join('\n');
+  return depth > max ? line.slice(0, keptEnd) + line.slice(pos) : line;
 }
