@@ -361,6 +361,29 @@ fn the_http_api_serves_the_apps_runner_while_enabled() {
 }
 
 #[test]
+fn http_submissions_are_checked_with_the_llm_settings() {
+    let gui = Gui::start();
+    gui.ok("pause_queue", json!({}));
+    let on = gui.ok("set_settings", json!({"update": {"http_api_enabled": true, "http_api_port": free_port()}}));
+    let (url, token) = (on["http_api"]["url"].as_str().unwrap().to_string(), on["http_api"]["token"].as_str().unwrap().to_string());
+    let crew = std::fs::canonicalize(example("blog-writer.yaml")).unwrap();
+    let submit = || {
+        tauri::async_runtime::block_on(async {
+            let body = json!({"crew": crew, "model": "openai/gpt-4o-mini"});
+            let r = reqwest::Client::new().post(format!("{url}/v1/executions")).bearer_auth(&token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    };
+    // The app's environment has no OpenAI key (Gui::start gives an empty one) …
+    let (status, refused) = submit();
+    assert_eq!((status, refused["kind"].as_str()), (400, Some("model")), "{refused}");
+    // … until Settings has one.
+    gui.ok("set_settings", json!({"update": {"provider": "openai", "api_key": "sk-from-settings"}}));
+    let (status, accepted) = submit();
+    assert_eq!(status, 201, "{accepted}");
+}
+
+#[test]
 fn a_port_in_use_is_shown_not_fatal() {
     let gui = Gui::start();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::settings::{HttpApiSettings, Settings};
 use crate::app::{AppPaths, Runner};
-use crate::http::{ServeOptions, Server};
+use crate::http::{LlmEnvSource, ServeOptions, Server};
 
 /// What the server is started from: the part of the settings it depends on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +56,8 @@ enum Current {
 #[derive(Default)]
 pub struct HttpServer {
     current: Mutex<Current>,
+    /// The LLM environment requests are checked in (`None`: the process's).
+    llm_env: Option<LlmEnvSource>,
 }
 
 /// The HTTP API part of the Settings view: the setting and what the server is doing.
@@ -85,6 +87,12 @@ impl std::fmt::Debug for HttpApiView {
 }
 
 impl HttpServer {
+    /// An HTTP server (off) whose requests are checked in `llm_env`'s environment: the app passes
+    /// its executor's, so a model key set in Settings counts as it does for the New run view.
+    pub fn new(llm_env: LlmEnvSource) -> HttpServer {
+        HttpServer { current: Mutex::default(), llm_env: Some(llm_env) }
+    }
+
     /// Makes the server match `settings` (see the module docs), serving `runner` on the data dir
     /// `paths`: nothing changes while it runs as they say; otherwise a running server is stopped
     /// and, when the setting is on, a new one started (a failed start is kept as the error).
@@ -96,7 +104,7 @@ impl HttpServer {
         }
         stop(&mut current).await;
         if let Some(wanted) = wanted {
-            *current = start(runner, paths, wanted).await;
+            *current = start(runner, paths, wanted, self.llm_env.clone()).await;
         }
     }
 
@@ -120,8 +128,9 @@ impl HttpServer {
     }
 }
 
-async fn start(runner: &Runner, paths: &AppPaths, wanted: Wanted) -> Current {
-    let options = ServeOptions { port: wanted.port, allowed_workspaces: wanted.allowed_workspaces.clone(), ..ServeOptions::default() };
+async fn start(runner: &Runner, paths: &AppPaths, wanted: Wanted, llm_env: Option<LlmEnvSource>) -> Current {
+    let options =
+        ServeOptions { port: wanted.port, allowed_workspaces: wanted.allowed_workspaces.clone(), llm_env, ..ServeOptions::default() };
     let shutdown = CancellationToken::new();
     match crate::http::serve(runner.clone(), paths.clone(), options, shutdown.clone()).await {
         Ok(server) => Current::Running { wanted, server, shutdown },

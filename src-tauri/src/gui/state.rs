@@ -62,7 +62,10 @@ impl GuiState {
         // CrewAI processes a dead worker left behind (normally none: see engine::crewai::orphans).
         crate::engine::crewai::orphans::reap_orphans_at_start();
         let runner = Runner::start(store, executor.clone(), config).await?;
-        let http = HttpServer::default();
+        let http = HttpServer::new(crate::http::LlmEnvSource::new({
+            let executor = executor.clone();
+            move || executor.env()
+        }));
         http.apply(&runner, &paths, &settings.get()).await;
         Ok(GuiState {
             library: CrewLibrary::new(&paths.data_dir),

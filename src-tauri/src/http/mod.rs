@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 pub use auth::{TokenError, TOKEN_FILE};
 pub use body::MAX_BODY;
 pub use error::{ApiError, ErrorKind};
+pub use state::LlmEnvSource;
 
 use crate::app::{AppPaths, Runner};
 
@@ -49,6 +50,9 @@ pub struct ServeOptions {
     /// Folders crews' workspaces may be in besides their own folder and the data dir's
     /// `workspaces/` (as `--allow-workspace`).
     pub allowed_workspaces: Vec<PathBuf>,
+    /// The LLM environment submissions and validations are checked in; `None`: the process's,
+    /// with the data dir's `secrets/` and Python cache (as the CLI's).
+    pub llm_env: Option<LlmEnvSource>,
 }
 
 impl Default for ServeOptions {
@@ -59,6 +63,7 @@ impl Default for ServeOptions {
             allow_remote: false,
             cors_origin: None,
             allowed_workspaces: Vec::new(),
+            llm_env: None,
         }
     }
 }
@@ -150,7 +155,7 @@ pub async fn serve(runner: Runner, paths: AppPaths, options: ServeOptions, shutd
     let wanted = SocketAddr::new(options.host, options.port);
     let listener = tokio::net::TcpListener::bind(wanted).await.map_err(|source| ServeError::Bind { addr: wanted, source })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: wanted, source })?;
-    let state = state::ApiState::new(runner, &paths, &options.allowed_workspaces, shutdown.clone());
+    let state = state::ApiState::new(runner, &paths, &options.allowed_workspaces, options.llm_env.clone(), shutdown.clone());
     let router = routes::router(state, token.clone(), host::AllowedHosts::for_bind(addr), options.cors_origin.as_deref());
     let task = tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await });
     tracing::info!(%addr, "HTTP API listening");
