@@ -312,6 +312,93 @@ fn settings_never_send_the_key_back() {
     assert_eq!(gui.err("set_settings", json!({"update": {"concurrency": 0}}))["kind"], "invalid_argument");
 }
 
+/// A port nothing listens on now (the OS picked it; released at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn the_http_api_serves_the_apps_runner_while_enabled() {
+    let gui = Gui::start();
+    let off = gui.ok("get_settings", json!({}));
+    assert_eq!(off["http_api"], json!({"enabled": false, "port": 8765, "url": null, "token": null, "error": null}));
+    let e = gui.err("set_settings", json!({"update": {"http_api_enabled": true, "http_api_port": 0}}));
+    assert_eq!(e, json!({"kind": "invalid_argument", "message": "the HTTP API port must be a number from 1 to 65535, not 0"}));
+    assert_eq!(gui.ok("get_settings", json!({}))["http_api"]["enabled"], false, "nothing was saved");
+
+    let port = free_port();
+    let on = gui.ok("set_settings", json!({"update": {"http_api_enabled": true, "http_api_port": port}}));
+    let url = format!("http://127.0.0.1:{port}");
+    assert_eq!(on["http_api"]["url"], url, "{on}");
+    assert_eq!(on["http_api"]["error"], Value::Null);
+    let token = on["http_api"]["token"].as_str().unwrap().to_string();
+    assert_eq!(std::fs::read_to_string(gui.data_dir.join("http-token")).unwrap().trim(), token);
+    assert_eq!(gui.ok("get_settings", json!({}))["http_api"], on["http_api"]);
+
+    let crew = std::fs::canonicalize(example("blog-writer.yaml")).unwrap();
+    let submitted: Value = tauri::async_runtime::block_on(async {
+        let http = reqwest::Client::new();
+        let health = http.get(format!("{url}/v1/health")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+        assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+        let anonymous = http.get(format!("{url}/v1/queue")).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        let queue = http.get(format!("{url}/v1/queue")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(queue.status(), 200);
+        assert_eq!(queue.json::<Value>().await.unwrap()["settings"]["concurrency"], 4);
+        let body = json!({"crew": crew, "inputs": {"subject": "in-app servers"}, "model": "offline"});
+        let submitted = http.post(format!("{url}/v1/executions")).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(submitted.status(), 201);
+        submitted.json().await.unwrap()
+    });
+    // Submitted over HTTP, run by the app's scheduler.
+    let id = submitted["ids"][0].as_str().unwrap_or_else(|| panic!("{submitted}"));
+    assert_eq!(gui.wait(id)["status"], "succeeded");
+
+    let off = gui.ok("set_settings", json!({"update": {"http_api_enabled": false}}));
+    assert_eq!(off["http_api"], json!({"enabled": false, "port": port, "url": null, "token": null, "error": null}));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the server is closed");
+}
+
+#[test]
+fn http_submissions_are_checked_with_the_llm_settings() {
+    let gui = Gui::start();
+    gui.ok("pause_queue", json!({}));
+    let on = gui.ok("set_settings", json!({"update": {"http_api_enabled": true, "http_api_port": free_port()}}));
+    let (url, token) = (on["http_api"]["url"].as_str().unwrap().to_string(), on["http_api"]["token"].as_str().unwrap().to_string());
+    let crew = std::fs::canonicalize(example("blog-writer.yaml")).unwrap();
+    let submit = || {
+        tauri::async_runtime::block_on(async {
+            let body = json!({"crew": crew, "model": "openai/gpt-4o-mini"});
+            let r = reqwest::Client::new().post(format!("{url}/v1/executions")).bearer_auth(&token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    };
+    // The app's environment has no OpenAI key (Gui::start gives an empty one) …
+    let (status, refused) = submit();
+    assert_eq!((status, refused["kind"].as_str()), (400, Some("model")), "{refused}");
+    // … until Settings has one.
+    gui.ok("set_settings", json!({"update": {"provider": "openai", "api_key": "sk-from-settings"}}));
+    let (status, accepted) = submit();
+    assert_eq!(status, 201, "{accepted}");
+}
+
+#[test]
+fn a_port_in_use_is_shown_not_fatal() {
+    let gui = Gui::start();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let s = gui.ok("set_settings", json!({"update": {"http_api_enabled": true, "http_api_port": port}}));
+    assert_eq!(s["http_api"]["enabled"], true);
+    assert_eq!(s["http_api"]["url"], Value::Null);
+    let error = s["http_api"]["error"].as_str().unwrap();
+    assert!(error.starts_with(&format!("cannot listen on 127.0.0.1:{port}: ")), "{error}");
+    // Saving again once the port is free starts it.
+    drop(taken);
+    let s = gui.ok("set_settings", json!({"update": {}}));
+    assert_eq!(s["http_api"]["url"], format!("http://127.0.0.1:{port}"), "{s}");
+}
+
 #[test]
 fn crews_are_imported_into_the_library() {
     let gui = Gui::start();

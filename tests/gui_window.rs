@@ -1,5 +1,6 @@
 //! The desktop app end to end in a real window: Xvfb, a D-Bus session, tauri-driver (W3C
 //! WebDriver) and the real `crew-runner` binary on a temp data dir, with the offline model and a mock OpenAI server.
+//! The in-app HTTP API is switched on in Settings and called while the window is open.
 //!
 //! Needs `Xvfb`, `dbus-run-session`, `WebKitWebDriver` (Debian: xvfb, dbus-x11, webkit2gtk-driver)
 //! and `tauri-driver` (`cargo install tauri-driver --locked`) on PATH; `.ci/run` installs them. It is
@@ -263,6 +264,76 @@ fn alive(pid: i32) -> bool {
     unsafe { libc::kill(pid, 0) == 0 }
 }
 
+/// The app's HTTP API as the Settings view shows it.
+struct HttpApi {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+/// Ticks "Local HTTP API" in Settings, sets `port` and saves; returns the address and the token the
+/// view then shows.
+async fn http_api_on(d: &Driver, port: u16) -> HttpApi {
+    d.go("#/settings").await;
+    d.until("the HTTP API switch", "const c = document.querySelector('#http-api-enabled'); return c && !c.checked;", json!([])).await;
+    d.click("#http-api-enabled").await;
+    d.js("document.querySelector('#http-api-port').value = arguments[0]", json!([port.to_string()])).await;
+    d.click("#save-settings").await;
+    let shown = d
+        .until(
+            "the HTTP API listening",
+            "const u = document.querySelector('#http-api-url'), t = document.querySelector('#http-api-token'),
+                   e = document.querySelector('#http-api-error');
+             if (e) return { error: e.textContent };
+             return u && t && { url: u.textContent, token: t.value, curl: document.querySelector('#http-api-curl').textContent };",
+            json!([]),
+        )
+        .await;
+    assert!(shown.get("error").is_none(), "the HTTP API did not start: {shown}");
+    assert!(shown["curl"].as_str().unwrap().contains("/v1/queue"), "{shown}");
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let api = HttpApi { http, url: shown["url"].as_str().unwrap().to_string(), token: shown["token"].as_str().unwrap().to_string() };
+    let health: Value = api.http.get(format!("{}/v1/health", api.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+    let anonymous = api.http.get(format!("{}/v1/queue", api.url)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let queue = api.queue().await;
+    assert!(queue["counts"].is_object(), "{queue}");
+    api
+}
+
+impl HttpApi {
+    /// `GET /v1/queue` with the token.
+    async fn queue(&self) -> Value {
+        let r = self.http.get(format!("{}/v1/queue", self.url)).bearer_auth(&self.token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// Submits `crew` offline with `subject` through `POST /v1/executions`; returns the id.
+    async fn submit(&self, crew: &Path, subject: &str) -> String {
+        let body = json!({"crew": crew, "inputs": {"subject": subject}, "model": "offline"});
+        let r = self.http.post(format!("{}/v1/executions", self.url)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        v["ids"][0].as_str().unwrap_or_else(|| panic!("{v}")).to_string()
+    }
+
+    /// Polls `GET /v1/health` until it answers (the app is starting).
+    async fn until_healthy(&self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = self.http.get(format!("{}/v1/health", self.url)).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            assert!(started.elapsed() < GIVE_UP, "the HTTP API did not come back at the next start");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
 /// Model output the page must show as text or sanitised Markdown, never run.
 const HOSTILE: &str = "# Hostile report\n\n<script>document.title = 'pwned-script'; window.__pwned = 1;</script>\n\n\
 <img src=\"x\" onerror=\"document.title = 'pwned-img'; window.__pwned = 2\">\n\n\
@@ -359,6 +430,17 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     assert!(!page.as_str().unwrap().contains(CANARY_KEY), "the page shows the key");
     d.screenshot("5-settings").await;
 
+    // The local HTTP API, switched on in Settings: it answers while the window is open.
+    let api_port = free_port();
+    let api = http_api_on(&d, api_port).await;
+    assert_eq!(api.url, format!("http://127.0.0.1:{api_port}"));
+    assert_eq!(std::fs::read_to_string(data_dir.join("http-token")).unwrap().trim(), api.token);
+    d.screenshot("5b-settings-http-api").await;
+    let from_http = api.submit(&crew, "served by the app").await;
+    d.go(&format!("#/run/{from_http}")).await;
+    status_in_detail(&d, "succeeded").await;
+    all_tasks_done(&d).await;
+
     // Hostile model output: rendered as sanitised Markdown, nothing in it runs.
     mock.push(support::Reply::text(HOSTILE));
     let evil = submit_from_new_run(&d, &hostile, "topic", "<img src=x onerror=\"window.__pwned=7\">", "configured").await;
@@ -444,11 +526,15 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     let after_close = crew_cli.json(&["status", &closed, "--json"]);
     assert_eq!(after_close["status"], "queued", "requeued at shutdown: {after_close}");
     assert!(after_close["owner"].is_null(), "{after_close}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", api_port)).is_err(), "the HTTP API stopped with the app");
     d.quit().await;
     let d = Driver::connect(port).await;
     d.go(&format!("#/run/{closed}")).await;
     status_in_detail(&d, "succeeded").await;
     all_tasks_done(&d).await;
+    // The setting is kept: the next start serves again, with the same token.
+    api.until_healthy().await;
+    assert_eq!(api.queue().await["settings"]["concurrency"], 4);
 
     // Kill the app mid-run; the next start recovers the execution and finishes it.
     let victim = submit_from_new_run(&d, &crew, "subject", "surviving a crash", "offline").await;

@@ -262,6 +262,17 @@ export interface SettingsView {
   data_dir: string;
   database: string;
   providers: string[];
+  /** The local HTTP API: the setting and the server's state. */
+  http_api: HttpApiView;
+}
+
+/** The in-app HTTP API: `url` and `token` while it listens, `error` when it could not start. */
+export interface HttpApiView {
+  enabled: boolean;
+  port: number;
+  url: string | null;
+  token: string | null;
+  error: string | null;
 }
 
 /** `api_key`: absent keeps the stored key, `""` removes it, other text replaces it. */
@@ -273,6 +284,9 @@ export interface SettingsUpdate {
   notify_on_finish?: boolean;
   concurrency?: number;
   allowed_workspaces?: string[];
+  http_api_enabled?: boolean;
+  /** 1 to 65535. */
+  http_api_port?: number;
 }
 
 /** Every command error: `{kind, message}`. */

@@ -30,6 +30,7 @@ pub async fn serve(global: &GlobalArgs, c: ServeCommand) -> Result<i32, CliError
         allow_remote: c.allow_remote,
         cors_origin: c.cors_origin,
         allowed_workspaces: c.allow_workspace,
+        llm_env: None,
     };
     crate::http::check_options(&options).map_err(serve_error)?;
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;

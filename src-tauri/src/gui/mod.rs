@@ -7,6 +7,7 @@
 //! - [`events`]: scheduler events and other processes' changes pushed to the page;
 //!   [`log_follow`]: live ExecutionLog tailing through channels.
 //! - Errors cross the boundary as [`CommandError`] (`{kind, message}`).
+//! - [`http_server`]: the local HTTP API on the same [`crate::app::Runner`], when enabled in Settings.
 //!
 //! Closing the window shuts the scheduler down cleanly: running attempts are interrupted and put
 //! back to `queued` with their finished tasks kept, so the next start (or any worker) continues
@@ -23,6 +24,7 @@ pub mod crew_library;
 mod error;
 pub mod events;
 pub mod executor;
+pub mod http_server;
 pub mod log_follow;
 pub mod settings;
 mod state;

@@ -1,5 +1,5 @@
-//! The desktop app's own settings (LLM provider, base URL, model, API key, notifications), kept in
-//! `<data dir>/settings.json` with owner-only permissions.
+//! The desktop app's own settings (LLM provider, base URL, model, API key, notifications, the local
+//! HTTP API), kept in `<data dir>/settings.json` with owner-only permissions.
 //!
 //! The API key never leaves this module in clear: [`SettingsView`] only says whether one is set,
 //! `Debug` redacts it, and it reaches the LLM client only through [`LlmSettings::llm_env`].
@@ -9,6 +9,7 @@ use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::http_server::HttpApiView;
 use crate::llm::providers::find_provider;
 use crate::llm::LlmEnv;
 
@@ -74,6 +75,27 @@ impl LlmSettings {
     }
 }
 
+/// The local HTTP API inside the app (`gui/http_server.rs`): off unless enabled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpApiSettings {
+    /// Serve the HTTP API while the app runs.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The loopback port to listen on (0 in the file: one the system picks; the UI refuses 0).
+    #[serde(default = "default_port")]
+    pub port: u16,
+}
+
+fn default_port() -> u16 {
+    crate::http::ServeOptions::default().port
+}
+
+impl Default for HttpApiSettings {
+    fn default() -> Self {
+        HttpApiSettings { enabled: false, port: default_port() }
+    }
+}
+
 /// Everything stored in `settings.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
@@ -86,6 +108,9 @@ pub struct Settings {
     /// `workspaces/` (as `--allow-workspace` for the CLI).
     #[serde(default)]
     pub allowed_workspaces: Vec<String>,
+    /// The local HTTP API.
+    #[serde(default)]
+    pub http_api: HttpApiSettings,
 }
 
 fn yes() -> bool {
@@ -94,7 +119,12 @@ fn yes() -> bool {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { llm: LlmSettings::default(), notify_on_finish: true, allowed_workspaces: Vec::new() }
+        Settings {
+            llm: LlmSettings::default(),
+            notify_on_finish: true,
+            allowed_workspaces: Vec::new(),
+            http_api: HttpApiSettings::default(),
+        }
     }
 }
 
@@ -116,6 +146,8 @@ pub struct SettingsView {
     pub database: String,
     /// Known provider prefixes, for the provider picker.
     pub providers: Vec<String>,
+    /// The local HTTP API: the setting and the server's state.
+    pub http_api: HttpApiView,
 }
 
 /// A change of settings from the UI. Absent fields are left as they are.
@@ -131,6 +163,25 @@ pub struct SettingsUpdate {
     pub concurrency: Option<u32>,
     /// Replaces the list (blank entries dropped).
     pub allowed_workspaces: Option<Vec<String>>,
+    /// Turns the local HTTP API on or off.
+    pub http_api_enabled: Option<bool>,
+    /// The HTTP API's port, 1 to 65535 (wider here so a wrong number gets [`InvalidUpdate`]).
+    pub http_api_port: Option<u32>,
+}
+
+/// A [`SettingsUpdate`] asks for something impossible (refused before anything is saved).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidUpdate {
+    #[error("concurrency must be at least 1")]
+    Concurrency,
+    #[error("the HTTP API port must be a number from 1 to 65535, not {0}")]
+    Port(u32),
+}
+
+impl From<InvalidUpdate> for super::CommandError {
+    fn from(e: InvalidUpdate) -> Self {
+        super::CommandError::new(super::CommandErrorKind::InvalidArgument, e.to_string())
+    }
 }
 
 impl std::fmt::Debug for SettingsUpdate {
@@ -143,12 +194,28 @@ impl std::fmt::Debug for SettingsUpdate {
             .field("notify_on_finish", &self.notify_on_finish)
             .field("concurrency", &self.concurrency)
             .field("allowed_workspaces", &self.allowed_workspaces)
+            .field("http_api_enabled", &self.http_api_enabled)
+            .field("http_api_port", &self.http_api_port)
             .finish()
     }
 }
 
+impl SettingsUpdate {
+    /// Refuses a concurrency of 0 and a port outside 1..=65535.
+    pub fn check(&self) -> Result<(), InvalidUpdate> {
+        if self.concurrency == Some(0) {
+            return Err(InvalidUpdate::Concurrency);
+        }
+        match self.http_api_port {
+            Some(port) if !(1..=u32::from(u16::MAX)).contains(&port) => Err(InvalidUpdate::Port(port)),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Settings {
-    /// `self` with `update` applied (the concurrency is not part of these settings).
+    /// `self` with `update` applied (the concurrency is not part of these settings). A port that
+    /// [`SettingsUpdate::check`] refuses is ignored.
     pub fn updated(&self, update: &SettingsUpdate) -> Settings {
         let mut next = self.clone();
         if let Some(p) = &update.provider {
@@ -168,6 +235,12 @@ impl Settings {
         }
         if let Some(dirs) = &update.allowed_workspaces {
             next.allowed_workspaces = dirs.iter().map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect();
+        }
+        if let Some(enabled) = update.http_api_enabled {
+            next.http_api.enabled = enabled;
+        }
+        if let Some(port) = update.http_api_port.and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0) {
+            next.http_api.port = port;
         }
         next
     }
@@ -276,7 +349,7 @@ mod tests {
 
     #[test]
     fn update_keeps_clears_or_replaces_the_key() {
-        let s = Settings { llm: llm("openai", "m", "old"), notify_on_finish: true, allowed_workspaces: Vec::new() };
+        let s = Settings { llm: llm("openai", "m", "old"), ..Settings::default() };
         assert_eq!(s.updated(&SettingsUpdate::default()).llm.api_key, "old");
         assert_eq!(s.updated(&SettingsUpdate { api_key: Some(String::new()), ..Default::default() }).llm.api_key, "");
         assert_eq!(s.updated(&SettingsUpdate { api_key: Some("new".into()), ..Default::default() }).llm.api_key, "new");
@@ -287,7 +360,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = SettingsFile::load(tmp.path()).unwrap();
         assert_eq!(file.get(), Settings::default());
-        let s = Settings { llm: llm("openai", "m", "k"), notify_on_finish: false, allowed_workspaces: vec!["/srv/ws".into()] };
+        let s = Settings {
+            llm: llm("openai", "m", "k"),
+            notify_on_finish: false,
+            allowed_workspaces: vec!["/srv/ws".into()],
+            http_api: HttpApiSettings { enabled: true, port: 9000 },
+        };
         file.save(s.clone()).unwrap();
         assert_eq!(SettingsFile::load(tmp.path()).unwrap().get(), s);
         #[cfg(unix)]
@@ -296,6 +374,28 @@ mod tests {
             let mode = std::fs::metadata(tmp.path().join("settings.json")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_http_api_is_off_on_port_8765_unless_set() {
+        let old: Settings = serde_json::from_str(r#"{"llm": {}, "notify_on_finish": true}"#).unwrap();
+        assert_eq!(old.http_api, HttpApiSettings { enabled: false, port: 8765 });
+        let on: Settings = serde_json::from_str(r#"{"http_api": {"enabled": true}}"#).unwrap();
+        assert_eq!(on.http_api, HttpApiSettings { enabled: true, port: 8765 });
+    }
+
+    #[test]
+    fn update_switches_the_http_api_and_checks_its_port() {
+        let update = SettingsUpdate { http_api_enabled: Some(true), http_api_port: Some(9001), ..Default::default() };
+        assert_eq!(update.check(), Ok(()));
+        assert_eq!(Settings::default().updated(&update).http_api, HttpApiSettings { enabled: true, port: 9001 });
+        for bad in [0, 65536, 100_000] {
+            let update = SettingsUpdate { http_api_port: Some(bad), ..Default::default() };
+            assert_eq!(update.check(), Err(InvalidUpdate::Port(bad)));
+            assert_eq!(Settings::default().updated(&update).http_api.port, 8765, "{bad} is ignored");
+        }
+        assert_eq!(SettingsUpdate { http_api_port: Some(65535), ..Default::default() }.check(), Ok(()));
+        assert_eq!(SettingsUpdate { concurrency: Some(0), ..Default::default() }.check(), Err(InvalidUpdate::Concurrency));
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! What the commands share: the [`Runner`], the data paths, the settings and the log followers.
+//! What the commands share: the [`Runner`], the data paths, the settings, the log followers and the
+//! in-app HTTP server.
 
 use std::sync::Arc;
 
 use super::crew_library::CrewLibrary;
 use super::executor::SettingsExecutor;
+use super::http_server::HttpServer;
 use super::log_follow::LogFollowers;
 use super::settings::{SettingsError, SettingsFile};
 use crate::app::OpenStoreError;
@@ -39,12 +41,16 @@ pub struct GuiState {
     pub executor: Arc<SettingsExecutor>,
     pub library: CrewLibrary,
     pub followers: LogFollowers,
+    /// The local HTTP API on [`runner`](Self::runner), when the `http_api` setting is on.
+    pub http: HttpServer,
 }
 
 impl GuiState {
     /// Opens the database in `paths`, loads the settings and starts a scheduler that claims any
     /// runnable execution ([`ClaimScope::All`]: the app is a worker of the shared database) with
-    /// `base` as the LLM environment under the settings. Call inside a tokio runtime.
+    /// `base` as the LLM environment under the settings, and the HTTP API when the setting is on (a
+    /// server that cannot start is shown in Settings, not an error here). Call inside a tokio
+    /// runtime.
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
         let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
         let store = crate::app::open_store(&paths.database())?;
@@ -56,7 +62,20 @@ impl GuiState {
         // CrewAI processes a dead worker left behind (normally none: see engine::crewai::orphans).
         crate::engine::crewai::orphans::reap_orphans_at_start();
         let runner = Runner::start(store, executor.clone(), config).await?;
-        Ok(GuiState { library: CrewLibrary::new(&paths.data_dir), paths, runner, settings, executor, followers: LogFollowers::default() })
+        let http = HttpServer::new(crate::http::LlmEnvSource::new({
+            let executor = executor.clone();
+            move || executor.env()
+        }));
+        http.apply(&runner, &paths, &settings.get()).await;
+        Ok(GuiState {
+            library: CrewLibrary::new(&paths.data_dir),
+            paths,
+            runner,
+            settings,
+            executor,
+            followers: LogFollowers::default(),
+            http,
+        })
     }
 
     /// Where a crew's workspace may be: its own folder, the data dir's `workspaces/` and the
@@ -66,10 +85,16 @@ impl GuiState {
         self.paths.workspace_policy(&allowed)
     }
 
-    /// Stops following logs and shuts the scheduler down: running attempts are interrupted and
+    /// Makes the HTTP server match the current settings ([`HttpServer::apply`]).
+    pub async fn apply_http_api(&self) {
+        self.http.apply(&self.runner, &self.paths, &self.settings.get()).await;
+    }
+
+    /// Stops the HTTP server and following logs, and shuts the scheduler down: running attempts are interrupted and
     /// put back to `queued` (their finished tasks are kept and reused when they run again, in this
     /// app's next start or in a worker). Idempotent.
     pub async fn shutdown(&self) -> Result<(), RunnerError> {
+        self.http.stop().await;
         self.followers.stop_all();
         self.runner.shutdown().await
     }

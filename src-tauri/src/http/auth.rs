@@ -70,6 +70,11 @@ impl Token {
         (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Token(text.to_ascii_lowercase()))
     }
 
+    /// The token's text (64 hex digits), for a client of this server to send.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
     /// Whether an `Authorization` header value is `Bearer <this token>` (scheme in any case): the
     /// comparison takes the same time wherever the first difference is.
     pub fn accepts(&self, authorization: &[u8]) -> bool {

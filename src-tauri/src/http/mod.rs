@@ -1,5 +1,6 @@
 //! The local HTTP API: the [`Runner`] over HTTP/1.1 with JSON bodies and Server-Sent Events, for
-//! `crew-runner serve` and (later) the desktop app. No Tauri here.
+//! `crew-runner serve` and the desktop app (`gui/http_server.rs`, when enabled in Settings). No
+//! Tauri here.
 //!
 //! One call starts it: [`serve`] binds, creates or reads the token ([`auth`]), and serves until the
 //! shutdown token is cancelled; it returns the [`Server`] with the bound address. Every route is
@@ -30,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 pub use auth::{TokenError, TOKEN_FILE};
 pub use body::MAX_BODY;
 pub use error::{ApiError, ErrorKind};
+pub use state::LlmEnvSource;
 
 use crate::app::{AppPaths, Runner};
 
@@ -48,6 +50,9 @@ pub struct ServeOptions {
     /// Folders crews' workspaces may be in besides their own folder and the data dir's
     /// `workspaces/` (as `--allow-workspace`).
     pub allowed_workspaces: Vec<PathBuf>,
+    /// The LLM environment submissions and validations are checked in; `None`: the process's,
+    /// with the data dir's `secrets/` and Python cache (as the CLI's).
+    pub llm_env: Option<LlmEnvSource>,
 }
 
 impl Default for ServeOptions {
@@ -58,6 +63,7 @@ impl Default for ServeOptions {
             allow_remote: false,
             cors_origin: None,
             allowed_workspaces: Vec::new(),
+            llm_env: None,
         }
     }
 }
@@ -107,6 +113,7 @@ pub fn check_options(options: &ServeOptions) -> Result<(), ServeError> {
 pub struct Server {
     addr: SocketAddr,
     token_path: PathBuf,
+    token: auth::Token,
     task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -119,6 +126,11 @@ impl Server {
     /// The token file clients read the bearer token from.
     pub fn token_path(&self) -> &std::path::Path {
         &self.token_path
+    }
+
+    /// The bearer token this server requires (the token file's contents).
+    pub fn token(&self) -> &str {
+        self.token.reveal()
     }
 
     /// Resolves when the server has stopped: after the shutdown token was cancelled and every
@@ -143,11 +155,11 @@ pub async fn serve(runner: Runner, paths: AppPaths, options: ServeOptions, shutd
     let wanted = SocketAddr::new(options.host, options.port);
     let listener = tokio::net::TcpListener::bind(wanted).await.map_err(|source| ServeError::Bind { addr: wanted, source })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: wanted, source })?;
-    let state = state::ApiState::new(runner, &paths, &options.allowed_workspaces, shutdown.clone());
-    let router = routes::router(state, token, host::AllowedHosts::for_bind(addr), options.cors_origin.as_deref());
+    let state = state::ApiState::new(runner, &paths, &options.allowed_workspaces, options.llm_env.clone(), shutdown.clone());
+    let router = routes::router(state, token.clone(), host::AllowedHosts::for_bind(addr), options.cors_origin.as_deref());
     let task = tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await });
     tracing::info!(%addr, "HTTP API listening");
-    Ok(Server { addr, token_path: paths.data_dir.join(TOKEN_FILE), task })
+    Ok(Server { addr, token_path: paths.data_dir.join(TOKEN_FILE), token, task })
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
-// Settings: LLM provider, base URL, model, API key (write-only), notifications, concurrency, data dir.
+// Settings: LLM provider, base URL, model, API key (write-only), notifications, concurrency,
+// workspaces, the local HTTP API, data dir.
 
 import { api } from '../api';
 import { clear, h, toast } from '../dom';
+import { httpApiStatus, parsePort } from '../http_api';
 import type { SettingsUpdate, SettingsView } from '../types';
 import type { View } from './view';
 
@@ -24,6 +26,8 @@ export const settingsView: View = (root) => {
     const concurrency = h('input', { id: 'concurrency', type: 'number', min: 1, max: 64, value: String(s.concurrency) });
     const workspaces = h('textarea', { id: 'allowed-workspaces', rows: 3, spellcheck: 'false', placeholder: 'one folder per line' });
     workspaces.value = s.allowed_workspaces.join('\n');
+    const httpEnabled = h('input', { id: 'http-api-enabled', type: 'checkbox', checked: s.http_api.enabled });
+    const httpPort = h('input', { id: 'http-api-port', type: 'number', min: 1, max: 65535, value: String(s.http_api.port) });
     const field = (label: string, forId: string, ...control: (Node | null)[]) =>
       h('div', { class: 'field' }, h('label', { for: forId }, label), h('div', { class: 'row' }, ...control));
     const form = h('form', {
@@ -31,10 +35,13 @@ export const settingsView: View = (root) => {
         ev.preventDefault();
         const n = Number(concurrency.value);
         if (!Number.isInteger(n) || n < 1) { toast('Concurrency must be a whole number of at least 1', 'error'); return; }
+        const port = parsePort(httpPort.value);
+        if (port === null) { toast('The HTTP API port must be a number from 1 to 65535', 'error'); return; }
         const update: SettingsUpdate = {
           provider: provider.value, base_url: baseUrl.value, model: model.value,
           notify_on_finish: notify.checked, concurrency: n,
           allowed_workspaces: workspaceLines(workspaces.value),
+          http_api_enabled: httpEnabled.checked, http_api_port: port,
         };
         if (removeKey) update.api_key = '';
         else if (key.value) update.api_key = key.value;
@@ -57,6 +64,10 @@ export const settingsView: View = (root) => {
       h('h2', {}, 'Workspaces'),
       field('Allowed workspaces', 'allowed-workspaces', workspaces),
       h('p', { class: 'muted small' }, 'A crew\'s `workspace:` (where its file tools and output files write) must be inside the crew\'s own folder or the data folder\'s workspaces/, or inside one of these folders (like `--allow-workspace DIR` on the command line).'),
+      h('h2', {}, 'HTTP API'),
+      h('div', { class: 'field' }, h('label', { class: 'check' }, httpEnabled, ' Local HTTP API: serve this app\'s queue to scripts on this machine (127.0.0.1 only, with a token)')),
+      field('Port', 'http-api-port', httpPort),
+      httpApiStatus(s.http_api, s.data_dir, (ok) => toast(ok ? 'Token copied' : 'Could not copy: select the token and copy it', ok ? 'info' : 'error')),
       h('h2', {}, 'Data'),
       h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Folder'), h('code', { id: 'data-dir' }, s.data_dir)),
       h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Database'), h('code', {}, s.database)),

@@ -3,30 +3,30 @@
 use tauri::State;
 
 use crate::gui::settings::{SettingsUpdate, SettingsView};
-use crate::gui::{CommandError, CommandErrorKind, GuiState};
+use crate::gui::{CommandError, GuiState};
 use crate::llm::providers::PROVIDERS;
 
-/// The settings, with the API key only as `api_key_set`.
+/// The settings, with the API key only as `api_key_set`, and the HTTP API's state.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn get_settings(state: State<'_, GuiState>) -> Result<SettingsView, CommandError> {
-    view(&state)
+    view(&state).await
 }
 
 /// Applies a change (see [`SettingsUpdate`] for the key) and returns the settings as now stored.
-/// The concurrency is the shared queue setting; the rest applies to attempts started from now on.
+/// The concurrency is the shared queue setting; the HTTP API starts, stops or restarts now (a failed
+/// start is in the view's `http_api.error`); the rest applies to attempts started from now on.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_settings(state: State<'_, GuiState>, update: SettingsUpdate) -> Result<SettingsView, CommandError> {
-    if update.concurrency == Some(0) {
-        return Err(CommandError::new(CommandErrorKind::InvalidArgument, "concurrency must be at least 1"));
-    }
+    update.check()?;
     state.settings.save(state.settings.get().updated(&update))?;
     if let Some(n) = update.concurrency {
         state.runner.set_concurrency(n).await?;
     }
-    view(&state)
+    state.apply_http_api().await;
+    view(&state).await
 }
 
-fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
+async fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
     let s = state.settings.get();
     let queue = state.runner.queue()?.settings;
     Ok(SettingsView {
@@ -41,5 +41,6 @@ fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
         data_dir: state.paths.data_dir.to_string_lossy().into_owned(),
         database: state.paths.database().to_string_lossy().into_owned(),
         providers: PROVIDERS.iter().map(|p| p.name().to_string()).collect(),
+        http_api: state.http.view(&s.http_api).await,
     })
 }

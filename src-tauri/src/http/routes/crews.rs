@@ -31,7 +31,7 @@ pub async fn validate_crew(State(state): State<ApiState>, JsonBody(body): JsonBo
     let mut request = SubmitRequest::new(&body.crew);
     request.workspaces = state.workspaces.clone();
     request.engine = body.engine;
-    let llm = state.llm.clone();
+    let llm = state.llm.env();
     let validation = tokio::task::spawn_blocking(move || preview_crew(&request, &llm))
         .await
         .map_err(|e| ApiError::new(ErrorKind::Storage, format!("validating failed: {e}")))??;

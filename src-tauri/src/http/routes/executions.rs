@@ -20,7 +20,7 @@ use crate::http::submit::SubmitBody;
 /// content, as the CLI's `--inputs-file` does.
 pub async fn submit(State(state): State<ApiState>, JsonBody(body): JsonBody<SubmitBody>) -> Result<Response, ApiError> {
     let (request, rows) = body.request(state.workspaces.clone())?;
-    let llm = state.llm.clone();
+    let llm = state.llm.env();
     let prepared = tokio::task::spawn_blocking(move || prepare_batch(&request, &rows, &llm))
         .await
         .map_err(|e| ApiError::new(crate::http::ErrorKind::Storage, format!("preparing the submission failed: {e}")))??;
