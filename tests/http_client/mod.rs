@@ -1,8 +1,11 @@
 //! A minimal blocking HTTP/1.1 client over `TcpStream` for the HTTP API tests: one request per
 //! connection (`Connection: close`), any `Host` header (to test the check), fixed-length and
 //! chunked bodies, and a Server-Sent Events reader. Reads time out after [`IO_TIMEOUT`] (a safety
-//! net that fails the test, never a synchronisation).
+//! net that fails the test, never a synchronisation). Every response is checked against the
+//! server's OpenAPI document ([`conformance`]).
 #![allow(dead_code)]
+
+mod conformance;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -79,9 +82,17 @@ impl Api {
         self.send(Request { method: "GET", path, headers: Vec::new(), body: None })
     }
 
-    /// Sends `request` on a new connection and reads the whole response.
+    /// Sends `request` on a new connection, reads the whole response and checks it against the
+    /// OpenAPI document ([`conformance::check`]).
     pub fn send(&self, request: Request<'_>) -> Response {
-        let mut stream = self.open(&request);
+        let response = self.exchange(&request);
+        conformance::check(self, &request, &response);
+        response
+    }
+
+    /// Sends `request` on a new connection and reads the whole response.
+    fn exchange(&self, request: &Request<'_>) -> Response {
+        let mut stream = self.open(request);
         let (status, headers) = read_head(&mut stream);
         let mut body = Vec::new();
         body_reader(stream, &headers).read_to_end(&mut body).expect("read the body");
