@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Ids sort by creation time, so "newest first" is "id descending".
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
+#[schemars(extend("pattern" = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"))]
 pub struct ExecutionId(String);
 
 impl ExecutionId {

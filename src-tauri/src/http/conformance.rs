@@ -165,6 +165,7 @@ fn steps_logs_and_control_answers_match_their_schemas() {
     valid(&doc, "post", "/v1/executions/{id}/retry", 201, &Rerun { id: ExecutionId::new(), retry_of: Some(id.clone()), reused_steps: 2 });
     valid(&doc, "put", "/v1/executions/{id}/priority", 200, &PriorityChange { id: id.clone(), priority: Priority::Low });
     invalid(&doc, "put", "/v1/executions/{id}/priority", 200, json!({ "id": id, "priority": "asap" }));
+    invalid(&doc, "put", "/v1/executions/{id}/priority", 200, json!({ "id": "nope", "priority": "low" }));
     for status in [201, 200] {
         valid(
             &doc,
@@ -243,6 +244,7 @@ fn request_bodies_the_server_reads_match_their_schemas() {
         true,
     );
     check("/v1/executions", "post", json!({ "crew": "/c.yaml", "timeout": 1.5 }), true);
+    check("/v1/executions", "post", json!({ "crew": "/c.yaml", "timeout": 0 }), false);
     check("/v1/executions", "post", json!({ "crew": "/c.yaml", "python": "/bin/sh" }), false);
     check("/v1/executions", "post", json!({ "crew": "/c.yaml", "rows": [] }), false);
     check("/v1/executions", "post", json!({ "inputs": {} }), false);

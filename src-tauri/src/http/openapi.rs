@@ -102,6 +102,8 @@ fn components(mut requests: SchemaGenerator, mut replies: SchemaGenerator) -> Ma
     schemas
 }
 
+/// The `responses` of an operation: `ok`'s statuses with its body, `errors` and the statuses any
+/// route may answer (401, 403, 500; 403 alone for a public one) with [`ApiError`]'s.
 fn responses(ok: (&[u16], Reply), errors: &[u16], public: bool, replies: &mut SchemaGenerator) -> Value {
     let mut out = Map::new();
     let content = match ok.1 {
@@ -122,6 +124,7 @@ fn responses(ok: (&[u16], Reply), errors: &[u16], public: bool, replies: &mut Sc
     Value::Object(out)
 }
 
+/// The schema `schema` makes with `generator` (a `$ref` to a schema it records), as JSON.
 fn body(schema: SchemaFn, generator: &mut SchemaGenerator) -> Value {
     Schema::to_value(schema(generator))
 }

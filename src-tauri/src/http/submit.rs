@@ -17,6 +17,7 @@ use crate::execution::{LlmOptions, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_A
 #[derive(Clone, Debug, Deserialize, PartialEq, JsonSchema)]
 #[serde(untagged)]
 pub enum Timeout {
+    #[schemars(extend("exclusiveMinimum" = 0))]
     Seconds(f64),
     Text(String),
 }
