@@ -108,7 +108,7 @@ impl Api {
         assert_eq!(status, 200, "event stream {path}: {headers:?}");
         let content_type = headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
         assert!(content_type.starts_with("text/event-stream"), "{content_type}");
-        EventStream { lines: BufReader::new(body_reader(stream, &headers)) }
+        EventStream { lines: BufReader::new(body_reader(stream, &headers)), events: conformance::events(self, path) }
     }
 
     fn open(&self, request: &Request<'_>) -> BufReader<TcpStream> {
@@ -216,6 +216,8 @@ impl SseEvent {
 /// An open event stream.
 pub struct EventStream {
     lines: BufReader<Box<dyn Read>>,
+    /// What the OpenAPI document says of its events (each one read is checked against it).
+    events: Option<conformance::Events>,
 }
 
 impl EventStream {
@@ -231,6 +233,9 @@ impl EventStream {
             let line = line.trim_end_matches(['\r', '\n']);
             if line.is_empty() {
                 if any {
+                    if let Some(events) = &self.events {
+                        events.check(&event);
+                    }
                     return Some(event);
                 }
                 continue;

@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ErrorKind};
 use super::openapi::document;
-use super::responses::{Cancelled, ExecutionPage, ExecutionRow, Health, HealthStatus, LogPage, PriorityChange, Rerun, Steps, Submitted};
+use super::responses::{
+    Cancelled, EndData, ExecutionPage, ExecutionRow, Health, HealthStatus, LogPage, OrphanedData, PriorityChange, ProgressData, Rerun,
+    StatusData, Steps, StreamError, Submitted,
+};
 use crate::app::{EngineDecision, QueueView, Validation};
 use crate::crew::{Diagnostic, RequiredInput};
 use crate::engine::crewai::{FoundPython, PythonCommand, PythonCrew, TargetKind};
@@ -21,9 +24,7 @@ use crate::execution::{
 };
 use crate::store::{CancelOutcome, QueueSettings, StatusCounts};
 
-/// The validator of the body of `method path` answering `status` (`request` for its request
-/// body), against the document's schema with every named object schema closed
-/// (`unevaluatedProperties: false`), so a field the schema does not name fails too.
+/// The validator of the body of `method path` answering `status` (`None`: its request body).
 fn validator(doc: &Value, method: &str, path: &str, status: Option<u16>) -> jsonschema::Validator {
     let operation = &doc["paths"][path][method];
     let content = match status {
@@ -32,6 +33,12 @@ fn validator(doc: &Value, method: &str, path: &str, status: Option<u16>) -> json
     };
     let schema = &content["application/json"]["schema"];
     assert!(!schema.is_null(), "no JSON body for {method} {path} {status:?}");
+    validator_of(doc, schema)
+}
+
+/// The validator of `schema` (in `doc`), every named object schema closed
+/// (`unevaluatedProperties: false`) so that a field the schema does not name fails too.
+fn validator_of(doc: &Value, schema: &Value) -> jsonschema::Validator {
     let mut components = doc["components"].clone();
     for named in components["schemas"].as_object_mut().unwrap().values_mut().filter_map(Value::as_object_mut) {
         if named.contains_key("properties") && !named.contains_key("additionalProperties") {
@@ -39,7 +46,7 @@ fn validator(doc: &Value, method: &str, path: &str, status: Option<u16>) -> json
         }
     }
     let root = json!({ "allOf": [schema], "components": components });
-    jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{method} {path}: the schema does not compile: {e}"))
+    jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("the schema does not compile: {e}\n{schema:#}"))
 }
 
 /// Asserts `value`, serialised, is a valid body of `method path` answering `status`.
@@ -254,4 +261,29 @@ fn request_bodies_the_server_reads_match_their_schemas() {
     check("/v1/executions/{id}/priority", "put", json!({ "priority": "asap" }), false);
     check("/v1/crews/validate", "post", json!({ "crew": "/c.yaml", "engine": "crewai" }), true);
     check("/v1/crews/validate", "post", json!({ "engine": "auto" }), false);
+}
+
+#[test]
+fn the_data_of_every_stream_event_matches_its_schema() {
+    let doc = document();
+    let events = &doc["paths"]["/v1/executions/{id}/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["x-events"];
+    let check = |name: &str, data: Value, ok: bool| {
+        assert!(!events[name].is_null(), "no event {name}: {events:#}");
+        assert_eq!(validator_of(&doc, &events[name]).is_valid(&data), ok, "{name}: {data:#}");
+    };
+    for e in executions() {
+        check(
+            "status",
+            serde_json::to_value(StatusData { id: &e.id, state: &e.state, attempt: e.attempt, priority: e.priority }).unwrap(),
+            true,
+        );
+        check("progress", serde_json::to_value(ProgressData { id: &e.id, progress: &e.progress }).unwrap(), true);
+    }
+    let entry = LogEntry { execution_id: ExecutionId::new(), attempt: 1, seq: 1, at: 5, event: LogEvent::warning("careful") };
+    check("log", serde_json::to_value(&entry).unwrap(), true);
+    check("end", serde_json::to_value(EndData { status: Status::Succeeded }).unwrap(), true);
+    check("orphaned", serde_json::to_value(OrphanedData { owner: "host:1".into() }).unwrap(), true);
+    check("error", serde_json::to_value(StreamError { message: "the database failed".into() }).unwrap(), true);
+    check("status", json!({ "id": ExecutionId::new(), "status": "succeeded", "attempt": 1, "priority": "normal" }), false);
+    check("end", json!({ "status": "over" }), false);
 }

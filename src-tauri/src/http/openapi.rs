@@ -108,10 +108,16 @@ fn responses(ok: (&[u16], Reply), errors: &[u16], public: bool, replies: &mut Sc
     let mut out = Map::new();
     let content = match ok.1 {
         Reply::Json(schema) => json!({ "application/json": { "schema": body(schema, replies) } }),
-        Reply::EventStream => json!({ "text/event-stream": { "schema": {
-            "type": "string",
-            "description": "Server-Sent Events: status, progress, log (id: its seq), then end (or orphaned, error)"
-        } } }),
+        Reply::EventStream(events) => {
+            let data: Map<String, Value> = events.iter().map(|(name, schema)| (name.to_string(), body(*schema, replies))).collect();
+            json!({ "text/event-stream": {
+                "schema": {
+                    "type": "string",
+                    "description": "Server-Sent Events: status, progress, log (id: its seq), then end (or orphaned, error); `x-events` gives each event's data schema"
+                },
+                "x-events": data,
+            } })
+        }
     };
     for status in ok.0 {
         out.insert(status.to_string(), json!({ "description": "success", "content": content }));

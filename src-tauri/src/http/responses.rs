@@ -10,7 +10,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::execution::{Execution, ExecutionId, LogEntry, Priority, StepOutput};
+use crate::execution::{Execution, ExecutionId, ExecutionState, LogEntry, Priority, Progress, Status, StepOutput};
 use crate::store::CancelOutcome;
 
 /// `GET /v1/health`.
@@ -125,4 +125,44 @@ pub struct Rerun {
 pub struct PriorityChange {
     pub id: ExecutionId,
     pub priority: Priority,
+}
+
+/// The data of the event stream's `status` event: the state's fields as in an [`Execution`]
+/// (`status` and what is true in it), with the execution's id, attempt and priority.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct StatusData<'a> {
+    pub id: &'a ExecutionId,
+    #[serde(flatten)]
+    pub state: &'a ExecutionState,
+    pub attempt: u32,
+    pub priority: Priority,
+}
+
+/// The data of the event stream's `progress` event.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct ProgressData<'a> {
+    pub id: &'a ExecutionId,
+    #[serde(flatten)]
+    pub progress: &'a Progress,
+}
+
+/// The data of the event stream's `end` event: the execution is terminal and every log line was
+/// sent.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct EndData {
+    pub status: Status,
+}
+
+/// The data of the event stream's `orphaned` event: the execution's worker is gone and no process
+/// runs to recover it.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct OrphanedData {
+    /// The worker that had it.
+    pub owner: String,
+}
+
+/// The data of the event stream's `error` event: reading the log failed; the stream closes.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct StreamError {
+    pub message: String,
 }

@@ -44,8 +44,8 @@ pub const fn schema<T: JsonSchema>() -> SchemaFn {
 pub enum Reply {
     /// `application/json` of this schema: the type the handler serialises.
     Json(SchemaFn),
-    /// `text/event-stream` (Server-Sent Events).
-    EventStream,
+    /// `text/event-stream` (Server-Sent Events): each event's name and the type of its data.
+    EventStream(&'static [(&'static str, SchemaFn)]),
 }
 
 /// One route: what the router serves and the OpenAPI document says.
@@ -160,7 +160,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[("after", "the seq to continue after (the Last-Event-ID header wins)")],
-        ok: (&[200], Reply::EventStream),
+        ok: (&[200], Reply::EventStream(events::EVENTS)),
         errors: &[400, 404],
         handler: || get(events::events),
     },
