@@ -1,8 +1,11 @@
 //! A minimal blocking HTTP/1.1 client over `TcpStream` for the HTTP API tests: one request per
 //! connection (`Connection: close`), any `Host` header (to test the check), fixed-length and
 //! chunked bodies, and a Server-Sent Events reader. Reads time out after [`IO_TIMEOUT`] (a safety
-//! net that fails the test, never a synchronisation).
+//! net that fails the test, never a synchronisation). Every response is checked against the
+//! server's OpenAPI document ([`conformance`]).
 #![allow(dead_code)]
+
+mod conformance;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -79,9 +82,17 @@ impl Api {
         self.send(Request { method: "GET", path, headers: Vec::new(), body: None })
     }
 
-    /// Sends `request` on a new connection and reads the whole response.
+    /// Sends `request` on a new connection, reads the whole response and checks it against the
+    /// OpenAPI document ([`conformance::check`]).
     pub fn send(&self, request: Request<'_>) -> Response {
-        let mut stream = self.open(&request);
+        let response = self.exchange(&request);
+        conformance::check(self, &request, &response);
+        response
+    }
+
+    /// Sends `request` on a new connection and reads the whole response.
+    fn exchange(&self, request: &Request<'_>) -> Response {
+        let mut stream = self.open(request);
         let (status, headers) = read_head(&mut stream);
         let mut body = Vec::new();
         body_reader(stream, &headers).read_to_end(&mut body).expect("read the body");
@@ -97,7 +108,7 @@ impl Api {
         assert_eq!(status, 200, "event stream {path}: {headers:?}");
         let content_type = headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
         assert!(content_type.starts_with("text/event-stream"), "{content_type}");
-        EventStream { lines: BufReader::new(body_reader(stream, &headers)) }
+        EventStream { lines: BufReader::new(body_reader(stream, &headers)), events: conformance::events(self, path) }
     }
 
     fn open(&self, request: &Request<'_>) -> BufReader<TcpStream> {
@@ -205,6 +216,8 @@ impl SseEvent {
 /// An open event stream.
 pub struct EventStream {
     lines: BufReader<Box<dyn Read>>,
+    /// What the OpenAPI document says of its events (each one read is checked against it).
+    events: Option<conformance::Events>,
 }
 
 impl EventStream {
@@ -220,6 +233,9 @@ impl EventStream {
             let line = line.trim_end_matches(['\r', '\n']);
             if line.is_empty() {
                 if any {
+                    if let Some(events) = &self.events {
+                        events.check(&event);
+                    }
                     return Some(event);
                 }
                 continue;

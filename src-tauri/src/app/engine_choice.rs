@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::crew::{CrewError, LoadedCrew};
@@ -10,7 +11,7 @@ use crate::engine::crewai::{FoundPython, NoPython, PythonCrew, TargetKind};
 use crate::execution::Engine;
 
 /// What the caller asked for (`--engine`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineChoice {
     /// `native` when the crew loads with nothing dropped or ignored; else `crewai` when a Python
@@ -35,7 +36,7 @@ impl std::str::FromStr for EngineChoice {
 }
 
 /// The engine picked and why, in words (`validate` shows it).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct EngineDecision {
     pub engine: Engine,
     pub reason: String,

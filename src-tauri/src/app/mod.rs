@@ -27,3 +27,4 @@ pub use submission::{
     choose_engine, default_batch_key, idempotency_key, prepare_batch, prepare_submission, preview_crew, submission_hash, timeout_from_secs,
     timeout_ms, ChosenEngine, CrewPreview, SubmitError, SubmitRequest, MAX_KEY_LEN,
 };
+pub use validation::Validation;

@@ -15,6 +15,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{rerun_request, RerunError, SubmitError};
@@ -95,7 +96,7 @@ pub struct Rerun {
 }
 
 /// The queue as a face shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct QueueView {
     pub settings: QueueSettings,
     pub counts: StatusCounts,

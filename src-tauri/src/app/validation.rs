@@ -1,21 +1,43 @@
-//! The JSON form of a [`CrewPreview`]: what `crew-runner validate --json` and the HTTP API's
-//! `POST /v1/crews/validate` print about a crew, without recording anything.
+//! [`Validation`]: what `crew-runner validate --json` and the HTTP API's `POST /v1/crews/validate`
+//! print about a crew (a [`CrewPreview`] as JSON), without recording anything.
 
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
+use super::engine_choice::EngineDecision;
 use super::submission::CrewPreview;
+use crate::crew::{CrewSpec, CrewWarning, RequiredInput};
+use crate::engine::crewai::PythonCrew;
+
+/// A crew as `validate` reports it: the native engine's report (`crew`, `required_inputs`,
+/// `warnings`; `crew: null` and empty lists when the native engine cannot load it), the engine
+/// decision, and the CrewAI Python crew recognised on disk.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct Validation {
+    /// The crew as the native engine loaded it; `null` when it cannot (a Python crew).
+    pub crew: Option<CrewSpec>,
+    pub engine: EngineDecision,
+    /// The CrewAI project, Flow or script recognised on disk.
+    pub python_crew: Option<PythonCrew>,
+    /// The inputs the crew's text names, sorted by name.
+    pub required_inputs: Vec<RequiredInput>,
+    /// What loading ignored, dropped or assumed.
+    pub warnings: Vec<CrewWarning>,
+}
 
 impl CrewPreview {
-    /// The [`CrewReport`](crate::crew::CrewReport) fields (`crew`, `required_inputs`, `warnings`;
-    /// `crew: null` and empty lists without a native report), plus `engine` (the decision) and
-    /// `python_crew` (`{kind, root, entry}` or `null`).
-    pub fn to_json(&self) -> Value {
-        let mut value = match &self.report {
-            Some(r) => serde_json::to_value(r).expect("a CrewReport serialises"),
-            None => json!({ "crew": null, "required_inputs": [], "warnings": [] }),
+    /// The preview as a [`Validation`].
+    pub fn validation(&self) -> Validation {
+        let (crew, required_inputs, warnings) = match &self.report {
+            Some(r) => (Some(r.crew.clone()), r.required_inputs.clone(), r.warnings.clone()),
+            None => (None, Vec::new(), Vec::new()),
         };
-        value["engine"] = serde_json::to_value(&self.engine).expect("a decision serialises");
-        value["python_crew"] = serde_json::to_value(&self.python_crew).expect("a PythonCrew serialises");
-        value
+        Validation { crew, engine: self.engine.clone(), python_crew: self.python_crew.clone(), required_inputs, warnings }
+    }
+
+    /// The [`Validation`] as a JSON value.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.validation()).expect("a Validation serialises")
     }
 }

@@ -2,12 +2,13 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// One finding about a crew file: an error that stops loading or a warning that does not.
 ///
 /// `Display` prints `file:line: field: message`, leaving out the parts that are absent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Diagnostic {
     /// The file (or folder) the finding is about, as a path.
     pub file: String,

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::confine::WorkspacePolicy;
@@ -11,7 +12,7 @@ use super::placeholders::required_inputs;
 use super::CrewSpec;
 
 /// An input the crew's text names as a `{placeholder}`, and its default from the crew's `inputs`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct RequiredInput {
     pub name: String,
     /// `None`: the input has no default and must be given at kickoff.
@@ -19,7 +20,7 @@ pub struct RequiredInput {
 }
 
 /// What `crew-runner validate --json` prints and the GUI builds its inputs form from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct CrewReport {
     pub crew: CrewSpec,
     /// Sorted by name.

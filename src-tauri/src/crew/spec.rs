@@ -1,9 +1,10 @@
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Which format a crew was loaded from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CrewFormat {
     /// A CrewAI project folder: `config/agents.yaml` + `config/tasks.yaml` (+ optional `crew.yaml`).
@@ -15,7 +16,7 @@ pub enum CrewFormat {
 }
 
 /// How tasks are run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Process {
     /// Tasks in order, each by its own agent.
@@ -26,7 +27,7 @@ pub enum Process {
 }
 
 /// An agent, with CrewAI's field names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AgentSpec {
     /// The agent's key (its name in `agents.yaml`, its node id in a graph).
     pub key: String,
@@ -53,7 +54,7 @@ pub struct AgentSpec {
 }
 
 /// A task, with CrewAI's field names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TaskSpec {
     /// The task's key (its name in `tasks.yaml`, its node id in a graph). Steps are stored under it.
     pub key: String,
@@ -82,7 +83,7 @@ pub struct TaskSpec {
 /// A whole crew, validated and normalised; what the engine runs and what an execution snapshots.
 ///
 /// Placeholders (`{topic}`) are still in the text; they are filled at run time from the inputs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CrewSpec {
     pub name: String,
     pub format: CrewFormat,

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The engine that runs an execution, decided at submission and stored with it.
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// - `Native`: the Rust engine; the execution's `crew_spec` is a `CrewSpec`.
 /// - `Crewai`: the user's own CrewAI in a Python child process; `crew_spec` is a `CrewaiTarget`
 ///   (see `engine::crewai` and docs/CREWAI_ENGINE.md).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     #[default]

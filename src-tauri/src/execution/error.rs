@@ -1,7 +1,8 @@
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Why an attempt failed, classified so the scheduler knows whether to retry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The execution ran longer than its timeout. Not retried.
@@ -67,7 +68,7 @@ impl ErrorKind {
 ///
 /// `retryable` is decided by whoever classifies the failure (the LLM client, the engine); the
 /// scheduler retries only retryable errors, and only while attempts remain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error, JsonSchema)]
 #[error("{kind:?}: {message}")]
 pub struct ExecutionError {
     pub kind: ErrorKind,

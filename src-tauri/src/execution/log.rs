@@ -1,9 +1,10 @@
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{ExecutionId, ExecutionState, Millis, Priority, Progress};
 
 /// Severity of an ExecutionLog line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     Debug,
@@ -13,7 +14,7 @@ pub enum LogLevel {
 }
 
 /// What an ExecutionLog line records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     // Scheduler events.
@@ -41,7 +42,7 @@ pub enum EventKind {
 }
 
 /// A line an executor (or the scheduler) asks to record; the store adds id, attempt, seq and time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEvent {
     pub level: LogLevel,
     pub kind: EventKind,
@@ -87,7 +88,7 @@ impl LogEvent {
 }
 
 /// One stored ExecutionLog line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEntry {
     pub execution_id: ExecutionId,
     pub attempt: u32,

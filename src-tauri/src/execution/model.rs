@@ -1,11 +1,12 @@
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Engine, ExecutionError, ExecutionId, ExecutionState, Millis, Priority, Status};
 
 /// How the execution talks to LLMs; stored with it so any worker runs it the same way.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LlmOptions {
     /// `--model`: overrides the crew's default model (per-agent `llm` still wins over the crew's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,7 +28,7 @@ pub struct LlmOptions {
 }
 
 /// Token usage (and cost when the model's price is known), summed over LLM calls.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -56,7 +57,7 @@ impl Usage {
 }
 
 /// How far a run is: completed steps (crew tasks) of the total, and what runs now.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Progress {
     pub completed_steps: u32,
     pub total_steps: u32,
@@ -113,7 +114,7 @@ pub struct NewExecution {
 }
 
 /// One run of one crew: what was asked, where it is, and what came of it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Execution {
     pub id: ExecutionId,
     pub crew_name: String,
@@ -160,7 +161,7 @@ impl Execution {
 }
 
 /// One failed attempt's error, kept for history.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AttemptError {
     pub attempt: u32,
     pub at: Millis,
@@ -168,7 +169,7 @@ pub struct AttemptError {
 }
 
 /// A completed step (crew task): stored once per (execution, step) so reruns skip it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StepOutput {
     /// The task's key (its name in `tasks.yaml`, its id in a graph).
     pub step: String,

@@ -1,6 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{ExecutionError, Millis};
@@ -11,7 +12,7 @@ use super::{ExecutionError, Millis};
 /// `Retrying → Queued` when the backoff is due (or straight to `Running` when claimed),
 /// `Queued | Retrying → Cancelled`. A running execution whose owner dies goes back to `Queued`
 /// (recovered) or to `Failed` with kind `abandoned` when no attempts remain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ExecutionState {
     /// Waiting for a free slot.
@@ -69,7 +70,7 @@ impl ExecutionState {
 }
 
 /// An execution's status without its data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Queued,

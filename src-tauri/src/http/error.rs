@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::app::{RerunError, RunnerError, SubmitError};
@@ -10,8 +11,9 @@ use crate::scheduler::SchedulerError;
 use crate::store::StoreError;
 
 /// What went wrong, as a stable snake_case word a client can branch on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "ApiErrorKind")]
 pub enum ErrorKind {
     /// No execution with that id, or no such route: 404.
     NotFound,
@@ -60,10 +62,12 @@ impl ErrorKind {
     }
 }
 
-/// A failed request: serialised as `{kind, message}` with [`ErrorKind::status`]. Nothing secret
-/// is ever in `message` (errors never include API keys or the token).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+/// A failed request: serialised as `{kind, message}`, answered with the HTTP status of its kind
+/// ([`ErrorKind::status`]). Nothing secret is ever in `message` (errors never include API keys or
+/// the token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error, JsonSchema)]
 #[error("{kind:?}: {message}")]
+#[schemars(rename = "Error")]
 pub struct ApiError {
     pub kind: ErrorKind,
     pub message: String,

@@ -14,10 +14,13 @@
 
 mod auth;
 mod body;
+#[cfg(test)]
+mod conformance;
 mod error;
 mod host;
 mod openapi;
 mod query;
+mod responses;
 mod routes;
 mod state;
 mod submit;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -13,15 +14,16 @@ use crate::execution::{LlmOptions, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_A
 
 /// A time limit: seconds as a number (`90`, `1.5`) or text in the CLI's duration syntax
 /// (`"90s"`, `"5m"`, `"1h30m"`: [`duration::parse`]).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, JsonSchema)]
 #[serde(untagged)]
 pub enum Timeout {
+    #[schemars(extend("exclusiveMinimum" = 0))]
     Seconds(f64),
     Text(String),
 }
 
 /// `POST /v1/executions` (unknown fields are refused).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitBody {
     /// The crew: an absolute path on the server's machine (a CrewAI project folder, a
@@ -31,11 +33,16 @@ pub struct SubmitBody {
     #[serde(default)]
     pub inputs: BTreeMap<String, serde_json::Value>,
     /// A batch: one execution per row, each row merged over `inputs` (at least one row).
+    #[schemars(length(min = 1))]
     pub rows: Option<Vec<BTreeMap<String, serde_json::Value>>>,
     #[serde(default)]
     pub priority: Priority,
     pub timeout: Option<Timeout>,
+    /// Attempts in all for retryable errors (as `--max-attempts`).
+    #[schemars(range(min = 1))]
     pub max_attempts: Option<u32>,
+    /// Attempts whose worker may die before the execution fails (as `--max-abandons`).
+    #[schemars(range(min = 1))]
     pub max_abandons: Option<u32>,
     #[serde(default)]
     pub meta: BTreeMap<String, String>,
@@ -44,6 +51,7 @@ pub struct SubmitBody {
     #[serde(default)]
     pub engine: EngineChoice,
     /// Submit at most once under this key (as `submit --idempotency-key`).
+    #[schemars(length(max = crate::app::MAX_KEY_LEN))]
     pub idempotency_key: Option<String>,
 }
 

@@ -1,5 +1,6 @@
 //! The requests and answers of [`Store`](super::Store) operations.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::execution::{Execution, ExecutionError, ExecutionId, LogEntry, Millis, Status, StepOutput, Usage};
@@ -152,7 +153,7 @@ pub struct RecoverRequest {
 }
 
 /// What a cancel request did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "outcome", content = "status", rename_all = "snake_case")]
 pub enum CancelOutcome {
     /// It was queued or retrying and is now cancelled.
@@ -181,14 +182,14 @@ pub struct LeaseRenewal {
 }
 
 /// Queue settings shared by every process on one database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct QueueSettings {
     pub paused: bool,
     pub concurrency: u32,
 }
 
 /// Number of executions in each status.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StatusCounts {
     pub queued: u64,
     pub running: u64,

@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, UNIX_EPOCH};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A Python command line: `program args… script…`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct PythonCommand {
     pub program: PathBuf,
     /// Arguments before the script (`["run", "--project", ROOT, "python"]` for uv).
@@ -49,7 +50,7 @@ impl PythonCommand {
 }
 
 /// A Python that imports CrewAI.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FoundPython {
     pub command: PythonCommand,
     /// Where it came from (`--python`, `CREW_RUNNER_PYTHON`, `the project's .venv`, `uv run`, `python3 on PATH`).

@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::python::FoundPython;
 use crate::crew::CrewSpec;
 
 /// How the shim runs the crew (the request's `kind`, see docs/CREWAI_ENGINE.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     /// A `crewai create crew` project: `src/<pkg>/crew.py` with a `@CrewBase` class.
@@ -47,7 +48,7 @@ pub struct CrewaiTarget {
 
 /// A CrewAI Python crew found on disk (`validate --json` and the desktop app's preview show it as
 /// `{kind, root, entry}`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PythonCrew {
     pub kind: TargetKind,
     pub root: PathBuf,

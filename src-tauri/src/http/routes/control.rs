@@ -3,28 +3,24 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::execution::Priority;
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
+use crate::http::responses::{self, Cancelled, PriorityChange};
 use crate::http::state::ApiState;
-use crate::scheduler::CancelOutcome;
 
 /// Cancels: `{id, outcome}`, outcome `cancelled` (it was queued or retrying), `requested` (it is
 /// running; it stops within a second) or `already_finished` (with `status`; nothing changed).
-pub async fn cancel(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn cancel(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Cancelled>, ApiError> {
     let (id, outcome) = state.runner.cancel(&id).await?;
-    Ok(Json(match outcome {
-        CancelOutcome::Cancelled => json!({ "id": id, "outcome": "cancelled" }),
-        CancelOutcome::Requested => json!({ "id": id, "outcome": "requested" }),
-        CancelOutcome::AlreadyFinished(status) => json!({ "id": id, "outcome": "already_finished", "status": status }),
-    }))
+    Ok(Json(Cancelled { id, outcome }))
 }
 
 /// `POST …/retry` (all fields optional; the body may be empty).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
     /// Rerun from this task, reusing the stored outputs of the tasks before it.
@@ -36,14 +32,14 @@ pub async fn retry(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RetryBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<responses::Rerun>), ApiError> {
     let rerun = state.runner.retry(&id, body.from_task.as_deref()).await?;
     let e = rerun.execution;
-    Ok((StatusCode::CREATED, Json(json!({ "id": e.id, "retry_of": e.retry_of, "reused_steps": rerun.reused_steps }))))
+    Ok((StatusCode::CREATED, Json(responses::Rerun { id: e.id, retry_of: e.retry_of, reused_steps: rerun.reused_steps })))
 }
 
 /// `PUT …/priority`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityBody {
     /// low, normal, high or urgent.
@@ -55,7 +51,7 @@ pub async fn priority(
     State(state): State<ApiState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<PriorityBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PriorityChange>, ApiError> {
     let e = state.runner.set_priority(&id, body.priority).await?;
-    Ok(Json(json!({ "id": e.id, "priority": e.priority })))
+    Ok(Json(PriorityChange { id: e.id, priority: e.priority }))
 }

@@ -4,16 +4,16 @@ use std::path::PathBuf;
 
 use axum::extract::State;
 use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::Value;
 
-use crate::app::{preview_crew, EngineChoice, SubmitRequest};
+use crate::app::{preview_crew, EngineChoice, SubmitRequest, Validation};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::state::ApiState;
 
 /// `POST /v1/crews/validate`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateBody {
     /// The crew: an absolute path on the server's machine.
@@ -22,9 +22,9 @@ pub struct ValidateBody {
     pub engine: EngineChoice,
 }
 
-/// What `crew-runner validate --json` prints ([`CrewPreview::to_json`](crate::app::CrewPreview::to_json));
+/// What `crew-runner validate --json` prints (a [`Validation`]);
 /// 400 `invalid_crew` with every problem when the crew is invalid. Nothing is recorded.
-pub async fn validate_crew(State(state): State<ApiState>, JsonBody(body): JsonBody<ValidateBody>) -> Result<Json<Value>, ApiError> {
+pub async fn validate_crew(State(state): State<ApiState>, JsonBody(body): JsonBody<ValidateBody>) -> Result<Json<Validation>, ApiError> {
     if !body.crew.is_absolute() {
         return Err(ApiError::invalid(format!("crew `{}`: expected an absolute path on the server's machine", body.crew.display())));
     }
@@ -35,5 +35,5 @@ pub async fn validate_crew(State(state): State<ApiState>, JsonBody(body): JsonBo
     let validation = tokio::task::spawn_blocking(move || preview_crew(&request, &llm))
         .await
         .map_err(|e| ApiError::new(ErrorKind::Storage, format!("validating failed: {e}")))??;
-    Ok(Json(validation.to_json()))
+    Ok(Json(validation.validation()))
 }

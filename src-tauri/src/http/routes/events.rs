@@ -22,15 +22,28 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use serde_json::{json, Value};
+use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::app::LogStreamMessage;
-use crate::execution::{ExecutionEvent, ExecutionId, ExecutionState, Priority, Progress};
+use crate::execution::{ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Priority, Progress};
 use crate::http::error::ApiError;
 use crate::http::query;
+use crate::http::responses::{EndData, OrphanedData, ProgressData, StatusData, StreamError};
+use crate::http::routes::{schema, SchemaFn};
 use crate::http::state::ApiState;
+
+/// Every event the stream sends, by name, and the type of its data (the OpenAPI document lists
+/// them).
+pub const EVENTS: &[(&str, SchemaFn)] = &[
+    ("status", schema::<StatusData<'static>>()),
+    ("progress", schema::<ProgressData<'static>>()),
+    ("log", schema::<LogEntry>()),
+    ("end", schema::<EndData>()),
+    ("orphaned", schema::<OrphanedData>()),
+    ("error", schema::<StreamError>()),
+];
 
 /// Events buffered per stream before the producer waits for the client.
 const BUFFER: usize = 256;
@@ -64,25 +77,16 @@ pub async fn events(
 }
 
 fn status_event(id: &ExecutionId, state: &ExecutionState, attempt: u32, priority: Priority) -> Event {
-    let mut data = serde_json::to_value(state).expect("a state serialises");
-    if let Some(fields) = data.as_object_mut() {
-        fields.insert("id".into(), json!(id));
-        fields.insert("attempt".into(), json!(attempt));
-        fields.insert("priority".into(), json!(priority));
-    }
-    json_event("status", &data)
+    json_event("status", &StatusData { id, state, attempt, priority })
 }
 
 fn progress_event(id: &ExecutionId, progress: &Progress) -> Event {
-    let mut data = serde_json::to_value(progress).expect("progress serialises");
-    if let Some(fields) = data.as_object_mut() {
-        fields.insert("id".into(), json!(id));
-    }
-    json_event("progress", &data)
+    json_event("progress", &ProgressData { id, progress })
 }
 
-fn json_event(name: &str, data: &Value) -> Event {
-    Event::default().event(name).data(data.to_string())
+/// The event `name` with `data` as JSON (one of [`EVENTS`]).
+fn json_event(name: &str, data: &impl Serialize) -> Event {
+    Event::default().event(name).data(serde_json::to_string(data).expect("event data serialises"))
 }
 
 /// Sends the stream's events into `tx` until the log ends, the client goes away or the server
@@ -116,7 +120,7 @@ async fn produce(
                 None => return,
                 Some(LogStreamMessage::Lines { entries }) => entries
                     .iter()
-                    .map(|l| json_event("log", &serde_json::to_value(l).expect("a LogEntry serialises")).id(l.seq.to_string()))
+                    .map(|l| json_event("log", l).id(l.seq.to_string()))
                     .collect(),
                 Some(LogStreamMessage::End { status }) => {
                     let mut last = Vec::new();
@@ -130,11 +134,11 @@ async fn produce(
                             last.push(status_event(&id, &e.state, e.attempt, e.priority));
                         }
                     }
-                    last.push(json_event("end", &json!({ "status": status })));
+                    last.push(json_event("end", &EndData { status }));
                     last
                 }
-                Some(LogStreamMessage::Orphaned { owner }) => vec![json_event("orphaned", &json!({ "owner": owner }))],
-                Some(LogStreamMessage::Error { message }) => vec![json_event("error", &json!({ "message": message }))],
+                Some(LogStreamMessage::Orphaned { owner }) => vec![json_event("orphaned", &OrphanedData { owner })],
+                Some(LogStreamMessage::Error { message }) => vec![json_event("error", &StreamError { message })],
             },
             event = announced => match event {
                 Ok(event) => announcement(&id, event, &mut terminal_sent).into_iter().collect(),

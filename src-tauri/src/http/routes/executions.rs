@@ -4,13 +4,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
 
 use crate::app::{default_batch_key, idempotency_key, prepare_batch};
 use crate::execution::Execution;
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
 use crate::http::query;
+use crate::http::responses::{ExecutionPage, ExecutionRow, LogPage, Steps, Submitted};
 use crate::http::state::ApiState;
 use crate::http::submit::SubmitBody;
 
@@ -39,25 +39,16 @@ pub async fn submit(State(state): State<ApiState>, JsonBody(body): JsonBody<Subm
     };
     let submission = state.runner.submit(news, key).await?;
     let status = if submission.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(json!({ "ids": submission.ids, "warnings": warnings, "replayed": submission.replayed }))).into_response())
-}
-
-/// An execution as a list row: everything but the crew snapshot (`crew_spec`).
-fn row(e: &Execution) -> Value {
-    let mut v = serde_json::to_value(e).expect("an Execution serialises");
-    if let Some(fields) = v.as_object_mut() {
-        fields.remove("crew_spec");
-    }
-    v
+    Ok((status, Json(Submitted { ids: submission.ids, replayed: submission.replayed, warnings })).into_response())
 }
 
 /// A page of executions, newest first: `{executions, next_before}` (`next_before` is the cursor of
 /// the next page, `null` on the last one).
-pub async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Result<Json<ExecutionPage>, ApiError> {
     let filter = query::execution_filter(raw.as_deref())?;
     let executions = state.runner.list(&filter)?;
     let next_before = (executions.len() as u32 >= filter.limit).then(|| executions.last().map(|e| e.id.clone())).flatten();
-    Ok(Json(json!({ "executions": executions.iter().map(row).collect::<Vec<_>>(), "next_before": next_before })))
+    Ok(Json(ExecutionPage { executions: executions.into_iter().map(ExecutionRow).collect(), next_before }))
 }
 
 /// One execution, in full.
@@ -66,16 +57,16 @@ pub async fn get(State(state): State<ApiState>, Path(id): Path<String>) -> Resul
 }
 
 /// The finished tasks of an execution, in completion order: `{steps}`.
-pub async fn steps(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "steps": state.runner.steps(&id)? })))
+pub async fn steps(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Steps>, ApiError> {
+    Ok(Json(Steps { steps: state.runner.steps(&id)? }))
 }
 
 /// Log lines after `after`, at most `limit`: `{entries, next_after}` (`next_after`: the last seq
 /// returned, or `after` when none).
-pub async fn logs(State(state): State<ApiState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn logs(State(state): State<ApiState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<LogPage>, ApiError> {
     let (after, limit) = query::log_page(raw.as_deref())?;
     let e = state.runner.get(&id)?;
     let entries = state.runner.logs(&e.id, after, limit)?;
     let next_after = entries.last().map_or(after, |l| l.seq);
-    Ok(Json(json!({ "entries": entries, "next_after": next_after })))
+    Ok(Json(LogPage { entries, next_after }))
 }

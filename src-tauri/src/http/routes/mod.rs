@@ -14,13 +14,39 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::Value;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::auth::{require_token, Token};
 use super::body::MAX_BODY;
 use super::error::{ApiError, ErrorKind};
 use super::host::{check_host, AllowedHosts};
+use super::responses::{Cancelled, ExecutionPage, Health, LogPage, PriorityChange, Rerun, Steps, Submitted};
 use super::state::ApiState;
+use super::submit::SubmitBody;
+use crate::app::{QueueView, Validation};
+use crate::execution::Execution;
+use crate::store::QueueSettings;
+use control::{PriorityBody, RetryBody};
+use crews::ValidateBody;
+
+/// Makes the JSON schema of a body: a `$ref` to the schema it records in the generator.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// The [`SchemaFn`] of `T`: its schema derived from the type (`#[derive(JsonSchema)]`).
+pub const fn schema<T: JsonSchema>() -> SchemaFn {
+    SchemaGenerator::subschema_for::<T>
+}
+
+/// What a route answers with on success.
+#[derive(Clone, Copy, Debug)]
+pub enum Reply {
+    /// `application/json` of this schema: the type the handler serialises.
+    Json(SchemaFn),
+    /// `text/event-stream` (Server-Sent Events): each event's name and the type of its data.
+    EventStream(&'static [(&'static str, SchemaFn)]),
+}
 
 /// One route: what the router serves and the OpenAPI document says.
 pub struct Route {
@@ -31,12 +57,12 @@ pub struct Route {
     pub summary: &'static str,
     /// Served without the token.
     pub public: bool,
-    /// The request body's schema (a name under `components/schemas`), if it takes one.
-    pub body: Option<&'static str>,
+    /// The request body's type, if it takes one (the type the handler reads).
+    pub body: Option<SchemaFn>,
     /// Query parameters: (name, description).
     pub query: &'static [(&'static str, &'static str)],
-    /// The success status and its body's schema name.
-    pub ok: (u16, &'static str),
+    /// The success statuses and their body (`POST /v1/executions`: 201 queued, 200 replayed).
+    pub ok: (&'static [u16], Reply),
     /// The status codes of errors it may answer besides 401/403/500.
     pub errors: &'static [u16],
     pub handler: fn() -> MethodRouter<ApiState>,
@@ -51,7 +77,7 @@ pub const ROUTES: &[Route] = &[
         public: true,
         body: None,
         query: &[],
-        ok: (200, "Health"),
+        ok: (&[200], Reply::Json(schema::<Health>())),
         errors: &[],
         handler: || get(meta::health),
     },
@@ -62,7 +88,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[],
-        ok: (200, "Object"),
+        ok: (&[200], Reply::Json(schema::<Value>())),
         errors: &[],
         handler: || get(meta::openapi),
     },
@@ -71,9 +97,9 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/executions",
         summary: "Queue a crew (or a batch with `rows`): 201 {ids, warnings, replayed: false}; 200 with replayed: true for a repeat of an idempotency key.",
         public: false,
-        body: Some("SubmitBody"),
+        body: Some(schema::<SubmitBody>()),
         query: &[],
-        ok: (201, "Submitted"),
+        ok: (&[201, 200], Reply::Json(schema::<Submitted>())),
         errors: &[400, 409, 413],
         handler: || post(executions::submit),
     },
@@ -90,7 +116,7 @@ pub const ROUTES: &[Route] = &[
             ("limit", "page size, 1 to 1000 (default 50)"),
             ("before", "the previous page's next_before"),
         ],
-        ok: (200, "ExecutionPage"),
+        ok: (&[200], Reply::Json(schema::<ExecutionPage>())),
         errors: &[400],
         handler: || get(executions::list),
     },
@@ -101,7 +127,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[],
-        ok: (200, "Execution"),
+        ok: (&[200], Reply::Json(schema::<Execution>())),
         errors: &[400, 404],
         handler: || get(executions::get),
     },
@@ -112,7 +138,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[],
-        ok: (200, "Steps"),
+        ok: (&[200], Reply::Json(schema::<Steps>())),
         errors: &[400, 404],
         handler: || get(executions::steps),
     },
@@ -123,7 +149,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[("after", "the seq to read after (default 0)"), ("limit", "at most this many lines, 1 to 10000 (default 1000)")],
-        ok: (200, "LogPage"),
+        ok: (&[200], Reply::Json(schema::<LogPage>())),
         errors: &[400, 404],
         handler: || get(executions::logs),
     },
@@ -134,7 +160,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[("after", "the seq to continue after (the Last-Event-ID header wins)")],
-        ok: (200, "EventStream"),
+        ok: (&[200], Reply::EventStream(events::EVENTS)),
         errors: &[400, 404],
         handler: || get(events::events),
     },
@@ -145,7 +171,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[],
-        ok: (200, "CancelOutcome"),
+        ok: (&[200], Reply::Json(schema::<Cancelled>())),
         errors: &[400, 404],
         handler: || post(control::cancel),
     },
@@ -154,9 +180,9 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/executions/{id}/retry",
         summary: "Queue a finished execution again, reusing finished tasks (before `from_task`): 201 {id, retry_of, reused_steps}.",
         public: false,
-        body: Some("RetryBody"),
+        body: Some(schema::<RetryBody>()),
         query: &[],
-        ok: (201, "Rerun"),
+        ok: (&[201], Reply::Json(schema::<Rerun>())),
         errors: &[400, 404, 409],
         handler: || post(control::retry),
     },
@@ -165,9 +191,9 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/executions/{id}/priority",
         summary: "Change the priority of a queued or retrying execution: {id, priority}.",
         public: false,
-        body: Some("PriorityBody"),
+        body: Some(schema::<PriorityBody>()),
         query: &[],
-        ok: (200, "PriorityChange"),
+        ok: (&[200], Reply::Json(schema::<PriorityChange>())),
         errors: &[400, 404, 409],
         handler: || put(control::priority),
     },
@@ -178,7 +204,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[],
-        ok: (200, "Queue"),
+        ok: (&[200], Reply::Json(schema::<QueueView>())),
         errors: &[],
         handler: || get(queue::get),
     },
@@ -189,7 +215,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[],
-        ok: (200, "QueueSettings"),
+        ok: (&[200], Reply::Json(schema::<QueueSettings>())),
         errors: &[],
         handler: || post(queue::pause),
     },
@@ -200,7 +226,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[],
-        ok: (200, "QueueSettings"),
+        ok: (&[200], Reply::Json(schema::<QueueSettings>())),
         errors: &[],
         handler: || post(queue::resume),
     },
@@ -209,9 +235,9 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/crews/validate",
         summary: "Load a crew and report it as `crew-runner validate --json` does (nothing is recorded).",
         public: false,
-        body: Some("ValidateBody"),
+        body: Some(schema::<ValidateBody>()),
         query: &[],
-        ok: (200, "Validation"),
+        ok: (&[200], Reply::Json(schema::<Validation>())),
         errors: &[400, 413],
         handler: || post(crews::validate_crew),
     },
