@@ -465,5 +465,5 @@ fn another_processs_submit_and_cancel_refresh_the_page_and_nothing_else_does() {
 
     cli(&gui.data_dir, &["cancel", &id]);
     rx.recv_timeout(GIVE_UP).expect("store-changed after another process's cancel");
-    assert_eq!(gui.ok("get_execution", json!({"id": id}))["state"]["status"], "cancelled");
+    assert_eq!(gui.ok("get_execution", json!({"id": id}))["status"], "cancelled");
 }

@@ -6,7 +6,7 @@
 # after --settle seconds, for each of --runs runs, and their median.
 #
 #   src-tauri/benches/gui_idle.sh [--binary PATH] [--data-dir DIR] [--executions N]
-#                                 [--settle S] [--sample S] [--runs N] [--label TEXT]
+#                                 [--settle S] [--sample S] [--runs N] [--label TEXT] [--prepare-only]
 #
 # --binary     the app (default: target/release/crew-runner; build it first with
 #              `cd ui && npm ci && npm run build` then `cargo build --release --locked --features gui`)
@@ -27,6 +27,7 @@ settle=20
 sample=60
 runs=3
 label="crew-runner"
+prepare_only=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -37,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --sample) sample="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --label) label="$2"; shift 2 ;;
+    --prepare-only) prepare_only=1; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -48,7 +50,7 @@ for tool in xvfb-run dbus-run-session python3; do
 done
 
 count_queued() {
-  python3 - "$1/crew.db" <<'EOF'
+  python3 - "$1/crew-runner.db" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 queued = db.execute("SELECT count(*) FROM executions WHERE status = 'queued'").fetchone()[0]
@@ -59,7 +61,7 @@ EOF
 
 prepare() {
   mkdir -p "$data_dir"
-  if [[ -f "$data_dir/crew.db" ]]; then
+  if [[ -f "$data_dir/crew-runner.db" ]]; then
     read -r queued paused < <(count_queued "$data_dir")
     if [[ "$queued" == "$executions" && "$paused" == "1" ]]; then return; fi
     echo "$data_dir holds $queued queued executions (paused=$paused), not $executions paused: making it again" >&2
@@ -96,9 +98,9 @@ ticks() { # utime+stime of a pid, in clock ticks (0 if it is gone)
   awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# The app: the process named crew-runner in the group.
+# The app: the process of the group whose name starts with crew-runner.
 app_pid() {
-  ps -e -o pgid=,pid=,comm= | awk -v g="$group" '$1 == g && $3 == "crew-runner" {print $2; exit}'
+  ps -e -o pgid=,pid=,comm= | awk -v g="$group" '$1 == g && index($3, "crew-runner") == 1 {print $2; exit}'
 }
 
 # The WebKit processes under pid $1 (at any depth: a sandbox may sit in between).
@@ -155,6 +157,7 @@ print(f"{app:.3f} {web:.3f} {app + web:.3f} {wall:.1f} {sys.argv[8].replace(chr(
 }
 
 prepare
+(( prepare_only )) && exit 0
 echo "| run | app % of a core | WebKit % | total % | sampled s | load before | load after |"
 echo "|---|---|---|---|---|---|---|"
 all=""
