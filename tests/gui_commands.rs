@@ -517,3 +517,40 @@ fn following_from_a_seq_skips_what_the_page_has_and_can_be_stopped() {
     assert_eq!(rx2.recv_timeout(GIVE_UP).err(), Some(mpsc::RecvTimeoutError::Disconnected), "the sink is dropped when stopped");
     assert_eq!(gui.ok("unfollow_execution_logs", json!({"subscription": sub})), false);
 }
+
+/// Runs the real binary (another process) on the app's data dir; panics unless it succeeds.
+fn cli(data_dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crew-runner"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("crew-runner runs");
+    assert!(out.status.success(), "crew-runner {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn another_processs_submit_and_cancel_refresh_the_page_and_nothing_else_does() {
+    let gui = Gui::start();
+    let (tx, rx) = mpsc::channel::<()>();
+    gui.app.listen_any(crew_runner::gui::events::STORE_CHANGED_EVENT, move |_| {
+        let _ = tx.send(());
+    });
+    // Paused, so this process's scheduler does not claim what the CLI submits.
+    gui.ok("pause_queue", json!({}));
+    // Our own writes come as execution events; an idle store says nothing.
+    assert!(rx.recv_timeout(Duration::from_millis(2500)).is_err(), "store-changed without another process");
+
+    let crew = example("blog-writer.yaml");
+    let id = cli(&gui.data_dir, &["submit", crew.to_str().unwrap(), "--model", "offline", "--quiet"]).trim().to_string();
+    rx.recv_timeout(GIVE_UP).expect("store-changed after another process's submit");
+    let page = gui.ok("list_executions", json!({}));
+    assert_eq!(page["executions"][0]["id"], id, "{page}");
+    assert!(rx.recv_timeout(Duration::from_millis(2500)).is_err(), "told once");
+
+    cli(&gui.data_dir, &["cancel", &id]);
+    rx.recv_timeout(GIVE_UP).expect("store-changed after another process's cancel");
+    assert_eq!(gui.ok("get_execution", json!({"id": id}))["status"], "cancelled");
+}

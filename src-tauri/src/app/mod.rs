@@ -1,5 +1,5 @@
 //! The application layer both faces call: [`Runner`] (submit, control and read executions, follow
-//! their logs: [`LogTail`]), where data lives, turning a crew file plus arguments into a validated
+//! their logs: [`LogTail`], follow every change live: [`Watch`]), where data lives, turning a crew file plus arguments into a validated
 //! [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the async
 //! runtime and memory settings of the binary.
 //!
@@ -16,6 +16,7 @@ pub mod runtime;
 mod store_open;
 mod submission;
 mod validation;
+mod watch;
 
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
@@ -28,3 +29,4 @@ pub use submission::{
     timeout_ms, ChosenEngine, CrewPreview, SubmitError, SubmitRequest, MAX_KEY_LEN,
 };
 pub use validation::Validation;
+pub use watch::{Change, Watch};

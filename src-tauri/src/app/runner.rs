@@ -12,13 +12,14 @@
 //!   the [`Store`]; the process that owns the queue notices them within its heartbeat (1 s).
 //!
 //! Reads are the store's in both cases (they see every committed write, also other processes').
+//! Faces that show the store live follow one [`Watch`] ([`Runner::watch`]).
 
 use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{rerun_request, RerunError, SubmitError};
+use super::{rerun_request, RerunError, SubmitError, Watch};
 use crate::execution::Executor;
 use crate::execution::{
     Execution, ExecutionEvent, ExecutionFilter, ExecutionId, LogEntry, NewExecution, ParseIdError, Priority, StepOutput,
@@ -176,6 +177,14 @@ impl Runner {
     /// progress, tokens and queue changes, in commit order.
     pub fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<ExecutionEvent>> {
         self.scheduler.as_ref().map(Scheduler::subscribe)
+    }
+
+    /// The one subscription a face follows to show the store live (see [`Watch`]): this
+    /// process's scheduler events, and a refresh when another process committed or a running
+    /// execution's worker died, looked for `every` tick (1 s in the desktop app). Blocking: opens
+    /// a read connection of its own.
+    pub fn watch(&self, every: std::time::Duration) -> Result<Watch, RunnerError> {
+        Ok(Watch::new(self.store.clone(), self.subscribe(), every)?)
     }
 
     /// Parses an id as given by a user.

@@ -5,12 +5,11 @@ use std::path::PathBuf;
 use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
 
-use super::events::{forward_scheduler_events, watch_store, MAIN_WINDOW};
+use super::events::{follow_changes, MAIN_WINDOW};
 use super::state::{GuiState, StartError};
 use super::stop_signals::exit_on_stop_signals;
 use crate::app::AppPaths;
 use crate::llm::LlmEnv;
-use crate::scheduler::MAX_HEARTBEAT;
 
 /// Opens the desktop app on the database in `data_dir` (else the platform data dir) and runs
 /// until the window closes; returns the process exit code (0, or 1 when it could not start).
@@ -68,8 +67,7 @@ pub fn run(data_dir: Option<PathBuf>) -> i32 {
 pub fn start<R: Runtime>(app: &AppHandle<R>, paths: AppPaths, env: LlmEnv) -> Result<(), StartError> {
     let state = tauri::async_runtime::block_on(GuiState::start(paths, env))?;
     app.manage(state);
-    forward_scheduler_events(app.clone());
-    watch_store(app.clone(), MAX_HEARTBEAT);
+    follow_changes(app.clone());
     Ok(())
 }
 

@@ -1,24 +1,26 @@
-//! Live updates to the window without the page polling.
+//! Live updates to the window without the page polling: [`follow_changes`] follows the runner's
+//! one subscription ([`Runner::watch`](crate::app::Runner::watch)) and tells the page.
 //!
-//! - [`forward_scheduler_events`]: this process's scheduler events (state changes, progress, queue
-//!   settings) are emitted to the page as [`EXECUTION_EVENT`] with the [`ExecutionEvent`] as
-//!   payload (log lines go through [`log_follow`](super::log_follow) channels instead). A
+//! - This process's scheduler events (state changes, progress, queue settings: the store's commit
+//!   announcements) are emitted as [`EXECUTION_EVENT`] with the [`ExecutionEvent`] as payload (log
+//!   lines and tokens go through [`log_follow`](super::log_follow) channels instead). A
 //!   notification is shown when an execution ends while the window is not focused (a setting).
-//! - [`watch_store`]: other processes' changes (a CLI `submit`, `cancel`, a worker's progress)
-//!   never reach this process's broadcast, so once per second, while the window is visible, a
-//!   fingerprint of the store (status counts, queue settings, the newest page of executions) is
-//!   compared and [`STORE_CHANGED_EVENT`] emitted when it differs; the page then re-fetches.
+//! - Everything else that changed (another process's commit: a CLI `submit` or `cancel`, another
+//!   worker's progress; a worker process that died while running an execution; lost events) is
+//!   emitted as [`STORE_CHANGED_EVENT`], and the page re-fetches what it shows. The watch looks
+//!   once per [`MAX_HEARTBEAT`] with one `PRAGMA data_version` and no row read unless another
+//!   connection committed; the window is asked whether it is visible only when there is something
+//!   to tell, and while it is hidden or minimised nothing is emitted (what changed meanwhile is
+//!   told once it is shown again).
 //!
-//! Both tasks end when the scheduler shuts down.
-
-use std::time::Duration;
+//! The task ends when the scheduler shuts down.
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::state::GuiState;
-use crate::app::Runner;
-use crate::execution::{ExecutionEvent, ExecutionFilter, ExecutionState};
+use crate::app::Change;
+use crate::execution::{ExecutionEvent, ExecutionState};
+use crate::scheduler::MAX_HEARTBEAT;
 
 /// Emitted with an [`ExecutionEvent`] (`type`: `state`, `progress` or `queue`).
 pub const EXECUTION_EVENT: &str = "execution-event";
@@ -30,15 +32,25 @@ pub const NOTIFICATION_EVENT: &str = "notification-shown";
 /// The label of the one window.
 pub const MAIN_WINDOW: &str = "main";
 
-/// Forwards the scheduler's events to the page until the scheduler stops.
-pub fn forward_scheduler_events<R: Runtime>(app: AppHandle<R>) {
+/// Follows the runner's changes and tells the page (see the module docs) until the scheduler
+/// stops, looking for other processes' changes every [`MAX_HEARTBEAT`]. Does nothing when the
+/// app has no [`GuiState`] or the watch cannot be opened (logged).
+pub fn follow_changes<R: Runtime>(app: AppHandle<R>) {
     let Some(state) = app.try_state::<GuiState>() else { return };
-    let Some(mut events) = state.runner.subscribe() else { return };
+    let mut watch = match state.runner.watch(MAX_HEARTBEAT) {
+        Ok(watch) => watch,
+        Err(e) => {
+            tracing::error!("cannot watch the store for changes; the window will not update live: {e}");
+            return;
+        }
+    };
     tauri::async_runtime::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(ExecutionEvent::Log { .. } | ExecutionEvent::Token { .. }) => {}
-                Ok(event) => {
+        let looking_app = app.clone();
+        let looking = move || window_visible(&looking_app);
+        while let Some(change) = watch.next(&looking).await {
+            match change {
+                Change::Event(ExecutionEvent::Log { .. } | ExecutionEvent::Token { .. }) => {}
+                Change::Event(event) => {
                     if let ExecutionEvent::State { id, state, .. } = &event {
                         if state.is_terminal() {
                             notify_finished(&app, id, state);
@@ -46,10 +58,9 @@ pub fn forward_scheduler_events<R: Runtime>(app: AppHandle<R>) {
                     }
                     let _ = app.emit(EXECUTION_EVENT, &event);
                 }
-                Err(RecvError::Lagged(_)) => {
+                Change::Refresh => {
                     let _ = app.emit(STORE_CHANGED_EVENT, ());
                 }
-                Err(RecvError::Closed) => return,
             }
         }
     });
@@ -91,57 +102,12 @@ fn show_notification<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
     }
 }
 
-/// Watches the store for other processes' changes (see the module docs) until the scheduler stops.
-pub fn watch_store<R: Runtime>(app: AppHandle<R>, every: Duration) {
-    let Some(state) = app.try_state::<GuiState>() else { return };
-    let runner = state.runner.clone();
-    let Some(mut events) = state.runner.subscribe() else { return };
-    tauri::async_runtime::spawn(async move {
-        let mut last = fingerprint(&runner);
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                event = events.recv() => match event {
-                    Err(RecvError::Closed) => return,
-                    _ => continue,
-                },
-            }
-            if !window_visible(&app) {
-                continue;
-            }
-            let now = fingerprint(&runner);
-            if now != last {
-                last = now;
-                let _ = app.emit(STORE_CHANGED_EVENT, ());
-            }
-        }
-    });
-}
-
+/// Whether the page is seen: the window is visible and not minimised (no window: yes).
 fn window_visible<R: Runtime>(app: &AppHandle<R>) -> bool {
     match app.get_webview_window(MAIN_WINDOW) {
         Some(w) => w.is_visible().unwrap_or(true) && !w.is_minimized().unwrap_or(false),
         None => true,
     }
-}
-
-/// What the page shows of the store, compressed: changes when any listed execution's status
-/// (also: its worker found gone), priority, progress, attempt or cancel flag changes, or the
-/// counts or queue settings do.
-pub fn fingerprint(runner: &Runner) -> Option<String> {
-    let queue = runner.queue().ok()?;
-    let (counts, settings) = (queue.counts, queue.settings);
-    let page = runner.list(&ExecutionFilter { limit: 50, ..ExecutionFilter::default() }).ok()?;
-    let rows: Vec<_> = page
-        .iter()
-        .map(|e| {
-            let orphaned = matches!(e.state, ExecutionState::Running { owner_gone: true, .. });
-            (e.id.as_str(), e.status(), orphaned, e.priority, e.attempt, e.cancel_requested, &e.progress, e.usage.total_tokens)
-        })
-        .collect();
-    serde_json::to_string(&(counts, settings, rows)).ok()
 }
 
 #[cfg(test)]

@@ -14,13 +14,15 @@
 //! recovery) appends its ExecutionLog line in the same transaction and returns it in a
 //! [`Transition`], so callers can broadcast exactly what was committed. [`Store::listen`] hears
 //! every transition and queue change a store commits, in commit order (the scheduler's events
-//! come from there).
+//! come from there). Other processes' commits are never announced: a [`CommitProbe`]
+//! ([`Store::commit_probe`]) tells, without reading rows, whether another connection committed.
 
 pub mod clock;
 mod error;
 mod listeners;
 pub mod liveness;
 mod owner;
+mod probe;
 pub mod sqlite;
 mod types;
 
@@ -28,6 +30,7 @@ pub use error::StoreError;
 pub use listeners::{CommitListener, Committed};
 pub use liveness::{Liveness, OwnerLock};
 pub use owner::OwnerId;
+pub use probe::CommitProbe;
 pub use sqlite::{wait_briefly_for_answers, DiskUsage, OpenOptions, PruneCounts, PruneFilter, PruneFilterError, SqliteStore};
 pub use types::{
     AttemptLease, BatchInserted, CancelOutcome, CancelResult, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, Finish, IdempotencyKey,
@@ -152,6 +155,11 @@ pub trait Store: Send + Sync {
     /// quick (it delays every answer of its batch) and must not wait on the store; a listener
     /// that panics is ignored for that transition.
     fn listen(&self, listener: &Arc<CommitListener>);
+
+    /// A probe that tells whether another connection (another process) committed since its
+    /// previous look, without reading rows (see [`CommitProbe`]). Each probe has its own read
+    /// connection and baseline (made now). Blocking (opens a connection).
+    fn commit_probe(&self) -> Result<Box<dyn CommitProbe>, StoreError>;
 
     /// Stores the run's progress. Refused ([`StoreError::Fenced`]) when `lease` is no longer
     /// current.

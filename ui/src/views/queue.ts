@@ -81,6 +81,7 @@ export const queueView: View = (root) => {
   }
 
   function renderRows(): void {
+    syncClock();
     clear(table);
     table.append(h('thead', {}, h('tr', {},
       ...['Status', 'Crew', 'Priority', 'Progress', 'Created', 'Duration', 'Tokens', ''].map((t) => h('th', { scope: 'col' }, t)))));
@@ -148,14 +149,24 @@ export const queueView: View = (root) => {
     renderRows();
   }
 
-  // Running durations tick without re-fetching.
-  const clock = setInterval(() => {
+  // Running durations tick without re-fetching; the clock runs only while a running execution is
+  // listed (an idle window wakes nothing).
+  let clock: ReturnType<typeof setInterval> | undefined;
+  function tickDurations(): void {
     const now = Date.now();
     for (const cell of table.querySelectorAll<HTMLElement>('td.duration')) {
       const e = rows.find((r) => r.id === cell.dataset.id);
       if (e && e.status === 'running') cell.textContent = formatDuration(executionDuration(e, now));
     }
-  }, 1000);
+  }
+  function syncClock(): void {
+    const running = !stopped && rows.some((r) => r.status === 'running');
+    if (running && clock === undefined) clock = setInterval(tickDurations, 1000);
+    if (!running && clock !== undefined) {
+      clearInterval(clock);
+      clock = undefined;
+    }
+  }
 
   const unlisten = [
     api.onExecutionEvent((ev) => {
@@ -174,7 +185,7 @@ export const queueView: View = (root) => {
 
   return () => {
     stopped = true;
-    clearInterval(clock);
+    syncClock();
     clearTimeout(refetchTimer);
     for (const u of unlisten) void u.then((f) => f());
   };

@@ -78,11 +78,17 @@ struct KeptInsert {
 impl Facts {
     /// A transaction began and the file's data version is now `version` (`None`: unknown).
     /// Forgets everything unless it is the version this connection's last commit left.
-    pub(super) fn begin(&mut self, version: Option<u32>) {
+    ///
+    /// Returns whether another connection may have committed since this connection's last
+    /// commit: `true` when the version moved on, and also when that cannot be told (no commit
+    /// of this connection to compare with, an unknown version).
+    pub(super) fn begin(&mut self, version: Option<u32>) -> bool {
         let expected = self.committed_version.take();
-        if version.is_none() || expected != version {
+        let others = version.is_none() || expected != version;
+        if others {
             self.forget();
         }
+        others
     }
 
     /// The transaction committed; the file's data version is now `version`.
@@ -247,13 +253,15 @@ mod tests {
     fn facts_survive_only_from_this_connections_commit_to_its_next_begin() {
         let mut facts = learned();
         facts.committed(Some(2));
-        facts.begin(Some(2));
+        assert!(!facts.begin(Some(2)), "nobody else committed");
         assert_eq!(known(&facts), (Some(3), Some(false), Some(None)));
 
         // Another connection committed in between: the version moved on.
         facts.committed(Some(3));
-        facts.begin(Some(4));
+        assert!(facts.begin(Some(4)), "another connection committed");
         assert_eq!(known(&facts), (None, None, None));
+        // Nothing to compare with (no commit since the last begin): maybe.
+        assert!(facts.begin(Some(4)));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! # Connections
 //! One writer thread owns the only write connection and commits in groups (`sqlite/writer.rs`); reads
-//! use a separate connection (WAL readers never block the writer, nor it them). Several
+//! use a separate connection (WAL readers never block the writer, nor it them). Each
+//! [`CommitProbe`] has a read connection of its own (`sqlite/probe.rs`). Several
 //! processes may open the same file: writes serialise on SQLite's write lock (`BEGIN IMMEDIATE`,
 //! waiting up to the busy timeout), so a claim never hands one execution to two processes.
 //!
@@ -37,6 +38,7 @@ mod checkpointer;
 mod facts;
 mod in_flight;
 mod open;
+mod probe;
 mod prune;
 mod read;
 mod rows;
@@ -64,11 +66,11 @@ use crate::execution::{
 };
 use crate::store::listeners::{Announced, CommitListeners};
 use crate::store::liveness::{self, Liveness, OwnerLock};
-use crate::store::CommitListener;
 use crate::store::{
     AttemptLease, BatchInserted, CancelResult, ClaimRequest, ClaimSlots, ClaimedRun, Finish, IdempotencyKey, LeaseRenewal, OwnerId,
     QueueSettings, RecoverRequest, StatusCounts, Store, StoreError, Transition,
 };
+use crate::store::{CommitListener, CommitProbe};
 use checkpointer::Checkpointer;
 use writer::{Urgency, Writer};
 
@@ -79,6 +81,8 @@ pub struct SqliteStore {
     writer: Writer,
     reader: Arc<Mutex<Connection>>,
     listeners: CommitListeners,
+    /// What it was opened with (a [`CommitProbe`]'s connection is opened the same way).
+    options: OpenOptions,
 }
 
 impl SqliteStore {
@@ -98,7 +102,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::CommitFailed { path: path.clone(), message: format!("cannot start the checkpointer thread: {e}") })?;
         let writer = Writer::spawn(write_conn, path.clone(), Some(checkpointer))
             .map_err(|e| StoreError::CommitFailed { path: path.clone(), message: format!("cannot start the writer thread: {e}") })?;
-        Ok(SqliteStore { path, writer, reader: Arc::new(Mutex::new(reader)), listeners: CommitListeners::default() })
+        Ok(SqliteStore { path, writer, reader: Arc::new(Mutex::new(reader)), listeners: CommitListeners::default(), options })
     }
 
     /// The database file.
@@ -264,6 +268,11 @@ impl Store for SqliteStore {
 
     fn listen(&self, listener: &Arc<CommitListener>) {
         self.listeners.add(listener);
+    }
+
+    fn commit_probe(&self) -> Result<Box<dyn CommitProbe>, StoreError> {
+        let conn = open::open_reader(&self.path, &self.options)?;
+        Ok(Box::new(probe::SqliteCommitProbe::new(conn, self.path.clone(), self.writer.clone())?))
     }
 
     fn update_progress(&self, id: &ExecutionId, lease: AttemptLease, progress: Progress) -> BoxFuture<'static, Result<(), StoreError>> {

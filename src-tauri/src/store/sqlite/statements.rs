@@ -21,6 +21,8 @@
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rusqlite::{Connection, PrepFlags, Statement};
 
@@ -36,20 +38,38 @@ pub(super) struct WriteConn<'c> {
     conn: &'c Connection,
     prepared: RefCell<HashMap<(usize, usize), Statement<'c>>>,
     facts: RefCell<Facts>,
+    /// Counts the transactions that began after another connection may have committed (see
+    /// [`begin`](Self::begin)).
+    others: Arc<AtomicU64>,
 }
 
 impl<'c> WriteConn<'c> {
     pub(super) fn new(conn: &'c Connection) -> WriteConn<'c> {
-        WriteConn { conn, prepared: RefCell::new(HashMap::new()), facts: RefCell::default() }
+        WriteConn::counting_others(conn, Arc::default())
+    }
+
+    /// [`new`](Self::new) that adds one to `others` at each [`begin`](Self::begin) that finds
+    /// another connection may have committed since this one's last commit.
+    /// The data version the connection's last transaction (the migrations, at open) left is the
+    /// one its first `BEGIN` expects: only another connection's commit since then counts.
+    pub(super) fn counting_others(conn: &'c Connection, others: Arc<AtomicU64>) -> WriteConn<'c> {
+        let db = WriteConn { conn, prepared: RefCell::new(HashMap::new()), facts: RefCell::default(), others };
+        let version = db.data_version();
+        db.facts.borrow_mut().committed(version);
+        db
     }
 
     /// Begins a write transaction (`BEGIN IMMEDIATE`), forgetting the [`Facts`] when another
-    /// connection has committed since this one's last commit.
+    /// connection has committed since this one's last commit, and then counting one more in the
+    /// `others` counter (also when that cannot be told: see [`Facts::begin`]). The count is
+    /// raised before the transaction's commands run, so before any of them is answered.
     pub(super) fn begin(&self) -> rusqlite::Result<()> {
         let begun = self.run_cached("BEGIN IMMEDIATE");
         // Read after BEGIN: starting the transaction is when SQLite notices others' commits.
         let version = if begun.is_ok() { self.data_version() } else { None };
-        self.facts.borrow_mut().begin(version);
+        if self.facts.borrow_mut().begin(version) {
+            self.others.fetch_add(1, Ordering::SeqCst);
+        }
         begun
     }
 

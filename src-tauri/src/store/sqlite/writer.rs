@@ -147,6 +147,9 @@ pub(super) struct Writer {
     tx: Sender<Box<dyn WriteCommand>>,
     /// Transactions committed so far (one per batch).
     commits: Arc<AtomicU64>,
+    /// Transactions begun after another connection may have committed (see
+    /// [`others_seen`](Writer::others_seen)).
+    others: Arc<AtomicU64>,
 }
 
 /// Whether a command may be held for company ([`HOLD`]).
@@ -169,16 +172,26 @@ impl Writer {
     fn spawn_holding(conn: Connection, path: PathBuf, checkpointer: Option<Checkpointer>, hold: Duration) -> std::io::Result<Writer> {
         let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn WriteCommand>>();
         let commits = Arc::new(AtomicU64::new(0));
-        let counter = commits.clone();
+        let others = Arc::new(AtomicU64::new(0));
+        let (counter, others_counter) = (commits.clone(), others.clone());
         std::thread::Builder::new()
             .name("crew-runner-store-writer".into())
-            .spawn(move || run(conn, path, rx, counter, checkpointer, hold))?;
-        Ok(Writer { tx, commits })
+            .spawn(move || run(conn, path, rx, counter, others_counter, checkpointer, hold))?;
+        Ok(Writer { tx, commits, others })
     }
 
     /// How many transactions the writer has committed.
     pub(super) fn commits(&self) -> u64 {
         self.commits.load(Ordering::SeqCst)
+    }
+
+    /// How many of the writer's transactions began after another connection may have committed
+    /// since the writer's previous commit (SQLite's data version of the file had moved on, or
+    /// could not be compared). Raised at the `BEGIN`, before any command of that transaction is
+    /// answered: once a write submitted after another connection's commit is answered, this
+    /// count has moved past what it was before that commit.
+    pub(super) fn others_seen(&self) -> u64 {
+        self.others.load(Ordering::SeqCst)
     }
 
     /// Enqueues `work` now; the receiver yields its result after the batch commits.
@@ -238,11 +251,12 @@ fn run(
     path: PathBuf,
     rx: Receiver<Box<dyn WriteCommand>>,
     commits: Arc<AtomicU64>,
+    others: Arc<AtomicU64>,
     checkpointer: Option<Checkpointer>,
     hold: Duration,
 ) {
     // Dropped (its statements finalized) before `conn` closes.
-    let db = WriteConn::new(&conn);
+    let db = WriteConn::counting_others(&conn, others);
     // Waiting commands kept from earlier batches, oldest first.
     let mut waiting: Vec<Box<dyn WriteCommand>> = Vec::new();
     // Deferrable commands held for company, and until when.
