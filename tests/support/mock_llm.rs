@@ -737,7 +737,8 @@ fn take_reply(script: &mut VecDeque<Scripted>, last: &str) -> Option<Reply> {
     script.remove(index).map(|s| s.reply)
 }
 
-fn last_user_message(body: &Value) -> String {
+/// The content of the last `user` message of a chat request body (else of the last message), or "".
+pub fn last_user_message(body: &Value) -> String {
     let Some(messages) = body["messages"].as_array() else { return String::new() };
     let pick = messages.iter().rev().find(|m| m["role"] == "user").or_else(|| messages.last());
     pick.and_then(|m| m["content"].as_str()).unwrap_or_default().to_string()

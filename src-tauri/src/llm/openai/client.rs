@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use super::assemble::StreamAssembler;
 use super::classify::{classify, redact_all};
 use super::config::EndpointConfig;
+use super::http_clients::{shared_client, ClientConfig};
 use super::settings::ClientSettings;
 use super::transport::DirectTransport;
 use super::wire::{content_text, WireChunk, WireRequest, WireResponse, WireUsage};
@@ -53,34 +54,23 @@ struct Inner {
 }
 
 impl OpenAiCompatibleModel {
-    /// A model for `endpoint` with `settings`' timeouts. Fails (`Config`) only when the HTTP
-    /// client cannot be built (TLS initialisation).
+    /// A model for `endpoint` with `settings`' timeouts, on the process's shared HTTP clients
+    /// ([`shared_client`]). Fails (`Config`) only when the HTTP client cannot be built (TLS
+    /// initialisation).
     pub fn new(endpoint: Endpoint, settings: &ClientSettings) -> Result<Self, LlmError> {
         let config = EndpointConfig::new(&endpoint.api_base, endpoint.api_key.as_deref());
         let loopback = is_loopback(&endpoint.api_base);
-        let builder = || {
-            let builder = reqwest::Client::builder()
-                .connect_timeout(settings.connect_timeout)
-                .retry(reqwest::retry::never())
-                .user_agent(concat!("crew-runner/", env!("CARGO_PKG_VERSION")));
-            // A server on this machine is never reached through HTTP(S)_PROXY.
-            if loopback {
-                builder.no_proxy()
-            } else {
-                builder
-            }
-        };
-        let build_error = |e: reqwest::Error| LlmError::new(LlmErrorKind::Config, format!("cannot build the HTTP client: {e}"));
-        let plain_http = builder().timeout(settings.request_timeout).build().map_err(build_error)?;
-        // Streamed calls get no reqwest timeout: `streamed` bounds each wait itself, so a stall
-        // is reported as a timeout (reqwest's read timeout surfaces through async-openai's SSE
-        // stream only as text).
-        let streaming_http = builder().build().map_err(build_error)?;
-        let client = |http: reqwest::Client| Client::build(http.clone(), config.clone()).with_http_service(DirectTransport::new(http));
+        // One shared client (a server on this machine is never reached through HTTP(S)_PROXY);
+        // non-streamed calls get a total timeout per request. Streamed calls get none: `streamed`
+        // bounds each wait itself, so a stall is reported as a timeout (reqwest's read timeout
+        // surfaces through async-openai's SSE stream only as text).
+        let http = shared_client(ClientConfig { connect_timeout: settings.connect_timeout, no_proxy: loopback })
+            .map_err(|e| LlmError::new(LlmErrorKind::Config, format!("cannot build the HTTP client: {e}")))?;
+        let client = |timeout| Client::build(http.clone(), config.clone()).with_http_service(DirectTransport::new(http.clone(), timeout));
         Ok(OpenAiCompatibleModel {
             inner: Arc::new(Inner {
-                plain: client(plain_http),
-                streaming: client(streaming_http),
+                plain: client(Some(settings.request_timeout)),
+                streaming: client(None),
                 idle_timeout: settings.request_timeout,
                 shown_base: endpoint.shown_base(),
                 secrets: endpoint.secrets(),

@@ -6,12 +6,14 @@
 //!   no internal retries, HTTP status and `Retry-After` kept.
 //! - [`wire`]: lenient reply types (async-openai's "bring your own types" mode), so local
 //!   servers' replies parse.
+//! - [`http_clients`]: one reqwest client per configuration for the whole process.
 //! - [`assemble`]: streamed chunks into one reply; [`classify`]: errors into `LlmErrorKind`.
 
 mod assemble;
 mod classify;
 mod client;
 mod config;
+mod http_clients;
 mod settings;
 mod transport;
 mod wire;

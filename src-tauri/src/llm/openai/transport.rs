@@ -62,11 +62,15 @@ pub fn server_message(body: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct DirectTransport {
     client: reqwest::Client,
+    /// The whole request's limit, from connecting to the reply's last byte (reqwest's per-request
+    /// timeout); `None`: no limit.
+    timeout: Option<std::time::Duration>,
 }
 
 impl DirectTransport {
-    pub fn new(client: reqwest::Client) -> Self {
-        DirectTransport { client }
+    /// Sends with `client`; each request limited to `timeout` in total, when given.
+    pub fn new(client: reqwest::Client, timeout: Option<std::time::Duration>) -> Self {
+        DirectTransport { client, timeout }
     }
 }
 
@@ -83,8 +87,12 @@ impl tower::Service<HttpRequestFactory> for DirectTransport {
 
     fn call(&mut self, request: HttpRequestFactory) -> Self::Future {
         let client = self.client.clone();
+        let timeout = self.timeout;
         Box::pin(async move {
-            let request = request.build().await?;
+            let mut request = request.build().await?;
+            if timeout.is_some() {
+                *request.timeout_mut() = timeout;
+            }
             let response = client.execute(request).await.map_err(OpenAIError::Reqwest)?;
             if response.status().is_success() {
                 Ok(response)
