@@ -14,7 +14,6 @@
 //! the binary under that command (for profiling).
 
 #[path = "../../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
 mod support;
 
 use std::io::Write;
