@@ -57,8 +57,9 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 /// Opens the write connection: refuses a newer schema (without touching the file), sets and
 /// checks the pragmas, then applies pending migrations.
 pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connection, StoreError> {
-    // Its WAL appends go through the shim that writes a commit's frames at once.
-    let conn = open_connection(path, options, wal_batching::register().is_ok())?;
+    // Its WAL appends go through the shim that writes a commit's frames at once (unless switched
+    // off: `CREW_RUNNER_WAL_BATCHING=0`).
+    let conn = open_connection(path, options, wal_batching::enabled() && wal_batching::register().is_ok())?;
     let sql = |e| StoreError::from_sqlite(path, e);
 
     // Read-only checks first: nothing is written before we know we understand the schema.

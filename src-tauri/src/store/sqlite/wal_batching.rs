@@ -24,12 +24,41 @@
 //!
 //! Every other file (the database, the journal of a temporary table) and every other method is the
 //! default VFS's, untouched.
+//!
+//! **The switch**: `CREW_RUNNER_WAL_BATCHING=0` (or `off`, `false`, `no`) in the environment opens the
+//! database with SQLite's default VFS instead ([`enabled`]): the same file format and guarantees,
+//! a dozen `pwrite`s per commit again. For ruling the shim out when diagnosing a storage problem,
+//! and for measuring what it pays (W1-live in `benches/queue.rs`).
+//!
+//! **Unsafe code**: this is a C callback table. Every `unsafe` block and function states its
+//! contract in a `SAFETY:` comment; they rest on three facts of SQLite's VFS interface:
+//! 1. SQLite calls `xOpen` with a `file` pointing to `szOsFile` bytes it allocated (we ask for
+//!    ours plus the default VFS's, [`SHIM_SIZE`] in front), and calls no io method of a file whose
+//!    `pMethods` is null (a failed open).
+//! 2. The io methods are called with a `file` that `xOpen` initialised and until `xClose`, and
+//!    never concurrently for one file (a connection is used by one thread at a time: the writer
+//!    thread; SQLite holds the connection's mutex around every call otherwise).
+//! 3. `data`/`amount` of `xWrite` describe `amount` readable bytes for the call's duration.
 
 use std::ffi::{c_int, c_void, CStr};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::OnceLock;
 
 use rusqlite::ffi;
+
+/// The environment variable that turns the shim off ([`enabled`]).
+pub(super) const SWITCH_VAR: &str = "CREW_RUNNER_WAL_BATCHING";
+
+/// Whether the writer should open through the shim: yes unless [`SWITCH_VAR`] says `0`, `off`,
+/// `false` or `no` (any case, surrounding spaces ignored).
+pub(super) fn enabled() -> bool {
+    switched_on(std::env::var(SWITCH_VAR).ok().as_deref())
+}
+
+/// [`enabled`] for the variable's value (`None`: unset).
+fn switched_on(value: Option<&str>) -> bool {
+    !value.map(str::trim).is_some_and(|v| ["0", "off", "false", "no"].iter().any(|off| v.eq_ignore_ascii_case(off)))
+}
 
 /// The name connections open the shim by.
 pub(super) const VFS_NAME: &CStr = c"crew-runner-wal-batching";
@@ -48,6 +77,8 @@ const FRAME_HEADER: usize = 24;
 /// `win32*`), or registering failed; the writer then opens the database without the shim.
 pub(super) fn register() -> Result<(), c_int> {
     static REGISTERED: OnceLock<Result<(), c_int>> = OnceLock::new();
+    // SAFETY: `register_once` only calls SQLite's VFS registry, which is thread-safe, and runs
+    // once per process (the `OnceLock`).
     *REGISTERED.get_or_init(|| unsafe { register_once() })
 }
 
@@ -84,7 +115,14 @@ static BASE: AtomicPtr<ffi::sqlite3_vfs> = AtomicPtr::new(std::ptr::null_mut());
 /// Space reserved for our struct in front of the default VFS's file, rounded to 16 bytes.
 const SHIM_SIZE: usize = (std::mem::size_of::<ShimFile>() + 15) & !15;
 
+/// Wraps the default VFS and registers the result under [`VFS_NAME`].
+///
+/// # Safety
+/// Call once per process ([`register`]): the registered struct is leaked and [`BASE`] set for good.
 unsafe fn register_once() -> Result<(), c_int> {
+    // SAFETY (the whole body): `sqlite3_vfs_find` returns a registered VFS or null (checked); a
+    // registered VFS and its `zName` live as long as the process; copying the struct copies
+    // plain pointers SQLite keeps valid; the copy is leaked, so it outlives every connection.
     let base = ffi::sqlite3_vfs_find(std::ptr::null());
     if base.is_null() {
         return Err(ffi::SQLITE_ERROR);
@@ -133,6 +171,11 @@ static METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     xUnfetch: Some(unfetch),
 };
 
+/// `xOpen`: opens the default VFS's file behind ours.
+///
+/// # Safety
+/// SQLite's contract (fact 1 in the module docs): `file` points to `szOsFile` writable bytes,
+/// `out_flags` is null or writable, `name` is SQLite's.
 unsafe extern "C" fn open(
     _vfs: *mut ffi::sqlite3_vfs,
     name: ffi::sqlite3_filename,
@@ -140,6 +183,10 @@ unsafe extern "C" fn open(
     flags: c_int,
     out_flags: *mut c_int,
 ) -> c_int {
+    // SAFETY: `file` has `SHIM_SIZE + base.szOsFile` bytes (we registered that size), so our
+    // struct fits at its start and the default VFS's file at `SHIM_SIZE`, aligned as SQLite's
+    // allocation is (at least 8 bytes; `SHIM_SIZE` is a multiple of 16); `BASE` was set
+    // before the VFS could be found, and the default VFS's `xOpen` gets exactly its own space.
     let shim = file as *mut ShimFile;
     let real = (file as *mut u8).add(SHIM_SIZE) as *mut ffi::sqlite3_file;
     (*shim).base.pMethods = std::ptr::null();
@@ -163,12 +210,20 @@ unsafe extern "C" fn open(
 }
 
 /// The default VFS's file and its methods.
+///
+/// # Safety
+/// `file` was opened by [`open`] successfully and is not closed (fact 2): then `real` is the
+/// default VFS's open file, whose `pMethods` is non-null and static.
 unsafe fn real(file: *mut ffi::sqlite3_file) -> (*mut ffi::sqlite3_file, &'static ffi::sqlite3_io_methods) {
     let real = (*(file as *mut ShimFile)).real;
     (real, &*(*real).pMethods)
 }
 
 /// Writes out what is gathered (if anything). SQLite's result code.
+///
+/// # Safety
+/// As [`real`]; and no other call for this file runs meanwhile (fact 2), so `gathered` (owned by
+/// the file since [`open`], freed only in [`close`]) is ours to mutate.
 unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
     let gathered = (*(file as *mut ShimFile)).gathered;
     if gathered.is_null() || (*gathered).bytes.is_empty() {
@@ -196,6 +251,10 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
     rc
 }
 
+/// `xWrite`: gathers WAL appends, passes everything else on (see the module docs).
+///
+/// # Safety
+/// As [`flush`]; `data` holds `amount` readable bytes (fact 3).
 unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, amount: c_int, offset: i64) -> c_int {
     let gathered = (*(file as *mut ShimFile)).gathered;
     let (real, methods) = real(file);
@@ -221,6 +280,8 @@ unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, am
         tests::IN_PLACE.with(|n| n.set(n.get() + 1));
         return pass_on(real, data, amount, offset);
     }
+    // SAFETY: `amount > 0` here and `data` holds `amount` bytes for this call (fact 3); they are
+    // copied before returning.
     let bytes = std::slice::from_raw_parts(data as *const u8, amount as usize);
     if g.bytes.is_empty() {
         g.offset = offset;
@@ -238,6 +299,11 @@ unsafe extern "C" fn write(file: *mut ffi::sqlite3_file, data: *const c_void, am
     flush(file)
 }
 
+/// `xClose`: writes out what is gathered, frees it, closes the default VFS's file.
+///
+/// # Safety
+/// As [`flush`]; SQLite calls no method of `file` after this (fact 2), so freeing `gathered` (a
+/// `Box` made in [`open`], nulled here so it cannot be freed twice) is sound.
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
     let flushed = flush(file);
     let shim = file as *mut ShimFile;
@@ -255,6 +321,8 @@ unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
 }
 
 /// Defines a method that writes out what is gathered and then calls the default VFS's.
+/// Safety of the generated functions: as [`flush`]; the arguments are passed on unchanged, under
+/// the same contract SQLite gave us.
 macro_rules! flushing {
     ($name:ident, $field:ident, ($($arg:ident: $ty:ty),*)) => {
         unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file, $($arg: $ty),*) -> c_int {
@@ -269,6 +337,7 @@ macro_rules! flushing {
 }
 
 /// Defines a method that only calls the default VFS's.
+/// Safety of the generated functions: as [`real`]; the arguments are passed on unchanged.
 macro_rules! forwarding {
     ($name:ident, $field:ident, $missing:expr, ($($arg:ident: $ty:ty),*)) => {
         unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file, $($arg: $ty),*) -> c_int {
@@ -294,6 +363,10 @@ forwarding!(shm_unmap, xShmUnmap, ffi::SQLITE_OK, (delete: c_int));
 forwarding!(fetch, xFetch, ffi::SQLITE_OK, (offset: i64, amount: c_int, out: *mut *mut c_void));
 forwarding!(unfetch, xUnfetch, ffi::SQLITE_OK, (offset: i64, page: *mut c_void));
 
+/// `xShmBarrier`, forwarded.
+///
+/// # Safety
+/// As [`real`].
 unsafe extern "C" fn shm_barrier(file: *mut ffi::sqlite3_file) {
     let (real, methods) = real(file);
     if let Some(x) = methods.xShmBarrier {
@@ -312,6 +385,16 @@ mod tests {
         pub(super) static WAL_WRITES: Cell<u64> = const { Cell::new(0) };
         /// Of those, writes that did not append (passed on at once).
         pub(super) static IN_PLACE: Cell<u64> = const { Cell::new(0) };
+    }
+
+    #[test]
+    fn the_switch_turns_the_shim_off_only_when_asked() {
+        for on in [None, Some(""), Some("1"), Some("on"), Some("yes"), Some("anything")] {
+            assert!(switched_on(on), "{on:?}");
+        }
+        for off in ["0", "off", "OFF", " false ", "No"] {
+            assert!(!switched_on(Some(off)), "{off}");
+        }
     }
 
     fn name() -> &'static str {
