@@ -134,6 +134,17 @@ impl Runner {
         self.scheduler.as_ref().and_then(Scheduler::halted)
     }
 
+    /// Resolves with the reason once this process's scheduler [halted](Runner::halted) (at once
+    /// if it already has). Never resolves for a client runner or while the scheduler runs.
+    ///
+    /// Cancellation: dropping the future only stops waiting.
+    pub async fn until_halted(&self) -> String {
+        match &self.scheduler {
+            Some(s) => s.until_halted().await,
+            None => std::future::pending().await,
+        }
+    }
+
     /// Resolves with the execution once it is terminal: from this process's scheduler events
     /// when it has one, else by reading the store every [`POLL_WITHOUT_EVENTS`](super::POLL_WITHOUT_EVENTS).
     /// Ends with [`RunnerError::Scheduler`] if this process's scheduler halted first.

@@ -8,7 +8,7 @@ use super::signals::Terminate;
 use super::CliError;
 use crate::app::{AppPaths, RunnerError};
 use crate::http::{ServeError, ServeOptions};
-use crate::scheduler::{ClaimScope, SchedulerError, MAX_HEARTBEAT};
+use crate::scheduler::{ClaimScope, SchedulerError};
 
 /// Refused options exit 2 before anything starts; a port that cannot be bound exits 1.
 fn serve_error(e: ServeError) -> CliError {
@@ -50,12 +50,8 @@ pub async fn serve(global: &GlobalArgs, c: ServeCommand) -> Result<i32, CliError
     }
     super::run::warn_if_paused(global, &runner)?;
     let halted = async {
-        loop {
-            tokio::time::sleep(MAX_HEARTBEAT).await;
-            if runner.halted().is_some() {
-                return RunnerError::Scheduler(SchedulerError::Stopped);
-            }
-        }
+        runner.until_halted().await;
+        RunnerError::Scheduler(SchedulerError::Stopped)
     };
     let failure = tokio::select! {
         e = halted => Some(runner_failure(&runner, e)),

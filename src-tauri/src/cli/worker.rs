@@ -5,7 +5,7 @@ use super::runtime::{runner_failure, start_runner};
 use super::signals::Terminate;
 use super::CliError;
 use crate::app::RunnerError;
-use crate::scheduler::{ClaimScope, SchedulerError, MAX_HEARTBEAT};
+use crate::scheduler::{ClaimScope, SchedulerError};
 
 /// Runs queued executions (from any process) under the concurrency limit. Ctrl-C (or SIGTERM)
 /// stops claiming, puts running executions back in the queue with their finished steps kept, and
@@ -22,12 +22,8 @@ pub async fn worker(global: &GlobalArgs, c: WorkerCommand) -> Result<i32, CliErr
             runner.until_idle().await
         } else {
             // Runs until a signal, or until the scheduler halts on a store failure.
-            loop {
-                tokio::time::sleep(MAX_HEARTBEAT).await;
-                if runner.halted().is_some() {
-                    return Err(RunnerError::Scheduler(SchedulerError::Stopped));
-                }
-            }
+            runner.until_halted().await;
+            Err(RunnerError::Scheduler(SchedulerError::Stopped))
         }
     };
     let code = tokio::select! {

@@ -13,7 +13,7 @@
 //! withdraws it.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
@@ -25,6 +25,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::attempt::{spawn_attempt, AttemptEnd, Completion};
+use super::halt::Halt;
 use super::journal::{LeaseLoss, PendingLog, StoreJournal};
 use super::{ClaimScope, SchedulerConfig};
 use crate::execution::{
@@ -110,7 +111,7 @@ pub(super) struct Dispatcher {
     shutdown: Option<Vec<oneshot::Sender<Result<(), StoreError>>>>,
     /// Set (once) when the store failed in a way retrying cannot fix; the dispatcher then shuts
     /// down. Shared with the [`Scheduler`](super::Scheduler) handles.
-    halted: Arc<OnceLock<String>>,
+    halted: Arc<Halt>,
     /// The store's listener for this scheduler ([`announce`]), kept registered while it runs.
     _listener: Arc<CommitListener>,
     /// This worker's owner lock (`store/liveness.rs`), held until the dispatcher ends, so that
@@ -130,7 +131,7 @@ impl Dispatcher {
         events: broadcast::Sender<ExecutionEvent>,
         commands: mpsc::UnboundedReceiver<Command>,
         logs: mpsc::UnboundedSender<PendingLog>,
-        halted: Arc<OnceLock<String>>,
+        halted: Arc<Halt>,
         listener: Arc<CommitListener>,
         owner_lock: Option<OwnerLock>,
     ) -> Dispatcher {
@@ -262,7 +263,7 @@ impl Dispatcher {
             tracing::warn!("{what} (will retry): {e}");
             return;
         }
-        if self.halted.set(e.to_string()).is_ok() {
+        if self.halted.set(e.to_string()) {
             tracing::error!("{what}: {e}; stopping");
         } else {
             tracing::debug!("{what}: {e}");
@@ -538,7 +539,7 @@ impl Dispatcher {
             Err(e) if e.is_rejection() => tracing::warn!("could not settle execution {id}: {e}"),
             Err(e) => {
                 self.store_failed(&format!("could not settle execution {id}"), &e);
-                if self.halted.get().is_none() {
+                if !self.halted.is_set() {
                     self.unsettled.push((id, settlement));
                 }
             }

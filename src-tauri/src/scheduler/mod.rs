@@ -30,9 +30,10 @@ mod backoff;
 mod config;
 mod dispatcher;
 mod error;
+mod halt;
 mod journal;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -66,7 +67,7 @@ struct Inner {
     config: SchedulerConfig,
     owner: String,
     /// Why the dispatcher halted, once it did (see [`Scheduler::halted`]).
-    halted: Arc<OnceLock<String>>,
+    halted: Arc<halt::Halt>,
     /// Registered with the store (which holds it weakly) while a handle or the dispatcher lives.
     _listener: Arc<CommitListener>,
 }
@@ -105,7 +106,7 @@ impl Scheduler {
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (logs_tx, logs) = mpsc::unbounded_channel();
         tokio::spawn(journal::forward_logs(logs, events.clone()));
-        let halted = Arc::new(OnceLock::new());
+        let halted = Arc::new(halt::Halt::default());
         let dispatcher = Dispatcher::new(
             store.clone(),
             executor,
@@ -211,7 +212,15 @@ impl Scheduler {
     /// claimed any more, and [`wait`](Scheduler::wait) and [`until_idle`](Scheduler::until_idle)
     /// end with [`SchedulerError::Stopped`].
     pub fn halted(&self) -> Option<String> {
-        self.inner.halted.get().cloned()
+        self.inner.halted.get()
+    }
+
+    /// Resolves with the reason once the scheduler [halted](Scheduler::halted) (at once if it
+    /// already has); never resolves while it runs. Event-driven: no polling.
+    ///
+    /// Cancellation: dropping the future only stops waiting.
+    pub async fn until_halted(&self) -> String {
+        self.inner.halted.halted().await
     }
 
     /// Resolves with the execution once it is terminal. Event-driven; re-reads the store when
@@ -220,7 +229,7 @@ impl Scheduler {
     pub async fn wait(&self, id: &ExecutionId) -> Result<Execution, SchedulerError> {
         let mut events = self.subscribe();
         loop {
-            if self.inner.halted.get().is_some() {
+            if self.inner.halted.is_set() {
                 return Err(SchedulerError::Stopped);
             }
             let execution = self.inner.store.get(id)?.ok_or_else(|| crate::store::StoreError::NotFound(id.clone()))?;
@@ -241,7 +250,7 @@ impl Scheduler {
     pub async fn until_idle(&self) -> Result<(), SchedulerError> {
         let mut events = self.subscribe();
         loop {
-            if self.inner.halted.get().is_some() {
+            if self.inner.halted.is_set() {
                 return Err(SchedulerError::Stopped);
             }
             if self.inner.store.counts()?.active() == 0 {
