@@ -108,7 +108,7 @@ fn swapper(dir: &Path, link: &str, inside_target: &Path, outside_target: &Path, 
         let tmp = dir.join(".swap-tmp");
         let mut swaps = 0u64;
         while !stop.load(Ordering::Relaxed) {
-            let target = if swaps % 2 == 0 { &a } else { &b };
+            let target = if swaps.is_multiple_of(2) { &a } else { &b };
             let _ = std::fs::remove_file(&tmp);
             std::os::unix::fs::symlink(target, &tmp).unwrap();
             std::fs::rename(&tmp, &link).unwrap();

@@ -46,7 +46,7 @@ impl Counts {
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
             // Reading the clock costs more than a poll: every 64 polls.
-            if spins % 64 == 0 && start.elapsed() >= limit {
+            if spins.is_multiple_of(64) && start.elapsed() >= limit {
                 break;
             }
         }

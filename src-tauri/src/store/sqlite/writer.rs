@@ -299,7 +299,7 @@ fn run(
         let before = commits.load(Ordering::Relaxed);
         waiting = commit_batch(&db, &path, batch, waiting, &commits);
         let after = commits.load(Ordering::Relaxed);
-        if after != before && after % CHECKPOINT_EVERY == 0 {
+        if after != before && after.is_multiple_of(CHECKPOINT_EVERY) {
             if let Some(checkpointer) = &checkpointer {
                 checkpointer.nudge();
             }
@@ -328,7 +328,7 @@ fn next_command_until(rx: &Receiver<Box<dyn WriteCommand>>, deadline: Instant) -
             Err(crossbeam_channel::TryRecvError::Empty) => {
                 // The clock costs more than a poll of the channel: read it every 32 polls.
                 polls = polls.wrapping_add(1);
-                if polls % 32 == 0 && Instant::now() >= deadline {
+                if polls.is_multiple_of(32) && Instant::now() >= deadline {
                     return None;
                 }
                 std::hint::spin_loop();
