@@ -146,18 +146,23 @@ impl Runner {
     }
 
     /// Resolves with the execution once it is terminal: from this process's scheduler events
-    /// when it has one, else by reading the store every [`POLL_WITHOUT_EVENTS`](super::POLL_WITHOUT_EVENTS).
+    /// when it has one, else by re-reading it when another process committed (a [`Watch`] probing
+    /// every [`POLL_WITHOUT_EVENTS`](super::POLL_WITHOUT_EVENTS)).
     /// Ends with [`RunnerError::Scheduler`] if this process's scheduler halted first.
     pub async fn wait(&self, id: &ExecutionId) -> Result<Execution, RunnerError> {
         if let Some(s) = &self.scheduler {
             return Ok(s.wait(id).await?);
         }
+        // Made before the first read: a commit after it is seen at the next tick.
+        let mut watch = self.watch(super::POLL_WITHOUT_EVENTS)?;
         loop {
             let e = self.store.get(id)?.ok_or_else(|| RunnerError::NotFound(id.to_string()))?;
             if e.state.is_terminal() {
                 return Ok(e);
             }
-            tokio::time::sleep(super::POLL_WITHOUT_EVENTS).await;
+            // A client's watch has no events and never ends: it answers when another process
+            // committed (or a worker died).
+            let _ = watch.next(&|| true).await;
         }
     }
 

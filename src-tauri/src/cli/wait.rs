@@ -1,8 +1,10 @@
 //! `wait ID…`: block until executions finish and exit with their outcome, for scripts
 //! (`id=$(crew-runner submit crew.yaml) && crew-runner wait "$id"`).
 //!
-//! It only reads the database through the [`Runner`](crate::app::Runner) (like `logs --follow`, at [`POLL_INTERVAL`]), so whichever process
-//! runs the executions (a `worker`, the desktop app, a `--run`) may be another one.
+//! It only reads the database through the [`Runner`](crate::app::Runner), re-reading when its
+//! [`Watch`](crate::app::Watch) (a `PRAGMA data_version` probe every [`POLL_INTERVAL`]) says another
+//! process committed or a worker died, so whichever process runs the executions (a `worker`, the
+//! desktop app, a `--run`) may be another one.
 
 use std::time::Duration;
 
@@ -67,6 +69,8 @@ pub async fn wait(global: &GlobalArgs, c: WaitCommand) -> Result<i32, CliError> 
         }
     }
     let deadline = c.timeout.map(|t| tokio::time::Instant::now() + t);
+    // Made before the first read: a commit after it is seen at the next tick.
+    let mut watch = runner.watch(POLL_INTERVAL).map_err(CliError::runner)?;
     let mut done: Vec<(Execution, Outcome)> = Vec::new();
     let mut pending = order.clone();
     loop {
@@ -120,9 +124,16 @@ pub async fn wait(global: &GlobalArgs, c: WaitCommand) -> Result<i32, CliError> 
             break;
         }
         pending = unfinished.into_iter().map(|e| e.id).collect();
-        let nap = deadline.map_or(POLL_INTERVAL, |d| POLL_INTERVAL.min(d - now));
+        // Re-read only when another process committed (or a worker died), or at the deadline.
+        let timeout = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(nap) => {}
+            _ = watch.next(&|| true) => {}
+            _ = timeout => {}
             _ = tokio::signal::ctrl_c() => return Ok(super::signals::Interrupt::CtrlC.exit_code()),
         }
     }
