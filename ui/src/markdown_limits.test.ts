@@ -3,13 +3,6 @@ import { clampQuoteDepth, MAX_MARKDOWN_CHARS, MAX_QUOTE_DEPTH, renderMarkdown } 
 import { createMarkdownIt } from './markdown_rules';
 import { dom } from './test_html';
 
-/** Milliseconds `f` takes. */
-function timed(f: () => void): number {
-  const start = performance.now();
-  f();
-  return performance.now() - start;
-}
-
 /** How many elements matching `selector` enclose the deepest one (itself included). */
 function depth(el: HTMLElement, selector: string): number {
   let max = 0;
@@ -21,14 +14,13 @@ function depth(el: HTMLElement, selector: string): number {
   return max;
 }
 
-// A quadratic renderer would take minutes on these sizes; linear ones take well under a second.
-const BOUND_MS = 10_000;
+// No timing thresholds: these inputs would throw (stack overflow) or hang a quadratic renderer for
+// minutes; the test run's own time limit is the bound.
 
 describe('renderMarkdown limits', () => {
   it('renders 2,432 nested quotes without throwing, keeping the innermost text', () => {
     for (const src of ['>'.repeat(2432) + ' deep', '> '.repeat(2432) + 'deep']) {
-      let html = '';
-      expect(timed(() => (html = renderMarkdown(src)))).toBeLessThan(BOUND_MS);
+      const html = renderMarkdown(src);
       const el = dom(html);
       expect(depth(el, 'blockquote')).toBe(MAX_QUOTE_DEPTH);
       expect(el.textContent?.trim()).toBe('deep');
@@ -37,8 +29,7 @@ describe('renderMarkdown limits', () => {
 
   it('renders 300 quote levels opened line by line (past maxNesting), keeping every line', () => {
     const src = Array.from({ length: 300 }, (_, i) => `${'>'.repeat(i + 1)} level ${i + 1}`).join('\n');
-    let html = '';
-    expect(timed(() => (html = renderMarkdown(src)))).toBeLessThan(BOUND_MS);
+    const html = renderMarkdown(src);
     const el = dom(html);
     expect(depth(el, 'blockquote')).toBe(MAX_QUOTE_DEPTH);
     for (const n of [1, 20, 21, 101, 300]) expect(el.textContent).toContain(`level ${n}\n`);
@@ -48,8 +39,7 @@ describe('renderMarkdown limits', () => {
     const byIndent = Array.from({ length: 300 }, (_, i) => `${'  '.repeat(i)}- item ${i}`).join('\n');
     const onOneLine = '- '.repeat(2432) + 'x';
     for (const src of [`${byIndent}\n\nafter`, `${onOneLine}\n\nafter`]) {
-      let html = '';
-      expect(timed(() => (html = renderMarkdown(src)))).toBeLessThan(BOUND_MS);
+      const html = renderMarkdown(src);
       const el = dom(html);
       expect(el.querySelector('ul')).toBeNull();
       expect(el.querySelector('pre.md-plain')?.textContent).toBe(src);
@@ -65,8 +55,7 @@ describe('renderMarkdown limits', () => {
 
   it('shows a source over the size limit (1 MB) as escaped plain text', () => {
     const src = '# <script>alert(1)</script>\n' + 'x'.repeat(1024 * 1024);
-    let html = '';
-    expect(timed(() => (html = renderMarkdown(src)))).toBeLessThan(BOUND_MS);
+    const html = renderMarkdown(src);
     const el = dom(html);
     expect(el.children).toHaveLength(1);
     expect(el.firstElementChild?.outerHTML.startsWith('<pre class="md-plain">')).toBe(true);
@@ -75,8 +64,8 @@ describe('renderMarkdown limits', () => {
   });
 
   // jsdom builds and sanitises elements ~100 times slower than a browser, so the element-heavy
-  // cases time markdown-it alone; the end-to-end cases produce few elements.
-  it('parses pathological sources at the size limit in bounded time', { timeout: 60_000 }, () => {
+  // cases run markdown-it alone; the end-to-end cases produce few elements.
+  it('parses pathological sources at the size limit', { timeout: 60_000 }, () => {
     const md = createMarkdownIt();
     const n = MAX_MARKDOWN_CHARS;
     const sources = [
@@ -89,14 +78,15 @@ describe('renderMarkdown limits', () => {
     ];
     for (const src of sources) {
       expect(src.length).toBeLessThanOrEqual(n);
-      expect(timed(() => md.render(src, {})), src.slice(0, 20)).toBeLessThan(BOUND_MS);
+      expect(md.render(src, {}).length, src.slice(0, 20)).toBeGreaterThan(0);
     }
   });
 
-  it('renders few-element sources at the size limit in bounded time', { timeout: 30_000 }, () => {
-    for (const src of ['['.repeat(MAX_MARKDOWN_CHARS), '<'.repeat(MAX_MARKDOWN_CHARS), '>'.repeat(MAX_MARKDOWN_CHARS)]) {
-      expect(timed(() => renderMarkdown(src)), src.slice(0, 20)).toBeLessThan(BOUND_MS);
+  it('renders few-element sources at the size limit', { timeout: 30_000 }, () => {
+    for (const src of ['['.repeat(MAX_MARKDOWN_CHARS), '<'.repeat(MAX_MARKDOWN_CHARS)]) {
+      expect(dom(renderMarkdown(src)).textContent?.trim(), src.slice(0, 20)).toBe(src);
     }
+    expect(depth(dom(renderMarkdown('>'.repeat(MAX_MARKDOWN_CHARS))), 'blockquote')).toBe(MAX_QUOTE_DEPTH);
   });
 });
 
