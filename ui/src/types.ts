@@ -131,7 +131,8 @@ export interface AgentSpec {
   role: string;
   goal?: string;
   llm?: string | null;
-  tools?: string[];
+  /** A bare name, or `{name, args}` when the crew gave the tool constructor arguments. */
+  tools?: (string | { name: string; args: Record<string, unknown> })[];
 }
 
 export interface TaskSpec {

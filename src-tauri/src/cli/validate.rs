@@ -52,7 +52,11 @@ pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError
     lineln!("agents:");
     for a in &spec.agents {
         let llm = a.llm.as_deref().map(|m| format!(" [{m}]")).unwrap_or_default();
-        let tools = if a.tools.is_empty() { String::new() } else { format!(" tools: {}", a.tools.join(", ")) };
+        let tools = if a.tools.is_empty() {
+            String::new()
+        } else {
+            format!(" tools: {}", a.tools.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+        };
         lineln!("  {}: {}{llm}{tools}", a.key, a.role.trim());
     }
     lineln!("tasks (in order):");

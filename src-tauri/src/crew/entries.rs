@@ -5,7 +5,7 @@ use super::document::Node;
 use super::fields::{Fields, KeySet};
 use super::origin::Origin;
 use super::tools::{lookup, ToolLookup};
-use super::{AgentSpec, TaskSpec};
+use super::{AgentSpec, TaskSpec, ToolUse};
 
 /// CrewAI's default `max_iter`.
 pub const DEFAULT_MAX_ITER: u32 = 25;
@@ -139,14 +139,14 @@ fn read_output_json(fields: &Fields, findings: &mut Findings) -> bool {
 
 /// Our canonical names for `names` (in order, each once). Network tools and unknown tools are
 /// dropped with a warning naming them.
-pub(crate) fn canonical_tools(names: &[String], origin: &Origin, findings: &mut Findings) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+pub(crate) fn canonical_tools(names: &[String], origin: &Origin, findings: &mut Findings) -> Vec<ToolUse> {
+    let mut out: Vec<ToolUse> = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let at = format!("tools[{i}]");
         match lookup(name) {
             ToolLookup::Known(c) => {
-                if !out.iter().any(|t| t == c) {
-                    out.push(c.to_string());
+                if !out.iter().any(|t| t.name == c) {
+                    out.push(ToolUse::named(c));
                 }
             }
             ToolLookup::Network(n) => findings.warn(origin.at(&at, format!("tool `{n}` needs the network; not available, dropped"))),

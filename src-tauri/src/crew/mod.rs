@@ -35,4 +35,4 @@ pub use load::{load, load_with, LoadedCrew};
 pub use placeholders::{interpolate, required_inputs, MissingInputs};
 pub use report::{validate, validate_with, CrewReport, RequiredInput};
 pub use source::MAX_FILE_BYTES;
-pub use spec::{AgentSpec, CrewFormat, CrewSpec, Process, TaskSpec};
+pub use spec::{AgentSpec, CrewFormat, CrewSpec, Process, TaskSpec, ToolUse};

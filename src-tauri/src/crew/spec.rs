@@ -37,10 +37,11 @@ pub struct AgentSpec {
     /// Model string (`openai/gpt-4o-mini`, `offline`, …); `None` = the crew's default.
     #[serde(default)]
     pub llm: Option<String>,
-    /// Canonical tool names (`read_file`, `write_file`, `list_directory`; see `crew::tools`): the
-    /// loader maps CrewAI names (`FileReadTool`, …) and drops network and unknown tools, warning.
+    /// The agent's tools, by canonical name (`read_file`, …; see `crew::tools`) with the constructor
+    /// arguments the crew wrote: the loader maps CrewAI names (`FileReadTool`, …) and drops tools it
+    /// cannot run, warning.
     #[serde(default)]
-    pub tools: Vec<String>,
+    pub tools: Vec<ToolUse>,
     #[serde(default)]
     pub allow_delegation: bool,
     /// Most reasoning iterations per task (CrewAI's default is 25).
@@ -75,9 +76,86 @@ pub struct TaskSpec {
     /// The output must be JSON (and parse).
     #[serde(default)]
     pub output_json: bool,
-    /// Task-level tools, canonical names (override the agent's for this task when non-empty).
+    /// Task-level tools (override the agent's for this task when non-empty).
     #[serde(default)]
-    pub tools: Vec<String>,
+    pub tools: Vec<ToolUse>,
+}
+
+/// A tool given to an agent or a task: its canonical name and the constructor arguments the crew
+/// wrote (`FileReadTool(file_path="a.md")` → `read_file` with `{"file_path": "a.md"}`).
+///
+/// Serialised as the bare name when it has no arguments, so snapshots written before tools had
+/// arguments (plain strings) still load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(from = "ToolUseRepr", into = "ToolUseRepr")]
+pub struct ToolUse {
+    /// The canonical tool name.
+    pub name: String,
+    /// Constructor arguments, by CrewAI's argument names; empty when none were given.
+    pub args: BTreeMap<String, serde_json::Value>,
+}
+
+impl ToolUse {
+    /// The tool `name` with no constructor arguments.
+    pub fn named(name: impl Into<String>) -> Self {
+        ToolUse { name: name.into(), args: BTreeMap::new() }
+    }
+}
+
+impl From<&str> for ToolUse {
+    fn from(name: &str) -> Self {
+        ToolUse::named(name)
+    }
+}
+
+impl PartialEq<&str> for ToolUse {
+    /// Equal to a bare name: the same name and no arguments.
+    fn eq(&self, name: &&str) -> bool {
+        self.name == *name && self.args.is_empty()
+    }
+}
+
+impl std::fmt::Display for ToolUse {
+    /// `read_file`, or `read_file(file_path="a.md")` with its arguments.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)?;
+        if !self.args.is_empty() {
+            let args: Vec<String> = self.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            write!(f, "({})", args.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// How a [`ToolUse`] is written: a bare name, or `{name, args}`.
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum ToolUseRepr {
+    Name(String),
+    WithArgs {
+        name: String,
+        #[serde(default)]
+        args: BTreeMap<String, serde_json::Value>,
+    },
+}
+
+impl From<ToolUseRepr> for ToolUse {
+    fn from(repr: ToolUseRepr) -> Self {
+        match repr {
+            ToolUseRepr::Name(name) => ToolUse::named(name),
+            ToolUseRepr::WithArgs { name, args } => ToolUse { name, args },
+        }
+    }
+}
+
+impl From<ToolUse> for ToolUseRepr {
+    fn from(tool: ToolUse) -> Self {
+        if tool.args.is_empty() {
+            ToolUseRepr::Name(tool.name)
+        } else {
+            ToolUseRepr::WithArgs { name: tool.name, args: tool.args }
+        }
+    }
 }
 
 /// A whole crew, validated and normalised; what the engine runs and what an execution snapshots.
@@ -123,5 +201,21 @@ impl CrewSpec {
 
     pub fn task(&self, key: &str) -> Option<&TaskSpec> {
         self.tasks.iter().find(|t| t.key == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tool_without_arguments_is_its_bare_name_and_old_snapshots_load() {
+        let plain = ToolUse::named("read_file");
+        assert_eq!(serde_json::to_value(&plain).unwrap(), serde_json::json!("read_file"));
+        let with: ToolUse = serde_json::from_value(serde_json::json!({"name": "read_file", "args": {"file_path": "a.md"}})).unwrap();
+        assert_eq!(with.args["file_path"], "a.md");
+        assert_eq!(serde_json::to_value(&with).unwrap(), serde_json::json!({"name": "read_file", "args": {"file_path": "a.md"}}));
+        assert_eq!(serde_json::from_value::<ToolUse>(serde_json::json!("write_file")).unwrap(), ToolUse::named("write_file"));
+        assert_eq!(with.to_string(), "read_file(file_path=\"a.md\")");
     }
 }

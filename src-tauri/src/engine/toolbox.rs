@@ -6,14 +6,15 @@ use std::sync::Arc;
 use super::delegation::TaskDelegator;
 use super::run::Run;
 use super::tools::{builtin_tool, BuiltinTool, DelegationTool, DelegationToolKind, ListDirectoryTool, ReadFileTool, Tool, WriteFileTool};
-use crate::crew::AgentSpec;
+use crate::crew::{AgentSpec, ToolUse};
 use crate::execution::{ExecutionError, LogEvent};
 
 /// The file tools named in `names` (unknown names are skipped with a warning).
-pub fn file_tools(run: &Run, agent: &AgentSpec, task_key: &str, names: &[String]) -> Result<Vec<Arc<dyn Tool>>, ExecutionError> {
+pub fn file_tools(run: &Run, agent: &AgentSpec, task_key: &str, names: &[ToolUse]) -> Result<Vec<Arc<dyn Tool>>, ExecutionError> {
     let mut tools: Vec<Arc<dyn Tool>> = Vec::new();
     let mut seen = Vec::new();
-    for name in names {
+    for tool in names {
+        let name = &tool.name;
         let Some(kind) = builtin_tool(name) else {
             run.log(
                 LogEvent::warning(format!("tool `{name}` is not available in Crew Runner; agent `{}` runs without it", agent.role))

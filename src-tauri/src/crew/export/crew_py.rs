@@ -18,7 +18,7 @@ use std::fmt::Write;
 use super::literal::python_str;
 use super::models::{Manager, DEFAULT_MODEL_EXPR};
 use super::names::PythonNames;
-use crate::crew::{tools, CrewSpec, Process};
+use crate::crew::{tools, CrewSpec, Process, ToolUse};
 
 /// Everything `crew.py` is generated from.
 pub struct CrewPyInput<'a> {
@@ -146,12 +146,12 @@ pub fn crew_py(input: &CrewPyInput<'_>, notes: &mut Vec<String>) -> String {
 fn tool_classes<'a>(spec: &'a CrewSpec, manager_key: Option<&str>) -> BTreeSet<&'static str> {
     let agent_tools = spec.agents.iter().filter(|a| Some(a.key.as_str()) != manager_key).flat_map(|a| &a.tools);
     let task_tools = spec.tasks.iter().flat_map(|t| &t.tools);
-    agent_tools.chain(task_tools).filter_map(|name: &'a String| tools::crewai_class(name)).collect()
+    agent_tools.chain(task_tools).filter_map(|tool: &'a ToolUse| tools::crewai_class(&tool.name)).collect()
 }
 
 /// `tools=[FileReadTool(), …]` for canonical tool names; `None` when there are none.
-fn tools_arg(names: &[String]) -> Option<String> {
-    let calls: Vec<String> = names.iter().filter_map(|n| tools::crewai_class(n)).map(|class| format!("{class}()")).collect();
+fn tools_arg(tools: &[ToolUse]) -> Option<String> {
+    let calls: Vec<String> = tools.iter().filter_map(|t| tools::crewai_class(&t.name)).map(|class| format!("{class}()")).collect();
     (!calls.is_empty()).then(|| format!("tools=[{}]", calls.join(", ")))
 }
 

@@ -167,7 +167,7 @@ fn apply_crew_py(
         };
         let origin = Origin::new(source.clone(), format!("agents.{}", agent.key), Vec::new());
         for tool in canonical_tools(names, &origin, findings) {
-            if !agent.tools.contains(&tool) {
+            if !agent.tools.iter().any(|t| t.name == tool.name) {
                 agent.tools.push(tool);
             }
         }
