@@ -388,6 +388,10 @@ pub struct ValidateCommand {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Do not connect to the crew's MCP servers (by default each is started or reached, within a
+    /// timeout, and its tools listed).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Prints the completion script for a shell on stdout.

@@ -92,7 +92,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Priority(c) => control::priority(&global, c).await,
         Command::Pause(c) => control::pause(&global, true, c.json).await,
         Command::Resume(c) => control::pause(&global, false, c.json).await,
-        Command::Validate(c) => validate::validate(&global, c),
+        Command::Validate(c) => validate::validate(&global, c).await,
         Command::Prune(c) => prune::prune(&global, c).await,
         Command::Export(c) => export::export(&global, c),
         Command::Completions(_) | Command::Man => unreachable!("`execute` prints them before any setup"),

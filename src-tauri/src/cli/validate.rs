@@ -6,6 +6,7 @@ use super::runtime::{llm_env, workspace_policy};
 use super::CliError;
 use crate::app::{preview_crew, CrewPreview, SubmitRequest};
 use crate::crew;
+use crate::engine::tools::mcp::probe::{probe_servers, PROBE_TIMEOUT};
 
 /// Like `outln!`, with the line's control characters escaped (crew text can hold any).
 macro_rules! lineln {
@@ -15,17 +16,27 @@ macro_rules! lineln {
 }
 
 /// Prints the crew (its `workspace` resolved) and the engine that would run it, or its errors
-/// (exit 2); nothing is recorded.
-pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError> {
+/// (exit 2); nothing is recorded. Unless `--offline`, each MCP server the crew uses is connected
+/// and its tools listed; one that cannot be used is an error (exit 2).
+pub async fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError> {
     let policy = workspace_policy(global, &c.allow_workspace)?;
     let mut request = SubmitRequest::new(&c.crew);
     request.workspaces = policy;
     request.engine = c.engine;
     request.python = c.python.clone();
     let preview = preview_crew(&request, &llm_env(global)?).map_err(CliError::usage)?;
+    let probes = match (&preview.report, c.offline) {
+        (Some(report), false) => probe_servers(&report.crew, PROBE_TIMEOUT).await,
+        _ => Vec::new(),
+    };
+    let status = if probes.iter().any(|p| p.error.is_some()) { 2 } else { 0 };
     if c.json {
-        outln!("{}", serde_json::to_string_pretty(&preview.to_json()).expect("JSON serialises"));
-        return Ok(0);
+        let mut json = preview.to_json();
+        if let Some(object) = json.as_object_mut().filter(|_| !probes.is_empty()) {
+            object.insert("mcp_servers".into(), serde_json::to_value(&probes).expect("JSON serialises"));
+        }
+        outln!("{}", serde_json::to_string_pretty(&json).expect("JSON serialises"));
+        return Ok(status);
     }
     let CrewPreview { engine: decision, report, python_crew } = preview;
     lineln!("engine:    {} ({})", decision.engine, decision.reason);
@@ -57,7 +68,12 @@ pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError
         } else {
             format!(" tools: {}", a.tools.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
         };
-        lineln!("  {}: {}{llm}{tools}", a.key, a.role.trim());
+        let mcps = if a.mcps.is_empty() {
+            String::new()
+        } else {
+            format!(" mcps: {}", a.mcps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+        };
+        lineln!("  {}: {}{llm}{tools}{mcps}", a.key, a.role.trim());
     }
     lineln!("tasks (in order):");
     for t in &spec.tasks {
@@ -82,8 +98,18 @@ pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError
             }
         }
     }
+    if !probes.is_empty() {
+        lineln!("mcp servers:");
+        for p in &probes {
+            match (&p.tools, &p.error) {
+                (Some(tools), _) => lineln!("  {}: {}", p.server, tools.keys().cloned().collect::<Vec<_>>().join(", ")),
+                (None, Some(e)) => eprintln!("error: {}", line(e)),
+                (None, None) => {}
+            }
+        }
+    }
     for w in &report.warnings {
         eprintln!("warning: {}", line(&w.to_string()));
     }
-    Ok(0)
+    Ok(status)
 }

@@ -20,6 +20,48 @@ pub(crate) fn check(draft: &mut Draft, findings: &mut Findings) {
     check_task_agents(draft, findings);
     check_contexts(draft, findings);
     check_output_files(draft, findings);
+    check_tools(draft, findings);
+}
+
+/// Drops the tools that are neither built in nor among the crew's `command_tools` (warning), and
+/// refuses `mcps:` entries naming servers the crew does not declare.
+fn check_tools(draft: &mut Draft, findings: &mut Findings) {
+    let spec = &mut draft.spec;
+    for name in spec.command_tools.keys() {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || name.is_empty() || name.len() > 64 {
+            findings.error(
+                draft
+                    .settings_origin
+                    .at(&format!("command_tools.{name}"), "a tool name may hold only letters, digits, `_` and `-` (at most 64)"),
+            );
+        }
+    }
+    let commands = &spec.command_tools;
+    let keep = |tools: &mut Vec<super::ToolUse>, origin: &super::origin::Origin, findings: &mut Findings| {
+        tools.retain(|t| {
+            let known = matches!(super::tools::lookup(&t.name), super::tools::ToolLookup::Known(_)) || commands.contains_key(&t.name);
+            if !known {
+                findings.warn(origin.at("tools", format!("unknown tool `{}`; dropped", t.name)));
+            }
+            known
+        });
+    };
+    for (agent, origin) in spec.agents.iter_mut().zip(&draft.agent_origins) {
+        keep(&mut agent.tools, origin, findings);
+    }
+    for (task, origin) in spec.tasks.iter_mut().zip(&draft.task_origins) {
+        keep(&mut task.tools, origin, findings);
+    }
+    for (agent, origin) in spec.agents.iter().zip(&draft.agent_origins) {
+        for r in &agent.mcps {
+            if let super::McpTarget::Named(server) = &r.target {
+                if !spec.mcp_servers.contains_key(server) {
+                    let known = known_names(spec.mcp_servers.keys().map(String::as_str), "MCP servers");
+                    findings.error(origin.at("mcps", format!("unknown MCP server `{server}`{known}")));
+                }
+            }
+        }
+    }
 }
 
 fn check_duplicates(draft: &Draft, findings: &mut Findings) {
@@ -125,13 +167,18 @@ pub(crate) fn output_file_problem(file: &str) -> Option<&'static str> {
 }
 
 fn known_list<'a>(keys: impl Iterator<Item = &'a str>) -> String {
+    known_names(keys, "agents")
+}
+
+/// ` (known: `a`, `b`)`, or ` (there are no WHAT)`.
+fn known_names<'a>(keys: impl Iterator<Item = &'a str>, what: &str) -> String {
     const SHOWN: usize = 10;
     let mut keys: Vec<String> = keys.take(SHOWN + 1).map(|k| format!("`{k}`")).collect();
     if keys.len() > SHOWN {
         keys[SHOWN] = "…".to_string();
     }
     if keys.is_empty() {
-        " (there are no agents)".to_string()
+        format!(" (there are no {what})")
     } else {
         format!(" (known: {})", keys.join(", "))
     }

@@ -66,6 +66,8 @@ impl Draft {
                 workspace: workspace.display().to_string(),
                 allow_network_tools: s.allow_network_tools,
                 max_rpm: s.max_rpm,
+                mcp_servers: s.mcp_servers,
+                command_tools: s.command_tools,
             },
             settings_origin: parts.settings_origin,
             agents_origin: parts.agents_origin,

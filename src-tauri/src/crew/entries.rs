@@ -3,6 +3,7 @@
 use super::diagnostic::Findings;
 use super::document::Node;
 use super::fields::{Fields, KeySet};
+use super::mcp::read_mcps;
 use super::origin::Origin;
 use super::tools::{lookup, ToolLookup};
 use super::{AgentSpec, TaskSpec, ToolUse};
@@ -11,7 +12,7 @@ use super::{AgentSpec, TaskSpec, ToolUse};
 pub const DEFAULT_MAX_ITER: u32 = 25;
 
 const AGENT_KNOWN: &[&str] =
-    &["role", "goal", "backstory", "llm", "tools", "allow_delegation", "max_iter", "max_execution_time", "max_rpm", "verbose"];
+    &["role", "goal", "backstory", "llm", "tools", "allow_delegation", "max_iter", "max_execution_time", "max_rpm", "verbose", "mcps"];
 
 const AGENT_UNSUPPORTED: &[&str] = &[
     "memory",
@@ -41,7 +42,6 @@ const AGENT_UNSUPPORTED: &[&str] = &[
     "max_tokens",
     "config",
     "apps",
-    "mcps",
 ];
 
 const TASK_KNOWN: &[&str] =
@@ -75,6 +75,7 @@ pub(crate) fn read_agent(key: &str, fields: &Fields, extra_known: &[&str], findi
         backstory: fields.required_string("backstory", findings),
         llm: read_llm(fields, findings),
         tools: canonical_tools(&tools, &fields.origin, findings),
+        mcps: read_mcps(fields, findings),
         allow_delegation: fields.bool("allow_delegation", findings).unwrap_or(false),
         max_iter: fields.uint("max_iter", findings).unwrap_or(DEFAULT_MAX_ITER),
         max_execution_time: fields.uint("max_execution_time", findings),
@@ -137,8 +138,9 @@ fn read_output_json(fields: &Fields, findings: &mut Findings) -> bool {
     }
 }
 
-/// Our canonical names for `names` (in order, each once). Network tools and unknown tools are
-/// dropped with a warning naming them.
+/// Our canonical names for `names` (in order, each once). Network tools are dropped with a warning
+/// naming them; unknown names are kept as written (they may be the crew's `command_tools`, which
+/// [`check`](super::check) knows; it drops the others with a warning).
 pub(crate) fn canonical_tools(names: &[String], origin: &Origin, findings: &mut Findings) -> Vec<ToolUse> {
     let mut out: Vec<ToolUse> = Vec::new();
     for (i, name) in names.iter().enumerate() {
@@ -150,7 +152,12 @@ pub(crate) fn canonical_tools(names: &[String], origin: &Origin, findings: &mut 
                 }
             }
             ToolLookup::Network(n) => findings.warn(origin.at(&at, format!("tool `{n}` needs the network; not available, dropped"))),
-            ToolLookup::Unknown => findings.warn(origin.at(&at, format!("unknown tool `{name}`; dropped"))),
+            ToolLookup::Unknown => {
+                let name = name.trim();
+                if !out.iter().any(|t| t.name == name) {
+                    out.push(ToolUse::named(name));
+                }
+            }
         }
     }
     out

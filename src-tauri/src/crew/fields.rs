@@ -127,6 +127,34 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional mapping under `key` of names to values read by `parse` (`what` says what it maps,
+    /// for the error when it is not a mapping). Entries `parse` refuses are errors at
+    /// `key.name` and left out; `null` or absent is empty.
+    pub fn named_map<T>(
+        &self,
+        key: &str,
+        what: &str,
+        parse: impl Fn(&Node) -> Result<T, String>,
+        findings: &mut Findings,
+    ) -> std::collections::BTreeMap<String, T> {
+        let mut out = std::collections::BTreeMap::new();
+        match self.get(key) {
+            None | Some(Node::Null) => {}
+            Some(Node::Map(entries)) => {
+                for (name, node) in entries {
+                    match parse(node) {
+                        Ok(value) => {
+                            out.insert(name.clone(), value);
+                        }
+                        Err(e) => findings.error(self.origin.at(&format!("{key}.{name}"), e)),
+                    }
+                }
+            }
+            Some(other) => findings.error(self.origin.at(key, format!("expected a mapping of {what}, found {}", other.kind()))),
+        }
+        out
+    }
+
     /// An optional list of texts; `null` counts as absent.
     pub fn string_list(&self, key: &str, findings: &mut Findings) -> Option<Vec<String>> {
         match self.get(key)? {

@@ -8,6 +8,7 @@
 //! - [`export`] writes a crew as a real CrewAI project.
 
 mod check;
+pub mod command_tool;
 mod confine;
 pub(crate) mod diagnostic;
 mod document;
@@ -19,6 +20,7 @@ mod flow_depth;
 pub mod inputs;
 mod jsonc;
 mod load;
+pub mod mcp;
 mod origin;
 pub mod placeholders;
 mod report;
@@ -27,11 +29,13 @@ mod source;
 mod spec;
 pub mod tools;
 
+pub use command_tool::CommandToolSpec;
 pub use confine::WorkspacePolicy;
 pub use diagnostic::{CrewError, CrewWarning, Diagnostic, MAX_DIAGNOSTICS};
 pub use entries::DEFAULT_MAX_ITER;
 pub use export::{export_project, ExportError, ExportedProject};
 pub use load::{load, load_with, LoadedCrew};
+pub use mcp::{McpRef, McpServerSpec, McpTarget};
 pub use placeholders::{interpolate, required_inputs, MissingInputs};
 pub use report::{validate, validate_with, CrewReport, RequiredInput};
 pub use source::MAX_FILE_BYTES;

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use super::command_tool::{read_command_tools, CommandToolSpec};
 use super::diagnostic::Findings;
 use super::document::Node;
 use super::fields::{Fields, KeySet};
+use super::mcp::{read_mcp_servers, McpServerSpec};
 use super::Process;
 
 const KNOWN: &[&str] = &[
@@ -19,6 +21,8 @@ const KNOWN: &[&str] = &[
     "max_rpm",
     "verbose",
     "description",
+    "mcp_servers",
+    "command_tools",
 ];
 
 const UNSUPPORTED: &[&str] = &[
@@ -62,6 +66,8 @@ pub(crate) struct CrewSettings {
     pub workspace: Option<String>,
     pub allow_network_tools: bool,
     pub max_rpm: Option<u32>,
+    pub mcp_servers: BTreeMap<String, McpServerSpec>,
+    pub command_tools: BTreeMap<String, CommandToolSpec>,
 }
 
 /// Reads the settings in `fields`; `extra_known` are the format's own keys there (`agents`,
@@ -80,6 +86,8 @@ pub(crate) fn read_settings(fields: &Fields, extra_known: &[&str], findings: &mu
         workspace: text("workspace", findings),
         allow_network_tools: fields.bool("allow_network_tools", findings).unwrap_or(false),
         max_rpm: fields.uint("max_rpm", findings),
+        mcp_servers: read_mcp_servers(fields, findings),
+        command_tools: read_command_tools(fields, findings),
     }
 }
 

@@ -3,6 +3,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::command_tool::CommandToolSpec;
+use super::mcp::{McpRef, McpServerSpec};
+
 /// Which format a crew was loaded from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +45,10 @@ pub struct AgentSpec {
     /// cannot run, warning.
     #[serde(default)]
     pub tools: Vec<ToolUse>,
+    /// MCP servers (or single tools of them) whose tools the agent gets (`mcps:`): names of the
+    /// crew's `mcp_servers`, or `https://…` URLs, each optionally `#tool`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mcps: Vec<McpRef>,
     #[serde(default)]
     pub allow_delegation: bool,
     /// Most reasoning iterations per task (CrewAI's default is 25).
@@ -192,6 +199,12 @@ pub struct CrewSpec {
     /// Crew-wide requests-per-minute cap.
     #[serde(default)]
     pub max_rpm: Option<u32>,
+    /// MCP servers agents may attach with `mcps:`, by name (`${VAR}` still unexpanded).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mcp_servers: BTreeMap<String, McpServerSpec>,
+    /// Command tools agents and tasks may name in `tools:`, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub command_tools: BTreeMap<String, CommandToolSpec>,
 }
 
 impl CrewSpec {

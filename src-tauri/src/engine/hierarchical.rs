@@ -56,6 +56,7 @@ pub fn manager_for(spec: &CrewSpec) -> Result<AgentSpec, ExecutionError> {
             })?;
             agent.llm = agent.llm.or_else(|| spec.manager_llm.clone());
             agent.tools.clear();
+            agent.mcps.clear();
             agent.allow_delegation = true;
             Ok(agent)
         }
@@ -66,6 +67,7 @@ pub fn manager_for(spec: &CrewSpec) -> Result<AgentSpec, ExecutionError> {
             backstory: MANAGER_BACKSTORY.into(),
             llm: spec.manager_llm.clone(),
             tools: vec![],
+            mcps: vec![],
             allow_delegation: true,
             max_iter: DEFAULT_MAX_ITER,
             max_execution_time: None,

@@ -15,6 +15,7 @@ pub mod crewai;
 pub mod delegation;
 pub mod executor;
 pub mod hierarchical;
+pub mod mcp_toolbox;
 pub mod model_source;
 pub mod output;
 pub mod prompts;

@@ -130,6 +130,7 @@ pub fn agent(key: &str, role: &str) -> AgentSpec {
         backstory: format!("You are an experienced {role}."),
         llm: None,
         tools: vec![],
+        mcps: vec![],
         allow_delegation: false,
         max_iter: 25,
         max_execution_time: None,
@@ -166,6 +167,8 @@ pub fn crew(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>, workspace: &std::path:
         workspace: workspace.display().to_string(),
         allow_network_tools: false,
         max_rpm: None,
+        mcp_servers: BTreeMap::new(),
+        command_tools: BTreeMap::new(),
     }
 }
 

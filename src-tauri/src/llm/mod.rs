@@ -10,6 +10,7 @@
 pub mod endpoint_secrets;
 mod exchange;
 mod offline;
+mod offline_named_tool;
 pub mod openai;
 pub mod pricing;
 pub mod providers;

@@ -212,7 +212,7 @@ fn next_tool_call(request: &ChatRequest, task: &TaskPrompt, seen: &[Observation]
             return Some(("write_file".into(), json!({"path": file, "content": content, "overwrite": true})));
         }
     }
-    None
+    super::offline_named_tool::named_tool_call(&request.tools, &task.description, used, |n| n == DELEGATE_WORK || n == ASK_QUESTION)
 }
 
 /// The final answer: a manager passes on its coworker's reviewed result; others compose.

@@ -62,6 +62,11 @@ impl ReplayBook {
         Ok(self.exchanges[index].response.clone())
     }
 
+    /// The recorded exchanges, in file order.
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

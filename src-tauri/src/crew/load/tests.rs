@@ -346,7 +346,7 @@ fn tools_are_mapped_and_unknown_ones_dropped() {
     assert_eq!(loaded.spec.agents[0].tools, ["read_file", "list_directory", "write_file"]);
     assert_eq!(loaded.spec.tasks[0].tools, ["write_file"]);
     find(&loaded.warnings, "agents.yaml", "agents.a.tools[3]", "needs the network; not available");
-    find(&loaded.warnings, "agents.yaml", "agents.a.tools[4]", "unknown tool `MagicTool`");
+    find(&loaded.warnings, "agents.yaml", "agents.a.tools", "unknown tool `MagicTool`");
 }
 
 #[test]
@@ -563,4 +563,45 @@ fn many_members_and_many_errors_are_handled() {
     assert_eq!(loaded.spec.tasks.len(), n);
     assert_eq!(loaded.spec.tasks[0].key, "t0");
     assert_eq!(loaded.spec.tasks[n - 1].key, format!("t{}", n - 1));
+}
+
+#[test]
+fn mcp_servers_mcps_and_command_tools_are_read_and_checked() {
+    let dir = project(
+        "a:\n  role: R\n  goal: G\n  backstory: B\n  tools: [shout, read_file, nothing_here]\n  mcps: [files, \"files#read\", \"https://mcp.example.com/mcp#search\"]\n",
+        "t:\n  description: D\n  expected_output: E\n  agent: a\n",
+    );
+    write(
+        dir.path(),
+        "crew.yaml",
+        "mcp_servers:\n  files: {command: npx, args: [x], env: {T: \"${T}\"}}\n  remote: {url: \"https://h/mcp\", headers: {A: b}}\n\
+         command_tools:\n  shout: {description: Shouts, command: [scripts/shout.sh]}\n",
+    );
+    let loaded = load(dir.path()).unwrap();
+    let spec = &loaded.spec;
+    assert_eq!(spec.mcp_servers.len(), 2);
+    assert_eq!(spec.command_tools["shout"].command, ["scripts/shout.sh"]);
+    assert_eq!(spec.agents[0].tools, ["shout", "read_file"]);
+    let mcps: Vec<String> = spec.agents[0].mcps.iter().map(ToString::to_string).collect();
+    assert_eq!(mcps, ["files", "files#read", "https://mcp.example.com/mcp#search"]);
+    find(&loaded.warnings, "agents.yaml", "agents.a.tools", "unknown tool `nothing_here`");
+    // A snapshot round-trips, and one without the new fields still loads.
+    let json = serde_json::to_value(spec).unwrap();
+    assert_eq!(serde_json::from_value::<crate::crew::CrewSpec>(json.clone()).unwrap(), *spec);
+    let mut old = json;
+    old.as_object_mut().unwrap().retain(|k, _| k != "mcp_servers" && k != "command_tools");
+    old["agents"][0].as_object_mut().unwrap().remove("mcps");
+    assert!(serde_json::from_value::<crate::crew::CrewSpec>(old).unwrap().mcp_servers.is_empty());
+
+    write(
+        dir.path(),
+        "crew.yaml",
+        "mcp_servers:\n  files: {command: npx, shell: true}\n  remote: {url: \"ftp://h\"}\n  empty: {}\ncommand_tools:\n  bad: {description: d, command: []}\n",
+    );
+    let e = errors(dir.path());
+    find(&e, "crew.yaml", "mcp_servers.files", "shell");
+    find(&e, "crew.yaml", "mcp_servers.remote", "not an http(s):// URL");
+    find(&e, "crew.yaml", "mcp_servers.empty", "needs a `command`");
+    find(&e, "crew.yaml", "command_tools.bad", "must name a program");
+    find(&e, "agents.yaml", "agents.a.mcps", "unknown MCP server `files`");
 }

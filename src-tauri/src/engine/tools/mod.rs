@@ -6,8 +6,13 @@
 
 mod beneath;
 mod catalog;
+pub mod command;
 mod delegation;
 mod file_tools;
+pub mod mcp;
+pub mod process_group;
+pub mod replayed;
+mod stderr_tail;
 mod workspace;
 
 pub use catalog::{builtin_tool, BuiltinTool};
