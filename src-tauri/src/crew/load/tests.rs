@@ -599,9 +599,14 @@ fn mcp_servers_mcps_and_command_tools_are_read_and_checked() {
         "mcp_servers:\n  files: {command: npx, shell: true}\n  remote: {url: \"ftp://h\"}\n  empty: {}\ncommand_tools:\n  bad: {description: d, command: []}\n",
     );
     let e = errors(dir.path());
-    find(&e, "crew.yaml", "mcp_servers.files", "shell");
-    find(&e, "crew.yaml", "mcp_servers.remote", "not an http(s):// URL");
-    find(&e, "crew.yaml", "mcp_servers.empty", "needs a `command`");
-    find(&e, "crew.yaml", "command_tools.bad", "must name a program");
-    find(&e, "agents.yaml", "agents.a.mcps", "unknown MCP server `files`");
+    let expected = [
+        ("crew.yaml", "mcp_servers.files", "shell"),
+        ("crew.yaml", "mcp_servers.remote", "not an http(s):// URL"),
+        ("crew.yaml", "mcp_servers.empty", "needs a `command`"),
+        ("crew.yaml", "command_tools.bad", "must name a program"),
+        ("agents.yaml", "agents.a.mcps", "unknown MCP server `files`"),
+    ];
+    for (file, field, part) in expected {
+        find(&e, file, field, part);
+    }
 }
