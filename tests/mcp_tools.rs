@@ -273,3 +273,24 @@ fn command_tools_get_json_on_stdin_and_have_a_timeout_and_an_output_cap() {
     let calls = tool_calls(&crew, &only_id(&crew));
     assert_eq!(calls.iter().map(|c| c["data"]["tool"].as_str().unwrap()).collect::<Vec<_>>(), ["shout", "flood", "stall"]);
 }
+
+#[test]
+fn the_offline_model_calls_a_tool_its_task_names() {
+    let crew = Crew::new(None);
+    let scripts = crew.dir.path().join("crew/scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    std::fs::copy(fixture("command_tools/shout.sh"), scripts.join("shout.sh")).unwrap();
+    let file = crew.write(
+        "crew/crew.yaml",
+        "name: offline\ncommand_tools:\n  shout:\n    description: Shouts its input\n    command: [scripts/shout.sh]\n    \
+         input_schema: {type: object, properties: {text: {type: string}}, required: [text]}\n\
+         agents:\n  a:\n    role: Crier\n    goal: Shout\n    backstory: Loud.\n    tools: [shout]\n\
+         tasks:\n  t:\n    description: Use shout on \"good morning\".\n    expected_output: The shout.\n    agent: a\n",
+    );
+    let out = crew.outcome(&["run", &arg(&file), "--model", "offline"]);
+    assert_eq!(out.code, Some(0), "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    let calls = tool_calls(&crew, &only_id(&crew));
+    assert_eq!(calls.len(), 1, "called once: {calls:?}");
+    assert_eq!(calls[0]["data"]["tool"], "shout");
+    assert_eq!(calls[0]["data"]["output"], "{\"TEXT\":\"GOOD MORNING\"}");
+}

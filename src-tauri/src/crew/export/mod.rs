@@ -92,6 +92,12 @@ pub fn export_project(spec: &CrewSpec, dir: &Path) -> Result<ExportedProject, Ex
     if spec.allow_network_tools {
         notes.push("allow_network_tools has no CrewAI equivalent (the exported crew has only the file tools)".into());
     }
+    if !spec.mcp_servers.is_empty() || spec.agents.iter().any(|a| !a.mcps.is_empty()) {
+        notes.push("MCP servers (mcp_servers, agents' mcps) are not exported; attach them with CrewAI's `mcps=[…]`".into());
+    }
+    if !spec.command_tools.is_empty() {
+        notes.push("command tools (command_tools) are not exported; CrewAI needs a Python tool for each".into());
+    }
     let crew_py = crew_py::crew_py(&crew_py::CrewPyInput { spec, names: &names, manager: manager.as_ref() }, &mut notes);
 
     let package_rel = Path::new("src").join(&names.package);

@@ -28,10 +28,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A stdio server's child process.
 struct ServerProcess {
+    /// Declared first, so dropped first: the group is killed before the child is reaped (its
+    /// pid, the group's id, cannot have been reused yet).
+    group: GroupGuard,
     child: Mutex<Child>,
     stderr: StderrTail,
-    /// Declared after `child`: the group is killed when the connection drops.
-    group: GroupGuard,
 }
 
 /// A connected MCP server and the tools it listed.
@@ -130,7 +131,7 @@ async fn connect_stdio(name: &str, program: &str, command: Command, timeout: Dur
     .await;
     let failure = match started {
         Ok(Ok((service, tools))) => {
-            let process = ServerProcess { child: Mutex::new(child), stderr, group };
+            let process = ServerProcess { group, child: Mutex::new(child), stderr };
             return Ok(McpConnection { name: name.to_string(), tools, service, process: Some(process) });
         }
         Ok(Err(e)) => e,
