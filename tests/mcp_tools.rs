@@ -294,3 +294,32 @@ fn the_offline_model_calls_a_tool_its_task_names() {
     assert_eq!(calls[0]["data"]["tool"], "shout");
     assert_eq!(calls[0]["data"]["output"], "{\"TEXT\":\"GOOD MORNING\"}");
 }
+
+#[tokio::test]
+async fn a_server_that_dies_fails_the_call_with_a_retryable_error_naming_it() {
+    use crew_runner::crew::mcp::StdioServer;
+    use crew_runner::crew::McpServerSpec;
+    use crew_runner::engine::tools::mcp::{McpConnection, McpError, CONNECT_TIMEOUT};
+    use crew_runner::execution::ExecutionError;
+
+    let Some(server) = everything_server() else { return };
+    let spec = McpServerSpec::Stdio(StdioServer {
+        command: "sh".into(),
+        args: vec!["-c".into(), format!("echo about to serve >&2; exec node '{}' stdio", server.display())],
+        env: Default::default(),
+        cwd: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let connection = McpConnection::connect("everything", &spec, dir.path(), CONNECT_TIMEOUT).await.unwrap();
+    assert_eq!(connection.call("echo", json!({"message": "hi"})).await.unwrap(), "Echo: hi");
+    // SAFETY: kill(2) on the server's own process group.
+    unsafe {
+        libc::kill(-connection.pgid().unwrap(), libc::SIGKILL);
+    }
+    let error = connection.call("echo", json!({"message": "again"})).await.unwrap_err();
+    assert!(matches!(error, McpError::Broken { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("MCP server `everything` stopped working") && message.contains("about to serve"), "{message}");
+    let failure = ExecutionError::from(error);
+    assert!(failure.retryable, "{failure:?}");
+}
