@@ -1,4 +1,6 @@
-//! Tools agents can call: the workspace file tools and the hierarchical delegation tools.
+//! Tools agents can call: the workspace file tools, the hierarchical delegation tools, the crew's
+//! command tools ([`command`]), MCP server tools ([`mcp`]), and on `--replay` tools answering from
+//! the recording ([`replayed`]). [`process_group`] runs the child processes tools start.
 //!
 //! A tool failure the agent can recover from (a bad path, invalid arguments, an unknown coworker)
 //! is returned to the model as the tool result text `Error: …`; only [`ToolError::Run`] (the
