@@ -84,6 +84,8 @@ pub enum Command {
     Export(super::export::ExportCommand),
     /// Delete old finished executions with their logs and steps; report the database size.
     Prune(PruneCommand),
+    /// List the models with a known price and context window (LiteLLM's table, with its date).
+    Models(ModelsCommand),
     /// Print the shell completion script for SHELL (see `--help` for installing it).
     Completions(CompletionsCommand),
     /// Print the man page (roff) on stdout: `crew-runner man > crew-runner.1`.
@@ -273,6 +275,15 @@ fn parse_host(text: &str) -> Result<std::net::IpAddr, String> {
 #[derive(Debug, Args)]
 pub struct JsonFlag {
     /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsCommand {
+    /// Only models whose name contains this text (case-insensitive), e.g. `gpt-4o` or `groq/`.
+    pub filter: Option<String>,
+    /// Print JSON: the table's source and date and every matching model.
     #[arg(long)]
     pub json: bool,
 }
