@@ -15,7 +15,6 @@ pub(crate) mod draft;
 mod entries;
 pub mod export;
 mod fields;
-mod flow_depth;
 pub mod inputs;
 mod jsonc;
 mod load;

@@ -76,7 +76,7 @@ pub enum ExportError {
     },
     /// A YAML file could not be generated (not expected: every spec field serialises).
     #[error("cannot generate YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_saphyr::SerializeError),
 }
 
 /// Writes `spec` as a CrewAI project into `dir`, which must be missing or an empty folder
