@@ -210,15 +210,17 @@ pub struct ChosenEngine {
 /// The engine `request` runs on and why (nothing is recorded; `validate` shows the decision).
 pub fn choose_engine(request: &SubmitRequest, env: &LlmEnv) -> Result<ChosenEngine, SubmitError> {
     let python_crew = crewai::detect(&request.crew);
-    let native = crew::load_with(&request.crew, &request.workspaces).map(|mut loaded| {
-        let dropped = request.network.apply(&mut loaded.spec);
-        loaded.warnings.extend(dropped);
-        loaded
-    });
+    let native = crew::load_with(&request.crew, &request.workspaces);
     let root = python_crew.as_ref().map(|p| p.root.clone()).unwrap_or_else(|| project_root(&request.crew));
     let search = PythonSearch { explicit: request.python.clone(), vars: env.vars.clone(), cache: env.python_cache.clone() };
     let shown = request.crew.display().to_string();
     let decision = decide(request.engine, &shown, &native, python_crew.as_ref(), || crewai::python::find(&search, &root))?;
+    // After the decision: tools the user turned off are not something the native engine lacks.
+    let native = native.map(|mut loaded| {
+        let dropped = request.network.apply(&mut loaded.spec);
+        loaded.warnings.extend(dropped);
+        loaded
+    });
     Ok(ChosenEngine { decision, native, python_crew })
 }
 
