@@ -162,7 +162,10 @@ async fn send_once(policy: &FetchPolicy, request: &Outgoing, url: &Url) -> Resul
     let host = url.host_str().expect("parse_url checked the host").to_string();
     let port = url.port_or_known_default().unwrap_or(80);
     let addrs = checked_addresses(policy, &host, port).await?;
-    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy();
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("crew-runner/", env!("CARGO_PKG_VERSION")));
     if let Some(domain) = domain_of(url) {
         builder = builder.resolve_to_addrs(&domain, &addrs);
     }
