@@ -165,6 +165,16 @@ pub struct RunOptions {
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
 
+    /// Drop the crew's network tools (web search, scraping) with a warning, as
+    /// `allow_network_tools: false` in the crew does. Stored with the execution.
+    #[arg(long)]
+    pub no_network_tools: bool,
+
+    /// Let network tools reach loopback, private and link-local addresses (refused by default,
+    /// after DNS resolution and at every redirect). Stored with the execution.
+    #[arg(long)]
+    pub allow_private_network: bool,
+
     /// Print JSON instead of text (the execution for run, {"id"} for submit).
     #[arg(long)]
     pub json: bool,
@@ -396,6 +406,12 @@ pub struct ValidateCommand {
     /// The Python the CrewAI engine would use (as for `run`).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// Report the crew with its network tools dropped (as for `run`).
+    #[arg(long)]
+    pub no_network_tools: bool,
+    /// As for `run` (recorded in the reported crew).
+    #[arg(long)]
+    pub allow_private_network: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
