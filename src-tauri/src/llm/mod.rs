@@ -16,6 +16,7 @@ pub mod providers;
 mod record;
 mod registry;
 mod replay;
+mod schema_example;
 mod types;
 
 pub use exchange::{request_hash, Exchange};
@@ -25,4 +26,6 @@ pub use replay::{ReplayBook, ReplayModel};
 
 pub use offline::OfflineModel;
 pub use registry::{LlmEnv, ModelRegistry};
-pub use types::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, Role, TokenSink, ToolCall, ToolDef};
+pub use types::{
+    ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, ResponseSchema, Role, TokenSink, ToolCall, ToolDef,
+};

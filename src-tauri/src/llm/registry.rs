@@ -203,6 +203,7 @@ mod tests {
             tools: vec![],
             temperature: None,
             stream: false,
+            response_format: None,
             label: Some("t".into()),
         };
         let exchange = crate::llm::exchange::Exchange::new(
