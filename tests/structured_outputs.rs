@@ -147,3 +147,29 @@ fn the_offline_model_runs_a_structured_task_with_a_guardrail() {
     let written = std::fs::read_to_string(crew.data_dir().join("../crew/rating.json")).unwrap();
     assert_eq!(serde_json::from_str::<Value>(&written).unwrap(), value);
 }
+
+#[test]
+fn with_response_format_off_the_schema_is_only_in_the_prompt_and_still_checked() {
+    let mock = MockLlm::start();
+    mock.push(Reply::text("Final Answer: ```json\n{\"name\": \"Rust\", \"score\": 3}\n```"));
+    let mut crew = Crew::new(Some(&mock.base_url()));
+    crew.env.push(("CREW_RUNNER_RESPONSE_FORMAT".into(), "off".into()));
+    let file = crew_file(&crew, SCHEMA);
+    let out = crew.ok(&["--run", &file]);
+    assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap(), json!({"name": "Rust", "score": 3}));
+    let requests = mock.chat_requests();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].body.get("response_format").is_none(), "{:#}", requests[0].body);
+    assert!(last_user(&requests[0].body).contains("\"required\": ["));
+}
+
+#[test]
+fn a_schema_that_does_not_compile_is_a_load_error_naming_the_field() {
+    let crew = Crew::new(None);
+    let file = crew_file(&crew, "    output_schema:\n      type: nonsense\n");
+    let out = crew.outcome(&["--run", &file, "--model", "offline"]);
+    assert_eq!(out.code, Some(2), "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("crew.yaml") && out.stderr.contains("tasks.rate.output_schema"), "{}", out.stderr);
+    assert!(out.stderr.contains("not a valid JSON Schema"), "{}", out.stderr);
+    crew.assert_nothing_recorded();
+}
