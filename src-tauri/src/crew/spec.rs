@@ -76,9 +76,24 @@ pub struct TaskSpec {
     /// The output must be JSON (and parse).
     #[serde(default)]
     pub output_json: bool,
+    /// JSON Schema the output must match (from `output_json`/`output_pydantic` naming a Pydantic
+    /// model, or given inline).
+    #[serde(default)]
+    pub output_schema: Option<serde_json::Value>,
+    /// A guardrail the output must pass, judged by the LLM (CrewAI's string guardrail).
+    #[serde(default)]
+    pub guardrail: Option<String>,
+    /// How many times a rejected output is sent back for revision (CrewAI's default is 3).
+    #[serde(default = "default_guardrail_max_retries")]
+    pub guardrail_max_retries: u32,
     /// Task-level tools (override the agent's for this task when non-empty).
     #[serde(default)]
     pub tools: Vec<ToolUse>,
+}
+
+/// CrewAI's default `guardrail_max_retries`: 3.
+fn default_guardrail_max_retries() -> u32 {
+    3
 }
 
 /// A tool given to an agent or a task: its canonical name and the constructor arguments the crew

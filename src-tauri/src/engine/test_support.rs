@@ -147,6 +147,9 @@ pub fn task(key: &str, agent: Option<&str>) -> TaskSpec {
         async_execution: false,
         output_file: None,
         output_json: false,
+        output_schema: None,
+        guardrail: None,
+        guardrail_max_retries: 3,
         tools: vec![],
     }
 }
