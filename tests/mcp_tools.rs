@@ -64,17 +64,9 @@ fn tool_calls(crew: &Crew, id: &str) -> Vec<Value> {
     crew.logs(id).into_iter().filter(|l| l["kind"] == "tool_call").collect()
 }
 
-/// The tool results the model was sent in the last request.
+/// The `tool` messages of the last chat request, in order.
 fn tool_results(mock: &MockLlm) -> Vec<String> {
-    let requests = mock.chat_requests();
-    let last = requests.last().expect("a chat request");
-    last.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or_default().to_string())
-        .collect()
+    mock.chat_requests().last().expect("a chat request").tool_results()
 }
 
 fn offered_tools(request: &support::RecordedRequest) -> Vec<String> {

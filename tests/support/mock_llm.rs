@@ -130,6 +130,12 @@ impl RecordedRequest {
         last_user_message(&self.body)
     }
 
+    /// The contents of the `tool` messages (tool results), in order.
+    pub fn tool_results(&self) -> Vec<String> {
+        let messages = self.body["messages"].as_array().cloned().unwrap_or_default();
+        messages.iter().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().unwrap_or_default().to_string()).collect()
+    }
+
     /// The path without its query string and trailing `/`.
     pub fn route(&self) -> &str {
         self.path.split('?').next().unwrap_or_default().trim_end_matches('/')

@@ -24,6 +24,7 @@ pub async fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, Cl
     request.workspaces = policy;
     request.engine = c.engine;
     request.python = c.python.clone();
+    request.network = crew::NetworkChoice { no_network_tools: c.no_network_tools, allow_private_network: c.allow_private_network };
     let preview = preview_crew(&request, &llm_env(global)?).map_err(CliError::usage)?;
     let probes = match (&preview.report, c.offline) {
         (Some(report), false) => probe_servers(&report.crew, PROBE_TIMEOUT).await,

@@ -5,11 +5,15 @@ use super::document::Node;
 use super::fields::{Fields, KeySet};
 use super::mcp::read_mcps;
 use super::origin::Origin;
+use super::output_schema::OutputSchema;
 use super::tools::{lookup, ToolLookup};
 use super::{AgentSpec, TaskSpec, ToolUse};
 
 /// CrewAI's default `max_iter`.
 pub const DEFAULT_MAX_ITER: u32 = 25;
+
+/// CrewAI's default `guardrail_max_retries`.
+const DEFAULT_GUARDRAIL_MAX_RETRIES: u32 = 3;
 
 const AGENT_KNOWN: &[&str] =
     &["role", "goal", "backstory", "llm", "tools", "allow_delegation", "max_iter", "max_execution_time", "max_rpm", "verbose", "mcps"];
@@ -44,14 +48,24 @@ const AGENT_UNSUPPORTED: &[&str] = &[
     "apps",
 ];
 
-const TASK_KNOWN: &[&str] =
-    &["description", "expected_output", "agent", "context", "async_execution", "output_file", "output_json", "tools", "name"];
+const TASK_KNOWN: &[&str] = &[
+    "description",
+    "expected_output",
+    "agent",
+    "context",
+    "async_execution",
+    "output_file",
+    "output_json",
+    "output_schema",
+    "guardrail",
+    "guardrail_max_retries",
+    "tools",
+    "name",
+];
 
 const TASK_UNSUPPORTED: &[&str] = &[
     "output_pydantic",
-    "guardrail",
     "guardrails",
-    "guardrail_max_retries",
     "max_retries",
     "callback",
     "human_input",
@@ -96,6 +110,9 @@ pub(crate) fn read_task(key: &str, fields: &Fields, extra_known: &[&str], findin
         async_execution: fields.bool("async_execution", findings).unwrap_or(false),
         output_file: fields.string("output_file", findings).map(|f| f.trim().to_string()).filter(|f| !f.is_empty()),
         output_json: read_output_json(fields, findings),
+        output_schema: read_output_schema(fields, findings),
+        guardrail: read_guardrail(fields, findings),
+        guardrail_max_retries: fields.uint("guardrail_max_retries", findings).unwrap_or(DEFAULT_GUARDRAIL_MAX_RETRIES),
         tools: canonical_tools(&tools, &fields.origin, findings),
     }
 }
@@ -135,6 +152,36 @@ fn read_output_json(fields: &Fields, findings: &mut Findings) -> bool {
         }
         Some(Node::String(_)) => false,
         _ => fields.bool("output_json", findings).unwrap_or(false),
+    }
+}
+
+/// `output_schema: {JSON Schema}` (our extension): a mapping that compiles as a JSON Schema, else
+/// an error on the field saying why.
+fn read_output_schema(fields: &Fields, findings: &mut Findings) -> Option<serde_json::Value> {
+    let node = fields.get("output_schema")?;
+    let schema = node.to_json();
+    match OutputSchema::compile(&schema) {
+        Ok(_) => Some(schema),
+        Err(e) => {
+            findings.error(fields.origin.at("output_schema", e.to_string()));
+            None
+        }
+    }
+}
+
+/// `guardrail: "text"` (judged by the LLM). Anything else (CrewAI's function guardrails are
+/// Python callables, which a YAML file cannot hold) is an error; empty text means none.
+fn read_guardrail(fields: &Fields, findings: &mut Findings) -> Option<String> {
+    match fields.get("guardrail")? {
+        Node::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        other => {
+            let kind = other.kind();
+            findings.error(fields.origin.at(
+                "guardrail",
+                format!("expected the guardrail as text (judged by the LLM), found {kind}; a function guardrail needs the CrewAI engine"),
+            ));
+            None
+        }
     }
 }
 

@@ -83,9 +83,24 @@ pub struct TaskSpec {
     /// The output must be JSON (and parse).
     #[serde(default)]
     pub output_json: bool,
+    /// JSON Schema the output must match (from `output_json`/`output_pydantic` naming a Pydantic
+    /// model, or given inline).
+    #[serde(default)]
+    pub output_schema: Option<serde_json::Value>,
+    /// A guardrail the output must pass, judged by the LLM (CrewAI's string guardrail).
+    #[serde(default)]
+    pub guardrail: Option<String>,
+    /// How many times a rejected output is sent back for revision (CrewAI's default is 3).
+    #[serde(default = "default_guardrail_max_retries")]
+    pub guardrail_max_retries: u32,
     /// Task-level tools (override the agent's for this task when non-empty).
     #[serde(default)]
     pub tools: Vec<ToolUse>,
+}
+
+/// CrewAI's default `guardrail_max_retries`: 3.
+fn default_guardrail_max_retries() -> u32 {
+    3
 }
 
 /// A tool given to an agent or a task: its canonical name and the constructor arguments the crew
@@ -193,9 +208,15 @@ pub struct CrewSpec {
     pub inputs: BTreeMap<String, serde_json::Value>,
     /// The folder the file tools and `output_file` are confined to (absolute).
     pub workspace: String,
-    /// Let tools that reach the network run (off by default).
-    #[serde(default)]
+    /// Let tools that reach the network run (on by default; off with `allow_network_tools: false`
+    /// or `--no-network-tools`, which drop them from the agents and tasks with a warning).
+    #[serde(default = "network_tools_default")]
     pub allow_network_tools: bool,
+    /// Let network tools reach loopback, private and link-local addresses
+    /// (`--allow-private-network`; off by default). Stored with the execution so the worker that
+    /// runs it honours it.
+    #[serde(default)]
+    pub allow_private_network: bool,
     /// Crew-wide requests-per-minute cap.
     #[serde(default)]
     pub max_rpm: Option<u32>,
@@ -205,6 +226,11 @@ pub struct CrewSpec {
     /// Command tools agents and tasks may name in `tools:`, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub command_tools: BTreeMap<String, CommandToolSpec>,
+}
+
+/// `allow_network_tools` when a snapshot does not say: on.
+fn network_tools_default() -> bool {
+    true
 }
 
 impl CrewSpec {

@@ -12,12 +12,11 @@ use super::model_source::ModelSource;
 use super::output::truncate;
 use super::run::Run;
 use super::sequential::run_sequential;
-use super::tools::replayed::ToolReplay;
 use crate::crew::{interpolate, CrewSpec, Process};
 use crate::execution::{
     BoxFuture, Engine, ErrorKind, EventKind, ExecutionError, Executor, Journal, LogEvent, RunOutput, RunRequest, StepOutput, Usage,
 };
-use crate::llm::{LlmEnv, ModelRegistry, ReplayBook};
+use crate::llm::{LlmEnv, ModelRegistry};
 
 /// Where each execution's models come from.
 #[derive(Clone)]
@@ -96,12 +95,7 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
         Models::Registry(env) => Arc::new(ModelRegistry::new(execution.llm.clone(), env)?),
         Models::Fixed(source) => source,
     };
-    let tool_replay = match execution.llm.replay.as_deref().filter(|p| !p.is_empty()) {
-        Some(path) => Some(Arc::new(ToolReplay::new(Arc::new(ReplayBook::load(std::path::Path::new(path))?)))),
-        None => None,
-    };
-    let run =
-        Arc::new(Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1)).with_tool_replay(tool_replay));
+    let run = Arc::new(Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1)));
 
     let task_keys: Vec<&str> = run.spec.tasks.iter().map(|t| t.key.as_str()).collect();
     let reused: HashMap<String, StepOutput> =

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::llm::{ChatModel, LlmError, ModelRegistry};
+use crate::llm::{ChatModel, LlmError, ModelRegistry, ToolTape};
 
 /// Resolves model strings (`openai/gpt-4o-mini`, `offline`) to chat models for one run.
 pub trait ModelSource: Send + Sync {
@@ -10,6 +10,10 @@ pub trait ModelSource: Send + Sync {
     fn default_model(&self) -> String;
     /// The model for a model string.
     fn model(&self, name: &str) -> Result<Arc<dyn ChatModel>, LlmError>;
+    /// Where tool results are recorded or replayed from (see [`ToolTape`]); none by default.
+    fn tool_tape(&self) -> Option<ToolTape> {
+        None
+    }
 }
 
 impl ModelSource for ModelRegistry {
@@ -18,6 +22,9 @@ impl ModelSource for ModelRegistry {
     }
     fn model(&self, name: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
         ModelRegistry::model(self, name)
+    }
+    fn tool_tape(&self) -> Option<ToolTape> {
+        ModelRegistry::tool_tape(self)
     }
 }
 

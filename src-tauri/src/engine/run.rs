@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use super::model_source::ModelSource;
 use super::rate_limit::RateLimiter;
 use super::tools::mcp::{McpSessions, CONNECT_TIMEOUT};
-use super::tools::replayed::ToolReplay;
 use super::tools::Workspace;
 use crate::crew::{AgentSpec, CrewSpec};
 use crate::execution::{ErrorKind, ExecutionError, Journal, LogEvent, Progress};
@@ -27,8 +26,6 @@ pub struct Run {
     /// The MCP servers this attempt connected; they end when the `Run` is dropped (the attempt
     /// ended, failed or was cancelled).
     pub mcp: McpSessions,
-    /// On `--replay`: the recorded tool results MCP tools are served from (no server is started).
-    pub tool_replay: Option<Arc<ToolReplay>>,
     workspace: OnceLock<Arc<Workspace>>,
     limiters: Mutex<HashMap<String, Arc<RateLimiter>>>,
     completed: AtomicU32,
@@ -45,7 +42,6 @@ impl Run {
         let mcp = McpSessions::new(spec.mcp_servers.clone(), spec.workspace.clone().into(), CONNECT_TIMEOUT);
         Run {
             mcp,
-            tool_replay: None,
             spec,
             models,
             model_override,
@@ -55,12 +51,6 @@ impl Run {
             limiters: Mutex::new(HashMap::new()),
             completed: AtomicU32::new(0),
         }
-    }
-
-    /// The same run, serving MCP tools from `replay` instead of connecting to their servers.
-    pub fn with_tool_replay(mut self, replay: Option<Arc<ToolReplay>>) -> Self {
-        self.tool_replay = replay;
-        self
     }
 
     /// Records a log line.

@@ -148,6 +148,9 @@ pub fn task(key: &str, agent: Option<&str>) -> TaskSpec {
         async_execution: false,
         output_file: None,
         output_json: false,
+        output_schema: None,
+        guardrail: None,
+        guardrail_max_retries: 3,
         tools: vec![],
     }
 }
@@ -166,6 +169,7 @@ pub fn crew(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>, workspace: &std::path:
         inputs: BTreeMap::new(),
         workspace: workspace.display().to_string(),
         allow_network_tools: false,
+        allow_private_network: false,
         max_rpm: None,
         mcp_servers: BTreeMap::new(),
         command_tools: BTreeMap::new(),

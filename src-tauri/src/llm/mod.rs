@@ -10,20 +10,25 @@
 pub mod endpoint_secrets;
 mod exchange;
 mod offline;
-mod offline_named_tool;
+mod offline_tool_choice;
 pub mod openai;
 pub mod pricing;
 pub mod providers;
 mod record;
 mod registry;
 mod replay;
+mod schema_example;
+mod tool_tape;
 mod types;
 
 pub use exchange::{request_hash, Exchange};
 pub use openai::{ClientSettings, OpenAiCompatibleModel};
 pub use record::{RecordFile, RecordingModel};
 pub use replay::{ReplayBook, ReplayModel};
+pub use tool_tape::{ToolResultRecord, ToolTape};
 
 pub use offline::OfflineModel;
 pub use registry::{LlmEnv, ModelRegistry};
-pub use types::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, Role, TokenSink, ToolCall, ToolDef};
+pub use types::{
+    ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, ResponseSchema, Role, TokenSink, ToolCall, ToolDef,
+};

@@ -12,7 +12,13 @@
 //! - asked to list a folder / read a file (named in the task) with `list_directory` / `read_file`
 //!   offered: it calls them first and uses what they return;
 //! - asked to write or save a file (a name such as `notes.md` in the task) with `write_file`
-//!   offered: it writes its answer there, then gives the answer.
+//!   offered: it writes its answer there, then gives the answer;
+//! - any other offered tool the task's description names ("search with SerperDevTool", an MCP
+//!   tool's name): it calls it once, arguments drawn from the schema and the task's text
+//!   ([`named_tool_call`]), and its answer quotes the first lines of each result.
+//!
+//! A request with a JSON Schema (a structured task) gets a JSON object shaped like it
+//! ([`example_of`]); a guardrail judge's question always gets a pass (`{"valid": true}`).
 //!
 //! With no tools offered it answers in CrewAI's ReAct form (`Thought: …\nFinal Answer: …`).
 //! Usage is estimated (4 characters a token) at cost 0. Replies stream in chunks when asked.
@@ -25,8 +31,10 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::offline_tool_choice::named_tool_call;
+use super::schema_example::example_of;
 use super::types::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Role, TokenSink, ToolCall};
-use crate::engine::prompts::{parse_task_prompt, TaskPrompt, FORCE_FINAL_ANSWER, OBSERVATION};
+use crate::engine::prompts::{parse_task_prompt, TaskPrompt, FORCE_FINAL_ANSWER, GUARDRAIL_QUERY_START, OBSERVATION};
 use crate::engine::tools::{ASK_QUESTION, DELEGATE_WORK};
 use crate::execution::{BoxFuture, Usage};
 
@@ -109,10 +117,21 @@ fn respond(request: &ChatRequest) -> ChatResponse {
         }
     }
 
-    let answer = final_answer(&task, &observations);
+    let answer = structured_answer(request, &task).unwrap_or_else(|| final_answer(&task, &observations));
     let content = if request.tools.is_empty() { format!("Thought: I now can give a great answer\nFinal Answer: {answer}") } else { answer };
     let usage = usage(&request.messages, &content);
     ChatResponse { content, tool_calls: vec![], usage, finish_reason: Some("stop".into()), model: "offline".into() }
+}
+
+/// A guardrail judge's verdict (always a pass), or, when the request carries a schema, a JSON
+/// object shaped like it with strings from the task's key words; `None` for a free-text answer.
+fn structured_answer(request: &ChatRequest, task: &TaskPrompt) -> Option<String> {
+    if task.description.starts_with(GUARDRAIL_QUERY_START) {
+        return Some(json!({"valid": true, "feedback": null}).to_string());
+    }
+    let format = request.response_format.as_ref()?;
+    let words = key_words_ranked(&task.description, "", 6);
+    Some(example_of(&format.schema, &words).to_string())
 }
 
 /// A delegated task carries its real expected output inside the description; use it.
@@ -212,7 +231,7 @@ fn next_tool_call(request: &ChatRequest, task: &TaskPrompt, seen: &[Observation]
             return Some(("write_file".into(), json!({"path": file, "content": content, "overwrite": true})));
         }
     }
-    super::offline_named_tool::named_tool_call(&request.tools, &task.description, used, |n| n == DELEGATE_WORK || n == ASK_QUESTION)
+    named_tool_call(&request.tools, &task.description, used)
 }
 
 /// The final answer: a manager passes on its coworker's reviewed result; others compose.
@@ -266,9 +285,12 @@ fn compose(task: &TaskPrompt, seen: &[Observation], seed: u64) -> String {
     };
     let facts: Vec<String> = seen
         .iter()
-        .filter(|o| (o.tool == "read_file" || o.tool == "list_directory") && !o.output.starts_with("Error:"))
+        .filter(|o| ![DELEGATE_WORK, ASK_QUESTION, "write_file"].contains(&o.tool.as_str()) && !o.output.starts_with("Error:"))
         .map(|o| {
-            let what = o.arguments["path"].as_str().unwrap_or(".").to_string();
+            let what = match o.tool.as_str() {
+                "read_file" | "list_directory" => o.arguments["path"].as_str().unwrap_or(".").to_string(),
+                other => other.to_string(),
+            };
             let excerpt: Vec<&str> = o.output.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
             format!("From `{what}`: {}", excerpt.join(" / "))
         })
@@ -750,6 +772,7 @@ mod tests {
             tools,
             temperature: None,
             stream: false,
+            response_format: None,
             label: None,
         }
     }
@@ -847,5 +870,21 @@ mod tests {
         let chunks = got.lock().unwrap();
         assert!(chunks.len() > 1);
         assert_eq!(chunks.concat(), r.content);
+    }
+    #[tokio::test]
+    async fn a_schema_gets_a_shaped_object_and_a_guardrail_judge_a_pass() {
+        let m = OfflineModel::with_delay(None);
+        let schema = json!({"type": "object", "properties": {"title": {"type": "string"}, "points": {"type": "array", "items": {"type": "string"}}}, "required": ["title", "points"]});
+        let mut req = request("Summarise quantum computing trends", "A report", vec![]);
+        req.response_format = Some(crate::llm::ResponseSchema { name: "Report".into(), schema: schema.clone() });
+        let r = m.chat(req, None).await.unwrap();
+        let value: serde_json::Value = serde_json::from_str(final_of(&r.content)).unwrap();
+        crate::crew::output_schema::OutputSchema::compile(&schema).unwrap().check(&value).unwrap();
+        assert!(value["title"].as_str().unwrap().to_lowercase().contains("quantum") || value.to_string().contains("quantum"), "{value}");
+
+        let query = crate::engine::prompts::guardrail_query("The answer.", "must cite sources");
+        let r = m.chat(request(&query, "A verdict", vec![]), None).await.unwrap();
+        let verdict: serde_json::Value = serde_json::from_str(final_of(&r.content)).unwrap();
+        assert_eq!(verdict, json!({"valid": true, "feedback": null}));
     }
 }

@@ -8,6 +8,7 @@ use super::openai::{ClientSettings, OpenAiCompatibleModel};
 use super::providers::{Endpoint, ModelRef, ProviderError};
 use super::record::{RecordFile, RecordingModel};
 use super::replay::{ReplayBook, ReplayModel};
+use super::tool_tape::ToolTape;
 use super::{ChatModel, LlmError, LlmErrorKind, OfflineModel};
 use crate::execution::LlmOptions;
 
@@ -52,7 +53,8 @@ impl LlmEnv {
 /// - `offline` is the [`OfflineModel`].
 /// - Any other string is resolved by the [provider table](super::providers) to an
 ///   [`OpenAiCompatibleModel`] (timeouts from `CREW_RUNNER_LLM_TIMEOUT_SECS` /
-///   `CREW_RUNNER_LLM_CONNECT_TIMEOUT_SECS`, see [`ClientSettings`]).
+///   `CREW_RUNNER_LLM_CONNECT_TIMEOUT_SECS`, `response_format` unless `CREW_RUNNER_RESPONSE_FORMAT=off`;
+///   see [`ClientSettings`]).
 /// - With `replay`, every model (offline included) is a [`ReplayModel`] over the recording: no
 ///   endpoint is resolved, no key is needed, nothing touches the network. The provider prefix
 ///   must still be known.
@@ -132,6 +134,16 @@ impl ModelRegistry {
         Ok(built)
     }
 
+    /// Where this run's tool results are kept (`--record`) or served from (`--replay`); `None`
+    /// without either.
+    pub fn tool_tape(&self) -> Option<ToolTape> {
+        match (&self.replay, &self.recording) {
+            (Some(book), _) => Some(ToolTape::Replay(book.clone())),
+            (None, Some(file)) => Some(ToolTape::Record(file.clone())),
+            (None, None) => None,
+        }
+    }
+
     fn build(&self, model: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
         let config = |e: ProviderError| LlmError::new(LlmErrorKind::Config, e.to_string());
         if let Some(book) = &self.replay {
@@ -203,6 +215,7 @@ mod tests {
             tools: vec![],
             temperature: None,
             stream: false,
+            response_format: None,
             label: Some("t".into()),
         };
         let exchange = crate::llm::exchange::Exchange::new(

@@ -11,7 +11,7 @@
 //!   max_execution_time, max_rpm in `agents.yaml`; tools as `crewai_tools` classes in `crew.py`;
 //! - tasks: description, expected_output, agent, context, async_execution, output_file in
 //!   `tasks.yaml` (context and async as [`task_plan`] explains); tools and `output_json` (a
-//!   guardrail) in `crew.py`;
+//!   guardrail) in `crew.py`; `output_schema` and `guardrail` are noted, not exported;
 //! - crew: name, process, manager_llm/manager_agent, max_rpm in `crew.py`; workspace (the crew runs
 //!   there) in `crew.py`; inputs as `main.py`'s defaults; format and source in `README.md`;
 //! - model strings go as they are but `offline` ([`models`]); `{placeholders}` stay in the text.
@@ -76,7 +76,7 @@ pub enum ExportError {
     },
     /// A YAML file could not be generated (not expected: every spec field serialises).
     #[error("cannot generate YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_saphyr::SerializeError),
 }
 
 /// Writes `spec` as a CrewAI project into `dir`, which must be missing or an empty folder
@@ -89,8 +89,16 @@ pub fn export_project(spec: &CrewSpec, dir: &Path) -> Result<ExportedProject, Ex
     notes.extend(plan_notes);
     let agent_models: Vec<Option<String>> = spec.agents.iter().map(|a| models::agent_model(spec, a, &mut notes)).collect();
     let manager = models::manager(spec, &mut notes);
-    if spec.allow_network_tools {
-        notes.push("allow_network_tools has no CrewAI equivalent (the exported crew has only the file tools)".into());
+    if spec.allow_private_network {
+        notes.push("--allow-private-network has no CrewAI equivalent (CrewAI's tools reach any address)".into());
+    }
+    for task in &spec.tasks {
+        if task.output_schema.is_some() {
+            notes.push(format!("task `{}`: output_schema is not exported (CrewAI needs a Pydantic model for it)", task.key));
+        }
+        if let Some(guardrail) = &task.guardrail {
+            notes.push(format!("task `{}`: the guardrail \"{guardrail}\" is not exported", task.key));
+        }
     }
     if !spec.mcp_servers.is_empty() || spec.agents.iter().any(|a| !a.mcps.is_empty()) {
         notes.push("MCP servers (mcp_servers, agents' mcps) are not exported; attach them with CrewAI's `mcps=[…]`".into());

@@ -21,6 +21,7 @@ use super::confine::{confine_workspace, WorkspacePolicy};
 use super::diagnostic::{CrewError, CrewWarning, Diagnostic, Findings};
 use super::document::{self, Node, Syntax};
 use super::draft::{absolute, Draft};
+use super::network::drop_network_tools;
 use super::source::SourceText;
 use super::CrewSpec;
 
@@ -52,6 +53,9 @@ pub fn load_with(path: &Path, policy: &WorkspacePolicy) -> Result<LoadedCrew, Cr
     let spec = draft.map(|mut d| {
         check(&mut d, &mut findings);
         confine_workspace(&mut d, policy, &mut findings);
+        for w in drop_network_tools(&mut d.spec, "allow_network_tools: false") {
+            findings.warn(w);
+        }
         d.spec
     });
     let warnings = findings.into_result()?;

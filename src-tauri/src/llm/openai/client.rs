@@ -51,6 +51,8 @@ struct Inner {
     streaming: Client<EndpointConfig>,
     /// The longest wait for a streamed reply's start or its next chunk.
     idle_timeout: Duration,
+    /// Send a request's schema as `response_format` ([`ClientSettings::response_format`]).
+    send_response_format: bool,
 }
 
 impl OpenAiCompatibleModel {
@@ -72,6 +74,7 @@ impl OpenAiCompatibleModel {
                 plain: client(Some(settings.request_timeout)),
                 streaming: client(None),
                 idle_timeout: settings.request_timeout,
+                send_response_format: settings.response_format,
                 shown_base: endpoint.shown_base(),
                 secrets: endpoint.secrets(),
                 endpoint,
@@ -118,7 +121,7 @@ impl Inner {
     }
 
     async fn plain(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
-        let body = WireRequest::new(&self.endpoint.model.model, request);
+        let body = WireRequest::new(&self.endpoint.model.model, request, self.send_response_format);
         let reply: WireResponse = self.plain.chat().create_byot(body).await.map_err(|e| self.classify(e))?;
         let choices = reply.choices.ok_or_else(|| self.invalid("the reply has no `choices`"))?;
         let choice = choices.into_iter().next().ok_or_else(|| self.invalid("the reply's `choices` is empty"))?;
@@ -134,7 +137,7 @@ impl Inner {
     }
 
     async fn streamed(&self, request: &ChatRequest, sink: Option<TokenSink>) -> Result<ChatResponse, LlmError> {
-        let body = WireRequest::new(&self.endpoint.model.model, request);
+        let body = WireRequest::new(&self.endpoint.model.model, request, self.send_response_format);
         let chat = self.streaming.chat();
         let start = chat.create_stream_byot::<_, WireChunk>(body);
         let mut stream = self.within_idle_timeout(start, "the reply to start").await?.map_err(|e| self.classify(e))?;
@@ -171,7 +174,11 @@ impl Inner {
         let usage = usage.unwrap_or_default();
         let prompt_tokens = usage.prompt_tokens.unwrap_or(0);
         let completion_tokens = usage.completion_tokens.unwrap_or(0);
-        let cost = if reported || local { cost_usd(local, &self.endpoint.model.model, prompt_tokens, completion_tokens) } else { None };
+        let cost = if reported || local {
+            cost_usd(local, self.endpoint.model.provider.name(), &self.endpoint.model.model, prompt_tokens, completion_tokens)
+        } else {
+            None
+        };
         Usage {
             prompt_tokens,
             completion_tokens,

@@ -39,4 +39,9 @@ impl Tool for McpTool {
             self.connection.call(&self.definition.name, arguments).await.map_err(|e| ToolError::Run(ExecutionError::from(e)))
         })
     }
+
+    /// A server is outside the run: `--record` keeps its results, `--replay` serves them.
+    fn kept_in_recordings(&self) -> bool {
+        true
+    }
 }
