@@ -65,11 +65,13 @@ pub fn manager_for(spec: &CrewSpec) -> Result<AgentSpec, ExecutionError> {
             goal: MANAGER_GOAL.into(),
             backstory: MANAGER_BACKSTORY.into(),
             llm: spec.manager_llm.clone(),
+            llm_settings: Default::default(),
             tools: vec![],
             allow_delegation: true,
             max_iter: DEFAULT_MAX_ITER,
             max_execution_time: None,
             max_rpm: None,
+            mcps: vec![],
         }),
     }
 }

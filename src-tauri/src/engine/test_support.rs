@@ -129,11 +129,13 @@ pub fn agent(key: &str, role: &str) -> AgentSpec {
         goal: format!("do {role} work well"),
         backstory: format!("You are an experienced {role}."),
         llm: None,
+        llm_settings: Default::default(),
         tools: vec![],
         allow_delegation: false,
         max_iter: 25,
         max_execution_time: None,
         max_rpm: None,
+        mcps: vec![],
     }
 }
 
@@ -147,6 +149,9 @@ pub fn task(key: &str, agent: Option<&str>) -> TaskSpec {
         async_execution: false,
         output_file: None,
         output_json: false,
+        output_schema: None,
+        guardrail: None,
+        guardrail_max_retries: 3,
         tools: vec![],
     }
 }
@@ -166,6 +171,9 @@ pub fn crew(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>, workspace: &std::path:
         workspace: workspace.display().to_string(),
         allow_network_tools: false,
         max_rpm: None,
+        input_sources: BTreeMap::new(),
+        env_file: None,
+        env_vars: vec![],
     }
 }
 

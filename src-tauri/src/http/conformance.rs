@@ -209,8 +209,8 @@ fn queue_health_validation_and_error_answers_match_their_schemas() {
         engine: EngineDecision { engine: Engine::Native, reason: "it loads".into(), python: None, hint: Some("try crewai".into()) },
         python_crew: None,
         required_inputs: vec![
-            RequiredInput { name: "topic".into(), default: None },
-            RequiredInput { name: "n".into(), default: Some(json!(3)) },
+            RequiredInput { name: "topic".into(), default: None, default_from: None },
+            RequiredInput { name: "n".into(), default: Some(json!(3)), default_from: None },
         ],
         warnings: vec![Diagnostic::new("crew.yaml", "ignored").at_line(Some(3)).on_field("agents.a.memory")],
     };
