@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use harness::{arg, copy_tree, fixture, Crew};
 use serde_json::Value;
-use support::MockLlm;
+use support::{MockLlm, Reply};
 
 /// The `crewai create crew demo` project (CrewAI 1.15.30's templates) copied to a temp folder,
 /// with a `.env` whose model, key and base URL point at `mock`.
@@ -153,6 +153,7 @@ fn crew_py_arguments_are_applied_or_warned_with_their_line() {
     assert!(researcher_fields["applied"].to_string().contains("llm (crew.py:19)"), "{researcher_fields}");
     assert!(researcher_fields["ignored"].to_string().contains("knowledge_sources (crew.py:23)"), "{researcher_fields}");
 
+    openai.push(Reply::text("Thought: done\nFinal Answer: {\"title\": \"Bees\", \"points\": [\"they fly\"]}"));
     ok_in(&crew, &dir, &["--run", ".", "--engine", "native", "--input", "topic=bees"]);
     let to_ollama = ollama.chat_requests();
     assert_eq!(to_ollama.len(), 1, "the researcher's task goes to its own endpoint");

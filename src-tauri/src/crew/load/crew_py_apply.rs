@@ -101,7 +101,7 @@ fn each_kwarg(
             }
             KwargUse::Ignored(why) => {
                 if !asks_nothing(&kwarg.value) {
-                    findings.warn(at.diag(kwarg, format!("`{}` {why}", kwarg.name)));
+                    findings.warn(at.diag(kwarg, format!("`{}` is {why}", kwarg.name)));
                     findings.ignored(&entry, used);
                 }
             }
