@@ -71,12 +71,9 @@ impl<'a> CrewPy<'a> {
                 self.task_names.insert(name.to_string(), key.clone());
                 self.tasks.push(Bound { file, key, call });
             }
-            Some(CrewAiClass::Crew) => {
-                if self.crew.is_none() {
-                    self.crew = Some(Bound { file, key: name.to_string(), call });
-                }
-            }
-            None => {}
+            // The first `Crew(...)` is the crew.
+            Some(CrewAiClass::Crew) if self.crew.is_none() => self.crew = Some(Bound { file, key: name.to_string(), call }),
+            Some(CrewAiClass::Crew) | None => {}
         }
     }
 
