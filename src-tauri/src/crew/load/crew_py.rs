@@ -26,6 +26,9 @@ pub(crate) struct CrewPy<'a> {
     pub agents: Vec<Bound<'a>>,
     pub tasks: Vec<Bound<'a>>,
     pub crew: Option<Bound<'a>>,
+    /// `@agent`/`@task`/`@crew` methods that return no `Agent(...)`/`Task(...)`/`Crew(...)` call
+    /// (built another way): their file, method name and line.
+    pub unread: Vec<(&'a SourceFile, &'a str, u32)>,
     /// Method or variable name -> agent key.
     agent_names: BTreeMap<String, String>,
     /// Method or variable name -> task key.
@@ -36,23 +39,34 @@ pub(crate) struct CrewPy<'a> {
 impl<'a> CrewPy<'a> {
     /// Finds the calls in `files`.
     pub fn of(files: &'a [SourceFile]) -> Self {
-        let mut out =
-            CrewPy { agents: Vec::new(), tasks: Vec::new(), crew: None, agent_names: BTreeMap::new(), task_names: BTreeMap::new(), files };
+        let mut out = CrewPy {
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            crew: None,
+            unread: Vec::new(),
+            agent_names: BTreeMap::new(),
+            task_names: BTreeMap::new(),
+            files,
+        };
         for file in files {
-            let decorated = file.parsed.decorated.iter().filter_map(|d| {
+            let mut decorated = Vec::new();
+            for d in &file.parsed.decorated {
                 let class = match d.decorator.as_str() {
                     "agent" => CrewAiClass::Agent,
                     "task" => CrewAiClass::Task,
                     "crew" => CrewAiClass::Crew,
-                    _ => return None,
+                    _ => continue,
                 };
-                d.call.as_ref().filter(|c| CrewAiClass::of_call(&c.func) == Some(class)).map(|c| (d.method.as_str(), c))
-            });
+                match d.call.as_ref().filter(|c| CrewAiClass::of_call(&c.func) == Some(class)) {
+                    Some(call) => decorated.push((d.method.as_str(), call)),
+                    None => out.unread.push((file, d.method.as_str(), d.line)),
+                }
+            }
             let assigned = file.parsed.assignments.iter().filter_map(|a| match &a.value {
                 Expr::Call(c) if CrewAiClass::of_call(&c.func).is_some() => Some((a.target.as_str(), c)),
                 _ => None,
             });
-            for (name, call) in decorated.chain(assigned) {
+            for (name, call) in decorated.into_iter().chain(assigned) {
                 out.add(file, name, call);
             }
         }

@@ -55,6 +55,12 @@ pub(crate) fn apply(
             None => findings.warn(missing(bound, "task", "tasks.yaml")),
         }
     }
+    for (file, method, line) in &py.unread {
+        findings.warn(
+            Diagnostic::new(&file.shown, format!("`{method}` returns no Agent(...)/Task(...)/Crew(...) call; its arguments are not read"))
+                .at_line(Some(*line)),
+        );
+    }
     if let Some(bound) = &py.crew {
         each_kwarg(bound, CrewAiClass::Crew, "", findings, |kwarg, at, f| crew_kwarg(py, bound, settings, kwarg, at, f));
     }

@@ -629,3 +629,12 @@ fn script_style_bindings_and_pydantic_outputs_from_yaml() {
     let llm = find(&loaded.warnings, "script.py", "agents.spamfilter.llm", "the crew's model is used");
     assert_eq!(llm.line, Some(1));
 }
+
+#[test]
+fn a_decorated_method_built_another_way_is_named() {
+    let dir = project("a:\n  role: R\n  goal: G\n  backstory: B\n", "t:\n  description: D\n  expected_output: E\n  agent: a\n");
+    write(dir.path(), "crew.py", "class C:\n    @agent\n    def a(self) -> Agent:\n        built = make_agent()\n        return built\n");
+    let loaded = load(dir.path()).unwrap();
+    let w = loaded.warnings.iter().find(|d| d.message.contains("`a` returns no Agent(...)")).expect("warned");
+    assert_eq!(w.line, Some(3));
+}

@@ -86,6 +86,8 @@ pub(crate) struct Decorated {
     pub method: String,
     /// The call in its first `return` that returns one.
     pub call: Option<Call>,
+    /// 1-based line of the method's `def`.
+    pub line: u32,
 }
 
 /// `target = value` (annotated or not; only a single name as target).
@@ -197,7 +199,7 @@ impl Reader<'_> {
         let call = definition.child_by_field_name("body").and_then(|b| self.returned_call(b));
         for decorator in decorators {
             let decorator = decorator.split('(').next().unwrap_or("").rsplit('.').next().unwrap_or("").to_string();
-            self.out.decorated.push(Decorated { decorator, method: method.clone(), call: call.clone() });
+            self.out.decorated.push(Decorated { decorator, method: method.clone(), call: call.clone(), line: line(definition) });
         }
         self.function(definition);
     }
