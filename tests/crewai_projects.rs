@@ -182,3 +182,20 @@ fn a_script_style_project_runs() {
     let report: Value = crew.json(&["validate", &arg(&dir), "--json"]);
     assert_eq!(report["crew"]["tasks"][0]["agent"], "spamfilter");
 }
+
+#[test]
+fn a_submitted_project_runs_on_a_worker_that_reads_its_env() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(None);
+    let dir = created_project(&crew, &mock);
+    let id = crew.json(&["submit", &arg(&dir), "--json"])["id"].as_str().unwrap().to_string();
+    // The worker runs elsewhere, with none of the .env's variables in its environment.
+    crew.ok(&["worker", "--until-idle"]);
+    assert_eq!(crew.status(&id)["status"], "succeeded");
+    let requests = mock.chat_requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].header("authorization"), Some("Bearer sk-from-dotenv"));
+    assert!(dir.join("report.md").is_file());
+    let stored = crew.status(&id).to_string();
+    assert!(!stored.contains("sk-from-dotenv"), "{stored}");
+}
