@@ -145,6 +145,13 @@ fn text(kwarg: &Kwarg, at: &At, findings: &mut Findings) -> Option<String> {
     }
 }
 
+/// Sets `field` to the argument's text (trimmed) when it is a literal text.
+fn set_text(field: &mut String, kwarg: &Kwarg, at: &At, findings: &mut Findings) {
+    if let Some(t) = text(kwarg, at, findings) {
+        *field = t.trim().to_string();
+    }
+}
+
 fn flag(kwarg: &Kwarg, at: &At, findings: &mut Findings) -> Option<bool> {
     match &kwarg.value {
         Expr::Bool(b) => Some(*b),
@@ -169,11 +176,9 @@ fn whole<T: TryFrom<i64>>(kwarg: &Kwarg, at: &At, findings: &mut Findings) -> Op
 fn agent_kwarg(py: &CrewPy, bound: &Bound, agent: &mut AgentSpec, kwarg: &Kwarg, at: &At, findings: &mut Findings) {
     match kwarg.name.as_str() {
         "config" | "verbose" => {}
-        "role" => agent.role = text(kwarg, at, findings).map(|t| t.trim().to_string()).unwrap_or(std::mem::take(&mut agent.role)),
-        "goal" => agent.goal = text(kwarg, at, findings).map(|t| t.trim().to_string()).unwrap_or(std::mem::take(&mut agent.goal)),
-        "backstory" => {
-            agent.backstory = text(kwarg, at, findings).map(|t| t.trim().to_string()).unwrap_or(std::mem::take(&mut agent.backstory))
-        }
+        "role" => set_text(&mut agent.role, kwarg, at, findings),
+        "goal" => set_text(&mut agent.goal, kwarg, at, findings),
+        "backstory" => set_text(&mut agent.backstory, kwarg, at, findings),
         "llm" => match read_llm(&kwarg.value, &|name| py.variable(bound.file, name)) {
             Ok(value) => {
                 agent.llm = Some(value.model);
@@ -258,13 +263,8 @@ fn task_kwarg(py: &CrewPy, models: &Models, task: &mut TaskSpec, place: &TaskAt,
     let (bound, origin) = (place.bound, place.origin);
     match kwarg.name.as_str() {
         "config" | "name" => {}
-        "description" => {
-            task.description = text(kwarg, at, findings).map(|t| t.trim().to_string()).unwrap_or(std::mem::take(&mut task.description))
-        }
-        "expected_output" => {
-            task.expected_output =
-                text(kwarg, at, findings).map(|t| t.trim().to_string()).unwrap_or(std::mem::take(&mut task.expected_output))
-        }
+        "description" => set_text(&mut task.description, kwarg, at, findings),
+        "expected_output" => set_text(&mut task.expected_output, kwarg, at, findings),
         "agent" => match py.agent_ref(&kwarg.value) {
             Some(bound) => match &task.agent {
                 None => task.agent = Some(bound),
