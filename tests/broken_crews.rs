@@ -28,10 +28,10 @@ const MAX_RSS_KB: i64 = 512 * 1024;
 const CASES: &[(&str, &[&str])] = &[
     ("agent-missing-role.yaml", &[":4:", "agents.writer.role", "is required"]),
     ("agents-wrong-type.yaml", &[":3:", "agents:", "found a string"]),
-    ("alias-big-string.yaml", &[":1:", "agents[", "document too large"]),
+    ("alias-big-string.yaml", &[":2:", "agents[", "document too large"]),
     ("billion-laughs.yaml", &[":2:", "too many alias expansions"]),
     ("comments-only.yaml", &["the file is empty"]),
-    ("complex-key.yaml", &[":1:", "mapping key must be text"]),
+    ("complex-key.yaml", &[":3:", "mapping key must be text"]),
     ("context-cycle.yaml", &[":13:", "tasks.a.context[0]", "cannot be its context"]),
     ("context-not-a-list.yaml", &[":13:", "tasks.a.context", "expected a list"]),
     ("context-self.yaml", &[":13:", "tasks.a.context[0]", "its own context"]),
@@ -60,13 +60,13 @@ const CASES: &[(&str, &[&str])] = &[
     ("output-file-escape.yaml", &[":13:", "tasks.draft.output_file", "must not contain `..`"]),
     ("process-unknown.yaml", &[":3:", "process:", "unknown process `parallel`"]),
     ("project-empty", &["not a CrewAI project"]),
-    ("project-syntax-error", &["config/agents.yaml:4:", "invalid YAML"]),
+    ("project-syntax-error", &["config/agents.yaml:3:", "invalid YAML"]),
     ("project-unknown-agent", &["config/tasks.yaml:4:", "tasks.draft.agent", "unknown agent `editor`"]),
     ("syntax-bad-indent.yaml", &[":5:", "invalid YAML"]),
     ("syntax-duplicate-anchor-alias.yaml", &[":2:", "unknown anchor"]),
     ("syntax-tab-indent.yaml", &[":3:", "invalid YAML"]),
     ("syntax-unclosed-bracket.yaml", &[":4:", "invalid YAML"]),
-    ("syntax-unclosed-quote.yaml", &[":5:", "invalid YAML"]),
+    ("syntax-unclosed-quote.yaml", &[":2:", "invalid YAML"]),
     ("task-description-list.yaml", &[":10:", "tasks.draft.description", "expected text"]),
     ("task-missing-description.yaml", &[":9:", "tasks.draft.description", "is required"]),
     ("tasks-wrong-type.yaml", &[":8:", "tasks:", "found a number"]),
@@ -75,7 +75,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("unknown-agent.yaml", &[":12:", "tasks.draft.agent", "unknown agent `ghostwriter`"]),
     ("unknown-manager-agent.yaml", &[":4:", "manager_agent:", "unknown agent `boss`"]),
     ("yaml-custom-tag.yaml", &[":2:", "llm:", "tags"]),
-    ("yaml-python-tag.yaml", &[":1:", "name:", "expected text"]),
+    ("yaml-python-tag.yaml", &[":1:", "name:", "tags are not supported"]),
 ];
 
 /// A refused command's result.
@@ -252,12 +252,12 @@ fn generated_hostile_files_are_refused() {
     std::fs::write(&deeper, format!("agents: {}{}\n", "[".repeat(1_000_000), "]".repeat(1_000_000))).unwrap();
     assert_refused(&crew, &deeper, &deeper, &[":1:", "nested deeper than"], &all);
 
-    // Under the depth limit but a million values deep inside: libyaml's time grows with both.
+    // Under the depth limit but a million values deep inside: refused by the value budget, at once.
     let heavy = dir.path().join("heavy.yaml");
-    std::fs::write(&heavy, format!("agents: {}{}{}\n", "[".repeat(200), "1,".repeat(1_000_000), "]".repeat(200))).unwrap();
-    assert_refused(&crew, &heavy, &heavy, &[":1:", "too many values inside deeply nested"], &all);
+    std::fs::write(&heavy, format!("agents: {}{}{}\n", "[".repeat(100), "1,".repeat(1_000_000), "]".repeat(100))).unwrap();
+    assert_refused(&crew, &heavy, &heavy, &[":1:", "document too large"], &all);
 
-    // 5 MB of block YAML: over the YAML size limit (libyaml's memory grows with it).
+    // 5 MB of block YAML: over the YAML size limit.
     let big = dir.path().join("big.yaml");
     std::fs::write(&big, format!("name: x\nagents:\n{}", "  - role: a writer of things\n".repeat(5 * 1024 * 1024 / 29))).unwrap();
     assert_refused(&crew, &big, &big, &["too large for YAML"], &all);

@@ -411,3 +411,40 @@ fn text_output_escapes_control_characters_json_keeps_them() {
     assert_eq!(e["crew_name"], format!("crew{HOSTILE}"));
     assert_eq!(e["meta"]["note"], format!("m{HOSTILE}"));
 }
+
+#[test]
+fn prices_come_from_the_table_and_the_users_overrides() {
+    let mock = MockLlm::start();
+    let mut crew = Crew::new(Some(&mock.base_url()));
+    // `mock-model` is in no table: its cost is unknown, not $0.
+    let out = crew.json(&["--run", &one_step(), "--input", "item=1", "--json"]);
+    let id = out["id"].as_str().unwrap().to_string();
+    let usage = &crew.status(&id)["usage"];
+    assert!(usage["prompt_tokens"].as_u64().unwrap() > 0, "{usage}");
+    assert_eq!(usage.get("cost_usd"), None, "unknown model, unknown cost: {usage}");
+
+    // The user's overrides price it, for runs and for `models`.
+    let prices = crew.write(
+        "prices.json",
+        r#"{"mock-model": {"input_cost_per_token": 0.001, "output_cost_per_token": 0.002, "max_input_tokens": 4096}}"#,
+    );
+    crew.env.push(("CREW_RUNNER_PRICES".into(), prices.display().to_string()));
+    let out = crew.json(&["--run", &one_step(), "--input", "item=2", "--json"]);
+    let usage = crew.status(out["id"].as_str().unwrap())["usage"].clone();
+    let want = usage["prompt_tokens"].as_f64().unwrap() * 0.001 + usage["completion_tokens"].as_f64().unwrap() * 0.002;
+    assert!((usage["cost_usd"].as_f64().unwrap() - want).abs() < 1e-9, "{usage}");
+    let listed = crew.json(&["models", "mock-model", "--json"]);
+    assert_eq!(listed["models"]["mock-model"]["max_input_tokens"], 4096);
+    assert_eq!(listed["overrides"], prices.display().to_string());
+    assert!(listed["source"].as_str().unwrap().starts_with("LiteLLM "), "{listed}");
+    let text = crew.ok(&["models", "gpt-4o-mini"]);
+    assert!(text.contains("gpt-4o-mini") && text.contains("0.15") && text.contains(listed["date"].as_str().unwrap()), "{text}");
+
+    // A broken overrides file: `models` names it and fails; a run warns and uses the built-in prices.
+    std::fs::write(&prices, "{not json").unwrap();
+    let outcome = crew.outcome(&["models"]);
+    assert_eq!(outcome.code, Some(1));
+    assert!(outcome.stderr.contains("prices.json"), "{}", outcome.stderr);
+    let out = crew.json(&["--run", &one_step(), "--input", "item=3", "--json"]);
+    assert_eq!(crew.status(out["id"].as_str().unwrap())["status"], "succeeded");
+}

@@ -422,7 +422,7 @@ fn graph() -> impl Strategy<Value = Value> {
 
 fn as_file(value: &Value, yaml: bool) -> Input {
     if yaml {
-        Input::File { ext: "yaml", bytes: serde_yaml::to_string(value).unwrap().into_bytes() }
+        Input::File { ext: "yaml", bytes: serde_saphyr::to_string(value).unwrap().into_bytes() }
     } else {
         Input::File { ext: "json", bytes: serde_json::to_vec_pretty(value).unwrap() }
     }
@@ -492,11 +492,11 @@ fn mutated_projects_never_panic_or_hang() {
     );
 }
 
-/// The loader's pre-scan of YAML (nesting depth and work, before libyaml) never refuses a
-/// document that is not deep: serde's YAML and JSON (JSON is YAML) of shallow trees whose text is
-/// full of brackets and quotes, in flow and in block style.
+/// The YAML parser's nesting limit never refuses a document that is not deep: serde's YAML and
+/// JSON (JSON is YAML) of shallow trees whose text is full of brackets and quotes, in flow and in
+/// block style.
 #[test]
-fn the_yaml_prescan_refuses_no_shallow_document() {
+fn no_shallow_document_is_refused_as_deep() {
     let noisy = "[\\[\\]{}'\" a-z:#,|>-]{0,300}".prop_map(Value::from);
     let tree = noisy.prop_recursive(4, 64, 6, |inner| {
         prop_oneof![
@@ -506,7 +506,7 @@ fn the_yaml_prescan_refuses_no_shallow_document() {
     });
     let mut runner = runner(128);
     let result = runner.run(&(tree, any::<bool>()), |(value, block)| {
-        let text = if block { serde_yaml::to_string(&value).unwrap() } else { serde_json::to_string(&value).unwrap() };
+        let text = if block { serde_saphyr::to_string(&value).unwrap() } else { serde_json::to_string(&value).unwrap() };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crew.yaml");
         std::fs::write(&path, &text).unwrap();
@@ -514,7 +514,7 @@ fn the_yaml_prescan_refuses_no_shallow_document() {
             let text_of = e.to_string();
             prop_assert!(
                 !text_of.contains("nested deeper than") && !text_of.contains("too many values inside"),
-                "the pre-scan refused a shallow document: {text_of}\n{text}"
+                "a shallow document was refused as deep: {text_of}\n{text}"
             );
         }
         Ok(())

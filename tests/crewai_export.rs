@@ -162,14 +162,14 @@ fn every_format_exports_as_a_crewai_project() {
         let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).unwrap();
         assert!(pyproject.contains(&format!("run_crew = \"{package}.main:run\"")), "{rel}: {pyproject}");
         assert!(pyproject.contains("\"crewai[tools]>=1.0\"") && pyproject.contains("[tool.crewai]\ntype = \"crew\""), "{rel}");
-        let tasks: serde_yaml::Value =
-            serde_yaml::from_str(&std::fs::read_to_string(package_dir.join("config/tasks.yaml")).unwrap()).unwrap();
+        let tasks: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(package_dir.join("config/tasks.yaml")).unwrap()).unwrap();
         for t in spec["tasks"].as_array().unwrap() {
             let name = report["task_names"][t["key"].as_str().unwrap()].as_str().unwrap();
             assert_eq!(tasks[name]["description"].as_str(), t["description"].as_str(), "{rel}");
         }
-        let agents: serde_yaml::Value =
-            serde_yaml::from_str(&std::fs::read_to_string(package_dir.join("config/agents.yaml")).unwrap()).unwrap();
+        let agents: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(package_dir.join("config/agents.yaml")).unwrap()).unwrap();
         for a in spec["agents"].as_array().unwrap() {
             let name = report["agent_names"][a["key"].as_str().unwrap()].as_str().unwrap();
             assert_eq!(agents[name]["role"].as_str(), a["role"].as_str(), "{rel}");

@@ -57,9 +57,9 @@ fn refused(r: Result<String, ToolError>) -> String {
 async fn the_tools_refuse_every_way_out() {
     let s = setup();
     let ws = Arc::new(Workspace::open(&s.ws_dir).unwrap());
-    let read = ReadFileTool { workspace: ws.clone() };
+    let read = ReadFileTool { workspace: ws.clone(), file_path: None };
     let write = WriteFileTool { workspace: ws.clone() };
-    let list = ListDirectoryTool { workspace: ws.clone() };
+    let list = ListDirectoryTool { workspace: ws.clone(), directory: None };
     let abs = s.outside.join("secret.txt").display().to_string();
     std::os::unix::fs::symlink(s.outside.join("secret.txt"), s.ws_dir.join("link.txt")).unwrap();
     std::os::unix::fs::symlink(&s.outside, s.ws_dir.join("out")).unwrap();

@@ -7,6 +7,7 @@
 
 pub mod duration;
 mod engine_choice;
+pub mod log_files;
 mod log_tail;
 pub mod memory;
 mod paths;

@@ -5,7 +5,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::engine_choice::{decide, EngineChoice, EngineChoiceError, EngineDecision};
-use crate::crew::{self, CrewError, CrewReport, CrewSpec, CrewWarning, LoadedCrew, MissingInputs, WorkspacePolicy};
+use crate::crew::{
+    self, CrewError, CrewReport, CrewSpec, CrewWarning, LoadedCrew, MissingInputs, MissingToolKey, NetworkChoice, WorkspacePolicy,
+};
 use crate::engine::crewai::{self, CrewaiTarget, PythonCrew, PythonSearch};
 use crate::execution::{Engine, LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS};
 use crate::llm::endpoint_secrets::{self, SecretsError};
@@ -33,6 +35,9 @@ pub struct SubmitRequest {
     /// `--python PATH`: the Python the CrewAI engine uses (else the search in
     /// `engine::crewai::python`).
     pub python: Option<PathBuf>,
+    /// `--no-network-tools`, `--allow-private-network`: applied to the loaded crew, so its
+    /// snapshot carries them to the worker.
+    pub network: NetworkChoice,
 }
 
 impl SubmitRequest {
@@ -51,6 +56,7 @@ impl SubmitRequest {
             workspaces: WorkspacePolicy::default(),
             engine: EngineChoice::Auto,
             python: None,
+            network: NetworkChoice::default(),
         }
     }
 }
@@ -104,6 +110,9 @@ pub enum SubmitError {
     /// No engine can run the crew as asked (see [`EngineChoiceError`]).
     #[error("{0}")]
     Engine(#[from] EngineChoiceError),
+    /// Tools the crew uses need API keys the environment does not have (all of them are listed).
+    #[error("{crew}: {}", missing.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    MissingToolKeys { crew: String, missing: Vec<MissingToolKey> },
     /// An option the CrewAI engine does not support (`--record`, `--replay`).
     #[error("{crew}: {option} works with the native engine only (this crew runs on CrewAI: {reason})")]
     NativeOnly { crew: String, option: &'static str, reason: String },
@@ -206,6 +215,12 @@ pub fn choose_engine(request: &SubmitRequest, env: &LlmEnv) -> Result<ChosenEngi
     let search = PythonSearch { explicit: request.python.clone(), vars: env.vars.clone(), cache: env.python_cache.clone() };
     let shown = request.crew.display().to_string();
     let decision = decide(request.engine, &shown, &native, python_crew.as_ref(), || crewai::python::find(&search, &root))?;
+    // After the decision: tools the user turned off are not something the native engine lacks.
+    let native = native.map(|mut loaded| {
+        let dropped = request.network.apply(&mut loaded.spec);
+        loaded.warnings.extend(dropped);
+        loaded
+    });
     Ok(ChosenEngine { decision, native, python_crew })
 }
 
@@ -224,7 +239,14 @@ pub struct CrewPreview {
 /// recorded). Takes seconds when the decision probes Python.
 pub fn preview_crew(request: &SubmitRequest, env: &LlmEnv) -> Result<CrewPreview, SubmitError> {
     let ChosenEngine { decision, native, python_crew } = choose_engine(request, env)?;
-    Ok(CrewPreview { engine: decision, report: native.ok().map(CrewReport::from), python_crew })
+    let report = native.ok().map(|loaded| {
+        let missing = crew::missing_tool_keys(&loaded.spec, &env.vars);
+        let source = loaded.spec.source.clone();
+        let mut report = CrewReport::from(loaded);
+        report.warnings.extend(missing.iter().map(|m| crew::Diagnostic::new(&source, format!("{m}; a run would be refused"))));
+        report
+    });
+    Ok(CrewPreview { engine: decision, report, python_crew })
 }
 
 /// The folder a crew's Python is looked for in: the crew's folder, or a file's folder.
@@ -246,6 +268,11 @@ fn native_batch(
     let spec = loaded.spec;
     let source = spec.source.clone();
     check_models(&spec, &request.llm, env)?;
+    // A replay serves the tools' recorded results: it needs no key.
+    let missing = if request.llm.replay.is_some() { Vec::new() } else { crew::missing_tool_keys(&spec, &env.vars) };
+    if !missing.is_empty() {
+        return Err(SubmitError::MissingToolKeys { crew: source, missing });
+    }
     let snapshot = serde_json::to_value(&spec).expect("a CrewSpec serialises");
     let named = crew::required_inputs(&spec);
     let mut resolved_rows = Vec::with_capacity(rows.len());

@@ -84,6 +84,8 @@ pub enum Command {
     Export(super::export::ExportCommand),
     /// Delete old finished executions with their logs and steps; report the database size.
     Prune(PruneCommand),
+    /// List the models with a known price and context window (LiteLLM's table, with its date).
+    Models(ModelsCommand),
     /// Print the shell completion script for SHELL (see `--help` for installing it).
     Completions(CompletionsCommand),
     /// Print the man page (roff) on stdout: `crew-runner man > crew-runner.1`.
@@ -162,6 +164,16 @@ pub struct RunOptions {
     /// python3 on PATH, in that order); it must import crewai.
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+
+    /// Drop the crew's network tools (web search, scraping) with a warning, as
+    /// `allow_network_tools: false` in the crew does. Stored with the execution.
+    #[arg(long)]
+    pub no_network_tools: bool,
+
+    /// Let network tools reach loopback, private and link-local addresses (refused by default,
+    /// after DNS resolution and at every redirect). Stored with the execution.
+    #[arg(long)]
+    pub allow_private_network: bool,
 
     /// Print JSON instead of text (the execution for run, {"id"} for submit).
     #[arg(long)]
@@ -278,6 +290,15 @@ pub struct JsonFlag {
 }
 
 #[derive(Debug, Args)]
+pub struct ModelsCommand {
+    /// Only models whose name contains this text (case-insensitive), e.g. `gpt-4o` or `groq/`.
+    pub filter: Option<String>,
+    /// Print JSON: the table's source and date and every matching model.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct IdCommand {
     /// The execution id.
     pub id: String,
@@ -385,6 +406,12 @@ pub struct ValidateCommand {
     /// The Python the CrewAI engine would use (as for `run`).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// Report the crew with its network tools dropped (as for `run`).
+    #[arg(long)]
+    pub no_network_tools: bool,
+    /// As for `run` (recorded in the reported crew).
+    #[arg(long)]
+    pub allow_private_network: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

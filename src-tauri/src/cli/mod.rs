@@ -15,6 +15,7 @@ mod escape;
 mod export;
 mod inspect;
 mod logging;
+mod models;
 mod options;
 mod progress;
 mod prune;
@@ -46,6 +47,7 @@ pub fn execute(cli: Cli) -> i32 {
     match &cli.command {
         Some(args::Command::Completions(c)) => return docs::completions(c).unwrap_or_else(|e| e.report()),
         Some(args::Command::Man) => return docs::man().unwrap_or_else(|e| e.report()),
+        Some(args::Command::Models(c)) => return models::models(c).unwrap_or_else(|e| e.report()),
         _ => {}
     }
     let _guard = match logging::init(&cli.global) {
@@ -95,6 +97,6 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Validate(c) => validate::validate(&global, c),
         Command::Prune(c) => prune::prune(&global, c).await,
         Command::Export(c) => export::export(&global, c),
-        Command::Completions(_) | Command::Man => unreachable!("`execute` prints them before any setup"),
+        Command::Completions(_) | Command::Man | Command::Models(_) => unreachable!("`execute` prints them before any setup"),
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::args::RunOptions;
 use super::CliError;
 use crate::app::{timeout_ms, SubmitRequest};
-use crate::crew::inputs;
+use crate::crew::{inputs, NetworkChoice};
 use crate::execution::LlmOptions;
 
 /// Builds the request; bad `--input`/`--meta`/`--inputs` values are usage errors (exit 2).
@@ -26,6 +26,7 @@ pub fn submit_request(crew: &Path, o: &RunOptions) -> Result<SubmitRequest, CliE
     request.engine = o.engine;
     request.python = o.python.as_ref().map(|p| if p.components().count() > 1 { std::path::PathBuf::from(absolute(p)) } else { p.clone() });
     request.timeout_ms = timeout_ms(o.timeout).map_err(CliError::usage)?;
+    request.network = NetworkChoice { no_network_tools: o.no_network_tools, allow_private_network: o.allow_private_network };
     request.llm = LlmOptions {
         model: o.model.clone(),
         api_base: o.api_base.clone(),

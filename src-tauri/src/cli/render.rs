@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::escape::{block, line};
-use crate::execution::{Execution, ExecutionError, ExecutionState, LogEntry, Millis};
+use crate::execution::{civil_from_days, Execution, ExecutionError, ExecutionState, LogEntry, Millis};
 
 /// `kind: message` of an error, its message's control characters escaped (newlines kept).
 fn error_text(error: &ExecutionError) -> String {
@@ -143,19 +143,6 @@ pub fn timestamp(ms: Millis) -> String {
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Howard Hinnant's days-to-civil algorithm: (year, month, day) of a day number (0 = 1970-01-01).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

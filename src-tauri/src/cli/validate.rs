@@ -22,6 +22,7 @@ pub fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, CliError
     request.workspaces = policy;
     request.engine = c.engine;
     request.python = c.python.clone();
+    request.network = crew::NetworkChoice { no_network_tools: c.no_network_tools, allow_private_network: c.allow_private_network };
     let preview = preview_crew(&request, &llm_env(global)?).map_err(CliError::usage)?;
     if c.json {
         outln!("{}", serde_json::to_string_pretty(&preview.to_json()).expect("JSON serialises"));

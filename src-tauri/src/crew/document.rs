@@ -1,24 +1,21 @@
 //! A crew file parsed into an order-preserving tree ([`Node`]), from YAML, JSON or JSONC.
 //!
 //! Mappings keep their order (task order is the order in `tasks.yaml`) and keep duplicate keys (so
-//! the reader can report them). Parsing is bounded: serde_yaml and serde_json refuse nesting deeper
-//! than 128 levels, serde_yaml refuses runaway alias expansion, and on top of that a document may
+//! the reader can report them). Parsing is bounded: YAML (serde-saphyr's budget) and JSON refuse
+//! nesting deeper than 128 levels, YAML refuses runaway alias expansion, and on top of that a document may
 //! not expand to more than [`MAX_NODES`] values or [`MAX_STRING_BYTES`] bytes of strings (a
 //! "billion laughs" file fails fast with an error instead of eating memory).
 
-use std::cell::Cell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::diagnostic::Diagnostic;
-use super::flow_depth;
 use super::jsonc;
 use super::source::SourceText;
 
-/// The largest YAML text parsed: libyaml holds every event of a document in memory (up to ~90
-/// bytes per byte of text) before the node budget below can refuse it.
+/// The largest YAML text parsed (a crew is a few KB; the budget below bounds what aliases expand).
 pub const MAX_YAML_BYTES: usize = 4 * 1024 * 1024;
 /// Most values one document may hold after alias expansion.
 pub const MAX_NODES: usize = 1_000_000;
@@ -93,23 +90,7 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
                     super::source::MAX_FILE_BYTES
                 )));
             }
-            if let Err(problem) = flow_depth::check(&source.text) {
-                return Err(source.diag(problem.message()).at_line(Some(problem.line())));
-            }
-            let de = serde_yaml::Deserializer::from_str(&source.text);
-            NodeSeed { budget: &budget }.deserialize(de).map(apply_merge_keys).map_err(|e| {
-                let message = message_without_location(&e.to_string());
-                match e.location() {
-                    Some(l) => (message, Some(l.line() as u32), Some(l.column())),
-                    // serde_yaml gives no place for runaway aliases: name the first alias.
-                    None if message.contains("repetition limit") => (
-                        "too many alias expansions (`*name` references, as in a \"billion laughs\" file)".to_string(),
-                        first_alias_line(&source.text),
-                        None,
-                    ),
-                    None => (message, None, None),
-                }
-            })
+            on_parser_stack(|| parse_yaml(&source.text, &Budget::default()))
         }
         Syntax::Json => parse_json(&source.text, &budget),
         Syntax::Jsonc => parse_json(&jsonc::to_json(&source.text), &budget),
@@ -125,39 +106,94 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
     })
 }
 
-/// YAML merge keys, as PyYAML (and so CrewAI) applies them: in a mapping, `<<: *base` (or a list
-/// of mappings) adds the merged mappings' entries that the mapping does not have itself; among
-/// several merged mappings the first one wins. Values are moved, never copied.
-fn apply_merge_keys(node: Node) -> Node {
-    match node {
-        Node::Map(entries) => {
-            let mut own: Vec<(String, Node)> = Vec::with_capacity(entries.len());
-            let mut merged: Vec<(String, Node)> = Vec::new();
-            for (key, value) in entries {
-                let value = apply_merge_keys(value);
-                match (key.as_str(), value) {
-                    ("<<", Node::Map(m)) => merged.extend(m),
-                    ("<<", Node::List(items)) if items.iter().all(|i| matches!(i, Node::Map(_))) => {
-                        for item in items {
-                            if let Node::Map(m) = item {
-                                merged.extend(m);
-                            }
-                        }
-                    }
-                    (_, value) => own.push((key, value)),
-                }
-            }
-            let mut present: HashSet<String> = own.iter().map(|(k, _)| k.clone()).collect();
-            for (key, value) in merged {
-                if present.insert(key.clone()) {
-                    own.push((key, value));
-                }
-            }
-            Node::Map(own)
+/// Most nested mappings and lists in YAML (as serde_json's recursion limit for JSON).
+const MAX_YAML_DEPTH: usize = 128;
+/// Most events aliases may replay in one document (a "billion laughs" file fails fast).
+const MAX_ALIAS_EVENTS: usize = 200_000;
+
+/// YAML with `serde-saphyr` (pure Rust, no unsafe): YAML 1.2 scalars (`yes` is text, as in
+/// JSON), merge keys applied as PyYAML (and so CrewAI) does (a mapping's own keys win, then the
+/// first merged mapping), duplicate keys passed through (the reader reports them), tags other than
+/// YAML's own refused, and the crate's budget (nesting depth, nodes, events, alias replays) on top
+/// of ours (values and bytes of text after alias expansion).
+fn parse_yaml(text: &str, budget: &Budget) -> Result<Node, ParseFailure> {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.reject_unsupported_tags = true;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    options.merge_keys = serde_saphyr::MergeKeyPolicy::Merge;
+    options.with_snippet = false;
+    let mut limits = serde_saphyr::Budget::default();
+    limits.max_depth = MAX_YAML_DEPTH;
+    limits.flow_nesting_limit = MAX_YAML_DEPTH;
+    limits.max_nodes = MAX_NODES;
+    limits.max_events = 4 * MAX_NODES;
+    // Ours (MAX_STRING_BYTES) answers first, with the path of the value at fault.
+    limits.max_total_scalar_bytes = 2 * MAX_STRING_BYTES;
+    options.budget = Some(limits);
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
+    let path = RefCell::new(Vec::new());
+    let parsed =
+        serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| NodeSeed { budget, path: &path }.deserialize(de));
+    parsed.map_err(|e| {
+        let place = e.location().map(|l| (l.line() as u32, l.column() as usize));
+        // serde-saphyr appends every place (" at line L, column C (defined at …)"): we report one.
+        let full = e.to_string();
+        let message = full.find(" at line ").map_or(full.as_str(), |i| &full[..i]).trim_end_matches(" (defined").to_string();
+        let message = match message.strip_prefix("unsupported tag ") {
+            Some(tag) => format!("YAML tags are not supported (found {tag})"),
+            None => message,
+        };
+        if let Some(breach) = message.strip_prefix("budget breached: ") {
+            return budget_failure(breach, text, place);
         }
-        Node::List(items) => Node::List(items.into_iter().map(apply_merge_keys).collect()),
-        other => other,
+        if message.starts_with("recursion limit exceeded") {
+            return budget_failure("Depth", text, place);
+        }
+        if message.starts_with("alias replay") {
+            return budget_failure("Alias replay", text, place);
+        }
+        let path: String = path.borrow().concat();
+        let path = path.trim_start_matches('.');
+        let message = if path.is_empty() || message.starts_with(path) { message } else { format!("{path}: {message}") };
+        (message, place.map(|p| p.0), place.map(|p| p.1))
+    })
+}
+
+/// The stack [`on_parser_stack`] gives the YAML parser: its recursion (a few KB a nesting level
+/// in a debug build, up to [`MAX_YAML_DEPTH`] levels) must not depend on the caller's stack
+/// (tokio's blocking threads and test threads have 2 MB).
+const PARSER_STACK_BYTES: usize = 32 * 1024 * 1024;
+
+/// Runs `parse` on a thread of its own with a [`PARSER_STACK_BYTES`] stack (reserved, not
+/// committed: pages are only used as deep as the document goes), and waits for it. A thread that
+/// cannot be started (the process is out of threads) is a failure saying so.
+fn on_parser_stack(parse: impl FnOnce() -> Result<Node, ParseFailure> + Send) -> Result<Node, ParseFailure> {
+    std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new().name("yaml-parser".into()).stack_size(PARSER_STACK_BYTES);
+        match parser.spawn_scoped(scope, parse) {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(e) => Err((format!("cannot start the YAML parser's thread: {e}"), None, None)),
+        }
+    })
+}
+
+/// Our message for a breach of serde-saphyr's budget (`Depth { depth: 129 }`, `Nodes { … }`, …).
+fn budget_failure(breach: &str, text: &str, place: Option<(u32, usize)>) -> ParseFailure {
+    let line = place.map(|p| p.0);
+    if breach.starts_with("Depth") {
+        return (format!("nested deeper than {MAX_YAML_DEPTH} levels (recursion limit exceeded)"), line, place.map(|p| p.1));
     }
+    let aliased = breach.contains("lias") || breach.contains("nchor") || breach.contains("eplay");
+    if aliased || (breach.starts_with("Nodes") && first_alias_line(text).is_some()) {
+        // The crate places the breach where the expansion gave out: name the first alias instead.
+        return (
+            "too many alias expansions (`*name` references, as in a \"billion laughs\" file)".to_string(),
+            first_alias_line(text),
+            None,
+        );
+    }
+    (format!("document too large ({})", breach.split(" at line ").next().unwrap_or(breach).trim()), line, None)
 }
 
 /// The 1-based line of the first alias (`*name` where a value starts).
@@ -178,7 +214,8 @@ type ParseFailure = (String, Option<u32>, Option<usize>);
 
 fn parse_json(text: &str, budget: &Budget) -> Result<Node, ParseFailure> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let node = NodeSeed { budget }.deserialize(&mut de).and_then(|n| de.end().map(|_| n));
+    let path = RefCell::new(Vec::new());
+    let node = NodeSeed { budget, path: &path }.deserialize(&mut de).and_then(|n| de.end().map(|_| n));
     node.map_err(|e| {
         let located = e.line() > 0;
         (message_without_location(&e.to_string()), located.then_some(e.line() as u32), located.then_some(e.column()))
@@ -221,6 +258,9 @@ impl Budget {
 
 struct NodeSeed<'b> {
     budget: &'b Budget,
+    /// Where the value being read is (`.agents`, `[3]`, …): on a failure, what is left is the
+    /// path to the value at fault.
+    path: &'b RefCell<Vec<String>>,
 }
 
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
@@ -287,7 +327,13 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         self.budget.take_node()?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(NodeSeed { budget: self.budget })? {
+        loop {
+            self.path.borrow_mut().push(format!("[{}]", items.len()));
+            let Some(item) = seq.next_element_seed(NodeSeed { budget: self.budget, path: self.path })? else {
+                self.path.borrow_mut().pop();
+                break;
+            };
+            self.path.borrow_mut().pop();
             items.push(item);
         }
         Ok(Node::List(items))
@@ -296,15 +342,10 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         self.budget.take_node()?;
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key_seed(NodeSeed { budget: self.budget })? {
-            let key = match key {
-                Node::String(s) => s,
-                Node::Number(n) => n.to_string(),
-                Node::Bool(b) => b.to_string(),
-                Node::Null => "null".to_string(),
-                other => return Err(de::Error::custom(format!("a mapping key must be text, not {}", other.kind()))),
-            };
-            let value = map.next_value_seed(NodeSeed { budget: self.budget })?;
+        while let Some(key) = map.next_key_seed(KeySeed { budget: self.budget })? {
+            self.path.borrow_mut().push(format!(".{key}"));
+            let value = map.next_value_seed(NodeSeed { budget: self.budget, path: self.path })?;
+            self.path.borrow_mut().pop();
             entries.push((key, value));
         }
         Ok(Node::Map(entries))
@@ -312,6 +353,70 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, _data: A) -> Result<Node, A::Error> {
         Err(de::Error::custom("YAML tags (`!tag`) are not supported"))
+    }
+}
+
+/// Reads a mapping key: text, or a number, boolean or null written as text. A list or mapping
+/// as a key is refused where it is read, so the error carries its place.
+struct KeySeed<'b> {
+    budget: &'b Budget,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = String;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping key (text)")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+        Ok("null".to_string())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<String, E> {
+        self.visit_unit()
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        self.budget.take_string(v.len())?;
+        Ok(v.to_string())
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        self.budget.take_string(v.len())?;
+        Ok(v)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<String, A::Error> {
+        Err(de::Error::custom("a mapping key must be text, not a list"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<String, A::Error> {
+        Err(de::Error::custom("a mapping key must be text, not a mapping"))
     }
 }
 
@@ -379,7 +484,7 @@ mod tests {
         text.push_str(&vec!["*a"; 400].join(","));
         text.push_str("]\n");
         let e = parse(&src(&text), Syntax::Yaml).unwrap_err();
-        assert!(e.message.contains("too large") || e.message.contains("limit"), "{e}");
+        assert!(e.message.contains("too large") || e.message.contains("too many alias expansions"), "{e}");
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub(crate) struct CrewSettings {
     pub manager_agent: Option<String>,
     pub inputs: BTreeMap<String, serde_json::Value>,
     pub workspace: Option<String>,
-    pub allow_network_tools: bool,
+    /// `None` when the crew does not say (then on).
+    pub allow_network_tools: Option<bool>,
     pub max_rpm: Option<u32>,
 }
 
@@ -54,7 +55,7 @@ pub(crate) fn read_settings(fields: &Fields, extra_known: &[&str], findings: &mu
         manager_agent: text("manager_agent", findings),
         inputs: read_inputs(fields, findings),
         workspace: text("workspace", findings),
-        allow_network_tools: fields.bool("allow_network_tools", findings).unwrap_or(false),
+        allow_network_tools: fields.bool("allow_network_tools", findings),
         max_rpm: fields.uint("max_rpm", findings),
     }
 }

@@ -233,9 +233,15 @@ pub struct CrewSpec {
     pub inputs: BTreeMap<String, serde_json::Value>,
     /// The folder the file tools and `output_file` are confined to (absolute).
     pub workspace: String,
-    /// Let tools that reach the network run (off by default).
-    #[serde(default)]
+    /// Let tools that reach the network run (on by default; off with `allow_network_tools: false`
+    /// or `--no-network-tools`, which drop them from the agents and tasks with a warning).
+    #[serde(default = "network_tools_default")]
     pub allow_network_tools: bool,
+    /// Let network tools reach loopback, private and link-local addresses
+    /// (`--allow-private-network`; off by default). Stored with the execution so the worker that
+    /// runs it honours it.
+    #[serde(default)]
+    pub allow_private_network: bool,
     /// Crew-wide requests-per-minute cap.
     #[serde(default)]
     pub max_rpm: Option<u32>,
@@ -250,6 +256,11 @@ pub struct CrewSpec {
     /// The variable names the `.env` set when the crew was loaded (names only, never values).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env_vars: Vec<String>,
+}
+
+/// `allow_network_tools` when a snapshot does not say: on.
+fn network_tools_default() -> bool {
+    true
 }
 
 impl CrewSpec {

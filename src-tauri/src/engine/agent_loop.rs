@@ -27,8 +27,12 @@ use crate::crew::AgentSpec;
 use crate::execution::{ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel};
 use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, TokenSink, ToolDef};
 
-/// Tool outputs longer than this are cut in the log (the model still gets all of it).
+/// Tool outputs longer than this are cut in the log.
 const LOGGED_TOOL_OUTPUT: usize = 4096;
+
+/// The most bytes of one tool result the model gets; a longer result is cut there (at a character
+/// boundary), marked `… [truncated, N bytes in all]`, and the tool-call log line says so.
+pub const MAX_TOOL_RESULT_BYTES: usize = 64 * 1024;
 
 /// What an agent is asked to do.
 pub struct AgentJob {
@@ -173,7 +177,31 @@ impl Caller<'_> {
         Ok(reply)
     }
 
-    /// Runs a tool; recoverable failures become `Error: …` text for the model.
+    /// Runs a tool; recoverable failures become `Error: …` text for the model. A tool kept in
+    /// recordings ([`Tool::kept_in_recordings`]) is served from the recording under `--replay`
+    /// (a call it lacks fails the run, as an unrecorded LLM request does) and its result is
+    /// appended to it under `--record`.
+    async fn call_tool(&self, tool: &dyn Tool, name: &str, arguments: &str) -> Result<String, ExecutionError> {
+        let tape = if tool.kept_in_recordings() { self.run.models.tool_tape() } else { None };
+        let label = Some(self.job.task_key.as_str());
+        if let Some(replayed) = tape.as_ref().and_then(|t| t.replayed(label, name, arguments)) {
+            return replayed.map_err(ExecutionError::from);
+        }
+        let output = match parse_arguments(arguments) {
+            Err(e) => format!("Error: {e}"),
+            Ok(args) => match tool.call(args).await {
+                Ok(out) => out,
+                Err(ToolError::Run(e)) => return Err(e),
+                Err(e) => format!("Error: {e}"),
+            },
+        };
+        if let Some(tape) = &tape {
+            tape.keep(label, name, arguments, &output)?;
+        }
+        Ok(output)
+    }
+
+    /// Runs a tool and logs the call; recoverable failures become `Error: …` text for the model.
     async fn use_tool(&self, name: &str, arguments: &str) -> Result<String, ExecutionError> {
         let output = match self.job.tools.iter().find(|t| t.definition().name.eq_ignore_ascii_case(name.trim())) {
             None => {
@@ -184,20 +212,25 @@ impl Caller<'_> {
                     format!("Error: there is no tool named `{name}`; use one of: {}", names.join(", "))
                 }
             }
-            Some(tool) => match parse_arguments(arguments) {
-                Err(e) => format!("Error: {e}"),
-                Ok(args) => match tool.call(args).await {
-                    Ok(out) => out,
-                    Err(ToolError::Run(e)) => return Err(e),
-                    Err(e) => format!("Error: {e}"),
-                },
-            },
+            Some(tool) => self.call_tool(tool.as_ref(), name, arguments).await?,
         };
-        self.run.log(self.event(LogEvent::info(EventKind::ToolCall, format!("used {name}")).with_data(json!({
+        let full = output.len();
+        let output = truncate(&output, MAX_TOOL_RESULT_BYTES);
+        let message = if full > MAX_TOOL_RESULT_BYTES {
+            format!("used {name} (result of {full} bytes cut to {MAX_TOOL_RESULT_BYTES} for the model)")
+        } else {
+            format!("used {name}")
+        };
+        let mut data = json!({
             "tool": name,
             "input": truncate(arguments, LOGGED_TOOL_OUTPUT),
             "output": truncate(&output, LOGGED_TOOL_OUTPUT),
-        }))));
+        });
+        if full > MAX_TOOL_RESULT_BYTES {
+            data["result_bytes"] = json!(full);
+            data["result_cap_bytes"] = json!(MAX_TOOL_RESULT_BYTES);
+        }
+        self.run.log(self.event(LogEvent::info(EventKind::ToolCall, message).with_data(data)));
         Ok(output)
     }
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::agent_loop::{run_agent, AgentJob};
 use super::prompts::DELEGATED_EXPECTED_OUTPUT;
 use super::run::Run;
-use super::toolbox::file_tools;
+use super::toolbox::builtin_tools;
 use super::tools::{DelegationToolKind, Delegator, ToolError};
 use super::usage_ledger::UsageLedger;
 use crate::execution::{BoxFuture, EventKind, LogEvent};
@@ -73,7 +73,7 @@ impl TaskDelegator {
                     "context": context,
                 })),
         );
-        let tools = file_tools(&self.run, &agent, &self.task_key, &agent.tools).map_err(ToolError::Run)?;
+        let tools = builtin_tools(&self.run, &agent, &self.task_key, &agent.tools).map_err(ToolError::Run)?;
         let job = AgentJob {
             agent,
             task_key: self.task_key.clone(),

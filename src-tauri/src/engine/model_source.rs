@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::crew::LlmSettings;
-use crate::llm::{ChatModel, LlmError, ModelRegistry};
+use crate::llm::{ChatModel, LlmError, ModelRegistry, ToolTape};
 
 /// Resolves model strings (`openai/gpt-4o-mini`, `offline`) to chat models for one run.
 pub trait ModelSource: Send + Sync {
@@ -17,6 +17,10 @@ pub trait ModelSource: Send + Sync {
         let _ = settings;
         self.model(name)
     }
+    /// Where tool results are recorded or replayed from (see [`ToolTape`]); none by default.
+    fn tool_tape(&self) -> Option<ToolTape> {
+        None
+    }
 }
 
 impl ModelSource for ModelRegistry {
@@ -28,6 +32,9 @@ impl ModelSource for ModelRegistry {
     }
     fn model_with(&self, name: &str, settings: &LlmSettings) -> Result<Arc<dyn ChatModel>, LlmError> {
         ModelRegistry::model_with(self, name, settings)
+    }
+    fn tool_tape(&self) -> Option<ToolTape> {
+        ModelRegistry::tool_tape(self)
     }
 }
 

@@ -9,7 +9,7 @@ use super::agent_loop::{run_agent, AgentJob};
 use super::delegation::TaskDelegator;
 use super::output::{checked_output, truncate, write_output_file};
 use super::run::Run;
-use super::toolbox::{delegation_tools, file_tools};
+use super::toolbox::{builtin_tools, delegation_tools};
 use super::usage_ledger::UsageLedger;
 use crate::crew::{AgentSpec, TaskSpec};
 use crate::execution::{now_ms, EventKind, ExecutionError, LogEvent, LogLevel, StepOutput};
@@ -66,7 +66,7 @@ async fn run_task_inner(run: &Arc<Run>, task: &TaskSpec, context: String, perfor
     let tools = match &performer {
         Performer::Agent(agent) => {
             let names = if task.tools.is_empty() { &agent.tools } else { &task.tools };
-            let mut tools = file_tools(run, agent, &task.key, names)?;
+            let mut tools = builtin_tools(run, agent, &task.key, names)?;
             let coworkers: Vec<String> = run.spec.agents.iter().filter(|a| a.key != agent.key).map(|a| a.role.clone()).collect();
             if agent.allow_delegation && !coworkers.is_empty() {
                 let delegator = TaskDelegator::new(run.clone(), task.key.clone(), role.clone(), ledger.clone());

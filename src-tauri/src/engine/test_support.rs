@@ -170,6 +170,7 @@ pub fn crew(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>, workspace: &std::path:
         inputs: BTreeMap::new(),
         workspace: workspace.display().to_string(),
         allow_network_tools: false,
+        allow_private_network: false,
         max_rpm: None,
         input_sources: BTreeMap::new(),
         env_file: None,

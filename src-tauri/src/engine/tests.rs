@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::agent_loop::MAX_TOOL_RESULT_BYTES;
 use super::prompts::FORCE_FINAL_ANSWER;
 use super::test_support::*;
 use super::CrewExecutor;
@@ -253,6 +254,38 @@ async fn native_tool_calls_are_executed_and_fed_back() {
     assert_eq!(logged.len(), 2);
     assert_eq!(logged[0].data["tool"], "write_file");
     assert_eq!(logged[0].data["output"], "Wrote 5 bytes to notes/a.md");
+}
+
+#[tokio::test]
+async fn constructor_arguments_apply_and_long_tool_results_are_capped_for_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.txt"), "x".repeat(MAX_TOOL_RESULT_BYTES + 10)).unwrap();
+    let mut reader = agent("reader", "Reader");
+    let fixed = crate::crew::ToolUse { name: "read_file".into(), args: [("file_path".to_string(), json!("big.txt"))].into() };
+    reader.tools = vec![fixed];
+    let spec = crew(vec![reader], vec![task("t1", Some("reader"))], dir.path());
+    let model = ScriptedModel::new(|r| {
+        if r.messages.iter().any(|m| m.role == Role::Tool) {
+            Ok(text("read"))
+        } else {
+            assert_eq!(r.tools[0].parameters["required"], json!([]), "the file is fixed: the path may be left out");
+            Ok(tool_call("c1", "read_file", json!({})))
+        }
+    });
+    let (out, journal) = run(model.clone(), execution(&spec, 1), vec![]).await;
+    assert_eq!(out.unwrap().output, "read");
+    let fed = model.requests()[1].messages.last().unwrap().content.clone();
+    assert!(
+        fed.starts_with("xxx") && fed.ends_with(&format!("… [truncated, {} bytes in all]", MAX_TOOL_RESULT_BYTES + 10)),
+        "{}",
+        &fed[fed.len() - 60..]
+    );
+    let logged = journal.events_of(EventKind::ToolCall);
+    assert_eq!(
+        logged[0].message,
+        format!("used read_file (result of {} bytes cut to {MAX_TOOL_RESULT_BYTES} for the model)", MAX_TOOL_RESULT_BYTES + 10)
+    );
+    assert_eq!(logged[0].data["result_cap_bytes"], MAX_TOOL_RESULT_BYTES);
 }
 
 #[tokio::test]

@@ -26,4 +26,4 @@ pub use model::{
 };
 pub use priority::{ParsePriorityError, Priority};
 pub use state::{ExecutionState, ParseStatusError, Status};
-pub use time::{now_ms, Millis};
+pub use time::{civil_from_days, now_ms, Millis};

@@ -76,7 +76,7 @@ impl From<SubmitError> for CommandError {
         let kind = match &e {
             SubmitError::Crew(_) => CommandErrorKind::InvalidCrew,
             SubmitError::MissingInputs { .. } => CommandErrorKind::MissingInputs,
-            SubmitError::Model { .. } => CommandErrorKind::Model,
+            SubmitError::Model { .. } | SubmitError::MissingToolKeys { .. } => CommandErrorKind::Model,
             SubmitError::NoAttempts | SubmitError::NoAbandons | SubmitError::BadIdempotencyKey(_) | SubmitError::BadTimeout(_) => {
                 CommandErrorKind::InvalidArgument
             }

@@ -107,7 +107,7 @@ impl From<SubmitError> for ApiError {
         let kind = match &e {
             SubmitError::Crew(_) | SubmitError::Engine(_) => ErrorKind::InvalidCrew,
             SubmitError::MissingInputs { .. } => ErrorKind::MissingInputs,
-            SubmitError::Model { .. } => ErrorKind::Model,
+            SubmitError::Model { .. } | SubmitError::MissingToolKeys { .. } => ErrorKind::Model,
             SubmitError::NoAttempts
             | SubmitError::NoAbandons
             | SubmitError::BadIdempotencyKey(_)

@@ -11,12 +11,14 @@ pub mod endpoint_secrets;
 mod env_file;
 mod exchange;
 mod offline;
+mod offline_tool_choice;
 pub mod openai;
 pub mod pricing;
 pub mod providers;
 mod record;
 mod registry;
 mod replay;
+mod tool_tape;
 mod types;
 
 pub use env_file::EnvFileError;
@@ -24,6 +26,7 @@ pub use exchange::{request_hash, Exchange};
 pub use openai::{ClientSettings, OpenAiCompatibleModel};
 pub use record::{RecordFile, RecordingModel};
 pub use replay::{ReplayBook, ReplayModel};
+pub use tool_tape::{ToolResultRecord, ToolTape};
 
 pub use offline::OfflineModel;
 pub use registry::{LlmEnv, ModelRegistry};

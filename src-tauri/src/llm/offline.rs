@@ -12,7 +12,10 @@
 //! - asked to list a folder / read a file (named in the task) with `list_directory` / `read_file`
 //!   offered: it calls them first and uses what they return;
 //! - asked to write or save a file (a name such as `notes.md` in the task) with `write_file`
-//!   offered: it writes its answer there, then gives the answer.
+//!   offered: it writes its answer there, then gives the answer;
+//! - any other offered tool the task's description names ("search with SerperDevTool", an MCP
+//!   tool's name): it calls it once, arguments drawn from the schema and the task's text
+//!   ([`named_tool_call`]), and its answer quotes the first lines of each result.
 //!
 //! With no tools offered it answers in CrewAI's ReAct form (`Thought: …\nFinal Answer: …`).
 //! Usage is estimated (4 characters a token) at cost 0. Replies stream in chunks when asked.
@@ -25,6 +28,7 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::offline_tool_choice::named_tool_call;
 use super::types::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Role, TokenSink, ToolCall};
 use crate::engine::prompts::{parse_task_prompt, TaskPrompt, FORCE_FINAL_ANSWER, OBSERVATION};
 use crate::engine::tools::{ASK_QUESTION, DELEGATE_WORK};
@@ -212,7 +216,7 @@ fn next_tool_call(request: &ChatRequest, task: &TaskPrompt, seen: &[Observation]
             return Some(("write_file".into(), json!({"path": file, "content": content, "overwrite": true})));
         }
     }
-    None
+    named_tool_call(&request.tools, &task.description, used)
 }
 
 /// The final answer: a manager passes on its coworker's reviewed result; others compose.
@@ -266,9 +270,12 @@ fn compose(task: &TaskPrompt, seen: &[Observation], seed: u64) -> String {
     };
     let facts: Vec<String> = seen
         .iter()
-        .filter(|o| (o.tool == "read_file" || o.tool == "list_directory") && !o.output.starts_with("Error:"))
+        .filter(|o| ![DELEGATE_WORK, ASK_QUESTION, "write_file"].contains(&o.tool.as_str()) && !o.output.starts_with("Error:"))
         .map(|o| {
-            let what = o.arguments["path"].as_str().unwrap_or(".").to_string();
+            let what = match o.tool.as_str() {
+                "read_file" | "list_directory" => o.arguments["path"].as_str().unwrap_or(".").to_string(),
+                other => other.to_string(),
+            };
             let excerpt: Vec<&str> = o.output.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
             format!("From `{what}`: {}", excerpt.join(" / "))
         })

@@ -33,8 +33,13 @@ impl RecordFile {
 
     /// Appends one exchange as one line and flushes it.
     pub fn append(&self, exchange: &Exchange) -> Result<(), LlmError> {
-        let mut line = serde_json::to_string(exchange)
-            .map_err(|e| LlmError::new(LlmErrorKind::Config, format!("cannot encode an exchange for {}: {e}", self.path.display())))?;
+        self.append_line(exchange)
+    }
+
+    /// Appends one value (an exchange, a tool result) as one JSON line and flushes it.
+    pub fn append_line(&self, value: &impl serde::Serialize) -> Result<(), LlmError> {
+        let mut line = serde_json::to_string(value)
+            .map_err(|e| LlmError::new(LlmErrorKind::Config, format!("cannot encode a line for {}: {e}", self.path.display())))?;
         line.push('\n');
         let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         file.write_all(line.as_bytes())

@@ -8,6 +8,7 @@ use super::openai::{ClientSettings, OpenAiCompatibleModel};
 use super::providers::{Endpoint, ModelRef, ProviderError};
 use super::record::{RecordFile, RecordingModel};
 use super::replay::{ReplayBook, ReplayModel};
+use super::tool_tape::ToolTape;
 use super::{ChatModel, LlmError, LlmErrorKind, OfflineModel};
 use crate::crew::LlmSettings;
 use crate::execution::LlmOptions;
@@ -140,6 +141,16 @@ impl ModelRegistry {
         }
         cache.insert(cache_key, built.clone());
         Ok(built)
+    }
+
+    /// Where this run's tool results are kept (`--record`) or served from (`--replay`); `None`
+    /// without either.
+    pub fn tool_tape(&self) -> Option<ToolTape> {
+        match (&self.replay, &self.recording) {
+            (Some(book), _) => Some(ToolTape::Replay(book.clone())),
+            (None, Some(file)) => Some(ToolTape::Record(file.clone())),
+            (None, None) => None,
+        }
     }
 
     fn build(&self, model: &str, settings: &LlmSettings) -> Result<Arc<dyn ChatModel>, LlmError> {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::exchange::{request_hash, Exchange};
+use super::tool_tape::{ToolResultLine, ToolResults};
 use super::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, TokenSink};
 use crate::execution::BoxFuture;
 
@@ -17,6 +18,8 @@ pub struct ReplayBook {
     by_hash: HashMap<String, Vec<usize>>,
     /// How many times each hash was served.
     served: Mutex<HashMap<String, usize>>,
+    /// The tool results kept in the recording (see [`ToolTape`](super::ToolTape)).
+    tool_results: ToolResults,
 }
 
 impl ReplayBook {
@@ -32,8 +35,13 @@ impl ReplayBook {
     /// A book from a recording's text; `path` is for messages.
     pub fn parse(path: &Path, text: &str) -> Result<ReplayBook, LlmError> {
         let mut exchanges = Vec::new();
+        let mut tool_results = ToolResults::default();
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
+                continue;
+            }
+            if let Ok(kept) = serde_json::from_str::<ToolResultLine>(line) {
+                tool_results.push(kept.tool_result);
                 continue;
             }
             let exchange: Exchange = serde_json::from_str(line).map_err(|e| {
@@ -45,7 +53,7 @@ impl ReplayBook {
         for (i, e) in exchanges.iter().enumerate() {
             by_hash.entry(request_hash(&e.model, &e.request)).or_default().push(i);
         }
-        Ok(ReplayBook { path: path.to_path_buf(), exchanges, by_hash, served: Mutex::new(HashMap::new()) })
+        Ok(ReplayBook { path: path.to_path_buf(), exchanges, by_hash, served: Mutex::new(HashMap::new()), tool_results })
     }
 
     /// The recorded response to `request` sent to `model`, or a `ReplayMismatch` explaining how
@@ -64,6 +72,11 @@ impl ReplayBook {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The next recorded output of a tool call (see [`ToolResults::next`]).
+    pub fn tool_result(&self, label: Option<&str>, tool: &str, arguments: &str) -> Option<String> {
+        self.tool_results.next(label, tool, arguments)
     }
 
     pub fn len(&self) -> usize {

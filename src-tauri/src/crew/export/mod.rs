@@ -76,7 +76,7 @@ pub enum ExportError {
     },
     /// A YAML file could not be generated (not expected: every spec field serialises).
     #[error("cannot generate YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_saphyr::SerializeError),
 }
 
 /// Writes `spec` as a CrewAI project into `dir`, which must be missing or an empty folder
@@ -89,8 +89,8 @@ pub fn export_project(spec: &CrewSpec, dir: &Path) -> Result<ExportedProject, Ex
     notes.extend(plan_notes);
     let agent_models: Vec<Option<String>> = spec.agents.iter().map(|a| models::agent_model(spec, a, &mut notes)).collect();
     let manager = models::manager(spec, &mut notes);
-    if spec.allow_network_tools {
-        notes.push("allow_network_tools has no CrewAI equivalent (the exported crew has only the file tools)".into());
+    if spec.allow_private_network {
+        notes.push("--allow-private-network has no CrewAI equivalent (CrewAI's tools reach any address)".into());
     }
     let crew_py = crew_py::crew_py(&crew_py::CrewPyInput { spec, names: &names, manager: manager.as_ref() }, &mut notes);
 

@@ -1,10 +1,11 @@
-//! `config/agents.yaml` and `config/tasks.yaml`, written with `serde_yaml` so any text round-trips.
+//! `config/agents.yaml` and `config/tasks.yaml`, written with `serde-saphyr` so any text round-trips.
 //!
 //! Keys are the Python method names ([`PythonNames`]); `{placeholders}` stay as written (CrewAI
 //! fills them from the kickoff inputs). Tools are not here but in `crew.py` (CrewAI's YAML names
 //! tools by `@tool` methods, and the classes need importing).
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use super::names::PythonNames;
 use super::task_plan::PlannedTask;
@@ -41,9 +42,22 @@ struct TaskEntry<'a> {
     output_file: Option<&'a str>,
 }
 
+/// A YAML mapping that keeps its entries' order (task order is the order in `tasks.yaml`).
+struct Ordered<'a, T>(Vec<(&'a str, T)>);
+
+impl<T: Serialize> Serialize for Ordered<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
 /// `agents.yaml`: every agent in order; `models[i]` is the `llm` of `spec.agents[i]`.
-pub fn agents_yaml(spec: &CrewSpec, names: &PythonNames, models: &[Option<String>]) -> Result<String, serde_yaml::Error> {
-    let mut map = serde_yaml::Mapping::new();
+pub fn agents_yaml(spec: &CrewSpec, names: &PythonNames, models: &[Option<String>]) -> Result<String, serde_saphyr::SerializeError> {
+    let mut map = Vec::new();
     for (agent, model) in spec.agents.iter().zip(models) {
         let entry = AgentEntry {
             role: &agent.role,
@@ -55,16 +69,16 @@ pub fn agents_yaml(spec: &CrewSpec, names: &PythonNames, models: &[Option<String
             max_execution_time: agent.max_execution_time,
             max_rpm: agent.max_rpm,
         };
-        map.insert(names.agent(&agent.key).into(), serde_yaml::to_value(entry)?);
+        map.push((names.agent(&agent.key), entry));
     }
-    serde_yaml::to_string(&map)
+    serde_saphyr::to_string(&Ordered(map))
 }
 
 /// `tasks.yaml`: every task in order, with its planned context and async flag; a task done by the
 /// hierarchical crew's manager agent has no `agent` (the manager picks among all the others, as
 /// the native engine does).
-pub fn tasks_yaml(spec: &CrewSpec, names: &PythonNames, plan: &[PlannedTask]) -> Result<String, serde_yaml::Error> {
-    let mut map = serde_yaml::Mapping::new();
+pub fn tasks_yaml(spec: &CrewSpec, names: &PythonNames, plan: &[PlannedTask]) -> Result<String, serde_saphyr::SerializeError> {
+    let mut map = Vec::new();
     for (task, planned) in spec.tasks.iter().zip(plan) {
         let agent = task.agent.as_deref().filter(|a| spec.manager_agent.as_deref() != Some(*a));
         let entry = TaskEntry {
@@ -75,9 +89,9 @@ pub fn tasks_yaml(spec: &CrewSpec, names: &PythonNames, plan: &[PlannedTask]) ->
             async_execution: planned.async_execution,
             output_file: task.output_file.as_deref(),
         };
-        map.insert(names.task(&task.key).into(), serde_yaml::to_value(entry)?);
+        map.push((names.task(&task.key), entry));
     }
-    serde_yaml::to_string(&map)
+    serde_saphyr::to_string(&Ordered(map))
 }
 
 #[cfg(test)]
@@ -122,9 +136,9 @@ mod tests {
             .collect();
         let names = PythonNames::of(&spec);
         let models: Vec<Option<String>> = spec.agents.iter().map(|_| Some("openai/gpt-4o-mini".into())).collect();
-        let agents: serde_yaml::Value = serde_yaml::from_str(&agents_yaml(&spec, &names, &models).unwrap()).unwrap();
+        let agents: serde_json::Value = serde_saphyr::from_str(&agents_yaml(&spec, &names, &models).unwrap()).unwrap();
         let (plan, _) = plan_tasks(&spec);
-        let tasks: serde_yaml::Value = serde_yaml::from_str(&tasks_yaml(&spec, &names, &plan).unwrap()).unwrap();
+        let tasks: serde_json::Value = serde_saphyr::from_str(&tasks_yaml(&spec, &names, &plan).unwrap()).unwrap();
         for (i, text) in NASTY.iter().enumerate() {
             assert_eq!(agents[format!("a{i}").as_str()]["role"].as_str(), Some(*text), "agent {i}");
             let t = &tasks[format!("t{i}").as_str()];
@@ -133,7 +147,7 @@ mod tests {
             assert_eq!(t["output_file"].as_str(), Some(format!("out/{{topic}}-{i}.md").as_str()));
             assert_eq!(t["agent"].as_str(), Some(format!("a{i}").as_str()));
         }
-        assert_eq!(tasks["t2"]["context"], serde_yaml::to_value(["t0", "t1"]).unwrap());
+        assert_eq!(tasks["t2"]["context"], serde_json::json!(["t0", "t1"]));
         assert!(tasks["t0"].get("context").is_none());
     }
 
@@ -143,14 +157,14 @@ mod tests {
         spec.agents[0] = AgentSpec { allow_delegation: true, max_iter: 7, max_execution_time: Some(90), max_rpm: Some(10), ..agent("a") };
         let names = PythonNames::of(&spec);
         let text = agents_yaml(&spec, &names, &[None]).unwrap();
-        let a: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        assert_eq!(a["a"]["allow_delegation"], serde_yaml::Value::Bool(true));
+        let a: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(a["a"]["allow_delegation"], serde_json::Value::Bool(true));
         assert_eq!(a["a"]["max_iter"].as_u64(), Some(7));
         assert_eq!(a["a"]["max_execution_time"].as_u64(), Some(90));
         assert_eq!(a["a"]["max_rpm"].as_u64(), Some(10));
         assert!(a["a"].get("llm").is_none());
         let (plan, _) = plan_tasks(&spec);
-        let t: serde_yaml::Value = serde_yaml::from_str(&tasks_yaml(&spec, &names, &plan).unwrap()).unwrap();
-        assert_eq!(t["t"]["context"], serde_yaml::Value::Sequence(vec![]), "an explicit empty context stays empty");
+        let t: serde_json::Value = serde_saphyr::from_str(&tasks_yaml(&spec, &names, &plan).unwrap()).unwrap();
+        assert_eq!(t["t"]["context"], serde_json::json!([]), "an explicit empty context stays empty");
     }
 }

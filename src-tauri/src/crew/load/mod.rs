@@ -25,6 +25,7 @@ use super::confine::{confine_workspace, WorkspacePolicy};
 use super::diagnostic::{CrewError, CrewWarning, Diagnostic, FieldUses, Findings};
 use super::document::{self, Node, Syntax};
 use super::draft::{absolute, Draft};
+use super::network::drop_network_tools;
 use super::source::SourceText;
 use super::CrewSpec;
 
@@ -58,6 +59,9 @@ pub fn load_with(path: &Path, policy: &WorkspacePolicy) -> Result<LoadedCrew, Cr
     let spec = draft.map(|mut d| {
         check(&mut d, &mut findings);
         confine_workspace(&mut d, policy, &mut findings);
+        for w in drop_network_tools(&mut d.spec, "allow_network_tools: false") {
+            findings.warn(w);
+        }
         d.spec
     });
     let fields = findings.take_uses();

@@ -111,13 +111,12 @@ fn src_layout_project_binds_agents_and_tools_from_crew_py() {
     assert_eq!(s.tasks[0].agent.as_deref(), Some("researcher"));
     assert_eq!(s.tasks[1].agent.as_deref(), Some("reporting_analyst"));
     assert_eq!(s.tasks[1].output_file.as_deref(), Some("report.md"));
-    assert_eq!(s.agents[0].tools, ["read_file"]);
+    assert_eq!(s.agents[0].tools, ["read_file", "serper_search"]);
     assert_eq!(s.agents[0].max_iter, 10);
     assert_eq!(s.agents[1].tools[0].name, "list_directory");
     assert_eq!(s.agents[1].tools[0].args["directory"], ".");
     assert_eq!(s.agents[1].llm.as_deref(), Some("offline"));
     let w = &report.warnings;
-    find(w, "crew.py", "agents.researcher.tools[0]", "needs the network");
     find(w, "tasks.yaml", "tasks.reporting_task.markdown", "not supported");
     let names: Vec<&str> = report.required_inputs.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["current_year", "topic"]);
@@ -133,7 +132,7 @@ fn single_yaml_with_list_agents() {
     assert_eq!(s.process, Process::Hierarchical);
     assert_eq!(s.manager_llm.as_deref(), Some("openai/gpt-4o"));
     assert_eq!(s.agents.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["scout", "planner"]);
-    assert_eq!(s.agents[0].tools, ["read_file"]);
+    assert_eq!(s.agents[0].tools, ["read_file", "scrape_website"]);
     assert_eq!(s.agents[1].max_iter, 5);
     assert_eq!(s.tasks[0].agent, None, "hierarchical: the manager picks");
     assert_eq!(s.tasks[1].context, Some(vec!["find_places".to_string()]));
@@ -141,9 +140,6 @@ fn single_yaml_with_list_agents() {
     let dir = std::fs::canonicalize(fixture("")).unwrap();
     assert_eq!(s.workspace, dir.join("out").display().to_string());
     assert_eq!(s.source, dir.join("single.yaml").display().to_string());
-    let w = find(&report.warnings, "single.yaml", "agents.scout.tools[1]", "ScrapeWebsiteTool");
-    assert!(w.message.contains("needs the network; not available"), "{w}");
-    assert_eq!(w.line, Some(15));
     let inputs: Vec<(String, Option<serde_json::Value>)> =
         report.required_inputs.iter().map(|r| (r.name.clone(), r.default.clone())).collect();
     assert_eq!(
@@ -340,14 +336,23 @@ fn output_file_must_stay_in_the_workspace() {
 #[test]
 fn tools_are_mapped_and_unknown_ones_dropped() {
     let dir = project(
-        "a:\n  role: R\n  goal: G\n  backstory: B\n  tools: [FileReadTool, DirectoryReadTool, write_file, BraveSearchTool, MagicTool, read_file]\n",
-        "t:\n  description: D\n  expected_output: E\n  agent: a\n  tools: [FileWriterTool]\n",
+        "a:\n  role: R\n  goal: G\n  backstory: B\n  tools: [FileReadTool, DirectoryReadTool, write_file, BraveSearchTool, MagicTool, read_file, FirecrawlSearchTool]\n",
+        "t:\n  description: D\n  expected_output: E\n  agent: a\n  tools: [FileWriterTool, SerperDevTool]\n",
     );
+    let loaded = load(dir.path()).unwrap();
+    assert!(loaded.spec.allow_network_tools, "on by default");
+    assert_eq!(loaded.spec.agents[0].tools, ["read_file", "list_directory", "write_file", "brave_search"]);
+    assert_eq!(loaded.spec.tasks[0].tools, ["write_file", "serper_search"]);
+    find(&loaded.warnings, "agents.yaml", "agents.a.tools[4]", "unknown tool `MagicTool`");
+    find(&loaded.warnings, "agents.yaml", "agents.a.tools[6]", "needs the network; not available");
+
+    write(dir.path(), "crew.yaml", "allow_network_tools: false\n");
     let loaded = load(dir.path()).unwrap();
     assert_eq!(loaded.spec.agents[0].tools, ["read_file", "list_directory", "write_file"]);
     assert_eq!(loaded.spec.tasks[0].tools, ["write_file"]);
-    find(&loaded.warnings, "agents.yaml", "agents.a.tools[3]", "needs the network; not available");
-    find(&loaded.warnings, "agents.yaml", "agents.a.tools[4]", "unknown tool `MagicTool`");
+    let w =
+        loaded.warnings.iter().find(|w| w.message.contains("tool `SerperDevTool` needs the network")).expect("the dropped tool is named");
+    assert!(w.message.contains("tasks.t.tools") && w.message.contains("allow_network_tools: false"), "{w}");
 }
 
 #[test]

@@ -600,7 +600,7 @@ fn call_usage(model: Option<&str>, tokens: Option<TokenCounts>) -> Usage {
     let cost = model.and_then(|m| {
         let (provider, name) = m.split_once('/').unwrap_or(("openai", m));
         let local = matches!(provider, "ollama" | "ollama_chat" | "lm_studio" | "hosted_vllm" | "llamacpp");
-        pricing::cost_usd(local, name, t.prompt_tokens, t.completion_tokens)
+        pricing::cost_usd(local, provider, name, t.prompt_tokens, t.completion_tokens)
     });
     Usage { prompt_tokens: t.prompt_tokens, completion_tokens: t.completion_tokens, total_tokens: total, llm_calls: 1, cost_usd: cost }
 }

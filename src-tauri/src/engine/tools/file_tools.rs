@@ -8,9 +8,12 @@ use super::{optional_str, required_str, Tool, ToolError, Workspace};
 use crate::execution::BoxFuture;
 use crate::llm::ToolDef;
 
-/// `read_file {path}`: a UTF-8 file's content.
+/// `read_file {path}`: a UTF-8 file's content. CrewAI's `FileReadTool(file_path=…)` fixes the
+/// file: then `path` may be left out (`file_path` is accepted as its other name).
 pub struct ReadFileTool {
     pub workspace: Arc<Workspace>,
+    /// The file read when the model names none.
+    pub file_path: Option<String>,
 }
 
 /// `write_file {path, content, overwrite?}`: writes a file, creating folders; refuses to replace an
@@ -19,27 +22,44 @@ pub struct WriteFileTool {
     pub workspace: Arc<Workspace>,
 }
 
-/// `list_directory {path?}`: a folder's entries, one a line, folders ending in `/`.
+/// `list_directory {path?}`: a folder's entries, one a line, folders ending in `/`. CrewAI's
+/// `DirectoryReadTool(directory=…)` sets the folder listed when the model names none (`directory`
+/// is accepted as `path`'s other name).
 pub struct ListDirectoryTool {
     pub workspace: Arc<Workspace>,
+    /// The folder listed when the model names none (else the workspace root).
+    pub directory: Option<String>,
 }
 
 impl Tool for ReadFileTool {
     fn definition(&self) -> ToolDef {
         ToolDef {
             name: "read_file".into(),
-            description: "Read a text file from the workspace. The path is relative to the workspace.".into(),
+            description: match &self.file_path {
+                Some(file) => {
+                    format!("Read the text file {file} from the workspace (or another file, given its path relative to the workspace).")
+                }
+                None => "Read a text file from the workspace. The path is relative to the workspace.".into(),
+            },
             parameters: json!({
                 "type": "object",
                 "properties": {"path": {"type": "string", "description": "File path relative to the workspace"}},
-                "required": ["path"]
+                "required": if self.file_path.is_some() { json!([]) } else { json!(["path"]) }
             }),
         }
     }
 
     fn call(&self, arguments: serde_json::Value) -> BoxFuture<'_, Result<String, ToolError>> {
         Box::pin(async move {
-            let path = required_str(&arguments, "path")?;
+            let given = match optional_str(&arguments, "path")? {
+                Some(p) => Some(p),
+                None => optional_str(&arguments, "file_path")?,
+            };
+            let path = match (given, &self.file_path) {
+                (Some(p), _) => p,
+                (None, Some(fixed)) => fixed.as_str(),
+                (None, None) => required_str(&arguments, "path")?,
+            };
             Ok(self.workspace.read(path)?)
         })
     }
@@ -85,7 +105,10 @@ impl Tool for ListDirectoryTool {
     fn definition(&self) -> ToolDef {
         ToolDef {
             name: "list_directory".into(),
-            description: "List a folder of the workspace (default: the workspace root).".into(),
+            description: match &self.directory {
+                Some(dir) => format!("List a folder of the workspace (default: {dir})."),
+                None => "List a folder of the workspace (default: the workspace root).".into(),
+            },
             parameters: json!({
                 "type": "object",
                 "properties": {"path": {"type": "string", "description": "Folder path relative to the workspace"}},
@@ -96,7 +119,11 @@ impl Tool for ListDirectoryTool {
 
     fn call(&self, arguments: serde_json::Value) -> BoxFuture<'_, Result<String, ToolError>> {
         Box::pin(async move {
-            let path = optional_str(&arguments, "path")?.unwrap_or("");
+            let given = match optional_str(&arguments, "path")? {
+                Some(p) => Some(p),
+                None => optional_str(&arguments, "directory")?,
+            };
+            let path = given.or(self.directory.as_deref()).unwrap_or("");
             let entries = self.workspace.list(path)?;
             Ok(listing(&entries))
         })
@@ -127,8 +154,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ws = Arc::new(Workspace::open(dir.path()).unwrap());
         let write = WriteFileTool { workspace: ws.clone() };
-        let read = ReadFileTool { workspace: ws.clone() };
-        let list = ListDirectoryTool { workspace: ws };
+        let read = ReadFileTool { workspace: ws.clone(), file_path: None };
+        let list = ListDirectoryTool { workspace: ws.clone(), directory: None };
         assert_eq!(write.call(json!({"path": "a/b.md", "content": "hi"})).await.unwrap(), "Wrote 2 bytes to a/b.md");
         assert_eq!(read.call(json!({"path": "a/b.md"})).await.unwrap(), "hi");
         assert_eq!(list.call(json!({})).await.unwrap(), "a/");
@@ -138,6 +165,13 @@ mod tests {
         assert!(matches!(write.call(json!({"path": "a/b.md", "content": "x"})).await, Err(ToolError::Workspace(_))));
         write.call(json!({"path": "a/b.md", "content": "x", "overwrite": true})).await.unwrap();
         assert_eq!(read.call(json!({"path": "a/b.md"})).await.unwrap(), "x");
+        let fixed_read = ReadFileTool { workspace: ws.clone(), file_path: Some("a/b.md".into()) };
+        assert_eq!(fixed_read.definition().parameters["required"], json!([]));
+        assert_eq!(fixed_read.call(json!({})).await.unwrap(), "x");
+        assert_eq!(read.call(json!({"file_path": "a/b.md"})).await.unwrap(), "x");
+        let fixed_list = ListDirectoryTool { workspace: ws, directory: Some("a".into()) };
+        assert_eq!(fixed_list.call(json!({})).await.unwrap(), "b.md");
+        assert_eq!(fixed_list.call(json!({"directory": "."})).await.unwrap(), "a/");
     }
 
     #[test]

@@ -1,16 +1,22 @@
-//! Tools agents can call: the workspace file tools and the hierarchical delegation tools.
+//! Tools agents can call: the workspace file tools, the workspace data searches, the network tools
+//! ([`web`]) and the hierarchical delegation tools. Which tool a crew's name means is
+//! [`crate::crew::tools`]'s catalogue.
 //!
 //! A tool failure the agent can recover from (a bad path, invalid arguments, an unknown coworker)
 //! is returned to the model as the tool result text `Error: …`; only [`ToolError::Run`] (the
 //! delegated coworker's run itself failed, e.g. its LLM call) stops the run.
 
 mod beneath;
-mod catalog;
+mod constructor;
+mod data_search;
 mod delegation;
 mod file_tools;
+pub mod passages;
+pub mod web;
 mod workspace;
 
-pub use catalog::{builtin_tool, BuiltinTool};
+pub use constructor::ConstructorArgs;
+pub use data_search::{DataFormat, DataSearchTool};
 pub use delegation::{DelegationTool, DelegationToolKind, Delegator, ASK_QUESTION, DELEGATE_WORK};
 pub use file_tools::{ListDirectoryTool, ReadFileTool, WriteFileTool};
 pub use workspace::{Workspace, WorkspaceError, MAX_READ_BYTES};
@@ -27,9 +33,13 @@ pub enum ToolError {
     /// The workspace refused the path or the file operation failed.
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
-    /// The tool refused the request (unknown coworker, delegation limit reached).
+    /// The tool refused the request (unknown coworker, delegation limit reached, a missing API
+    /// key, a file that does not parse).
     #[error("{0}")]
     Refused(String),
+    /// A network tool's request was refused by the fetch policy or failed.
+    #[error(transparent)]
+    Fetch(#[from] web::FetchError),
     /// Work the tool started failed in a way that ends the run (a coworker's LLM call failed).
     #[error(transparent)]
     Run(ExecutionError),
@@ -45,6 +55,14 @@ pub trait Tool: Send + Sync {
     /// Cancellation: dropping the future abandons the call; file tools finish synchronously on
     /// first poll, delegations stop at their next await.
     fn call(&self, arguments: serde_json::Value) -> BoxFuture<'_, Result<String, ToolError>>;
+
+    /// Whether `--record` keeps this tool's results and `--replay` serves them instead of calling
+    /// the tool: true for tools that reach outside the run (network, servers), so a replay needs
+    /// neither; false (the default) for tools whose effect is the run's own (workspace files,
+    /// delegation, whose coworker's LLM calls are recorded themselves).
+    fn kept_in_recordings(&self) -> bool {
+        false
+    }
 }
 
 /// Reads a required string field from a tool's arguments.
@@ -58,5 +76,15 @@ pub(crate) fn optional_str<'a>(arguments: &'a serde_json::Value, field: &str) ->
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(ToolError::InvalidArguments(format!("`{field}` must be a string"))),
+    }
+}
+
+/// The value of a string argument the crew may fix at construction (`website_url`, `csv`, …):
+/// the fixed value when there is one, else the model's `field`, else an invalid-arguments error.
+pub(crate) fn fixed_or_given(fixed: Option<&str>, arguments: &serde_json::Value, field: &str) -> Result<String, ToolError> {
+    match (fixed, optional_str(arguments, field)?) {
+        (Some(fixed), _) => Ok(fixed.to_string()),
+        (None, Some(given)) => Ok(given.to_string()),
+        (None, None) => Err(ToolError::InvalidArguments(format!("`{field}` (a string) is required"))),
     }
 }

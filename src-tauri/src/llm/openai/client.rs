@@ -196,7 +196,11 @@ impl Inner {
         let usage = usage.unwrap_or_default();
         let prompt_tokens = usage.prompt_tokens.unwrap_or(0);
         let completion_tokens = usage.completion_tokens.unwrap_or(0);
-        let cost = if reported || local { cost_usd(local, &self.endpoint.model.model, prompt_tokens, completion_tokens) } else { None };
+        let cost = if reported || local {
+            cost_usd(local, self.endpoint.model.provider.name(), &self.endpoint.model.model, prompt_tokens, completion_tokens)
+        } else {
+            None
+        };
         Usage {
             prompt_tokens,
             completion_tokens,
