@@ -63,7 +63,7 @@ impl<'a> CrewPy<'a> {
                 }
             }
             let assigned = file.parsed.assignments.iter().filter_map(|a| match &a.value {
-                Expr::Call(c) if CrewAiClass::of_call(&c.func).is_some() => Some((a.target.as_str(), c)),
+                Expr::Call(c) if CrewAiClass::of_call(&c.func).is_some() && !a.target.contains('.') => Some((a.target.as_str(), c)),
                 _ => None,
             });
             for (name, call) in decorated.into_iter().chain(assigned) {

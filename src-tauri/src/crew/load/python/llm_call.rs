@@ -33,10 +33,10 @@ pub(crate) struct LlmValue {
 /// argument cannot be read.
 pub(crate) fn read_llm<'e>(expr: &'e Expr, variable: &dyn Fn(&str) -> Option<&'e Expr>) -> Result<LlmValue, String> {
     let mut expr = expr;
-    // Follow `llm=my_llm` through a few assignments.
+    // Follow `llm=my_llm` (or a class attribute, `llm=self.my_llm`) through a few assignments.
     for _ in 0..4 {
         match expr {
-            Expr::Name(n) if !n.contains('.') => match variable(n) {
+            Expr::Name(n) if !n.contains('.') || n.starts_with("self.") => match variable(n) {
                 Some(value) => expr = value,
                 None => return Err(format!("`{n}` is not assigned in the project's Python files")),
             },
@@ -140,6 +140,7 @@ mod tests {
         assert_eq!(v.ignored.len(), 1);
         assert_eq!(llm_of("x = Ollama(model=\"llama3.1\")").unwrap().model, "ollama/llama3.1");
         assert_eq!(llm_of("m = LLM(model='ollama/qwen')\nx = m").unwrap().model, "ollama/qwen");
+        assert_eq!(llm_of("class C:\n    ollama_llm = Ollama(model='llama3.1')\nx = self.ollama_llm").unwrap().model, "ollama/llama3.1");
         assert!(llm_of("x = Mystery(model='a')").is_err());
         assert!(llm_of("x = pick_model()").is_err());
         assert_eq!(llm_of("x = LLM(model='a', api_key='sk-1')").unwrap().settings.api_key_env, None);

@@ -90,7 +90,8 @@ pub(crate) struct Decorated {
     pub line: u32,
 }
 
-/// `target = value` (annotated or not; only a single name as target).
+/// `target = value` (annotated or not; only a single name as target). A class attribute's target
+/// is `self.<name>`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Assignment {
     pub target: String,
@@ -263,7 +264,7 @@ impl Reader<'_> {
     fn statement(&mut self, node: Node, function: Option<&str>, in_class: bool) {
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            if child.kind() != "assignment" || in_class {
+            if child.kind() != "assignment" {
                 continue;
             }
             let (Some(left), Some(right)) = (child.child_by_field_name("left"), child.child_by_field_name("right")) else {
@@ -272,8 +273,10 @@ impl Reader<'_> {
             if left.kind() != "identifier" {
                 continue;
             }
+            // A class attribute is what its methods call `self.<name>`.
+            let target = if in_class { format!("self.{}", self.text(left)) } else { self.text(left) };
             self.out.assignments.push(Assignment {
-                target: self.text(left),
+                target,
                 value: self.expr(right),
                 function: function.map(str::to_string),
                 line: line(child),
@@ -415,8 +418,9 @@ mod tests {
         assert_eq!(py.classes[0].bases, ["BaseModel"]);
         assert_eq!(py.classes[0].fields[1].annotation, "int | None");
         assert_eq!(py.classes[0].fields[1].default, Some(Expr::None));
-        assert_eq!(py.assignments[0].function.as_deref(), Some("run"));
-        assert_eq!(py.assignments[1].target, "t");
-        assert!(matches!(&py.assignments[1].value, Expr::Call(c) if c.func == "Task"));
+        let targets: Vec<&str> = py.assignments.iter().map(|a| a.target.as_str()).collect();
+        assert_eq!(targets, ["self.n", "inputs", "t"], "a class attribute is `self.<name>`");
+        assert_eq!(py.assignments[1].function.as_deref(), Some("run"));
+        assert!(matches!(&py.assignments[2].value, Expr::Call(c) if c.func == "Task"));
     }
 }
