@@ -36,6 +36,7 @@ fn request(text: &str) -> ChatRequest {
         tools: vec![],
         temperature: Some(0.2),
         stream: false,
+        response_format: None,
         label: Some("research_task".into()),
     }
 }

@@ -5,11 +5,15 @@ use super::diagnostic::Findings;
 use super::document::Node;
 use super::fields::{Fields, KeySet};
 use super::origin::Origin;
+use super::output_schema::OutputSchema;
 use super::tools::{lookup, ToolLookup};
 use super::{AgentSpec, LlmSettings, TaskSpec, ToolUse};
 
 /// CrewAI's default `max_iter`.
 pub const DEFAULT_MAX_ITER: u32 = 25;
+
+/// CrewAI's default `guardrail_max_retries`.
+const DEFAULT_GUARDRAIL_MAX_RETRIES: u32 = 3;
 
 /// Reads the agent `key` from `fields`. `extra_known` are keys the format itself uses there (the
 /// `name`/`key`/`id` of list items). Tools are mapped to canonical names (see [`canonical_tools`]).
@@ -36,7 +40,9 @@ pub(crate) fn read_agent(key: &str, fields: &Fields, extra_known: &[&str], findi
 
 /// Reads the task `key` from `fields`; `context` is `None` when the field is absent.
 pub(crate) fn read_task(key: &str, fields: &Fields, extra_known: &[&str], findings: &mut Findings) -> TaskSpec {
-    let (known, unsupported) = CrewAiClass::Task.yaml_keys(&[]);
+    let (mut known, unsupported) = CrewAiClass::Task.yaml_keys(&[]);
+    // Our extension: the output's JSON Schema written inline.
+    known.push("output_schema");
     check_keys(fields, &known, &unsupported, extra_known, findings);
     let tools = fields.string_list("tools", findings).unwrap_or_default();
     TaskSpec {
@@ -48,9 +54,9 @@ pub(crate) fn read_task(key: &str, fields: &Fields, extra_known: &[&str], findin
         async_execution: fields.bool("async_execution", findings).unwrap_or(false),
         output_file: fields.string("output_file", findings).map(|f| f.trim().to_string()).filter(|f| !f.is_empty()),
         output_json: read_output_json(fields, findings),
-        output_schema: None,
-        guardrail: fields.string("guardrail", findings).map(|g| g.trim().to_string()).filter(|g| !g.is_empty()),
-        guardrail_max_retries: fields.uint("guardrail_max_retries", findings).unwrap_or(3),
+        output_schema: read_output_schema(fields, findings),
+        guardrail: read_guardrail(fields, findings),
+        guardrail_max_retries: fields.uint("guardrail_max_retries", findings).unwrap_or(DEFAULT_GUARDRAIL_MAX_RETRIES),
         tools: canonical_tools(&tools, &fields.origin, findings),
     }
 }
@@ -131,6 +137,36 @@ pub(crate) fn output_model(fields: &Fields) -> Option<(&'static str, String)> {
         Some(Node::String(s)) if !s.trim().is_empty() => Some((key, s.trim().to_string())),
         _ => None,
     })
+}
+
+/// `output_schema: {JSON Schema}` (our extension): a mapping that compiles as a JSON Schema, else
+/// an error on the field saying why.
+fn read_output_schema(fields: &Fields, findings: &mut Findings) -> Option<serde_json::Value> {
+    let node = fields.get("output_schema")?;
+    let schema = node.to_json();
+    match OutputSchema::compile(&schema) {
+        Ok(_) => Some(schema),
+        Err(e) => {
+            findings.error(fields.origin.at("output_schema", e.to_string()));
+            None
+        }
+    }
+}
+
+/// `guardrail: "text"` (judged by the LLM). Anything else (CrewAI's function guardrails are
+/// Python callables, which a YAML file cannot hold) is an error; empty text means none.
+fn read_guardrail(fields: &Fields, findings: &mut Findings) -> Option<String> {
+    match fields.get("guardrail")? {
+        Node::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        other => {
+            let kind = other.kind();
+            findings.error(fields.origin.at(
+                "guardrail",
+                format!("expected the guardrail as text (judged by the LLM), found {kind}; a function guardrail needs the CrewAI engine"),
+            ));
+            None
+        }
+    }
 }
 
 /// Our canonical names for `names` (in order, each once). Network tools and unknown tools are

@@ -4,7 +4,7 @@
 //! - [`load`] reads and checks a crew; [`validate`] also lists the inputs it needs.
 //! - Errors ([`CrewError`]) list every problem found, each naming file, line, field and reason.
 //! - [`inputs`] reads kickoff inputs (`k=v` pairs, JSON files, JSONL/CSV rows).
-//! - [`tools`] maps CrewAI tool names to ours.
+//! - [`tools`] maps CrewAI tool names to ours; [`output_schema`] checks a task's JSON Schema.
 //! - [`export`] writes a crew as a real CrewAI project.
 
 mod check;
@@ -21,6 +21,7 @@ mod jsonc;
 mod load;
 mod network;
 mod origin;
+pub mod output_schema;
 pub mod placeholders;
 mod report;
 mod settings;

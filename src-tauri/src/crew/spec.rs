@@ -112,10 +112,10 @@ pub struct TaskSpec {
     /// model, or given inline).
     #[serde(default)]
     pub output_schema: Option<serde_json::Value>,
-    /// A guardrail in words: the output is checked against it (CrewAI's string `guardrail=`).
+    /// A guardrail the output must pass, judged by the LLM (CrewAI's string guardrail).
     #[serde(default)]
     pub guardrail: Option<String>,
-    /// How often a task whose output fails its guardrail is retried.
+    /// How many times a rejected output is sent back for revision (CrewAI's default is 3).
     #[serde(default = "default_guardrail_max_retries")]
     pub guardrail_max_retries: u32,
     /// Task-level tools (override the agent's for this task when non-empty).
@@ -123,7 +123,7 @@ pub struct TaskSpec {
     pub tools: Vec<ToolUse>,
 }
 
-/// CrewAI's default `guardrail_max_retries`.
+/// CrewAI's default `guardrail_max_retries`: 3.
 fn default_guardrail_max_retries() -> u32 {
     3
 }

@@ -25,7 +25,7 @@ use super::tools::{Tool, ToolError};
 use super::usage_ledger::UsageLedger;
 use crate::crew::AgentSpec;
 use crate::execution::{ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel};
-use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, TokenSink, ToolDef};
+use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, ResponseSchema, TokenSink, ToolDef};
 
 /// Tool outputs longer than this are cut in the log.
 const LOGGED_TOOL_OUTPUT: usize = 4096;
@@ -44,6 +44,8 @@ pub struct AgentJob {
     /// Earlier outputs (or the delegator's context); empty for none.
     pub context: String,
     pub tools: Vec<Arc<dyn Tool>>,
+    /// The JSON Schema the answer must match, sent with every request; `None` for free text.
+    pub response_format: Option<ResponseSchema>,
 }
 
 /// Runs the agent loop to a final answer, within the agent's `max_execution_time`.
@@ -154,6 +156,7 @@ impl Caller<'_> {
             tools: tools.to_vec(),
             temperature: None,
             stream: true,
+            response_format: self.job.response_format.clone(),
             label: Some(self.job.task_key.clone()),
         };
         let journal = self.run.journal.clone();

@@ -81,6 +81,7 @@ impl TaskDelegator {
             expected_output: DELEGATED_EXPECTED_OUTPUT.to_string(),
             context: context.to_string(),
             tools,
+            response_format: None,
         };
         run_agent(&self.run, job, &self.ledger).await.map_err(ToolError::Run)
     }

@@ -7,6 +7,8 @@
 //! - [`agent_loop`]: one agent on one task (native tool calls, ReAct text, limits).
 //! - [`crewai`]: the second engine, running the user's own CrewAI in a Python child process.
 //! - [`tools`]: workspace file tools and the delegation tools; [`delegation`] runs coworkers.
+//! - [`revision`]: an answer that passes the task's checks ([`structured`] outputs, string
+//!   [`guardrail`]s), sent back for revision when it does not.
 //! - [`prompts`], [`react`], [`context`], [`output`], [`rate_limit`], [`usage_ledger`].
 
 pub mod agent_loop;
@@ -14,19 +16,24 @@ pub mod context;
 pub mod crewai;
 pub mod delegation;
 pub mod executor;
+pub mod guardrail;
 pub mod hierarchical;
 pub mod model_source;
 pub mod output;
 pub mod prompts;
 pub mod rate_limit;
 pub mod react;
+pub mod revision;
 pub mod run;
 pub mod sequential;
+pub mod structured;
 pub mod task_runner;
 pub mod toolbox;
 pub mod tools;
 pub mod usage_ledger;
 
+#[cfg(test)]
+mod revision_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 #[cfg(test)]

@@ -36,6 +36,25 @@ pub const FORCE_FINAL_ANSWER: &str = "Now it's time you MUST give your absolute 
 /// The expected output of a delegated piece of work (CrewAI's wording).
 pub const DELEGATED_EXPECTED_OUTPUT: &str = "Your best answer to your coworker asking you this, accounting for the context shared.";
 
+/// Starts the schema instructions appended to a structured task's expected output (CrewAI's
+/// `formatted_task_instructions`).
+pub const SCHEMA_INSTRUCTIONS: &str = "Format your final answer according to the following OpenAPI schema: ";
+/// Ends the schema instructions (CrewAI's wording, less the converter's "preserve the content").
+pub const SCHEMA_INSTRUCTIONS_END: &str = "\n\nDo not include the OpenAPI schema in the final output. Ensure the final output does not include any code block markers like ```json or ```python.";
+/// Starts the feedback on a rejected answer (CrewAI's `validation_error`).
+pub const REVISION_MARKER: &str = "### Previous attempt failed validation: ";
+
+/// The guardrail judge's role, goal and backstory (CrewAI's `LLMGuardrail` agent).
+pub const GUARDRAIL_ROLE: &str = "Guardrail Agent";
+pub const GUARDRAIL_GOAL: &str = "Validate the output of the task";
+pub const GUARDRAIL_BACKSTORY: &str =
+    "You are a expert at validating the output of a task. By providing effective feedback if the output is not valid.";
+/// Starts the guardrail judge's task (CrewAI's wording); the offline model recognises it.
+pub const GUARDRAIL_QUERY_START: &str = "Ensure the following task result complies with the given guardrail.";
+/// What the judge answers (CrewAI's `LLMGuardrailResult`, as an expected output).
+pub const GUARDRAIL_EXPECTED_OUTPUT: &str =
+    "A JSON object {\"valid\": true or false, \"feedback\": what is wrong when not valid, else null}.";
+
 /// The built-in hierarchical manager's role, goal and backstory (CrewAI's).
 pub const MANAGER_ROLE: &str = "Crew Manager";
 pub const MANAGER_GOAL: &str = "Manage the team to complete the task in the best way possible.";
@@ -80,6 +99,42 @@ pub fn task_prompt(description: &str, expected_output: &str, context: &str) -> S
     out
 }
 
+/// `expected_output` followed by the instructions to answer as `schema` (pretty-printed JSON), as
+/// CrewAI appends them to a task with `output_json`/`output_pydantic`.
+pub fn expected_output_with_schema(expected_output: &str, schema: &serde_json::Value) -> String {
+    let schema = serde_json::to_string_pretty(schema).unwrap_or_else(|_| schema.to_string());
+    format!("{expected_output}\n{SCHEMA_INSTRUCTIONS}{schema}{SCHEMA_INSTRUCTIONS_END}")
+}
+
+/// The context for revising a rejected answer: the task's own `context` (when any), then CrewAI's
+/// `validation_error` text with the reason (`error`) and the rejected answer (`previous`).
+///
+/// CrewAI replaces the context with the feedback; we keep the earlier tasks' outputs too, so the
+/// revision has what the first answer had.
+pub fn revision_context(context: &str, error: &str, previous: &str) -> String {
+    let feedback = format!(
+        "{REVISION_MARKER}{error}\n\n\n### Previous result:\n{previous}\n\n\nTry again, making sure to address the validation error."
+    );
+    if context.trim().is_empty() {
+        feedback
+    } else {
+        format!("{context}{CONTEXT_SEPARATOR}{feedback}")
+    }
+}
+
+/// The guardrail judge's task: does `output` comply with `guardrail` (CrewAI's `LLMGuardrail`
+/// query).
+pub fn guardrail_query(output: &str, guardrail: &str) -> String {
+    format!(
+        "{GUARDRAIL_QUERY_START}\n\nTask result:\n{output}\n\nGuardrail:\n{guardrail}\n\n\
+         Your task:\n\
+         - Confirm if the Task result complies with the guardrail.\n\
+         - If not, provide clear feedback explaining what is wrong (e.g., by how much it violates the rule, or what specific part fails).\n\
+         - Focus only on identifying issues — do not propose corrections.\n\
+         - If the Task result complies with the guardrail, saying that is valid"
+    )
+}
+
 /// A task prompt read back into its parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskPrompt {
@@ -122,6 +177,26 @@ mod tests {
         let p = task_prompt("d", "e", "");
         assert_eq!(parse_task_prompt(&p).unwrap().context, "");
         assert!(parse_task_prompt("hello").is_none());
+    }
+
+    #[test]
+    fn schema_instructions_revision_and_guardrail_texts() {
+        let e = expected_output_with_schema("A report.", &serde_json::json!({"type": "object"}));
+        assert!(
+            e.starts_with("A report.\nFormat your final answer according to the following OpenAPI schema: {\n  \"type\": \"object\"\n}")
+        );
+        assert!(e.ends_with("```json or ```python."));
+        let p = task_prompt("d", &e, "");
+        assert_eq!(parse_task_prompt(&p).unwrap().expected_output, e);
+
+        let r = revision_context("", "the output is not valid JSON", "oops");
+        assert!(r.starts_with(REVISION_MARKER) && r.contains("### Previous result:\noops") && r.ends_with("address the validation error."));
+        let r = revision_context("earlier work", "x", "y");
+        assert!(r.starts_with("earlier work\n\n----------\n\n### Previous attempt failed validation: x"));
+
+        let q = guardrail_query("The answer.", "must cite sources");
+        assert!(q.starts_with(GUARDRAIL_QUERY_START));
+        assert!(q.contains("Task result:\nThe answer.\n\nGuardrail:\nmust cite sources\n"));
     }
 
     #[test]

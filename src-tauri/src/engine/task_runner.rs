@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::agent_loop::{run_agent, AgentJob};
+use super::agent_loop::AgentJob;
 use super::delegation::TaskDelegator;
-use super::output::{checked_output, truncate, write_output_file};
+use super::output::{truncate, write_output_file};
+use super::prompts::expected_output_with_schema;
+use super::revision::checked_answer;
 use super::run::Run;
+use super::structured::response_schema;
 use super::toolbox::{builtin_tools, delegation_tools};
 use super::usage_ledger::UsageLedger;
 use crate::crew::{AgentSpec, TaskSpec};
@@ -32,8 +35,9 @@ impl Performer {
     }
 }
 
-/// Runs `task` with `context` and records it: `TaskStarted`, progress, the loop, `output_json`
-/// and `output_file`, `save_step` (committed), `TaskCompleted`, progress. Errors carry the task
+/// Runs `task` with `context` and records it: `TaskStarted`, progress, the loop with the output
+/// checks and revisions ([`checked_answer`]: `output_json`/`output_schema`, guardrail),
+/// `output_file`, `save_step` (committed), `TaskCompleted`, progress. Errors carry the task
 /// key in their details when they had none.
 pub async fn run_task(run: &Arc<Run>, task: &TaskSpec, context: String, performer: Performer) -> Result<StepOutput, ExecutionError> {
     let role = performer.agent().role.clone();
@@ -79,16 +83,21 @@ async fn run_task_inner(run: &Arc<Run>, task: &TaskSpec, context: String, perfor
             delegation_tools(coworkers.clone(), Arc::new(delegator))
         }
     };
-    let job = AgentJob {
-        agent,
+    // A structured task states its schema after the expected output and asks for it (CrewAI).
+    let expected_output = match &task.output_schema {
+        Some(schema) => expected_output_with_schema(&task.expected_output, schema),
+        None => task.expected_output.clone(),
+    };
+    let job_for = |context: String| AgentJob {
+        agent: agent.clone(),
         task_key: task.key.clone(),
         description: task.description.clone(),
-        expected_output: task.expected_output.clone(),
+        expected_output: expected_output.clone(),
         context,
-        tools,
+        tools: tools.clone(),
+        response_format: response_schema(task),
     };
-    let answer = run_agent(run, job, &ledger).await?;
-    let (output, json) = checked_output(&task.key, &answer, task.output_json)?;
+    let (output, json) = checked_answer(run, task, &context, job_for, &ledger).await?;
     let written = match &task.output_file {
         Some(path) => Some(write_output_file(&*run.workspace()?, &task.key, path, &output)?),
         None => None,

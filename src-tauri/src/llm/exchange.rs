@@ -1,7 +1,8 @@
 //! One recorded model call (a line of a `--record` file) and the request hash replay looks up.
 //!
-//! The hash is the SHA-256 (hex) of the canonical JSON of `{model, messages, tools, temperature}`:
-//! object keys sorted at every depth, no whitespace. `stream` and `label` are not part of it, so
+//! The hash is the SHA-256 (hex) of the canonical JSON of `{model, messages, tools, temperature}`
+//! plus `response_format` when the request has one (so recordings made before it existed keep
+//! their hashes): object keys sorted at every depth, no whitespace. `stream` and `label` are not part of it, so
 //! a streamed run replays a recording made without streaming and vice versa. `model` is the
 //! model string of the [`ChatModel`](super::ChatModel) that served the call (its `name()`, e.g.
 //! `openai/gpt-4o-mini`), so a recording replays under the same model string.
@@ -33,13 +34,16 @@ impl Exchange {
 
 /// The replay key of `request` sent to `model` (see the module docs).
 pub fn request_hash(model: &str, request: &ChatRequest) -> String {
-    let key = serde_json::json!({
+    let mut key = serde_json::json!({
         "model": model,
         "messages": request.messages,
         "tools": request.tools,
         // Via f32's shortest text, so 0.7 hashes as `0.7`, not as its widened f64 digits.
         "temperature": request.temperature.and_then(|t| t.to_string().parse::<f64>().ok()),
     });
+    if let Some(format) = &request.response_format {
+        key["response_format"] = serde_json::json!(format);
+    }
     let mut canonical = String::new();
     write_canonical(&key, &mut canonical);
     hex::encode(Sha256::digest(canonical.as_bytes()))
@@ -92,6 +96,7 @@ mod tests {
             }],
             temperature: Some(0.7),
             stream: false,
+            response_format: None,
             label: Some("research_task".into()),
         }
     }
@@ -118,6 +123,9 @@ mod tests {
         r.temperature = None;
         assert_ne!(request_hash("openai/gpt-4o-mini", &r), base);
         assert_ne!(request_hash("ollama/llama3.1", &request()), base);
+        let mut r = request();
+        r.response_format = Some(crate::llm::ResponseSchema { name: "Report".into(), schema: serde_json::json!({"type": "object"}) });
+        assert_ne!(request_hash("openai/gpt-4o-mini", &r), base);
     }
 
     #[test]

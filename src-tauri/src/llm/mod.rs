@@ -18,6 +18,7 @@ pub mod providers;
 mod record;
 mod registry;
 mod replay;
+mod schema_example;
 mod tool_tape;
 mod types;
 
@@ -30,4 +31,6 @@ pub use tool_tape::{ToolResultRecord, ToolTape};
 
 pub use offline::OfflineModel;
 pub use registry::{LlmEnv, ModelRegistry};
-pub use types::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, Role, TokenSink, ToolCall, ToolDef};
+pub use types::{
+    ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, LlmErrorKind, ResponseSchema, Role, TokenSink, ToolCall, ToolDef,
+};

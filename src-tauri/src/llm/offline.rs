@@ -17,6 +17,9 @@
 //!   tool's name): it calls it once, arguments drawn from the schema and the task's text
 //!   ([`named_tool_call`]), and its answer quotes the first lines of each result.
 //!
+//! A request with a JSON Schema (a structured task) gets a JSON object shaped like it
+//! ([`example_of`]); a guardrail judge's question always gets a pass (`{"valid": true}`).
+//!
 //! With no tools offered it answers in CrewAI's ReAct form (`Thought: …\nFinal Answer: …`).
 //! Usage is estimated (4 characters a token) at cost 0. Replies stream in chunks when asked.
 //! `CREW_RUNNER_OFFLINE_DELAY_MS` (read once by [`OfflineModel::new`]) makes each call wait that
@@ -29,8 +32,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::offline_tool_choice::named_tool_call;
+use super::schema_example::example_of;
 use super::types::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, Role, TokenSink, ToolCall};
-use crate::engine::prompts::{parse_task_prompt, TaskPrompt, FORCE_FINAL_ANSWER, OBSERVATION};
+use crate::engine::prompts::{parse_task_prompt, TaskPrompt, FORCE_FINAL_ANSWER, GUARDRAIL_QUERY_START, OBSERVATION};
 use crate::engine::tools::{ASK_QUESTION, DELEGATE_WORK};
 use crate::execution::{BoxFuture, Usage};
 
@@ -113,10 +117,21 @@ fn respond(request: &ChatRequest) -> ChatResponse {
         }
     }
 
-    let answer = final_answer(&task, &observations);
+    let answer = structured_answer(request, &task).unwrap_or_else(|| final_answer(&task, &observations));
     let content = if request.tools.is_empty() { format!("Thought: I now can give a great answer\nFinal Answer: {answer}") } else { answer };
     let usage = usage(&request.messages, &content);
     ChatResponse { content, tool_calls: vec![], usage, finish_reason: Some("stop".into()), model: "offline".into() }
+}
+
+/// A guardrail judge's verdict (always a pass), or, when the request carries a schema, a JSON
+/// object shaped like it with strings from the task's key words; `None` for a free-text answer.
+fn structured_answer(request: &ChatRequest, task: &TaskPrompt) -> Option<String> {
+    if task.description.starts_with(GUARDRAIL_QUERY_START) {
+        return Some(json!({"valid": true, "feedback": null}).to_string());
+    }
+    let format = request.response_format.as_ref()?;
+    let words = key_words_ranked(&task.description, "", 6);
+    Some(example_of(&format.schema, &words).to_string())
 }
 
 /// A delegated task carries its real expected output inside the description; use it.
@@ -757,6 +772,7 @@ mod tests {
             tools,
             temperature: None,
             stream: false,
+            response_format: None,
             label: None,
         }
     }
@@ -854,5 +870,21 @@ mod tests {
         let chunks = got.lock().unwrap();
         assert!(chunks.len() > 1);
         assert_eq!(chunks.concat(), r.content);
+    }
+    #[tokio::test]
+    async fn a_schema_gets_a_shaped_object_and_a_guardrail_judge_a_pass() {
+        let m = OfflineModel::with_delay(None);
+        let schema = json!({"type": "object", "properties": {"title": {"type": "string"}, "points": {"type": "array", "items": {"type": "string"}}}, "required": ["title", "points"]});
+        let mut req = request("Summarise quantum computing trends", "A report", vec![]);
+        req.response_format = Some(crate::llm::ResponseSchema { name: "Report".into(), schema: schema.clone() });
+        let r = m.chat(req, None).await.unwrap();
+        let value: serde_json::Value = serde_json::from_str(final_of(&r.content)).unwrap();
+        crate::crew::output_schema::OutputSchema::compile(&schema).unwrap().check(&value).unwrap();
+        assert!(value["title"].as_str().unwrap().to_lowercase().contains("quantum") || value.to_string().contains("quantum"), "{value}");
+
+        let query = crate::engine::prompts::guardrail_query("The answer.", "must cite sources");
+        let r = m.chat(request(&query, "A verdict", vec![]), None).await.unwrap();
+        let verdict: serde_json::Value = serde_json::from_str(final_of(&r.content)).unwrap();
+        assert_eq!(verdict, json!({"valid": true, "feedback": null}));
     }
 }

@@ -116,6 +116,7 @@ mod tests {
             tools: vec![],
             temperature: None,
             stream: false,
+            response_format: None,
             label: Some(format!("task{n}")),
         }
     }

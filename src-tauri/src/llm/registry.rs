@@ -54,7 +54,8 @@ impl LlmEnv {
 /// - `offline` is the [`OfflineModel`].
 /// - Any other string is resolved by the [provider table](super::providers) to an
 ///   [`OpenAiCompatibleModel`] (timeouts from `CREW_RUNNER_LLM_TIMEOUT_SECS` /
-///   `CREW_RUNNER_LLM_CONNECT_TIMEOUT_SECS`, see [`ClientSettings`]).
+///   `CREW_RUNNER_LLM_CONNECT_TIMEOUT_SECS`, `response_format` unless `CREW_RUNNER_RESPONSE_FORMAT=off`;
+///   see [`ClientSettings`]).
 /// - With `replay`, every model (offline included) is a [`ReplayModel`] over the recording: no
 ///   endpoint is resolved, no key is needed, nothing touches the network. The provider prefix
 ///   must still be known.
@@ -267,6 +268,7 @@ mod tests {
             tools: vec![],
             temperature: None,
             stream: false,
+            response_format: None,
             label: Some("t".into()),
         };
         let exchange = crate::llm::exchange::Exchange::new(

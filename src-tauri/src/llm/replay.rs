@@ -142,6 +142,9 @@ fn describe_difference(recorded: &ChatRequest, now: &ChatRequest) -> String {
                 format!("has the same messages but other tools (recorded: [{}], now: [{}])", names(recorded), names(now))
             } else if recorded.temperature != now.temperature {
                 format!("has the same messages but temperature {:?} (now {:?})", recorded.temperature, now.temperature)
+            } else if recorded.response_format != now.response_format {
+                let name = |r: &ChatRequest| r.response_format.as_ref().map_or("none".to_string(), |f| format!("`{}`", f.name));
+                format!("has the same messages but another response schema (recorded: {}, now: {})", name(recorded), name(now))
             } else {
                 "has the same messages, tools and temperature".to_string()
             }
@@ -217,7 +220,15 @@ mod tests {
     use crate::llm::ChatMessage;
 
     fn request(label: &str, messages: Vec<ChatMessage>) -> ChatRequest {
-        ChatRequest { model: "m".into(), messages, tools: vec![], temperature: None, stream: false, label: Some(label.into()) }
+        ChatRequest {
+            model: "m".into(),
+            messages,
+            tools: vec![],
+            temperature: None,
+            stream: false,
+            response_format: None,
+            label: Some(label.into()),
+        }
     }
 
     fn reply(text: &str) -> ChatResponse {

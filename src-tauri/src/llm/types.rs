@@ -57,6 +57,19 @@ pub struct ToolDef {
     pub parameters: serde_json::Value,
 }
 
+/// A JSON Schema the reply must match (a task's structured output, a guardrail's verdict).
+///
+/// Sent as OpenAI's `response_format: {type: "json_schema", …}` where the endpoint takes it (see
+/// [`ClientSettings::response_format`](crate::llm::openai::ClientSettings::response_format)); the
+/// engine also states the schema in the prompt and validates the answer, so an endpoint that
+/// ignores it still works.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseSchema {
+    /// The schema's name as the endpoint sees it (letters, digits, `_` and `-`; at most 64).
+    pub name: String,
+    pub schema: serde_json::Value,
+}
+
 /// One chat-completion request, provider-neutral.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
@@ -71,6 +84,9 @@ pub struct ChatRequest {
     /// Stream the reply; text deltas go to the [`TokenSink`].
     #[serde(default)]
     pub stream: bool,
+    /// The JSON Schema the reply must match; `None` for free text. Part of the replay hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseSchema>,
     /// Who asks (the task key), for logs and replay diagnostics; never sent, never hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,

@@ -11,7 +11,7 @@
 //!   max_execution_time, max_rpm in `agents.yaml`; tools as `crewai_tools` classes in `crew.py`;
 //! - tasks: description, expected_output, agent, context, async_execution, output_file in
 //!   `tasks.yaml` (context and async as [`task_plan`] explains); tools and `output_json` (a
-//!   guardrail) in `crew.py`;
+//!   guardrail) in `crew.py`; `output_schema` and `guardrail` are noted, not exported;
 //! - crew: name, process, manager_llm/manager_agent, max_rpm in `crew.py`; workspace (the crew runs
 //!   there) in `crew.py`; inputs as `main.py`'s defaults; format and source in `README.md`;
 //! - model strings go as they are but `offline` ([`models`]); `{placeholders}` stay in the text.
@@ -91,6 +91,14 @@ pub fn export_project(spec: &CrewSpec, dir: &Path) -> Result<ExportedProject, Ex
     let manager = models::manager(spec, &mut notes);
     if spec.allow_private_network {
         notes.push("--allow-private-network has no CrewAI equivalent (CrewAI's tools reach any address)".into());
+    }
+    for task in &spec.tasks {
+        if task.output_schema.is_some() {
+            notes.push(format!("task `{}`: output_schema is not exported (CrewAI needs a Pydantic model for it)", task.key));
+        }
+        if let Some(guardrail) = &task.guardrail {
+            notes.push(format!("task `{}`: the guardrail \"{guardrail}\" is not exported", task.key));
+        }
     }
     let crew_py = crew_py::crew_py(&crew_py::CrewPyInput { spec, names: &names, manager: manager.as_ref() }, &mut notes);
 

@@ -39,3 +39,18 @@ fn refuses_a_folder_with_files() {
     assert!(matches!(&err, ExportError::NotEmpty { dir } if dir == tmp.path()), "{err}");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn schemas_and_guardrails_are_noted_as_not_exported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spec = crew(vec![task("research", false, None), task("write", false, None)]);
+    spec.tasks[0].output_schema = Some(serde_json::json!({"type": "object"}));
+    spec.tasks[1].guardrail = Some("must cite sources".into());
+    let project = export_project(&spec, &tmp.path().join("out")).unwrap();
+    assert!(project.notes.iter().any(|n| n.contains("`research`: output_schema is not exported")), "{:?}", project.notes);
+    assert!(
+        project.notes.iter().any(|n| n.contains("`write`: the guardrail \"must cite sources\" is not exported")),
+        "{:?}",
+        project.notes
+    );
+}

@@ -144,7 +144,8 @@ fn json_error(path: &Path, line: Option<u32>, e: &serde_json::Error) -> InputsEr
     file_error(path, line, format!("invalid JSON: {message}"))
 }
 
-fn json_kind(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, for messages ("a string", "an object", …).
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

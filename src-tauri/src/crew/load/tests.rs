@@ -643,3 +643,30 @@ fn a_decorated_method_built_another_way_is_named() {
     let w = loaded.warnings.iter().find(|d| d.message.contains("`a` returns no Agent(...)")).expect("warned");
     assert_eq!(w.line, Some(3));
 }
+
+#[test]
+fn guardrails_and_inline_schemas_are_read() {
+    let dir = project(
+        AGENTS,
+        "t1:\n  description: D\n  expected_output: E\n  agent: a\n  guardrail: \"must cite sources\"\n  guardrail_max_retries: 1\n  output_schema:\n    type: object\n    properties:\n      title: {type: string}\n    required: [title]\nt2:\n  description: D\n  expected_output: E\n  agent: a\n",
+    );
+    let loaded = load(dir.path()).unwrap();
+    let (t1, t2) = (&loaded.spec.tasks[0], &loaded.spec.tasks[1]);
+    assert_eq!(t1.guardrail.as_deref(), Some("must cite sources"));
+    assert_eq!(t1.guardrail_max_retries, 1);
+    assert_eq!(t1.output_schema.as_ref().unwrap()["required"], serde_json::json!(["title"]));
+    assert_eq!((t2.guardrail.as_deref(), t2.guardrail_max_retries, t2.output_schema.as_ref()), (None, 3, None));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn a_schema_that_does_not_compile_and_a_function_guardrail_are_errors() {
+    let dir = project(
+        AGENTS,
+        "t1:\n  description: D\n  expected_output: E\n  agent: a\n  output_schema:\n    type: nonsense\nt2:\n  description: D\n  expected_output: E\n  agent: a\n  output_schema: Report\n  guardrail: [check]\n",
+    );
+    let e = errors(dir.path());
+    find(&e, "tasks.yaml", "tasks.t1.output_schema", "not a valid JSON Schema");
+    find(&e, "tasks.yaml", "tasks.t2.output_schema", "expected a mapping");
+    find(&e, "tasks.yaml", "tasks.t2.guardrail", "needs the CrewAI engine");
+}

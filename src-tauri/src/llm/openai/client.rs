@@ -51,6 +51,8 @@ struct Inner {
     streaming: Client<EndpointConfig>,
     /// The longest wait for a streamed reply's start or its next chunk.
     idle_timeout: Duration,
+    /// Send a request's schema as `response_format` ([`ClientSettings::response_format`]).
+    send_response_format: bool,
     /// Sent when a request sets no temperature (an agent's `LLM(temperature=…)`).
     temperature: Option<f32>,
     /// Sent as every request's `max_tokens` (an agent's `LLM(max_tokens=…)`).
@@ -76,6 +78,7 @@ impl OpenAiCompatibleModel {
                 plain: client(Some(settings.request_timeout)),
                 streaming: client(None),
                 idle_timeout: settings.request_timeout,
+                send_response_format: settings.response_format,
                 shown_base: endpoint.shown_base(),
                 secrets: endpoint.secrets(),
                 endpoint,
@@ -127,7 +130,7 @@ impl ChatModel for OpenAiCompatibleModel {
 impl Inner {
     /// The request body, with this model's default temperature and `max_tokens`.
     fn body(&self, request: &ChatRequest) -> WireRequest {
-        let mut body = WireRequest::new(&self.endpoint.model.model, request);
+        let mut body = WireRequest::new(&self.endpoint.model.model, request, self.send_response_format);
         body.temperature = body.temperature.or(self.temperature);
         body.max_tokens = self.max_tokens;
         body

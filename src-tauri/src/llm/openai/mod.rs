@@ -20,4 +20,4 @@ mod wire;
 
 pub use classify::parse_retry_after;
 pub use client::OpenAiCompatibleModel;
-pub use settings::{ClientSettings, CONNECT_TIMEOUT_VAR, TIMEOUT_VAR};
+pub use settings::{ClientSettings, CONNECT_TIMEOUT_VAR, RESPONSE_FORMAT_VAR, TIMEOUT_VAR};

@@ -1,4 +1,4 @@
-//! Timeouts of the HTTP client.
+//! Timeouts of the HTTP client, and whether it sends `response_format`.
 
 use std::time::Duration;
 
@@ -8,8 +8,10 @@ use crate::llm::{LlmEnv, LlmError, LlmErrorKind};
 pub const TIMEOUT_VAR: &str = "CREW_RUNNER_LLM_TIMEOUT_SECS";
 /// The variable holding the connect timeout in seconds (fractions allowed).
 pub const CONNECT_TIMEOUT_VAR: &str = "CREW_RUNNER_LLM_CONNECT_TIMEOUT_SECS";
+/// The variable that turns `response_format` off (`off`) or on (`on`, the default).
+pub const RESPONSE_FORMAT_VAR: &str = "CREW_RUNNER_RESPONSE_FORMAT";
 
-/// How long a model call may take.
+/// How long a model call may take, and what the request body may carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientSettings {
     /// A non-streamed request, from connecting to the last byte of the reply. For a streamed
@@ -18,18 +20,24 @@ pub struct ClientSettings {
     pub request_timeout: Duration,
     /// Establishing the TCP (and TLS) connection.
     pub connect_timeout: Duration,
+    /// Send a request's JSON Schema as `response_format: {type: "json_schema", …}`. On by
+    /// default: OpenAI and the common OpenAI-compatible servers (Ollama, vLLM, LM Studio,
+    /// llama.cpp) take it. `CREW_RUNNER_RESPONSE_FORMAT=off` is for an endpoint that rejects it;
+    /// the schema is then only stated in the prompt (the answer is validated either way).
+    pub response_format: bool,
 }
 
 impl Default for ClientSettings {
-    /// 120 s per request, 10 s to connect.
+    /// 120 s per request, 10 s to connect, `response_format` sent.
     fn default() -> Self {
-        ClientSettings { request_timeout: Duration::from_secs(120), connect_timeout: Duration::from_secs(10) }
+        ClientSettings { request_timeout: Duration::from_secs(120), connect_timeout: Duration::from_secs(10), response_format: true }
     }
 }
 
 impl ClientSettings {
-    /// The defaults, overridden by [`TIMEOUT_VAR`] and [`CONNECT_TIMEOUT_VAR`]. A value that is not
-    /// a positive number of seconds is a `Config` error naming the variable.
+    /// The defaults, overridden by [`TIMEOUT_VAR`], [`CONNECT_TIMEOUT_VAR`] and
+    /// [`RESPONSE_FORMAT_VAR`]. A timeout that is not a positive number of seconds, or a
+    /// `response_format` setting other than `on`/`off`, is a `Config` error naming the variable.
     pub fn from_env(env: &LlmEnv) -> Result<ClientSettings, LlmError> {
         let mut settings = ClientSettings::default();
         if let Some(t) = seconds(env, TIMEOUT_VAR)? {
@@ -38,7 +46,22 @@ impl ClientSettings {
         if let Some(t) = seconds(env, CONNECT_TIMEOUT_VAR)? {
             settings.connect_timeout = t;
         }
+        if let Some(on) = switch(env, RESPONSE_FORMAT_VAR)? {
+            settings.response_format = on;
+        }
         Ok(settings)
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`, any case) in `var`; `None` when unset or empty.
+fn switch(env: &LlmEnv, var: &str) -> Result<Option<bool>, LlmError> {
+    let Some(raw) = env.vars.get(var).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match raw.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" => Ok(Some(true)),
+        "off" | "false" | "0" => Ok(Some(false)),
+        _ => Err(LlmError::new(LlmErrorKind::Config, format!("{var}={raw}: expected `on` or `off`"))),
     }
 }
 
@@ -67,5 +90,20 @@ mod tests {
             assert_eq!(err.kind, LlmErrorKind::Config);
             assert!(err.message.contains(TIMEOUT_VAR));
         }
+    }
+
+    #[test]
+    fn response_format_is_on_unless_turned_off() {
+        let env = |v: &str| LlmEnv {
+            vars: [(RESPONSE_FORMAT_VAR.to_string(), v.to_string())].into_iter().collect(),
+            secrets: None,
+            python_cache: None,
+        };
+        assert!(ClientSettings::default().response_format);
+        assert!(!ClientSettings::from_env(&env("off")).unwrap().response_format);
+        assert!(ClientSettings::from_env(&env("ON")).unwrap().response_format);
+        let err = ClientSettings::from_env(&env("maybe")).unwrap_err();
+        assert_eq!(err.kind, LlmErrorKind::Config);
+        assert!(err.message.contains(RESPONSE_FORMAT_VAR));
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::llm::{ChatMessage, ChatRequest, Role, ToolCall, ToolDef};
+use crate::llm::{ChatMessage, ChatRequest, ResponseSchema, Role, ToolCall, ToolDef};
 
 /// A `POST /chat/completions` body.
 #[derive(Clone, Debug, Serialize)]
@@ -24,6 +24,34 @@ pub struct WireRequest {
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<WireResponseFormat>,
+}
+
+/// `{type: "json_schema", json_schema: {name, schema, strict: false}}`. Not strict: OpenAI's
+/// strict mode accepts only a subset of JSON Schema (every property required, no
+/// `additionalProperties`), which a Pydantic model's schema often is not; we validate ourselves.
+#[derive(Clone, Debug, Serialize)]
+pub struct WireResponseFormat {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub json_schema: WireJsonSchema,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WireJsonSchema {
+    pub name: String,
+    pub schema: serde_json::Value,
+    pub strict: bool,
+}
+
+impl From<&ResponseSchema> for WireResponseFormat {
+    fn from(r: &ResponseSchema) -> Self {
+        WireResponseFormat {
+            kind: "json_schema",
+            json_schema: WireJsonSchema { name: r.name.clone(), schema: r.schema.clone(), strict: false },
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -71,8 +99,9 @@ pub struct WireFunction {
 }
 
 impl WireRequest {
-    /// The body for `request` sent to `model`; streaming asks for usage in the last chunk.
-    pub fn new(model: &str, request: &ChatRequest) -> WireRequest {
+    /// The body for `request` sent to `model`; streaming asks for usage in the last chunk. The
+    /// request's schema goes in `response_format` only when `send_response_format` is set.
+    pub fn new(model: &str, request: &ChatRequest, send_response_format: bool) -> WireRequest {
         WireRequest {
             model: model.to_string(),
             messages: request.messages.iter().map(WireMessage::from).collect(),
@@ -81,6 +110,7 @@ impl WireRequest {
             max_tokens: None,
             stream: request.stream,
             stream_options: request.stream.then_some(StreamOptions { include_usage: true }),
+            response_format: request.response_format.as_ref().filter(|_| send_response_format).map(WireResponseFormat::from),
         }
     }
 }
@@ -262,9 +292,10 @@ mod tests {
             tools: vec![ToolDef { name: "search".into(), description: "d".into(), parameters: serde_json::json!({"type": "object"}) }],
             temperature: Some(0.5),
             stream: true,
+            response_format: None,
             label: Some("task".into()),
         };
-        let body = serde_json::to_value(WireRequest::new("gpt-4o-mini", &request)).unwrap();
+        let body = serde_json::to_value(WireRequest::new("gpt-4o-mini", &request, true)).unwrap();
         assert_eq!(body["model"], "gpt-4o-mini");
         assert_eq!(body["stream"], true);
         assert_eq!(body["stream_options"]["include_usage"], true);
@@ -276,19 +307,39 @@ mod tests {
         assert_eq!(body["messages"][2]["tool_call_id"], "c1");
         assert_eq!(body["tools"][0]["function"]["parameters"]["type"], "object");
         assert!(body.get("label").is_none());
+        assert!(body.get("response_format").is_none());
     }
 
     #[test]
-    fn non_streaming_requests_have_no_stream_options() {
-        let request = ChatRequest {
+    fn a_schema_is_sent_as_a_non_strict_json_schema_response_format_unless_turned_off() {
+        let schema = serde_json::json!({"type": "object", "properties": {"title": {"type": "string"}}});
+        let request =
+            ChatRequest { response_format: Some(ResponseSchema { name: "Report".into(), schema: schema.clone() }), ..plain_request() };
+        let body = serde_json::to_value(WireRequest::new("m", &request, true)).unwrap();
+        assert_eq!(
+            body["response_format"],
+            serde_json::json!({"type": "json_schema", "json_schema": {"name": "Report", "schema": schema, "strict": false}})
+        );
+        let body = serde_json::to_value(WireRequest::new("m", &request, false)).unwrap();
+        assert!(body.get("response_format").is_none());
+    }
+
+    /// One user message, nothing else.
+    fn plain_request() -> ChatRequest {
+        ChatRequest {
             model: String::new(),
             messages: vec![ChatMessage::user("hi")],
             tools: vec![],
             temperature: None,
             stream: false,
+            response_format: None,
             label: None,
-        };
-        let body = serde_json::to_value(WireRequest::new("m", &request)).unwrap();
+        }
+    }
+
+    #[test]
+    fn non_streaming_requests_have_no_stream_options() {
+        let body = serde_json::to_value(WireRequest::new("m", &plain_request(), true)).unwrap();
         assert!(body.get("stream_options").is_none() && body.get("tools").is_none() && body.get("temperature").is_none());
     }
 
