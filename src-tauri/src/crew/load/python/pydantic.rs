@@ -223,5 +223,7 @@ class Report(BaseModel):
         assert_eq!(schema["properties"]["meta"], json!({"type": "object"}));
         assert_eq!(schema["properties"]["done"], json!({"type": "boolean", "description": "Finished?"}));
         assert!(models.schema("List").is_none());
+        // The engine checks outputs against it: it must compile.
+        assert!(crate::crew::output_schema::OutputSchema::compile(&schema).is_ok());
     }
 }
