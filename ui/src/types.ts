@@ -212,12 +212,22 @@ export interface Diagnostic {
 export interface RequiredInput {
   name: string;
   default: unknown | null;
+  /** Where the default was written (`crew.yaml`, `…/main.py:16`). */
+  default_from?: string;
+}
+
+/** What became of the fields of one agent (`agents.x`), task (`tasks.y`) or the crew (`crew`). */
+export interface FieldUses {
+  entry: string;
+  applied: string[];
+  ignored: string[];
 }
 
 export interface CrewReport {
   crew: CrewSpec;
   required_inputs: RequiredInput[];
   warnings: Diagnostic[];
+  fields?: FieldUses[];
 }
 
 export interface CrewEntry {

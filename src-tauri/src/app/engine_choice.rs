@@ -191,7 +191,11 @@ mod tests {
     fn loaded(warnings: usize) -> Result<LoadedCrew, CrewError> {
         use crate::engine::test_support::{agent, crew, task};
         let spec = crew(vec![agent("a", "A")], vec![task("t", Some("a"))], std::path::Path::new("/tmp"));
-        Ok(LoadedCrew { spec, warnings: (0..warnings).map(|i| Diagnostic::new("crew.yaml", format!("w{i}"))).collect() })
+        Ok(LoadedCrew {
+            spec,
+            warnings: (0..warnings).map(|i| Diagnostic::new("crew.yaml", format!("w{i}"))).collect(),
+            fields: Vec::new(),
+        })
     }
 
     fn failed() -> Result<LoadedCrew, CrewError> {

@@ -413,14 +413,23 @@ fn unused_inputs_warning(source: &str, named: &BTreeSet<String>, inputs: &BTreeM
 /// Every model the crew will use resolves (provider known, key present, recording readable).
 fn check_models(spec: &CrewSpec, options: &LlmOptions, env: &LlmEnv) -> Result<(), SubmitError> {
     let model_error = |field: String, source: LlmError| SubmitError::Model { crew: spec.source.clone(), field, source };
-    let registry = ModelRegistry::new(options.clone(), env.clone()).map_err(|e| model_error("llm".into(), e))?;
+    let env = env
+        .clone()
+        .with_env_file(spec.env_file.as_deref().map(std::path::Path::new))
+        .map_err(|e| model_error(".env".into(), LlmError::new(crate::llm::LlmErrorKind::Config, e.to_string())))?;
+    let registry = ModelRegistry::new(options.clone(), env).map_err(|e| model_error("llm".into(), e))?;
     // The same precedence as the engine: --model for everything, else agent llm, else crew llm,
     // else MODEL / the built-in default.
     let crew_default = spec.llm.clone().unwrap_or_else(|| registry.default_model());
     let pick = |own: Option<&String>| options.model.clone().or_else(|| own.cloned()).unwrap_or_else(|| crew_default.clone());
     let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
     for agent in &spec.agents {
-        wanted.insert((format!("agents.{}.llm", agent.key), pick(agent.llm.as_ref())));
+        let field = format!("agents.{}.llm", agent.key);
+        if options.model.is_none() && !agent.llm_settings.is_empty() {
+            registry.model_with(&pick(agent.llm.as_ref()), &agent.llm_settings).map_err(|e| model_error(field, e))?;
+            continue;
+        }
+        wanted.insert((field, pick(agent.llm.as_ref())));
     }
     if spec.process == crew::Process::Hierarchical && spec.manager_agent.is_none() {
         wanted.insert(("manager_llm".into(), pick(spec.manager_llm.as_ref())));

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::engine_choice::EngineDecision;
 use super::submission::CrewPreview;
-use crate::crew::{CrewSpec, CrewWarning, RequiredInput};
+use crate::crew::{CrewSpec, CrewWarning, FieldUses, RequiredInput};
 use crate::engine::crewai::PythonCrew;
 
 /// A crew as `validate` reports it: the native engine's report (`crew`, `required_inputs`,
@@ -24,16 +24,19 @@ pub struct Validation {
     pub required_inputs: Vec<RequiredInput>,
     /// What loading ignored, dropped or assumed.
     pub warnings: Vec<CrewWarning>,
+    /// Per agent, task and the crew's settings: the fields the native engine applied and those it
+    /// ignored.
+    pub fields: Vec<FieldUses>,
 }
 
 impl CrewPreview {
     /// The preview as a [`Validation`].
     pub fn validation(&self) -> Validation {
-        let (crew, required_inputs, warnings) = match &self.report {
-            Some(r) => (Some(r.crew.clone()), r.required_inputs.clone(), r.warnings.clone()),
-            None => (None, Vec::new(), Vec::new()),
+        let (crew, required_inputs, warnings, fields) = match &self.report {
+            Some(r) => (Some(r.crew.clone()), r.required_inputs.clone(), r.warnings.clone(), r.fields.clone()),
+            None => (None, Vec::new(), Vec::new(), Vec::new()),
         };
-        Validation { crew, engine: self.engine.clone(), python_crew: self.python_crew.clone(), required_inputs, warnings }
+        Validation { crew, engine: self.engine.clone(), python_crew: self.python_crew.clone(), required_inputs, warnings, fields }
     }
 
     /// The [`Validation`] as a JSON value.

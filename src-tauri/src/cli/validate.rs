@@ -61,6 +61,9 @@ pub async fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, Cl
     if let Some(llm) = &spec.llm {
         lineln!("llm:       {llm}");
     }
+    if let Some(env) = &spec.env_file {
+        lineln!(".env:      {env} (sets {})", if spec.env_vars.is_empty() { "nothing".into() } else { spec.env_vars.join(", ") });
+    }
     lineln!("agents:");
     for a in &spec.agents {
         let llm = a.llm.as_deref().map(|m| format!(" [{m}]")).unwrap_or_default();
@@ -93,8 +96,9 @@ pub async fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, Cl
     } else {
         lineln!("required inputs:");
         for i in &report.required_inputs {
+            let from = i.default_from.as_deref().map(|f| format!(", from {f}")).unwrap_or_default();
             match &i.default {
-                Some(d) => lineln!("  {} (default: {})", i.name, crew::placeholders::input_text(d)),
+                Some(d) => lineln!("  {} (default: {}{from})", i.name, crew::placeholders::input_text(d)),
                 None => lineln!("  {}", i.name),
             }
         }

@@ -89,11 +89,24 @@ impl fmt::Display for CrewError {
 /// diagnostic ("… and N more errors").
 pub const MAX_DIAGNOSTICS: usize = 500;
 
+/// What became of the fields of one agent, one task, or the crew's settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+pub struct FieldUses {
+    /// `agents.researcher`, `tasks.reporting_task`, or `crew`.
+    pub entry: String,
+    /// The fields applied, in the order read: `name` (YAML/JSON) or `name (crew.py:12)`.
+    pub applied: Vec<String>,
+    /// The fields ignored, each with a warning saying why.
+    pub ignored: Vec<String>,
+}
+
 /// Errors and warnings collected while a crew is loaded.
 #[derive(Debug, Default)]
 pub(crate) struct Findings {
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    /// By entry, in first-seen order.
+    uses: Vec<FieldUses>,
     /// Errors and warnings past [`MAX_DIAGNOSTICS`], counted only (the file of the last one).
     more_errors: Option<(usize, String)>,
     more_warnings: Option<(usize, String)>,
@@ -106,6 +119,37 @@ impl Findings {
 
     pub fn warn(&mut self, d: Diagnostic) {
         keep(&mut self.warnings, &mut self.more_warnings, d);
+    }
+
+    /// How many warnings were recorded so far (kept or counted).
+    pub fn warning_count(&self) -> usize {
+        self.warnings.len() + self.more_warnings.as_ref().map_or(0, |(n, _)| *n)
+    }
+
+    /// Records that `field` of `entry` (`agents.x`, `tasks.y`, `crew`) was applied.
+    pub fn applied(&mut self, entry: &str, field: impl Into<String>) {
+        self.entry(entry).applied.push(field.into());
+    }
+
+    /// Records that `field` of `entry` was ignored (a warning says why).
+    pub fn ignored(&mut self, entry: &str, field: impl Into<String>) {
+        self.entry(entry).ignored.push(field.into());
+    }
+
+    fn entry(&mut self, entry: &str) -> &mut FieldUses {
+        let entry = if entry.is_empty() { "crew" } else { entry };
+        match self.uses.iter().position(|u| u.entry == entry) {
+            Some(i) => &mut self.uses[i],
+            None => {
+                self.uses.push(FieldUses { entry: entry.to_string(), ..FieldUses::default() });
+                self.uses.last_mut().expect("just pushed")
+            }
+        }
+    }
+
+    /// The field uses recorded so far, taken out.
+    pub fn take_uses(&mut self) -> Vec<FieldUses> {
+        std::mem::take(&mut self.uses)
     }
 
     /// `Err` with every error when there is any, else the warnings.

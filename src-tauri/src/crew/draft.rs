@@ -1,5 +1,6 @@
 //! A crew as read from its files, before the checks: the spec plus where each part came from.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::origin::Origin;
@@ -39,6 +40,12 @@ pub(crate) struct DraftParts {
     pub tasks_origin: Origin,
     pub agents: Vec<(AgentSpec, Origin)>,
     pub tasks: Vec<(TaskSpec, Origin)>,
+    /// Where each default input came from, by input name (see [`CrewSpec::input_sources`]).
+    pub input_sources: BTreeMap<String, String>,
+    /// The project's `.env`, if it has one.
+    pub env_file: Option<PathBuf>,
+    /// The variable names that `.env` sets.
+    pub env_vars: Vec<String>,
 }
 
 impl Draft {
@@ -69,6 +76,9 @@ impl Draft {
                 max_rpm: s.max_rpm,
                 mcp_servers: s.mcp_servers,
                 command_tools: s.command_tools,
+                input_sources: parts.input_sources,
+                env_file: parts.env_file.map(|p| p.display().to_string()),
+                env_vars: parts.env_vars,
             },
             settings_origin: parts.settings_origin,
             agents_origin: parts.agents_origin,

@@ -43,14 +43,19 @@ impl<'a> Fields<'a> {
                 continue;
             }
             if keys.known.contains(&key.as_str()) {
+                if *value != Node::Null {
+                    findings.applied(&self.origin.path, key.as_str());
+                }
                 continue;
             }
             if keys.unsupported.contains(&key.as_str()) {
                 if !asks_nothing(value) {
-                    findings.warn(self.origin.at(key, format!("`{key}` is not supported by Crew Runner; ignored")));
+                    findings.warn(self.origin.at(key, format!("`{key}` is not supported by the native engine; ignored")));
+                    findings.ignored(&self.origin.path, key.as_str());
                 }
             } else {
                 findings.warn(self.origin.at(key, format!("unknown field `{key}`; ignored (a typo?)")));
+                findings.ignored(&self.origin.path, key.as_str());
             }
         }
     }

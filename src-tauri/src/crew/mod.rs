@@ -10,6 +10,7 @@
 mod check;
 pub mod command_tool;
 mod confine;
+pub(crate) mod crewai_fields;
 pub(crate) mod diagnostic;
 mod document;
 pub(crate) mod draft;
@@ -32,7 +33,7 @@ pub mod tools;
 
 pub use command_tool::CommandToolSpec;
 pub use confine::WorkspacePolicy;
-pub use diagnostic::{CrewError, CrewWarning, Diagnostic, MAX_DIAGNOSTICS};
+pub use diagnostic::{CrewError, CrewWarning, Diagnostic, FieldUses, MAX_DIAGNOSTICS};
 pub use entries::DEFAULT_MAX_ITER;
 pub use export::{export_project, ExportError, ExportedProject};
 pub use load::{load, load_with, LoadedCrew};
@@ -41,4 +42,4 @@ pub use network::{drop_network_tools, missing_tool_keys, MissingToolKey, Network
 pub use placeholders::{interpolate, required_inputs, MissingInputs};
 pub use report::{validate, validate_with, CrewReport, RequiredInput};
 pub use source::MAX_FILE_BYTES;
-pub use spec::{AgentSpec, CrewFormat, CrewSpec, Process, TaskSpec, ToolUse};
+pub use spec::{AgentSpec, CrewFormat, CrewSpec, LlmSettings, Process, TaskSpec, ToolUse};

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::confine::WorkspacePolicy;
-use super::diagnostic::{CrewError, CrewWarning};
+use super::diagnostic::{CrewError, CrewWarning, FieldUses};
 use super::load::{load_with, LoadedCrew};
 use super::placeholders::required_inputs;
 use super::CrewSpec;
@@ -17,6 +17,10 @@ pub struct RequiredInput {
     pub name: String,
     /// `None`: the input has no default and must be given at kickoff.
     pub default: Option<serde_json::Value>,
+    /// Where the default was written (`crew.yaml`, `<path>/main.py:14`); `None` without a default
+    /// or when the format does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_from: Option<String>,
 }
 
 /// What `crew-runner validate --json` prints and the GUI builds its inputs form from.
@@ -26,6 +30,8 @@ pub struct CrewReport {
     /// Sorted by name.
     pub required_inputs: Vec<RequiredInput>,
     pub warnings: Vec<CrewWarning>,
+    /// Per agent, task and the crew's settings: the fields applied and those ignored.
+    pub fields: Vec<FieldUses>,
 }
 
 /// Loads the crew at `path` (see [`load`](super::load)) and lists the inputs it needs; its
@@ -45,8 +51,12 @@ impl From<LoadedCrew> for CrewReport {
     fn from(loaded: LoadedCrew) -> Self {
         let required_inputs = required_inputs(&loaded.spec)
             .into_iter()
-            .map(|name| RequiredInput { default: loaded.spec.inputs.get(&name).cloned(), name })
+            .map(|name| RequiredInput {
+                default: loaded.spec.inputs.get(&name).cloned(),
+                default_from: loaded.spec.input_sources.get(&name).cloned(),
+                name,
+            })
             .collect();
-        CrewReport { crew: loaded.spec, required_inputs, warnings: loaded.warnings }
+        CrewReport { crew: loaded.spec, required_inputs, warnings: loaded.warnings, fields: loaded.fields }
     }
 }

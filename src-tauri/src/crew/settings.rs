@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::command_tool::{read_command_tools, CommandToolSpec};
+use super::crewai_fields::CrewAiClass;
 use super::diagnostic::Findings;
 use super::document::Node;
 use super::fields::{Fields, KeySet};
@@ -25,34 +26,8 @@ const KNOWN: &[&str] = &[
     "command_tools",
 ];
 
-const UNSUPPORTED: &[&str] = &[
-    "memory",
-    "memory_config",
-    "short_term_memory",
-    "long_term_memory",
-    "entity_memory",
-    "external_memory",
-    "knowledge",
-    "knowledge_sources",
-    "embedder",
-    "planning",
-    "planning_llm",
-    "function_calling_llm",
-    "step_callback",
-    "task_callback",
-    "before_kickoff_callbacks",
-    "after_kickoff_callbacks",
-    "callbacks",
-    "share_crew",
-    "output_log_file",
-    "cache",
-    "full_output",
-    "prompt_file",
-    "chat_llm",
-    "stream",
-    "tracing",
-    "config",
-];
+/// Crew fields of older CrewAI versions (warned with the 1.x ones, see [`CrewAiClass::yaml_keys`]).
+const UNSUPPORTED_EXTRA: &[&str] = &["memory_config", "short_term_memory", "long_term_memory", "entity_memory", "external_memory"];
 
 /// The crew-level settings; absent fields are `None`/empty.
 #[derive(Debug, Default)]
@@ -75,7 +50,8 @@ pub(crate) struct CrewSettings {
 /// `tasks`, `agents_config`, …), which the caller reads.
 pub(crate) fn read_settings(fields: &Fields, extra_known: &[&str], findings: &mut Findings) -> CrewSettings {
     let known: Vec<&str> = KNOWN.iter().chain(extra_known).copied().collect();
-    fields.check_keys(&KeySet { known: &known, unsupported: UNSUPPORTED }, findings);
+    let (_, unsupported) = CrewAiClass::Crew.yaml_keys(UNSUPPORTED_EXTRA);
+    fields.check_keys(&KeySet { known: &known, unsupported: &unsupported }, findings);
     let text = |key: &str, findings: &mut Findings| fields.string(key, findings).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     CrewSettings {
         name: text("name", findings),

@@ -40,6 +40,9 @@ pub struct AgentSpec {
     /// Model string (`openai/gpt-4o-mini`, `offline`, …); `None` = the crew's default.
     #[serde(default)]
     pub llm: Option<String>,
+    /// The model's settings beyond its name (`LLM(temperature=…, base_url=…)`, an `llm:` mapping).
+    #[serde(default, skip_serializing_if = "LlmSettings::is_empty")]
+    pub llm_settings: LlmSettings,
     /// The agent's tools, by canonical name (`read_file`, …; see `crew::tools`) with the constructor
     /// arguments the crew wrote: the loader maps CrewAI names (`FileReadTool`, …) and drops tools it
     /// cannot run, warning.
@@ -59,6 +62,31 @@ pub struct AgentSpec {
     /// Most LLM requests per minute for this agent.
     #[serde(default)]
     pub max_rpm: Option<u32>,
+}
+
+/// An agent's model settings beyond the model name; absent fields leave the provider's default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LlmSettings {
+    /// Sent as the request's `temperature`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Sent as the request's `max_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// The endpoint's base URL (`http://127.0.0.1:11434/v1`), instead of the provider's
+    /// variables and default; `--api-base` still overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The environment variable holding the API key (never the key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+}
+
+impl LlmSettings {
+    /// No setting given.
+    pub fn is_empty(&self) -> bool {
+        *self == LlmSettings::default()
+    }
 }
 
 /// A task, with CrewAI's field names.
@@ -226,6 +254,17 @@ pub struct CrewSpec {
     /// Command tools agents and tasks may name in `tools:`, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub command_tools: BTreeMap<String, CommandToolSpec>,
+    /// Where each default input came from (`main.py:14`, `crew.yaml`), by input name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub input_sources: BTreeMap<String, String>,
+    /// The project's `.env` (absolute), whose variables fill those the environment leaves unset
+    /// when the crew runs. Only its path and variable names are kept: the values are read again
+    /// by whoever runs the crew, so no secret is stored with an execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_file: Option<String>,
+    /// The variable names the `.env` set when the crew was loaded (names only, never values).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_vars: Vec<String>,
 }
 
 /// `allow_network_tools` when a snapshot does not say: on.

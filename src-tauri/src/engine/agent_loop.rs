@@ -70,7 +70,7 @@ pub async fn run_agent(run: &Run, job: AgentJob, ledger: &UsageLedger) -> Result
 
 async fn agent_loop(run: &Run, job: AgentJob, ledger: &UsageLedger) -> Result<String, ExecutionError> {
     let model_name = run.model_name_for(job.agent.llm.as_deref());
-    let model = run.model(&model_name)?;
+    let model = run.agent_model(&model_name, &job.agent)?;
     let caller = Caller { run, job: &job, model, model_name: &model_name, ledger };
     let tool_defs: Vec<ToolDef> = job.tools.iter().map(|t| t.definition()).collect();
     let tool_names: Vec<String> = tool_defs.iter().map(|d| d.name.clone()).collect();

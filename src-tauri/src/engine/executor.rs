@@ -92,7 +92,12 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()).with_details(json!({"missing_inputs": e.missing})))?;
     check_runnable(&spec)?;
     let models: Arc<dyn ModelSource> = match models {
-        Models::Registry(env) => Arc::new(ModelRegistry::new(execution.llm.clone(), env)?),
+        Models::Registry(env) => {
+            let env = env
+                .with_env_file(spec.env_file.as_deref().map(std::path::Path::new))
+                .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the crew's .env cannot be read: {e}")))?;
+            Arc::new(ModelRegistry::new(execution.llm.clone(), env)?)
+        }
         Models::Fixed(source) => source,
     };
     let run = Arc::new(Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1)));

@@ -66,6 +66,7 @@ pub fn manager_for(spec: &CrewSpec) -> Result<AgentSpec, ExecutionError> {
             goal: MANAGER_GOAL.into(),
             backstory: MANAGER_BACKSTORY.into(),
             llm: spec.manager_llm.clone(),
+            llm_settings: Default::default(),
             tools: vec![],
             mcps: vec![],
             allow_delegation: true,

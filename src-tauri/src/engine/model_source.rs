@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::crew::LlmSettings;
 use crate::llm::{ChatModel, LlmError, ModelRegistry, ToolTape};
 
 /// Resolves model strings (`openai/gpt-4o-mini`, `offline`) to chat models for one run.
@@ -10,6 +11,12 @@ pub trait ModelSource: Send + Sync {
     fn default_model(&self) -> String;
     /// The model for a model string.
     fn model(&self, name: &str) -> Result<Arc<dyn ChatModel>, LlmError>;
+    /// The model for a model string with an agent's settings (endpoint, key, temperature,
+    /// `max_tokens`); sources without endpoints ignore the settings.
+    fn model_with(&self, name: &str, settings: &LlmSettings) -> Result<Arc<dyn ChatModel>, LlmError> {
+        let _ = settings;
+        self.model(name)
+    }
     /// Where tool results are recorded or replayed from (see [`ToolTape`]); none by default.
     fn tool_tape(&self) -> Option<ToolTape> {
         None
@@ -22,6 +29,9 @@ impl ModelSource for ModelRegistry {
     }
     fn model(&self, name: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
         ModelRegistry::model(self, name)
+    }
+    fn model_with(&self, name: &str, settings: &LlmSettings) -> Result<Arc<dyn ChatModel>, LlmError> {
+        ModelRegistry::model_with(self, name, settings)
     }
     fn tool_tape(&self) -> Option<ToolTape> {
         ModelRegistry::tool_tape(self)

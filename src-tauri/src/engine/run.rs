@@ -85,6 +85,15 @@ impl Run {
         self.models.model(name).map_err(ExecutionError::from)
     }
 
+    /// The chat model an agent uses: `name` with the agent's [`LlmSettings`], which `--model`
+    /// (one model for the whole execution) leaves out.
+    pub fn agent_model(&self, name: &str, agent: &AgentSpec) -> Result<Arc<dyn ChatModel>, ExecutionError> {
+        if self.model_override.is_some() || agent.llm_settings.is_empty() {
+            return self.model(name);
+        }
+        self.models.model_with(name, &agent.llm_settings).map_err(ExecutionError::from)
+    }
+
     /// The limiter that applies to `agent`: its own `max_rpm` (one window per agent), else the
     /// crew's (one window shared by all agents without their own), else none.
     pub fn limiter_for(&self, agent: &AgentSpec) -> Option<Arc<RateLimiter>> {

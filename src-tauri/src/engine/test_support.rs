@@ -129,6 +129,7 @@ pub fn agent(key: &str, role: &str) -> AgentSpec {
         goal: format!("do {role} work well"),
         backstory: format!("You are an experienced {role}."),
         llm: None,
+        llm_settings: Default::default(),
         tools: vec![],
         mcps: vec![],
         allow_delegation: false,
@@ -173,6 +174,9 @@ pub fn crew(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>, workspace: &std::path:
         max_rpm: None,
         mcp_servers: BTreeMap::new(),
         command_tools: BTreeMap::new(),
+        input_sources: BTreeMap::new(),
+        env_file: None,
+        env_vars: vec![],
     }
 }
 

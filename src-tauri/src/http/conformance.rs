@@ -209,10 +209,11 @@ fn queue_health_validation_and_error_answers_match_their_schemas() {
         engine: EngineDecision { engine: Engine::Native, reason: "it loads".into(), python: None, hint: Some("try crewai".into()) },
         python_crew: None,
         required_inputs: vec![
-            RequiredInput { name: "topic".into(), default: None },
-            RequiredInput { name: "n".into(), default: Some(json!(3)) },
+            RequiredInput { name: "topic".into(), default: None, default_from: None },
+            RequiredInput { name: "n".into(), default: Some(json!(3)), default_from: None },
         ],
         warnings: vec![Diagnostic::new("crew.yaml", "ignored").at_line(Some(3)).on_field("agents.a.memory")],
+        fields: vec![crate::crew::FieldUses { entry: "agents.a".into(), applied: vec!["role".into()], ignored: vec!["memory".into()] }],
     };
     valid(&doc, "post", "/v1/crews/validate", 200, &native);
     let python = FoundPython {
@@ -227,6 +228,7 @@ fn queue_health_validation_and_error_answers_match_their_schemas() {
         python_crew: Some(PythonCrew { kind: TargetKind::FlowProject, root: "/p".into(), entry: "/p/src/p".into() }),
         required_inputs: Vec::new(),
         warnings: Vec::new(),
+        fields: Vec::new(),
     };
     valid(&doc, "post", "/v1/crews/validate", 200, &crewai);
 

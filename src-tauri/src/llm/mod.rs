@@ -8,6 +8,7 @@
 //! model string CrewAI users write (`openai/gpt-4o-mini`, `ollama/llama3.1`, `offline`, …).
 
 pub mod endpoint_secrets;
+mod env_file;
 mod exchange;
 mod offline;
 mod offline_tool_choice;
@@ -21,6 +22,7 @@ mod schema_example;
 mod tool_tape;
 mod types;
 
+pub use env_file::EnvFileError;
 pub use exchange::{request_hash, Exchange};
 pub use openai::{ClientSettings, OpenAiCompatibleModel};
 pub use record::{RecordFile, RecordingModel};

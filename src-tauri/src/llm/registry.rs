@@ -10,6 +10,7 @@ use super::record::{RecordFile, RecordingModel};
 use super::replay::{ReplayBook, ReplayModel};
 use super::tool_tape::ToolTape;
 use super::{ChatModel, LlmError, LlmErrorKind, OfflineModel};
+use crate::crew::LlmSettings;
 use crate::execution::LlmOptions;
 
 /// The environment variables the resolver reads (`OPENAI_API_KEY`, `OPENAI_API_BASE`,
@@ -118,19 +119,28 @@ impl ModelRegistry {
     /// string, an unknown provider prefix (the message lists the known ones), a missing key for
     /// a provider's public endpoint (the message names the variable).
     pub fn model(&self, model: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
+        self.model_with(model, &LlmSettings::default())
+    }
+
+    /// [`model`](Self::model) with an agent's [`LlmSettings`]: its `base_url` is the endpoint
+    /// (unless `--api-base` overrides every endpoint; a provider's base suffix such as Ollama's
+    /// `/v1` is added when missing), its `api_key_env` names the key's variable (an error when
+    /// unset), and its `temperature`/`max_tokens` go into every request that sets none.
+    pub fn model_with(&self, model: &str, settings: &LlmSettings) -> Result<Arc<dyn ChatModel>, LlmError> {
         let model = model.trim();
         if model.is_empty() {
             return Err(LlmError::new(LlmErrorKind::Config, "empty model string"));
         }
+        let cache_key = if settings.is_empty() { model.to_string() } else { format!("{model}\u{0}{settings:?}") };
         let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(found) = cache.get(model) {
+        if let Some(found) = cache.get(&cache_key) {
             return Ok(found.clone());
         }
-        let mut built = self.build(model)?;
+        let mut built = self.build(model, settings)?;
         if let Some(file) = &self.recording {
             built = Arc::new(RecordingModel::new(built, file.clone()));
         }
-        cache.insert(model.to_string(), built.clone());
+        cache.insert(cache_key, built.clone());
         Ok(built)
     }
 
@@ -144,7 +154,7 @@ impl ModelRegistry {
         }
     }
 
-    fn build(&self, model: &str) -> Result<Arc<dyn ChatModel>, LlmError> {
+    fn build(&self, model: &str, settings: &LlmSettings) -> Result<Arc<dyn ChatModel>, LlmError> {
         let config = |e: ProviderError| LlmError::new(LlmErrorKind::Config, e.to_string());
         if let Some(book) = &self.replay {
             let name = if model == "offline" { "offline".to_string() } else { ModelRef::parse(model).map_err(config)?.canonical() };
@@ -153,8 +163,37 @@ impl ModelRegistry {
         if model == "offline" {
             return Ok(Arc::new(OfflineModel::new()));
         }
-        let endpoint = Endpoint::resolve(model, self.api_base.as_deref(), &self.env).map_err(config)?;
-        Ok(Arc::new(OpenAiCompatibleModel::new(endpoint, &self.settings)?))
+        let agent_base = settings.base_url.as_deref().map(|b| agent_base_url(model, b));
+        let base = self.api_base.as_deref().or(agent_base.as_deref());
+        let endpoint = match &settings.api_key_env {
+            None => Endpoint::resolve(model, base, &self.env).map_err(config)?,
+            Some(var) => {
+                let key = self.env.vars.get(var).map(|k| k.trim()).filter(|k| !k.is_empty());
+                let key = key.ok_or_else(|| LlmError::new(LlmErrorKind::Config, format!("model `{model}`: set {var} (its `api_key`)")))?;
+                // The named variable stands for the provider's key variable.
+                let mut env = self.env.clone();
+                if let Some(key_var) = ModelRef::parse(model).map_err(config)?.provider.key_var {
+                    env.vars.insert(key_var.to_string(), key.to_string());
+                }
+                let mut endpoint = Endpoint::resolve(model, base, &env).map_err(config)?;
+                endpoint.api_key = Some(key.to_string());
+                endpoint
+            }
+        };
+        let built = OpenAiCompatibleModel::new(endpoint, &self.settings)?.with_defaults(settings.temperature, settings.max_tokens);
+        Ok(Arc::new(built))
+    }
+}
+
+/// An agent's `base_url` for `model`: with the provider's base suffix (Ollama's `/v1`) when the URL
+/// is the bare host, as CrewAI users write it.
+fn agent_base_url(model: &str, base: &str) -> String {
+    let base = base.trim().trim_end_matches('/');
+    let suffix = ModelRef::parse(model).map(|m| m.provider.base_var_suffix).unwrap_or("");
+    if suffix.is_empty() || base.ends_with(suffix) {
+        base.to_string()
+    } else {
+        format!("{base}{suffix}")
     }
 }
 
@@ -187,6 +226,20 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(r.model("offline").unwrap().name(), "offline");
         assert_eq!(r.model("ollama_chat/qwen2.5").unwrap().name(), "ollama/qwen2.5");
+    }
+
+    #[test]
+    fn agent_settings_choose_the_endpoint_and_key() {
+        let r = ModelRegistry::new(LlmOptions::default(), env(&[("MY_KEY", "k")])).unwrap();
+        let with_base = LlmSettings { base_url: Some("http://127.0.0.1:9".into()), ..Default::default() };
+        assert!(r.model_with("openai/gpt-4o", &with_base).is_ok());
+        let missing = LlmSettings { api_key_env: Some("NOPE".into()), ..Default::default() };
+        assert!(r.model_with("openai/gpt-4o", &missing).err().unwrap().message.contains("NOPE"));
+        let keyed = LlmSettings { api_key_env: Some("MY_KEY".into()), ..Default::default() };
+        assert!(r.model_with("openai/gpt-4o", &keyed).is_ok());
+        assert_eq!(agent_base_url("ollama/llama3.1", "http://h:11434/"), "http://h:11434/v1");
+        assert_eq!(agent_base_url("ollama/llama3.1", "http://h:11434/v1"), "http://h:11434/v1");
+        assert_eq!(agent_base_url("gpt-4o", "http://h/api"), "http://h/api");
     }
 
     #[test]

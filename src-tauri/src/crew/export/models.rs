@@ -25,8 +25,15 @@ pub enum Manager {
 }
 
 /// The `llm` written for `agent`: its own model, else the crew's; `None` (CrewAI's default) when
-/// neither is set or the model is `offline` (noted).
+/// neither is set or the model is `offline` (noted). The agent's LLM settings are not written
+/// (noted).
 pub fn agent_model(spec: &CrewSpec, agent: &AgentSpec, notes: &mut Vec<String>) -> Option<String> {
+    if !agent.llm_settings.is_empty() {
+        notes.push(format!(
+            "agent `{}`: its LLM settings (temperature, max_tokens, base_url, api_key_env) are not exported; CrewAI uses the model's defaults",
+            agent.key
+        ));
+    }
     let model = agent.llm.as_deref().or(spec.llm.as_deref())?;
     if model == OFFLINE {
         notes.push(format!("agent `{}`: the model `offline` has no CrewAI equivalent; it uses CrewAI's default model (MODEL)", agent.key));

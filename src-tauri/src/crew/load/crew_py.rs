@@ -1,223 +1,165 @@
-//! What a CrewAI project's `crew.py` says that the YAML does not: which agent each `@task` uses,
-//! the tools each `@agent` is given, the `@crew`'s process.
+//! The `Agent(...)`, `Task(...)` and `Crew(...)` calls of a CrewAI project's Python files, bound to
+//! the keys of `agents.yaml` / `tasks.yaml`.
 //!
-//! A small text scan, not a Python parser: each decorated method (`@agent`, `@task`, `@crew`)
-//! runs from its decorator to the next decorator. Inside it we look for
-//! `self.tasks_config['key']` / `self.agents_config['key']` (the YAML key; the method name when
-//! absent), `agent=self.<method>()`, `tools=[Tool(), …]` and `process=Process.<name>`.
+//! Two styles are read:
+//! - `@CrewBase` classes: an `@agent`/`@task`/`@crew` method returning the call; its key is the
+//!   `config=self.agents_config['key']` key, else the method name. `self.<method>()` refers to it.
+//! - Scripts: `name = Agent(config=agents_config["key"], …)` at any level of any `.py` of the
+//!   project; the variable `name` refers to it.
 
 use std::collections::BTreeMap;
 
-use crate::crew::Process;
+use super::python::syntax::{Call, Expr};
+use super::python::SourceFile;
+use crate::crew::crewai_fields::CrewAiClass;
 
-/// What `crew.py` binds.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct CrewPy {
-    /// Task key -> agent key.
-    pub task_agents: BTreeMap<String, String>,
-    /// Agent key -> tool names as written (`SerperDevTool`).
-    pub agent_tools: BTreeMap<String, Vec<String>>,
-    pub process: Option<Process>,
+/// One call bound to a key.
+pub(crate) struct Bound<'a> {
+    pub file: &'a SourceFile,
+    /// The agent's or task's key (the crew's method or variable name).
+    pub key: String,
+    pub call: &'a Call,
 }
 
-struct Block<'t> {
-    decorator: &'t str,
-    method: Option<&'t str>,
-    body: &'t str,
+/// What the project's Python files build.
+pub(crate) struct CrewPy<'a> {
+    pub agents: Vec<Bound<'a>>,
+    pub tasks: Vec<Bound<'a>>,
+    pub crew: Option<Bound<'a>>,
+    /// `@agent`/`@task`/`@crew` methods that return no `Agent(...)`/`Task(...)`/`Crew(...)` call
+    /// (built another way): their file, method name and line.
+    pub unread: Vec<(&'a SourceFile, &'a str, u32)>,
+    /// Method or variable name -> agent key.
+    agent_names: BTreeMap<String, String>,
+    /// Method or variable name -> task key.
+    task_names: BTreeMap<String, String>,
+    files: &'a [SourceFile],
 }
 
-/// Scans `text` (the contents of a `crew.py`).
-pub(crate) fn scan(text: &str) -> CrewPy {
-    // Commented-out lines (`# agent=self.old()`) say nothing.
-    let code: String = text.lines().map(|l| if l.trim_start().starts_with('#') { "" } else { l }).collect::<Vec<_>>().join("\n");
-    let blocks = blocks(&code);
-    // Agent method name -> agent key.
-    let mut agent_keys: BTreeMap<&str, String> = BTreeMap::new();
-    let mut out = CrewPy::default();
-    for b in blocks.iter().filter(|b| b.decorator == "agent") {
-        let Some(method) = b.method else { continue };
-        let key = config_key(b.body, "agents_config").unwrap_or_else(|| method.to_string());
-        let tools = tool_names(b.body);
-        if !tools.is_empty() {
-            out.agent_tools.insert(key.clone(), tools);
-        }
-        agent_keys.insert(method, key);
-    }
-    for b in &blocks {
-        match b.decorator {
-            "task" => {
-                let Some(method) = b.method else { continue };
-                let key = config_key(b.body, "tasks_config").unwrap_or_else(|| method.to_string());
-                if let Some(agent_method) = agent_call(b.body) {
-                    let agent = agent_keys.get(agent_method).cloned().unwrap_or_else(|| agent_method.to_string());
-                    out.task_agents.insert(key, agent);
+impl<'a> CrewPy<'a> {
+    /// Finds the calls in `files`.
+    pub fn of(files: &'a [SourceFile]) -> Self {
+        let mut out = CrewPy {
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            crew: None,
+            unread: Vec::new(),
+            agent_names: BTreeMap::new(),
+            task_names: BTreeMap::new(),
+            files,
+        };
+        for file in files {
+            let mut decorated = Vec::new();
+            for d in &file.parsed.decorated {
+                let class = match d.decorator.as_str() {
+                    "agent" => CrewAiClass::Agent,
+                    "task" => CrewAiClass::Task,
+                    "crew" => CrewAiClass::Crew,
+                    _ => continue,
+                };
+                match d.call.as_ref().filter(|c| CrewAiClass::of_call(&c.func) == Some(class)) {
+                    Some(call) => decorated.push((d.method.as_str(), call)),
+                    None => out.unread.push((file, d.method.as_str(), d.line)),
                 }
             }
-            "crew" => {
-                if let Some(i) = b.body.find("Process.") {
-                    let rest = &b.body[i + "Process.".len()..];
-                    out.process = match identifier(rest) {
-                        "hierarchical" => Some(Process::Hierarchical),
-                        "sequential" => Some(Process::Sequential),
-                        _ => None,
-                    };
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn blocks(text: &str) -> Vec<Block<'_>> {
-    // Byte offsets of decorator lines, with the decorator's name.
-    let mut starts: Vec<(usize, &str)> = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix('@') {
-            starts.push((offset, identifier(rest)));
-        }
-        offset += line.len();
-    }
-    let mut out = Vec::new();
-    for (i, (start, decorator)) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).map(|(s, _)| *s).unwrap_or(text.len());
-        let body = &text[*start..end];
-        let method = body.find("def ").map(|d| identifier(body[d + 4..].trim_start())).filter(|m| !m.is_empty());
-        out.push(Block { decorator, method, body });
-    }
-    out
-}
-
-fn identifier(s: &str) -> &str {
-    let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
-    &s[..end]
-}
-
-/// `self.<config>['key']` or `self.<config>["key"]`.
-fn config_key(body: &str, config: &str) -> Option<String> {
-    let i = body.find(&format!("{config}["))?;
-    let rest = body[i + config.len() + 1..].trim_start();
-    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-    let rest = &rest[1..];
-    let end = rest.find(quote)?;
-    Some(rest[..end].to_string())
-}
-
-/// The method in `agent=self.<method>()`.
-fn agent_call(body: &str) -> Option<&str> {
-    let mut search = body;
-    while let Some(i) = search.find("agent") {
-        let before_ok = i == 0 || !search[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
-        let rest = search[i + "agent".len()..].trim_start();
-        if before_ok {
-            if let Some(rest) = rest.strip_prefix('=').map(str::trim_start) {
-                if let Some(rest) = rest.strip_prefix("self.") {
-                    let m = identifier(rest);
-                    if !m.is_empty() {
-                        return Some(m);
-                    }
-                }
+            let assigned = file.parsed.assignments.iter().filter_map(|a| match &a.value {
+                Expr::Call(c) if CrewAiClass::of_call(&c.func).is_some() && !a.target.contains('.') => Some((a.target.as_str(), c)),
+                _ => None,
+            });
+            for (name, call) in decorated.into_iter().chain(assigned) {
+                out.add(file, name, call);
             }
         }
-        search = &search[i + "agent".len()..];
+        out
     }
-    None
-}
 
-/// The tool class names in `tools=[A(), B(x=1), c]`: each item's leading identifier.
-fn tool_names(body: &str) -> Vec<String> {
-    let Some(i) = body.find("tools") else {
-        return Vec::new();
-    };
-    let rest = body[i + "tools".len()..].trim_start();
-    let Some(rest) = rest.strip_prefix('=').map(str::trim_start) else {
-        return Vec::new();
-    };
-    let Some(rest) = rest.strip_prefix('[') else {
-        return Vec::new();
-    };
-    let mut depth = 0i32;
-    let mut items = Vec::new();
-    let mut current = String::new();
-    for c in rest.chars() {
-        match c {
-            '(' | '[' | '{' => {
-                depth += 1;
-                current.push(c);
+    fn add(&mut self, file: &'a SourceFile, name: &str, call: &'a Call) {
+        match CrewAiClass::of_call(&call.func) {
+            Some(CrewAiClass::Agent) => {
+                let key = config_key(call, "agents_config").unwrap_or_else(|| name.to_string());
+                self.agent_names.insert(name.to_string(), key.clone());
+                self.agents.push(Bound { file, key, call });
             }
-            ')' | '}' => {
-                depth -= 1;
-                current.push(c);
+            Some(CrewAiClass::Task) => {
+                let key = config_key(call, "tasks_config").unwrap_or_else(|| name.to_string());
+                self.task_names.insert(name.to_string(), key.clone());
+                self.tasks.push(Bound { file, key, call });
             }
-            ']' if depth == 0 => break,
-            ']' => {
-                depth -= 1;
-                current.push(c);
-            }
-            ',' if depth == 0 => items.push(std::mem::take(&mut current)),
-            _ => current.push(c),
+            // The first `Crew(...)` is the crew.
+            Some(CrewAiClass::Crew) if self.crew.is_none() => self.crew = Some(Bound { file, key: name.to_string(), call }),
+            Some(CrewAiClass::Crew) | None => {}
         }
     }
-    items.push(current);
-    items.iter().map(|item| identifier(item.trim()).to_string()).filter(|name| !name.is_empty() && name != "self").collect()
+
+    /// The agent key `expr` refers to (`self.researcher()`, `researcher`); `None` when it is not a
+    /// reference.
+    pub fn agent_ref(&self, expr: &Expr) -> Option<String> {
+        reference(expr).map(|name| self.agent_names.get(name).cloned().unwrap_or_else(|| name.to_string()))
+    }
+
+    /// The task key `expr` refers to.
+    pub fn task_ref(&self, expr: &Expr) -> Option<String> {
+        reference(expr).map(|name| self.task_names.get(name).cloned().unwrap_or_else(|| name.to_string()))
+    }
+
+    /// The value assigned to the plain name `name` in `file` (else in any file), for arguments
+    /// written as a variable (`llm=my_llm`).
+    pub fn variable(&self, file: &SourceFile, name: &str) -> Option<&'a Expr> {
+        let in_file = |f: &'a SourceFile| f.parsed.assignments.iter().rev().find(|a| a.target == name).map(|a| &a.value);
+        self.files.iter().find(|f| f.path == file.path).and_then(in_file).or_else(|| self.files.iter().find_map(in_file))
+    }
+}
+
+/// `config=self.<config>['key']` (or `<config>["key"]` in a script).
+fn config_key(call: &Call, config: &str) -> Option<String> {
+    match call.kwarg("config")? {
+        Expr::Subscript { value, index } if value.rsplit('.').next() == Some(config) => match index.as_ref() {
+            Expr::Str(key) => Some(key.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The method in `self.<method>()` or the variable in `<name>`.
+fn reference(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Call(c) if c.args.is_empty() && c.kwargs.is_empty() => c.func.strip_prefix("self.").filter(|m| !m.contains('.')),
+        Expr::Name(n) if !n.contains('.') => Some(n.as_str()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crew::load::python::syntax::parse;
 
-    const CREW_PY: &str = r#"
-from crewai import Agent, Crew, Process, Task
-from crewai.project import CrewBase, agent, crew, task
-from crewai_tools import SerperDevTool, FileReadTool
-
-@CrewBase
-class LatestAiDevelopmentCrew():
-    """LatestAiDevelopment crew"""
-
-    @agent
-    def researcher(self) -> Agent:
-        return Agent(
-            config=self.agents_config['researcher'],
-            verbose=True,
-            tools=[SerperDevTool(), FileReadTool(file_path="a,b.txt")]
-        )
-
-    @agent
-    def analyst(self) -> Agent:
-        return Agent(config=self.agents_config["reporting_analyst"], verbose=True)
-
-    @task
-    def research_task(self) -> Task:
-        # return Task(config=self.tasks_config['research_task'], agent=self.analyst())
-        return Task(config=self.tasks_config['research_task'], agent=self.researcher())
-
-    @task
-    def write(self) -> Task:
-        return Task(
-            config=self.tasks_config['reporting_task'],
-            agent = self.analyst(),
-            output_file='report.md'
-        )
-
-    @crew
-    def crew(self) -> Crew:
-        return Crew(agents=self.agents, tasks=self.tasks, process=Process.hierarchical, verbose=True)
-"#;
-
-    #[test]
-    fn reads_bindings_tools_and_process() {
-        let py = scan(CREW_PY);
-        assert_eq!(py.task_agents.get("research_task").map(String::as_str), Some("researcher"));
-        assert_eq!(py.task_agents.get("reporting_task").map(String::as_str), Some("reporting_analyst"));
-        assert_eq!(py.agent_tools.get("researcher").unwrap(), &vec!["SerperDevTool".to_string(), "FileReadTool".into()]);
-        assert_eq!(py.process, Some(Process::Hierarchical));
+    fn file(text: &str) -> SourceFile {
+        SourceFile { shown: "crew.py".into(), path: "crew.py".into(), parsed: parse(text).unwrap() }
     }
 
     #[test]
-    fn nothing_found_in_other_text() {
-        assert_eq!(scan("print('hello')\n"), CrewPy::default());
+    fn binds_decorated_methods_to_config_keys() {
+        let files = [file(
+            "@CrewBase\nclass C:\n    @agent\n    def analyst(self) -> Agent:\n        return Agent(config=self.agents_config['reporting_analyst'])\n\n    @task\n    def write(self) -> Task:\n        return Task(config=self.tasks_config['reporting_task'], agent=self.analyst())\n\n    @crew\n    def crew(self) -> Crew:\n        return Crew(agents=self.agents, tasks=self.tasks)\n",
+        )];
+        let py = CrewPy::of(&files);
+        assert_eq!(py.agents[0].key, "reporting_analyst");
+        assert_eq!(py.tasks[0].key, "reporting_task");
+        assert_eq!(py.agent_ref(py.tasks[0].call.kwarg("agent").unwrap()).as_deref(), Some("reporting_analyst"));
+        assert!(py.crew.is_some());
+    }
+
+    #[test]
+    fn binds_script_style_variables() {
+        let files = [file(
+            "spamfilter = Agent(config=agents_config[\"spamfilter\"])\ntask0 = Task(config=tasks_config[\"task0\"], agent=spamfilter)\ncrew = Crew(agents=[spamfilter], tasks=[task0])\n",
+        )];
+        let py = CrewPy::of(&files);
+        assert_eq!(py.agents[0].key, "spamfilter");
+        assert_eq!(py.tasks[0].key, "task0");
+        assert_eq!(py.agent_ref(py.tasks[0].call.kwarg("agent").unwrap()).as_deref(), Some("spamfilter"));
+        assert_eq!(py.crew.as_ref().map(|c| c.key.as_str()), Some("crew"));
     }
 }

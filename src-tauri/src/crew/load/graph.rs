@@ -121,6 +121,9 @@ pub(crate) fn read(root: &Node, source: Arc<SourceText>, path: &Path, findings: 
         tasks_origin: nodes_origin,
         agents,
         tasks,
+        input_sources: Default::default(),
+        env_file: None,
+        env_vars: Vec::new(),
     }))
 }
 

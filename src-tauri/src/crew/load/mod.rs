@@ -7,7 +7,11 @@
 
 mod collection;
 mod crew_py;
+mod crew_py_apply;
+mod env_file;
 mod graph;
+mod main_py;
+mod python;
 mod single_file;
 mod yaml_project;
 
@@ -18,7 +22,7 @@ use serde::Serialize;
 
 use super::check::check;
 use super::confine::{confine_workspace, WorkspacePolicy};
-use super::diagnostic::{CrewError, CrewWarning, Diagnostic, Findings};
+use super::diagnostic::{CrewError, CrewWarning, Diagnostic, FieldUses, Findings};
 use super::document::{self, Node, Syntax};
 use super::draft::{absolute, Draft};
 use super::network::drop_network_tools;
@@ -30,6 +34,8 @@ use super::CrewSpec;
 pub struct LoadedCrew {
     pub spec: CrewSpec,
     pub warnings: Vec<CrewWarning>,
+    /// Per agent, task and the crew's settings: the fields applied and those ignored.
+    pub fields: Vec<FieldUses>,
 }
 
 /// Loads and checks the crew at `path` (a project folder or a crew file); its workspace must be
@@ -43,7 +49,7 @@ pub fn load(path: &Path) -> Result<LoadedCrew, CrewError> {
 /// the spec holds the resolved path.
 ///
 /// Every error found is reported at once (syntax errors stop a file from being read further).
-/// Nothing is executed: `crew.py` is only scanned as text.
+/// Nothing is executed: the project's Python files are only parsed.
 pub fn load_with(path: &Path, policy: &WorkspacePolicy) -> Result<LoadedCrew, CrewError> {
     let path = absolute(path);
     let shown = path.display().to_string();
@@ -58,9 +64,10 @@ pub fn load_with(path: &Path, policy: &WorkspacePolicy) -> Result<LoadedCrew, Cr
         }
         d.spec
     });
+    let fields = findings.take_uses();
     let warnings = findings.into_result()?;
     match spec {
-        Some(spec) => Ok(LoadedCrew { spec, warnings }),
+        Some(spec) => Ok(LoadedCrew { spec, warnings, fields }),
         // A reader that gives up always records an error, so this is not reached.
         None => Err(CrewError::single(Diagnostic::new(shown, "could not be read"))),
     }

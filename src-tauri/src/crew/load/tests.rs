@@ -113,7 +113,8 @@ fn src_layout_project_binds_agents_and_tools_from_crew_py() {
     assert_eq!(s.tasks[1].output_file.as_deref(), Some("report.md"));
     assert_eq!(s.agents[0].tools, ["read_file", "serper_search"]);
     assert_eq!(s.agents[0].max_iter, 10);
-    assert_eq!(s.agents[1].tools, ["list_directory"]);
+    assert_eq!(s.agents[1].tools[0].name, "list_directory");
+    assert_eq!(s.agents[1].tools[0].args["directory"], ".");
     assert_eq!(s.agents[1].llm.as_deref(), Some("offline"));
     let w = &report.warnings;
     find(w, "tasks.yaml", "tasks.reporting_task.markdown", "not supported");
@@ -367,7 +368,7 @@ fn unsupported_and_unknown_fields_warn() {
     find(w, "agents.yaml", "agents.a.memory", "not supported");
     find(w, "agents.yaml", "agents.a.knowledge_sources", "not supported");
     find(w, "tasks.yaml", "tasks.t.human_input", "not supported");
-    find(w, "tasks.yaml", "tasks.t.output_pydantic", "not supported");
+    find(w, "tasks.yaml", "tasks.t.output_pydantic", "no Pydantic model `Report`");
     find(w, "crew.yaml", "planning", "not supported");
     assert!(!w.iter().any(|d| d.field.as_deref() == Some("memory")), "memory: false asks nothing: {w:?}");
 }
@@ -571,6 +572,106 @@ fn many_members_and_many_errors_are_handled() {
 }
 
 #[test]
+fn a_created_project_is_read_whole_without_warnings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/projects/created");
+    let report = validate(&dir).unwrap();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let s = &report.crew;
+    assert_eq!(s.tasks[1].output_file.as_deref(), Some("report.md"));
+    assert_eq!(s.inputs["topic"], "AI LLMs");
+    assert!(s.inputs["current_year"].as_str().is_some_and(|y| y.len() == 4), "{:?}", s.inputs);
+    let topic = report.required_inputs.iter().find(|i| i.name == "topic").unwrap();
+    assert!(topic.default_from.as_deref().is_some_and(|f| f.ends_with("src/demo/main.py:16")), "{topic:?}");
+    let researcher = report.fields.iter().find(|f| f.entry == "agents.researcher").unwrap();
+    assert!(researcher.applied.contains(&"role".to_string()), "{researcher:?}");
+    assert!(researcher.applied.iter().any(|a| a.starts_with("verbose (crew.py:")), "{researcher:?}");
+}
+
+#[test]
+fn crewai_1x_fields_llm_mappings_and_prefixed_tools() {
+    let dir = project(
+        "a:\n  role: R\n  goal: G\n  backstory: B\n  skills: [x]\n  checkpoint: true\n  planning: true\n  tool_failure_policy: stop\n  tools: ['crewai_tools:FileReadTool']\n  llm:\n    model: ollama/llama3.1\n    temperature: 0.3\n    max_tokens: 200\n    base_url: http://127.0.0.1:11434\n    api_key_env: MY_KEY\n",
+        "t:\n  description: D\n  expected_output: ''\n  agent: a\n",
+    );
+    let loaded = load(dir.path()).unwrap();
+    let w = &loaded.warnings;
+    for field in ["skills", "checkpoint", "planning", "tool_failure_policy"] {
+        find(w, "agents.yaml", &format!("agents.a.{field}"), "not supported by the native engine");
+    }
+    assert!(!w.iter().any(|d| d.message.contains("typo") || d.field.as_deref() == Some("agents.a.llm")), "{w:?}");
+    find(w, "tasks.yaml", "tasks.t.expected_output", "empty");
+    let a = &loaded.spec.agents[0];
+    assert_eq!(a.tools, ["read_file"]);
+    assert_eq!(a.llm.as_deref(), Some("ollama/llama3.1"));
+    assert_eq!(a.llm_settings.temperature, Some(0.3));
+    assert_eq!(a.llm_settings.max_tokens, Some(200));
+    assert_eq!(a.llm_settings.base_url.as_deref(), Some("http://127.0.0.1:11434"));
+    assert_eq!(a.llm_settings.api_key_env.as_deref(), Some("MY_KEY"));
+}
+
+#[test]
+fn script_style_bindings_and_pydantic_outputs_from_yaml() {
+    let dir = project(
+        "spamfilter:\n  role: R\n  goal: G\n  backstory: B\n",
+        "task0:\n  description: D\n  expected_output: E\n  output_pydantic: Verdict\n",
+    );
+    write(
+        dir.path(),
+        "models.py",
+        "from pydantic import BaseModel\nclass Verdict(BaseModel):\n    spam: bool\n    reason: str | None = None\n",
+    );
+    write(
+        dir.path(),
+        "script.py",
+        "spamfilter = Agent(config=agents_config['spamfilter'], llm=my_llm)\nmy_llm = 3\ntask0 = Task(config=tasks_config['task0'], agent=spamfilter, callback=log)\n",
+    );
+    let loaded = load(dir.path()).unwrap();
+    let t = &loaded.spec.tasks[0];
+    assert_eq!(t.agent.as_deref(), Some("spamfilter"));
+    assert!(t.output_json);
+    assert_eq!(t.output_schema.as_ref().unwrap()["required"], serde_json::json!(["spam"]));
+    find(&loaded.warnings, "script.py", "tasks.task0.callback", "not supported by the native engine");
+    let llm = find(&loaded.warnings, "script.py", "agents.spamfilter.llm", "the crew's model is used");
+    assert_eq!(llm.line, Some(1));
+}
+
+#[test]
+fn a_decorated_method_built_another_way_is_named() {
+    let dir = project("a:\n  role: R\n  goal: G\n  backstory: B\n", "t:\n  description: D\n  expected_output: E\n  agent: a\n");
+    write(dir.path(), "crew.py", "class C:\n    @agent\n    def a(self) -> Agent:\n        built = make_agent()\n        return built\n");
+    let loaded = load(dir.path()).unwrap();
+    let w = loaded.warnings.iter().find(|d| d.message.contains("`a` returns no Agent(...)")).expect("warned");
+    assert_eq!(w.line, Some(3));
+}
+
+#[test]
+fn guardrails_and_inline_schemas_are_read() {
+    let dir = project(
+        AGENTS,
+        "t1:\n  description: D\n  expected_output: E\n  agent: a\n  guardrail: \"must cite sources\"\n  guardrail_max_retries: 1\n  output_schema:\n    type: object\n    properties:\n      title: {type: string}\n    required: [title]\nt2:\n  description: D\n  expected_output: E\n  agent: a\n",
+    );
+    let loaded = load(dir.path()).unwrap();
+    let (t1, t2) = (&loaded.spec.tasks[0], &loaded.spec.tasks[1]);
+    assert_eq!(t1.guardrail.as_deref(), Some("must cite sources"));
+    assert_eq!(t1.guardrail_max_retries, 1);
+    assert_eq!(t1.output_schema.as_ref().unwrap()["required"], serde_json::json!(["title"]));
+    assert_eq!((t2.guardrail.as_deref(), t2.guardrail_max_retries, t2.output_schema.as_ref()), (None, 3, None));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn a_schema_that_does_not_compile_and_a_function_guardrail_are_errors() {
+    let dir = project(
+        AGENTS,
+        "t1:\n  description: D\n  expected_output: E\n  agent: a\n  output_schema:\n    type: nonsense\nt2:\n  description: D\n  expected_output: E\n  agent: a\n  output_schema: Report\n  guardrail: [check]\n",
+    );
+    let e = errors(dir.path());
+    find(&e, "tasks.yaml", "tasks.t1.output_schema", "not a valid JSON Schema");
+    find(&e, "tasks.yaml", "tasks.t2.output_schema", "expected a mapping");
+    find(&e, "tasks.yaml", "tasks.t2.guardrail", "needs the CrewAI engine");
+}
+
+#[test]
 fn mcp_servers_mcps_and_command_tools_are_read_and_checked() {
     let dir = project(
         "a:\n  role: R\n  goal: G\n  backstory: B\n  tools: [shout, read_file, nothing_here]\n  mcps: [files, \"files#read\", \"https://mcp.example.com/mcp#search\"]\n",
@@ -614,31 +715,4 @@ fn mcp_servers_mcps_and_command_tools_are_read_and_checked() {
     for (file, field, part) in expected {
         find(&e, file, field, part);
     }
-}
-
-#[test]
-fn guardrails_and_inline_schemas_are_read() {
-    let dir = project(
-        AGENTS,
-        "t1:\n  description: D\n  expected_output: E\n  agent: a\n  guardrail: \"must cite sources\"\n  guardrail_max_retries: 1\n  output_schema:\n    type: object\n    properties:\n      title: {type: string}\n    required: [title]\nt2:\n  description: D\n  expected_output: E\n  agent: a\n",
-    );
-    let loaded = load(dir.path()).unwrap();
-    let (t1, t2) = (&loaded.spec.tasks[0], &loaded.spec.tasks[1]);
-    assert_eq!(t1.guardrail.as_deref(), Some("must cite sources"));
-    assert_eq!(t1.guardrail_max_retries, 1);
-    assert_eq!(t1.output_schema.as_ref().unwrap()["required"], serde_json::json!(["title"]));
-    assert_eq!((t2.guardrail.as_deref(), t2.guardrail_max_retries, t2.output_schema.as_ref()), (None, 3, None));
-    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-}
-
-#[test]
-fn a_schema_that_does_not_compile_and_a_function_guardrail_are_errors() {
-    let dir = project(
-        AGENTS,
-        "t1:\n  description: D\n  expected_output: E\n  agent: a\n  output_schema:\n    type: nonsense\nt2:\n  description: D\n  expected_output: E\n  agent: a\n  output_schema: Report\n  guardrail: [check]\n",
-    );
-    let e = errors(dir.path());
-    find(&e, "tasks.yaml", "tasks.t1.output_schema", "not a valid JSON Schema");
-    find(&e, "tasks.yaml", "tasks.t2.output_schema", "expected a mapping");
-    find(&e, "tasks.yaml", "tasks.t2.guardrail", "needs the CrewAI engine");
 }

@@ -1,20 +1,23 @@
 //! A CrewAI YAML project: `config/agents.yaml` + `config/tasks.yaml` (or under
-//! `src/<package>/config/`), an optional `crew.yaml` of crew settings beside `config/`, and an
-//! optional `crew.py` whose `@task` methods may bind the agents `tasks.yaml` leaves out.
+//! `src/<package>/config/`), an optional `crew.yaml` of crew settings beside `config/`, the
+//! project's Python files (`crew.py`'s `Agent`/`Task`/`Crew` arguments, script-style bindings,
+//! Pydantic models, `main.py`'s default inputs) and its `.env` (variable names only).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{collection, crew_py};
+use super::crew_py::CrewPy;
+use super::python::pydantic::Models;
+use super::{collection, crew_py_apply, env_file, main_py, python};
 use crate::crew::diagnostic::{Diagnostic, Findings};
 use crate::crew::document::{self, Node, Syntax};
 use crate::crew::draft::{normalize, Draft, DraftParts};
-use crate::crew::entries::canonical_tools;
 use crate::crew::fields::Fields;
 use crate::crew::origin::Origin;
 use crate::crew::settings::{read_settings, CrewSettings};
-use crate::crew::source::{read_text, SourceText, MAX_FILE_BYTES};
-use crate::crew::{AgentSpec, CrewFormat, TaskSpec};
+use crate::crew::source::SourceText;
+use crate::crew::{CrewFormat, TaskSpec};
 
 /// The `agents` or `tasks` config of the project in `dir`: `config/<what>.yaml` (or `.yml`), else
 /// the first `src/<package>/config/<what>.yaml` in name order.
@@ -72,10 +75,20 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
     let mut tasks = collection::tasks(&tasks_node, &tasks_origin, findings);
     let mut settings = settings;
 
-    let package_dir = agents_path.parent().and_then(Path::parent).map(Path::to_path_buf);
-    if let Some(py_path) = find_crew_py(dir, package_dir.as_deref()) {
-        apply_crew_py(&py_path, &mut settings, &mut agents, &mut tasks, findings);
+    let py_files = python::read_project(dir, findings);
+    let py = CrewPy::of(&py_files);
+    let models = Models::of(py_files.iter().flat_map(|f| f.parsed.classes.iter()));
+    crew_py_apply::apply(&py, &models, &mut settings, &mut agents, &mut tasks, findings);
+    yaml_output_models(&tasks_node, &models, &mut tasks, findings);
+    let main_inputs = main_py::default_inputs(&py_files, findings);
+    let mut input_sources: BTreeMap<String, String> = settings.inputs.keys().map(|k| (k.clone(), "crew.yaml".to_string())).collect();
+    for (name, value) in main_inputs.values {
+        if !settings.inputs.contains_key(&name) {
+            settings.inputs.insert(name.clone(), value);
+            input_sources.extend(main_inputs.sources.get(&name).map(|s| (name, s.clone())));
+        }
     }
+    let (env_file, env_vars) = env_file::read_names(dir, findings).map_or((None, Vec::new()), |(p, n)| (Some(p), n));
 
     Some(Draft::assemble(DraftParts {
         format: CrewFormat::YamlProject,
@@ -88,7 +101,29 @@ pub(crate) fn read(dir: &Path, findings: &mut Findings) -> Option<Draft> {
         tasks_origin,
         agents,
         tasks,
+        input_sources,
+        env_file,
+        env_vars,
     }))
+}
+
+/// `output_pydantic: Report` / `output_json: Report` in tasks.yaml: the schema of the project's
+/// Pydantic model `Report` (unless crew.py already gave one); warned when there is no such model.
+fn yaml_output_models(tasks_node: &Node, models: &Models, tasks: &mut [(TaskSpec, Origin)], findings: &mut Findings) {
+    for (task, origin) in tasks.iter_mut().filter(|(t, _)| t.output_schema.is_none()) {
+        let Some(fields) = tasks_node.get(&task.key) else { continue };
+        let named = ["output_pydantic", "output_json"].into_iter().find_map(|key| match fields.get(key) {
+            Some(Node::String(class)) if !class.trim().is_empty() => Some((key, class.trim().to_string())),
+            _ => None,
+        });
+        let Some((key, class)) = named else { continue };
+        let short = class.rsplit(['.', ':']).next().unwrap_or(&class);
+        task.output_schema = models.schema(short);
+        if task.output_schema.is_none() {
+            findings
+                .warn(origin.at(key, format!("no Pydantic model `{short}` in the project's Python files; the output only has to be JSON")));
+        }
+    }
 }
 
 type CrewYaml = (CrewSettings, Origin, Option<String>, Option<String>);
@@ -122,57 +157,4 @@ fn read_yaml(path: &Path, findings: &mut Findings) -> Option<(Arc<SourceText>, N
     let source = SourceText::read(path).map_err(|d| findings.error(d)).ok()?;
     let node = document::parse(&source, Syntax::Yaml).map_err(|d| findings.error(d)).ok()?;
     Some((Arc::new(source), node))
-}
-
-/// `crew.py` in the project folder, else in the package folder, else in any `src/<package>/`.
-fn find_crew_py(dir: &Path, package_dir: Option<&Path>) -> Option<PathBuf> {
-    std::iter::once(dir.to_path_buf())
-        .chain(package_dir.map(Path::to_path_buf))
-        .chain(packages(dir))
-        .map(|d| d.join("crew.py"))
-        .find(|p| p.is_file())
-}
-
-fn apply_crew_py(
-    path: &Path,
-    settings: &mut CrewSettings,
-    agents: &mut [(AgentSpec, Origin)],
-    tasks: &mut [(TaskSpec, Origin)],
-    findings: &mut Findings,
-) {
-    let text = match read_text(path, MAX_FILE_BYTES) {
-        Ok(t) => t,
-        Err(e) => {
-            findings.warn(Diagnostic::new(path.display().to_string(), format!("{}; not used", e.message)).at_line(e.line));
-            return;
-        }
-    };
-    let py = crew_py::scan(&text);
-    let source = Arc::new(SourceText::new(path.display().to_string(), text));
-    for (task, origin) in tasks.iter_mut() {
-        let Some(bound) = py.task_agents.get(&task.key) else {
-            continue;
-        };
-        match &task.agent {
-            None => task.agent = Some(bound.clone()),
-            Some(agent) if agent != bound => {
-                findings.warn(origin.at("agent", format!("crew.py binds agent `{bound}`; using `{agent}` as tasks.yaml says")))
-            }
-            Some(_) => {}
-        }
-    }
-    for (agent, _) in agents.iter_mut() {
-        let Some(names) = py.agent_tools.get(&agent.key) else {
-            continue;
-        };
-        let origin = Origin::new(source.clone(), format!("agents.{}", agent.key), Vec::new());
-        for tool in canonical_tools(names, &origin, findings) {
-            if !agent.tools.iter().any(|t| t.name == tool.name) {
-                agent.tools.push(tool);
-            }
-        }
-    }
-    if settings.process.is_none() {
-        settings.process = py.process;
-    }
 }

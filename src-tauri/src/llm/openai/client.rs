@@ -53,6 +53,10 @@ struct Inner {
     idle_timeout: Duration,
     /// Send a request's schema as `response_format` ([`ClientSettings::response_format`]).
     send_response_format: bool,
+    /// Sent when a request sets no temperature (an agent's `LLM(temperature=…)`).
+    temperature: Option<f32>,
+    /// Sent as every request's `max_tokens` (an agent's `LLM(max_tokens=…)`).
+    max_tokens: Option<u32>,
 }
 
 impl OpenAiCompatibleModel {
@@ -78,8 +82,21 @@ impl OpenAiCompatibleModel {
                 shown_base: endpoint.shown_base(),
                 secrets: endpoint.secrets(),
                 endpoint,
+                temperature: None,
+                max_tokens: None,
             }),
         })
+    }
+
+    /// The same model sending `temperature` when a request sets none, and `max_tokens` with
+    /// every request (`None` sends nothing). Only on a model not yet cloned; a clone is left as
+    /// it is.
+    pub fn with_defaults(mut self, temperature: Option<f32>, max_tokens: Option<u32>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.temperature = temperature;
+            inner.max_tokens = max_tokens;
+        }
+        self
     }
 
     /// The endpoint this model sends to.
@@ -111,6 +128,14 @@ impl ChatModel for OpenAiCompatibleModel {
 }
 
 impl Inner {
+    /// The request body, with this model's default temperature and `max_tokens`.
+    fn body(&self, request: &ChatRequest) -> WireRequest {
+        let mut body = WireRequest::new(&self.endpoint.model.model, request, self.send_response_format);
+        body.temperature = body.temperature.or(self.temperature);
+        body.max_tokens = self.max_tokens;
+        body
+    }
+
     /// The base URL as messages show it (credentials redacted).
     fn api_base(&self) -> &str {
         &self.shown_base
@@ -121,7 +146,7 @@ impl Inner {
     }
 
     async fn plain(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
-        let body = WireRequest::new(&self.endpoint.model.model, request, self.send_response_format);
+        let body = self.body(request);
         let reply: WireResponse = self.plain.chat().create_byot(body).await.map_err(|e| self.classify(e))?;
         let choices = reply.choices.ok_or_else(|| self.invalid("the reply has no `choices`"))?;
         let choice = choices.into_iter().next().ok_or_else(|| self.invalid("the reply's `choices` is empty"))?;
@@ -137,7 +162,7 @@ impl Inner {
     }
 
     async fn streamed(&self, request: &ChatRequest, sink: Option<TokenSink>) -> Result<ChatResponse, LlmError> {
-        let body = WireRequest::new(&self.endpoint.model.model, request, self.send_response_format);
+        let body = self.body(request);
         let chat = self.streaming.chat();
         let start = chat.create_stream_byot::<_, WireChunk>(body);
         let mut stream = self.within_idle_timeout(start, "the reply to start").await?.map_err(|e| self.classify(e))?;

@@ -19,6 +19,8 @@ pub struct WireRequest {
     pub tools: Vec<WireTool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
@@ -105,6 +107,7 @@ impl WireRequest {
             messages: request.messages.iter().map(WireMessage::from).collect(),
             tools: request.tools.iter().map(WireTool::from).collect(),
             temperature: request.temperature,
+            max_tokens: None,
             stream: request.stream,
             stream_options: request.stream.then_some(StreamOptions { include_usage: true }),
             response_format: request.response_format.as_ref().filter(|_| send_response_format).map(WireResponseFormat::from),
