@@ -21,9 +21,14 @@ try:
 except ImportError:
     from crewai.tools import BaseTool
     stub = types.ModuleType("crewai_tools")
-    for name in ["FileReadTool", "FileWriterTool", "DirectoryReadTool"]:
+    def stand_in(name):
+        if name.startswith("__"):
+            raise AttributeError(name)
         body = {"__annotations__": {"name": str, "description": str}, "name": name, "description": "stand-in", "_run": lambda self, **kw: ""}
-        setattr(stub, name, type(name, (BaseTool,), body))
+        tool = type(name, (BaseTool,), body)
+        setattr(stub, name, tool)
+        return tool
+    stub.__getattr__ = stand_in  # any class the export imports (FileReadTool, SerperDevTool, ...)
     sys.modules["crewai_tools"] = stub
     print("crewai_tools is not installed: stand-in tool classes", file=sys.stderr)
 package, cls = sys.argv[1], sys.argv[2]
