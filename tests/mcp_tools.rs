@@ -209,15 +209,13 @@ fn live_members(pgid: i64) -> Vec<i64> {
     out
 }
 
-#[test]
-fn cancel_stops_the_mcp_servers_process_group() {
-    let Some(server) = everything_server() else { return };
-    let mock = MockLlm::start();
-    let crew = Crew::new(Some(&mock.base_url()));
-    // Through `sh`, so the group holds a grandchild too.
+/// Starts a worker running a crew whose agent uses server-everything through `sh` (so the server's
+/// group holds a grandchild too), with the model call held: returns the worker, the execution id
+/// and the server's process group (with both processes alive).
+fn running_with_a_server(crew: &Crew, mock: &MockLlm, server: &Path) -> (harness::Spawned, String, i64) {
     let servers = format!("mcp_servers:\n  everything:\n    command: sh\n    args: [\"-c\", \"node '{}' stdio\"]\n", server.display());
-    let file = crew_file(&crew, &format!("{servers}{}", agent_and_task("    mcps: [everything]\n")));
-    let mut worker = crew.spawn_logged("worker", &["worker", "--concurrency", "1"]);
+    let file = crew_file(crew, &format!("{servers}{}", agent_and_task("    mcps: [everything]\n")));
+    let worker = crew.spawn_logged("worker", &["worker", "--concurrency", "1"]);
     mock.push(Reply::held(Reply::text("never")));
     let submitted: Value = serde_json::from_str(&crew.ok(&["submit", &arg(&file), "--json"])).unwrap();
     let id = submitted["id"].as_str().unwrap().to_string();
@@ -225,16 +223,52 @@ fn cancel_stops_the_mcp_servers_process_group() {
     let connected = crew.logs(&id).into_iter().find(|l| l["data"]["mcp_server"] == "everything").expect("the connection is logged");
     let pgid = connected["data"]["pgid"].as_i64().expect("a stdio server's group");
     assert!(live_members(pgid).len() >= 2, "sh and node run in the server's group");
+    (worker, id, pgid)
+}
 
-    crew.ok(&["cancel", &id]);
-    assert_eq!(crew.wait_status(&id, &["cancelled"], PROC_WAIT)["status"], "cancelled");
+/// Waits (bounded by [`PROC_WAIT`]) until no live process is left in group `pgid`.
+fn assert_group_ends(pgid: i64, after: &str) {
     let deadline = std::time::Instant::now() + PROC_WAIT;
     while !live_members(pgid).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "left in the server's group: {:?}", live_members(pgid));
+        assert!(std::time::Instant::now() < deadline, "{after}: left in the server's group: {:?}", live_members(pgid));
         std::thread::yield_now();
     }
+}
+
+#[test]
+fn cancel_stops_the_mcp_servers_process_group() {
+    let Some(server) = everything_server() else { return };
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let (mut worker, id, pgid) = running_with_a_server(&crew, &mock, &server);
+    crew.ok(&["cancel", &id]);
+    assert_eq!(crew.wait_status(&id, &["cancelled"], PROC_WAIT)["status"], "cancelled");
+    assert_group_ends(pgid, "after cancel");
     mock.release();
     worker.kill_hard();
+}
+
+#[test]
+fn the_mcp_server_stops_when_its_worker_exits_or_is_killed() {
+    let Some(server) = everything_server() else { return };
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    // A worker asked to stop (SIGTERM) ends its executions' servers with it.
+    let (mut worker, _, pgid) = running_with_a_server(&crew, &mock, &server);
+    harness::signal(&worker.child, "TERM");
+    worker.wait_exit(PROC_WAIT);
+    assert_group_ends(pgid, "after the worker's SIGTERM");
+    mock.release();
+
+    // A worker killed outright cannot clean up: the server's stdin closes with it, and a stdio
+    // server (server-everything, as the MCP spec asks) exits then, with what it started. (A data
+    // dir of its own: the first execution went back to the queue when its worker stopped.)
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let (mut worker, _, pgid) = running_with_a_server(&crew, &mock, &server);
+    worker.kill_hard();
+    assert_group_ends(pgid, "after the worker's SIGKILL");
+    mock.release();
 }
 
 #[test]
