@@ -12,6 +12,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
   },
+  // Tests read the one list of the app's commands (src/commands.test.ts).
+  server: { fs: { allow: ['.', '../src-tauri/src/gui/commands'] } },
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],

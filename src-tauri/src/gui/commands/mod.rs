@@ -10,32 +10,23 @@ pub mod settings;
 use super::{CommandError, CommandErrorKind};
 use crate::execution::ExecutionId;
 
-/// Registers every command on `builder` (the app and the command tests use this; keep the list
-/// in sync with `build.rs`).
+// `with_app_commands!`: the one list of the app's commands.
+include!("list.rs");
+
+/// The names of the app's commands (`submit_execution`, …), from the one list.
+pub const COMMAND_NAMES: &[&str] = {
+    macro_rules! names {
+        ($($module:ident :: $command:ident),* $(,)?) => { &[$(stringify!($command)),*] };
+    }
+    with_app_commands!(names)
+};
+
+/// Registers every command of the list on `builder` (the app and the command tests use this).
 pub fn register<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        executions::submit_execution,
-        executions::cancel_execution,
-        executions::get_execution,
-        executions::get_execution_steps,
-        executions::list_executions,
-        executions::retry_execution,
-        executions::set_priority,
-        logs::get_execution_logs,
-        logs::follow_execution_logs,
-        logs::unfollow_execution_logs,
-        queue::pause_queue,
-        queue::resume_queue,
-        queue::get_queue,
-        crews::validate_crew,
-        crews::preview_crew,
-        crews::list_crews,
-        crews::import_crew,
-        crews::pick_crew,
-        crews::pick_file,
-        settings::get_settings,
-        settings::set_settings,
-    ])
+    macro_rules! handler {
+        ($($module:ident :: $command:ident),* $(,)?) => { tauri::generate_handler![$($module::$command),*] };
+    }
+    builder.invoke_handler(with_app_commands!(handler))
 }
 
 /// Runs `work` on tokio's blocking pool: for core calls that may take seconds (loading a crew and
@@ -55,4 +46,21 @@ where
 /// Parses an execution id from the page.
 pub(crate) fn parse_id(id: &str) -> Result<ExecutionId, CommandError> {
     id.parse().map_err(|e: <ExecutionId as std::str::FromStr>::Err| CommandError::new(CommandErrorKind::InvalidArgument, e.to_string()))
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::COMMAND_NAMES;
+
+    #[test]
+    fn the_page_is_granted_exactly_the_listed_commands() {
+        let set = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/permissions/app-commands.toml")).unwrap();
+        let granted: Vec<&str> = set.lines().filter_map(|l| l.trim().strip_prefix("\"allow-")?.strip_suffix("\",")).collect();
+        let listed: Vec<String> = COMMAND_NAMES.iter().map(|c| c.replace('_', "-")).collect();
+        assert_eq!(granted, listed, "permissions/app-commands.toml is generated from list.rs by build.rs");
+        let capability = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/capabilities/main-window.json")).unwrap();
+        let capability: serde_json::Value = serde_json::from_str(&capability).unwrap();
+        assert_eq!(capability["permissions"], serde_json::json!(["core:event:allow-listen", "core:event:allow-unlisten", "app-commands"]));
+        assert_eq!(COMMAND_NAMES.len(), 21);
+    }
 }
