@@ -5,6 +5,8 @@
 //! Run: `cargo test --features gui-test --test gui_commands` (needs `ui/dist` built and webkit
 //! headers installed, like any build of the `gui` feature).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -553,4 +555,48 @@ fn another_processs_submit_and_cancel_refresh_the_page_and_nothing_else_does() {
     cli(&gui.data_dir, &["cancel", &id]);
     rx.recv_timeout(GIVE_UP).expect("store-changed after another process's cancel");
     assert_eq!(gui.ok("get_execution", json!({"id": id}))["status"], "cancelled");
+}
+
+#[test]
+fn a_cli_worker_runs_an_app_queued_execution_with_the_apps_settings() {
+    let mock = support::MockLlm::start();
+    let gui = Gui::start();
+    // The Settings view's model, key and endpoint; the queue paused so the app does not run it.
+    gui.ok(
+        "set_settings",
+        json!({"update": {"provider": "openai", "base_url": mock.base_url(), "model": "settings-model", "api_key": "sk-from-settings"}}),
+    );
+    gui.ok("pause_queue", json!({}));
+    let crew = gui.data_dir.parent().unwrap().join("no-model.yaml");
+    std::fs::write(
+        &crew,
+        "name: no_model\nagents:\n  w:\n    role: W\n    goal: G\n    backstory: B\ntasks:\n  t:\n    description: Say hi.\n    expected_output: A greeting.\n    agent: w\n",
+    )
+    .unwrap();
+    let submitted = gui.ok("submit_execution", json!({"request": {"crew": crew, "llm": {"mode": "configured"}}}));
+    let id = submitted["execution"]["id"].as_str().unwrap().to_string();
+    tauri::async_runtime::block_on(gui.state().shutdown()).unwrap();
+
+    // A CLI worker on the same data dir, with no LLM variables of its own.
+    let worker = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crew-runner"))
+            .arg("--data-dir")
+            .arg(&gui.data_dir)
+            .args(args)
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_API_BASE")
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("MODEL")
+            .output()
+            .expect("crew-runner runs");
+        assert!(out.status.success(), "crew-runner {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    worker(&["resume"]);
+    worker(&["worker", "--until-idle"]);
+    let status: Value = serde_json::from_str(&worker(&["status", &id, "--json"])).unwrap();
+    assert_eq!(status["status"], "succeeded", "{status:#}");
+    let request = mock.chat_requests().into_iter().last().expect("the worker called the app's endpoint");
+    assert_eq!(request.header("authorization"), Some("Bearer sk-from-settings"));
+    assert_eq!(request.body["model"], "settings-model");
 }

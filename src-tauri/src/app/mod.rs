@@ -5,6 +5,7 @@
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+mod configured_llm;
 pub mod duration;
 mod engine_choice;
 pub mod log_files;
@@ -19,6 +20,7 @@ mod submission;
 mod validation;
 mod watch;
 
+pub use configured_llm::{ConfiguredLlm, ConfiguredLlmError};
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
 pub use paths::{AppPaths, PathsError};

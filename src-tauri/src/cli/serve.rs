@@ -30,7 +30,12 @@ pub async fn serve(global: &GlobalArgs, c: ServeCommand) -> Result<i32, CliError
         allow_remote: c.allow_remote,
         cors_origin: c.cors_origin,
         allowed_workspaces: c.allow_workspace,
-        llm_env: None,
+        // Submissions are checked in the environment the workers run with (the app's Settings
+        // filling what the environment leaves unset).
+        llm_env: Some({
+            let env = super::runtime::llm_env(global)?;
+            crate::http::LlmEnvSource::new(move || env.clone())
+        }),
     };
     crate::http::check_options(&options).map_err(serve_error)?;
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;

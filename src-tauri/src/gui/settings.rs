@@ -10,70 +10,7 @@ use std::sync::RwLock;
 use serde::{Deserialize, Serialize};
 
 use super::http_server::HttpApiView;
-use crate::llm::providers::find_provider;
-use crate::llm::LlmEnv;
-
-/// The LLM part of the settings: what "configured model" means in the New run view.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LlmSettings {
-    /// A provider prefix of the provider table (`openai`, `ollama`, …); empty: the environment decides.
-    #[serde(default)]
-    pub provider: String,
-    /// The endpoint's base URL; empty: the provider's default (or its environment variable).
-    #[serde(default)]
-    pub base_url: String,
-    /// The model name without the provider prefix (`gpt-4o-mini`); empty: the crew's or `MODEL`.
-    #[serde(default)]
-    pub model: String,
-    /// The provider's API key; empty: the environment's.
-    #[serde(default)]
-    pub api_key: String,
-}
-
-impl std::fmt::Debug for LlmSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmSettings")
-            .field("provider", &self.provider)
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("api_key", &if self.api_key.is_empty() { "" } else { "<redacted>" })
-            .finish()
-    }
-}
-
-impl LlmSettings {
-    /// The model string the engine resolves (`openai/gpt-4o-mini`), when a model is set.
-    pub fn model_string(&self) -> Option<String> {
-        let model = self.model.trim();
-        if model.is_empty() {
-            return None;
-        }
-        let provider = self.provider.trim();
-        Some(if provider.is_empty() || model.contains('/') { model.to_string() } else { format!("{provider}/{model}") })
-    }
-
-    /// The base URL override, when set.
-    pub fn api_base(&self) -> Option<String> {
-        Some(self.base_url.trim().to_string()).filter(|b| !b.is_empty())
-    }
-
-    /// `base` with these settings applied: `MODEL` set to [`model_string`](Self::model_string) and
-    /// the provider's key variable (e.g. `OPENAI_API_KEY`) to the key. Unset fields leave `base` as it is.
-    pub fn llm_env(&self, base: &LlmEnv) -> LlmEnv {
-        let mut env = base.clone();
-        if let Some(model) = self.model_string() {
-            env.vars.insert("MODEL".into(), model);
-        }
-        let key = self.api_key.trim();
-        if !key.is_empty() {
-            let provider = if self.provider.trim().is_empty() { "openai" } else { self.provider.trim() };
-            if let Some(var) = find_provider(provider).and_then(|p| p.key_var) {
-                env.vars.insert(var.into(), key.to_string());
-            }
-        }
-        env
-    }
-}
+pub use crate::app::ConfiguredLlm as LlmSettings;
 
 /// The local HTTP API inside the app (`gui/http_server.rs`): off unless enabled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +254,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::LlmEnv;
 
     fn llm(provider: &str, model: &str, key: &str) -> LlmSettings {
         LlmSettings { provider: provider.into(), base_url: String::new(), model: model.into(), api_key: key.into() }
