@@ -80,7 +80,6 @@ impl Node {
 
 /// Parses `source` as `syntax`; a syntax error names the line (and column) where it is.
 pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnostic> {
-    let budget = Budget::default();
     let result = match syntax {
         Syntax::Yaml => {
             if source.text.len() > MAX_YAML_BYTES {
@@ -92,8 +91,8 @@ pub(crate) fn parse(source: &SourceText, syntax: Syntax) -> Result<Node, Diagnos
             }
             on_parser_stack(|| parse_yaml(&source.text, &Budget::default()))
         }
-        Syntax::Json => parse_json(&source.text, &budget),
-        Syntax::Jsonc => parse_json(&jsonc::to_json(&source.text), &budget),
+        Syntax::Json => parse_json(&source.text, &Budget::default()),
+        Syntax::Jsonc => parse_json(&jsonc::to_json(&source.text), &Budget::default()),
     };
     result.map_err(|(message, line, column)| {
         let what = match syntax {

@@ -18,12 +18,15 @@ use tokio::process::{Child, ChildStdin};
 use tokio::sync::{Mutex, OnceCell};
 
 use super::python::PythonCommand;
+use crate::engine::tools::stderr_tail::StderrTail;
 
 /// The shim, embedded in the binary and written next to each server's socket.
 pub const SHIM_SOURCE: &str = include_str!("shim.py");
 
 /// How long a server may take to import CrewAI and say it is ready (`uv run` may first sync).
 const START_TIMEOUT: Duration = Duration::from_secs(300);
+/// Lines of a server's stderr kept for its start-up error.
+const SERVER_TAIL_LINES: usize = 30;
 
 /// Why no connection to a shim server could be made.
 #[derive(Debug, thiserror::Error)]
@@ -147,24 +150,10 @@ async fn start(python: PythonCommand) -> Result<Arc<ShimServer>, ShimError> {
     let stdin = child.stdin.take().expect("stdin is piped");
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
-    let stderr_tail = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    {
-        let tail = stderr_tail.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::debug!(target: "crewai_shim", "{line}");
-                let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
-                t.push(line);
-                if t.len() > 30 {
-                    t.remove(0);
-                }
-            }
-        });
-    }
+    let stderr_tail = StderrTail::follow(stderr, SERVER_TAIL_LINES);
     let mut lines = BufReader::new(stdout).lines();
     let ready = tokio::time::timeout(START_TIMEOUT, lines.next_line()).await;
-    let tail = || stderr_tail.lock().unwrap_or_else(|p| p.into_inner()).join("\n");
+    let tail = || stderr_tail.text();
     let line = match ready {
         Ok(Ok(Some(line))) => line,
         Ok(Ok(None)) | Ok(Err(_)) => {

@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 use super::process_group::spawn_in_group;
-use super::stderr_tail::StderrTail;
+use super::stderr_tail::{StderrTail, TOOL_TAIL_LINES};
 use super::{Tool, ToolError};
 use crate::crew::command_tool::{DEFAULT_COMMAND_OUTPUT_BYTES, DEFAULT_COMMAND_TIMEOUT_SECS};
 use crate::crew::CommandToolSpec;
@@ -45,7 +45,7 @@ impl CommandTool {
             .map_err(|e| ToolError::Refused(format!("command tool `{}` could not run `{program}`: {e}", self.name)))?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
-        let stderr = StderrTail::follow(child.stderr.take().expect("stderr is piped"));
+        let stderr = StderrTail::follow(child.stderr.take().expect("stderr is piped"), TOOL_TAIL_LINES);
         let input = arguments.to_string();
         let cap = self.cap();
         let finished = tokio::time::timeout(self.timeout(), async {

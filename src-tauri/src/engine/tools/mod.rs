@@ -18,7 +18,7 @@ pub mod mcp;
 pub mod passages;
 pub mod process_group;
 pub mod replayed;
-mod stderr_tail;
+pub(crate) mod stderr_tail;
 pub mod web;
 mod workspace;
 

@@ -21,7 +21,7 @@ use super::McpError;
 use crate::crew::mcp::{HttpServer, StdioServer};
 use crate::crew::McpServerSpec;
 use crate::engine::tools::process_group::{spawn_in_group, GroupGuard};
-use crate::engine::tools::stderr_tail::StderrTail;
+use crate::engine::tools::stderr_tail::{StderrTail, TOOL_TAIL_LINES};
 
 /// How long connecting (start, `initialize`, `tools/list`) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -122,7 +122,7 @@ async fn connect_stdio(name: &str, program: &str, command: Command, timeout: Dur
     let (mut child, group) = spawn_in_group(command).map_err(|e| start_failed(format!("cannot run `{program}`: {e}"), String::new()))?;
     let stdin = child.stdin.take().expect("stdin is piped");
     let stdout = child.stdout.take().expect("stdout is piped");
-    let stderr = StderrTail::follow(child.stderr.take().expect("stderr is piped"));
+    let stderr = StderrTail::follow(child.stderr.take().expect("stderr is piped"), TOOL_TAIL_LINES);
     let started = tokio::time::timeout(timeout, async {
         let service = ().serve((stdout, stdin)).await.map_err(|e| e.to_string())?;
         let tools = service.list_all_tools().await.map_err(|e| e.to_string())?;
