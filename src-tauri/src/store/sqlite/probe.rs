@@ -6,11 +6,15 @@
 //! renewal with nothing running, an empty flush) does not move it.
 //!
 //! The probe's connection is another connection than this store's writer, so this process's own
-//! commits move it too. They are told apart with the writer's two counters, both read *before*
-//! the version so that every change the version shows happened after them:
+//! commits move it too. They are told apart with the writer's counters: its commits done and
+//! the transactions it began after another connection's commit, both read *before* the version,
+//! and its commits begun, read *after* it (raised before each `COMMIT`, so a commit of the
+//! writer that the version shows is counted there even when the look falls between its `COMMIT`
+//! and the count of commits done):
 //! - the version did not move: nothing was committed;
-//! - it moved and the writer committed nothing meanwhile: another connection did;
-//! - it moved and the writer committed too: the writer's count of transactions that began after
+//! - it moved and every commit the writer had begun by this look was done before the previous
+//!   look: another connection committed;
+//! - it moved and the writer may have committed in between: the writer's count of transactions that began after
 //!   another connection's commit ([`Writer::others_seen`]) decides. Each of the writer's `BEGIN`s
 //!   compares the file's version with the one its previous `COMMIT` left, so another connection's
 //!   commit between two of the writer's transactions is counted at the second one. One after the
@@ -34,8 +38,10 @@ use crate::store::{CommitProbe, StoreError};
 /// What the probe has seen: the writer's counters, read before the connection's data version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Seen {
-    /// [`Writer::commits`].
-    pub(super) own_commits: u64,
+    /// [`Writer::commits`], read before the version.
+    pub(super) own_done: u64,
+    /// [`Writer::commits_begun`], read after the version.
+    pub(super) own_begun: u64,
     /// [`Writer::others_seen`].
     pub(super) others_seen: u64,
     /// `PRAGMA data_version` of the probe's connection.
@@ -58,7 +64,7 @@ pub(super) enum Verdict {
 pub(super) fn verdict(before: Seen, now: Seen) -> Verdict {
     if now.version == before.version {
         Verdict::Unchanged
-    } else if now.own_commits == before.own_commits || now.others_seen != before.others_seen {
+    } else if now.own_begun == before.own_done || now.others_seen != before.others_seen {
         Verdict::Others
     } else {
         Verdict::Ask
@@ -85,17 +91,18 @@ impl SqliteCommitProbe {
     /// A probe on `conn` (a read connection of its own, used for nothing else) whose baseline is
     /// now.
     pub(super) fn new(conn: Connection, path: PathBuf, writer: Writer) -> Result<SqliteCommitProbe, StoreError> {
-        let mut probe = SqliteCommitProbe { conn, path, writer, seen: Seen { own_commits: 0, others_seen: 0, version: 0 } };
+        let mut probe = SqliteCommitProbe { conn, path, writer, seen: Seen { own_done: 0, own_begun: 0, others_seen: 0, version: 0 } };
         probe.seen = probe.look()?;
         Ok(probe)
     }
 
     fn look(&self) -> Result<Seen, StoreError> {
-        let own_commits = self.writer.commits();
+        let own_done = self.writer.commits();
         let others_seen = self.writer.others_seen();
         let version =
             self.conn.pragma_query_value(None, "data_version", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(&self.path, e))?;
-        Ok(Seen { own_commits, others_seen, version })
+        let own_begun = self.writer.commits_begun();
+        Ok(Seen { own_done, own_begun, others_seen, version })
     }
 
     async fn changed_now(&mut self) -> Result<bool, StoreError> {
@@ -127,17 +134,22 @@ mod tests {
     use crate::execution::NewExecution;
     use crate::store::{SqliteStore, Store};
 
-    fn seen(own_commits: u64, others_seen: u64, version: i64) -> Seen {
-        Seen { own_commits, others_seen, version }
+    fn seen(own_done: u64, own_begun: u64, others_seen: u64, version: i64) -> Seen {
+        Seen { own_done, own_begun, others_seen, version }
     }
 
     #[test]
     fn the_version_decides_and_the_writers_counters_tell_whose_change_it_was() {
-        let before = seen(5, 2, 7);
-        assert_eq!(verdict(before, seen(9, 3, 7)), Verdict::Unchanged, "no page changed: nothing to show");
-        assert_eq!(verdict(before, seen(5, 2, 8)), Verdict::Others, "the writer committed nothing");
-        assert_eq!(verdict(before, seen(6, 3, 8)), Verdict::Others, "a begin of the writer saw another's commit");
-        assert_eq!(verdict(before, seen(6, 2, 8)), Verdict::Ask);
+        let before = seen(5, 5, 2, 7);
+        assert_eq!(verdict(before, seen(9, 9, 3, 7)), Verdict::Unchanged, "no page changed: nothing to show");
+        assert_eq!(verdict(before, seen(5, 5, 2, 8)), Verdict::Others, "the writer committed nothing");
+        assert_eq!(verdict(before, seen(6, 6, 3, 8)), Verdict::Others, "a begin of the writer saw another's commit");
+        assert_eq!(verdict(before, seen(6, 6, 2, 8)), Verdict::Ask);
+        // The look fell between a COMMIT of the writer and its count of commits done: the
+        // version shows the writer's commit, which only the count of commits begun holds.
+        assert_eq!(verdict(before, seen(5, 6, 2, 8)), Verdict::Ask, "the writer was committing");
+        // A commit begun before the previous look and done after it may be what moved the version.
+        assert_eq!(verdict(seen(5, 6, 2, 7), seen(6, 6, 2, 8)), Verdict::Ask);
         assert!(!after_flush(2, 2));
         assert!(after_flush(2, 3));
     }
@@ -173,6 +185,25 @@ mod tests {
         theirs.insert(job()).await.unwrap();
         assert!(probe.changed().await.unwrap(), "another connection's commit");
         assert!(!probe.changed().await.unwrap(), "reported once");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn looks_racing_our_commits_never_take_them_for_anothers() {
+        let (_dir, ours, _theirs) = pair();
+        let mut probe = ours.commit_probe().unwrap();
+        let writing = tokio::spawn(async move {
+            for _ in 0..300 {
+                ours.insert(job()).await.unwrap();
+            }
+        });
+        // Looks as fast as they go, so some fall between a COMMIT and its count.
+        let mut looks = 0;
+        while !writing.is_finished() {
+            assert!(!probe.changed().await.unwrap(), "our own commit taken for another's after {looks} looks");
+            looks += 1;
+        }
+        writing.await.unwrap();
+        assert!(!probe.changed().await.unwrap());
     }
 
     #[tokio::test]

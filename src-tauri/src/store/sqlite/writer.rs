@@ -145,11 +145,23 @@ where
 #[derive(Clone)]
 pub(super) struct Writer {
     tx: Sender<Box<dyn WriteCommand>>,
-    /// Transactions committed so far (one per batch).
-    commits: Arc<AtomicU64>,
+    /// The writer's `COMMIT`s, begun and done.
+    commits: Arc<Commits>,
     /// Transactions begun after another connection may have committed (see
     /// [`others_seen`](Writer::others_seen)).
     others: Arc<AtomicU64>,
+}
+
+/// Counts of the writer's `COMMIT`s, so that a reader can tell whether a change it sees in the
+/// file may be one of the writer's ([`SqliteCommitProbe`](super::probe::SqliteCommitProbe)).
+#[derive(Default)]
+pub(super) struct Commits {
+    /// `COMMIT`s started: raised just before the `COMMIT` (so before the change is visible to
+    /// any other connection), lowered again when it fails (it changed nothing).
+    begun: AtomicU64,
+    /// Transactions committed (one per batch): raised after the `COMMIT`, before anyone is
+    /// answered.
+    done: AtomicU64,
 }
 
 /// Whether a command may be held for company ([`HOLD`]).
@@ -171,7 +183,7 @@ impl Writer {
     /// [`spawn`](Self::spawn) with another hold time (tests).
     fn spawn_holding(conn: Connection, path: PathBuf, checkpointer: Option<Checkpointer>, hold: Duration) -> std::io::Result<Writer> {
         let (tx, rx) = crossbeam_channel::unbounded::<Box<dyn WriteCommand>>();
-        let commits = Arc::new(AtomicU64::new(0));
+        let commits = Arc::new(Commits::default());
         let others = Arc::new(AtomicU64::new(0));
         let (counter, others_counter) = (commits.clone(), others.clone());
         std::thread::Builder::new()
@@ -182,7 +194,13 @@ impl Writer {
 
     /// How many transactions the writer has committed.
     pub(super) fn commits(&self) -> u64 {
-        self.commits.load(Ordering::SeqCst)
+        self.commits.done.load(Ordering::SeqCst)
+    }
+
+    /// How many `COMMIT`s the writer has started (committed, or committing now). Read after
+    /// seeing a change in the file, it counts every commit of the writer that change can hold.
+    pub(super) fn commits_begun(&self) -> u64 {
+        self.commits.begun.load(Ordering::SeqCst)
     }
 
     /// How many of the writer's transactions began after another connection may have committed
@@ -250,7 +268,7 @@ fn run(
     conn: Connection,
     path: PathBuf,
     rx: Receiver<Box<dyn WriteCommand>>,
-    commits: Arc<AtomicU64>,
+    commits: Arc<Commits>,
     others: Arc<AtomicU64>,
     checkpointer: Option<Checkpointer>,
     hold: Duration,
@@ -296,9 +314,9 @@ fn run(
             continue;
         }
         busy = !deferrable;
-        let before = commits.load(Ordering::Relaxed);
+        let before = commits.done.load(Ordering::Relaxed);
         waiting = commit_batch(&db, &path, batch, waiting, &commits);
-        let after = commits.load(Ordering::Relaxed);
+        let after = commits.done.load(Ordering::Relaxed);
         if after != before && after.is_multiple_of(CHECKPOINT_EVERY) {
             if let Some(checkpointer) = &checkpointer {
                 checkpointer.nudge();
@@ -346,7 +364,7 @@ fn commit_batch(
     path: &Path,
     batch: Vec<Box<dyn WriteCommand>>,
     waiting: Vec<Box<dyn WriteCommand>>,
-    commits: &AtomicU64,
+    commits: &Commits,
 ) -> Vec<Box<dyn WriteCommand>> {
     let mut batch = batch.into_iter();
     // Commands already answered with their own error (a failing first command of a transaction).
@@ -434,9 +452,10 @@ fn commit_batch(
         let _ = conn.run_cached("ROLLBACK");
         return still_waiting;
     }
+    commits.begun.fetch_add(1, Ordering::SeqCst);
     match conn.commit() {
         Ok(()) => {
-            commits.fetch_add(1, Ordering::SeqCst);
+            commits.done.fetch_add(1, Ordering::SeqCst);
             // Announcements first, in the order the commands were applied (commit order).
             applied.iter_mut().for_each(|c| c.announce());
             // Someone waits on each command that is not deferrable (a submission): answered
@@ -446,6 +465,7 @@ fn commit_batch(
             now.into_iter().chain(deferred).for_each(|c| c.committed());
         }
         Err(e) => {
+            commits.begun.fetch_sub(1, Ordering::SeqCst);
             let _ = conn.run_cached("ROLLBACK");
             let error = StoreError::from_sqlite(path, e);
             applied.into_iter().for_each(|c| c.batch_failed(&error, path));
