@@ -600,3 +600,51 @@ fn a_cli_worker_runs_an_app_queued_execution_with_the_apps_settings() {
     assert_eq!(request.header("authorization"), Some("Bearer sk-from-settings"));
     assert_eq!(request.body["model"], "settings-model");
 }
+
+#[test]
+fn a_review_waits_notifies_and_is_answered_from_the_page() {
+    let gui = Gui::start();
+    let (tx, rx) = mpsc::channel::<(String, String)>();
+    gui.app.listen_any(crew_runner::gui::events::NOTIFICATION_EVENT, move |e| {
+        let _ = tx.send(serde_json::from_str(e.payload()).unwrap());
+    });
+    let crew = gui.data_dir.parent().unwrap().join("reviewed.yaml");
+    std::fs::write(
+        &crew,
+        "name: reviewed\nllm: offline\nagents:\n  w:\n    role: Writer\n    goal: Write\n    backstory: B\n\
+         tasks:\n  write:\n    description: Write about owls\n    expected_output: A note\n    agent: w\n    human_input: true\n",
+    )
+    .unwrap();
+    let id = gui.submit_offline(&crew, json!({}))["execution"]["id"].as_str().unwrap().to_string();
+    let settled = |gui: &Gui| -> Value {
+        let runner = gui.state().runner.clone();
+        let id: ExecutionId = id.parse().unwrap();
+        tauri::async_runtime::block_on(async { tokio::time::timeout(GIVE_UP, runner.wait_settled(&id)).await }).expect("in time").unwrap();
+        gui.ok("get_execution", json!({"id": id}))
+    };
+
+    let first = settled(&gui);
+    assert_eq!(first["status"], "awaiting_input", "{first:#}");
+    assert_eq!((first["request"]["task"].as_str(), first["request"]["round"].as_u64()), (Some("write"), Some(1)));
+    let (title, body) = rx.recv_timeout(GIVE_UP).expect("a notification when the run starts waiting");
+    assert_eq!(title, "reviewed awaits your review");
+    assert!(body.contains("`write`") && body.contains(&id), "{body}");
+    let queue = gui.ok("get_queue", json!({}));
+    assert_eq!(queue["counts"]["awaiting_input"], 1, "{queue}");
+    assert_eq!(gui.ok("list_executions", json!({"query": {"statuses": ["awaiting_input"]}}))["executions"][0]["id"], id);
+
+    // Feedback: revised (the offline model answers from its prompt, which now holds the feedback).
+    let queued = gui.ok("answer_execution", json!({"id": id, "feedback": "Mention barn owls."}));
+    assert_eq!(queued["status"], "queued");
+    let second = settled(&gui);
+    assert_eq!((second["status"].as_str(), second["request"]["round"].as_u64()), (Some("awaiting_input"), Some(2)), "{second:#}");
+    assert_ne!(second["request"]["draft"], first["request"]["draft"], "the revision differs");
+
+    // Accepted: finished with the reviewed answer.
+    gui.ok("answer_execution", json!({"id": id, "feedback": null}));
+    let done = gui.wait(&id);
+    assert_eq!(done["status"], "succeeded", "{done:#}");
+    assert_eq!(done["output"], second["request"]["draft"]);
+    let refused = gui.err("answer_execution", json!({"id": id, "feedback": "late"}));
+    assert_eq!(refused["kind"], "invalid_state", "{refused}");
+}

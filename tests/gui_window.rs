@@ -12,6 +12,8 @@
 
 #[path = "harness/mod.rs"]
 mod harness;
+#[path = "window_steps/human_review.rs"]
+mod human_review;
 #[path = "support/mock_llm.rs"]
 #[allow(dead_code)]
 mod support;
@@ -509,6 +511,9 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     d.until("the inputs form", "return document.querySelector('textarea[data-input=\"subject\"]')", json!([])).await;
     d.screenshot("7-new-run").await;
 
+    // A run waiting for a person's review (human_input), answered after the app's restart below.
+    let reviewed = human_review::pause_for_review(&d, &crew_cli).await;
+
     // Stop the app mid-run the way a logout or `kill` does (SIGTERM): it takes the same path as
     // closing the window (RunEvent::Exit, scheduler shutdown) and requeues the run, which the next
     // start finishes. (WebDriver's "close window" is no substitute: WebKitWebDriver ends the browser
@@ -532,6 +537,7 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     d.go(&format!("#/run/{closed}")).await;
     status_in_detail(&d, "succeeded").await;
     all_tasks_done(&d).await;
+    human_review::answer_review(&d, &crew_cli, &reviewed).await;
     // The setting is kept: the next start serves again, with the same token.
     api.until_healthy().await;
     assert_eq!(api.queue().await["settings"]["concurrency"], 4);

@@ -125,6 +125,41 @@ fn a_running_execution_is_cancelled_over_http() {
 }
 
 #[test]
+fn a_review_is_announced_over_events_and_answered_over_http() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let server = serve(&crew, &[]);
+    let api = &server.api;
+    let file = crew.write(
+        "reviewed.yaml",
+        "name: reviewed\nllm: openai/mock-model\nagents:\n  w:\n    role: Writer\n    goal: Write\n    backstory: B\n\
+         tasks:\n  write:\n    description: Write about owls\n    expected_output: A note\n    agent: w\n    human_input: true\n",
+    );
+    let id = submit(api, json!({ "crew": arg(&file) })).remove(0);
+    let mut stream = api.events(&format!("/v1/executions/{id}/events"), Vec::new());
+    let waiting = loop {
+        let event = stream.next_event().expect("the stream goes on while the run waits");
+        if event.event == "status" && event.json()["status"] == "awaiting_input" {
+            break event.json();
+        }
+    };
+    assert_eq!(waiting["request"]["task"], "write", "{waiting:#}");
+    let listed = api.get("/v1/executions?status=awaiting_input").json();
+    assert_eq!(listed["executions"][0]["id"], id.as_str(), "{listed:#}");
+    assert_eq!(api.get("/v1/queue").json()["counts"]["awaiting_input"], 1);
+
+    let refused = api.post(&format!("/v1/executions/{id}/answer"), &json!({ "verdict": "ok" }));
+    assert_eq!(refused.status, 400, "unknown fields are refused: {}", refused.body);
+    let answered = api.post(&format!("/v1/executions/{id}/answer"), &json!({}));
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert_eq!(answered.json()["status"], "queued");
+    let events = stream.until_end();
+    assert_eq!(events.last().unwrap().json()["status"], "succeeded");
+    let again = api.post(&format!("/v1/executions/{id}/answer"), &json!({ "feedback": "late" }));
+    assert_eq!((again.status, again.kind()), (409, "invalid_state".to_string()), "{}", again.body);
+}
+
+#[test]
 fn requests_are_refused_with_kind_and_status() {
     let mock = MockLlm::start();
     let crew = Crew::new(Some(&mock.base_url()));

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crew_runner::execution::{
-    BoxFuture, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, NewExecution, Priority, RunOutput, RunRequest,
+    AttemptOutput, BoxFuture, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, NewExecution, Priority, RunOutput, RunRequest,
 };
 use crew_runner::scheduler::{ClaimScope, Scheduler, SchedulerConfig};
 use crew_runner::store::{SqliteStore, Store};
@@ -47,7 +47,7 @@ impl Executor for BenchExecutor {
         request: RunRequest,
         _journal: Arc<dyn Journal>,
         cancel: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         let t_start = now_us();
         self.starts.lock().unwrap().insert(request.execution.id.clone(), t_start);
         let kind = request.execution.inputs.get("kind").and_then(|v| v.as_str()).unwrap_or("noop").to_string();
@@ -65,7 +65,7 @@ impl Executor for BenchExecutor {
                 }
                 _ => {}
             }
-            Ok(RunOutput { output: format!("{{\"ok\":true,\"t_start\":{t_start}}}"), usage: Default::default() })
+            Ok(RunOutput { output: format!("{{\"ok\":true,\"t_start\":{t_start}}}"), usage: Default::default() }.into())
         })
     }
 }

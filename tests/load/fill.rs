@@ -321,7 +321,8 @@ impl ExecRow {
                 started_at: Some(started),
                 finished_at: None,
             },
-            Status::Queued | Status::Running => ExecRow {
+            // The history never holds executions awaiting input.
+            Status::Queued | Status::Running | Status::AwaitingInput => ExecRow {
                 priority,
                 attempt: 0,
                 next_run_at: None,

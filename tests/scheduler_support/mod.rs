@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crew_runner::execution::{
-    now_ms, BoxFuture, ErrorKind, EventKind, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, LogEvent, NewExecution,
-    Priority, RunOutput, RunRequest, StepOutput, Usage,
+    now_ms, AttemptOutput, BoxFuture, ErrorKind, EventKind, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, LogEvent,
+    NewExecution, Priority, RunOutput, RunRequest, StepOutput, Usage,
 };
 use crew_runner::scheduler::{Backoff, ClaimScope, Scheduler, SchedulerConfig};
 use crew_runner::store::{SqliteStore, Store};
@@ -80,9 +80,9 @@ impl Executor for Noop {
         request: RunRequest,
         _: Arc<dyn Journal>,
         _: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         self.started.lock().unwrap().push(request.execution.crew_name.clone());
-        Box::pin(async move { Ok(RunOutput { output: format!("done {}", request.execution.crew_name), usage: Usage::default() }) })
+        Box::pin(async move { Ok(RunOutput { output: format!("done {}", request.execution.crew_name), usage: Usage::default() }.into()) })
     }
 }
 
@@ -125,7 +125,7 @@ impl Executor for WaitsForCancel {
         request: RunRequest,
         _: Arc<dyn Journal>,
         _: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         let flag = DropFlag(self.dropped.clone());
         let count = CountDrop(self.drops.clone());
         let started = self.started.clone();
@@ -151,7 +151,7 @@ impl Executor for FailsNTimes {
         request: RunRequest,
         _: Arc<dyn Journal>,
         _: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         let (n, retry_after) = (self.n, self.retry_after_ms);
         Box::pin(async move {
             if request.execution.attempt <= n {
@@ -161,7 +161,7 @@ impl Executor for FailsNTimes {
                 }
                 Err(e)
             } else {
-                Ok(RunOutput { output: "finally".into(), usage: Usage::default() })
+                Ok(RunOutput { output: "finally".into(), usage: Usage::default() }.into())
             }
         })
     }
@@ -171,7 +171,12 @@ impl Executor for FailsNTimes {
 pub struct FailsPermanently;
 
 impl Executor for FailsPermanently {
-    fn execute(&self, _: RunRequest, _: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        _: RunRequest,
+        _: Arc<dyn Journal>,
+        _: CancellationToken,
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         Box::pin(async { Err(ExecutionError::new(ErrorKind::LlmClient, "401 unauthorized")) })
     }
 }
@@ -189,13 +194,13 @@ impl Executor for SavesStepsThenFails {
         request: RunRequest,
         journal: Arc<dyn Journal>,
         _: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         self.given.lock().unwrap().push(request.completed_steps.iter().map(|s| s.step.clone()).collect());
         let attempt = request.execution.attempt;
         Box::pin(async move {
             if attempt > 1 {
                 journal.log(LogEvent::info(EventKind::TaskSkipped, "research").with_task("research"));
-                return Ok(RunOutput { output: "written".into(), usage: Usage::default() });
+                return Ok(RunOutput { output: "written".into(), usage: Usage::default() }.into());
             }
             journal.log(LogEvent::info(EventKind::TaskStarted, "research").with_task("research"));
             journal
@@ -235,7 +240,12 @@ impl Gated {
 }
 
 impl Executor for Gated {
-    fn execute(&self, _: RunRequest, _: Arc<dyn Journal>, _: CancellationToken) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    fn execute(
+        &self,
+        _: RunRequest,
+        _: Arc<dyn Journal>,
+        _: CancellationToken,
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_running.fetch_max(now, Ordering::SeqCst);
         let _ = self.started.send(now);
@@ -243,7 +253,7 @@ impl Executor for Gated {
         Box::pin(async move {
             permits.acquire().await.expect("semaphore open").forget();
             running.fetch_sub(1, Ordering::SeqCst);
-            Ok(RunOutput::default())
+            Ok(RunOutput::default().into())
         })
     }
 }
@@ -282,7 +292,7 @@ impl Executor for WritesAfterGo {
         request: RunRequest,
         journal: Arc<dyn Journal>,
         _: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         let (go, later_calls, started) = (self.go.clone(), self.later_calls.clone(), self.started.clone());
         let guard = SendOnDrop(self.dropped.clone(), request.execution.id.clone());
         let (id, attempt) = (request.execution.id.clone(), request.execution.attempt);
@@ -292,7 +302,7 @@ impl Executor for WritesAfterGo {
             go.notified().await;
             save_research(journal.as_ref(), "stale facts", attempt).await?;
             later_calls.fetch_add(1, Ordering::SeqCst);
-            Ok(RunOutput { output: "done".into(), usage: Usage::default() })
+            Ok(RunOutput { output: "done".into(), usage: Usage::default() }.into())
         })
     }
 }

@@ -32,6 +32,8 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const api = {
   submitExecution: (request: SubmitArgs) => call<Submitted>('submit_execution', { request }),
   cancelExecution: (id: string) => call<CancelOutcome>('cancel_execution', { id }),
+  /** Answers the review the execution awaits: no feedback accepts the answer, feedback sends it back. */
+  answerExecution: (id: string, feedback?: string) => call<Execution>('answer_execution', { id, feedback: feedback ?? null }),
   getExecution: (id: string) => call<Execution>('get_execution', { id }),
   getExecutionSteps: (id: string) => call<StepOutput[]>('get_execution_steps', { id }),
   listExecutions: (query: { statuses?: Status[]; crew?: string; limit?: number; before?: string | null }) =>

@@ -41,7 +41,7 @@ export function toast(message: string, kind: 'info' | 'error' = 'info'): void {
 }
 
 export function statusBadge(status: string): HTMLElement {
-  return h('span', { class: `badge status-${status}` }, status);
+  return h('span', { class: `badge status-${status}` }, status.replace('_', ' '));
 }
 
 /** A "worker gone" badge for a running execution whose worker process died (`owner_gone`). */

@@ -3,7 +3,7 @@
 import { nativeSpec } from './engine';
 import type { CrewSnapshot, LogEntry, Status, StepOutput, Usage } from './types';
 
-export type TaskState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
+export type TaskState = 'pending' | 'running' | 'awaiting_review' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
 export interface TaskRow {
   key: string;
@@ -49,7 +49,8 @@ export function buildTimeline(snapshot: CrewSnapshot | null, steps: StepOutput[]
     let state: TaskState;
     if (step || method != null) state = skipped.has(t.key) && start == null ? 'skipped' : 'done';
     else if (start != null) {
-      state = status === 'running' ? 'running' : status === 'failed' ? 'failed' : status === 'cancelled' ? 'cancelled' : 'pending';
+      state = status === 'running' ? 'running' : status === 'failed' ? 'failed' : status === 'cancelled' ? 'cancelled'
+        : status === 'awaiting_input' ? 'awaiting_review' : 'pending';
     } else state = 'pending';
     const durationMs = start != null ? (end ?? (state === 'running' ? now : null) ?? start) - start : null;
     return {

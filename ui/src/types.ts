@@ -1,9 +1,9 @@
 // The JSON the commands return and the events carry (mirrors the Rust types, snake_case keys).
 
-export type Status = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+export type Status = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'awaiting_input';
 export type Priority = 'low' | 'normal' | 'high' | 'urgent';
 
-export const STATUSES: Status[] = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'];
+export const STATUSES: Status[] = ['queued', 'running', 'retrying', 'awaiting_input', 'succeeded', 'failed', 'cancelled'];
 export const PRIORITIES: Priority[] = ['low', 'normal', 'high', 'urgent'];
 
 export interface ExecutionError {
@@ -28,6 +28,18 @@ export interface Usage {
   cost_usd?: number;
 }
 
+/** A task's answer waiting for a person's review (`human_input`): accept it or send feedback. */
+export interface InputRequest {
+  task: string;
+  agent: string;
+  /** 1 for the first answer, one more for each revision after feedback. */
+  round: number;
+  draft: string;
+  json?: unknown;
+  usage: Usage;
+  asked_at: number;
+}
+
 /** The execution's state, flattened into it (`status` plus what is true in that state). */
 export interface StateFields {
   status: Status;
@@ -42,10 +54,12 @@ export interface StateFields {
   error?: ExecutionError;
   finished_at?: number;
   was_running?: boolean;
+  /** Awaiting input: what waits for review. */
+  request?: InputRequest;
 }
 
 export const STATE_KEYS: (keyof StateFields)[] = [
-  'status', 'owner', 'lease_expires_at', 'lease_token', 'owner_gone', 'next_run_at', 'last_error', 'output', 'error', 'finished_at', 'was_running',
+  'status', 'owner', 'lease_expires_at', 'lease_token', 'owner_gone', 'next_run_at', 'last_error', 'output', 'error', 'finished_at', 'was_running', 'request',
 ];
 
 export interface Execution extends StateFields {

@@ -22,7 +22,8 @@ use serde::Serialize;
 use super::{rerun_request, RerunError, SubmitError, Watch};
 use crate::execution::Executor;
 use crate::execution::{
-    Execution, ExecutionEvent, ExecutionFilter, ExecutionId, LogEntry, NewExecution, ParseIdError, Priority, StepOutput,
+    Execution, ExecutionEvent, ExecutionFilter, ExecutionId, ExecutionState, InputAnswer, InputReview, LogEntry, NewExecution,
+    ParseIdError, Priority, Status, StepOutput,
 };
 use crate::scheduler::{CancelOutcome, Scheduler, SchedulerConfig, SchedulerError};
 use crate::store::{DiskUsage, IdempotencyKey, PruneCounts, PruneFilter, QueueSettings, StatusCounts, Store, StoreError};
@@ -150,14 +151,25 @@ impl Runner {
     /// every [`POLL_WITHOUT_EVENTS`](super::POLL_WITHOUT_EVENTS)).
     /// Ends with [`RunnerError::Scheduler`] if this process's scheduler halted first.
     pub async fn wait(&self, id: &ExecutionId) -> Result<Execution, RunnerError> {
+        self.wait_until(id, ExecutionState::is_terminal).await
+    }
+
+    /// Resolves with the execution once it is terminal or awaits a person's input (human review):
+    /// whatever next needs someone's attention.
+    pub async fn wait_settled(&self, id: &ExecutionId) -> Result<Execution, RunnerError> {
+        self.wait_until(id, |s| s.is_terminal() || s.status() == Status::AwaitingInput).await
+    }
+
+    /// Resolves with the execution once `reached` holds for its state; as [`wait`](Self::wait).
+    pub async fn wait_until(&self, id: &ExecutionId, reached: impl Fn(&ExecutionState) -> bool) -> Result<Execution, RunnerError> {
         if let Some(s) = &self.scheduler {
-            return Ok(s.wait(id).await?);
+            return Ok(s.wait_until(id, reached).await?);
         }
         // Made before the first read: a commit after it is seen at the next tick.
         let mut watch = self.watch(super::POLL_WITHOUT_EVENTS)?;
         loop {
             let e = self.store.get(id)?.ok_or_else(|| RunnerError::NotFound(id.to_string()))?;
-            if e.state.is_terminal() {
+            if reached(&e.state) {
                 return Ok(e);
             }
             // A client's watch has no events and never ends: it answers when another process
@@ -281,6 +293,24 @@ impl Runner {
             None => self.store.request_cancel(&e.id).await?.outcome,
         };
         Ok((e.id, outcome))
+    }
+
+    /// Answers the human review the execution awaits (`awaiting_input`): no text or blanks accept
+    /// the task's answer, anything else is feedback the agent revises with (see
+    /// [`InputAnswer::from_text`]). The execution is queued again when this resolves; refused
+    /// ([`StoreError::InvalidState`](crate::store::StoreError)) unless it awaits input.
+    pub async fn answer(&self, id: &str, answer: InputAnswer) -> Result<Execution, RunnerError> {
+        let e = self.get(id)?;
+        Ok(match &self.scheduler {
+            Some(s) => s.answer(&e.id, answer).await?,
+            None => self.store.answer_input(&e.id, answer).await?.execution,
+        })
+    }
+
+    /// The execution's answered human reviews, in the order they were answered.
+    pub fn reviews(&self, id: &str) -> Result<Vec<InputReview>, RunnerError> {
+        let e = self.get(id)?;
+        Ok(self.store.reviews(&e.id)?)
     }
 
     /// Queues a finished execution again as a new one, reusing its finished tasks (all of them,

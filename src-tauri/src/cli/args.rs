@@ -16,7 +16,9 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Run a crew in this process and print its final output (same as `crew-runner run CREW`).
+    /// Run a crew in this process and print its final output (same as `crew-runner run CREW`). A
+    /// task with `human_input` is asked about on the terminal; with no terminal the run exits 4,
+    /// leaving it waiting for `crew-runner answer`.
     #[arg(long, value_name = "CREW")]
     pub run: Option<PathBuf>,
 
@@ -51,7 +53,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a crew in this process, showing progress, and print its final output.
+    /// Run a crew in this process, showing progress, and print its final output (a `human_input`
+    /// review is asked on the terminal; with none, exit 4 leaves it waiting for `answer`).
     Run(RunCommand),
     /// Queue a crew for a worker (or the desktop app) and print the execution id.
     Submit(SubmitCommand),
@@ -74,6 +77,10 @@ pub enum Command {
     Retry(RetryCommand),
     /// Change the priority of a queued execution.
     Priority(PriorityCommand),
+    /// Answer the human review an execution awaits (a task with `human_input`): no --text accepts
+    /// the task's answer; --text sends it back to the agent with that feedback (it revises and is
+    /// asked again). The execution is queued again for a worker or the app.
+    Answer(AnswerCommand),
     /// Stop starting new executions (running ones go on); shared by every process on the data dir.
     Pause(JsonFlag),
     /// Start executions again after `pause`.
@@ -308,6 +315,18 @@ pub struct IdCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct AnswerCommand {
+    /// The execution id (it must be awaiting input).
+    pub id: String,
+    /// Feedback for the agent; omitted (or empty), the answer under review is accepted.
+    #[arg(long, value_name = "FEEDBACK")]
+    pub text: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct StatusCommand {
     /// The execution id.
     pub id: String,
@@ -355,7 +374,8 @@ pub struct LogsCommand {
 /// one). Exit code: 0 all succeeded, 1 any failed, else 3 any cancelled; 124 when --timeout ran
 /// out first (the unfinished ones are named); 2 for an unknown or malformed id (before waiting).
 /// A running execution whose worker process is gone, with no worker running to recover it,
-/// counts as failed (exit 1) rather than blocking forever.
+/// counts as failed (exit 1) rather than blocking forever. One awaiting a person's review (a task
+/// with `human_input`) is not finished: it is waited for, and said once on stderr per question.
 #[derive(Debug, Args)]
 pub struct WaitCommand {
     /// The execution ids.

@@ -7,6 +7,7 @@
 #[macro_use]
 mod output;
 
+mod answer;
 mod args;
 mod control;
 mod docs;
@@ -20,6 +21,7 @@ mod options;
 mod progress;
 mod prune;
 mod render;
+mod review_prompt;
 mod run;
 mod runtime;
 mod serve;
@@ -92,6 +94,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Cancel(c) => control::cancel(&global, c).await,
         Command::Retry(c) => control::retry(&global, c).await,
         Command::Priority(c) => control::priority(&global, c).await,
+        Command::Answer(c) => answer::answer(&global, c).await,
         Command::Pause(c) => control::pause(&global, true, c.json).await,
         Command::Resume(c) => control::pause(&global, false, c.json).await,
         Command::Validate(c) => validate::validate(&global, c).await,

@@ -71,6 +71,11 @@ pub fn execution(e: &Execution) -> String {
         ExecutionState::Succeeded { output, .. } => {
             let _ = writeln!(s, "output:\n{}", block(output));
         }
+        ExecutionState::AwaitingInput { request } => {
+            let _ = writeln!(s, "review:     task `{}` ({}), round {}", line(&request.task), line(&request.agent), request.round);
+            let _ = writeln!(s, "answer:     crew-runner answer {} [--text FEEDBACK]", e.id);
+            let _ = writeln!(s, "draft:\n{}", block(&request.draft));
+        }
         _ => {}
     }
     for a in &e.attempt_errors {
@@ -82,11 +87,11 @@ pub fn execution(e: &Execution) -> String {
 /// One line per execution (for `list`), with a header.
 pub fn table(executions: &[Execution]) -> String {
     let mut s =
-        format!("{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<23}  {}\n", "ID", "STATUS", "PRIO", "PROGRESS", "TOKENS", "CREATED", "CREW");
+        format!("{:<26}  {:<14}  {:<6}  {:<9}  {:>7}  {:<23}  {}\n", "ID", "STATUS", "PRIO", "PROGRESS", "TOKENS", "CREATED", "CREW");
     for e in executions {
         let _ = writeln!(
             s,
-            "{:<26}  {:<9}  {:<6}  {:<9}  {:>7}  {:<23}  {}",
+            "{:<26}  {:<14}  {:<6}  {:<9}  {:>7}  {:<23}  {}",
             e.id,
             if owner_gone(e) { "orphaned" } else { e.status().as_str() },
             e.priority.as_str(),

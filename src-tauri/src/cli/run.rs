@@ -6,12 +6,13 @@ use super::args::{GlobalArgs, RunOptions};
 use super::escape::{block, line};
 use super::options::{batch_rows, submit_request};
 use super::progress::ProgressDisplay;
+use super::review_prompt;
 use super::runtime::{client, llm_env, runner_failure, start_runner, workspace_policy};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
 use crate::app::{default_batch_key, idempotency_key, prepare_batch, Runner, RunnerError, Submission, SubmitError};
 use crate::crew::CrewWarning;
-use crate::execution::{Execution, ExecutionState, NewExecution, Status};
+use crate::execution::{Execution, ExecutionState, InputAnswer, NewExecution, Status};
 use crate::scheduler::ClaimScope;
 
 /// Validates everything (nothing is recorded on error), then prints warnings.
@@ -56,31 +57,38 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
     let events = runner.subscribe().expect("a runner with a scheduler has events");
     // Several rows are recorded in one transaction: all of them or none.
     let submitted = runner.submit(news, None).await.map_err(CliError::runner)?.executions;
-    let display = (!global.quiet).then(|| ProgressDisplay::spawn(events, &submitted));
+    let mut display = (!global.quiet).then(|| ProgressDisplay::spawn(events, &submitted));
 
-    let waits = futures_join(&runner, &submitted);
-    tokio::pin!(waits);
+    let interactive = review_prompt::interactive();
     let mut interrupted: Option<Interrupt> = None;
-    let finished: Vec<Execution> = loop {
-        let signal = tokio::select! {
-            done = &mut waits => match done {
-                Ok(finished) => break finished,
-                Err(e) => {
-                    let failure = runner_failure(&runner, e);
-                    ProgressDisplay::finish_some(display).await;
-                    let _ = runner.shutdown().await;
-                    return Err(failure);
-                }
-            },
-            _ = tokio::signal::ctrl_c(), if interrupted.is_none() => Interrupt::CtrlC,
-            _ = terminate.recv(), if interrupted.is_none() => Interrupt::Terminate,
-        };
-        interrupted = Some(signal);
-        if !global.quiet {
-            eprintln!("interrupted: cancelling");
+    let settled = {
+        let waits = settle_all(&runner, &submitted, interactive, &mut display);
+        tokio::pin!(waits);
+        tokio::select! {
+            done = &mut waits => Some(done),
+            _ = tokio::signal::ctrl_c() => { interrupted = Some(Interrupt::CtrlC); None }
+            _ = terminate.recv() => { interrupted = Some(Interrupt::Terminate); None }
         }
-        for e in &submitted {
-            runner.cancel(e.id.as_str()).await.map_err(CliError::runner)?;
+    };
+    let finished: Result<Vec<Execution>, RunnerError> = match settled {
+        Some(done) => done,
+        None => {
+            if !global.quiet {
+                eprintln!("interrupted: cancelling");
+            }
+            for e in &submitted {
+                runner.cancel(e.id.as_str()).await.map_err(CliError::runner)?;
+            }
+            futures_join(&runner, &submitted).await
+        }
+    };
+    let finished = match finished {
+        Ok(finished) => finished,
+        Err(e) => {
+            let failure = runner_failure(&runner, e);
+            ProgressDisplay::finish_some(display).await;
+            let _ = runner.shutdown().await;
+            return Err(failure);
         }
     };
     ProgressDisplay::finish_some(display).await;
@@ -97,6 +105,7 @@ pub async fn run(global: &GlobalArgs, crew: PathBuf, options: RunOptions, concur
                     eprintln!("execution {} failed: {}: {}", e.id, error.kind.as_str(), block(&error.message))
                 }
                 ExecutionState::Cancelled { .. } => eprintln!("execution {} cancelled", e.id),
+                ExecutionState::AwaitingInput { request } => eprintln!("{}", awaiting_text(e, request)),
                 other => eprintln!("execution {} ended {}", e.id, other.status()),
             }
         }
@@ -115,15 +124,72 @@ pub fn warn_if_paused(global: &GlobalArgs, runner: &Runner) -> Result<(), CliErr
     Ok(())
 }
 
-/// 0 when all succeeded, 130 (Ctrl-C) or 143 (SIGTERM) when the signal cancelled any, else 1.
+/// 0 when all succeeded, 130 (Ctrl-C) or 143 (SIGTERM) when the signal cancelled any, 4 when
+/// the others succeeded and some await a person's review, else 1.
 fn exit_code(finished: &[Execution], interrupted: Option<Interrupt>) -> i32 {
-    if finished.iter().all(|e| e.status() == Status::Succeeded) {
+    let all = |ok: &dyn Fn(Status) -> bool| finished.iter().all(|e| ok(e.status()));
+    if all(&|s| s == Status::Succeeded) {
         0
     } else if let Some(signal) = interrupted.filter(|_| finished.iter().any(|e| e.status() == Status::Cancelled)) {
         signal.exit_code()
+    } else if all(&|s| matches!(s, Status::Succeeded | Status::AwaitingInput)) {
+        AWAITING_INPUT_EXIT
     } else {
         1
     }
+}
+
+/// `--run`'s exit code when an execution was left waiting for a person's review (no terminal
+/// to ask on).
+pub const AWAITING_INPUT_EXIT: i32 = 4;
+
+/// What `--run` says of an execution it leaves awaiting input.
+fn awaiting_text(e: &Execution, request: &crate::execution::InputRequest) -> String {
+    format!(
+        "execution {id}: task `{task}` awaits a person's review (round {round}); see it with `crew-runner status {id}`, \
+         answer with `crew-runner answer {id} [--text FEEDBACK]` (or in the app), and a worker or the app runs it on",
+        id = e.id,
+        task = line(&request.task),
+        round = request.round
+    )
+}
+
+/// Waits for each execution to finish; one that awaits a person's review is asked about on the
+/// terminal when `interactive` (its answer queues it again here) and otherwise left waiting
+/// (returned as it is).
+async fn settle_all(
+    runner: &Runner,
+    submitted: &[Execution],
+    interactive: bool,
+    display: &mut Option<ProgressDisplay>,
+) -> Result<Vec<Execution>, RunnerError> {
+    let mut out = Vec::with_capacity(submitted.len());
+    for e in submitted {
+        loop {
+            let now = runner.wait_settled(&e.id).await?;
+            let ExecutionState::AwaitingInput { request } = &now.state else {
+                out.push(now);
+                break;
+            };
+            if !interactive {
+                out.push(now);
+                break;
+            }
+            // The bars would draw over the question: stopped while asking, then started again.
+            let shown = display.is_some();
+            ProgressDisplay::finish_some(display.take()).await;
+            let Some(text) = review_prompt::ask(&now.id, request).await else {
+                out.push(now);
+                break;
+            };
+            runner.answer(now.id.as_str(), InputAnswer::from_text(Some(&text))).await?;
+            if shown {
+                let events = runner.subscribe().expect("a runner with a scheduler has events");
+                *display = Some(ProgressDisplay::spawn(events, std::slice::from_ref(e)));
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn futures_join(runner: &Runner, submitted: &[Execution]) -> Result<Vec<Execution>, RunnerError> {
@@ -149,12 +215,14 @@ fn print_batch_summary(finished: &[Execution], json: bool) {
         let inputs = serde_json::to_string(&e.inputs).unwrap_or_default();
         outln!("{}  {:<9}  {}  {}", e.id, e.status().as_str(), line(&inputs), line(&detail));
     }
+    let awaiting = count(Status::AwaitingInput);
     outln!(
-        "{} executions: {} succeeded, {} failed, {} cancelled",
+        "{} executions: {} succeeded, {} failed, {} cancelled{}",
         finished.len(),
         count(Status::Succeeded),
         count(Status::Failed),
-        count(Status::Cancelled)
+        count(Status::Cancelled),
+        if awaiting > 0 { format!(", {awaiting} awaiting input (`crew-runner answer ID`)") } else { String::new() }
     );
 }
 

@@ -73,6 +73,8 @@ pub async fn wait(global: &GlobalArgs, c: WaitCommand) -> Result<i32, CliError> 
     let mut watch = runner.watch(POLL_INTERVAL).map_err(CliError::runner)?;
     let mut done: Vec<(Execution, Outcome)> = Vec::new();
     let mut pending = order.clone();
+    // Reviews said to be awaited (id, round): each is said once on stderr, and waited for.
+    let mut told: std::collections::HashSet<(ExecutionId, u32)> = std::collections::HashSet::new();
     loop {
         let mut unfinished = Vec::new();
         for id in pending {
@@ -87,6 +89,20 @@ pub async fn wait(global: &GlobalArgs, c: WaitCommand) -> Result<i32, CliError> 
                 Status::Succeeded => Outcome::Succeeded,
                 Status::Failed => Outcome::Failed,
                 Status::Cancelled => Outcome::Cancelled,
+                Status::AwaitingInput => {
+                    if let ExecutionState::AwaitingInput { request } = &e.state {
+                        if told.insert((e.id.clone(), request.round)) && !global.quiet {
+                            eprintln!(
+                                "{id} awaits a person's review of task `{}` (round {}): `crew-runner answer {id} [--text FEEDBACK]`; waiting",
+                                line(&request.task),
+                                request.round,
+                                id = e.id
+                            );
+                        }
+                    }
+                    unfinished.push(e);
+                    continue;
+                }
                 _ => match runner.stranded(&e) {
                     Some(owner) => {
                         eprintln!("{}", stranded_notice(&e, owner));

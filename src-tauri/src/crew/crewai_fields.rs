@@ -17,8 +17,6 @@ pub(crate) enum KwargUse {
 pub(crate) const NOT_SUPPORTED: &str = "not supported by the native engine; ignored";
 /// CrewAI's internal state, set by CrewAI itself.
 const INTERNAL: &str = "CrewAI's internal state, not a setting; ignored";
-/// Features the native engine will have, not yet.
-const NOT_YET: &str = "not supported yet by the native engine; ignored";
 
 const AGENT_APPLIED: &[&str] = &[
     "config",
@@ -99,6 +97,7 @@ const TASK_APPLIED: &[&str] = &[
     "agent",
     "context",
     "async_execution",
+    "human_input",
     "output_file",
     "output_json",
     "output_pydantic",
@@ -125,7 +124,6 @@ const TASK_INTERNAL: &[&str] = &[
 
 const TASK_IGNORED: &[&str] = &[
     "allow_crewai_trigger_context",
-    "human_input",
     "callback",
     "converter_cls",
     "create_directory",
@@ -224,8 +222,6 @@ impl CrewAiClass {
             KwargUse::Applied
         } else if internal.contains(&name) {
             KwargUse::Ignored(INTERNAL)
-        } else if self == CrewAiClass::Task && name == "human_input" {
-            KwargUse::Ignored(NOT_YET)
         } else if ignored.contains(&name) {
             KwargUse::Ignored(NOT_SUPPORTED)
         } else {
@@ -416,8 +412,8 @@ mod tests {
     }
 
     #[test]
-    fn human_input_is_not_yet_supported() {
-        assert_eq!(CrewAiClass::Task.classify("human_input"), KwargUse::Ignored(NOT_YET));
+    fn human_input_is_applied() {
+        assert_eq!(CrewAiClass::Task.classify("human_input"), KwargUse::Applied);
         assert_eq!(CrewAiClass::of_call("crewai.Agent"), Some(CrewAiClass::Agent));
         assert_eq!(CrewAiClass::of_call("LLM"), None);
     }

@@ -53,6 +53,7 @@ pub(crate) fn read_task(key: &str, fields: &Fields, extra_known: &[&str], findin
         agent: fields.string("agent", findings).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
         context: fields.string_list("context", findings),
         async_execution: fields.bool("async_execution", findings).unwrap_or(false),
+        human_input: fields.bool("human_input", findings).unwrap_or(false),
         output_file: fields.string("output_file", findings).map(|f| f.trim().to_string()).filter(|f| !f.is_empty()),
         output_json: read_output_json(fields, findings),
         output_schema: read_output_schema(fields, findings),

@@ -105,6 +105,10 @@ pub struct TaskSpec {
     pub context: Option<Vec<String>>,
     #[serde(default)]
     pub async_execution: bool,
+    /// CrewAI's `human_input`: the agent's answer waits for a person's review (accept, or
+    /// feedback the agent revises with, asked again) before the task completes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub human_input: bool,
     /// Path (relative to the workspace) the output is written to, atomically.
     #[serde(default)]
     pub output_file: Option<String>,

@@ -14,7 +14,8 @@ use super::run::Run;
 use super::sequential::run_sequential;
 use crate::crew::{interpolate, CrewSpec, Process};
 use crate::execution::{
-    BoxFuture, Engine, ErrorKind, EventKind, ExecutionError, Executor, Journal, LogEvent, RunOutput, RunRequest, StepOutput, Usage,
+    AttemptOutput, BoxFuture, Engine, ErrorKind, EventKind, ExecutionError, Executor, Journal, LogEvent, RunOutput, RunRequest, StepOutput,
+    Usage,
 };
 use crate::llm::{LlmEnv, ModelRegistry};
 
@@ -62,17 +63,17 @@ impl Executor for CrewExecutor {
         request: RunRequest,
         journal: Arc<dyn Journal>,
         cancel: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         let models = self.models.clone();
         Box::pin(async move {
-            let run: BoxFuture<'static, Result<RunOutput, ExecutionError>> = match request.execution.engine {
+            let run: BoxFuture<'static, Result<AttemptOutput, ExecutionError>> = match request.execution.engine {
                 Engine::Native => Box::pin(run_crew(models, request, journal)),
                 Engine::Crewai => {
                     let env = match models {
                         Models::Registry(env) => env,
                         Models::Fixed(_) => LlmEnv::from_process(),
                     };
-                    Box::pin(async move { crewai::attempt::run_attempt(ShimPool::global(), env, request, journal).await })
+                    Box::pin(async move { crewai::attempt::run_attempt(ShimPool::global(), env, request, journal).await.map(Into::into) })
                 }
             };
             tokio::select! {
@@ -84,7 +85,7 @@ impl Executor for CrewExecutor {
     }
 }
 
-async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>) -> Result<RunOutput, ExecutionError> {
+async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>) -> Result<AttemptOutput, ExecutionError> {
     let execution = request.execution;
     let spec: CrewSpec = serde_json::from_value(execution.crew_spec.clone())
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the stored crew is not a valid crew spec: {e}")))?;
@@ -100,7 +101,8 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
         }
         Models::Fixed(source) => source,
     };
-    let run = Arc::new(Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1)));
+    let run =
+        Arc::new(Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1)).with_reviews(request.reviews));
 
     let task_keys: Vec<&str> = run.spec.tasks.iter().map(|t| t.key.as_str()).collect();
     let reused: HashMap<String, StepOutput> =
@@ -108,9 +110,14 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
     run.set_completed(reused.len() as u32);
 
     let steps = match run.spec.process {
-        Process::Sequential => run_sequential(&run, &reused).await?,
-        Process::Hierarchical => run_hierarchical(&run, &reused).await?,
+        Process::Sequential => run_sequential(&run, &reused).await,
+        Process::Hierarchical => run_hierarchical(&run, &reused).await,
     };
+    // A task paused for human review: the attempt ends waiting (whatever else it ended with).
+    if let Some(request) = run.take_input_request() {
+        return Ok(AttemptOutput::AwaitingInput(request));
+    }
+    let steps = steps?;
 
     let mut usage = Usage::default();
     for key in &task_keys {
@@ -123,7 +130,7 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
         LogEvent::info(EventKind::Output, format!("crew `{}` finished", run.spec.name))
             .with_data(json!({"output": truncate(&last, 16 * 1024), "usage": usage})),
     );
-    Ok(RunOutput { output: last, usage })
+    Ok(AttemptOutput::Finished(RunOutput { output: last, usage }))
 }
 
 /// Refuses crews the engine cannot run (the loader normally catches these first).

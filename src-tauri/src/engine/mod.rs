@@ -18,6 +18,7 @@ pub mod delegation;
 pub mod executor;
 pub mod guardrail;
 pub mod hierarchical;
+pub mod human_review;
 pub mod mcp_toolbox;
 pub mod model_source;
 pub mod output;
@@ -33,6 +34,8 @@ pub mod toolbox;
 pub mod tools;
 pub mod usage_ledger;
 
+#[cfg(test)]
+mod human_review_tests;
 #[cfg(test)]
 mod revision_tests;
 #[cfg(test)]

@@ -17,9 +17,9 @@ async fn run_one(model: Arc<dyn ChatModel>, t: TaskSpec) -> (Result<RunOutput, E
     let spec = crew(vec![agent("a", "Analyst")], vec![t], dir.path());
     let journal = Arc::new(MemoryJournal::default());
     let executor = CrewExecutor::with_models(Arc::new(OneModel(model)));
-    let request = RunRequest { execution: execution(&spec, 1), completed_steps: vec![] };
+    let request = RunRequest { execution: execution(&spec, 1), completed_steps: vec![], reviews: vec![] };
     let out = executor.execute(request, journal.clone(), CancellationToken::new()).await;
-    (out, journal)
+    (out.map(|o| o.finished().expect("the crew finished")), journal)
 }
 
 fn last_user(r: &ChatRequest) -> String {

@@ -10,7 +10,7 @@ use super::rate_limit::RateLimiter;
 use super::tools::mcp::{McpSessions, CONNECT_TIMEOUT};
 use super::tools::Workspace;
 use crate::crew::{AgentSpec, CrewSpec};
-use crate::execution::{ErrorKind, ExecutionError, Journal, LogEvent, Progress};
+use crate::execution::{ErrorKind, ExecutionError, InputRequest, InputReview, Journal, LogEvent, Progress};
 use crate::llm::ChatModel;
 
 /// One attempt's shared state. Always held in an `Arc` (delegation tools keep a handle).
@@ -29,6 +29,10 @@ pub struct Run {
     workspace: OnceLock<Arc<Workspace>>,
     limiters: Mutex<HashMap<String, Arc<RateLimiter>>>,
     completed: AtomicU32,
+    /// The execution's answered human reviews (see [`human_review`](super::human_review)).
+    pub reviews: Vec<InputReview>,
+    /// A task's answer to put before a person; set when a `human_input` task pauses the attempt.
+    input_request: Mutex<Option<InputRequest>>,
 }
 
 impl Run {
@@ -50,7 +54,34 @@ impl Run {
             workspace: OnceLock::new(),
             limiters: Mutex::new(HashMap::new()),
             completed: AtomicU32::new(0),
+            reviews: Vec::new(),
+            input_request: Mutex::new(None),
         }
+    }
+
+    /// This run with the execution's answered human reviews.
+    pub fn with_reviews(mut self, reviews: Vec<InputReview>) -> Self {
+        self.reviews = reviews;
+        self
+    }
+
+    /// Pauses the attempt for a person's review of `request`: keeps it (the first one wins when
+    /// parallel tasks pause) and returns the error that unwinds the crew's run; the executor turns
+    /// it into [`AttemptOutput::AwaitingInput`](crate::execution::AttemptOutput).
+    pub fn pause_for_input(&self, request: InputRequest) -> ExecutionError {
+        let task = request.task.clone();
+        self.input_request.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(request);
+        ExecutionError::new(ErrorKind::Internal, format!("task `{task}` awaits human review"))
+    }
+
+    /// Whether a task paused the attempt for a person's review.
+    pub fn is_paused(&self) -> bool {
+        self.input_request.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
+
+    /// The review the attempt paused for, if it did.
+    pub fn take_input_request(&self) -> Option<InputRequest> {
+        self.input_request.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     /// Records a log line.

@@ -1,5 +1,6 @@
 //! One crew task from start to saved step: log, progress, the agent (or manager) loop, the output
-//! rules, `save_step`, and the completion log.
+//! rules, human review (`human_input`, see [`human_review`](super::human_review)), `save_step`,
+//! and the completion log.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use serde_json::json;
 
 use super::agent_loop::AgentJob;
 use super::delegation::TaskDelegator;
+use super::human_review::{feedback_context, next_step, ReviewStep};
 use super::output::{truncate, write_output_file};
 use super::prompts::expected_output_with_schema;
 use super::revision::checked_answer;
@@ -15,7 +17,7 @@ use super::structured::response_schema;
 use super::toolbox::{agent_tools, delegation_tools};
 use super::usage_ledger::UsageLedger;
 use crate::crew::{AgentSpec, TaskSpec};
-use crate::execution::{now_ms, EventKind, ExecutionError, LogEvent, LogLevel, StepOutput};
+use crate::execution::{now_ms, EventKind, ExecutionError, InputRequest, LogEvent, LogLevel, StepOutput, Usage};
 
 /// Who works on a task.
 pub enum Performer {
@@ -42,6 +44,10 @@ impl Performer {
 pub async fn run_task(run: &Arc<Run>, task: &TaskSpec, context: String, performer: Performer) -> Result<StepOutput, ExecutionError> {
     let role = performer.agent().role.clone();
     run_task_inner(run, task, context, performer).await.map_err(|mut e| {
+        if run.is_paused() {
+            // Not a failure: the attempt ends for a person's review (logged by the store).
+            return e;
+        }
         if e.details.is_null() {
             e.details = json!({"task": task.key});
         }
@@ -97,20 +103,45 @@ async fn run_task_inner(run: &Arc<Run>, task: &TaskSpec, context: String, perfor
         tools: tools.clone(),
         response_format: response_schema(task),
     };
-    let (output, json) = checked_answer(run, task, &context, job_for, &ledger).await?;
+    let (output, json, usage) = if task.human_input {
+        let step = next_step(&run.reviews, &task.key);
+        match step {
+            ReviewStep::Accepted(review) => {
+                run.log(
+                    LogEvent::info(
+                        EventKind::AgentStep,
+                        format!("task `{}`: the reviewed answer (round {}) is its output", task.key, review.request.round),
+                    )
+                    .with_task(task.key.clone())
+                    .with_agent(role.clone())
+                    .with_data(json!({"human_input": "accepted", "round": review.request.round})),
+                );
+                (review.request.draft.clone(), review.request.json.clone(), review.request.usage.clone())
+            }
+            ReviewStep::Ask | ReviewStep::Revise(_) => {
+                let round = step.next_round();
+                let (context, mut usage) = match &step {
+                    ReviewStep::Revise(rounds) => {
+                        (feedback_context(&context, rounds), rounds.last().map(|r| r.request.usage.clone()).unwrap_or_default())
+                    }
+                    _ => (context.clone(), Usage::default()),
+                };
+                let (draft, json) = checked_answer(run, task, &context, job_for, &ledger).await?;
+                usage.add(&ledger.total());
+                let request = InputRequest { task: task.key.clone(), agent: role.clone(), round, draft, json, usage, asked_at: now_ms() };
+                return Err(run.pause_for_input(request));
+            }
+        }
+    } else {
+        let (output, json) = checked_answer(run, task, &context, job_for, &ledger).await?;
+        (output, json, ledger.total())
+    };
     let written = match &task.output_file {
         Some(path) => Some(write_output_file(&*run.workspace()?, &task.key, path, &output)?),
         None => None,
     };
-    let step = StepOutput {
-        step: task.key.clone(),
-        agent: role.clone(),
-        output,
-        json,
-        usage: ledger.total(),
-        attempt: run.attempt,
-        completed_at: now_ms(),
-    };
+    let step =
+        StepOutput { step: task.key.clone(), agent: role.clone(), output, json, usage, attempt: run.attempt, completed_at: now_ms() };
     let completion = LogEvent::info(EventKind::TaskCompleted, format!("task `{}` completed", task.key))
         .with_task(task.key.clone())
         .with_agent(role)

@@ -152,6 +152,7 @@ pub fn task(key: &str, agent: Option<&str>) -> TaskSpec {
         output_schema: None,
         guardrail: None,
         guardrail_max_retries: 3,
+        human_input: false,
         tools: vec![],
     }
 }

@@ -22,8 +22,8 @@ async fn run(
 ) -> (Result<RunOutput, ExecutionError>, Arc<MemoryJournal>) {
     let journal = Arc::new(MemoryJournal::default());
     let executor = CrewExecutor::with_models(Arc::new(OneModel(model)));
-    let out = executor.execute(RunRequest { execution, completed_steps }, journal.clone(), CancellationToken::new()).await;
-    (out, journal)
+    let out = executor.execute(RunRequest { execution, completed_steps, reviews: vec![] }, journal.clone(), CancellationToken::new()).await;
+    (out.map(|o| o.finished().expect("the crew finished")), journal)
 }
 
 /// The task prompt (first user message) of a request.
@@ -447,7 +447,8 @@ async fn cancellation_stops_the_run() {
     let journal = Arc::new(MemoryJournal::default());
     let cancel = CancellationToken::new();
     let executor = CrewExecutor::with_models(Arc::new(OneModel(model.clone())));
-    let fut = executor.execute(RunRequest { execution: execution(&spec, 1), completed_steps: vec![] }, journal, cancel.clone());
+    let fut =
+        executor.execute(RunRequest { execution: execution(&spec, 1), completed_steps: vec![], reviews: vec![] }, journal, cancel.clone());
     cancel.cancel();
     let err = fut.await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Internal);
@@ -470,8 +471,12 @@ async fn offline_sequential_crew_writes_a_file_and_streams_tokens() {
     exec.inputs.insert("topic".into(), json!("solar power"));
     let journal = Arc::new(MemoryJournal::default());
     let executor = CrewExecutor::new(crate::llm::LlmEnv::default());
-    let out =
-        executor.execute(RunRequest { execution: exec, completed_steps: vec![] }, journal.clone(), CancellationToken::new()).await.unwrap();
+    let out = executor
+        .execute(RunRequest { execution: exec, completed_steps: vec![], reviews: vec![] }, journal.clone(), CancellationToken::new())
+        .await
+        .unwrap()
+        .finished()
+        .unwrap();
     let steps = journal.steps();
     assert_eq!(steps[0].output.lines().filter(|l| l.starts_with("- ")).count(), 5);
     let note = std::fs::read_to_string(dir.path().join("notes.md")).unwrap();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Execution, ExecutionError, LogEvent, Progress, StepOutput, Usage};
+use super::{Execution, ExecutionError, InputRequest, InputReview, LogEvent, Progress, StepOutput, Usage};
 
 /// A boxed, sendable future: what the object-safe traits here return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -18,6 +18,9 @@ pub struct RunRequest {
     /// Steps already completed by earlier attempts (or copied in by a rerun), in completion order.
     /// The executor must not redo them.
     pub completed_steps: Vec<StepOutput>,
+    /// The answered human reviews of tasks not completed yet, oldest first (see
+    /// [`InputReview`]): the executor applies them instead of asking again.
+    pub reviews: Vec<InputReview>,
 }
 
 /// What a successful attempt produced.
@@ -27,6 +30,31 @@ pub struct RunOutput {
     pub output: String,
     /// Usage of the whole run, including steps reused from earlier attempts.
     pub usage: Usage,
+}
+
+/// How an attempt that did not fail ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttemptOutput {
+    /// The crew finished.
+    Finished(RunOutput),
+    /// A task with `human_input` answered; the execution waits for a person's review of it.
+    AwaitingInput(InputRequest),
+}
+
+impl AttemptOutput {
+    /// The crew's output when it finished; `None` when it waits for input.
+    pub fn finished(self) -> Option<RunOutput> {
+        match self {
+            AttemptOutput::Finished(output) => Some(output),
+            AttemptOutput::AwaitingInput(_) => None,
+        }
+    }
+}
+
+impl From<RunOutput> for AttemptOutput {
+    fn from(output: RunOutput) -> Self {
+        AttemptOutput::Finished(output)
+    }
 }
 
 /// Recording into the store failed; the attempt should stop (the scheduler retries it).
@@ -68,5 +96,5 @@ pub trait Executor: Send + Sync + 'static {
         request: RunRequest,
         journal: Arc<dyn Journal>,
         cancel: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>>;
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>>;
 }

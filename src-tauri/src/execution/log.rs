@@ -28,6 +28,10 @@ pub enum EventKind {
     CancelRequested,
     PriorityChanged,
     Interrupted,
+    /// A task with `human_input` answered; the execution waits for a person's review.
+    AwaitingInput,
+    /// A person answered the review (accepted, or feedback); the execution is queued again.
+    InputAnswered,
     // Engine events.
     TaskStarted,
     TaskCompleted,

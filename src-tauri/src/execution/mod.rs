@@ -12,10 +12,11 @@ mod id;
 mod log;
 mod model;
 mod priority;
+mod review;
 mod state;
 mod time;
 
-pub use contract::{BoxFuture, Executor, Journal, JournalError, RunOutput, RunRequest};
+pub use contract::{AttemptOutput, BoxFuture, Executor, Journal, JournalError, RunOutput, RunRequest};
 pub use engine::{Engine, ParseEngineError};
 pub use error::{ErrorKind, ExecutionError};
 pub use id::{ExecutionId, ParseIdError};
@@ -25,5 +26,6 @@ pub use model::{
     DEFAULT_MAX_ATTEMPTS,
 };
 pub use priority::{ParsePriorityError, Priority};
+pub use review::{InputAnswer, InputRequest, InputReview};
 pub use state::{ExecutionState, ParseStatusError, Status};
 pub use time::{civil_from_days, now_ms, Millis};

@@ -4,11 +4,12 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ExecutionError, Millis};
+use super::{ExecutionError, InputRequest, Millis};
 
 /// Where an execution is in its life, with what is true in that state (like pueue's `TaskStatus`).
 ///
-/// Transitions: `Queued → Running → (Succeeded | Failed | Cancelled | Retrying | Queued)`,
+/// Transitions: `Queued → Running → (Succeeded | Failed | Cancelled | Retrying | Queued |
+/// AwaitingInput)`, `AwaitingInput → Queued` when answered (or `→ Cancelled`),
 /// `Retrying → Queued` when the backoff is due (or straight to `Running` when claimed),
 /// `Queued | Retrying → Cancelled`. A running execution whose owner dies goes back to `Queued`
 /// (recovered) or to `Failed` with kind `abandoned` when no attempts remain.
@@ -38,6 +39,9 @@ pub enum ExecutionState {
     Failed { error: ExecutionError, finished_at: Millis },
     /// Cancelled by a user; `was_running` says whether it had started.
     Cancelled { finished_at: Millis, was_running: bool },
+    /// A task with `human_input` answered and waits for a person's review of `request` (see
+    /// [`InputRequest`]); it holds no concurrency slot. Answered, it is queued again.
+    AwaitingInput { request: InputRequest },
 }
 
 impl ExecutionState {
@@ -50,6 +54,7 @@ impl ExecutionState {
             ExecutionState::Succeeded { .. } => Status::Succeeded,
             ExecutionState::Failed { .. } => Status::Failed,
             ExecutionState::Cancelled { .. } => Status::Cancelled,
+            ExecutionState::AwaitingInput { .. } => Status::AwaitingInput,
         }
     }
 
@@ -79,10 +84,12 @@ pub enum Status {
     Succeeded,
     Failed,
     Cancelled,
+    AwaitingInput,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [Status::Queued, Status::Running, Status::Retrying, Status::Succeeded, Status::Failed, Status::Cancelled];
+    pub const ALL: [Status; 7] =
+        [Status::Queued, Status::Running, Status::Retrying, Status::Succeeded, Status::Failed, Status::Cancelled, Status::AwaitingInput];
 
     /// The name stored in the `status` column and used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -93,6 +100,7 @@ impl Status {
             Status::Succeeded => "succeeded",
             Status::Failed => "failed",
             Status::Cancelled => "cancelled",
+            Status::AwaitingInput => "awaiting_input",
         }
     }
 
@@ -109,7 +117,7 @@ impl fmt::Display for Status {
 
 /// The text names no status.
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a status (expected queued, running, retrying, succeeded, failed or cancelled)")]
+#[error("`{0}` is not a status (expected queued, running, retrying, succeeded, failed, cancelled or awaiting_input)")]
 pub struct ParseStatusError(pub String);
 
 impl FromStr for Status {

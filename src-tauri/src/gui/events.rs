@@ -19,7 +19,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use super::state::GuiState;
 use crate::app::Change;
-use crate::execution::{ExecutionEvent, ExecutionState};
+use crate::execution::{ExecutionEvent, ExecutionState, Status};
 use crate::scheduler::MAX_HEARTBEAT;
 
 /// Emitted with an [`ExecutionEvent`] (`type`: `state`, `progress` or `queue`).
@@ -52,7 +52,7 @@ pub fn follow_changes<R: Runtime>(app: AppHandle<R>) {
                 Change::Event(ExecutionEvent::Log { .. } | ExecutionEvent::Token { .. }) => {}
                 Change::Event(event) => {
                     if let ExecutionEvent::State { id, state, .. } = &event {
-                        if state.is_terminal() {
+                        if state.is_terminal() || state.status() == Status::AwaitingInput {
                             notify_finished(&app, id, state);
                         }
                     }
@@ -66,8 +66,9 @@ pub fn follow_changes<R: Runtime>(app: AppHandle<R>) {
     });
 }
 
-/// Shows a desktop notification for a finished execution when the setting is on and the window
-/// is not focused. Failures to notify are ignored (no notification daemon).
+/// Shows a desktop notification for an execution that finished or started waiting for a person's
+/// review, when the setting is on and the window is not focused. Failures to notify are ignored
+/// (no notification daemon).
 fn notify_finished<R: Runtime>(app: &AppHandle<R>, id: &crate::execution::ExecutionId, state: &ExecutionState) {
     let Some(gui) = app.try_state::<GuiState>() else { return };
     if !gui.settings.get().notify_on_finish {
@@ -82,11 +83,18 @@ fn notify_finished<R: Runtime>(app: &AppHandle<R>, id: &crate::execution::Execut
     show_notification(app, &title, &body);
 }
 
-/// The notification text for a finished execution.
+/// The notification text for an execution that finished or awaits a person's review.
 pub fn finished_message(crew: &str, id: &crate::execution::ExecutionId, state: &ExecutionState) -> (String, String) {
-    let title = format!("{} {}", if crew.is_empty() { "Execution" } else { crew }, state.status());
+    let name = if crew.is_empty() { "Execution" } else { crew };
+    let title = match state {
+        ExecutionState::AwaitingInput { .. } => format!("{name} awaits your review"),
+        _ => format!("{name} {}", state.status()),
+    };
     let body = match state {
         ExecutionState::Failed { error, .. } => format!("{}: {}", error.kind.as_str(), error.message),
+        ExecutionState::AwaitingInput { request } => {
+            format!("task `{}` ({}) awaits your review; answer it in Run detail (execution {id})", request.task, request.agent)
+        }
         _ => format!("execution {id}"),
     };
     (title, body)

@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::settings::SettingsFile;
 use crate::engine::CrewExecutor;
-use crate::execution::{BoxFuture, ExecutionError, Executor, Journal, RunOutput, RunRequest};
+use crate::execution::{AttemptOutput, BoxFuture, ExecutionError, Executor, Journal, RunRequest};
 use crate::llm::LlmEnv;
 
 /// Runs each attempt with a [`CrewExecutor`] built from the process environment plus the LLM
@@ -34,7 +34,7 @@ impl Executor for SettingsExecutor {
         request: RunRequest,
         journal: Arc<dyn Journal>,
         cancel: CancellationToken,
-    ) -> BoxFuture<'static, Result<RunOutput, ExecutionError>> {
+    ) -> BoxFuture<'static, Result<AttemptOutput, ExecutionError>> {
         CrewExecutor::new(self.env()).execute(request, journal, cancel)
     }
 }

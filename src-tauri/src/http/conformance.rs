@@ -76,6 +76,17 @@ fn executions() -> Vec<Execution> {
         ExecutionState::Succeeded { output: "done".into(), finished_at: 9 },
         ExecutionState::Failed { error: failure(FailureKind::Timeout), finished_at: 9 },
         ExecutionState::Cancelled { finished_at: 9, was_running: true },
+        ExecutionState::AwaitingInput {
+            request: crate::execution::InputRequest {
+                task: "draft".into(),
+                agent: "Writer".into(),
+                round: 2,
+                draft: "the answer".into(),
+                json: json!({ "title": "t" }),
+                usage: Usage::default(),
+                asked_at: 5,
+            },
+        },
     ];
     states
         .into_iter()

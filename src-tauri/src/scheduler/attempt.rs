@@ -9,13 +9,13 @@ use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::execution::{ExecutionError, ExecutionId, Executor, Journal, RunOutput, RunRequest};
+use crate::execution::{AttemptOutput, ExecutionError, ExecutionId, Executor, Journal, RunRequest};
 
 /// How an attempt's task ended.
 #[derive(Debug)]
 pub(super) enum AttemptEnd {
     /// The executor returned.
-    Finished(Result<RunOutput, ExecutionError>),
+    Finished(Result<AttemptOutput, ExecutionError>),
     /// The timeout (in ms) elapsed first; the executor's future was dropped.
     TimedOut(u64),
     /// The cancellation token fired first; the executor's future was dropped.

@@ -29,7 +29,8 @@ use super::halt::Halt;
 use super::journal::{LeaseLoss, PendingLog, StoreJournal};
 use super::{ClaimScope, SchedulerConfig};
 use crate::execution::{
-    now_ms, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, Millis, RunRequest, StepOutput,
+    now_ms, AttemptOutput, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, InputRequest,
+    InputReview, Millis, RunRequest, StepOutput,
 };
 use crate::store::{
     AttemptLease, ClaimFilter, ClaimRequest, ClaimSlots, ClaimedRun, CommitListener, Committed, Finish, OwnerLock, QueueSettings,
@@ -72,8 +73,13 @@ struct Running {
 #[derive(Clone, Debug)]
 enum Settlement {
     Finish(Finish),
-    Retry { error: ExecutionError, next_run_at: Millis },
+    Retry {
+        error: ExecutionError,
+        next_run_at: Millis,
+    },
     Requeue,
+    /// A task's answer waits for human review (the slot is freed).
+    AwaitInput(InputRequest),
 }
 
 /// A settlement's write in flight, answering with what it was for.
@@ -376,14 +382,14 @@ impl Dispatcher {
         match claim {
             Ok(claimed) => {
                 for run in claimed {
-                    self.start(run.transition.execution, run.completed_steps);
+                    self.start(run.transition.execution, run.completed_steps, run.reviews);
                 }
             }
             Err(e) => self.store_failed("could not claim work", &e),
         }
     }
 
-    fn start(&mut self, execution: Execution, completed_steps: Vec<StepOutput>) {
+    fn start(&mut self, execution: Execution, completed_steps: Vec<StepOutput>, reviews: Vec<InputReview>) {
         let id = execution.id.clone();
         let Some(lease) = AttemptLease::of(&execution) else {
             tracing::error!("execution {id} was claimed but is {}; not started", execution.status());
@@ -416,7 +422,7 @@ impl Dispatcher {
             events: self.events.clone(),
             logs: self.logs.clone(),
         });
-        let request = RunRequest { execution, completed_steps };
+        let request = RunRequest { execution, completed_steps, reviews };
         spawn_attempt(self.executor.clone(), request, journal, token, lease_token, self.completions_tx.clone());
         if self.shutdown.is_some() {
             // Claimed while shutting down (a waiting claim answered late): requeued right away.
@@ -480,7 +486,10 @@ impl Dispatcher {
                 tracing::warn!("execution {id} was taken over by another worker; dropped its attempt");
                 return None;
             }
-            (_, AttemptEnd::Finished(Ok(out))) => Settlement::Finish(Finish::Succeeded { output: out.output, usage: out.usage }),
+            (_, AttemptEnd::Finished(Ok(AttemptOutput::Finished(out)))) => {
+                Settlement::Finish(Finish::Succeeded { output: out.output, usage: out.usage })
+            }
+            (_, AttemptEnd::Finished(Ok(AttemptOutput::AwaitingInput(request)))) => Settlement::AwaitInput(request),
             (Some(StopReason::Cancel), _) => Settlement::Finish(Finish::Cancelled),
             (Some(StopReason::Shutdown), AttemptEnd::Stopped) | (None, AttemptEnd::Stopped) => Settlement::Requeue,
             (_, AttemptEnd::Finished(Err(error))) => self.after_failure(&run, error),
@@ -521,6 +530,7 @@ impl Dispatcher {
             Settlement::Finish(finish) => self.store.finish(id, &self.owner, finish.clone()),
             Settlement::Retry { error, next_run_at } => self.store.schedule_retry(id, &self.owner, error.clone(), *next_run_at),
             Settlement::Requeue => self.store.requeue(id, &self.owner, "the worker is shutting down"),
+            Settlement::AwaitInput(request) => self.store.await_input(id, &self.owner, request.clone()),
         }
     }
 

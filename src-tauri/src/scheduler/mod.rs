@@ -44,7 +44,7 @@ pub use error::SchedulerError;
 
 #[cfg(doc)]
 use crate::execution::ErrorKind;
-use crate::execution::{Execution, ExecutionEvent, ExecutionId, Executor, NewExecution, Priority};
+use crate::execution::{Execution, ExecutionEvent, ExecutionId, ExecutionState, Executor, InputAnswer, NewExecution, Priority};
 use crate::store::{CommitListener, Committed, OwnerId, QueueSettings, RecoverRequest, Store};
 use dispatcher::{announce, Command, Dispatcher};
 
@@ -167,6 +167,17 @@ impl Scheduler {
         Ok(result.outcome)
     }
 
+    /// Answers the human review an execution awaits ([`Store::answer_input`]): queued again when
+    /// this resolves, and claimed like a submission (by this scheduler when it may take it).
+    pub async fn answer(&self, id: &ExecutionId, answer: InputAnswer) -> Result<Execution, SchedulerError> {
+        let transition = self.inner.store.answer_input(id, answer).await?;
+        if self.inner.config.scope != ClaimScope::All {
+            // Scope `All`: the waiting claim was tried in the answer's transaction.
+            let _ = self.inner.commands.send(Command::Submitted(id.clone()));
+        }
+        Ok(transition.execution)
+    }
+
     /// Changes the priority of a queued or retrying execution.
     pub async fn set_priority(&self, id: &ExecutionId, priority: Priority) -> Result<Execution, SchedulerError> {
         let transition = self.inner.store.set_priority(id, priority).await?;
@@ -227,18 +238,24 @@ impl Scheduler {
     /// the subscription lags and at every heartbeat (for changes made by other processes).
     /// Ends with [`SchedulerError::Stopped`] if the scheduler [halted](Scheduler::halted) first.
     pub async fn wait(&self, id: &ExecutionId) -> Result<Execution, SchedulerError> {
+        self.wait_until(id, ExecutionState::is_terminal).await
+    }
+
+    /// Resolves with the execution once `reached` holds for its state (as [`wait`](Self::wait)
+    /// does for a terminal one), e.g. terminal or awaiting input.
+    pub async fn wait_until(&self, id: &ExecutionId, reached: impl Fn(&ExecutionState) -> bool) -> Result<Execution, SchedulerError> {
         let mut events = self.subscribe();
         loop {
             if self.inner.halted.is_set() {
                 return Err(SchedulerError::Stopped);
             }
             let execution = self.inner.store.get(id)?.ok_or_else(|| crate::store::StoreError::NotFound(id.clone()))?;
-            if execution.state.is_terminal() {
+            if reached(&execution.state) {
                 return Ok(execution);
             }
             self.next_change(
                 &mut events,
-                |event| matches!(event, ExecutionEvent::State { id: changed, state, .. } if changed == id && state.is_terminal()),
+                |event| matches!(event, ExecutionEvent::State { id: changed, state, .. } if changed == id && reached(state)),
             )
             .await;
         }

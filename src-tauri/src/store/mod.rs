@@ -40,8 +40,8 @@ pub use types::{
 use std::sync::Arc;
 
 use crate::execution::{
-    BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis, NewExecution, Priority, Progress,
-    StepOutput,
+    BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, InputAnswer, InputRequest, InputReview, LogEntry, LogEvent, Millis,
+    NewExecution, Priority, Progress, StepOutput,
 };
 
 /// A durable store of executions. Object-safe and shareable (`Arc<dyn Store>`).
@@ -114,7 +114,20 @@ pub trait Store: Send + Sync {
     /// `interrupted` with `reason`.
     fn requeue(&self, id: &ExecutionId, owner: &str, reason: &str) -> BoxFuture<'static, Result<Transition, StoreError>>;
 
-    /// Cancels: queued/retrying become `Cancelled` at once; running gets `cancel_requested`
+    /// Ends the owner's running attempt with a task's answer for human review: the execution
+    /// becomes `AwaitingInput` with `request`, holds no lease, and its attempt is refunded. A
+    /// cancel requested meanwhile is honoured instead (`Cancelled`).
+    fn await_input(&self, id: &ExecutionId, owner: &str, request: InputRequest) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// Answers the review an execution awaits: the answered request is kept (see
+    /// [`reviews`](Store::reviews)) and the execution is `Queued` again, in its old place.
+    /// Refused with [`StoreError::InvalidState`] unless it is `AwaitingInput`.
+    fn answer_input(&self, id: &ExecutionId, answer: InputAnswer) -> BoxFuture<'static, Result<Transition, StoreError>>;
+
+    /// The execution's answered reviews, in the order they were answered.
+    fn reviews(&self, id: &ExecutionId) -> Result<Vec<InputReview>, StoreError>;
+
+    /// Cancels: queued/retrying/awaiting input become `Cancelled` at once; running gets `cancel_requested`
     /// (its owner stops it); terminal executions are left unchanged.
     fn request_cancel(&self, id: &ExecutionId) -> BoxFuture<'static, Result<CancelResult, StoreError>>;
 

@@ -22,6 +22,8 @@ pub struct ClaimedRun {
     pub transition: Transition,
     /// The steps earlier attempts (or the submission's seed) completed, in completion order.
     pub completed_steps: Vec<StepOutput>,
+    /// The execution's answered human reviews (see [`Store::reviews`](super::Store::reviews)).
+    pub reviews: Vec<crate::execution::InputReview>,
 }
 
 /// Which attempt a write belongs to, and the fencing token that proves it still holds its lease.
@@ -197,6 +199,9 @@ pub struct StatusCounts {
     pub succeeded: u64,
     pub failed: u64,
     pub cancelled: u64,
+    /// Paused for a person's review (not finished, holding no slot).
+    #[serde(default)]
+    pub awaiting_input: u64,
 }
 
 impl StatusCounts {
@@ -209,10 +214,12 @@ impl StatusCounts {
             Status::Succeeded => self.succeeded,
             Status::Failed => self.failed,
             Status::Cancelled => self.cancelled,
+            Status::AwaitingInput => self.awaiting_input,
         }
     }
 
-    /// Queued + retrying + running: executions that are not finished.
+    /// Queued + retrying + running: executions a worker will run without anyone's help (one
+    /// awaiting input waits for a person, see [`awaiting_input`](Self::awaiting_input)).
     pub fn active(&self) -> u64 {
         self.queued + self.running + self.retrying
     }
@@ -225,6 +232,7 @@ impl StatusCounts {
             Status::Succeeded => self.succeeded += n,
             Status::Failed => self.failed += n,
             Status::Cancelled => self.cancelled += n,
+            Status::AwaitingInput => self.awaiting_input += n,
         }
     }
 }

@@ -1,4 +1,5 @@
-// Run detail: timeline of tasks, live log, output (sanitised Markdown), error, inputs.
+// Run detail: timeline of tasks, live log, output (sanitised Markdown), error, inputs, and the
+// review panel while a task's answer awaits a person (`human_input`).
 
 import { api } from '../api';
 import { append, clear, h, orphanBadge, statusBadge, toast } from '../dom';
@@ -9,6 +10,7 @@ import { withState } from '../queue_model';
 import { buildTimeline } from '../timeline';
 import type { Execution, StepOutput } from '../types';
 import { LogView } from './log_view';
+import { reviewPanel } from './review_panel';
 import type { View } from './view';
 
 export const detailView: View = (root, id) => {
@@ -21,6 +23,10 @@ export const detailView: View = (root, id) => {
 
   const header = h('div', { class: 'detail-header' });
   const errorBox = h('div', { class: 'error-box', hidden: true, role: 'alert' });
+  // The review panel while the run awaits input; rebuilt only when what waits changes (so typed
+  // feedback survives progress renders).
+  const review = h('div', { class: 'review' });
+  let reviewShown = '';
   const timeline = h('table', { class: 'timeline', 'aria-label': 'Tasks' });
   const output = h('div', { class: 'output markdown', 'data-testid': 'final-output' });
   const inputs = h('table', { class: 'inputs' });
@@ -29,6 +35,7 @@ export const detailView: View = (root, id) => {
     h('a', { href: '#/queue', class: 'back' }, '← Queue'),
     header,
     errorBox,
+    review,
     h('section', { class: 'panel' }, h('h2', {}, 'Tasks'), timeline),
     h('section', { class: 'panel output-panel' }, h('h2', {}, 'Output'), output),
     h('section', { class: 'panel' }, h('h2', {}, 'Log'), log.el),
@@ -110,10 +117,17 @@ export const detailView: View = (root, id) => {
     clear(errorBox);
     if (err) append(errorBox, h('strong', { class: 'error-kind' }, err.kind), ' ', h('span', { class: 'error-message' }, err.message),
       e.status === 'retrying' && e.next_run_at ? h('div', { class: 'small' }, `retrying at ${formatTime(e.next_run_at)}`) : null);
+    const waiting = e.status === 'awaiting_input' && e.request ? `${e.request.task}#${e.request.round}` : '';
+    if (waiting !== reviewShown) {
+      reviewShown = waiting;
+      clear(review);
+      append(review, reviewPanel(e, () => { reviewShown = ''; scheduleReload(); }));
+    }
     renderTimeline();
     clear(output);
     if (e.status === 'succeeded' && e.output != null) output.innerHTML = renderMarkdown(e.output);
-    else output.append(h('p', { class: 'muted' }, e.status === 'cancelled' ? 'Cancelled.' : isTerminal(e.status) ? 'No output.' : 'Not finished yet.'));
+    else output.append(h('p', { class: 'muted' }, e.status === 'cancelled' ? 'Cancelled.' : isTerminal(e.status) ? 'No output.'
+      : e.status === 'awaiting_input' ? 'Waiting for your review (above).' : 'Not finished yet.'));
     clear(inputs);
     const keys = Object.keys(e.inputs);
     if (keys.length === 0) inputs.append(h('tr', {}, h('td', { class: 'muted' }, 'No inputs.')));

@@ -55,7 +55,7 @@ export const queueView: View = (root) => {
         count != null ? h('span', { class: 'count' }, String(count)) : null);
     chips.append(chip('All', statusFilter.length === 0, () => { statusFilter = []; void load(); }));
     for (const s of STATUSES) {
-      chips.append(chip(s, statusFilter.includes(s), () => {
+      chips.append(chip(s.replace('_', ' '), statusFilter.includes(s), () => {
         statusFilter = statusFilter.includes(s) ? statusFilter.filter((x) => x !== s) : [...statusFilter, s];
         void load();
       }, queue?.counts[s]));

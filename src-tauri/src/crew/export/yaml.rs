@@ -38,6 +38,8 @@ struct TaskEntry<'a> {
     context: Option<Vec<&'a str>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     async_execution: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    human_input: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     output_file: Option<&'a str>,
 }
@@ -87,6 +89,7 @@ pub fn tasks_yaml(spec: &CrewSpec, names: &PythonNames, plan: &[PlannedTask]) ->
             agent: agent.map(|a| names.agent(a)),
             context: planned.context.as_ref().map(|c| c.iter().map(|k| names.task(k)).collect()),
             async_execution: planned.async_execution,
+            human_input: task.human_input,
             output_file: task.output_file.as_deref(),
         };
         map.push((names.task(&task.key), entry));

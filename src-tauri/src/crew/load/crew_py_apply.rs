@@ -289,6 +289,7 @@ fn task_kwarg(py: &CrewPy, models: &Models, task: &mut TaskSpec, place: &TaskAt,
             _ => findings.warn(at.diag(kwarg, format!("`{}` is not a list of tasks; ignored", kwarg.text))),
         },
         "async_execution" => task.async_execution = flag(kwarg, at, findings).unwrap_or(task.async_execution),
+        "human_input" => task.human_input = flag(kwarg, at, findings).unwrap_or(task.human_input),
         "output_file" => {
             if let Some(f) = text(kwarg, at, findings).map(|f| f.trim().to_string()).filter(|f| !f.is_empty()) {
                 task.output_file = Some(f);

@@ -9,7 +9,7 @@ use super::crews::engine_request;
 use super::{blocking, parse_id};
 use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, SubmitRequest};
 use crate::crew::CrewWarning;
-use crate::execution::{Execution, ExecutionFilter, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
+use crate::execution::{Execution, ExecutionFilter, InputAnswer, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
 use crate::gui::settings::LlmSettings;
 use crate::gui::{CommandError, CommandErrorKind, GuiState};
 use crate::store::CancelOutcome;
@@ -92,6 +92,13 @@ pub async fn submit_execution(state: State<'_, GuiState>, request: SubmitArgs) -
 #[tauri::command(rename_all = "snake_case")]
 pub async fn cancel_execution(state: State<'_, GuiState>, id: String) -> Result<CancelOutcome, CommandError> {
     Ok(state.runner.cancel(&id).await?.1)
+}
+
+/// Answers the human review the execution awaits: no feedback (or blanks) accepts the task's
+/// answer, feedback sends it back to the agent; queued again when this resolves.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn answer_execution(state: State<'_, GuiState>, id: String, feedback: Option<String>) -> Result<Execution, CommandError> {
+    Ok(state.runner.answer(&id, InputAnswer::from_text(feedback.as_deref())).await?)
 }
 
 /// One execution, in full (crew snapshot, inputs, state, usage, attempt errors).

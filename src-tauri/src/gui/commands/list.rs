@@ -11,6 +11,7 @@ macro_rules! with_app_commands {
         $m! {
             executions::submit_execution,
             executions::cancel_execution,
+            executions::answer_execution,
             executions::get_execution,
             executions::get_execution_steps,
             executions::list_executions,

@@ -1,4 +1,4 @@
-//! `POST /v1/executions/{id}/cancel`, `…/retry`, `PUT …/priority`.
+//! `POST /v1/executions/{id}/cancel`, `…/retry`, `…/answer`, `PUT …/priority`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -6,7 +6,7 @@ use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::execution::Priority;
+use crate::execution::{Execution, InputAnswer, Priority};
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
 use crate::http::responses::{self, Cancelled, PriorityChange};
@@ -36,6 +36,25 @@ pub async fn retry(
     let rerun = state.runner.retry(&id, body.from_task.as_deref()).await?;
     let e = rerun.execution;
     Ok((StatusCode::CREATED, Json(responses::Rerun { id: e.id, retry_of: e.retry_of, reused_steps: rerun.reused_steps })))
+}
+
+/// `POST …/answer` (the body may be empty).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// Feedback for the agent, which revises its answer (and is asked again); absent or empty,
+    /// the answer under review is accepted.
+    pub feedback: Option<String>,
+}
+
+/// Answers the human review an execution awaits: the execution, queued again (409 unless it was
+/// `awaiting_input`).
+pub async fn answer(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AnswerBody>,
+) -> Result<Json<Execution>, ApiError> {
+    Ok(Json(state.runner.answer(&id, InputAnswer::from_text(body.feedback.as_deref())).await?))
 }
 
 /// `PUT …/priority`.

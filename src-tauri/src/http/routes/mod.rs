@@ -28,7 +28,7 @@ use super::submit::SubmitBody;
 use crate::app::{QueueView, Validation};
 use crate::execution::Execution;
 use crate::store::QueueSettings;
-use control::{PriorityBody, RetryBody};
+use control::{AnswerBody, PriorityBody, RetryBody};
 use crews::ValidateBody;
 
 /// Makes the JSON schema of a body: a `$ref` to the schema it records in the generator.
@@ -110,7 +110,7 @@ pub const ROUTES: &[Route] = &[
         public: false,
         body: None,
         query: &[
-            ("status", "queued, running, retrying, succeeded, failed or cancelled; repeatable or a comma list"),
+            ("status", "queued, running, retrying, succeeded, failed, cancelled or awaiting_input; repeatable or a comma list"),
             ("crew", "the crew's name"),
             ("meta", "KEY=VALUE; repeatable, all must match"),
             ("limit", "page size, 1 to 1000 (default 50)"),
@@ -185,6 +185,17 @@ pub const ROUTES: &[Route] = &[
         ok: (&[201], Reply::Json(schema::<Rerun>())),
         errors: &[400, 404, 409],
         handler: || post(control::retry),
+    },
+    Route {
+        method: "post",
+        path: "/v1/executions/{id}/answer",
+        summary: "Answer the human review an execution awaits (`awaiting_input`): no `feedback` accepts the task's answer, `feedback` sends it back to the agent. The execution, queued again.",
+        public: false,
+        body: Some(schema::<AnswerBody>()),
+        query: &[],
+        ok: (&[200], Reply::Json(schema::<Execution>())),
+        errors: &[400, 404, 409],
+        handler: || post(control::answer),
     },
     Route {
         method: "put",

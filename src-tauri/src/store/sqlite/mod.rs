@@ -61,8 +61,8 @@ pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
 pub use read::DEFAULT_LIST_LIMIT;
 
 use crate::execution::{
-    now_ms, BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, LogEntry, LogEvent, Millis, NewExecution, Priority,
-    Progress, StepOutput,
+    now_ms, BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, InputAnswer, InputRequest, InputReview, LogEntry, LogEvent,
+    Millis, NewExecution, Priority, Progress, StepOutput,
 };
 use crate::store::listeners::{Announced, CommitListeners};
 use crate::store::liveness::{self, Liveness, OwnerLock};
@@ -171,7 +171,8 @@ fn claim_runs(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Result<V
         .into_iter()
         .map(|transition| {
             let completed_steps = read::steps(conn, path, &transition.execution.id)?;
-            Ok(ClaimedRun { transition, completed_steps })
+            let reviews = rows::load_reviews(conn, path, &transition.execution.id)?;
+            Ok(ClaimedRun { transition, completed_steps, reviews })
         })
         .collect()
 }
@@ -241,6 +242,20 @@ impl Store for SqliteStore {
     fn requeue(&self, id: &ExecutionId, owner: &str, reason: &str) -> BoxFuture<'static, Result<Transition, StoreError>> {
         let (id, owner, reason) = (id.clone(), owner.to_string(), reason.to_string());
         self.write_announced(Urgency::Deferrable, move |conn, path| write::requeue(conn, path, &id, &owner, &reason, now_ms()))
+    }
+
+    fn await_input(&self, id: &ExecutionId, owner: &str, request: InputRequest) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        let (id, owner) = (id.clone(), owner.to_string());
+        self.write_announced(Urgency::Deferrable, move |conn, path| write::await_input(conn, path, &id, &owner, request, now_ms()))
+    }
+
+    fn answer_input(&self, id: &ExecutionId, answer: InputAnswer) -> BoxFuture<'static, Result<Transition, StoreError>> {
+        let id = id.clone();
+        self.write_announced(Urgency::Now, move |conn, path| write::answer_input(conn, path, &id, answer, now_ms()))
+    }
+
+    fn reviews(&self, id: &ExecutionId) -> Result<Vec<InputReview>, StoreError> {
+        self.read(|conn, path| rows::load_reviews(conn, path, id))
     }
 
     fn request_cancel(&self, id: &ExecutionId) -> BoxFuture<'static, Result<CancelResult, StoreError>> {

@@ -37,18 +37,34 @@ pub(super) struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// The migration rewrites table definitions in `sqlite_schema` (`writable_schema`): the
+    /// schema version is raised after it, so that every connection reloads the schema.
+    pub rewrites_schema: bool,
+}
+
+impl Migration {
+    /// A migration of plain SQL.
+    const fn plain(version: i64, name: &'static str, sql: &'static str) -> Migration {
+        Migration { version, name, sql, rewrites_schema: false }
+    }
+
+    /// A migration that rewrites table definitions (see [`rewrites_schema`](Migration::rewrites_schema)).
+    const fn rewriting(version: i64, name: &'static str, sql: &'static str) -> Migration {
+        Migration { version, name, sql, rewrites_schema: true }
+    }
 }
 
 /// Every migration this binary knows, in order; the last one's version is the schema version.
 pub(super) const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "init", sql: include_str!("../../../../migrations/0001_init.sql") },
-    Migration { version: 2, name: "drop_owner_index", sql: include_str!("../../../../migrations/0002_drop_owner_index.sql") },
-    Migration { version: 3, name: "history_indexes", sql: include_str!("../../../../migrations/0003_history_indexes.sql") },
-    Migration { version: 4, name: "status_indexes", sql: include_str!("../../../../migrations/0004_status_indexes.sql") },
-    Migration { version: 5, name: "active_index", sql: include_str!("../../../../migrations/0005_active_index.sql") },
-    Migration { version: 6, name: "fencing_and_abandons", sql: include_str!("../../../../migrations/0006_fencing_and_abandons.sql") },
-    Migration { version: 7, name: "idempotency", sql: include_str!("../../../../migrations/0007_idempotency.sql") },
-    Migration { version: 8, name: "engine", sql: include_str!("../../../../migrations/0008_engine.sql") },
+    Migration::plain(1, "init", include_str!("../../../../migrations/0001_init.sql")),
+    Migration::plain(2, "drop_owner_index", include_str!("../../../../migrations/0002_drop_owner_index.sql")),
+    Migration::plain(3, "history_indexes", include_str!("../../../../migrations/0003_history_indexes.sql")),
+    Migration::plain(4, "status_indexes", include_str!("../../../../migrations/0004_status_indexes.sql")),
+    Migration::plain(5, "active_index", include_str!("../../../../migrations/0005_active_index.sql")),
+    Migration::plain(6, "fencing_and_abandons", include_str!("../../../../migrations/0006_fencing_and_abandons.sql")),
+    Migration::plain(7, "idempotency", include_str!("../../../../migrations/0007_idempotency.sql")),
+    Migration::plain(8, "engine", include_str!("../../../../migrations/0008_engine.sql")),
+    Migration::rewriting(9, "human_review", include_str!("../../../../migrations/0009_human_review.sql")),
 ];
 
 /// The schema version this binary writes: the last migration's.
@@ -205,6 +221,10 @@ fn apply_if_pending(conn: &Connection, migration: &Migration) -> rusqlite::Resul
              version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
     )?;
     conn.execute_batch(migration.sql)?;
+    if migration.rewrites_schema {
+        let version: i64 = conn.pragma_query_value(None, "schema_version", |r| r.get(0))?;
+        conn.pragma_update(None, "schema_version", version + 1)?;
+    }
     conn.execute(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
         rusqlite::params![migration.version, migration.name, now_ms()],

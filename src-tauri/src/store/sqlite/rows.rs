@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
 
 use crate::execution::{
-    AttemptError, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel, Priority, Status,
-    StepOutput,
+    AttemptError, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, InputReview, LogEntry, LogEvent, LogLevel, Priority,
+    Status, StepOutput,
 };
 use crate::store::StoreError;
 
@@ -18,7 +18,7 @@ use crate::store::StoreError;
 pub(super) const EXECUTION_COLUMNS: &str = "id, crew_name, crew_source, crew_spec, inputs, priority, status, \
      attempt, max_attempts, timeout_ms, next_run_at, owner, lease_expires_at, attempt_started_at, \
      cancel_requested, was_running, progress, output, error, usage, llm, meta, retry_of, created_at, \
-     started_at, finished_at, lease_token, abandons, max_abandons, engine";
+     started_at, finished_at, lease_token, abandons, max_abandons, engine, awaiting_input";
 
 /// The `execution_logs` columns [`log_from_row`] expects.
 pub(super) const LOG_COLUMNS: &str = "execution_id, attempt, seq, at, level, kind, task, agent, message, data";
@@ -81,6 +81,9 @@ pub(super) fn execution_from_row(path: &Path, row: &Row<'_>) -> Result<Execution
             finished_at: finished_at.ok_or_else(|| missing("finished_at"))?,
             was_running: row.get::<_, i64>(15).map_err(sql)? != 0,
         },
+        Status::AwaitingInput => ExecutionState::AwaitingInput {
+            request: json(path, "awaiting_input", &row.get::<_, Option<String>>(30).map_err(sql)?.ok_or_else(|| missing("its request"))?)?,
+        },
     };
 
     let text = |i: usize| -> Result<String, StoreError> { row.get::<_, String>(i).map_err(sql) };
@@ -124,6 +127,24 @@ pub(super) fn load_execution(conn: &Connection, path: &Path, id: &ExecutionId) -
 /// Loads an execution that must exist.
 pub(super) fn require_execution(conn: &Connection, path: &Path, id: &ExecutionId) -> Result<Execution, StoreError> {
     load_execution(conn, path, id)?.ok_or_else(|| StoreError::NotFound(id.clone()))
+}
+
+/// The answered human reviews of an execution, in the order they were answered.
+pub(super) fn load_reviews(conn: &Connection, path: &Path, id: &ExecutionId) -> Result<Vec<InputReview>, StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let mut stmt = conn
+        .prepare_cached("SELECT request, answer, answered_at FROM input_reviews WHERE execution_id = ?1 ORDER BY answered_at, task, round")
+        .map_err(sql)?;
+    let mut rows = stmt.query([id.as_str()]).map_err(sql)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql)? {
+        out.push(InputReview {
+            request: json(path, "input_reviews.request", &row.get::<_, String>(0).map_err(sql)?)?,
+            answer: json(path, "input_reviews.answer", &row.get::<_, String>(1).map_err(sql)?)?,
+            answered_at: row.get(2).map_err(sql)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Every attempt's error, oldest first.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::execution::{ErrorKind, EventKind, ExecutionState, Status, Usage, DEFAULT_MAX_ABANDONS};
+use crate::execution::{ErrorKind, EventKind, ExecutionState, InputAnswer, InputRequest, Status, Usage, DEFAULT_MAX_ABANDONS};
 use crate::store::{AttemptLease, CancelOutcome, ClaimFilter, CommitListener, Committed, OwnerId};
 
 const OWNER: &str = "otherhost:1:test";
@@ -1116,9 +1116,11 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
         out
     };
     let before = lists(&store);
-    assert!(before.iter().take(Status::ALL.len()).all(|ids| ids.len() == 2), "{before:?}");
+    // Every status a version 3 file can hold (not `awaiting_input`, version 9's).
+    let old = |s: &Status| *s != Status::AwaitingInput;
+    assert!(before.iter().zip(Status::ALL).filter(|(_, s)| old(s)).all(|(ids, _)| ids.len() == 2), "{before:?}");
     let counts = store.counts().unwrap();
-    assert!(Status::ALL.iter().all(|s| counts.get(*s) == 2), "{counts:?}");
+    assert!(Status::ALL.iter().filter(|s| old(s)).all(|s| counts.get(*s) == 2), "{counts:?}");
     drop(store);
 
     // The file as version 3 left it: its status-led indexes, none of versions 4's and 5's, no
@@ -1136,6 +1138,11 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
              ALTER TABLE executions DROP COLUMN max_abandons; ALTER TABLE executions DROP COLUMN engine;
              ALTER TABLE queue_state DROP COLUMN clock_boot;
              ALTER TABLE queue_state DROP COLUMN clock_skew_ms;
+             DROP INDEX executions_awaiting_input; DROP TABLE input_reviews;
+             ALTER TABLE executions DROP COLUMN awaiting_input;
+             PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET sql = replace(sql, ', ''awaiting_input'')', ')') WHERE name = 'executions';
+             PRAGMA writable_schema = OFF;
              DELETE FROM schema_migrations WHERE version >= 4; PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -1159,6 +1166,14 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
     assert!(crew_index.ends_with("(crew_name, id)"), "{crew_index}");
     assert_eq!(lists(&store), before);
     assert_eq!(store.counts().unwrap(), counts);
+    // Version 9 widened the status constraint in place: an execution can wait for input.
+    let table: String =
+        store.read(|c, _| Ok(c.query_row("SELECT sql FROM sqlite_master WHERE name = 'executions'", [], |r| r.get(0)).unwrap())).unwrap();
+    assert!(table.contains("'cancelled', 'awaiting_input')"), "{table}");
+    let waiting = store.insert(submission("a", Priority::Normal)).await.unwrap().execution.id;
+    store.claim(claim_request(OWNER, now_ms(), 10)).await.unwrap();
+    store.await_input(&waiting, OWNER, review_request("t")).await.unwrap();
+    assert_eq!(store.counts().unwrap().awaiting_input, 1);
 }
 
 #[tokio::test]
@@ -1204,4 +1219,57 @@ async fn a_wall_clock_step_moves_retry_due_times_and_leases_once() {
         other => panic!("{other:?}"),
     };
     assert_eq!(again, due);
+}
+
+fn review_request(task: &str) -> InputRequest {
+    InputRequest {
+        task: task.into(),
+        agent: "Writer".into(),
+        round: 1,
+        draft: "the draft".into(),
+        json: serde_json::Value::Null,
+        usage: Usage { llm_calls: 1, total_tokens: 15, ..Usage::default() },
+        asked_at: 7,
+    }
+}
+
+#[tokio::test]
+async fn awaiting_input_holds_no_slot_survives_reopening_and_an_answer_queues_it_again() {
+    let (dir, store) = open_temp();
+    let e = store.insert(submission("a", Priority::Normal)).await.unwrap().execution;
+    store.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap();
+    assert!(store.answer_input(&e.id, InputAnswer::Accepted).await.is_err(), "running: nothing to answer");
+    let t = store.await_input(&e.id, OWNER, review_request("t")).await.unwrap();
+    assert_eq!(t.execution.state, ExecutionState::AwaitingInput { request: review_request("t") });
+    assert_eq!(t.execution.attempt, 0, "the pause refunds the attempt");
+    assert_eq!(t.log.event.kind, EventKind::AwaitingInput);
+    // Nothing to claim, nothing to renew: no slot is held.
+    assert!(store.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().is_empty());
+    assert!(store.renew_leases(OWNER, now_ms(), 1000).await.unwrap().running.is_empty());
+    let filter = ExecutionFilter { statuses: vec![Status::AwaitingInput], ..Default::default() };
+    assert_eq!(store.list(&filter).unwrap().len(), 1);
+    assert_eq!(store.counts().unwrap().awaiting_input, 1);
+    assert_eq!(store.counts().unwrap().active(), 0, "nothing a worker runs by itself");
+    drop(store);
+
+    let store = SqliteStore::open(dir.path().join("crew.db")).unwrap();
+    assert_eq!(store.get(&e.id).unwrap().unwrap().status(), Status::AwaitingInput);
+    let answered = store.answer_input(&e.id, InputAnswer::Feedback { text: "shorter".into() }).await.unwrap();
+    assert_eq!(answered.execution.state, ExecutionState::Queued);
+    assert_eq!(answered.log.event.kind, EventKind::InputAnswered);
+    assert!(store.answer_input(&e.id, InputAnswer::Accepted).await.is_err(), "answered once");
+    let runs = store.claim_runs(claim_request(OWNER, now_ms(), 1)).await.unwrap();
+    assert_eq!(runs[0].transition.execution.attempt, 1, "the same attempt goes on");
+    assert_eq!(runs[0].reviews.len(), 1);
+    assert_eq!(runs[0].reviews[0].answer, InputAnswer::Feedback { text: "shorter".into() });
+    assert_eq!(runs[0].reviews[0].request, review_request("t"));
+
+    // A cancel while waiting ends it at once.
+    let mut second = review_request("t");
+    second.round = 2;
+    store.await_input(&e.id, OWNER, second).await.unwrap();
+    let cancelled = store.request_cancel(&e.id).await.unwrap();
+    assert_eq!(cancelled.outcome, CancelOutcome::Cancelled);
+    assert!(matches!(store.get(&e.id).unwrap().unwrap().state, ExecutionState::Cancelled { was_running: true, .. }));
+    assert_eq!(store.reviews(&e.id).unwrap().len(), 1);
 }

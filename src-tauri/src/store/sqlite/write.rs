@@ -12,8 +12,8 @@ use rusqlite::{params, OptionalExtension};
 use super::rows::{enum_name, execution_from_row, load_attempt_errors, load_status, require_execution, to_json, EXECUTION_COLUMNS};
 use super::statements::WriteConn;
 use crate::execution::{
-    ErrorKind, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel, Millis, NewExecution,
-    Priority, Progress, Status, StepOutput, Usage, DEFAULT_MAX_ABANDONS,
+    ErrorKind, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, InputAnswer, InputRequest, LogEntry, LogEvent, LogLevel,
+    Millis, NewExecution, Priority, Progress, Status, StepOutput, Usage, DEFAULT_MAX_ABANDONS,
 };
 use crate::store::clock::{self, ClockCheck, ClockReading};
 use crate::store::liveness::{self, Liveness};
@@ -623,6 +623,78 @@ pub(super) fn requeue(
     transition(conn, path, id, now, event)
 }
 
+/// Ends the owner's attempt with a task's answer waiting for human review: `awaiting_input`
+/// with `request`, no owner or lease (no slot held), the attempt refunded (answering it is not a
+/// retry). A cancel requested meanwhile is honoured instead.
+pub(super) fn await_input(
+    conn: &WriteConn,
+    path: &Path,
+    id: &ExecutionId,
+    owner: &str,
+    request: InputRequest,
+    now: Millis,
+) -> Result<Transition, StoreError> {
+    let (attempt, cancel_requested) = require_owned(conn, path, id, owner)?;
+    if cancel_requested {
+        return finish(conn, path, id, owner, Finish::Cancelled, now);
+    }
+    static AWAIT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE executions SET status = 'awaiting_input', awaiting_input = ?2, attempt = MAX(attempt - 1, 0), {RELEASE} WHERE id = ?1"
+        )
+    });
+    conn.execute_cached(&AWAIT, params![id.as_str(), to_json("awaiting_input", &request)?]).map_err(sql_err(path))?;
+    let event = LogEvent::info(
+        EventKind::AwaitingInput,
+        format!("task `{}` awaits human review (round {}); attempt {attempt} paused", request.task, request.round),
+    )
+    .with_task(request.task.clone())
+    .with_agent(request.agent.clone())
+    .with_data(serde_json::json!({"round": request.round, "usage": request.usage}));
+    transition(conn, path, id, now, event)
+}
+
+/// Answers an execution's human review: keeps the answered request in `input_reviews` and queues
+/// the execution again (in its old place: same priority and submission order). Refused
+/// ([`StoreError::InvalidState`]) unless it is awaiting input.
+pub(super) fn answer_input(
+    conn: &WriteConn,
+    path: &Path,
+    id: &ExecutionId,
+    answer: InputAnswer,
+    now: Millis,
+) -> Result<Transition, StoreError> {
+    let execution = require_execution(conn, path, id)?;
+    let ExecutionState::AwaitingInput { request } = execution.state else {
+        return Err(StoreError::InvalidState { id: id.clone(), status: execution.state.status(), operation: "answer" });
+    };
+    let sql = sql_err(path);
+    conn.execute_cached(
+        "INSERT INTO input_reviews (execution_id, task, round, request, answer, answered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id.as_str(),
+            request.task,
+            request.round,
+            to_json("input_reviews.request", &request)?,
+            to_json("input_reviews.answer", &answer)?,
+            now
+        ],
+    )
+    .map_err(&sql)?;
+    conn.execute_cached("UPDATE executions SET status = 'queued', awaiting_input = NULL WHERE id = ?1", [id.as_str()]).map_err(&sql)?;
+    let message = match &answer {
+        InputAnswer::Accepted => format!("task `{}` accepted by its reviewer (round {}); back in the queue", request.task, request.round),
+        InputAnswer::Feedback { text } => {
+            format!("task `{}` sent back by its reviewer (round {}): {text}; back in the queue", request.task, request.round)
+        }
+    };
+    let event = LogEvent::info(EventKind::InputAnswered, message)
+        .with_task(request.task.clone())
+        .with_agent(request.agent.clone())
+        .with_data(serde_json::to_value(&answer).unwrap_or_default());
+    transition(conn, path, id, now, event)
+}
+
 pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, now: Millis) -> Result<CancelResult, StoreError> {
     let sql = sql_err(path);
     let status = load_status(conn, path, id)?;
@@ -650,6 +722,15 @@ pub(super) fn request_cancel(conn: &WriteConn, path: &Path, id: &ExecutionId, no
                 None
             };
             Ok(CancelResult { outcome: CancelOutcome::Requested, transition })
+        }
+        Status::AwaitingInput => {
+            conn.execute_cached(
+                "UPDATE executions SET status = 'cancelled', was_running = 1, awaiting_input = NULL, finished_at = ?2 WHERE id = ?1",
+                params![id.as_str(), now],
+            )
+            .map_err(&sql)?;
+            let event = LogEvent::info(EventKind::Cancelled, "cancelled while awaiting input").with_level(LogLevel::Warn);
+            Ok(CancelResult { outcome: CancelOutcome::Cancelled, transition: Some(transition(conn, path, id, now, event)?) })
         }
         finished => Ok(CancelResult { outcome: CancelOutcome::AlreadyFinished(finished), transition: None }),
     }
