@@ -207,3 +207,79 @@ fn a_submitted_project_runs_on_a_worker_that_reads_its_env() {
     let stored = crew.status(&id).to_string();
     assert!(!stored.contains("sk-from-dotenv"), "{stored}");
 }
+
+#[test]
+fn crew_level_llm_and_manager_llm_mappings_reach_their_endpoints() {
+    let default = MockLlm::start();
+    let crew_llm = MockLlm::start();
+    let manager = MockLlm::start();
+    let crew = Crew::new(Some(&default.base_url()));
+    let file = crew.write(
+        "mapped.yaml",
+        &format!(
+            "name: mapped\nprocess: hierarchical\n\
+             llm:\n  model: openai/crew-model\n  base_url: {}\n  temperature: 0.4\n\
+             manager_llm:\n  model: openai/boss-model\n  base_url: {}\n  temperature: 0.1\n\
+             agents:\n  w:\n    role: Writer\n    goal: Write\n    backstory: B\n\
+             tasks:\n  t:\n    description: Say hi\n    expected_output: Hi.\n    agent: w\n",
+            crew_llm.base_url(),
+            manager.base_url()
+        ),
+    );
+    let report = crew.json(&["validate", &arg(&file), "--json"]);
+    let close = |v: &Value, x: f64| v.as_f64().is_some_and(|t| (t - x).abs() < 1e-6);
+    assert!(close(&report["crew"]["agents"][0]["llm_settings"]["temperature"], 0.4), "{report:#}");
+    assert!(close(&report["crew"]["manager_llm_settings"]["temperature"], 0.1), "{report:#}");
+    // The manager delegates the task to the writer, then answers.
+    manager.push(Reply::tool_call(
+        "delegate_work_to_coworker",
+        serde_json::json!({"task": "Say hi", "context": "Greet.", "coworker": "Writer"}),
+    ));
+    manager.push(Reply::text("Thought: done\nFinal Answer: Hi."));
+    crew.ok(&["--run", &arg(&file)]);
+    assert_eq!(default.chat_count(), 0, "every call goes where the crew says");
+    let to_manager = manager.chat_requests();
+    assert!(!to_manager.is_empty());
+    assert_eq!(to_manager[0].body["model"], "boss-model");
+    assert!((to_manager[0].body["temperature"].as_f64().unwrap() - 0.1).abs() < 1e-6);
+    // The writer runs on the crew's model.
+    let to_crew = crew_llm.chat_requests();
+    assert!(!to_crew.is_empty(), "the writer's calls");
+    assert_eq!(to_crew[0].body["model"], "crew-model");
+    assert!((to_crew[0].body["temperature"].as_f64().unwrap() - 0.4).abs() < 1e-6);
+}
+
+#[test]
+fn python_only_agents_and_tasks_run_in_crewai_order() {
+    let mock = MockLlm::start();
+    let crew = Crew::new(Some(&mock.base_url()));
+    let dir = crew.dir.path().join("order");
+    crew.write("order/config/agents.yaml", "researcher:\n  role: Researcher\n  goal: Find facts\n  backstory: Careful.\n");
+    crew.write(
+        "order/config/tasks.yaml",
+        "first_in_yaml:\n  description: Gather notes\n  expected_output: Notes.\n  agent: researcher\n\
+         second_in_yaml:\n  description: Pick the best fact\n  expected_output: One fact.\n  agent: researcher\n",
+    );
+    crew.write(
+        "order/crew.py",
+        "from crewai import Agent, Crew, Process, Task\nfrom crewai.project import CrewBase, agent, crew, task\n\n\
+         @CrewBase\nclass Order:\n    agents_config = 'config/agents.yaml'\n    tasks_config = 'config/tasks.yaml'\n\n\
+         \x20   @agent\n    def researcher(self) -> Agent:\n        return Agent(config=self.agents_config['researcher'])\n\n\
+         \x20   @agent\n    def editor(self) -> Agent:\n        return Agent(role='Copy Editor', goal='Polish text', backstory='Picky.')\n\n\
+         \x20   @task\n    def second_in_yaml(self) -> Task:\n        return Task(config=self.tasks_config['second_in_yaml'])\n\n\
+         \x20   @task\n    def first_in_yaml(self) -> Task:\n        return Task(config=self.tasks_config['first_in_yaml'])\n\n\
+         \x20   @task\n    def polish(self) -> Task:\n        return Task(description='Polish the fact', expected_output='A polished fact.', agent=self.editor())\n\n\
+         \x20   @crew\n    def crew(self) -> Crew:\n        return Crew(agents=self.agents, tasks=self.tasks, process=Process.sequential)\n",
+    );
+    let report = crew.json(&["validate", &arg(&dir), "--json"]);
+    let keys: Vec<&str> = report["crew"]["tasks"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["second_in_yaml", "first_in_yaml", "polish"], "the @task methods' order");
+    assert_eq!(report["crew"]["agents"][1]["role"], "Copy Editor");
+    assert!(report["warnings"].as_array().unwrap().iter().all(|w| !w["message"].as_str().unwrap().contains("not read")), "{report:#}");
+    ok_in(&crew, &dir, &["--run", "."]);
+    let requests = mock.chat_requests();
+    assert_eq!(requests.len(), 3);
+    assert!(support::mock_llm::last_user_message(&requests[0].body).contains("Pick the best fact"), "runs second_in_yaml first");
+    let system = requests[2].body["messages"][0]["content"].as_str().unwrap().to_string();
+    assert!(system.contains("Copy Editor"), "the Python-only agent runs the Python-only task: {system}");
+}

@@ -56,7 +56,14 @@ impl Draft {
             Some(w) => parts.base_dir.join(expand_home(&w)),
             None => parts.base_dir.clone(),
         };
-        let (agents, agent_origins) = parts.agents.into_iter().unzip();
+        let (mut agents, agent_origins): (Vec<AgentSpec>, Vec<Origin>) = parts.agents.into_iter().unzip();
+        // A crew-level `llm:` mapping's settings go with its model: to every agent that names no
+        // model of its own (and has no settings of its own).
+        if !s.llm_settings.is_empty() {
+            for agent in agents.iter_mut().filter(|a| a.llm.is_none() && a.llm_settings.is_empty()) {
+                agent.llm_settings = s.llm_settings.clone();
+            }
+        }
         let (tasks, task_origins) = parts.tasks.into_iter().unzip();
         Draft {
             spec: CrewSpec {
@@ -66,6 +73,7 @@ impl Draft {
                 process: s.process.unwrap_or_default(),
                 llm: s.llm,
                 manager_llm: s.manager_llm,
+                manager_llm_settings: s.manager_llm_settings,
                 manager_agent: s.manager_agent,
                 agents,
                 tasks,

@@ -14,7 +14,7 @@ use super::{AgentSpec, LlmSettings, TaskSpec, ToolUse};
 pub const DEFAULT_MAX_ITER: u32 = 25;
 
 /// CrewAI's default `guardrail_max_retries`.
-const DEFAULT_GUARDRAIL_MAX_RETRIES: u32 = 3;
+pub(crate) const DEFAULT_GUARDRAIL_MAX_RETRIES: u32 = 3;
 
 /// Reads the agent `key` from `fields`. `extra_known` are keys the format itself uses there (the
 /// `name`/`key`/`id` of list items). Tools are mapped to canonical names (see [`canonical_tools`]).
@@ -81,27 +81,39 @@ fn check_keys(fields: &Fields, known: &[&str], unsupported: &[&str], extra: &[&s
 
 /// `llm: "openai/gpt-4o"`, or a mapping with a `model` (its settings: [`read_llm_settings`]).
 fn read_llm(fields: &Fields, findings: &mut Findings) -> Option<String> {
-    match fields.get("llm")? {
-        Node::Map(_) => match fields.get("llm").and_then(|m| m.get("model")) {
+    read_model_at(fields, "llm", findings)
+}
+
+/// The settings of an agent's `llm:` mapping (see [`read_llm_settings_at`]).
+fn read_llm_settings(fields: &Fields, findings: &mut Findings) -> LlmSettings {
+    read_llm_settings_at(fields, "llm", findings)
+}
+
+/// The model of the field `key` (`llm`, `manager_llm`): a text (`"openai/gpt-4o"`), or a mapping
+/// with a `model` text (its other settings: [`read_llm_settings_at`]).
+pub(crate) fn read_model_at(fields: &Fields, key: &str, findings: &mut Findings) -> Option<String> {
+    match fields.get(key)? {
+        Node::Map(_) => match fields.get(key).and_then(|m| m.get("model")) {
             Some(Node::String(m)) if !m.trim().is_empty() => Some(m.trim().to_string()),
             _ => {
-                findings.error(fields.origin.at("llm", "an LLM mapping needs a `model` text"));
+                findings.error(fields.origin.at(key, "an LLM mapping needs a `model` text"));
                 None
             }
         },
-        _ => fields.string("llm", findings).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        _ => fields.string(key, findings).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
     }
 }
 
-/// The settings of an `llm:` mapping: `temperature`, `max_tokens`, `base_url` (or `api_base`),
-/// `api_key_env`; any other key is warned and ignored.
-fn read_llm_settings(fields: &Fields, findings: &mut Findings) -> LlmSettings {
-    let Some(Node::Map(entries)) = fields.get("llm") else {
+/// The settings of the LLM mapping in the field `field` (`llm`, `manager_llm`): `temperature`,
+/// `max_tokens`, `base_url` (or `api_base`), `api_key_env`; any other key is warned and ignored.
+/// A text (a bare model name) has none.
+pub(crate) fn read_llm_settings_at(fields: &Fields, field: &str, findings: &mut Findings) -> LlmSettings {
+    let Some(Node::Map(entries)) = fields.get(field) else {
         return LlmSettings::default();
     };
     let mut out = LlmSettings::default();
     for (key, value) in entries {
-        let at = format!("llm.{key}");
+        let at = format!("{field}.{key}");
         match (key.as_str(), value) {
             ("model", _) | (_, Node::Null) => {}
             ("temperature", Node::Number(n)) => out.temperature = n.as_f64().map(|t| t as f32),

@@ -6,8 +6,10 @@ use super::command_tool::{read_command_tools, CommandToolSpec};
 use super::crewai_fields::CrewAiClass;
 use super::diagnostic::Findings;
 use super::document::Node;
+use super::entries::{read_llm_settings_at, read_model_at};
 use super::fields::{Fields, KeySet};
 use super::mcp::{read_mcp_servers, McpServerSpec};
+use super::LlmSettings;
 use super::Process;
 
 const KNOWN: &[&str] = &[
@@ -35,7 +37,11 @@ pub(crate) struct CrewSettings {
     pub name: Option<String>,
     pub process: Option<Process>,
     pub llm: Option<String>,
+    /// The settings of an `llm:` mapping: the default of agents that name no model of their own.
+    pub llm_settings: LlmSettings,
     pub manager_llm: Option<String>,
+    /// The settings of a `manager_llm:` mapping.
+    pub manager_llm_settings: LlmSettings,
     pub manager_agent: Option<String>,
     pub inputs: BTreeMap<String, serde_json::Value>,
     pub workspace: Option<String>,
@@ -56,8 +62,10 @@ pub(crate) fn read_settings(fields: &Fields, extra_known: &[&str], findings: &mu
     CrewSettings {
         name: text("name", findings),
         process: read_process(fields, findings),
-        llm: text("llm", findings),
-        manager_llm: text("manager_llm", findings),
+        llm: read_model_at(fields, "llm", findings),
+        llm_settings: read_llm_settings_at(fields, "llm", findings),
+        manager_llm: read_model_at(fields, "manager_llm", findings),
+        manager_llm_settings: read_llm_settings_at(fields, "manager_llm", findings),
         manager_agent: text("manager_agent", findings),
         inputs: read_inputs(fields, findings),
         workspace: text("workspace", findings),

@@ -229,6 +229,9 @@ pub struct CrewSpec {
     /// The manager's model for hierarchical crews.
     #[serde(default)]
     pub manager_llm: Option<String>,
+    /// The settings of a `manager_llm` mapping (or `LLM(...)`): temperature, endpoint, key variable.
+    #[serde(default, skip_serializing_if = "LlmSettings::is_empty")]
+    pub manager_llm_settings: LlmSettings,
     /// The key of the agent that manages a hierarchical crew (instead of a built-in manager).
     #[serde(default)]
     pub manager_agent: Option<String>,

@@ -54,7 +54,10 @@ pub fn manager_for(spec: &CrewSpec) -> Result<AgentSpec, ExecutionError> {
             let mut agent = spec.agent(key).cloned().ok_or_else(|| {
                 ExecutionError::new(ErrorKind::InvalidCrew, format!("manager_agent `{key}` is not one of the crew's agents"))
             })?;
-            agent.llm = agent.llm.or_else(|| spec.manager_llm.clone());
+            if agent.llm.is_none() && spec.manager_llm.is_some() {
+                agent.llm = spec.manager_llm.clone();
+                agent.llm_settings = spec.manager_llm_settings.clone();
+            }
             agent.tools.clear();
             agent.mcps.clear();
             agent.allow_delegation = true;
@@ -66,7 +69,7 @@ pub fn manager_for(spec: &CrewSpec) -> Result<AgentSpec, ExecutionError> {
             goal: MANAGER_GOAL.into(),
             backstory: MANAGER_BACKSTORY.into(),
             llm: spec.manager_llm.clone(),
-            llm_settings: Default::default(),
+            llm_settings: spec.manager_llm_settings.clone(),
             tools: vec![],
             mcps: vec![],
             allow_delegation: true,

@@ -165,6 +165,7 @@ pub fn crew(agents: Vec<AgentSpec>, tasks: Vec<TaskSpec>, workspace: &std::path:
         process: Process::Sequential,
         llm: None,
         manager_llm: None,
+        manager_llm_settings: Default::default(),
         manager_agent: None,
         agents,
         tasks,

@@ -2,6 +2,12 @@
 //! to the agents, tasks and settings read from YAML. Each argument is applied or warned about
 //! (file:line, the argument, why); none is dropped silently. As in CrewAI, an argument overrides
 //! the YAML config, except a task's `agent` (tasks.yaml wins, warned).
+//!
+//! An agent or task built in Python with no YAML entry (`Agent(role=…, goal=…, backstory=…)`,
+//! `Task(description=…, expected_output=…)`) is made from its arguments alone; one whose call
+//! lacks what CrewAI requires is warned and left out. Tasks run in the crew's order as CrewAI
+//! has it: the `Crew(tasks=[…])` list when it is written out, else the order of the `@task`
+//! methods (or script assignments); tasks crew.py does not name keep tasks.yaml's order after.
 
 use std::collections::BTreeMap;
 
@@ -34,8 +40,8 @@ pub(crate) fn apply(
     py: &CrewPy,
     models: &Models,
     settings: &mut CrewSettings,
-    agents: &mut [(AgentSpec, Origin)],
-    tasks: &mut [(TaskSpec, Origin)],
+    agents: &mut Vec<(AgentSpec, Origin)>,
+    tasks: &mut Vec<(TaskSpec, Origin)>,
     findings: &mut Findings,
 ) {
     for bound in &py.agents {
@@ -43,7 +49,15 @@ pub(crate) fn apply(
             Some((agent, _)) => {
                 each_kwarg(bound, CrewAiClass::Agent, "agents", findings, |kwarg, at, f| agent_kwarg(py, bound, agent, kwarg, at, f))
             }
-            None => findings.warn(missing(bound, "agent", "agents.yaml")),
+            None => {
+                let mut agent = blank_agent(&bound.key);
+                each_kwarg(bound, CrewAiClass::Agent, "agents", findings, |kwarg, at, f| agent_kwarg(py, bound, &mut agent, kwarg, at, f));
+                if [&agent.role, &agent.goal, &agent.backstory].iter().all(|t| !t.is_empty()) {
+                    agents.push((agent, python_origin(bound, "agents")));
+                } else {
+                    findings.warn(missing(bound, "agent", "agents.yaml", "role, goal and backstory"));
+                }
+            }
         }
     }
     for bound in &py.tasks {
@@ -52,9 +66,21 @@ pub(crate) fn apply(
                 let place = TaskAt { bound, origin };
                 each_kwarg(bound, CrewAiClass::Task, "tasks", findings, |kwarg, at, f| task_kwarg(py, models, task, &place, kwarg, at, f))
             }
-            None => findings.warn(missing(bound, "task", "tasks.yaml")),
+            None => {
+                let (mut task, origin) = (blank_task(&bound.key), python_origin(bound, "tasks"));
+                let place = TaskAt { bound, origin: &origin };
+                each_kwarg(bound, CrewAiClass::Task, "tasks", findings, |kwarg, at, f| {
+                    task_kwarg(py, models, &mut task, &place, kwarg, at, f)
+                });
+                if !task.description.is_empty() && bound.call.kwarg("expected_output").is_some() {
+                    tasks.push((task, origin));
+                } else {
+                    findings.warn(missing(bound, "task", "tasks.yaml", "description and expected_output"));
+                }
+            }
         }
     }
+    order_tasks(py, tasks);
     for (file, method, line) in &py.unread {
         findings.warn(
             Diagnostic::new(&file.shown, format!("`{method}` returns no Agent(...)/Task(...)/Crew(...) call; its arguments are not read"))
@@ -66,9 +92,70 @@ pub(crate) fn apply(
     }
 }
 
-fn missing(bound: &Bound, what: &str, yaml: &str) -> Diagnostic {
-    Diagnostic::new(&bound.file.shown, format!("{what} `{}` is built in Python but has no entry in {yaml}; not read", bound.key))
-        .at_line(Some(bound.call.line))
+fn missing(bound: &Bound, what: &str, yaml: &str, required: &str) -> Diagnostic {
+    Diagnostic::new(
+        &bound.file.shown,
+        format!("{what} `{}` is built in Python with no entry in {yaml} and without {required} in its call; not read", bound.key),
+    )
+    .at_line(Some(bound.call.line))
+}
+
+/// Where an agent or task built in Python alone was written (its call's line in its file).
+fn python_origin(bound: &Bound, section: &str) -> Origin {
+    let source = std::sync::Arc::new(crate::crew::source::SourceText::new(bound.file.shown.clone(), String::new()));
+    Origin::new(source, format!("{section}.{}", bound.key), Vec::new()).at_line(Some(bound.call.line))
+}
+
+/// An agent with nothing set but its key (and CrewAI's defaults), for a Python-only `Agent(...)`.
+fn blank_agent(key: &str) -> AgentSpec {
+    AgentSpec {
+        key: key.to_string(),
+        role: String::new(),
+        goal: String::new(),
+        backstory: String::new(),
+        llm: None,
+        llm_settings: Default::default(),
+        tools: Vec::new(),
+        mcps: Vec::new(),
+        allow_delegation: false,
+        max_iter: crate::crew::DEFAULT_MAX_ITER,
+        max_execution_time: None,
+        max_rpm: None,
+    }
+}
+
+/// A task with nothing set but its key (and CrewAI's defaults), for a Python-only `Task(...)`.
+fn blank_task(key: &str) -> TaskSpec {
+    TaskSpec {
+        key: key.to_string(),
+        description: String::new(),
+        expected_output: String::new(),
+        agent: None,
+        context: None,
+        async_execution: false,
+        human_input: false,
+        output_file: None,
+        output_json: false,
+        output_schema: None,
+        guardrail: None,
+        guardrail_max_retries: crate::crew::entries::DEFAULT_GUARDRAIL_MAX_RETRIES,
+        tools: Vec::new(),
+    }
+}
+
+/// Puts `tasks` in CrewAI's order (see the module docs): the keys the crew's `tasks=[…]` list
+/// names, else those of crew.py's task calls in order; the others after, as they were.
+fn order_tasks(py: &CrewPy, tasks: &mut [(TaskSpec, Origin)]) {
+    let listed: Option<Vec<String>> = py.crew.as_ref().and_then(|c| match c.call.kwarg("tasks") {
+        Some(Expr::List(items)) => items.iter().map(|i| py.task_ref(i)).collect(),
+        _ => None,
+    });
+    let order = listed.unwrap_or_else(|| py.tasks.iter().map(|b| b.key.clone()).collect());
+    if order.is_empty() {
+        return;
+    }
+    // Stable: tasks crew.py does not name keep their order, after the named ones.
+    tasks.sort_by_key(|(t, _)| order.iter().position(|k| *k == t.key).unwrap_or(usize::MAX));
 }
 
 /// Calls `apply` for each applied argument of `bound`'s call; warns about the others.
@@ -344,9 +431,10 @@ fn crew_kwarg(py: &CrewPy, bound: &Bound, settings: &mut CrewSettings, kwarg: &K
             Ok(value) => {
                 if settings.manager_llm.is_none() {
                     settings.manager_llm = Some(value.model);
+                    settings.manager_llm_settings = value.settings;
                 }
-                if !value.settings.is_empty() || !value.ignored.is_empty() {
-                    findings.warn(at.diag(kwarg, "only the model of the manager's LLM is used; its other settings are ignored"));
+                for (name, why) in value.ignored {
+                    findings.warn(at.diag(kwarg, format!("LLM argument `{name}`: {why}")));
                 }
             }
             Err(why) => findings.warn(at.diag(kwarg, format!("{why}; ignored"))),

@@ -717,3 +717,21 @@ fn mcp_servers_mcps_and_command_tools_are_read_and_checked() {
         find(&e, file, field, part);
     }
 }
+
+#[test]
+fn a_crew_level_llm_mapping_is_the_default_of_agents_without_their_own() {
+    let dir = project(
+        "a:\n  role: R\n  goal: G\n  backstory: B\nb:\n  role: R2\n  goal: G\n  backstory: B\n  llm: ollama/llama3.1\n",
+        "t:\n  description: D\n  expected_output: E\n  agent: a\n",
+    );
+    write(
+        dir.path(),
+        "crew.yaml",
+        "llm:\n  model: openai/gpt-4o\n  temperature: 0.5\nmanager_llm:\n  model: openai/o3\n  max_tokens: 99\n",
+    );
+    let spec = load(dir.path()).unwrap().spec;
+    assert_eq!(spec.llm.as_deref(), Some("openai/gpt-4o"));
+    assert_eq!(spec.agents[0].llm_settings.temperature, Some(0.5), "no model of its own: the crew's settings");
+    assert!(spec.agents[1].llm_settings.is_empty(), "its own model, its own settings");
+    assert_eq!((spec.manager_llm.as_deref(), spec.manager_llm_settings.max_tokens), (Some("openai/o3"), Some(99)));
+}
