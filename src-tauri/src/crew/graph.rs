@@ -44,6 +44,7 @@ pub enum EdgeKind {
 pub struct GraphNode {
     /// Unique in the graph: `agent:<key>`, `task:<key>`, `manager`, `tool:<name>`, `mcp:<server>`.
     pub id: String,
+    /// What the node stands for.
     pub kind: NodeKind,
     /// What to show: an agent's role, a task's key, a tool's or server's name.
     pub label: String,
@@ -59,8 +60,11 @@ pub struct GraphNode {
 /// One edge of a [`CrewGraph`], between two node ids.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct GraphEdge {
+    /// The id of the node the edge leaves.
     pub from: String,
+    /// The id of the node the edge enters.
     pub to: String,
+    /// What the edge means.
     pub kind: EdgeKind,
     /// A `context` edge that stands for "all earlier tasks' outputs" (the task sets no `context`;
     /// drawn from the task just before, or for an async task from the one before its group, as
@@ -81,8 +85,11 @@ pub struct AsyncGroup {
 /// MCP servers), edges, async groups, and the warnings no node is named by.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct CrewGraph {
+    /// Each id once.
     pub nodes: Vec<GraphNode>,
+    /// Between ids of `nodes`, each once, in the order found (tasks in execution order).
     pub edges: Vec<GraphEdge>,
+    /// In execution order; a task node's `async_group` indexes this list.
     pub async_groups: Vec<AsyncGroup>,
     /// Warnings about the crew as a whole (or naming nothing in the graph).
     pub warnings: Vec<CrewWarning>,
