@@ -77,7 +77,7 @@ pub(crate) async fn shown_in_new_run_and_run_detail(d: &Driver, dir: &Path, fini
     assert!(details.as_str().unwrap().contains("agent: Writer"), "{details}");
     let focused = d.js("return document.activeElement && document.activeElement.getAttribute('data-node')", json!([])).await;
     assert_eq!(focused, "agent:writer");
-    d.js("document.querySelector('[data-testid=crew-graph]').scrollIntoView()", json!([])).await;
+    d.js("const g = document.querySelector('[data-testid=crew-graph]'); window.scrollTo(0, g.getBoundingClientRect().top + window.scrollY - 90);", json!([])).await;
     d.screenshot("2b-crew-graph-new-run").await;
 
     d.go(&format!("#/run/{finished}")).await;
@@ -90,6 +90,6 @@ pub(crate) async fn shown_in_new_run_and_run_detail(d: &Driver, dir: &Path, fini
         )
         .await;
     assert_eq!(states, json!(["done", "done", "done"]));
-    d.js("document.querySelector('[data-testid=crew-graph]').scrollIntoView()", json!([])).await;
+    d.js("const g = document.querySelector('[data-testid=crew-graph]'); window.scrollTo(0, g.getBoundingClientRect().top + window.scrollY - 90);", json!([])).await;
     d.screenshot("2c-crew-graph-run-detail").await;
 }
