@@ -648,3 +648,64 @@ fn a_review_waits_notifies_and_is_answered_from_the_page() {
     let refused = gui.err("answer_execution", json!({"id": id, "feedback": "late"}));
     assert_eq!(refused["kind"], "invalid_state", "{refused}");
 }
+
+/// The node of `graph` with `id`.
+fn graph_node<'a>(graph: &'a Value, id: &str) -> &'a Value {
+    graph["nodes"].as_array().unwrap().iter().find(|n| n["id"] == id).unwrap_or_else(|| panic!("no node {id} in {graph}"))
+}
+
+#[test]
+fn preview_crew_draws_each_format_as_a_graph_with_warnings_on_their_nodes() {
+    let gui = Gui::start();
+    let single = gui.ok("preview_crew", json!({"path": example("blog-writer.yaml"), "engine": "native"}));
+    let graph = &single["graph"];
+    assert_eq!(graph["async_groups"], json!([{"tasks": ["task:market_research", "task:tech_research"]}]));
+    assert_eq!(graph_node(graph, "agent:writer")["label"], "Technical Writer");
+    assert!(
+        graph["edges"].as_array().unwrap().contains(&json!({"from": "agent:writer", "to": "tool:write_file", "kind": "uses"})),
+        "{graph}"
+    );
+
+    let project = gui.ok("preview_crew", json!({"path": example("research-crew"), "engine": "native"}));
+    assert_eq!(graph_node(&project["graph"], "task:reporting_task")["kind"], "task");
+    let edges = project["graph"]["edges"].as_array().unwrap();
+    assert!(
+        edges.contains(&json!({"from": "task:research_task", "to": "task:reporting_task", "kind": "context", "note": "all earlier tasks"}))
+    );
+
+    let hierarchical = gui.ok("preview_crew", json!({"path": example("support-graph.json"), "engine": "native"}));
+    let graph = &hierarchical["graph"];
+    assert_eq!(graph_node(graph, "manager")["kind"], "manager");
+    assert!(
+        graph["edges"].as_array().unwrap().contains(&json!({"from": "manager", "to": "agent:engineer", "kind": "delegates"})),
+        "{graph}"
+    );
+
+    let warned = gui.data_dir.join("warned.yaml");
+    std::fs::write(
+        &warned,
+        "name: warned\nllm: offline\nagents:\n  a: {role: A, goal: G, backstory: B, tools: [MagicTool]}\n  \
+         b: {role: B, goal: G, backstory: B}\ntasks:\n  t: {description: D, expected_output: E, agent: b}\n",
+    )
+    .unwrap();
+    let preview = gui.ok("preview_crew", json!({"path": warned, "engine": "native"}));
+    let on_a = graph_node(&preview["graph"], "agent:a")["warnings"].as_array().unwrap().clone();
+    assert!(on_a.iter().any(|w| w["message"].as_str().unwrap().contains("MagicTool")), "{preview}");
+    assert_eq!(graph_node(&preview["graph"], "agent:b")["warnings"], json!([]));
+    assert_eq!(graph_node(&preview["graph"], "task:t")["warnings"], json!([]));
+}
+
+#[test]
+fn get_execution_graph_draws_the_stored_crew() {
+    let gui = Gui::start();
+    let submitted = gui.submit_offline(&example("blog-writer.yaml"), json!({}));
+    let id = submitted["execution"]["id"].as_str().unwrap().to_string();
+    assert_eq!(gui.wait(&id)["status"], "succeeded");
+    let graph = gui.ok("get_execution_graph", json!({"id": id}));
+    let tasks: Vec<&str> =
+        graph["nodes"].as_array().unwrap().iter().filter(|n| n["kind"] == "task").map(|n| n["key"].as_str().unwrap()).collect();
+    assert_eq!(tasks, ["market_research", "tech_research", "write_post"]);
+    assert_eq!(graph["warnings"], json!([]));
+    let missing = gui.err("get_execution_graph", json!({"id": "01J00000000000000000000000"}));
+    assert_eq!(missing["kind"], "not_found", "{missing}");
+}

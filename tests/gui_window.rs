@@ -10,6 +10,8 @@
 //!
 //! Waiting for the page is polling the DOM with a generous bound (`GIVE_UP`); reaching it fails.
 
+#[path = "window_steps/crew_graph.rs"]
+mod crew_graph;
 #[path = "harness/mod.rs"]
 mod harness;
 #[path = "window_steps/human_review.rs"]
@@ -382,6 +384,7 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     let stored = crew_cli.json(&["status", &id, "--json"]);
     assert_eq!(stored["status"], "succeeded", "{stored}");
     d.screenshot("2-run-detail").await;
+    crew_graph::shown_in_new_run_and_run_detail(&d, &data_dir, &id).await;
 
     // Cancel a running one from its detail view.
     let slow = submit_from_new_run(&d, &crew, "subject", "cancelling", "offline").await;

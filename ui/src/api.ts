@@ -3,7 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
-  CancelOutcome, CommandError, CrewEntry, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEvent, ExecutionPage, LogEntry,
+  CancelOutcome, CommandError, CrewEntry, CrewGraph, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEvent, ExecutionPage, LogEntry,
   LogStreamMessage, Priority, QueueSettings, QueueView, SettingsUpdate, SettingsView, Status, StepOutput,
   SubmitArgs, Submitted,
 } from './types';
@@ -36,6 +36,7 @@ export const api = {
   answerExecution: (id: string, feedback?: string) => call<Execution>('answer_execution', { id, feedback: feedback ?? null }),
   getExecution: (id: string) => call<Execution>('get_execution', { id }),
   getExecutionSteps: (id: string) => call<StepOutput[]>('get_execution_steps', { id }),
+  getExecutionGraph: (id: string) => call<CrewGraph | null>('get_execution_graph', { id }),
   listExecutions: (query: { statuses?: Status[]; crew?: string; limit?: number; before?: string | null }) =>
     call<ExecutionPage>('list_executions', { query }),
   getExecutionLogs: (id: string, after_seq: number, limit?: number) =>

@@ -214,6 +214,41 @@ export interface CrewPreview {
   engine: EngineDecision;
   report: CrewReport | null;
   python_crew: PythonCrew | null;
+  /** The native crew as a graph, warnings pinned to their nodes (`null` with `report`). */
+  graph?: CrewGraph | null;
+}
+
+/** A crew graph node's kind (`crew/graph.rs`). */
+export type GraphNodeKind = 'agent' | 'task' | 'manager' | 'tool' | 'mcp_server';
+/** A crew graph edge's kind: task→agent `performs`, task→task `context`, manager→agent `delegates`, →tool/MCP `uses`. */
+export type GraphEdgeKind = 'performs' | 'context' | 'delegates' | 'uses';
+
+export interface GraphNode {
+  /** `agent:<key>`, `task:<key>`, `manager`, `tool:<name>`, `mcp:<server>`. */
+  id: string;
+  kind: GraphNodeKind;
+  label: string;
+  key: string | null;
+  /** A task's async group (index into `async_groups`). */
+  async_group?: number;
+  warnings: Diagnostic[];
+}
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  kind: GraphEdgeKind;
+  /** `all earlier tasks` (an implicit context) or `#tool` (one tool of an MCP server). */
+  note?: string;
+}
+
+/** `preview_crew`'s and `get_execution_graph`'s crew graph. */
+export interface CrewGraph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  async_groups: { tasks: string[] }[];
+  /** Warnings about the crew as a whole. */
+  warnings: Diagnostic[];
 }
 
 export interface Diagnostic {

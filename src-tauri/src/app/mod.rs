@@ -8,6 +8,7 @@
 mod configured_llm;
 pub mod duration;
 mod engine_choice;
+mod execution_graph;
 pub mod log_files;
 mod log_tail;
 pub mod memory;

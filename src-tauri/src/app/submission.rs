@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 
 use super::engine_choice::{decide, EngineChoice, EngineChoiceError, EngineDecision};
 use crate::crew::{
-    self, CrewError, CrewReport, CrewSpec, CrewWarning, LoadedCrew, MissingInputs, MissingToolKey, NetworkChoice, WorkspacePolicy,
+    self, CrewError, CrewGraph, CrewReport, CrewSpec, CrewWarning, LoadedCrew, MissingInputs, MissingToolKey, NetworkChoice,
+    WorkspacePolicy,
 };
 use crate::engine::crewai::{self, CrewaiTarget, PythonCrew, PythonSearch};
 use crate::execution::{Engine, LlmOptions, NewExecution, Priority, DEFAULT_MAX_ABANDONS, DEFAULT_MAX_ATTEMPTS};
@@ -233,6 +234,9 @@ pub struct CrewPreview {
     /// `None` when the native engine cannot load the crew (a Python crew runs on CrewAI).
     pub report: Option<CrewReport>,
     pub python_crew: Option<PythonCrew>,
+    /// The native crew as a graph, each of the report's warnings pinned to the node it concerns;
+    /// `None` with the report.
+    pub graph: Option<CrewGraph>,
 }
 
 /// The [`CrewPreview`] of `request` (its crew, engine, Python and workspace policy; nothing is
@@ -243,10 +247,13 @@ pub fn preview_crew(request: &SubmitRequest, env: &LlmEnv) -> Result<CrewPreview
         let missing = crew::missing_tool_keys(&loaded.spec, &env.vars);
         let source = loaded.spec.source.clone();
         let mut report = CrewReport::from(loaded);
-        report.warnings.extend(missing.iter().map(|m| crew::Diagnostic::new(&source, format!("{m}; a run would be refused"))));
+        report
+            .warnings
+            .extend(missing.iter().map(|m| crew::Diagnostic::new(&source, format!("{m}; a run would be refused")).on_field(&m.used_by)));
         report
     });
-    Ok(CrewPreview { engine: decision, report, python_crew })
+    let graph = report.as_ref().map(|r| CrewGraph::build(&r.crew, &r.warnings));
+    Ok(CrewPreview { engine: decision, report, python_crew, graph })
 }
 
 /// The folder a crew's Python is looked for in: the crew's folder, or a file's folder.

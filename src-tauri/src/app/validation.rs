@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::engine_choice::EngineDecision;
 use super::submission::CrewPreview;
-use crate::crew::{CrewSpec, CrewWarning, FieldUses, RequiredInput};
+use crate::crew::{CrewGraph, CrewSpec, CrewWarning, FieldUses, RequiredInput};
 use crate::engine::crewai::PythonCrew;
 
 /// A crew as `validate` reports it: the native engine's report (`crew`, `required_inputs`,
@@ -27,6 +27,9 @@ pub struct Validation {
     /// Per agent, task and the crew's settings: the fields the native engine applied and those it
     /// ignored.
     pub fields: Vec<FieldUses>,
+    /// The crew as a graph (agents, tasks, manager, tools, MCP servers), each warning pinned to
+    /// the node it concerns; `null` with `crew`.
+    pub graph: Option<CrewGraph>,
 }
 
 impl CrewPreview {
@@ -36,7 +39,15 @@ impl CrewPreview {
             Some(r) => (Some(r.crew.clone()), r.required_inputs.clone(), r.warnings.clone(), r.fields.clone()),
             None => (None, Vec::new(), Vec::new(), Vec::new()),
         };
-        Validation { crew, engine: self.engine.clone(), python_crew: self.python_crew.clone(), required_inputs, warnings, fields }
+        Validation {
+            crew,
+            engine: self.engine.clone(),
+            python_crew: self.python_crew.clone(),
+            required_inputs,
+            warnings,
+            fields,
+            graph: self.graph.clone(),
+        }
     }
 
     /// The [`Validation`] as a JSON value.

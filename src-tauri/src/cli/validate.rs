@@ -39,7 +39,7 @@ pub async fn validate(global: &GlobalArgs, c: ValidateCommand) -> Result<i32, Cl
         outln!("{}", serde_json::to_string_pretty(&json).expect("JSON serialises"));
         return Ok(status);
     }
-    let CrewPreview { engine: decision, report, python_crew } = preview;
+    let CrewPreview { engine: decision, report, python_crew, .. } = preview;
     lineln!("engine:    {} ({})", decision.engine, decision.reason);
     if let Some(p) = &decision.python {
         lineln!("python:    {} ({}; Python {}, CrewAI {})", p.command.display(), p.source, p.python_version, p.crewai_version);

@@ -215,6 +215,8 @@ fn queue_health_validation_and_error_answers_match_their_schemas() {
     valid(&doc, "get", "/v1/openapi.json", 200, &doc);
 
     let spec = crew(vec![agent("writer", "Writer")], vec![task("draft", Some("writer"))], std::path::Path::new("/tmp/ws"));
+    let warnings = vec![Diagnostic::new("crew.yaml", "ignored").at_line(Some(3)).on_field("agents.writer.memory")];
+    let graph = Some(crate::crew::CrewGraph::build(&spec, &warnings));
     let native = Validation {
         crew: Some(spec),
         engine: EngineDecision { engine: Engine::Native, reason: "it loads".into(), python: None, hint: Some("try crewai".into()) },
@@ -223,8 +225,9 @@ fn queue_health_validation_and_error_answers_match_their_schemas() {
             RequiredInput { name: "topic".into(), default: None, default_from: None },
             RequiredInput { name: "n".into(), default: Some(json!(3)), default_from: None },
         ],
-        warnings: vec![Diagnostic::new("crew.yaml", "ignored").at_line(Some(3)).on_field("agents.a.memory")],
+        warnings,
         fields: vec![crate::crew::FieldUses { entry: "agents.a".into(), applied: vec!["role".into()], ignored: vec!["memory".into()] }],
+        graph,
     };
     valid(&doc, "post", "/v1/crews/validate", 200, &native);
     let python = FoundPython {
@@ -240,6 +243,7 @@ fn queue_health_validation_and_error_answers_match_their_schemas() {
         required_inputs: Vec::new(),
         warnings: Vec::new(),
         fields: Vec::new(),
+        graph: None,
     };
     valid(&doc, "post", "/v1/crews/validate", 200, &crewai);
 

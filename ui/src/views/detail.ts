@@ -7,8 +7,10 @@ import { executionDuration, formatDuration, formatTime, formatTokens, inputText,
 import { engineLabel } from '../engine';
 import { renderMarkdown } from '../markdown';
 import { withState } from '../queue_model';
+import { taskStates } from '../crew_graph_layout';
 import { buildTimeline } from '../timeline';
-import type { Execution, StepOutput } from '../types';
+import type { CrewGraph, Execution, StepOutput } from '../types';
+import { CrewGraphView } from './crew_graph';
 import { LogView } from './log_view';
 import { reviewPanel } from './review_panel';
 import type { View } from './view';
@@ -20,6 +22,10 @@ export const detailView: View = (root, id) => {
   let unfollow: (() => void) | null = null;
   let reloadTimer: ReturnType<typeof setTimeout> | undefined;
   const log = new LogView();
+  /** Fetched once with the first load; its task nodes are coloured from the timeline's rows. */
+  let graph: CrewGraph | null = null;
+  const graphView = new CrewGraphView();
+  const graphPanel = h('section', { class: 'panel', hidden: true }, h('h2', {}, 'Crew graph'), graphView.el);
 
   const header = h('div', { class: 'detail-header' });
   const errorBox = h('div', { class: 'error-box', hidden: true, role: 'alert' });
@@ -37,6 +43,7 @@ export const detailView: View = (root, id) => {
     errorBox,
     review,
     h('section', { class: 'panel' }, h('h2', {}, 'Tasks'), timeline),
+    graphPanel,
     h('section', { class: 'panel output-panel' }, h('h2', {}, 'Output'), output),
     h('section', { class: 'panel' }, h('h2', {}, 'Log'), log.el),
     h('section', { class: 'panel' }, h('h2', {}, 'Inputs'), inputs),
@@ -49,10 +56,16 @@ export const detailView: View = (root, id) => {
 
   async function load(): Promise<void> {
     try {
-      const [e, s] = await Promise.all([api.getExecution(id!), api.getExecutionSteps(id!)]);
+      const first = execution === null;
+      const [e, s, g] = await Promise.all([api.getExecution(id!), api.getExecutionSteps(id!), first ? api.getExecutionGraph(id!) : Promise.resolve(graph)]);
       if (stopped) return;
       execution = e;
       steps = s;
+      if (first) {
+        graph = g;
+        graphView.show(g);
+        graphPanel.hidden = !g;
+      }
       render();
     } catch (e) {
       toast((e as { message: string }).message, 'error');
@@ -138,6 +151,7 @@ export const detailView: View = (root, id) => {
     if (!execution) return;
     const e = execution;
     const rows = buildTimeline(e.crew_spec, steps, log.entries, e.status, Date.now());
+    if (graph) graphView.setStates(taskStates(graph, rows));
     clear(timeline);
     timeline.append(h('thead', {}, h('tr', {}, ...['Task', 'Agent', 'State', 'Duration', 'Tokens', ''].map((t) => h('th', { scope: 'col' }, t)))));
     const body = h('tbody');

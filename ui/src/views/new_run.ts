@@ -7,6 +7,7 @@ import { decisionText, pythonCrewKind } from '../engine';
 import { collectFreeInputs, collectInputs, inputFields, type FreeInput, type InputField } from '../inputs';
 import type { CrewPreview, EngineChoice, LlmMode, Priority } from '../types';
 import { ENGINE_CHOICES, PRIORITIES } from '../types';
+import { CrewGraphView } from './crew_graph';
 import type { View } from './view';
 
 export const newRunView: View = (root) => {
@@ -21,6 +22,7 @@ export const newRunView: View = (root) => {
   const crewPath = h('input', { type: 'text', id: 'crew-path', placeholder: '/path/to/crew.yaml or a CrewAI project folder', 'aria-label': 'Crew path', spellcheck: 'false' });
   const library = h('select', { id: 'crew-library', 'aria-label': 'Crew library' });
   const summary = h('div', { class: 'crew-summary' });
+  const graphView = new CrewGraphView();
   const problems = h('div', { class: 'error-box', hidden: true, role: 'alert', id: 'validation-errors' });
   const inputsBox = h('div', { class: 'inputs-form' });
   const engineDecision = h('div', { class: 'engine-decision', id: 'engine-decision', 'aria-live': 'polite' });
@@ -47,6 +49,7 @@ export const newRunView: View = (root) => {
     problems,
     engineDecision,
     summary,
+    graphView.el,
     h('h2', {}, 'Inputs'),
     inputsBox,
     h('h2', {}, 'Run'),
@@ -112,6 +115,7 @@ export const newRunView: View = (root) => {
     preview = null;
     submit.disabled = true;
     clear(summary);
+    graphView.show(null);
     clear(inputsBox);
     clear(engineDecision);
     if (!path) return;
@@ -138,6 +142,7 @@ export const newRunView: View = (root) => {
         h('ol', { class: 'task-list' }, ...r.crew.tasks.map((t) => h('li', {}, h('code', {}, t.key), ' by ', t.agent ?? 'the manager'))),
         ...r.warnings.map((w) => h('div', { class: 'warning' }, `⚠ ${w.field ? `${w.field}: ` : ''}${w.message}`)),
       );
+      graphView.show(p.graph ?? null);
       fields = inputFields(r.required_inputs);
       if (fields.length === 0) inputsBox.append(h('p', { class: 'muted' }, 'This crew needs no inputs.'));
       for (const f of fields) {

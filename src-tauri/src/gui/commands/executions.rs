@@ -8,7 +8,7 @@ use tauri::State;
 use super::crews::engine_request;
 use super::{blocking, parse_id};
 use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, SubmitRequest};
-use crate::crew::CrewWarning;
+use crate::crew::{CrewGraph, CrewWarning};
 use crate::execution::{Execution, ExecutionFilter, InputAnswer, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
 use crate::gui::settings::LlmSettings;
 use crate::gui::{CommandError, CommandErrorKind, GuiState};
@@ -111,6 +111,13 @@ pub async fn get_execution(state: State<'_, GuiState>, id: String) -> Result<Exe
 #[tauri::command(rename_all = "snake_case")]
 pub async fn get_execution_steps(state: State<'_, GuiState>, id: String) -> Result<Vec<StepOutput>, CommandError> {
     Ok(state.runner.steps(&id)?)
+}
+
+/// The graph of the crew stored with the execution (Run detail colours its tasks by state);
+/// `null` for a Python crew run by CrewAI.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_execution_graph(state: State<'_, GuiState>, id: String) -> Result<Option<CrewGraph>, CommandError> {
+    Ok(state.runner.graph(&id)?)
 }
 
 /// Which executions to list, newest first.

@@ -14,6 +14,7 @@ macro_rules! with_app_commands {
             executions::answer_execution,
             executions::get_execution,
             executions::get_execution_steps,
+            executions::get_execution_graph,
             executions::list_executions,
             executions::retry_execution,
             executions::set_priority,

@@ -1,0 +1,23 @@
+//! [`Runner::graph`]: the crew graph of a stored execution, for Run detail.
+
+use super::runner::{Runner, RunnerError};
+use crate::crew::{CrewGraph, CrewSpec};
+use crate::engine::crewai::CrewaiTarget;
+use crate::execution::{Engine, Execution};
+
+impl Runner {
+    /// The [`CrewGraph`] of the crew snapshot stored with execution `id` (no warnings: they were
+    /// shown when it was submitted). `None` when the snapshot holds no native crew (a Python crew
+    /// run by CrewAI; a native crew translated for CrewAI has one).
+    pub fn graph(&self, id: &str) -> Result<Option<CrewGraph>, RunnerError> {
+        Ok(snapshot_spec(&self.get(id)?).map(|spec| CrewGraph::build(&spec, &[])))
+    }
+}
+
+/// The native crew in `e`'s snapshot, if it holds one.
+fn snapshot_spec(e: &Execution) -> Option<CrewSpec> {
+    match e.engine {
+        Engine::Native => serde_json::from_value(e.crew_spec.clone()).ok(),
+        Engine::Crewai => serde_json::from_value::<CrewaiTarget>(e.crew_spec.clone()).ok()?.translated,
+    }
+}
