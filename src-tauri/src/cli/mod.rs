@@ -8,6 +8,7 @@
 mod output;
 
 mod args;
+mod config;
 mod control;
 mod docs;
 mod error;
@@ -97,6 +98,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Validate(c) => validate::validate(&global, c).await,
         Command::Prune(c) => prune::prune(&global, c).await,
         Command::Export(c) => export::export(&global, c),
+        Command::Config(c) => config::config(&global, c),
         Command::Completions(_) | Command::Man | Command::Models(_) => unreachable!("`execute` prints them before any setup"),
     }
 }
