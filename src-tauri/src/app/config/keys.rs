@@ -73,8 +73,12 @@ impl std::fmt::Display for Source {
 /// One key's effective value (a secret redacted) and where it comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigEntry {
+    /// The key, one of [`KEYS`].
     pub key: &'static str,
+    /// The effective value as text ([`REDACTED`] for a set secret unless revealed; empty: unset).
     pub value: String,
+    /// Where it comes from: `"source": "env" | "file" | "keyring" | "default"`, with
+    /// `"variable"` naming the environment variable for `env`.
     #[serde(flatten)]
     pub source: Source,
 }
