@@ -4,10 +4,10 @@
 //! there is one, else in `credentials.json` (mode 0600) beside it; environment variables win over
 //! both ([`keys`]).
 //!
-//! - [`settings`]: what is configured, and a change of it from the app ([`SettingsUpdate`]).
-//! - [`ConfigStore`]: loading (after migrating an earlier `<data dir>/settings.json`: [`migration`])
-//!   and saving.
-//! - [`keys`]: the keys by name, as `crew-runner config get|set|list` uses them.
+//! - What is configured, and a change of it from the app: [`settings`] ([`SettingsUpdate`]).
+//! - Loading (after migrating an earlier `<data dir>/settings.json`, see [`migration`]) and saving:
+//!   [`ConfigStore`].
+//! - The keys by name, as `crew-runner config get|set|list` uses them: [`keys`].
 
 mod credentials;
 mod file;
