@@ -34,11 +34,16 @@ struct Gui {
 
 impl Gui {
     fn start() -> Gui {
+        Gui::start_with(LlmEnv::default())
+    }
+
+    /// [`start`](Gui::start) with `env` as the process environment the app sees.
+    fn start_with(env: LlmEnv) -> Gui {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let paths = AppPaths::resolve(Some(&data_dir)).unwrap();
         let app = build_app(mock_builder()).build(mock_context(noop_assets())).unwrap();
-        crew_runner::gui::start(app.handle(), paths, LlmEnv::default()).unwrap();
+        crew_runner::gui::start(app.handle(), paths, env).unwrap();
         let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
         Gui { _dir: dir, data_dir, app, webview }
     }
@@ -708,4 +713,33 @@ fn get_execution_graph_draws_the_stored_crew() {
     assert_eq!(graph["warnings"], json!([]));
     let missing = gui.err("get_execution_graph", json!({"id": "01J00000000000000000000000"}));
     assert_eq!(missing["kind"], "not_found", "{missing}");
+}
+
+#[test]
+fn the_environment_wins_over_settings_and_the_view_names_the_variable() {
+    let mut env = LlmEnv::default();
+    env.vars.insert("OPENAI_API_KEY".into(), "sk-from-env".into());
+    let gui = Gui::start_with(env);
+    let s = gui.ok("set_settings", json!({"update": {"provider": "openai", "model": "gpt-4o", "api_key": "sk-from-settings"}}));
+    assert_eq!(s["env_overrides"], json!({"llm.api_key": "OPENAI_API_KEY"}), "{s}");
+    assert_eq!(s["api_key_storage"], "file", "an explicit data dir keeps the key beside its settings");
+    assert_eq!(s["config_file"], gui.data_dir.join("settings.json").to_string_lossy().as_ref());
+    let env = gui.state().executor.env();
+    assert_eq!(env.vars.get("OPENAI_API_KEY").map(String::as_str), Some("sk-from-env"), "the environment wins, in the app too");
+    assert_eq!(env.vars.get("MODEL").map(String::as_str), Some("openai/gpt-4o"), "the settings fill the rest");
+}
+
+#[test]
+fn settings_show_what_crew_runner_config_set() {
+    let gui = Gui::start();
+    gui.ok("set_settings", json!({"update": {"model": "from-app"}}));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crew-runner"))
+        .arg("--data-dir")
+        .arg(&gui.data_dir)
+        .args(["config", "set", "llm.model", "from-cli"])
+        .env_remove("CREW_RUNNER_CONFIG_DIR")
+        .output()
+        .expect("crew-runner runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(gui.ok("get_settings", json!({}))["model"], "from-cli", "one configuration for both faces");
 }

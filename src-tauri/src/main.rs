@@ -15,7 +15,7 @@ fn main() {
         std::process::exit(crew_runner::cli::execute(cli));
     }
     #[cfg(feature = "gui")]
-    std::process::exit(crew_runner::gui::run(cli.global.data_dir));
+    std::process::exit(crew_runner::gui::run(cli.global.data_dir, cli.global.config_dir));
     #[cfg(not(feature = "gui"))]
     {
         eprintln!("crew-runner: no command given and this build has no desktop app; try `crew-runner --help`");

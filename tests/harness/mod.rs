@@ -53,7 +53,16 @@ impl Crew {
                 c
             }
         };
-        for var in ["OPENAI_API_BASE", "OPENAI_BASE_URL", "OPENAI_API_KEY", "MODEL", "RUST_LOG", "CREW_RUNNER_DATA_DIR", "OLLAMA_HOST"] {
+        for var in [
+            "OPENAI_API_BASE",
+            "OPENAI_BASE_URL",
+            "OPENAI_API_KEY",
+            "MODEL",
+            "RUST_LOG",
+            "CREW_RUNNER_DATA_DIR",
+            "CREW_RUNNER_CONFIG_DIR",
+            "OLLAMA_HOST",
+        ] {
             c.env_remove(var);
         }
         c.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));

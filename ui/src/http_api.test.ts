@@ -55,6 +55,7 @@ describe('Settings with the HTTP API', () => {
   const settings: SettingsView = {
     provider: '', base_url: '', model: '', api_key_set: false, notify_on_finish: true, allowed_workspaces: [],
     concurrency: 4, paused: false, data_dir: '/d', database: '/d/crew-runner.db', providers: ['openai'], http_api: off,
+    api_key_storage: null, config_file: '/d/settings.json', env_overrides: {},
   };
 
   beforeEach(() => {

@@ -314,6 +314,8 @@ export interface SettingsView {
   base_url: string;
   model: string;
   api_key_set: boolean;
+  /** Where the stored key is: the OS credential store, `credentials.json` beside the settings, or none. */
+  api_key_storage: 'keyring' | 'file' | null;
   notify_on_finish: boolean;
   /** Folders a crew's workspace may be in besides its own folder and the data dir's `workspaces/`. */
   allowed_workspaces: string[];
@@ -321,6 +323,10 @@ export interface SettingsView {
   paused: boolean;
   data_dir: string;
   database: string;
+  /** The settings file (`<config dir>/settings.json`), shared with `crew-runner config`. */
+  config_file: string;
+  /** Configuration keys the environment overrides (`llm.model`, …) and the variable that does. */
+  env_overrides: Record<string, string>;
   providers: string[];
   /** The local HTTP API: the setting and the server's state. */
   http_api: HttpApiView;

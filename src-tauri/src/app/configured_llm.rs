@@ -1,12 +1,9 @@
-//! The LLM the user configured in the desktop app's Settings (provider, base URL, model, API key),
-//! kept under `llm` in `<data dir>/settings.json`, and how each face applies it.
-//!
-//! The app applies it over the environment ([`ConfiguredLlm::llm_env`]); a CLI `--run`, `worker` or
-//! `serve` on the same data dir applies it under the environment ([`ConfiguredLlm::fill_env`]: a
-//! variable set in the environment wins), so an execution queued in the app runs with the app's key
-//! and model when a CLI worker takes it. The API key never leaves in clear: `Debug` redacts it.
-
-use std::path::{Path, PathBuf};
+//! The LLM the user configured (provider, base URL, model, API key: the `llm` part of the
+//! [configuration](super::config)), and how every face applies it: under the environment
+//! ([`ConfiguredLlm::fill_env`]: a variable set in the environment wins), so the app, `--run`,
+//! `worker` and `serve` on the same configuration run alike, and an execution queued in the app runs
+//! with the app's key and model when a CLI worker takes it. The API key never leaves in clear:
+//! `Debug` redacts it, and it is never serialised.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,8 +22,8 @@ pub struct ConfiguredLlm {
     /// The model name without the provider prefix (`gpt-4o-mini`); empty: the crew's or `MODEL`.
     #[serde(default)]
     pub model: String,
-    /// The provider's API key; empty: the environment's.
-    #[serde(default)]
+    /// The provider's API key; empty: the environment's. Kept in the key store, never serialised.
+    #[serde(default, skip_serializing)]
     pub api_key: String,
 }
 
@@ -57,23 +54,6 @@ impl ConfiguredLlm {
         Some(self.base_url.trim().to_string()).filter(|b| !b.is_empty())
     }
 
-    /// `base` with these settings applied: `MODEL` set to [`model_string`](Self::model_string) and
-    /// the provider's key variable (e.g. `OPENAI_API_KEY`) to the key. Unset fields leave `base` as it is.
-    pub fn llm_env(&self, base: &LlmEnv) -> LlmEnv {
-        let mut env = base.clone();
-        if let Some(model) = self.model_string() {
-            env.vars.insert("MODEL".into(), model);
-        }
-        let key = self.api_key.trim();
-        if !key.is_empty() {
-            let provider = if self.provider.trim().is_empty() { "openai" } else { self.provider.trim() };
-            if let Some(var) = find_provider(provider).and_then(|p| p.key_var) {
-                env.vars.insert(var.into(), key.to_string());
-            }
-        }
-        env
-    }
-
     /// `base` with these settings filling what it leaves unset: `MODEL`, the provider's key variable
     /// and its base-URL variable (e.g. `OPENAI_API_BASE`) are set only when `base` has none of them.
     pub fn fill_env(&self, base: &LlmEnv) -> LlmEnv {
@@ -99,30 +79,6 @@ impl ConfiguredLlm {
         }
         env
     }
-
-    /// The configured LLM in `data_dir`'s `settings.json` (the default, nothing configured, when the
-    /// file does not exist).
-    pub fn read(data_dir: &Path) -> Result<ConfiguredLlm, ConfiguredLlmError> {
-        #[derive(Deserialize)]
-        struct File {
-            #[serde(default)]
-            llm: ConfiguredLlm,
-        }
-        let path = data_dir.join("settings.json");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str::<File>(&text).map(|f| f.llm).map_err(|e| ConfiguredLlmError { path, reason: e.to_string() }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfiguredLlm::default()),
-            Err(e) => Err(ConfiguredLlmError { path, reason: e.to_string() }),
-        }
-    }
-}
-
-/// `settings.json` exists but cannot be read or parsed.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read the app's settings {}: {reason}", path.display())]
-pub struct ConfiguredLlmError {
-    pub path: PathBuf,
-    pub reason: String,
 }
 
 #[cfg(test)]
@@ -157,21 +113,5 @@ mod tests {
         assert_eq!(kept.vars["MODEL"], "m");
         assert!(!kept.vars.contains_key("OPENAI_API_BASE"), "the environment names the base already (OPENAI_BASE_URL)");
         assert_eq!(ConfiguredLlm::default().fill_env(&env(&[])).vars.len(), 0);
-    }
-
-    #[test]
-    fn read_from_the_settings_file() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(ConfiguredLlm::read(dir.path()).unwrap(), ConfiguredLlm::default());
-        std::fs::write(
-            dir.path().join("settings.json"),
-            r#"{"llm": {"provider": "openai", "model": "gpt-4o", "api_key": "sk-x"}, "notify_on_finish": false}"#,
-        )
-        .unwrap();
-        let read = ConfiguredLlm::read(dir.path()).unwrap();
-        assert_eq!((read.model.as_str(), read.api_key.as_str()), ("gpt-4o", "sk-x"));
-        assert!(!format!("{read:?}").contains("sk-x"), "Debug redacts the key");
-        std::fs::write(dir.path().join("settings.json"), "{not json").unwrap();
-        assert!(ConfiguredLlm::read(dir.path()).unwrap_err().to_string().contains("settings.json"));
     }
 }

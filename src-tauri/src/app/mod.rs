@@ -1,10 +1,12 @@
 //! The application layer both faces call: [`Runner`] (submit, control and read executions, follow
 //! their logs: [`LogTail`], follow every change live: [`Watch`]), where data lives, turning a crew file plus arguments into a validated
 //! [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the async
-//! runtime and memory settings of the binary.
+//! runtime and memory settings of the binary, and the one configuration every face shares
+//! ([`config`]).
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+pub mod config;
 mod configured_llm;
 pub mod duration;
 mod engine_choice;
@@ -21,10 +23,11 @@ mod submission;
 mod validation;
 mod watch;
 
-pub use configured_llm::{ConfiguredLlm, ConfiguredLlmError};
+pub use config::ConfigStore;
+pub use configured_llm::ConfiguredLlm;
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
-pub use paths::{AppPaths, PathsError};
+pub use paths::{AppPaths, ConfigOrigin, PathsError};
 pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};
 pub use store_open::{open_store, OpenStoreError, BUSY_TIMEOUT_VAR};

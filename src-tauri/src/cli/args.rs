@@ -41,6 +41,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR", env = "CREW_RUNNER_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Where the configuration lives (settings.json; credentials.json when there is no OS credential
+    /// store) [default: the data dir when --data-dir or CREW_RUNNER_DATA_DIR is given, else the
+    /// platform config dir].
+    #[arg(long, global = true, value_name = "DIR", env = "CREW_RUNNER_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -93,6 +99,8 @@ pub enum Command {
     Prune(PruneCommand),
     /// List the models with a known price and context window (LiteLLM's table, with its date).
     Models(ModelsCommand),
+    /// Read or change the configuration shared with the desktop app (get KEY, set KEY VALUE, list).
+    Config(super::config::ConfigCommand),
     /// Print the shell completion script for SHELL (see `--help` for installing it).
     Completions(CompletionsCommand),
     /// Print the man page (roff) on stdout: `crew-runner man > crew-runner.1`.

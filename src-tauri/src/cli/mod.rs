@@ -9,6 +9,7 @@ mod output;
 
 mod answer;
 mod args;
+mod config;
 mod control;
 mod docs;
 mod error;
@@ -100,6 +101,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Validate(c) => validate::validate(&global, c).await,
         Command::Prune(c) => prune::prune(&global, c).await,
         Command::Export(c) => export::export(&global, c),
+        Command::Config(c) => config::config(&global, c),
         Command::Completions(_) | Command::Man | Command::Models(_) => unreachable!("`execute` prints them before any setup"),
     }
 }

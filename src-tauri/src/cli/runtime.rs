@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::args::GlobalArgs;
 use super::CliError;
-use crate::app::{AppPaths, ConfiguredLlm, OpenStoreError, Runner, RunnerError};
+use crate::app::{AppPaths, ConfigStore, OpenStoreError, Runner, RunnerError};
 use crate::crew::WorkspacePolicy;
 use crate::engine::CrewExecutor;
 use crate::llm::LlmEnv;
@@ -28,13 +28,19 @@ pub fn workspace_policy(global: &GlobalArgs, allowed: &[std::path::PathBuf]) -> 
     Ok(paths.workspace_policy(allowed))
 }
 
-/// The process's LLM environment, with what the desktop app's Settings configure on this data dir
-/// filling what the environment leaves unset ([`ConfiguredLlm::fill_env`]: a GUI-queued execution
-/// runs with the app's key and model on a CLI worker), keeping endpoint credentials in the data
-/// dir's `secrets/`. An unreadable `settings.json` is an error naming it.
-pub fn llm_env(global: &GlobalArgs) -> Result<LlmEnv, CliError> {
+/// This command's data dir and config dir (`--data-dir`, `--config-dir`; see [`AppPaths`]).
+pub fn paths(global: &GlobalArgs) -> Result<AppPaths, CliError> {
     let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
-    let configured = ConfiguredLlm::read(&paths.data_dir).map_err(CliError::usage)?;
+    Ok(paths.with_config_dir(global.config_dir.as_deref()))
+}
+
+/// The process's LLM environment, with the configuration's LLM (the one the desktop app's Settings
+/// edit) filling what the environment leaves unset ([`ConfiguredLlm::fill_env`](crate::app::ConfiguredLlm::fill_env):
+/// a GUI-queued execution runs with the app's key and model on a CLI worker), keeping endpoint
+/// credentials in the data dir's `secrets/`. An unreadable configuration is an error naming its file.
+pub fn llm_env(global: &GlobalArgs) -> Result<LlmEnv, CliError> {
+    let paths = paths(global)?;
+    let configured = ConfigStore::open(&paths).map_err(CliError::usage)?.get().llm;
     Ok(configured.fill_env(&LlmEnv::from_process()).with_secrets(paths.secrets_dir()).with_python_cache(paths.python_cache()))
 }
 

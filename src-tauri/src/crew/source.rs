@@ -174,12 +174,19 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, ReadFailure> 
 /// Opens `path` for reading without waiting for a writer when it is a FIFO (`O_NONBLOCK` on
 /// open), then makes reads blocking again: a pipe someone writes to (`<(cat crew.yaml)`) is read to
 /// its end, a FIFO nobody opened reads as empty at once.
+#[cfg(unix)]
 fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
     let flags = rustix::fs::fcntl_getfl(&file)?;
     rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
     Ok(file)
+}
+
+/// Not Unix: no FIFOs to wait on; a plain open.
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 fn line_names_key(line: &str, key: &str) -> bool {

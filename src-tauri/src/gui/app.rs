@@ -11,15 +11,16 @@ use super::stop_signals::exit_on_stop_signals;
 use crate::app::{log_files, AppPaths};
 use crate::llm::LlmEnv;
 
-/// Opens the desktop app on the database in `data_dir` (else the platform data dir) and runs
-/// until the window closes; returns the process exit code (0, or 1 when it could not start).
+/// Opens the desktop app on the database in `data_dir` (else the platform data dir), with the
+/// configuration in `config_dir` (else as [`AppPaths`] says), and runs until the window closes;
+/// returns the process exit code (0, or 1 when it could not start).
 ///
 /// One app runs per data dir: a second launch on the same data dir exits and focuses the running
 /// window (its arguments are logged by the first), a launch on another data dir opens its own
 /// window. The app logs to stderr (warnings) and to the data dir's daily log files (info).
-pub fn run(data_dir: Option<PathBuf>) -> i32 {
+pub fn run(data_dir: Option<PathBuf>, config_dir: Option<PathBuf>) -> i32 {
     let paths = match AppPaths::resolve(data_dir.as_deref()) {
-        Ok(p) => p,
+        Ok(p) => p.with_config_dir(config_dir.as_deref()),
         Err(e) => {
             eprintln!("crew-runner: {e}");
             return 1;
@@ -75,7 +76,7 @@ fn focus_on_second_launch<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>, cwd
 }
 
 /// The single-instance ID for `data_dir`: the app's identifier and a hash of the canonical data
-/// dir (`dev.crew-runner.app.d0123456789abcdef`), so each data dir has one app and different data
+/// dir (`dev.crew-runner.crew-runner.d0123456789abcdef`), so each data dir has one app and different data
 /// dirs do not meet. (Used as the D-Bus name on Linux; other platforms key on the identifier.)
 fn instance_id(identifier: &str, data_dir: &Path) -> String {
     use sha2::{Digest, Sha256};
@@ -130,9 +131,9 @@ mod instance_tests {
     fn one_instance_id_per_data_dir_and_a_valid_dbus_name() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let id = instance_id("dev.crew-runner.app", a.path());
-        assert_eq!(id, instance_id("dev.crew-runner.app", &a.path().join(".")), "the same folder, however written");
-        assert_ne!(id, instance_id("dev.crew-runner.app", b.path()));
+        let id = instance_id("dev.crew-runner.crew-runner", a.path());
+        assert_eq!(id, instance_id("dev.crew-runner.crew-runner", &a.path().join(".")), "the same folder, however written");
+        assert_ne!(id, instance_id("dev.crew-runner.crew-runner", b.path()));
         // D-Bus: elements of [A-Za-z0-9_-], none starting with a digit, at most 255 bytes.
         let last = id.rsplit('.').next().unwrap();
         assert!(last.starts_with('d') && last.len() == 17, "{id}");

@@ -7,7 +7,7 @@ use super::crew_library::CrewLibrary;
 use super::executor::SettingsExecutor;
 use super::http_server::HttpServer;
 use super::log_follow::LogFollowers;
-use super::settings::{SettingsError, SettingsFile};
+use super::settings::{ConfigStore, FileError};
 use crate::app::OpenStoreError;
 use crate::app::{AppPaths, PathsError};
 use crate::app::{Runner, RunnerError};
@@ -27,9 +27,10 @@ pub enum StartError {
     /// The scheduler could not start (its owner lock or its first recovery failed).
     #[error(transparent)]
     Runner(#[from] RunnerError),
-    /// `settings.json` is unreadable.
+    /// The configuration (`settings.json`, `credentials.json`) is unreadable, or migrating an
+    /// earlier `settings.json` failed.
     #[error(transparent)]
-    Settings(#[from] SettingsError),
+    Settings(#[from] FileError),
 }
 
 /// The state managed by the Tauri app (`State<'_, GuiState>` in commands).
@@ -37,7 +38,8 @@ pub struct GuiState {
     pub paths: AppPaths,
     /// The application API over this app's scheduler (every command goes through it).
     pub runner: Runner,
-    pub settings: Arc<SettingsFile>,
+    /// The configuration, shared with `crew-runner config` (see [`crate::app::config`]).
+    pub settings: Arc<ConfigStore>,
     pub executor: Arc<SettingsExecutor>,
     pub library: CrewLibrary,
     pub followers: LogFollowers,
@@ -52,7 +54,7 @@ impl GuiState {
     /// server that cannot start is shown in Settings, not an error here). Call inside a tokio
     /// runtime.
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
-        let settings = Arc::new(SettingsFile::load(&paths.data_dir)?);
+        let settings = Arc::new(ConfigStore::open(&paths)?);
         let store = crate::app::open_store(&paths.database())?;
         let executor = Arc::new(SettingsExecutor::new(
             base.with_secrets(paths.secrets_dir()).with_python_cache(paths.python_cache()),

@@ -1,7 +1,7 @@
-//! SIGTERM, SIGINT and SIGHUP end the desktop app the way closing its window does.
+//! SIGTERM, SIGINT and SIGHUP end the desktop app the way closing its window does (Unix; elsewhere
+//! Ctrl-C does).
 
 use tauri::{AppHandle, Runtime};
-use tokio::signal::unix::{signal, SignalKind};
 
 /// Spawns a task on Tauri's async runtime that, at the first SIGTERM, SIGINT or SIGHUP, asks the
 /// app to exit (`AppHandle::exit(0)`): the event loop ends with `RunEvent::Exit`, which shuts the
@@ -11,7 +11,9 @@ use tokio::signal::unix::{signal, SignalKind};
 ///
 /// A signal whose handler cannot be installed is skipped (the default action stays). Must be called
 /// once, after the app is built.
+#[cfg(unix)]
 pub fn exit_on_stop_signals<R: Runtime>(app: AppHandle<R>) {
+    use tokio::signal::unix::{signal, SignalKind};
     tauri::async_runtime::spawn(async move {
         let mut streams = Vec::new();
         for kind in [SignalKind::terminate(), SignalKind::interrupt(), SignalKind::hangup()] {
@@ -27,5 +29,16 @@ pub fn exit_on_stop_signals<R: Runtime>(app: AppHandle<R>) {
         first.await;
         tracing::info!("stop signal received: shutting down");
         app.exit(0);
+    });
+}
+
+/// Not Unix: Ctrl-C (`tokio::signal::ctrl_c`) asks the app to exit, as the signals do on Unix.
+#[cfg(not(unix))]
+pub fn exit_on_stop_signals<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("Ctrl-C received: shutting down");
+            app.exit(0);
+        }
     });
 }

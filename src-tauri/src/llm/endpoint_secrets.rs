@@ -14,7 +14,6 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -180,13 +179,21 @@ pub fn stash(dir: Option<&Path>, options: &mut LlmOptions) -> Result<(), Secrets
         let path = path.to_path_buf();
         move |source| SecretsError::Io { path, source }
     };
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io(dir))?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(io(dir))?;
     let reference = ExecutionId::new().to_string();
     let path = file_of(dir, &reference);
     let tmp = dir.join(format!(".{reference}.tmp"));
     let body = serde_json::json!({ "api_base": real }).to_string();
     let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
         file.write_all(body.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&tmp, &path)
@@ -270,8 +277,11 @@ mod tests {
         assert!(!serde_json::to_string(&options).unwrap().contains("KEY"));
         assert_eq!(unseal(Some(&dir), &options).unwrap().as_deref(), Some(real));
         let file = file_of(&dir, options.secret_ref.as_deref().unwrap());
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
         // Young files are kept even when unreferenced; referenced ones always.
         assert_eq!(sweep(&dir, &BTreeSet::new()).unwrap(), 0);
         let plain = LlmOptions { api_base: Some("http://h/v1".into()), ..LlmOptions::default() };

@@ -1,10 +1,11 @@
 // Settings: LLM provider, base URL, model, API key (write-only), notifications, concurrency,
-// workspaces, the local HTTP API, data dir.
+// workspaces, the local HTTP API, data dir. A value the environment overrides says so, naming the variable.
 
 import { api } from '../api';
 import { clear, h, toast } from '../dom';
 import { httpApiStatus, parsePort } from '../http_api';
 import type { SettingsUpdate, SettingsView } from '../types';
+import { envNote, keyStorageText } from './settings_env';
 import type { View } from './view';
 
 export const settingsView: View = (root) => {
@@ -54,10 +55,10 @@ export const settingsView: View = (root) => {
     },
       h('h2', {}, 'LLM'),
       field('Provider', 'provider', provider),
-      field('Base URL', 'base-url', baseUrl),
-      field('Model', 'model', model),
-      field('API key', 'api-key', key, remove),
-      h('p', { class: 'muted small' }, 'The key is stored in the data folder, readable only by you, and never shown again. Executions run by a separate `crew-runner worker` use that process\'s environment instead.'),
+      field('Base URL', 'base-url', baseUrl, envNote(s, 'llm.base_url')),
+      field('Model', 'model', model, envNote(s, 'llm.model')),
+      field('API key', 'api-key', key, remove, envNote(s, 'llm.api_key')),
+      h('p', { class: 'muted small', id: 'api-key-storage' }, keyStorageText(s)),
       h('h2', {}, 'Queue'),
       field('Executions at once', 'concurrency', concurrency),
       h('div', { class: 'field' }, h('label', { class: 'check' }, notify, ' Notify me when an execution ends while the window is in the background')),
@@ -71,6 +72,7 @@ export const settingsView: View = (root) => {
       h('h2', {}, 'Data'),
       h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Folder'), h('code', { id: 'data-dir' }, s.data_dir)),
       h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Database'), h('code', {}, s.database)),
+      h('div', { class: 'field' }, h('span', { class: 'muted small' }, 'Settings file'), h('code', { id: 'config-file' }, s.config_file)),
       h('div', { class: 'row end' }, h('button', { type: 'submit', class: 'primary', id: 'save-settings' }, 'Save')),
     );
     panel.append(form);

@@ -3,7 +3,8 @@
 //!
 //! On Linux the child also gets a parent-death signal (`PR_SET_PDEATHSIG` = `SIGKILL`), so it does
 //! not outlive a worker that dies without running its destructors. That signal reaches the
-//! direct child only; its own children are reached by the group kill.
+//! direct child only; its own children are reached by the group kill. Not on Unix there are no
+//! process groups: the child alone is killed when dropped (`kill_on_drop`).
 
 use std::io;
 use std::process::Stdio;
@@ -24,6 +25,7 @@ impl GroupGuard {
 
     /// Kills the group now (idempotent).
     pub fn kill(&mut self) {
+        #[cfg(unix)]
         if let Some(pgid) = self.pgid.take() {
             // SAFETY: kill(2) on a process group has no memory effects; the group is the child's
             // own (process_group(0) at spawn), so nothing else is signalled.
@@ -43,7 +45,9 @@ impl Drop for GroupGuard {
 /// Spawns `command` with piped stdin/stdout/stderr in a new process group (and, on Linux, with a
 /// parent-death `SIGKILL`); the child is reaped by tokio when dropped (`kill_on_drop`).
 pub fn spawn_in_group(mut command: Command) -> io::Result<(Child, GroupGuard)> {
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true).process_group(0);
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
     #[cfg(target_os = "linux")]
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
@@ -53,7 +57,7 @@ pub fn spawn_in_group(mut command: Command) -> io::Result<(Child, GroupGuard)> {
         });
     }
     let child = command.spawn()?;
-    let pgid = child.id().map(|p| p as i32);
+    let pgid = if cfg!(unix) { child.id().map(|p| p as i32) } else { None };
     Ok((child, GroupGuard { pgid }))
 }
 

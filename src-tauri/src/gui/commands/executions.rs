@@ -78,7 +78,7 @@ pub async fn submit_execution(state: State<'_, GuiState>, request: SubmitArgs) -
         priority: request.priority,
         max_attempts: request.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
         timeout_ms: timeout_from_secs(request.timeout_secs)?,
-        llm: request.llm.options(&state.settings.get().llm),
+        llm: request.llm.options(&state.executor.configured_llm()),
         meta: request.meta,
         ..engine_request(&state, request.crew, request.engine, request.python)
     };

@@ -2,13 +2,16 @@
 
 use tauri::State;
 
+use crate::app::config::KeyLocation;
 use crate::gui::settings::{SettingsUpdate, SettingsView};
 use crate::gui::{CommandError, GuiState};
 use crate::llm::providers::PROVIDERS;
 
-/// The settings, with the API key only as `api_key_set`, and the HTTP API's state.
+/// The settings, read again from the configuration (`crew-runner config set` may have changed
+/// them), with the API key only as `api_key_set`, and the HTTP API's state.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn get_settings(state: State<'_, GuiState>) -> Result<SettingsView, CommandError> {
+    state.settings.reload()?;
     view(&state).await
 }
 
@@ -34,12 +37,18 @@ async fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
         base_url: s.llm.base_url,
         model: s.llm.model,
         api_key_set: !s.llm.api_key.is_empty(),
+        api_key_storage: state.settings.key_location().map(|at| match at {
+            KeyLocation::Keyring => "keyring".to_string(),
+            KeyLocation::File => "file".to_string(),
+        }),
         notify_on_finish: s.notify_on_finish,
         allowed_workspaces: s.allowed_workspaces,
         concurrency: queue.concurrency,
         paused: queue.paused,
         data_dir: state.paths.data_dir.to_string_lossy().into_owned(),
         database: state.paths.database().to_string_lossy().into_owned(),
+        config_file: state.settings.path().to_string_lossy().into_owned(),
+        env_overrides: state.executor.env_overrides(),
         providers: PROVIDERS.iter().map(|p| p.name().to_string()).collect(),
         http_api: state.http.view(&s.http_api).await,
     })

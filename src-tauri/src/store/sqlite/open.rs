@@ -133,6 +133,7 @@ fn read_only(path: &Path, otherwise: &str) -> StoreError {
 /// Why the folder of `path` cannot be written to (a read-only file system, or no write
 /// permission), asked with `access(2)`, which writes nothing; `None` otherwise (including a
 /// folder that does not exist: the open's own error is then the clearer one).
+#[cfg(unix)]
 fn read_only_folder(path: &Path) -> Option<String> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     match rustix::fs::access(folder, rustix::fs::Access::WRITE_OK) {
@@ -140,6 +141,12 @@ fn read_only_folder(path: &Path) -> Option<String> {
         Err(rustix::io::Errno::ACCESS) => Some(format!("{} cannot be written: permission denied", folder.display())),
         _ => None,
     }
+}
+
+/// Not Unix: no `access(2)`; the open's own error says why.
+#[cfg(not(unix))]
+fn read_only_folder(_path: &Path) -> Option<String> {
+    None
 }
 
 /// Opens `path`; through [`wal_batching`]'s VFS when `batching_wal` (the writer's connection).
