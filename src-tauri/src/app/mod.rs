@@ -1,16 +1,18 @@
 //! The application layer both faces call: [`Runner`] (submit, control and read executions, follow
 //! their logs: [`LogTail`], follow every change live: [`Watch`]), where data lives, turning a crew file plus arguments into a validated
-//! [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the async
+//! [`NewExecution`](crate::execution::NewExecution), reruns of past executions, comparisons of two ([`RunComparison`]), and the async
 //! runtime and memory settings of the binary.
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+mod comparison;
 mod configured_llm;
 pub mod duration;
 mod engine_choice;
 pub mod log_files;
 mod log_tail;
 pub mod memory;
+mod output_diff;
 mod paths;
 mod rerun;
 mod runner;
@@ -20,9 +22,11 @@ mod submission;
 mod validation;
 mod watch;
 
+pub use comparison::{compare_runs, ComparisonError, RunComparison, RunRecord, RunSummary, TaskComparison, TaskRun};
 pub use configured_llm::{ConfiguredLlm, ConfiguredLlmError};
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
+pub use output_diff::{diff_outputs, DiffGranularity, DiffSegment, OutputDiff, SegmentOp, DIFF_TIMEOUT, WORD_DIFF_MAX_BYTES};
 pub use paths::{AppPaths, PathsError};
 pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};

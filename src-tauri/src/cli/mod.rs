@@ -9,6 +9,7 @@ mod output;
 
 mod args;
 mod control;
+mod diff;
 mod docs;
 mod error;
 mod escape;
@@ -97,6 +98,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Validate(c) => validate::validate(&global, c).await,
         Command::Prune(c) => prune::prune(&global, c).await,
         Command::Export(c) => export::export(&global, c),
+        Command::Diff(c) => diff::diff(&global, c),
         Command::Completions(_) | Command::Man | Command::Models(_) => unreachable!("`execute` prints them before any setup"),
     }
 }
