@@ -10,6 +10,8 @@
 //!
 //! Waiting for the page is polling the DOM with a generous bound (`GIVE_UP`); reaching it fails.
 
+#[path = "window_steps/compare_runs.rs"]
+mod compare_runs;
 #[path = "harness/mod.rs"]
 mod harness;
 #[path = "support/mock_llm.rs"]
@@ -403,6 +405,7 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     )
     .await;
     d.screenshot("4-queue").await;
+    compare_runs::compare_two_runs(&d, &crew_cli).await;
 
     // Settings: point the configured model at the mock, with a key the page must never show again.
     d.go("#/settings").await;

@@ -66,7 +66,16 @@ pub enum Command {
     /// Print an execution's log (ExecutionLog).
     Logs(LogsCommand),
     /// Compare two executions of one crew: inputs, models, duration, tokens and cost side by
-    /// side, per task, and each differing task's output as a word diff. Exit 0 either way.
+    /// side, per task, and each differing task's output as a word diff.
+    ///
+    /// Compares execution A with execution B (two runs of the same crew): a table of both
+    /// executions (status, inputs, models, duration, tokens, cost), a table of the tasks (matched by
+    /// key, in the crew's order; a task only one finished says so) with each one's agent, duration,
+    /// tokens and cost in A and B, then the first task whose output differs and every differing
+    /// task's output as a word diff: `[-deleted-]` from A, `{+inserted+}` in B (as `git diff
+    /// --word-diff=plain`; red/green on a terminal unless NO_COLOR is set). Outputs over 64 KiB are
+    /// diffed line by line (said so). Exit code: 0 whether or not they differ (`--json`'s
+    /// `first_difference` tells); 2 for an unknown or malformed id or executions of different crews.
     Diff(DiffCommand),
     /// Wait until executions finish; exit 0 if all succeeded, 1 if any failed, 3 if any was
     /// cancelled, 124 on --timeout.
@@ -353,14 +362,7 @@ pub struct LogsCommand {
     pub json: bool,
 }
 
-/// Compares execution A with execution B (two runs of the same crew): a table of both
-/// executions (status, inputs, models, duration, tokens, cost), a table of the tasks (matched by
-/// key, in the crew's order; a task only one finished says so) with each one's agent, duration,
-/// tokens and cost in A and B, then the first task whose output differs and every differing
-/// task's output as a word diff: `[-deleted-]` from A, `{+inserted+}` in B (as `git diff
-/// --word-diff=plain`; red/green on a terminal unless NO_COLOR is set). Outputs over 64 KiB are
-/// diffed line by line (said so). Exit code: 0 whether or not they differ (`--json`'s
-/// `first_difference` tells); 2 for an unknown or malformed id or executions of different crews.
+/// `crew-runner diff A B` (documented on `Command::Diff`).
 #[derive(Debug, Args)]
 pub struct DiffCommand {
     /// The first execution (shown as A, the "before" side).
