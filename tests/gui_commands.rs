@@ -743,3 +743,35 @@ fn settings_show_what_crew_runner_config_set() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(gui.ok("get_settings", json!({}))["model"], "from-cli", "one configuration for both faces");
 }
+
+#[test]
+fn compare_executions_shows_the_first_task_whose_output_differs() {
+    let gui = Gui::start();
+    let crew = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gui/compare-topic.yaml");
+    let run = |topic: &str| {
+        let id = gui.submit_offline(&crew, json!({"topic": topic}))["execution"]["id"].as_str().unwrap().to_string();
+        assert_eq!(gui.wait(&id)["status"], "succeeded");
+        id
+    };
+    let (a, b) = (run("job queues"), run("file locks"));
+    let c = gui.ok("compare_executions", json!({"a": a, "b": b}));
+    assert_eq!((c["a"]["id"].as_str(), c["b"]["id"].as_str()), (Some(a.as_str()), Some(b.as_str())));
+    assert_eq!(c["a"]["inputs"], json!({"topic": "job queues"}));
+    assert_eq!(c["b"]["models"], json!(["offline"]));
+    let tasks: Vec<(&str, bool)> =
+        c["tasks"].as_array().unwrap().iter().map(|t| (t["task"].as_str().unwrap(), t["differs"].as_bool().unwrap())).collect();
+    assert_eq!(tasks, [("outline", false), ("article", true)], "{c:#}");
+    assert_eq!(c["first_difference"], "article");
+    let segments = c["tasks"][1]["diff"]["segments"].as_array().unwrap();
+    let text = |op: &str| segments.iter().filter(|s| s["op"] == op).map(|s| s["text"].as_str().unwrap()).collect::<String>();
+    assert!(text("delete").to_lowercase().contains("queues") && text("insert").to_lowercase().contains("locks"), "{segments:#?}");
+
+    let other = gui.submit_offline(&example("blog-writer.yaml"), json!({"subject": "x"}))["execution"]["id"].as_str().unwrap().to_string();
+    let e = gui.err("compare_executions", json!({"a": a, "b": other}));
+    assert_eq!(e["kind"], "invalid_argument", "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("`compare_topic`") && message.contains("`blog_writer`"), "{message}");
+    let unknown = ExecutionId::new().to_string();
+    let e = gui.err("compare_executions", json!({"a": a, "b": unknown}));
+    assert_eq!(e, json!({"kind": "not_found", "message": format!("no execution with id `{unknown}`")}));
+}

@@ -10,6 +10,8 @@
 //!
 //! Waiting for the page is polling the DOM with a generous bound (`GIVE_UP`); reaching it fails.
 
+#[path = "window_steps/compare_runs.rs"]
+mod compare_runs;
 #[path = "window_steps/crew_graph.rs"]
 mod crew_graph;
 #[path = "harness/mod.rs"]
@@ -408,6 +410,7 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     )
     .await;
     d.screenshot("4-queue").await;
+    compare_runs::compare_two_runs(&d, &crew_cli).await;
 
     // Settings: point the configured model at the mock, with a key the page must never show again.
     d.go("#/settings").await;
@@ -429,8 +432,9 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
         tokio::time::sleep(POLL).await;
     };
     assert!(!settings.to_string().contains(CANARY_KEY), "get_settings sends the key back: {settings}");
-    d.js("location.reload()", json!([])).await;
-    d.until("settings after a reload", "return document.querySelector('#api-key')", json!([])).await;
+    // Marked first, so the wait below cannot find the old page's field while the reload is under way.
+    d.js("window.__before_reload = true; location.reload()", json!([])).await;
+    d.until("settings after a reload", "return !window.__before_reload && document.querySelector('#api-key')", json!([])).await;
     let page = d.js("return document.documentElement.outerHTML + document.querySelector('#api-key').value", json!([])).await;
     assert!(!page.as_str().unwrap().contains(CANARY_KEY), "the page shows the key");
     d.screenshot("5-settings").await;

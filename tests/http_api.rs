@@ -79,6 +79,11 @@ fn a_submission_is_followed_over_events_until_it_succeeds_and_the_stream_resumes
     assert!(e["crew_spec"].is_object());
     let steps = api.get(&format!("/v1/executions/{id}/steps")).json();
     assert_eq!(steps["steps"][0]["step"], "only_step");
+    let diff = api.get(&format!("/v1/executions/{id}/diff/{id}")).json();
+    assert_eq!((diff["tasks"][0]["task"].as_str(), diff["tasks"][0]["differs"].as_bool()), (Some("only_step"), Some(false)));
+    assert_eq!(diff["first_difference"], Value::Null);
+    let unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    assert_eq!(api.get(&format!("/v1/executions/{id}/diff/{unknown}")).status, 404);
     let page = api.get(&format!("/v1/executions/{id}/logs?after=2&limit=2")).json();
     assert_eq!(page["entries"].as_array().unwrap().iter().map(|l| l["seq"].as_u64().unwrap()).collect::<Vec<_>>(), vec![3, 4]);
     assert_eq!(page["next_after"], 4);

@@ -4,7 +4,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   CancelOutcome, CommandError, CrewEntry, CrewGraph, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEvent, ExecutionPage, LogEntry,
-  LogStreamMessage, Priority, QueueSettings, QueueView, SettingsUpdate, SettingsView, Status, StepOutput,
+  LogStreamMessage, Priority, QueueSettings, QueueView, RunComparison, SettingsUpdate, SettingsView, Status, StepOutput,
   SubmitArgs, Submitted,
 } from './types';
 
@@ -43,6 +43,7 @@ export const api = {
     call<LogEntry[]>('get_execution_logs', { id, after_seq, limit }),
   retryExecution: (id: string, from_task?: string) => call<Execution>('retry_execution', { id, from_task: from_task ?? null }),
   setPriority: (id: string, priority: Priority) => call<Execution>('set_priority', { id, priority }),
+  compareExecutions: (a: string, b: string) => call<RunComparison>('compare_executions', { a, b }),
   pauseQueue: () => call<QueueSettings>('pause_queue'),
   resumeQueue: () => call<QueueSettings>('resume_queue'),
   getQueue: () => call<QueueView>('get_queue'),

@@ -14,6 +14,8 @@ describe('routing', () => {
     expect(parseRoute('')).toEqual({ name: 'queue' });
     expect(parseRoute('#/run')).toEqual({ name: 'queue' });
     expect(parseRoute('#/nonsense')).toEqual({ name: 'queue' });
+    expect(parseRoute('#/compare/01A/01B')).toEqual({ name: 'compare', param: '01A/01B' });
+    expect(parseRoute('#/compare/01A')).toEqual({ name: 'queue' });
   });
 });
 

@@ -1,5 +1,6 @@
 // The page's entry: a hash router over the four views.
 
+import { compareView } from './views/compare';
 import { detailView } from './views/detail';
 import { newRunView } from './views/new_run';
 import { queueView } from './views/queue';
@@ -7,19 +8,25 @@ import { settingsView } from './views/settings';
 import type { View } from './views/view';
 
 export interface Route {
-  name: 'queue' | 'run' | 'new' | 'settings';
+  name: 'queue' | 'run' | 'new' | 'settings' | 'compare';
   param?: string;
 }
 
-/** `#/run/ID` → `{name: 'run', param: 'ID'}`; anything unknown is the queue. */
+/**
+ * `#/run/ID` → `{name: 'run', param: 'ID'}`; `#/compare/A/B` → `{name: 'compare', param: 'A/B'}`
+ * (each still URI-encoded); anything unknown is the queue.
+ */
 export function parseRoute(hash: string): Route {
-  const [name, param] = hash.replace(/^#\/?/, '').split('/');
+  const [name, param, second] = hash.replace(/^#\/?/, '').split('/');
   if (name === 'run' && param) return { name: 'run', param: decodeURIComponent(param) };
+  if (name === 'compare' && param && second) return { name: 'compare', param: `${param}/${second}` };
   if (name === 'new' || name === 'settings') return { name };
   return { name: 'queue' };
 }
 
-const VIEWS: Record<Route['name'], View> = { queue: queueView, run: detailView, new: newRunView, settings: settingsView };
+const VIEWS: Record<Route['name'], View> = {
+  queue: queueView, run: detailView, new: newRunView, settings: settingsView, compare: compareView,
+};
 
 let stop: (() => void) | null = null;
 
@@ -30,7 +37,7 @@ function show(): void {
   stop?.();
   stop = VIEWS[route.name](root, route.param);
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav.tabs a')) {
-    const active = a.dataset.view === route.name || (route.name === 'run' && a.dataset.view === 'queue');
+    const active = a.dataset.view === route.name || ((route.name === 'run' || route.name === 'compare') && a.dataset.view === 'queue');
     a.classList.toggle('active', active);
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

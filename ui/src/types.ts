@@ -360,3 +360,51 @@ export interface CommandError {
   kind: string;
   message: string;
 }
+
+/** One execution in a comparison (`compare_executions`). */
+export interface RunSummary {
+  id: string;
+  crew_name: string;
+  status: Status;
+  inputs: Record<string, unknown>;
+  /** The models it names (its `--model`, else the crew's and agents'); empty: the configured default. */
+  models: string[];
+  duration_ms: number | null;
+  total_tokens: number;
+  cost_usd: number | null;
+}
+
+/** One task's numbers in one execution of a comparison. */
+export interface TaskRun {
+  agent: string;
+  duration_ms: number | null;
+  total_tokens: number;
+  cost_usd: number | null;
+}
+
+export type SegmentOp = 'equal' | 'insert' | 'delete';
+
+/** A word diff of two outputs: `delete` is only in A, `insert` only in B. */
+export interface OutputDiff {
+  granularity: 'word' | 'line';
+  segments: { op: SegmentOp; text: string }[];
+  /** Why it is line by line (too large), when it is. */
+  note?: string;
+}
+
+export interface TaskComparison {
+  task: string;
+  /** `null`: execution A did not finish it. */
+  a: TaskRun | null;
+  b: TaskRun | null;
+  differs: boolean;
+  diff: OutputDiff;
+}
+
+/** Two executions of one crew compared, tasks in the crew's order. */
+export interface RunComparison {
+  a: RunSummary;
+  b: RunSummary;
+  tasks: TaskComparison[];
+  first_difference: string | null;
+}

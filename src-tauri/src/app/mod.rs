@@ -1,11 +1,12 @@
 //! The application layer both faces call: [`Runner`] (submit, control and read executions, follow
 //! their logs: [`LogTail`], follow every change live: [`Watch`]), where data lives, turning a crew file plus arguments into a validated
-//! [`NewExecution`](crate::execution::NewExecution), reruns of past executions, and the async
-//! runtime and memory settings of the binary, and the one configuration every face shares
-//! ([`config`]).
+//! [`NewExecution`](crate::execution::NewExecution), reruns of past executions, comparisons of two
+//! ([`RunComparison`]), the async runtime and memory settings of the binary, and the one
+//! configuration every face shares ([`config`]).
 //!
 //! The CLI (`cli/`) and the desktop shell delegate here so they behave the same.
 
+mod comparison;
 pub mod config;
 mod configured_llm;
 pub mod duration;
@@ -14,6 +15,7 @@ mod execution_graph;
 pub mod log_files;
 mod log_tail;
 pub mod memory;
+mod output_diff;
 mod paths;
 mod rerun;
 mod runner;
@@ -23,10 +25,12 @@ mod submission;
 mod validation;
 mod watch;
 
+pub use comparison::{compare_runs, ComparisonError, RunComparison, RunRecord, RunSummary, TaskComparison, TaskRun};
 pub use config::ConfigStore;
 pub use configured_llm::ConfiguredLlm;
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
 pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
+pub use output_diff::{diff_outputs, DiffGranularity, DiffSegment, OutputDiff, SegmentOp, DIFF_TIMEOUT, WORD_DIFF_MAX_BYTES};
 pub use paths::{AppPaths, ConfigOrigin, PathsError};
 pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};

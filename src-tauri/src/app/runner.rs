@@ -19,7 +19,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{rerun_request, RerunError, SubmitError, Watch};
+use super::{rerun_request, ComparisonError, RerunError, SubmitError, Watch};
 use crate::execution::Executor;
 use crate::execution::{
     Execution, ExecutionEvent, ExecutionFilter, ExecutionId, ExecutionState, InputAnswer, InputReview, LogEntry, NewExecution,
@@ -43,6 +43,9 @@ pub enum RunnerError {
     /// The rerun was refused (not finished, unknown task, unreadable snapshot).
     #[error(transparent)]
     Rerun(#[from] RerunError),
+    /// The two executions cannot be compared (different crews).
+    #[error(transparent)]
+    Compare(#[from] ComparisonError),
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -71,6 +74,7 @@ impl RunnerError {
             RunnerError::Submit(_) => true,
             RunnerError::Rerun(RerunError::Snapshot { .. }) => false,
             RunnerError::Rerun(_) => true,
+            RunnerError::Compare(_) => true,
             RunnerError::Store(e) => e.is_rejection(),
             RunnerError::Scheduler(_) => false,
         }
@@ -433,5 +437,21 @@ mod tests {
         let queue = runner.queue().unwrap();
         assert_eq!((queue.counts.queued, queue.counts.cancelled, queue.halted), (2, 1, None));
         assert_eq!(runner.list(&ExecutionFilter::default()).unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn executions_of_different_crews_or_unknown_ids_are_refused() {
+        let (_dir, runner) = client();
+        let ids = runner.submit(vec![job("writers"), job("reviewers"), job("writers")], None).await.unwrap().ids;
+        let (a, b, c) = (ids[0].to_string(), ids[1].to_string(), ids[2].to_string());
+        let err = runner.compare(&a, &b).unwrap_err();
+        assert!(matches!(err, RunnerError::Compare(crate::app::ComparisonError::DifferentCrews { .. })) && err.is_refusal());
+        let text = err.to_string();
+        assert!(text.contains("`writers`") && text.contains("`reviewers`") && text.contains(&a) && text.contains(&b), "{text}");
+        let unknown = ExecutionId::new().to_string();
+        assert!(matches!(runner.compare(&a, &unknown), Err(RunnerError::NotFound(id)) if id == unknown));
+        assert!(matches!(runner.compare("nope", &a), Err(RunnerError::BadId(_))));
+        let same_crew = runner.compare(&a, &c).unwrap();
+        assert_eq!((same_crew.a.status, same_crew.tasks.len(), same_crew.first_difference), (crate::execution::Status::Queued, 0, None));
     }
 }

@@ -74,6 +74,18 @@ pub enum Command {
     List(ListCommand),
     /// Print an execution's log (ExecutionLog).
     Logs(LogsCommand),
+    /// Compare two executions of one crew: inputs, models, duration, tokens and cost side by
+    /// side, per task, and each differing task's output as a word diff.
+    ///
+    /// Compares execution A with execution B (two runs of the same crew): a table of both
+    /// executions (status, inputs, models, duration, tokens, cost), a table of the tasks (matched by
+    /// key, in the crew's order; a task only one finished says so) with each one's agent, duration,
+    /// tokens and cost in A and B, then the first task whose output differs and every differing
+    /// task's output as a word diff: `[-deleted-]` from A, `{+inserted+}` in B (as `git diff
+    /// --word-diff=plain`; red/green on a terminal unless NO_COLOR is set). Outputs over 64 KiB are
+    /// diffed line by line (said so). Exit code: 0 whether or not they differ (`--json`'s
+    /// `first_difference` tells); 2 for an unknown or malformed id or executions of different crews.
+    Diff(DiffCommand),
     /// Wait until executions finish; exit 0 if all succeeded, 1 if any failed, 3 if any was
     /// cancelled, 124 on --timeout.
     Wait(WaitCommand),
@@ -373,6 +385,21 @@ pub struct LogsCommand {
     #[arg(long, value_name = "SEQ", default_value_t = 0)]
     pub after: u64,
     /// Print JSON Lines (one log entry per line).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `crew-runner diff A B` (documented on `Command::Diff`).
+#[derive(Debug, Args)]
+pub struct DiffCommand {
+    /// The first execution (shown as A, the "before" side).
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The second execution (shown as B, the "after" side).
+    #[arg(value_name = "B")]
+    pub b: String,
+    /// Print JSON: the comparison ({a, b, tasks: [{task, a, b, differs, diff: {granularity,
+    /// segments: [{op: equal|insert|delete, text}], note}}], first_difference}).
     #[arg(long)]
     pub json: bool,
 }

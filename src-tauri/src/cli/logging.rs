@@ -45,9 +45,9 @@ pub fn init(global: &GlobalArgs) -> Result<LogGuard, CliError> {
     Ok(LogGuard(guard))
 }
 
-/// Whether stderr output is coloured: only on a terminal, and not when `NO_COLOR` (`no_color`) is
-/// set to a non-empty value.
-fn use_colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+/// Whether output to a stream (stderr here, stdout for `diff`) is coloured: only on a terminal
+/// (`terminal`), and not when `NO_COLOR` (`no_color`) is set to a non-empty value.
+pub fn use_colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 

@@ -11,6 +11,7 @@ mod answer;
 mod args;
 mod config;
 mod control;
+mod diff;
 mod docs;
 mod error;
 mod escape;
@@ -102,6 +103,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Prune(c) => prune::prune(&global, c).await,
         Command::Export(c) => export::export(&global, c),
         Command::Config(c) => config::config(&global, c),
+        Command::Diff(c) => diff::diff(&global, c),
         Command::Completions(_) | Command::Man | Command::Models(_) => unreachable!("`execute` prints them before any setup"),
     }
 }

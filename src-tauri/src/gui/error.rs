@@ -97,6 +97,7 @@ impl From<RunnerError> for CommandError {
             RunnerError::NotFound(_) => CommandError::new(CommandErrorKind::NotFound, e.to_string()),
             RunnerError::Submit(e) => e.into(),
             RunnerError::Rerun(e) => e.into(),
+            RunnerError::Compare(_) => CommandError::new(CommandErrorKind::InvalidArgument, e.to_string()),
             RunnerError::Store(e) => e.into(),
             RunnerError::Scheduler(e) => e.into(),
         }

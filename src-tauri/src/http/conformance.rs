@@ -13,7 +13,7 @@ use super::responses::{
     Cancelled, EndData, ExecutionPage, ExecutionRow, Health, HealthStatus, LogPage, OrphanedData, PriorityChange, ProgressData, Rerun,
     StatusData, Steps, StreamError, Submitted,
 };
-use crate::app::{EngineDecision, QueueView, Validation};
+use crate::app::{compare_runs, EngineDecision, QueueView, RunRecord, Validation};
 use crate::crew::{Diagnostic, RequiredInput};
 use crate::engine::crewai::{FoundPython, PythonCommand, PythonCrew, TargetKind};
 use crate::engine::test_support::{agent, crew, execution, task};
@@ -193,6 +193,31 @@ fn steps_logs_and_control_answers_match_their_schemas() {
             &Submitted { ids: vec![id.clone()], replayed: status == 200, warnings: vec!["w".into()] },
         );
     }
+}
+
+#[test]
+fn a_comparison_of_two_runs_matches_its_schema() {
+    let doc = document();
+    let spec = crew(vec![agent("w", "Writer")], vec![task("draft", Some("w")), task("review", Some("w"))], std::path::Path::new("/tmp"));
+    let step = |key: &str, output: &str| StepOutput {
+        step: key.into(),
+        agent: "Writer".into(),
+        output: output.into(),
+        json: Value::Null,
+        usage: Usage { total_tokens: 5, llm_calls: 1, cost_usd: Some(0.1), ..Usage::default() },
+        attempt: 1,
+        completed_at: 9,
+    };
+    let a = RunRecord { execution: execution(&spec, 1), steps: vec![step("draft", "a b"), step("review", "ok")], starts: vec![] };
+    let b = RunRecord { execution: execution(&spec, 1), steps: vec![step("draft", "a c")], starts: vec![] };
+    let comparison = compare_runs(&a, &b);
+    assert_eq!(comparison.first_difference.as_deref(), Some("draft"));
+    valid(&doc, "get", "/v1/executions/{id}/diff/{other}", 200, &comparison);
+    let mut bad = serde_json::to_value(&comparison).unwrap();
+    bad["tasks"][0]["diff"]["segments"][0]["op"] = json!("replace");
+    invalid(&doc, "get", "/v1/executions/{id}/diff/{other}", 200, bad);
+    let params = &doc["paths"]["/v1/executions/{id}/diff/{other}"]["get"]["parameters"];
+    assert_eq!(params.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect::<Vec<_>>(), ["id", "other"]);
 }
 
 #[test]

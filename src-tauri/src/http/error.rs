@@ -137,6 +137,7 @@ impl From<RunnerError> for ApiError {
             RunnerError::NotFound(_) => ApiError::new(ErrorKind::NotFound, e.to_string()),
             RunnerError::Submit(e) => e.into(),
             RunnerError::Rerun(e) => e.into(),
+            RunnerError::Compare(_) => ApiError::invalid(e.to_string()),
             RunnerError::Store(e) => e.into(),
             RunnerError::Scheduler(SchedulerError::Store(e)) => e.into(),
             RunnerError::Scheduler(e @ SchedulerError::Stopped) => ApiError::new(ErrorKind::Stopped, e.to_string()),

@@ -5,6 +5,7 @@ import { clear, h, orphanBadge, statusBadge, toast } from '../dom';
 import {
   executionDuration, formatDuration, formatTime, formatTokens, isTerminal, progressFraction, progressLabel,
 } from '../format';
+import { compareBlocker, compareHref, toggleSelection } from '../compare_model';
 import { applyEvent, matchesFilter, priorityEditable } from '../queue_model';
 import type { Execution, Priority, QueueView, Status } from '../types';
 import { PRIORITIES, STATUSES } from '../types';
@@ -18,6 +19,8 @@ export const queueView: View = (root) => {
   let nextBefore: string | null = null;
   let stopped = false;
   let refetchTimer: ReturnType<typeof setTimeout> | undefined;
+  // Up to two executions picked to compare (ids; the older pick is A).
+  let selected: string[] = [];
 
   const toolbar = h('div', { class: 'toolbar' });
   const table = h('table', { class: 'queue', 'aria-label': 'Executions' });
@@ -73,7 +76,12 @@ export const queueView: View = (root) => {
       },
     }, paused ? 'Resume queue' : 'Pause queue');
     const state = h('span', { class: 'muted' }, paused ? 'Paused: nothing new starts' : `Running up to ${queue?.settings.concurrency ?? '…'} at once`);
-    toolbar.append(chips, h('div', { class: 'spacer' }), state, pause);
+    const blocker = compareBlocker(selected, (id) => rows.find((r) => r.id === id)?.crew_name);
+    const compare = h('button', {
+      class: 'secondary', id: 'compare-selected', disabled: blocker !== null, title: blocker ?? 'Compare the two selected runs',
+      onclick: () => { location.hash = compareHref(selected); },
+    }, `Compare selected (${selected.length}/2)`);
+    toolbar.append(chips, h('div', { class: 'spacer' }), compare, state, pause);
     if (queue?.halted) {
       toolbar.append(h('div', { class: 'error-box', role: 'alert', id: 'scheduler-halted' },
         `Runs stopped: ${queue.halted}. Fix the cause and restart the app; unfinished runs continue then.`));
@@ -84,6 +92,7 @@ export const queueView: View = (root) => {
     syncClock();
     clear(table);
     table.append(h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Compare')),
       ...['Status', 'Crew', 'Priority', 'Progress', 'Created', 'Duration', 'Tokens', ''].map((t) => h('th', { scope: 'col' }, t)))));
     const body = h('tbody');
     const now = Date.now();
@@ -133,6 +142,13 @@ export const queueView: View = (root) => {
       onclick: open,
       onkeydown: (ev: Event) => { if ((ev as KeyboardEvent).key === 'Enter') open(); },
     },
+      h('td', { class: 'pick' }, h('input', {
+        type: 'checkbox', class: 'compare-pick', 'data-id': e.id, checked: selected.includes(e.id),
+        'aria-label': `Select ${e.crew_name} run ${e.id} to compare`,
+        onclick: (ev: Event) => ev.stopPropagation(),
+        onkeydown: (ev: Event) => ev.stopPropagation(),
+        onchange: () => { selected = toggleSelection(selected, e.id); renderToolbar(); syncPicks(); },
+      })),
       h('td', {}, statusBadge(e.status), orphanBadge(e)),
       h('td', {}, h('div', { class: 'crew' }, e.crew_name), h('div', { class: 'id muted' }, e.id)),
       h('td', {}, priority),
@@ -142,6 +158,11 @@ export const queueView: View = (root) => {
       h('td', {}, formatTokens(e.usage.total_tokens)),
       actions,
     );
+  }
+
+  /** Ticks the checkboxes of the selection (a third pick unticks the oldest) without redrawing rows. */
+  function syncPicks(): void {
+    for (const box of table.querySelectorAll<HTMLInputElement>('input.compare-pick')) box.checked = selected.includes(box.dataset.id ?? '');
   }
 
   function render(): void {

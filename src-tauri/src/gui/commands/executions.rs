@@ -7,7 +7,7 @@ use tauri::State;
 
 use super::crews::engine_request;
 use super::{blocking, parse_id};
-use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, SubmitRequest};
+use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, RunComparison, SubmitRequest};
 use crate::crew::{CrewGraph, CrewWarning};
 use crate::execution::{Execution, ExecutionFilter, InputAnswer, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
 use crate::gui::settings::LlmSettings;
@@ -175,4 +175,12 @@ pub async fn set_priority(state: State<'_, GuiState>, id: String, priority: Stri
         .parse()
         .map_err(|e: crate::execution::ParsePriorityError| CommandError::new(CommandErrorKind::InvalidArgument, e.to_string()))?;
     Ok(state.runner.set_priority(&id, priority).await?)
+}
+
+/// Two executions of one crew compared (see `Runner::compare`): `not_found` for an unknown id,
+/// `invalid_argument` for a malformed one or executions of different crews.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn compare_executions(state: State<'_, GuiState>, a: String, b: String) -> Result<RunComparison, CommandError> {
+    let runner = state.runner.clone();
+    blocking(move || runner.compare(&a, &b)).await
 }

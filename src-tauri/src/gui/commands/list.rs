@@ -18,6 +18,7 @@ macro_rules! with_app_commands {
             executions::list_executions,
             executions::retry_execution,
             executions::set_priority,
+            executions::compare_executions,
             logs::get_execution_logs,
             logs::follow_execution_logs,
             logs::unfollow_execution_logs,

@@ -1,11 +1,12 @@
-//! `POST /v1/executions`, `GET /v1/executions`, `GET /v1/executions/{id}`, `…/steps`, `…/logs`.
+//! `POST /v1/executions`, `GET /v1/executions`, `GET /v1/executions/{id}`, `…/steps`, `…/logs`,
+//! `…/diff/{other}`.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::app::{default_batch_key, idempotency_key, prepare_batch};
+use crate::app::{default_batch_key, idempotency_key, prepare_batch, RunComparison};
 use crate::execution::Execution;
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
@@ -69,4 +70,14 @@ pub async fn logs(State(state): State<ApiState>, Path(id): Path<String>, RawQuer
     let entries = state.runner.logs(&e.id, after, limit)?;
     let next_after = entries.last().map_or(after, |l| l.seq);
     Ok(Json(LogPage { entries, next_after }))
+}
+
+/// Execution `id` compared with execution `other` (see `Runner::compare`): 404 for an unknown id,
+/// 400 for a malformed one or executions of different crews.
+pub async fn diff(State(state): State<ApiState>, Path((id, other)): Path<(String, String)>) -> Result<Json<RunComparison>, ApiError> {
+    let runner = state.runner.clone();
+    let comparison = tokio::task::spawn_blocking(move || runner.compare(&id, &other))
+        .await
+        .map_err(|e| ApiError::new(crate::http::ErrorKind::Storage, format!("comparing the executions failed: {e}")))??;
+    Ok(Json(comparison))
 }

@@ -25,7 +25,7 @@ use super::host::{check_host, AllowedHosts};
 use super::responses::{Cancelled, ExecutionPage, Health, LogPage, PriorityChange, Rerun, Steps, Submitted};
 use super::state::ApiState;
 use super::submit::SubmitBody;
-use crate::app::{QueueView, Validation};
+use crate::app::{QueueView, RunComparison, Validation};
 use crate::execution::Execution;
 use crate::store::QueueSettings;
 use control::{AnswerBody, PriorityBody, RetryBody};
@@ -141,6 +141,17 @@ pub const ROUTES: &[Route] = &[
         ok: (&[200], Reply::Json(schema::<Steps>())),
         errors: &[400, 404],
         handler: || get(executions::steps),
+    },
+    Route {
+        method: "get",
+        path: "/v1/executions/{id}/diff/{other}",
+        summary: "Execution `id` (A) compared with execution `other` (B) of the same crew, as `crew-runner diff --json`: {a, b, tasks, first_difference}; 400 for executions of different crews.",
+        public: false,
+        body: None,
+        query: &[],
+        ok: (&[200], Reply::Json(schema::<RunComparison>())),
+        errors: &[400, 404],
+        handler: || get(executions::diff),
     },
     Route {
         method: "get",
