@@ -204,3 +204,47 @@ fn offline_model_overrides_the_crew_model_without_a_key() {
     assert!(!out.trim().is_empty());
     assert_eq!(only_execution(&crew)["status"], "succeeded");
 }
+
+/// The node of `graph` with this id.
+fn node<'a>(graph: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    graph["nodes"].as_array().unwrap().iter().find(|n| n["id"] == id).unwrap_or_else(|| panic!("no node {id}: {graph:#}"))
+}
+
+fn edge_kinds(graph: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    graph["edges"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn validate_json_draws_the_crew_graph_of_every_format_with_warnings_on_their_nodes() {
+    let crew = Crew::new(None);
+    // A single file: context edge, async group, a tool, and two warnings pinned to the agent.
+    let file = crew.write(
+        "warned.yaml",
+        "name: warned\nprocess: sequential\nllm: offline\nagents:\n  writer:\n    role: Writer\n    goal: Write\n    backstory: Writes.\n    mystery_field: 3\n    tools: [FileReadTool]\ntasks:\n  draft:\n    description: Draft it.\n    expected_output: A draft.\n    agent: writer\n    async_execution: true\n  review:\n    description: Review it.\n    expected_output: A review.\n    agent: writer\n    context: [draft]\n",
+    );
+    let report = crew.json(&["validate", &arg(&file), "--json"]);
+    let graph = &report["graph"];
+    let writer = node(graph, "agent:writer");
+    assert_eq!(writer["kind"], "agent");
+    let pinned: Vec<&str> = writer["warnings"].as_array().unwrap().iter().map(|w| w["field"].as_str().unwrap()).collect();
+    assert_eq!(pinned, ["agents.writer.mystery_field"], "{graph:#}");
+    assert_eq!(writer["warnings"][0]["line"], 9, "the warning keeps its line");
+    assert_eq!(node(graph, "task:draft")["warnings"], serde_json::json!([]));
+    assert_eq!(edge_kinds(graph), ["context", "performs", "uses"].map(String::from).into(), "{graph:#}");
+    assert!(graph["edges"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!({"from": "task:draft", "kind": "context", "to": "task:review"})));
+    assert_eq!(graph["async_groups"], serde_json::json!([{"tasks": ["task:draft"]}]));
+    assert!(graph["nodes"].as_array().unwrap().iter().any(|n| n["kind"] == "tool"), "{graph:#}");
+
+    // A CrewAI project folder and the visual editor's graph JSON (a hierarchical manager).
+    let project = crew.json(&["validate", &arg(&example(&crew, "research-crew")), "--json"]);
+    assert!(edge_kinds(&project["graph"]).contains("context"), "{:#}", project["graph"]);
+    let editor = crew.json(&["validate", &arg(&example(&crew, "support-graph.json")), "--json"]);
+    let editor_graph = &editor["graph"];
+    assert!(editor_graph["nodes"].as_array().unwrap().iter().any(|n| n["kind"] == "manager"), "{editor_graph:#}");
+    assert!(edge_kinds(editor_graph).contains("delegates"), "{editor_graph:#}");
+    // Nothing was recorded by validating.
+    assert!(crew.executions().is_empty());
+}

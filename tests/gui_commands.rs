@@ -451,6 +451,38 @@ fn scheduler_events_reach_the_page() {
 }
 
 #[test]
+fn streamed_tokens_reach_the_page_in_batches_a_restart_per_llm_call() {
+    let gui = Gui::start();
+    let (tx, rx) = mpsc::channel::<(String, Value)>();
+    for name in [crew_runner::gui::events::TOKENS_EVENT, crew_runner::gui::events::EXECUTION_EVENT] {
+        let tx = tx.clone();
+        gui.app.listen_any(name, move |event| {
+            let _ = tx.send((name.to_string(), serde_json::from_str(event.payload()).unwrap()));
+        });
+    }
+    let id = gui.submit_offline(&example("blog-writer.yaml"), json!({}))["execution"]["id"].as_str().unwrap().to_string();
+    let mut batches: Vec<Value> = Vec::new();
+    loop {
+        let (name, payload) = rx.recv_timeout(GIVE_UP).expect("an event");
+        if name == crew_runner::gui::events::TOKENS_EVENT {
+            batches.extend(payload.as_array().expect("a list of batches").iter().filter(|b| b["id"] == id).cloned());
+        } else if payload["type"] == "state" && payload["id"] == id && payload["state"]["status"] == "succeeded" {
+            break;
+        }
+    }
+    let done = gui.wait(&id);
+    let restarts = batches.iter().filter(|b| b["restart"] == true).count() as u64;
+    assert_eq!(restarts, done["usage"]["llm_calls"].as_u64().unwrap(), "one restart mark per LLM call: {batches:?}");
+    assert!(batches.iter().all(|b| b["restart"] == true || !b["text"].as_str().unwrap().is_empty()));
+    // Everything streamed into write_post after its last restart is its answer, which holds the output.
+    let last = batches.iter().rposition(|b| b["task"] == "write_post" && b["restart"] == true).expect("write_post streamed");
+    let streamed: String = batches[last..].iter().filter(|b| b["task"] == "write_post").map(|b| b["text"].as_str().unwrap()).collect();
+    let steps = gui.ok("get_execution_steps", json!({"id": id}));
+    let output = steps.as_array().unwrap().iter().find(|s| s["step"] == "write_post").unwrap()["output"].as_str().unwrap().to_string();
+    assert!(streamed.contains(output.lines().next().unwrap()), "streamed: {streamed}\noutput: {output}");
+}
+
+#[test]
 fn log_followers_stream_every_line_once_then_end() {
     let gui = Gui::start();
     gui.ok("pause_queue", json!({}));

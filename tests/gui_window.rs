@@ -21,6 +21,8 @@ mod human_review;
 #[path = "support/mock_llm.rs"]
 #[allow(dead_code)]
 mod support;
+#[path = "window_steps/trace_waterfall.rs"]
+mod trace_waterfall;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -387,6 +389,7 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     assert_eq!(stored["status"], "succeeded", "{stored}");
     d.screenshot("2-run-detail").await;
     crew_graph::shown_in_new_run_and_run_detail(&d, &data_dir, &id).await;
+    trace_waterfall::finished_run(&d, &id).await;
 
     // Cancel a running one from its detail view.
     let slow = submit_from_new_run(&d, &crew, "subject", "cancelling", "offline").await;
@@ -510,6 +513,10 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
         assert!(err.contains("not allowed") || err.contains("not found"), "{command}: {err}");
         eprintln!("{command}: refused: {err}");
     }
+
+    // The trace waterfall: tokens streaming live from the mock, then a run with 2,000 LLM calls.
+    trace_waterfall::live_tokens(&d, &mock, &hostile).await;
+    trace_waterfall::two_thousand_calls(&d, &crew_cli, &screenshots_dir()).await;
 
     d.go("#/new").await;
     d.until("new run", "return document.querySelector('#crew-path')", json!([])).await;

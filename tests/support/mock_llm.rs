@@ -68,6 +68,10 @@ pub enum Reply {
     /// Held requests are counted by [`MockLlm::held`] (and waited for with
     /// [`MockLlm::wait_for_held`]).
     Held(Box<Reply>),
+    /// Stream the first half of this text's pieces, hold until [`MockLlm::release`] (counted by
+    /// [`MockLlm::held`] like [`Reply::Held`]), then stream the rest and finish normally. Not
+    /// streamed: the whole text once released.
+    StreamHeld(String),
 }
 
 impl Reply {
@@ -618,6 +622,7 @@ impl Connection {
                     After::Close
                 }
             }
+            Reply::StreamHeld(text) if !stream => self.answer_chat(request, Reply::Held(Box::new(Reply::Text(text)))),
             Reply::Reset => After::Close,
             Reply::Status { code, body, retry_after } => self.json_response(code, &body, retry_after.as_deref()),
             Reply::InvalidJson if !stream => self.json_response(200, "{\"id\": \"chatcmpl-mock\", \"choices\": [", None),
@@ -656,7 +661,18 @@ impl Connection {
         let mut events: Vec<String> = Vec::new();
         let mut completion_text = String::new();
         let mut close_after = false;
+        let mut hold_at = None;
         match &reply {
+            Reply::StreamHeld(text) => {
+                events.push(role.to_string());
+                let parts = pieces(text);
+                hold_at = Some(1 + parts.len() / 2);
+                for piece in parts {
+                    events.push(chunk(json!({"content": piece}), None).to_string());
+                }
+                events.push(chunk(json!({}), Some("stop")).to_string());
+                completion_text = text.clone();
+            }
             Reply::Text(text) => {
                 events.push(role.to_string());
                 for piece in pieces(text) {
@@ -704,14 +720,17 @@ impl Connection {
             }
             other => unreachable!("handled before streaming: {other:?}"),
         }
-        if include_usage && !close_after && matches!(reply, Reply::Text(_) | Reply::ToolCalls(_)) {
+        if include_usage && !close_after && matches!(reply, Reply::Text(_) | Reply::ToolCalls(_) | Reply::StreamHeld(_)) {
             events.push(
                 json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": model,
                 "choices": [], "usage": usage(prompt_tokens, &completion_text)})
                 .to_string(),
             );
         }
-        for event in events {
+        for (i, event) in events.into_iter().enumerate() {
+            if hold_at == Some(i) && !self.wait_for_release() {
+                return After::Close;
+            }
             if !self.write_chunk(&format!("data: {event}\n\n")) {
                 return After::Close;
             }

@@ -7,10 +7,12 @@ import type {
   LogStreamMessage, Priority, QueueSettings, QueueView, RunComparison, SettingsUpdate, SettingsView, Status, StepOutput,
   SubmitArgs, Submitted,
 } from './types';
+import type { TokenBatch, Trace, TraceCall } from './trace_types';
 
 /** Event names (see `src-tauri/src/gui/events.rs`). */
 export const EXECUTION_EVENT = 'execution-event';
 export const STORE_CHANGED_EVENT = 'store-changed';
+export const TOKENS_EVENT = 'execution-tokens';
 
 /** Any rejection as a `{kind, message}` (commands reject with exactly that; other failures are wrapped). */
 export function toCommandError(e: unknown): CommandError {
@@ -37,6 +39,8 @@ export const api = {
   getExecution: (id: string) => call<Execution>('get_execution', { id }),
   getExecutionSteps: (id: string) => call<StepOutput[]>('get_execution_steps', { id }),
   getExecutionGraph: (id: string) => call<CrewGraph | null>('get_execution_graph', { id }),
+  getExecutionTrace: (id: string) => call<Trace>('get_execution_trace', { id }),
+  getTraceCall: (id: string, call_seq: number) => call<TraceCall>('get_trace_call', { id, call: call_seq }),
   listExecutions: (query: { statuses?: Status[]; crew?: string; limit?: number; before?: string | null }) =>
     call<ExecutionPage>('list_executions', { query }),
   getExecutionLogs: (id: string, after_seq: number, limit?: number) =>
@@ -69,5 +73,8 @@ export const api = {
 
   onExecutionEvent: (handler: (e: ExecutionEvent) => void): Promise<UnlistenFn> =>
     listen<ExecutionEvent>(EXECUTION_EVENT, (e) => handler(e.payload)),
+  /** Streamed LLM text of executions this app runs, a batch per execution and task at most every 100 ms. */
+  onTokens: (handler: (batches: TokenBatch[]) => void): Promise<UnlistenFn> =>
+    listen<TokenBatch[]>(TOKENS_EVENT, (e) => handler(e.payload)),
   onStoreChanged: (handler: () => void): Promise<UnlistenFn> => listen(STORE_CHANGED_EVENT, () => handler()),
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { layoutGraph, neighbour, nodeDescription, shortLabel, taskStates, LABEL_CHARS } from './crew_graph_layout';
 import type { CrewGraph } from './types';
-import { CrewGraphView } from './views/crew_graph';
+import { CrewGraphView, MAX_DRAWN_NODES } from './views/crew_graph';
 
 /** A hierarchical crew: two async tasks, then a third reading both; a tool and an MCP server. */
 function graph(): CrewGraph {
@@ -145,5 +145,18 @@ describe('crew graph view', () => {
     view.show(null);
     expect(view.el.hidden).toBe(true);
     expect(view.el.querySelector('svg')).toBeNull();
+  });
+});
+
+describe('a crew too big to lay out', () => {
+  it('gets a note and its warnings instead of a picture', () => {
+    const nodes = Array.from({ length: MAX_DRAWN_NODES + 1 }, (_, i) => ({ id: `task:t${i}`, key: `t${i}`, kind: 'task', label: `t${i}`, warnings: [] as { field: string; message: string }[] }));
+    nodes[3].warnings.push({ field: 'tasks.t3.mystery', message: 'unknown field' });
+    const view = new CrewGraphView();
+    view.show({ nodes, edges: [], async_groups: [], warnings: [] } as unknown as CrewGraph);
+    expect(view.el.hidden).toBe(false);
+    expect(view.el.querySelector('svg')).toBeNull();
+    expect(view.el.querySelector('[data-testid=graph-too-big]')!.textContent).toContain(`${MAX_DRAWN_NODES + 1} nodes`);
+    expect(view.el.querySelector('[data-testid=graph-details]')!.textContent).toContain('tasks.t3.mystery: unknown field');
   });
 });

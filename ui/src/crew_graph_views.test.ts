@@ -7,6 +7,7 @@ vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn(async () => () => {}) })
 import { newRunView } from './views/new_run';
 import { detailView } from './views/detail';
 import type { CrewGraph } from './types';
+import { finishedTrace } from './trace_fixture';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 const warning = { file: '/c/w.yaml', field: 'agents.a.tools', message: 'unknown tool `MagicTool`' };
@@ -62,6 +63,7 @@ describe('the crew graph in the views', () => {
       if (cmd === 'get_execution') return execution;
       if (cmd === 'get_execution_steps') return steps;
       if (cmd === 'get_execution_graph') return crewGraph;
+      if (cmd === 'get_execution_trace') return { ...finishedTrace(), status: 'running' };
       if (cmd === 'follow_execution_logs') return 1;
       throw new Error(`unexpected ${cmd}`);
     });

@@ -161,6 +161,7 @@ impl Caller<'_> {
         };
         let journal = self.run.journal.clone();
         let task = self.job.task_key.clone();
+        journal.call_started(Some(&task));
         let sink: TokenSink = Arc::new(move |text: &str| journal.token(Some(&task), text));
         let reply = self.model.chat(request, Some(sink)).await?;
         self.ledger.record(&self.job.agent.role, &reply.usage);

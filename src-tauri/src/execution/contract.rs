@@ -77,6 +77,8 @@ pub trait Journal: Send + Sync {
     fn log(&self, event: LogEvent);
     /// Broadcasts streamed LLM text to subscribers; not stored.
     fn token(&self, task: Option<&str>, text: &str);
+    /// Broadcasts that a new LLM call of `task` starts (its streamed text follows); not stored.
+    fn call_started(&self, _task: Option<&str>) {}
     /// Commits the run's progress, then broadcasts it.
     fn progress(&self, progress: Progress) -> BoxFuture<'static, Result<(), JournalError>>;
     /// Commits a completed step's output (unique per execution and step) and its `completion` log

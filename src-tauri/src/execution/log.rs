@@ -115,8 +115,9 @@ pub enum ExecutionEvent {
     Progress { id: ExecutionId, progress: Progress },
     /// A log line (committed before this is sent).
     Log { entry: LogEntry },
-    /// Streamed LLM text; never stored.
-    Token { id: ExecutionId, task: Option<String>, text: String },
+    /// Streamed LLM text; never stored. `restart` marks the start of a new LLM call of `task`
+    /// (sent with empty `text` before the call): what streams after it is a new answer.
+    Token { id: ExecutionId, task: Option<String>, text: String, restart: bool },
     /// The queue was paused or resumed, or its concurrency changed.
     Queue { paused: bool, concurrency: u32 },
 }

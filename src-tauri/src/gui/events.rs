@@ -3,7 +3,10 @@
 //!
 //! - This process's scheduler events (state changes, progress, queue settings: the store's commit
 //!   announcements) are emitted as [`EXECUTION_EVENT`] with the [`ExecutionEvent`] as payload (log
-//!   lines and tokens go through [`log_follow`](super::log_follow) channels instead). A
+//!   lines go through [`log_follow`](super::log_follow) channels instead). Streamed LLM text is
+//!   emitted as [`TOKENS_EVENT`] in [`TokenBatches`] at most every [`THROTTLE`](super::token_batches::THROTTLE)
+//!   (and before any other event, so the page sees it in order); tokens are never stored, so only
+//!   executions this process runs stream to the page. A
 //!   notification is shown when an execution ends while the window is not focused (a setting).
 //! - Everything else that changed (another process's commit: a CLI `submit` or `cancel`, another
 //!   worker's progress; a worker process that died while running an execution; lost events) is
@@ -18,6 +21,7 @@
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use super::state::GuiState;
+use super::token_batches::TokenBatches;
 use crate::app::Change;
 use crate::execution::{ExecutionEvent, ExecutionState, Status};
 use crate::scheduler::MAX_HEARTBEAT;
@@ -27,6 +31,9 @@ pub const EXECUTION_EVENT: &str = "execution-event";
 /// Emitted (no payload) when the store changed in ways this process did not broadcast, or when
 /// events were lost: the page should re-fetch what it shows.
 pub const STORE_CHANGED_EVENT: &str = "store-changed";
+/// Emitted with a list of [`TokenBatch`](super::token_batches::TokenBatch)es: LLM text streamed
+/// into executions this process runs.
+pub const TOKENS_EVENT: &str = "execution-tokens";
 /// Emitted with `[title, body]` whenever a finished-execution notification is shown.
 pub const NOTIFICATION_EVENT: &str = "notification-shown";
 /// The label of the one window.
@@ -47,9 +54,25 @@ pub fn follow_changes<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         let looking_app = app.clone();
         let looking = move || window_visible(&looking_app);
+        let mut tokens = TokenBatches::new();
         while let Some(change) = watch.next(&looking).await {
+            let now = std::time::Instant::now();
+            if let Change::Event(ExecutionEvent::Token { id, task, text, restart }) = &change {
+                if *restart {
+                    tokens.call_started(id, task.as_deref());
+                }
+                tokens.token(id, task.as_deref(), text);
+                if let Some(batches) = tokens.take_due(now) {
+                    let _ = app.emit(TOKENS_EVENT, &batches);
+                }
+                continue;
+            }
+            if let Some(batches) = tokens.take(now) {
+                let _ = app.emit(TOKENS_EVENT, &batches);
+            }
             match change {
-                Change::Event(ExecutionEvent::Log { .. } | ExecutionEvent::Token { .. }) => {}
+                Change::Event(ExecutionEvent::Log { .. }) => {}
+                Change::Event(ExecutionEvent::Token { .. }) => unreachable!("handled above"),
                 Change::Event(event) => {
                     if let ExecutionEvent::State { id, state, .. } = &event {
                         if state.is_terminal() || state.status() == Status::AwaitingInput {

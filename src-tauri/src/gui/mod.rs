@@ -29,6 +29,7 @@ pub mod log_follow;
 pub mod settings;
 mod state;
 mod stop_signals;
+pub mod token_batches;
 
 pub use app::{build_app, run, start};
 pub use error::{CommandError, CommandErrorKind};

@@ -74,7 +74,21 @@ impl Journal for StoreJournal {
     }
 
     fn token(&self, task: Option<&str>, text: &str) {
-        let _ = self.events.send(ExecutionEvent::Token { id: self.id.clone(), task: task.map(str::to_string), text: text.to_string() });
+        let _ = self.events.send(ExecutionEvent::Token {
+            id: self.id.clone(),
+            task: task.map(str::to_string),
+            text: text.to_string(),
+            restart: false,
+        });
+    }
+
+    fn call_started(&self, task: Option<&str>) {
+        let _ = self.events.send(ExecutionEvent::Token {
+            id: self.id.clone(),
+            task: task.map(str::to_string),
+            text: String::new(),
+            restart: true,
+        });
     }
 
     fn progress(&self, progress: Progress) -> BoxFuture<'static, Result<(), JournalError>> {

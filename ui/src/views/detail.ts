@@ -13,6 +13,7 @@ import type { CrewGraph, Execution, StepOutput } from '../types';
 import { CrewGraphView } from './crew_graph';
 import { LogView } from './log_view';
 import { reviewPanel } from './review_panel';
+import { TraceWaterfallView } from './trace_waterfall';
 import type { View } from './view';
 
 export const detailView: View = (root, id) => {
@@ -26,6 +27,8 @@ export const detailView: View = (root, id) => {
   let graph: CrewGraph | null = null;
   const graphView = new CrewGraphView();
   const graphPanel = h('section', { class: 'panel', hidden: true }, h('h2', {}, 'Crew graph'), graphView.el);
+  const waterfall = new TraceWaterfallView((call) => api.getTraceCall(id!, call));
+  let traceTimer: ReturnType<typeof setTimeout> | undefined;
 
   const header = h('div', { class: 'detail-header' });
   const errorBox = h('div', { class: 'error-box', hidden: true, role: 'alert' });
@@ -43,6 +46,7 @@ export const detailView: View = (root, id) => {
     errorBox,
     review,
     h('section', { class: 'panel' }, h('h2', {}, 'Tasks'), timeline),
+    h('section', { class: 'panel trace-panel' }, h('h2', {}, 'Trace'), waterfall.el),
     graphPanel,
     h('section', { class: 'panel output-panel' }, h('h2', {}, 'Output'), output),
     h('section', { class: 'panel' }, h('h2', {}, 'Log'), log.el),
@@ -57,10 +61,12 @@ export const detailView: View = (root, id) => {
   async function load(): Promise<void> {
     try {
       const first = execution === null;
-      const [e, s, g] = await Promise.all([api.getExecution(id!), api.getExecutionSteps(id!), first ? api.getExecutionGraph(id!) : Promise.resolve(graph)]);
+      const [e, s, g, t] = await Promise.all([api.getExecution(id!), api.getExecutionSteps(id!),
+        first ? api.getExecutionGraph(id!) : Promise.resolve(graph), api.getExecutionTrace(id!)]);
       if (stopped) return;
       execution = e;
       steps = s;
+      waterfall.show(t);
       if (first) {
         graph = g;
         graphView.show(g);
@@ -70,6 +76,15 @@ export const detailView: View = (root, id) => {
     } catch (e) {
       toast((e as { message: string }).message, 'error');
     }
+  }
+
+  /** Re-reads the trace (at most every 250 ms) when calls start or end. */
+  function scheduleTrace(): void {
+    if (traceTimer !== undefined) return;
+    traceTimer = setTimeout(() => {
+      traceTimer = undefined;
+      api.getExecutionTrace(id!).then((t) => { if (!stopped) waterfall.show(t); }, () => {});
+    }, 250);
   }
 
   function scheduleReload(): void {
@@ -82,6 +97,7 @@ export const detailView: View = (root, id) => {
     unfollow = await api.followLogs(id!, log.lastSeq, (m) => {
       if (m.type === 'lines') {
         log.append(m.entries);
+        if (m.entries.some((l) => TRACED.has(l.kind))) scheduleTrace();
         if (m.entries.some((l) => l.kind === 'task_completed' || l.kind === 'task_started')) scheduleReload();
         else if (execution) renderTimeline();
       } else if (m.type === 'end') {
@@ -191,17 +207,28 @@ export const detailView: View = (root, id) => {
       }
     }),
     api.onStoreChanged(scheduleReload),
+    api.onTokens((batches) => {
+      for (const b of batches) {
+        if (b.id !== id) continue;
+        waterfall.addTokens(b.task, b.text, b.restart);
+        if (b.restart) scheduleTrace();
+      }
+    }),
   ];
   void load().then(() => { if (!stopped) void follow(); });
 
   return () => {
     stopped = true;
     clearTimeout(reloadTimer);
+    clearTimeout(traceTimer);
     unfollow?.();
     log.dispose();
     for (const u of unlisten) void u.then((f) => f());
   };
 };
+
+/** Log lines that change the trace. */
+const TRACED = new Set(['task_started', 'task_completed', 'task_skipped', 'llm_call_started', 'llm_call_completed', 'tool_call', 'delegation']);
 
 function fact(label: string, value: string): HTMLElement {
   return h('div', { class: 'fact' }, h('span', { class: 'muted small' }, label), h('span', {}, value));
