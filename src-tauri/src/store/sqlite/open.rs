@@ -56,15 +56,15 @@ impl Migration {
 
 /// Every migration this binary knows, in order; the last one's version is the schema version.
 pub(super) const MIGRATIONS: &[Migration] = &[
-    Migration::plain(1, "init", include_str!("../../../../migrations/0001_init.sql")),
-    Migration::plain(2, "drop_owner_index", include_str!("../../../../migrations/0002_drop_owner_index.sql")),
-    Migration::plain(3, "history_indexes", include_str!("../../../../migrations/0003_history_indexes.sql")),
-    Migration::plain(4, "status_indexes", include_str!("../../../../migrations/0004_status_indexes.sql")),
-    Migration::plain(5, "active_index", include_str!("../../../../migrations/0005_active_index.sql")),
-    Migration::plain(6, "fencing_and_abandons", include_str!("../../../../migrations/0006_fencing_and_abandons.sql")),
-    Migration::plain(7, "idempotency", include_str!("../../../../migrations/0007_idempotency.sql")),
-    Migration::plain(8, "engine", include_str!("../../../../migrations/0008_engine.sql")),
-    Migration::rewriting(9, "human_review", include_str!("../../../../migrations/0009_human_review.sql")),
+    Migration::plain(1, "init", include_str!("../../../migrations/0001_init.sql")),
+    Migration::plain(2, "drop_owner_index", include_str!("../../../migrations/0002_drop_owner_index.sql")),
+    Migration::plain(3, "history_indexes", include_str!("../../../migrations/0003_history_indexes.sql")),
+    Migration::plain(4, "status_indexes", include_str!("../../../migrations/0004_status_indexes.sql")),
+    Migration::plain(5, "active_index", include_str!("../../../migrations/0005_active_index.sql")),
+    Migration::plain(6, "fencing_and_abandons", include_str!("../../../migrations/0006_fencing_and_abandons.sql")),
+    Migration::plain(7, "idempotency", include_str!("../../../migrations/0007_idempotency.sql")),
+    Migration::plain(8, "engine", include_str!("../../../migrations/0008_engine.sql")),
+    Migration::rewriting(9, "human_review", include_str!("../../../migrations/0009_human_review.sql")),
 ];
 
 /// The schema version this binary writes: the last migration's.
