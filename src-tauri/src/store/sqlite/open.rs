@@ -94,7 +94,7 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
         return Err(read_only(path, "the file cannot be written"));
     }
 
-    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(sql)?;
+    let mode = switch_to_wal(&conn, options.busy_timeout).map_err(sql)?;
     expect_pragma(path, "journal_mode", "wal", &mode.to_ascii_lowercase())?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
     let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).map_err(sql)?;
@@ -108,6 +108,23 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
 
     migrate(&conn, path)?;
     Ok(conn)
+}
+
+/// Sets `journal_mode = WAL` and returns the mode SQLite reports. Switching a fresh file needs
+/// an exclusive lock, and SQLite answers `SQLITE_BUSY` at once (without the busy handler) while
+/// another connection holds the file, e.g. another process opening the same fresh file at the same
+/// moment; so a busy answer is tried again every few milliseconds for up to `busy_timeout`, as the
+/// busy handler would.
+fn switch_to_wal(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            answered => return answered,
+        }
+    }
 }
 
 /// Opens a connection for reads (`query_only`), after the writer has set WAL up.
