@@ -285,6 +285,7 @@ const KEYS: &[&str] = &[
     "guardrail_max_retries",
     "max_iter",
     "allow_delegation",
+    "respect_context_window",
     "async_execution",
     "id",
     "type",

@@ -1,5 +1,5 @@
 //! Store: many writers on one file (two handles, many tasks) keep log seqs gap-free and every
-//! write acknowledged after commit.
+//! write acknowledged after commit; many handles opening one fresh file at once migrate it once.
 
 use std::sync::Arc;
 
@@ -49,4 +49,32 @@ async fn concurrent_log_writers_get_gap_free_seqs() {
         total += seqs.len() - 1;
     }
     assert_eq!(total, 6 * PER_TASK);
+}
+
+/// Eight handles (as eight processes would) open the same fresh file at once, released together
+/// by a barrier: every open succeeds, and the file holds each migration once, at the schema
+/// version.
+#[test]
+fn concurrent_opens_of_a_fresh_file_migrate_it_once() {
+    const OPENERS: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.db");
+    let barrier = std::sync::Barrier::new(OPENERS);
+    let stores: Vec<SqliteStore> = std::thread::scope(|scope| {
+        let opening: Vec<_> = (0..OPENERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    SqliteStore::open(&path)
+                })
+            })
+            .collect();
+        opening.into_iter().map(|h| h.join().unwrap().expect("every concurrent open succeeds")).collect()
+    });
+    let applied = stores[0].applied_migrations().unwrap();
+    let versions: Vec<i64> = applied.iter().map(|m| m.0).collect();
+    assert_eq!(versions, (1..=crew_runner::store::sqlite::SCHEMA_VERSION).collect::<Vec<_>>(), "each migration once, in order");
+    for store in &stores {
+        assert_eq!(store.applied_migrations().unwrap(), applied);
+    }
 }

@@ -33,6 +33,7 @@ pub(crate) fn read_agent(key: &str, fields: &Fields, extra_known: &[&str], findi
         tools: canonical_tools(&tools, &fields.origin, findings),
         mcps: read_mcps(fields, findings),
         allow_delegation: fields.bool("allow_delegation", findings).unwrap_or(false),
+        respect_context_window: fields.bool("respect_context_window", findings).unwrap_or(true),
         max_iter: fields.uint("max_iter", findings).unwrap_or(DEFAULT_MAX_ITER),
         max_execution_time: fields.uint("max_execution_time", findings),
         max_rpm: fields.uint("max_rpm", findings),

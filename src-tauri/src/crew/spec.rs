@@ -54,6 +54,10 @@ pub struct AgentSpec {
     pub mcps: Vec<McpRef>,
     #[serde(default)]
     pub allow_delegation: bool,
+    /// A prompt longer than the model's context window is summarised (true, CrewAI's default)
+    /// rather than failing the task (false); see `engine::context_window`.
+    #[serde(default = "respect_context_window_default")]
+    pub respect_context_window: bool,
     /// Most reasoning iterations per task (CrewAI's default is 25).
     pub max_iter: u32,
     /// Seconds an agent may spend on one task.
@@ -62,6 +66,11 @@ pub struct AgentSpec {
     /// Most LLM requests per minute for this agent.
     #[serde(default)]
     pub max_rpm: Option<u32>,
+}
+
+/// CrewAI's default `respect_context_window`: true.
+fn respect_context_window_default() -> bool {
+    true
 }
 
 /// An agent's model settings beyond the model name; absent fields leave the provider's default.

@@ -8,6 +8,11 @@
 //!   final answer, as CrewAI does.
 //! - `max_execution_time` bounds the whole loop; exceeding it fails with `AgentLimit`.
 //! - Each call waits for the agent's `max_rpm` limiter (else the crew's) first.
+//! - Before each call the prompt is checked against the model's context window (see
+//!   [`context_window`](super::context_window)): with `respect_context_window` (the default) a
+//!   prompt too long is summarised first, with a warning; without it the task fails. When the
+//!   endpoint itself refuses the prompt as too long, it is summarised and sent once more (or the
+//!   task fails, without `respect_context_window`).
 //!
 //! Cancellation: dropping the future stops at the current await (model call, tool, rate wait).
 
@@ -16,6 +21,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::context_window::{self, Fit, Overflow};
 use super::model_source::provider_model_name;
 use super::output::truncate;
 use super::prompts::{system_prompt, task_prompt, FORCE_FINAL_ANSWER, OBSERVATION};
@@ -25,7 +31,7 @@ use super::tools::{Tool, ToolError};
 use super::usage_ledger::UsageLedger;
 use crate::crew::AgentSpec;
 use crate::execution::{ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel};
-use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, ResponseSchema, TokenSink, ToolDef};
+use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, ResponseSchema, TokenSink, ToolDef};
 
 /// Tool outputs longer than this are cut in the log.
 const LOGGED_TOOL_OUTPUT: usize = 4096;
@@ -83,11 +89,11 @@ async fn agent_loop(run: &Run, job: AgentJob, ledger: &UsageLedger) -> Result<St
         if iterations >= job.agent.max_iter {
             run.log(caller.event(LogEvent::warning(format!("max_iter ({}) reached; asking for the final answer", job.agent.max_iter))));
             messages.push(ChatMessage::user(FORCE_FINAL_ANSWER));
-            let reply = caller.call(&messages, &[], iterations + 1).await?;
+            let reply = caller.call(&mut messages, &[], iterations + 1).await?;
             return Ok(final_text(&reply.content));
         }
         iterations += 1;
-        let reply = caller.call(&messages, &tool_defs, iterations).await?;
+        let reply = caller.call(&mut messages, &tool_defs, iterations).await?;
         if !reply.tool_calls.is_empty() {
             messages.push(ChatMessage::assistant(reply.content.clone(), reply.tool_calls.clone()));
             for call in &reply.tool_calls {
@@ -130,7 +136,80 @@ impl Caller<'_> {
         e.with_task(self.job.task_key.clone()).with_agent(self.job.agent.role.clone())
     }
 
-    async fn call(&self, messages: &[ChatMessage], tools: &[ToolDef], iteration: u32) -> Result<ChatResponse, ExecutionError> {
+    /// One model call of the loop on `messages`, kept within the model's context window (see the
+    /// module docs): `messages` is replaced by its summary when it had to be summarised.
+    async fn call(&self, messages: &mut Vec<ChatMessage>, tools: &[ToolDef], iteration: u32) -> Result<ChatResponse, ExecutionError> {
+        let window = context_window::usable_window(self.model_name);
+        match context_window::decide(context_window::estimate_tokens(messages), window, self.job.agent.respect_context_window) {
+            Fit::Fits => {}
+            Fit::Fail(overflow) => return Err(self.too_long(overflow, "; respect_context_window is false, so it is not summarised")),
+            Fit::Summarise(overflow) => {
+                self.summarise(messages, overflow).await?;
+                let after = context_window::estimate_tokens(messages);
+                if after > overflow.window {
+                    let overflow = Overflow { estimated: after, window: overflow.window };
+                    return Err(self.too_long(overflow, " even after summarising the conversation"));
+                }
+            }
+        }
+        match self.send(messages, tools, iteration).await {
+            Err(e) if context_window::is_context_length_error(&e) => {
+                let overflow = Overflow {
+                    estimated: context_window::estimate_tokens(messages),
+                    window: window.unwrap_or(context_window::usable(context_window::DEFAULT_WINDOW)),
+                };
+                if !self.job.agent.respect_context_window {
+                    return Err(self.too_long(overflow, &format!("; the endpoint refused it ({e}) and respect_context_window is false")));
+                }
+                self.summarise(messages, overflow).await?;
+                self.send(messages, tools, iteration).await.map_err(ExecutionError::from)
+            }
+            other => other.map_err(ExecutionError::from),
+        }
+    }
+
+    /// The failure of a prompt that does not fit (see [`context_window::too_long`]).
+    fn too_long(&self, overflow: Overflow, why: &str) -> ExecutionError {
+        context_window::too_long(&self.job.agent.role, self.model_name, overflow, why)
+    }
+
+    /// Replaces `messages` by the system messages and a summary of the rest, asking the model to
+    /// summarise each chunk in turn (CrewAI's `summarize_messages`), after a warning.
+    async fn summarise(&self, messages: &mut Vec<ChatMessage>, overflow: Overflow) -> Result<(), ExecutionError> {
+        let plan = context_window::summary_plan(messages, overflow.window)
+            .map_err(|e| self.too_long(overflow, &format!(", and it cannot be summarised: {e}")))?;
+        self.run.log(self.event(
+            LogEvent::warning(format!(
+                "the prompt (about {} tokens) does not fit the context window of {} ({} usable tokens); summarising the conversation in {} request(s) (respect_context_window)",
+                overflow.estimated,
+                self.model_name,
+                overflow.window,
+                plan.requests.len()
+            ))
+            .with_data(json!({"model": self.model_name, "context_window": overflow.window, "estimated_prompt_tokens": overflow.estimated})),
+        ));
+        let mut summaries = Vec::with_capacity(plan.requests.len());
+        for request in plan.requests {
+            self.wait_for_rate_limit().await;
+            let request = ChatRequest {
+                model: provider_model_name(self.model_name).to_string(),
+                messages: request,
+                tools: vec![],
+                temperature: None,
+                stream: false,
+                response_format: None,
+                label: Some(self.job.task_key.clone()),
+            };
+            let reply = self.model.chat(request, None).await?;
+            self.ledger.record(&self.job.agent.role, &reply.usage);
+            summaries.push(context_window::summary_text(&reply.content));
+        }
+        *messages = context_window::summarised(plan.system, &summaries);
+        Ok(())
+    }
+
+    /// Waits for the agent's `max_rpm` limiter (else the crew's), logging a wait.
+    async fn wait_for_rate_limit(&self) {
         if let Some(limiter) = self.run.limiter_for(&self.job.agent) {
             limiter
                 .acquire(|wait| {
@@ -143,6 +222,11 @@ impl Caller<'_> {
                 })
                 .await;
         }
+    }
+
+    /// Sends `messages` as they are (streaming the answer) and logs the call.
+    async fn send(&self, messages: &[ChatMessage], tools: &[ToolDef], iteration: u32) -> Result<ChatResponse, LlmError> {
+        self.wait_for_rate_limit().await;
         self.run.log(
             self.event(
                 LogEvent::info(EventKind::LlmCallStarted, format!("calling {}", self.model_name))

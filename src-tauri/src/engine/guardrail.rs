@@ -83,6 +83,7 @@ pub async fn judge(
         backstory: GUARDRAIL_BACKSTORY.into(),
         tools: vec![],
         allow_delegation: false,
+        respect_context_window: true,
         max_iter: 1,
         ..agent.clone()
     };

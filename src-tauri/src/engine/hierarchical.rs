@@ -73,6 +73,7 @@ pub fn manager_for(spec: &CrewSpec) -> Result<AgentSpec, ExecutionError> {
             tools: vec![],
             mcps: vec![],
             allow_delegation: true,
+            respect_context_window: true,
             max_iter: DEFAULT_MAX_ITER,
             max_execution_time: None,
             max_rpm: None,

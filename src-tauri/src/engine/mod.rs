@@ -13,6 +13,7 @@
 
 pub mod agent_loop;
 pub mod context;
+pub mod context_window;
 pub mod crewai;
 pub mod delegation;
 pub mod executor;

@@ -133,6 +133,7 @@ pub fn agent(key: &str, role: &str) -> AgentSpec {
         tools: vec![],
         mcps: vec![],
         allow_delegation: false,
+        respect_context_window: true,
         max_iter: 25,
         max_execution_time: None,
         max_rpm: None,

@@ -8,7 +8,7 @@
 //!
 //! Every field of the spec is carried over or named in [`ExportedProject::notes`]:
 //! - agents: role, goal, backstory, llm (else the crew's `llm`), allow_delegation, max_iter,
-//!   max_execution_time, max_rpm in `agents.yaml`; tools as `crewai_tools` classes in `crew.py`;
+//!   max_execution_time, max_rpm, respect_context_window (when false) in `agents.yaml`; tools as `crewai_tools` classes in `crew.py`;
 //! - tasks: description, expected_output, agent, context, async_execution, output_file in
 //!   `tasks.yaml` (context and async as [`task_plan`] explains); tools and `output_json` (a
 //!   guardrail) in `crew.py`; `output_schema` and `guardrail` are noted, not exported;

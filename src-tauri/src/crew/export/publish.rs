@@ -35,7 +35,9 @@ pub fn publish(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), ExportErro
     let result = write_all(&staging, files).and_then(|()| {
         std::fs::rename(&staging, dir).map_err(|source| {
             // Someone created files in `dir` since the check.
-            if matches!(source.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST | libc::ENOTDIR)) {
+            // (ENOTEMPTY, EEXIST, ENOTDIR on Unix; their kinds are portable.)
+            use std::io::ErrorKind::{AlreadyExists, DirectoryNotEmpty, NotADirectory};
+            if matches!(source.kind(), DirectoryNotEmpty | AlreadyExists | NotADirectory) {
                 ExportError::NotEmpty { dir: dir.to_path_buf() }
             } else {
                 ExportError::Io { path: dir.to_path_buf(), source }

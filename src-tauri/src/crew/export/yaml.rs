@@ -20,11 +20,19 @@ struct AgentEntry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     llm: Option<&'a str>,
     allow_delegation: bool,
+    /// Written only when false (CrewAI's default is true).
+    #[serde(skip_serializing_if = "is_true")]
+    respect_context_window: bool,
     max_iter: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_execution_time: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_rpm: Option<u32>,
+}
+
+/// For `skip_serializing_if`: a field at its default of true.
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// One entry of `tasks.yaml`, with CrewAI's field names.
@@ -67,6 +75,7 @@ pub fn agents_yaml(spec: &CrewSpec, names: &PythonNames, models: &[Option<String
             backstory: &agent.backstory,
             llm: model.as_deref(),
             allow_delegation: agent.allow_delegation,
+            respect_context_window: agent.respect_context_window,
             max_iter: agent.max_iter,
             max_execution_time: agent.max_execution_time,
             max_rpm: agent.max_rpm,
@@ -162,6 +171,11 @@ mod tests {
         let text = agents_yaml(&spec, &names, &[None]).unwrap();
         let a: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(a["a"]["allow_delegation"], serde_json::Value::Bool(true));
+        assert!(a["a"].get("respect_context_window").is_none(), "CrewAI's default (true) is not written");
+        spec.agents[0].respect_context_window = false;
+        let text = agents_yaml(&spec, &names, &[None]).unwrap();
+        let a: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(a["a"]["respect_context_window"], serde_json::Value::Bool(false));
         assert_eq!(a["a"]["max_iter"].as_u64(), Some(7));
         assert_eq!(a["a"]["max_execution_time"].as_u64(), Some(90));
         assert_eq!(a["a"]["max_rpm"].as_u64(), Some(10));

@@ -118,6 +118,7 @@ fn blank_agent(key: &str) -> AgentSpec {
         tools: Vec::new(),
         mcps: Vec::new(),
         allow_delegation: false,
+        respect_context_window: true,
         max_iter: crate::crew::DEFAULT_MAX_ITER,
         max_execution_time: None,
         max_rpm: None,
@@ -284,6 +285,9 @@ fn agent_kwarg(py: &CrewPy, bound: &Bound, agent: &mut AgentSpec, kwarg: &Kwarg,
             }
         }
         "allow_delegation" => agent.allow_delegation = flag(kwarg, at, findings).unwrap_or(agent.allow_delegation),
+        "respect_context_window" => {
+            agent.respect_context_window = flag(kwarg, at, findings).unwrap_or(agent.respect_context_window);
+        }
         "max_iter" => agent.max_iter = whole(kwarg, at, findings).unwrap_or(agent.max_iter),
         "max_rpm" => agent.max_rpm = whole(kwarg, at, findings).or(agent.max_rpm),
         "max_execution_time" => agent.max_execution_time = whole(kwarg, at, findings).or(agent.max_execution_time),

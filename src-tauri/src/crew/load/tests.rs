@@ -735,3 +735,40 @@ fn a_crew_level_llm_mapping_is_the_default_of_agents_without_their_own() {
     assert!(spec.agents[1].llm_settings.is_empty(), "its own model, its own settings");
     assert_eq!((spec.manager_llm.as_deref(), spec.manager_llm_settings.max_tokens), (Some("openai/o3"), Some(99)));
 }
+
+#[test]
+fn respect_context_window_is_read_from_yaml_crew_py_and_graphs() {
+    // YAML: true by default (CrewAI's), false when written.
+    let dir = project(
+        "a:\n  role: R\n  goal: G\n  backstory: B\n  respect_context_window: false\nb:\n  role: R\n  goal: G\n  backstory: B\n",
+        "t:\n  description: D\n  expected_output: E\n  agent: a\n",
+    );
+    let loaded = load(dir.path()).unwrap();
+    let flags: Vec<bool> = loaded.spec.agents.iter().map(|a| a.respect_context_window).collect();
+    assert_eq!(flags, [false, true]);
+    assert!(loaded.warnings.is_empty(), "applied, not warned about: {:?}", loaded.warnings);
+
+    // crew.py: the keyword argument overrides the YAML.
+    let dir = project("a:\n  role: R\n  goal: G\n  backstory: B\n", "t:\n  description: D\n  expected_output: E\n  agent: a\n");
+    write(
+        dir.path(),
+        "crew.py",
+        "class C:\n    @agent\n    def a(self) -> Agent:\n        return Agent(config=self.agents_config['a'], respect_context_window=False)\n",
+    );
+    let loaded = load(dir.path()).unwrap();
+    assert!(!loaded.spec.agents[0].respect_context_window);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+
+    // Graph JSON: an agent node's data.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "g.json",
+        r#"{"nodes": [{"id": "a", "type": "agent", "data": {"role": "R", "goal": "G", "backstory": "B", "respect_context_window": false}},
+                      {"id": "t", "type": "task", "data": {"description": "D", "expected_output": "E"}}],
+            "edges": [{"source": "a", "target": "t"}]}"#,
+    );
+    let loaded = load(&p).unwrap();
+    assert!(!loaded.spec.agents[0].respect_context_window);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}

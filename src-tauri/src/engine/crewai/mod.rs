@@ -9,13 +9,24 @@
 //! - [`attempt`]: one attempt: the request, the events recorded, cancel by process group.
 //! - [`orphans`]: the registry of running children, swept for survivors of a dead worker.
 //! - [`events`]: the shim's events and their translation into log lines, steps and progress.
+//!
+//! `server`, `attempt` and `orphans` are Unix only (Unix sockets, process groups, `/proc`);
+//! elsewhere `unsupported.rs` stands in for them: an attempt fails saying the engine is not
+//! supported on this platform.
 
+#[cfg(unix)]
 pub mod attempt;
 pub mod events;
+#[cfg(unix)]
 pub mod orphans;
 pub mod python;
+#[cfg(unix)]
 pub mod server;
 pub mod target;
+#[cfg(not(unix))]
+mod unsupported;
+#[cfg(not(unix))]
+pub use unsupported::{attempt, orphans, server};
 
 pub use python::{FoundPython, NoPython, PythonCommand, PythonSearch, Tried};
 pub use server::ShimPool;

@@ -151,10 +151,20 @@ pub fn find(search: &PythonSearch, project_root: &Path) -> Result<FoundPython, N
 
 /// `name` in the folders of `path` (`PATH`'s value), if there and executable.
 fn on_path(name: &str, path: Option<&OsString>) -> Option<PathBuf> {
+    std::env::split_paths(path?).map(|dir| dir.join(name)).find(|p| is_executable(p))
+}
+
+/// A file with an execute permission bit.
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(path?)
-        .map(|dir| dir.join(name))
-        .find(|p| std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false))
+    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+/// Not Unix: no execute bit; any file.
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(false)
 }
 
 /// What the probe prints.
@@ -172,6 +182,18 @@ try:\n    import crewai\n\
 except Exception as e:\n    print(json.dumps({'error': type(e).__name__ + ': ' + str(e)})); sys.exit(0)\n\
 print(json.dumps({'python': sys.version.split()[0], 'crewai': getattr(crewai, '__version__', '?'), \
 'crewai_file': crewai.__file__, 'executable': sys.executable}))\n";
+
+/// Kills the probe `pid` that did not answer in time (`SIGKILL`).
+#[cfg(unix)]
+fn kill_probe(pid: u32) {
+    // SAFETY: kill(2) has no memory effects; `pid` is our child, not yet reaped (its waiting
+    // thread has not returned).
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+}
+
+/// Not Unix: the probe is left to end on its own (its waiting thread reaps it).
+#[cfg(not(unix))]
+fn kill_probe(_pid: u32) {}
 
 /// How long a probe may take (`uv run` may first sync the project's environment).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -203,9 +225,7 @@ fn probe(command: &PythonCommand, cache: &mut Cache) -> Result<(String, String),
         Ok(Ok(output)) => output,
         Ok(Err(e)) => return Err(format!("cannot read its answer: {e}")),
         Err(_) => {
-            // SAFETY: kill(2) has no memory effects; `pid` is our child, not yet reaped (its
-            // waiting thread has not returned).
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            kill_probe(pid);
             return Err(format!("no answer in {} s", PROBE_TIMEOUT.as_secs()));
         }
     };
@@ -284,7 +304,7 @@ impl Cache {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -8,6 +8,7 @@
 //! is returned to the model as the tool result text `Error: …`; only [`ToolError::Run`] (the
 //! delegated coworker's run itself failed, e.g. its LLM call) stops the run.
 
+#[cfg(unix)]
 mod beneath;
 pub mod command;
 mod constructor;

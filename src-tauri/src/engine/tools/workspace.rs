@@ -11,19 +11,39 @@
 //!
 //! Only regular files are read or written (no FIFOs or devices); reads stop at
 //! [`MAX_READ_BYTES`].
+//!
+//! That is the Unix implementation (`openat`). Elsewhere `workspace_portable.rs` stands in for it
+//! with `std::fs` and the same rules, except that a symlink anywhere on a path is refused rather
+//! than resolved, and a folder swapped for a symlink between its check and its use is not caught.
 
+#[cfg(unix)]
 use std::collections::VecDeque;
+#[cfg(unix)]
 use std::ffi::OsString;
+#[cfg(unix)]
 use std::fs::File;
+#[cfg(unix)]
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+#[cfg(unix)]
 use std::sync::Arc;
 
+#[cfg(unix)]
 use rustix::fs::{fstat, openat, renameat, statat, unlinkat, AtFlags, Dir, FileType, Mode, OFlags};
+#[cfg(unix)]
 use rustix::io::Errno;
 
+#[cfg(unix)]
 use super::beneath::{Step, Walk};
+
+// Also built by Unix test builds, whose tests of it run here (see its module).
+#[cfg(any(not(unix), test))]
+#[path = "workspace_portable.rs"]
+mod portable;
+#[cfg(not(unix))]
+pub use portable::Workspace;
 
 /// The largest file `read` returns: 10 MiB.
 pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
@@ -73,6 +93,7 @@ impl WorkspaceError {
     }
 
     /// A failed `openat` of the final component.
+    #[cfg(unix)]
     fn open(path: &str, e: Errno) -> Self {
         match e {
             Errno::NOENT => WorkspaceError::NotFound(path.to_string()),
@@ -83,6 +104,7 @@ impl WorkspaceError {
         }
     }
 
+    #[cfg(unix)]
     fn step(path: &str, step: Step) -> Self {
         match step {
             Step::Escapes => WorkspaceError::Escapes(path.to_string()),
@@ -95,6 +117,7 @@ impl WorkspaceError {
 }
 
 /// A folder that file operations are confined to.
+#[cfg(unix)]
 #[derive(Clone, Debug)]
 pub struct Workspace {
     /// Canonical (symlink-free, absolute) root, for messages and absolute symlink targets.
@@ -103,6 +126,7 @@ pub struct Workspace {
     dir: Arc<OwnedFd>,
 }
 
+#[cfg(unix)]
 impl Workspace {
     /// The workspace at `root`, created when missing. The root itself may be reached through
     /// symlinks; it is fixed (as an open folder) from here on.
@@ -239,6 +263,7 @@ impl Workspace {
 /// Opens the regular file `name` in the walk's folder with `flags` (plus `O_NOFOLLOW`,
 /// `O_NONBLOCK` so a FIFO cannot block, `O_CLOEXEC`). A symlink there is resolved by the walk
 /// (refused when it leads out); anything but a regular file is refused.
+#[cfg(unix)]
 fn open_file(walk: &mut Walk<'_>, name: OsString, flags: OFlags, shown: &str) -> Result<File, WorkspaceError> {
     let flags = flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let mut name = name;
@@ -285,11 +310,13 @@ fn lexical(path: &str) -> Result<PathBuf, WorkspaceError> {
 }
 
 /// The components of a lexically clean relative path.
+#[cfg(unix)]
 fn parts(rel: &Path) -> VecDeque<OsString> {
     rel.iter().map(|p| p.to_owned()).collect()
 }
 
 /// Creates a fresh temporary file in `dir`, next to `name`.
+#[cfg(unix)]
 fn create_temp(dir: std::os::fd::BorrowedFd<'_>, name: &std::ffi::OsStr) -> Result<(OsString, File), Errno> {
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mut last = Errno::EXIST;

@@ -42,13 +42,18 @@ impl HttpStatusError {
     }
 }
 
-/// The human part of an error body: `{"error":{"message":…}}`, `{"error":"…"}`, `{"message":…}`,
+/// The human part of an error body: `{"error":{"message":…}}` (with ` (code)` appended when the
+/// body has an `error.code` the message does not contain), `{"error":"…"}`, `{"message":…}`,
 /// else the body's first 300 characters.
 pub fn server_message(body: &str) -> String {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
         let candidates = [&value["error"]["message"], &value["error"], &value["message"], &value["detail"]];
         if let Some(text) = candidates.iter().find_map(|v| v.as_str()) {
-            return text.to_string();
+            // The machine-readable code (`context_length_exceeded`, …) when the text lacks it.
+            return match value["error"]["code"].as_str() {
+                Some(code) if !code.is_empty() && !text.contains(code) => format!("{text} ({code})"),
+                _ => text.to_string(),
+            };
         }
     }
     let body = body.trim();
@@ -110,6 +115,10 @@ mod tests {
     #[test]
     fn server_message_prefers_the_json_message() {
         assert_eq!(server_message(r#"{"error":{"message":"bad key","type":"auth"}}"#), "bad key");
+        assert_eq!(
+            server_message(r#"{"error":{"message":"too long","code":"context_length_exceeded"}}"#),
+            "too long (context_length_exceeded)"
+        );
         assert_eq!(server_message(r#"{"error":"model not found"}"#), "model not found");
         assert_eq!(server_message(r#"{"message":"slow down"}"#), "slow down");
         assert_eq!(server_message("  upstream broke \n"), "upstream broke");

@@ -56,15 +56,15 @@ impl Migration {
 
 /// Every migration this binary knows, in order; the last one's version is the schema version.
 pub(super) const MIGRATIONS: &[Migration] = &[
-    Migration::plain(1, "init", include_str!("../../../../migrations/0001_init.sql")),
-    Migration::plain(2, "drop_owner_index", include_str!("../../../../migrations/0002_drop_owner_index.sql")),
-    Migration::plain(3, "history_indexes", include_str!("../../../../migrations/0003_history_indexes.sql")),
-    Migration::plain(4, "status_indexes", include_str!("../../../../migrations/0004_status_indexes.sql")),
-    Migration::plain(5, "active_index", include_str!("../../../../migrations/0005_active_index.sql")),
-    Migration::plain(6, "fencing_and_abandons", include_str!("../../../../migrations/0006_fencing_and_abandons.sql")),
-    Migration::plain(7, "idempotency", include_str!("../../../../migrations/0007_idempotency.sql")),
-    Migration::plain(8, "engine", include_str!("../../../../migrations/0008_engine.sql")),
-    Migration::rewriting(9, "human_review", include_str!("../../../../migrations/0009_human_review.sql")),
+    Migration::plain(1, "init", include_str!("../../../migrations/0001_init.sql")),
+    Migration::plain(2, "drop_owner_index", include_str!("../../../migrations/0002_drop_owner_index.sql")),
+    Migration::plain(3, "history_indexes", include_str!("../../../migrations/0003_history_indexes.sql")),
+    Migration::plain(4, "status_indexes", include_str!("../../../migrations/0004_status_indexes.sql")),
+    Migration::plain(5, "active_index", include_str!("../../../migrations/0005_active_index.sql")),
+    Migration::plain(6, "fencing_and_abandons", include_str!("../../../migrations/0006_fencing_and_abandons.sql")),
+    Migration::plain(7, "idempotency", include_str!("../../../migrations/0007_idempotency.sql")),
+    Migration::plain(8, "engine", include_str!("../../../migrations/0008_engine.sql")),
+    Migration::rewriting(9, "human_review", include_str!("../../../migrations/0009_human_review.sql")),
 ];
 
 /// The schema version this binary writes: the last migration's.
@@ -94,7 +94,7 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
         return Err(read_only(path, "the file cannot be written"));
     }
 
-    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(sql)?;
+    let mode = switch_to_wal(&conn, options.busy_timeout).map_err(sql)?;
     expect_pragma(path, "journal_mode", "wal", &mode.to_ascii_lowercase())?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
     let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).map_err(sql)?;
@@ -108,6 +108,23 @@ pub(super) fn open_writer(path: &Path, options: &OpenOptions) -> Result<Connecti
 
     migrate(&conn, path)?;
     Ok(conn)
+}
+
+/// Sets `journal_mode = WAL` and returns the mode SQLite reports. Switching a fresh file needs
+/// an exclusive lock, and SQLite answers `SQLITE_BUSY` at once (without the busy handler) while
+/// another connection holds the file, e.g. another process opening the same fresh file at the same
+/// moment; so a busy answer is tried again every few milliseconds for up to `busy_timeout`, as the
+/// busy handler would.
+fn switch_to_wal(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            answered => return answered,
+        }
+    }
 }
 
 /// Opens a connection for reads (`query_only`), after the writer has set WAL up.
@@ -192,37 +209,52 @@ fn expect_pragma(path: &Path, pragma: &'static str, expected: &str, actual: &str
     }
 }
 
-/// Applies every migration newer than the file's `user_version`, each in its own
-/// `BEGIN IMMEDIATE` transaction (so two processes opening at once apply each migration once).
+/// Applies every migration newer than the file's `user_version`, all in one `BEGIN IMMEDIATE`
+/// transaction that re-reads the version after taking the write lock. A second process (or
+/// connection) opening the same fresh or older file at once waits for the first one's commit (its
+/// busy timeout), then finds nothing left to do: each migration is applied exactly once, and a
+/// failure leaves the file at the version it had before (nothing partly migrated).
+///
+/// A file already at [`SCHEMA_VERSION`] is left alone without taking the write lock; one that a
+/// newer binary migrated while we waited is [`StoreError::TooNew`].
 fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+    match apply_pending(conn, path) {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(sql),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Inside [`migrate`]'s transaction: re-reads `user_version` (another process may have migrated
+/// while we waited for the lock) and applies every migration newer than it, in order.
+fn apply_pending(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found: current, supported: SCHEMA_VERSION });
+    }
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let failed = |source| StoreError::Migration { path: path.to_path_buf(), version: migration.version, name: migration.name, source };
-        let begin = conn.execute_batch("BEGIN IMMEDIATE");
-        begin.map_err(|e| match StoreError::from_sqlite(path, e) {
-            StoreError::Sqlite { source, .. } => failed(source),
+        apply(conn, migration).map_err(|e| match StoreError::from_sqlite(path, e) {
+            StoreError::Sqlite { source, .. } => {
+                StoreError::Migration { path: path.to_path_buf(), version: migration.version, name: migration.name, source }
+            }
             other => other,
         })?;
-        let applied = apply_if_pending(conn, migration);
-        match applied {
-            Ok(()) => conn.execute_batch("COMMIT").map_err(|e| StoreError::from_sqlite(path, e))?,
-            Err(source) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                return Err(match StoreError::from_sqlite(path, source) {
-                    StoreError::Sqlite { source, .. } => failed(source),
-                    other => other,
-                });
-            }
-        }
     }
     Ok(())
 }
 
-fn apply_if_pending(conn: &Connection, migration: &Migration) -> rusqlite::Result<()> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if current >= migration.version {
-        return Ok(());
-    }
+/// Applies one migration and records it (`schema_migrations`, `user_version`); the caller holds
+/// the write transaction. A [rewriting](Migration::rewrites_schema) migration raises the schema
+/// version after its SQL, so that every other connection reloads the schema.
+fn apply(conn: &Connection, migration: &Migration) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
@@ -275,5 +307,50 @@ mod tests {
             let stmt = conn.prepare_cached(sql).unwrap();
             assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "{sql}");
         }
+    }
+
+    /// Opens `path` with `threads` writer connections at once (released together by a barrier):
+    /// every open succeeds and the file ends at the schema version with each migration once.
+    fn open_concurrently(path: &Path, threads: usize) {
+        let barrier = std::sync::Barrier::new(threads);
+        std::thread::scope(|scope| {
+            let opened: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        open_writer(path, &OpenOptions::default()).map(drop)
+                    })
+                })
+                .collect();
+            for handle in opened {
+                handle.join().unwrap().unwrap();
+            }
+        });
+        let conn = Connection::open(path).unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let known: Vec<(i64, String)> = MIGRATIONS.iter().map(|m| (m.version, m.name.to_string())).collect();
+        assert_eq!(applied_migrations(&conn).unwrap(), known, "each migration recorded once, in order");
+    }
+
+    #[test]
+    fn concurrent_opens_of_a_fresh_file_apply_each_migration_once() {
+        let dir = tempfile::tempdir().unwrap();
+        open_concurrently(&dir.path().join("fresh.db"), 8);
+    }
+
+    #[test]
+    fn concurrent_opens_of_an_older_file_apply_the_rest_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("older.db");
+        {
+            // A file at the version before the last: what the previous release left.
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            for migration in &MIGRATIONS[..MIGRATIONS.len() - 1] {
+                apply(&conn, migration).unwrap();
+            }
+        }
+        open_concurrently(&path, 8);
     }
 }
