@@ -5,7 +5,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   CancelOutcome, CommandError, CrewEntry, CrewGraph, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEvent, ExecutionPage, LogEntry,
   LogStreamMessage, Priority, QueueSettings, QueueView, RunComparison, SettingsUpdate, SettingsView, Status, StepOutput,
-  SubmitArgs, Submitted,
+  SubmitArgs, Submitted, Trace, TraceCall,
 } from './types';
 
 /** Event names (see `src-tauri/src/gui/events.rs`). */
@@ -44,6 +44,10 @@ export const api = {
   retryExecution: (id: string, from_task?: string) => call<Execution>('retry_execution', { id, from_task: from_task ?? null }),
   setPriority: (id: string, priority: Priority) => call<Execution>('set_priority', { id, priority }),
   compareExecutions: (a: string, b: string) => call<RunComparison>('compare_executions', { a, b }),
+  /** The run's trace: task spans with their LLM calls, tool calls and delegations (`crew-runner trace --json`). */
+  getExecutionTrace: (id: string) => call<Trace>('get_execution_trace', { id }),
+  /** What LLM call `call` (a span's `call`) sent and received; rejects `not_found` when it was not kept. */
+  getTraceCall: (id: string, n: number) => call<TraceCall>('get_trace_call', { id, call: n }),
   pauseQueue: () => call<QueueSettings>('pause_queue'),
   resumeQueue: () => call<QueueSettings>('resume_queue'),
   getQueue: () => call<QueueView>('get_queue'),
