@@ -17,8 +17,9 @@
 //! - `delegation` opens a span `From → To` under its task; the coworker's lines (its agent is the
 //!   delegation's `to`, same task and attempt) nest under it; the delegator's next line closes it.
 //! - Spans still open when their attempt ended (a later attempt's line, or the execution's end)
-//!   are closed there: `cancelled` when the execution was cancelled, else `failed`. Spans of the
-//!   current attempt of a live execution stay `running` with no end.
+//!   are closed there: `cancelled` when the execution was cancelled, else `failed` (a failed LLM
+//!   or tool call's summary is then its attempt's error line). Spans of the current attempt of a
+//!   live execution stay `running` with no end.
 //!
 //! A parent's span always starts no later than its children's (a child's start is raised to its
 //! parent's), and spans are ordered by start; `id` is the index in that order.
@@ -251,6 +252,8 @@ struct Builder {
     delegations: HashMap<(u32, Option<String>), Vec<usize>>,
     /// The time of each attempt's last line.
     attempt_end: HashMap<u32, Millis>,
+    /// Why each attempt that failed failed (its `retry_scheduled`/`failed`/`interrupted` line).
+    attempt_error: HashMap<u32, String>,
     /// The attempt of the previous line.
     current_attempt: u32,
 }
@@ -323,6 +326,9 @@ impl Builder {
                 open.from = from;
                 open.to = to;
                 self.delegations.entry((attempt, e.task.clone())).or_default().push(i);
+            }
+            EventKind::RetryScheduled | EventKind::Failed | EventKind::Interrupted | EventKind::Recovered => {
+                self.attempt_error.insert(attempt, one_line(&e.message));
             }
             _ => {}
         }
@@ -479,12 +485,17 @@ impl Builder {
         self.spans.len() - 1
     }
 
-    /// Ends span `i` at `at` (never before its start) with `status`, unless it ended already.
+    /// Ends span `i` at `at` (never before its start) with `status`, unless it ended already. An
+    /// LLM or tool call that failed this way says why its attempt failed, when a line said so.
     fn close(&mut self, i: usize, at: Millis, status: SpanStatus) {
+        let why = self.attempt_error.get(&self.spans[i].span.attempt).cloned();
         let span = &mut self.spans[i].span;
         if span.end_ms.is_none() {
             span.end_ms = Some(at.max(span.start_ms));
             span.status = status;
+            if status == SpanStatus::Failed && span.summary.is_empty() && matches!(span.kind, SpanKind::LlmCall | SpanKind::ToolCall) {
+                span.summary = why.unwrap_or_default();
+            }
         }
     }
 

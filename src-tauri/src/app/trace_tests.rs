@@ -155,6 +155,7 @@ fn a_live_call_runs_and_an_earlier_attempt_failed() {
     assert_eq!(s.len(), 4);
     assert_eq!((s[0].attempt, s[0].status, s[0].end_ms), (1, SpanStatus::Failed, Some(120)));
     assert_eq!((s[1].attempt, s[1].status, s[1].end_ms), (1, SpanStatus::Failed, Some(120)));
+    assert_eq!(s[1].summary, "RetryScheduled", "the call says why its attempt failed");
     assert_eq!((s[2].attempt, s[2].status, s[2].end_ms), (2, SpanStatus::Running, None));
     assert_eq!((s[3].attempt, s[3].status, s[3].end_ms, s[3].parent), (2, SpanStatus::Running, None, Some(2)));
 }
