@@ -274,5 +274,18 @@ mod tests {
         assert_eq!(env_overrides(&store.get(), &vars).get("llm.api_key").map(String::as_str), Some("OPENAI_API_KEY"));
         assert!(env_overrides(&store.get(), &env(&[("MODEL", " ")])).is_empty(), "a blank variable sets nothing");
         assert_eq!(entries(&store, &vars).len(), KEYS.len());
+
+        // trace_payloads: the file's value, the variable winning; both fill the LLM environment.
+        let mut s = store.get();
+        s.trace_payloads = TracePayloads::Metadata;
+        store.save(s).unwrap();
+        let payloads = entry(&store, "trace_payloads", &none, false).unwrap();
+        assert_eq!((payloads.value.as_str(), payloads.source), ("metadata", Source::File));
+        let full = env(&[(TRACE_PAYLOADS_VAR, "full")]);
+        assert_eq!(entry(&store, "trace_payloads", &full, false).unwrap().source, Source::Env(TRACE_PAYLOADS_VAR.into()));
+        let base = crate::llm::LlmEnv::default();
+        assert_eq!(store.get().fill_env(&base).trace_payloads(), TracePayloads::Metadata);
+        let overridden = crate::llm::LlmEnv { vars: full, ..crate::llm::LlmEnv::default() };
+        assert_eq!(store.get().fill_env(&overridden).trace_payloads(), TracePayloads::Full);
     }
 }
