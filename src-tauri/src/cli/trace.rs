@@ -34,8 +34,9 @@ pub fn trace(global: &GlobalArgs, c: TraceCommand) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// The waterfall: a header with the totals, then one line per span (offset from the first span's
-/// start, duration, tokens, cost, status, then the span indented by depth with its summary).
+/// The waterfall: a header with the totals, then one line per span, each under its parent (offset
+/// from the execution's start, duration, tokens, cost, status, then the span indented by depth
+/// with its summary).
 pub fn render(t: &Trace) -> String {
     let mut s = String::new();
     let origin = t.started_at.into_iter().chain(t.spans.iter().map(|x| x.start_ms)).min().unwrap_or(0);
@@ -59,10 +60,7 @@ pub fn render(t: &Trace) -> String {
         return s;
     }
     let _ = writeln!(s, "{:>9}  {:>9}  {:>7}  {:>9}  {:<9}  SPAN", "OFFSET", "DURATION", "TOKENS", "COST", "STATUS");
-    let mut depth: Vec<usize> = Vec::with_capacity(t.spans.len());
-    for span in &t.spans {
-        let d = span.parent.and_then(|p| depth.get(p as usize).copied()).map_or(0, |d| d + 1);
-        depth.push(d);
+    for (span, d) in tree_order(&t.spans) {
         let duration = span.end_ms.map_or("…".to_string(), |end| seconds(end - span.start_ms));
         let tokens = span.usage.as_ref().map_or("-".to_string(), |u| u.total_tokens.to_string());
         let cost = if span.usage.is_some() { cost(span.cost_usd) } else { "-".into() };
@@ -79,6 +77,26 @@ pub fn render(t: &Trace) -> String {
         );
     }
     s
+}
+
+/// The spans depth first (each one's children after it, by start, as the spans are ordered),
+/// with their depth: tasks that ran in parallel keep their calls under them.
+fn tree_order(spans: &[TraceSpan]) -> Vec<(&TraceSpan, usize)> {
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
+    let mut roots = Vec::new();
+    for (i, span) in spans.iter().enumerate() {
+        match span.parent.map(|p| p as usize).filter(|&p| p < spans.len() && p != i) {
+            Some(p) => children[p].push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    let mut stack: Vec<(usize, usize)> = roots.into_iter().rev().map(|i| (i, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        out.push((&spans[i], depth));
+        stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
+    }
+    out
 }
 
 /// A span's name with what it is, its agent, attempt and call number, and its summary.
