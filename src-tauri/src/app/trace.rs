@@ -300,7 +300,9 @@ impl Builder {
             EventKind::AgentStep => {
                 if let Some(i) = self.awaiting_summary.remove(&who) {
                     if self.spans[i].span.summary.is_empty() {
-                        self.spans[i].span.summary = one_line(&e.message);
+                        // The answer itself rather than the thought before it.
+                        let answer = e.message.split_once("Final Answer:").map_or(e.message.as_str(), |(_, a)| a);
+                        self.spans[i].span.summary = one_line(answer);
                     }
                 }
             }

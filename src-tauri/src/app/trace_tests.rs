@@ -59,6 +59,7 @@ fn tasks_hold_their_calls_tools_and_delegations_with_times_and_usage() {
             json!({"model": "openai/gpt-4o-mini", "usage": usage(10, 5, Some(0.5)), "started_at": 111, "elapsed_ms": 39, "payload": true}),
         )
         .add(1, 151, EventKind::AgentStep, t, w, Value::Null)
+        .add(1, 152, EventKind::AgentStep, t, w, Value::Null)
         .add(1, 170, EventKind::ToolCall, t, w, json!({"tool": "search", "input": "{\"q\":1}", "output": "found it", "elapsed_ms": 15}))
         .add(
             1,

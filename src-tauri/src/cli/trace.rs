@@ -190,3 +190,55 @@ fn status(s: SpanStatus) -> &'static str {
         SpanStatus::Cancelled => "cancelled",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execution::{Status, TracePayloads};
+
+    fn span(id: u32, parent: Option<u32>, kind: SpanKind, name: &str, start_ms: i64) -> TraceSpan {
+        TraceSpan {
+            id,
+            parent,
+            kind,
+            name: name.into(),
+            task: None,
+            agent: None,
+            attempt: 1,
+            start_ms,
+            end_ms: None,
+            status: SpanStatus::Running,
+            usage: None,
+            cost_usd: None,
+            model: None,
+            call: None,
+            summary: String::new(),
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn parallel_tasks_keep_their_calls_under_them_and_running_spans_have_no_duration() {
+        let spans = vec![
+            span(0, None, SpanKind::Task, "a", 0),
+            span(1, None, SpanKind::Task, "b", 1),
+            span(2, Some(0), SpanKind::LlmCall, "m1", 2),
+            span(3, Some(1), SpanKind::LlmCall, "m2", 3),
+        ];
+        let order: Vec<(&str, usize)> = tree_order(&spans).into_iter().map(|(s, d)| (s.name.as_str(), d)).collect();
+        assert_eq!(order, [("a", 0), ("m1", 1), ("b", 0), ("m2", 1)]);
+        let trace = Trace {
+            execution_id: "x".into(),
+            status: Status::Running,
+            started_at: Some(0),
+            ended_at: None,
+            spans,
+            totals: Default::default(),
+            payloads: TracePayloads::Metadata,
+        };
+        let text = render(&trace);
+        assert!(text.contains("payloads: metadata"), "{text}");
+        let m1 = text.lines().find(|l| l.contains("llm m1")).unwrap();
+        assert!(m1.contains("+0.002s") && m1.contains('…') && m1.contains("running") && m1.contains("    llm m1"), "{text}");
+    }
+}
