@@ -37,7 +37,7 @@ fn set_then_get_and_list_with_sources_and_the_key_redacted() {
     assert_eq!(crew.ok(&["config", "get", "llm.api_key", "--reveal"]).trim(), "sk-from-config");
 
     let list = crew.json(&["config", "list", "--json"]);
-    assert_eq!(list.as_array().unwrap().len(), 8, "{list:#}");
+    assert_eq!(list.as_array().unwrap().len(), 9, "{list:#}");
     assert_eq!(
         (&entry(&list, "llm.model")["value"], &entry(&list, "llm.model")["source"]),
         (&Value::from("gpt-4o-mini"), &Value::from("file"))

@@ -807,3 +807,28 @@ fn compare_executions_shows_the_first_task_whose_output_differs() {
     let e = gui.err("compare_executions", json!({"a": a, "b": unknown}));
     assert_eq!(e, json!({"kind": "not_found", "message": format!("no execution with id `{unknown}`")}));
 }
+
+#[test]
+fn get_execution_trace_and_get_trace_call_show_the_runs_calls() {
+    let gui = Gui::start();
+    let submitted = gui.submit_offline(&example("blog-writer.yaml"), json!({}));
+    let id = submitted["execution"]["id"].as_str().unwrap().to_string();
+    assert_eq!(gui.wait(&id)["status"], "succeeded");
+    let trace = gui.ok("get_execution_trace", json!({"id": id}));
+    assert_eq!((trace["execution_id"].as_str(), trace["payloads"].as_str()), (Some(id.as_str()), Some("full")));
+    let spans = trace["spans"].as_array().unwrap();
+    let tasks: Vec<&str> = spans.iter().filter(|s| s["kind"] == "task").map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(tasks, ["market_research", "tech_research", "write_post"], "{trace:#}");
+    let llm: Vec<&Value> = spans.iter().filter(|s| s["kind"] == "llm_call").collect();
+    assert!(!llm.is_empty() && llm.iter().all(|s| s["parent"].is_u64() && s["status"] == "ok" && s["call"].is_u64()), "{trace:#}");
+    assert_eq!(trace["totals"]["llm_calls"].as_u64(), Some(llm.len() as u64));
+
+    let call = gui.ok("get_trace_call", json!({"id": id, "call": llm[0]["call"]}));
+    assert_eq!(call["model"], "offline");
+    assert_eq!(call["messages"][0]["role"], "system");
+    assert!(!call["response"]["content"].as_str().unwrap().is_empty(), "{call:#}");
+    let missing = gui.err("get_trace_call", json!({"id": id, "call": 1}));
+    assert_eq!(missing["kind"], "not_found", "{missing}");
+    let unknown = gui.err("get_execution_trace", json!({"id": ExecutionId::new().to_string()}));
+    assert_eq!(unknown["kind"], "not_found", "{unknown}");
+}

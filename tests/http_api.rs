@@ -84,6 +84,20 @@ fn a_submission_is_followed_over_events_until_it_succeeds_and_the_stream_resumes
     assert_eq!(diff["first_difference"], Value::Null);
     let unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
     assert_eq!(api.get(&format!("/v1/executions/{id}/diff/{unknown}")).status, 404);
+    // The trace: the task with its one LLM call, whose payload holds what the mock received.
+    let trace = api.get(&format!("/v1/executions/{id}/trace")).json();
+    let spans = trace["spans"].as_array().unwrap();
+    assert_eq!((spans[0]["kind"].as_str(), spans[0]["name"].as_str()), (Some("task"), Some("only_step")), "{trace:#}");
+    assert_eq!((spans[1]["kind"].as_str(), spans[1]["parent"].as_u64()), (Some("llm_call"), Some(0)), "{trace:#}");
+    assert_eq!(trace["payloads"], "full");
+    let call = spans[1]["call"].as_u64().unwrap();
+    let sent = api.get(&format!("/v1/executions/{id}/trace/calls/{call}")).json();
+    assert_eq!(sent["messages"][1]["content"], mock.chat_requests()[0].body["messages"][1]["content"]);
+    assert_eq!(sent["response"]["content"], "Thought: done\nFinal Answer: The note about item 42.");
+    assert!(!sent.to_string().contains("sk-test-secret-key"));
+    assert_eq!(api.get(&format!("/v1/executions/{id}/trace/calls/1")).status, 404);
+    assert_eq!(api.get(&format!("/v1/executions/{id}/trace/calls/first")).status, 400);
+    assert_eq!(api.get(&format!("/v1/executions/{unknown}/trace")).status, 404);
     let page = api.get(&format!("/v1/executions/{id}/logs?after=2&limit=2")).json();
     assert_eq!(page["entries"].as_array().unwrap().iter().map(|l| l["seq"].as_u64().unwrap()).collect::<Vec<_>>(), vec![3, 4]);
     assert_eq!(page["next_after"], 4);

@@ -62,6 +62,7 @@ impl Crew {
             "CREW_RUNNER_DATA_DIR",
             "CREW_RUNNER_CONFIG_DIR",
             "OLLAMA_HOST",
+            "CREW_RUNNER_TRACE_PAYLOADS",
         ] {
             c.env_remove(var);
         }

@@ -5,9 +5,9 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   CancelOutcome, CommandError, CrewEntry, CrewGraph, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEvent, ExecutionPage, LogEntry,
   LogStreamMessage, Priority, QueueSettings, QueueView, RunComparison, SettingsUpdate, SettingsView, Status, StepOutput,
-  SubmitArgs, Submitted,
+  SubmitArgs, Submitted, Trace, TraceCall,
 } from './types';
-import type { TokenBatch, Trace, TraceCall } from './trace_types';
+import type { TokenBatch } from './trace_types';
 
 /** Event names (see `src-tauri/src/gui/events.rs`). */
 export const EXECUTION_EVENT = 'execution-event';
@@ -39,8 +39,6 @@ export const api = {
   getExecution: (id: string) => call<Execution>('get_execution', { id }),
   getExecutionSteps: (id: string) => call<StepOutput[]>('get_execution_steps', { id }),
   getExecutionGraph: (id: string) => call<CrewGraph | null>('get_execution_graph', { id }),
-  getExecutionTrace: (id: string) => call<Trace>('get_execution_trace', { id }),
-  getTraceCall: (id: string, call_seq: number) => call<TraceCall>('get_trace_call', { id, call: call_seq }),
   listExecutions: (query: { statuses?: Status[]; crew?: string; limit?: number; before?: string | null }) =>
     call<ExecutionPage>('list_executions', { query }),
   getExecutionLogs: (id: string, after_seq: number, limit?: number) =>
@@ -48,6 +46,10 @@ export const api = {
   retryExecution: (id: string, from_task?: string) => call<Execution>('retry_execution', { id, from_task: from_task ?? null }),
   setPriority: (id: string, priority: Priority) => call<Execution>('set_priority', { id, priority }),
   compareExecutions: (a: string, b: string) => call<RunComparison>('compare_executions', { a, b }),
+  /** The run's trace: task spans with their LLM calls, tool calls and delegations (`crew-runner trace --json`). */
+  getExecutionTrace: (id: string) => call<Trace>('get_execution_trace', { id }),
+  /** What LLM call `call` (a span's `call`) sent and received; rejects `not_found` when it was not kept. */
+  getTraceCall: (id: string, n: number) => call<TraceCall>('get_trace_call', { id, call: n }),
   pauseQueue: () => call<QueueSettings>('pause_queue'),
   resumeQueue: () => call<QueueSettings>('resume_queue'),
   getQueue: () => call<QueueView>('get_queue'),

@@ -11,7 +11,7 @@ export function span(p: Partial<TraceSpan> & Pick<TraceSpan, 'id' | 'kind' | 'na
 
 /** research (LLM → tool → LLM) then write (LLM), 1000 ms in all. */
 export function finishedTrace(): Trace {
-  const u = (p: number, c: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c });
+  const u = (p: number, c: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c, llm_calls: 1 });
   return {
     execution_id: '01JTRACE', status: 'succeeded', started_at: 1000, ended_at: 2000, payloads: 'full',
     totals: { llm_calls: 3, tool_calls: 1, delegations: 0, prompt_tokens: 60, completion_tokens: 30, total_tokens: 90, cost_usd: 0.0009 },

@@ -14,7 +14,7 @@ function call(n: number): TraceCall {
       { role: 'user', content: 'Research <img src=x onerror="window.__pwned=1"> owls' },
     ],
     response: { content: 'Owls hunt at night.', tool_calls: [], finish_reason: 'stop' },
-    usage: { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30 }, started_at: 1300, ended_at: 1590,
+    usage: { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30, llm_calls: 1 }, started_at: 1300, ended_at: 1590,
   };
 }
 

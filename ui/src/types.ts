@@ -408,3 +408,89 @@ export interface RunComparison {
   tasks: TaskComparison[];
   first_difference: string | null;
 }
+
+/** What a trace span stands for. */
+export type SpanKind = 'task' | 'llm_call' | 'tool_call' | 'delegation';
+/** How a trace span ended (`running`: not yet). */
+export type SpanStatus = 'running' | 'ok' | 'failed' | 'skipped' | 'cancelled';
+/** What is kept of each LLM call (the `trace_payloads` setting). */
+export type TracePayloads = 'full' | 'metadata';
+
+/** One row of the trace waterfall (`src-tauri/src/app/trace.rs`). */
+export interface TraceSpan {
+  /** Its index in `Trace.spans`. */
+  id: number;
+  /** The enclosing task or delegation span. */
+  parent: number | null;
+  kind: SpanKind;
+  /** The task key, the model, the tool's name, or `From role → To role`. */
+  name: string;
+  task: string | null;
+  agent: string | null;
+  attempt: number;
+  /** Epoch milliseconds. */
+  start_ms: number;
+  /** `null` while running. */
+  end_ms: number | null;
+  status: SpanStatus;
+  /** An LLM call's tokens, or the sum over the calls under a task or delegation. */
+  usage: Usage | null;
+  /** `null` when unknown. */
+  cost_usd: number | null;
+  model: string | null;
+  /** An LLM call whose payload was kept: the key for `getTraceCall`. */
+  call: number | null;
+  summary: string;
+  /** tool_call: {tool, input, output}; delegation: {request, context, kind, from, to}; else null. */
+  detail: unknown;
+}
+
+export interface TraceTotals {
+  llm_calls: number;
+  tool_calls: number;
+  delegations: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  /** `null` when any call's cost is unknown. */
+  cost_usd: number | null;
+}
+
+/** The trace of one execution: spans ordered by start, parents before their children. */
+export interface Trace {
+  execution_id: string;
+  status: Status;
+  started_at: number | null;
+  ended_at: number | null;
+  spans: TraceSpan[];
+  totals: TraceTotals;
+  payloads: TracePayloads;
+}
+
+export interface PayloadToolCall {
+  name: string;
+  arguments: string;
+}
+
+/** A message sent to the model (secrets redacted). */
+export interface PayloadMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  tool_calls?: PayloadToolCall[];
+  tool_call_id?: string;
+  name?: string;
+}
+
+/** What one LLM call sent and received. */
+export interface TraceCall {
+  execution_id: string;
+  call: number;
+  model: string;
+  endpoint: string | null;
+  messages: PayloadMessage[];
+  tools: string[];
+  response: { content: string; tool_calls: PayloadToolCall[]; finish_reason: string | null };
+  usage: Usage | null;
+  started_at: number;
+  ended_at: number;
+}

@@ -22,6 +22,7 @@ mod runner;
 pub mod runtime;
 mod store_open;
 mod submission;
+mod trace;
 mod validation;
 mod watch;
 
@@ -39,5 +40,6 @@ pub use submission::{
     choose_engine, default_batch_key, idempotency_key, prepare_batch, prepare_submission, preview_crew, submission_hash, timeout_from_secs,
     timeout_ms, ChosenEngine, CrewPreview, SubmitError, SubmitRequest, MAX_KEY_LEN,
 };
+pub use trace::{build_trace, SpanKind, SpanStatus, Trace, TraceCall, TraceError, TraceSpan, TraceTotals};
 pub use validation::Validation;
 pub use watch::{Change, Watch};

@@ -31,6 +31,9 @@ use crate::store::{DiskUsage, IdempotencyKey, PruneCounts, PruneFilter, QueueSet
 /// Why a runner call failed. Nothing was written when it is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
+    /// A call of a run's trace cannot be shown (no such call, payload not kept or unreadable).
+    #[error(transparent)]
+    Trace(#[from] super::TraceError),
     /// The text is not an execution id (quoted as given).
     #[error(transparent)]
     BadId(#[from] ParseIdError),
@@ -75,6 +78,7 @@ impl RunnerError {
             RunnerError::Rerun(RerunError::Snapshot { .. }) => false,
             RunnerError::Rerun(_) => true,
             RunnerError::Compare(_) => true,
+            RunnerError::Trace(e) => !matches!(e, super::TraceError::Unreadable { .. }),
             RunnerError::Store(e) => e.is_rejection(),
             RunnerError::Scheduler(_) => false,
         }
@@ -132,6 +136,11 @@ impl Runner {
     /// [`Scheduler::start`]) and returns the runner over it.
     pub async fn start(store: Arc<dyn Store>, executor: Arc<dyn Executor>, config: SchedulerConfig) -> Result<Runner, RunnerError> {
         Ok(Runner::with_scheduler(Scheduler::start(store, executor, config).await?))
+    }
+
+    /// The store this runner reads (for the application layer's own reads).
+    pub(super) fn store_ref(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 
     /// Why this process's scheduler stopped on its own (a storage failure), if it did.

@@ -86,6 +86,17 @@ pub enum Command {
     /// diffed line by line (said so). Exit code: 0 whether or not they differ (`--json`'s
     /// `first_difference` tells); 2 for an unknown or malformed id or executions of different crews.
     Diff(DiffCommand),
+    /// Show the trace of an execution: each task with its LLM calls, tool calls and delegations
+    /// on one time axis, with duration, tokens, cost and status.
+    ///
+    /// Prints one line per span, indented under its task (or delegation): its start after the
+    /// execution's start, its duration, tokens, cost and status, and a one-line summary. An LLM
+    /// call whose messages were kept shows `call N`; `--call N` prints what that call sent (the
+    /// system, user, assistant and tool messages, secrets redacted) and what it answered. The
+    /// `trace_payloads` setting (`crew-runner config set trace_payloads metadata`) keeps only
+    /// timing, tokens and cost. Exit code: 2 for an unknown or malformed id, an unknown call, or
+    /// a call whose messages were not kept.
+    Trace(TraceCommand),
     /// Wait until executions finish; exit 0 if all succeeded, 1 if any failed, 3 if any was
     /// cancelled, 124 on --timeout.
     Wait(WaitCommand),
@@ -400,6 +411,23 @@ pub struct DiffCommand {
     pub b: String,
     /// Print JSON: the comparison ({a, b, tasks: [{task, a, b, differs, diff: {granularity,
     /// segments: [{op: equal|insert|delete, text}], note}}], first_difference}).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `crew-runner trace ID` (documented on `Command::Trace`).
+#[derive(Debug, Args)]
+pub struct TraceCommand {
+    /// The execution.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Show what LLM call N (its `call` number in the trace) sent and received.
+    #[arg(long, value_name = "N")]
+    pub call: Option<u64>,
+    /// Print JSON: the trace ({execution_id, status, started_at, ended_at, spans: [{id, parent,
+    /// kind, name, task, agent, attempt, start_ms, end_ms, status, usage, cost_usd, model, call,
+    /// summary, detail}], totals, payloads}), or with --call the call ({execution_id, call, model,
+    /// endpoint, messages, tools, response, usage, started_at, ended_at}).
     #[arg(long)]
     pub json: bool,
 }

@@ -14,9 +14,11 @@ use crate::app::ConfigStore;
 
 /// Reads or changes the configuration shared with the desktop app. Keys: llm.provider,
 /// llm.base_url, llm.model, llm.api_key, notify_on_finish, allowed_workspaces (a path list, `:`
-/// separated on Unix), http_api.enabled, http_api.port. The environment wins over the stored
-/// values: MODEL over llm.model, the provider's key variable (OPENAI_API_KEY, …) over llm.api_key,
-/// its base-URL variable (OPENAI_API_BASE, …) over llm.base_url.
+/// separated on Unix), http_api.enabled, http_api.port, trace_payloads (full: keep each LLM call's
+/// messages and answer for `crew-runner trace`; metadata: only timing, tokens and cost). The
+/// environment wins over the stored values: MODEL over llm.model, the provider's key variable
+/// (OPENAI_API_KEY, …) over llm.api_key, its base-URL variable (OPENAI_API_BASE, …) over
+/// llm.base_url, CREW_RUNNER_TRACE_PAYLOADS over trace_payloads.
 #[derive(Debug, Args)]
 pub struct ConfigCommand {
     #[command(subcommand)]

@@ -28,6 +28,7 @@ mod run;
 mod runtime;
 mod serve;
 mod signals;
+mod trace;
 mod validate;
 mod wait;
 mod worker;
@@ -104,6 +105,7 @@ async fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Export(c) => export::export(&global, c),
         Command::Config(c) => config::config(&global, c),
         Command::Diff(c) => diff::diff(&global, c),
+        Command::Trace(c) => trace::trace(&global, c),
         Command::Completions(_) | Command::Man | Command::Models(_) => unreachable!("`execute` prints them before any setup"),
     }
 }

@@ -105,8 +105,13 @@ fn render(r: &PruneReport) -> String {
     let n = &r.removed;
     let verb = if r.dry_run { "would remove" } else { "removed" };
     let mut text = format!(
-        "{verb} {} execution(s): {} log line(s), {} step(s), {} attempt error(s)",
-        n.executions, n.log_lines, n.steps, n.attempt_errors
+        "{verb} {} execution(s): {} log line(s), {} step(s), {} attempt error(s), {} call payload(s) ({})",
+        n.executions,
+        n.log_lines,
+        n.steps,
+        n.attempt_errors,
+        n.payloads,
+        bytes(n.payload_bytes)
     );
     if !r.dry_run {
         text.push_str(&format!(" in {} batch(es)", r.batches));

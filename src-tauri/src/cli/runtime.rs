@@ -40,7 +40,7 @@ pub fn paths(global: &GlobalArgs) -> Result<AppPaths, CliError> {
 /// credentials in the data dir's `secrets/`. An unreadable configuration is an error naming its file.
 pub fn llm_env(global: &GlobalArgs) -> Result<LlmEnv, CliError> {
     let paths = paths(global)?;
-    let configured = ConfigStore::open(&paths).map_err(CliError::usage)?.get().llm;
+    let configured = ConfigStore::open(&paths).map_err(CliError::usage)?.get();
     Ok(configured.fill_env(&LlmEnv::from_process()).with_secrets(paths.secrets_dir()).with_python_cache(paths.python_cache()))
 }
 

@@ -17,7 +17,7 @@
 //! Cancellation: dropping the future stops at the current await (model call, tool, rate wait).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -30,8 +30,11 @@ use super::run::Run;
 use super::tools::{Tool, ToolError};
 use super::usage_ledger::UsageLedger;
 use crate::crew::AgentSpec;
-use crate::execution::{ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel};
-use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, ResponseSchema, TokenSink, ToolDef};
+use crate::execution::{
+    now_ms, CallPayload, ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel, PayloadMessage, PayloadResponse, PayloadToolCall,
+    TracePayloads,
+};
+use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, LlmError, ResponseSchema, Role, TokenSink, ToolCall, ToolDef};
 
 /// Tool outputs longer than this are cut in the log.
 const LOGGED_TOOL_OUTPUT: usize = 4096;
@@ -247,14 +250,42 @@ impl Caller<'_> {
         let task = self.job.task_key.clone();
         journal.call_started(Some(&task));
         let sink: TokenSink = Arc::new(move |text: &str| journal.token(Some(&task), text));
+        let started_at = now_ms();
+        let clock = Instant::now();
         let reply = self.model.chat(request, Some(sink)).await?;
+        let elapsed_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.ledger.record(&self.job.agent.role, &reply.usage);
-        self.run.log(self.event(LogEvent::info(EventKind::LlmCallCompleted, format!("{} answered", self.model_name)).with_data(json!({
+        let payload = (self.run.payloads == TracePayloads::Full).then(|| {
+            CallPayload {
+                model: self.model_name.to_string(),
+                endpoint: self.model.shown_endpoint(),
+                messages: messages.iter().map(payload_message).collect(),
+                tools: tools.iter().map(|t| t.name.clone()).collect(),
+                response: PayloadResponse {
+                    content: reply.content.clone(),
+                    tool_calls: reply.tool_calls.iter().map(payload_tool_call).collect(),
+                    finish_reason: reply.finish_reason.clone(),
+                },
+                started_at,
+                ended_at: started_at.saturating_add(i64::try_from(elapsed_ms).unwrap_or(i64::MAX)),
+            }
+            .redacted(&self.model.secrets())
+            .compress()
+        });
+        let mut data = json!({
             "model": self.model_name,
             "usage": reply.usage,
             "finish_reason": reply.finish_reason,
             "tool_calls": reply.tool_calls.len(),
-        }))));
+            "started_at": started_at,
+            "elapsed_ms": elapsed_ms,
+        });
+        if payload.is_some() {
+            // Written with the line: `crew-runner trace --call SEQ` finds it.
+            data["payload"] = json!(true);
+        }
+        let line = self.event(LogEvent::info(EventKind::LlmCallCompleted, format!("{} answered", self.model_name)).with_data(data));
+        self.run.journal.log_call(line, payload);
         let shown = if reply.content.trim().is_empty() && !reply.tool_calls.is_empty() {
             let names: Vec<&str> = reply.tool_calls.iter().map(|c| c.name.as_str()).collect();
             format!("calling tools: {}", names.join(", "))
@@ -291,6 +322,7 @@ impl Caller<'_> {
 
     /// Runs a tool and logs the call; recoverable failures become `Error: …` text for the model.
     async fn use_tool(&self, name: &str, arguments: &str) -> Result<String, ExecutionError> {
+        let clock = Instant::now();
         let output = match self.job.tools.iter().find(|t| t.definition().name.eq_ignore_ascii_case(name.trim())) {
             None => {
                 let names: Vec<String> = self.job.tools.iter().map(|t| t.definition().name).collect();
@@ -302,6 +334,7 @@ impl Caller<'_> {
             }
             Some(tool) => self.call_tool(tool.as_ref(), name, arguments).await?,
         };
+        let elapsed_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
         let full = output.len();
         let output = truncate(&output, MAX_TOOL_RESULT_BYTES);
         let message = if full > MAX_TOOL_RESULT_BYTES {
@@ -313,6 +346,7 @@ impl Caller<'_> {
             "tool": name,
             "input": truncate(arguments, LOGGED_TOOL_OUTPUT),
             "output": truncate(&output, LOGGED_TOOL_OUTPUT),
+            "elapsed_ms": elapsed_ms,
         });
         if full > MAX_TOOL_RESULT_BYTES {
             data["result_bytes"] = json!(full);
@@ -321,6 +355,27 @@ impl Caller<'_> {
         self.run.log(self.event(LogEvent::info(EventKind::ToolCall, message).with_data(data)));
         Ok(output)
     }
+}
+
+/// A message as a stored payload shows it.
+fn payload_message(m: &ChatMessage) -> PayloadMessage {
+    let role = match m.role {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+        Role::Tool => "tool",
+    };
+    PayloadMessage {
+        role: role.to_string(),
+        content: m.content.clone(),
+        tool_calls: m.tool_calls.iter().map(payload_tool_call).collect(),
+        tool_call_id: m.tool_call_id.clone(),
+        name: None,
+    }
+}
+
+fn payload_tool_call(c: &ToolCall) -> PayloadToolCall {
+    PayloadToolCall { name: c.name.clone(), arguments: c.arguments.clone() }
 }
 
 /// The model's tool arguments as a JSON object (empty text = no arguments).

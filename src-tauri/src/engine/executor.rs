@@ -15,7 +15,7 @@ use super::sequential::run_sequential;
 use crate::crew::{interpolate, CrewSpec, Process};
 use crate::execution::{
     AttemptOutput, BoxFuture, Engine, ErrorKind, EventKind, ExecutionError, Executor, Journal, LogEvent, RunOutput, RunRequest, StepOutput,
-    Usage,
+    TracePayloads, Usage,
 };
 use crate::llm::{LlmEnv, ModelRegistry};
 
@@ -92,6 +92,10 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
     let spec = interpolate(&spec, &execution.inputs)
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()).with_details(json!({"missing_inputs": e.missing})))?;
     check_runnable(&spec)?;
+    let payloads = match &models {
+        Models::Registry(env) => env.trace_payloads(),
+        Models::Fixed(_) => TracePayloads::Full,
+    };
     let models: Arc<dyn ModelSource> = match models {
         Models::Registry(env) => {
             let env = env
@@ -101,8 +105,11 @@ async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>
         }
         Models::Fixed(source) => source,
     };
-    let run =
-        Arc::new(Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1)).with_reviews(request.reviews));
+    let run = Arc::new(
+        Run::new(spec, models, execution.llm.model.clone(), journal, execution.attempt.max(1))
+            .with_reviews(request.reviews)
+            .with_payloads(payloads),
+    );
 
     let task_keys: Vec<&str> = run.spec.tasks.iter().map(|t| t.key.as_str()).collect();
     let reused: HashMap<String, StepOutput> =

@@ -10,7 +10,7 @@ use super::rate_limit::RateLimiter;
 use super::tools::mcp::{McpSessions, CONNECT_TIMEOUT};
 use super::tools::Workspace;
 use crate::crew::{AgentSpec, CrewSpec};
-use crate::execution::{ErrorKind, ExecutionError, InputRequest, InputReview, Journal, LogEvent, Progress};
+use crate::execution::{ErrorKind, ExecutionError, InputRequest, InputReview, Journal, LogEvent, Progress, TracePayloads};
 use crate::llm::ChatModel;
 
 /// One attempt's shared state. Always held in an `Arc` (delegation tools keep a handle).
@@ -23,6 +23,9 @@ pub struct Run {
     pub journal: Arc<dyn Journal>,
     /// This attempt's number (1-based).
     pub attempt: u32,
+    /// Whether each LLM call's messages and answer are kept with its log line (the
+    /// `trace_payloads` setting; [`TracePayloads::Full`] unless set).
+    pub payloads: TracePayloads,
     /// The MCP servers this attempt connected; they end when the `Run` is dropped (the attempt
     /// ended, failed or was cancelled).
     pub mcp: McpSessions,
@@ -51,12 +54,19 @@ impl Run {
             model_override,
             journal,
             attempt,
+            payloads: TracePayloads::Full,
             workspace: OnceLock::new(),
             limiters: Mutex::new(HashMap::new()),
             completed: AtomicU32::new(0),
             reviews: Vec::new(),
             input_request: Mutex::new(None),
         }
+    }
+
+    /// This run keeping `payloads` of its LLM calls.
+    pub fn with_payloads(mut self, payloads: TracePayloads) -> Self {
+        self.payloads = payloads;
+        self
     }
 
     /// This run with the execution's answered human reviews.

@@ -75,6 +75,13 @@ impl From<JournalError> for ExecutionError {
 pub trait Journal: Send + Sync {
     /// Appends a line to the ExecutionLog (durable with the next group commit).
     fn log(&self, event: LogEvent);
+    /// Appends an `llm_call_completed` line and, when given, what the call sent and received
+    /// (keyed by the line's `seq`), in the same transaction. Journals that keep no payloads log
+    /// the line alone (the default).
+    fn log_call(&self, event: LogEvent, payload: Option<super::CompressedPayload>) {
+        let _ = payload;
+        self.log(event);
+    }
     /// Broadcasts streamed LLM text to subscribers; not stored.
     fn token(&self, task: Option<&str>, text: &str);
     /// Broadcasts that a new LLM call of `task` starts (its streamed text follows); not stored.

@@ -5,6 +5,7 @@
 //! - The [`ExecutionLog`](LogEntry) records every step; [`StepOutput`]s make runs resumable.
 //! - The scheduler runs an [`Executor`] and gives it a [`Journal`] to record into.
 
+mod call_payload;
 mod contract;
 mod engine;
 mod error;
@@ -16,6 +17,10 @@ mod review;
 mod state;
 mod time;
 
+pub use call_payload::{
+    CallPayload, CompressedPayload, ParseTracePayloadsError, PayloadError, PayloadMessage, PayloadResponse, PayloadToolCall, TracePayloads,
+    REDACTED, TRACE_PAYLOADS_VAR,
+};
 pub use contract::{AttemptOutput, BoxFuture, Executor, Journal, JournalError, RunOutput, RunRequest};
 pub use engine::{Engine, ParseEngineError};
 pub use error::{ErrorKind, ExecutionError};

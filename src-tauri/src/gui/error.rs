@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::app::{EngineChoiceError, PathsError, RerunError, RunnerError, SubmitError};
+use crate::app::{EngineChoiceError, PathsError, RerunError, RunnerError, SubmitError, TraceError};
 use crate::crew::CrewError;
 use crate::scheduler::SchedulerError;
 use crate::store::StoreError;
@@ -98,6 +98,8 @@ impl From<RunnerError> for CommandError {
             RunnerError::Submit(e) => e.into(),
             RunnerError::Rerun(e) => e.into(),
             RunnerError::Compare(_) => CommandError::new(CommandErrorKind::InvalidArgument, e.to_string()),
+            RunnerError::Trace(TraceError::Unreadable { .. }) => CommandError::new(CommandErrorKind::Storage, e.to_string()),
+            RunnerError::Trace(_) => CommandError::new(CommandErrorKind::NotFound, e.to_string()),
             RunnerError::Store(e) => e.into(),
             RunnerError::Scheduler(e) => e.into(),
         }

@@ -28,7 +28,7 @@ impl SettingsExecutor {
 
     /// The environment an attempt starting now would use.
     pub fn env(&self) -> LlmEnv {
-        self.settings.get().llm.fill_env(&self.base)
+        self.settings.get().fill_env(&self.base)
     }
 
     /// The configured LLM without what the environment overrides (a base URL the environment sets

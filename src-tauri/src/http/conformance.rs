@@ -13,14 +13,14 @@ use super::responses::{
     Cancelled, EndData, ExecutionPage, ExecutionRow, Health, HealthStatus, LogPage, OrphanedData, PriorityChange, ProgressData, Rerun,
     StatusData, Steps, StreamError, Submitted,
 };
-use crate::app::{compare_runs, EngineDecision, QueueView, RunRecord, Validation};
+use crate::app::{build_trace, compare_runs, EngineDecision, QueueView, RunRecord, TraceCall, Validation};
 use crate::crew::{Diagnostic, RequiredInput};
 use crate::engine::crewai::{FoundPython, PythonCommand, PythonCrew, TargetKind};
 use crate::engine::test_support::{agent, crew, execution, task};
 use crate::execution::ErrorKind as FailureKind;
 use crate::execution::{
-    AttemptError, Engine, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel, Priority,
-    Progress, Status, StepOutput, Usage,
+    AttemptError, Engine, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel, PayloadMessage,
+    PayloadResponse, PayloadToolCall, Priority, Progress, Status, StepOutput, TracePayloads, Usage,
 };
 use crate::store::{CancelOutcome, QueueSettings, StatusCounts};
 
@@ -218,6 +218,64 @@ fn a_comparison_of_two_runs_matches_its_schema() {
     invalid(&doc, "get", "/v1/executions/{id}/diff/{other}", 200, bad);
     let params = &doc["paths"]["/v1/executions/{id}/diff/{other}"]["get"]["parameters"];
     assert_eq!(params.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect::<Vec<_>>(), ["id", "other"]);
+}
+
+#[test]
+fn a_trace_and_a_call_match_their_schemas() {
+    let doc = document();
+    let spec = crew(vec![agent("w", "Writer")], vec![task("draft", Some("w"))], std::path::Path::new("/tmp"));
+    let mut e = execution(&spec, 1);
+    e.state = ExecutionState::Succeeded { output: "ok".into(), finished_at: 90 };
+    e.started_at = Some(1);
+    let line = |seq: u64, at: i64, kind: EventKind, data: Value| LogEntry {
+        execution_id: e.id.clone(),
+        attempt: 1,
+        seq,
+        at,
+        event: LogEvent::info(kind, "x").with_task("draft").with_agent("Writer").with_data(data),
+    };
+    let usage = json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5, "llm_calls": 1, "cost_usd": 0.01});
+    let logs = vec![
+        line(1, 10, EventKind::TaskStarted, Value::Null),
+        line(2, 11, EventKind::LlmCallStarted, json!({"model": "m"})),
+        line(3, 20, EventKind::LlmCallCompleted, json!({"model": "m", "usage": usage, "started_at": 11, "elapsed_ms": 9, "payload": true})),
+        line(4, 30, EventKind::ToolCall, json!({"tool": "t", "input": "{}", "output": "r", "elapsed_ms": 5})),
+        line(5, 31, EventKind::Delegation, json!({"from": "Writer", "to": "Checker", "task": "check"})),
+        line(6, 32, EventKind::LlmCallStarted, json!({"model": "m"})),
+    ];
+    let mut running = e.clone();
+    running.state = ExecutionState::Running { owner: "o".into(), lease_expires_at: 0, started_at: 1, lease_token: 1, owner_gone: false };
+    for (execution, payloads) in [(&e, TracePayloads::Full), (&running, TracePayloads::Metadata)] {
+        let trace = build_trace(execution, &logs, payloads);
+        assert_eq!(trace.spans.len(), 5);
+        valid(&doc, "get", "/v1/executions/{id}/trace", 200, &trace);
+    }
+    let mut bad = serde_json::to_value(build_trace(&e, &logs, TracePayloads::Full)).unwrap();
+    bad["spans"][0]["kind"] = json!("step");
+    invalid(&doc, "get", "/v1/executions/{id}/trace", 200, bad);
+
+    let call = TraceCall {
+        execution_id: e.id.to_string(),
+        call: 3,
+        model: "openai/m".into(),
+        endpoint: Some("http://127.0.0.1:1/v1".into()),
+        messages: vec![PayloadMessage {
+            role: "assistant".into(),
+            content: String::new(),
+            tool_calls: vec![PayloadToolCall { name: "t".into(), arguments: "{}".into() }],
+            tool_call_id: None,
+            name: None,
+        }],
+        tools: vec!["t".into()],
+        response: PayloadResponse { content: "done".into(), tool_calls: vec![], finish_reason: Some("stop".into()) },
+        usage: Some(Usage { total_tokens: 5, llm_calls: 1, ..Usage::default() }),
+        started_at: 11,
+        ended_at: 20,
+    };
+    valid(&doc, "get", "/v1/executions/{id}/trace/calls/{call}", 200, &call);
+    valid(&doc, "get", "/v1/executions/{id}/trace/calls/{call}", 404, &ApiError::new(ErrorKind::NotFound, "not kept"));
+    let params = &doc["paths"]["/v1/executions/{id}/trace/calls/{call}"]["get"]["parameters"];
+    assert_eq!(params.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect::<Vec<_>>(), ["id", "call"]);
 }
 
 #[test]

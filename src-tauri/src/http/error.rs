@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::app::{RerunError, RunnerError, SubmitError};
+use crate::app::{RerunError, RunnerError, SubmitError, TraceError};
 use crate::scheduler::SchedulerError;
 use crate::store::StoreError;
 
@@ -138,6 +138,8 @@ impl From<RunnerError> for ApiError {
             RunnerError::Submit(e) => e.into(),
             RunnerError::Rerun(e) => e.into(),
             RunnerError::Compare(_) => ApiError::invalid(e.to_string()),
+            RunnerError::Trace(TraceError::Unreadable { .. }) => ApiError::new(ErrorKind::Storage, e.to_string()),
+            RunnerError::Trace(_) => ApiError::new(ErrorKind::NotFound, e.to_string()),
             RunnerError::Store(e) => e.into(),
             RunnerError::Scheduler(SchedulerError::Store(e)) => e.into(),
             RunnerError::Scheduler(e @ SchedulerError::Stopped) => ApiError::new(ErrorKind::Stopped, e.to_string()),

@@ -30,6 +30,9 @@ pub fn document() -> Value {
         if route.path.contains("{id}") {
             parameters.push(json!({ "name": "id", "in": "path", "required": true, "description": "the execution id (a ULID)", "schema": { "type": "string" } }));
         }
+        if route.path.contains("{call}") {
+            parameters.push(json!({ "name": "call", "in": "path", "required": true, "description": "the LLM call's number (a trace span's `call`)", "schema": { "type": "integer", "minimum": 1 } }));
+        }
         if route.path.contains("{other}") {
             parameters.push(json!({ "name": "other", "in": "path", "required": true, "description": "the execution compared with `id` (a ULID)", "schema": { "type": "string" } }));
         }

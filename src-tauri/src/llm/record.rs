@@ -83,6 +83,14 @@ impl ChatModel for RecordingModel {
     fn name(&self) -> String {
         self.inner.name()
     }
+
+    fn shown_endpoint(&self) -> Option<String> {
+        self.inner.shown_endpoint()
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.inner.secrets()
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,13 @@ impl LlmEnv {
         LlmEnv { vars: std::env::vars().collect(), secrets: None, python_cache: None }
     }
 
+    /// What the store keeps of each LLM call: [`TRACE_PAYLOADS_VAR`](crate::execution::TRACE_PAYLOADS_VAR)
+    /// (which the configuration's `trace_payloads` fills when the environment leaves it unset),
+    /// [`TracePayloads::Full`](crate::execution::TracePayloads::Full) by default.
+    pub fn trace_payloads(&self) -> crate::execution::TracePayloads {
+        crate::execution::TracePayloads::from_vars(&self.vars)
+    }
+
     /// The same environment, keeping endpoint credentials in `dir`.
     pub fn with_secrets(mut self, dir: PathBuf) -> Self {
         self.secrets = Some(dir);

@@ -186,6 +186,17 @@ pub trait ChatModel: Send + Sync {
 
     /// The name shown in logs (`openai/gpt-4o-mini`, `offline`).
     fn name(&self) -> String;
+
+    /// The endpoint's base URL as it may be shown and stored (credentials redacted); `None` for
+    /// models without one (offline, replay).
+    fn shown_endpoint(&self) -> Option<String> {
+        None
+    }
+
+    /// The secret values (API key, URL credentials) that nothing stored or shown may repeat.
+    fn secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

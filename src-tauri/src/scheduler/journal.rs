@@ -5,7 +5,9 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::execution::{BoxFuture, ExecutionEvent, ExecutionId, Journal, JournalError, LogEntry, LogEvent, Progress, StepOutput};
+use crate::execution::{
+    BoxFuture, CompressedPayload, ExecutionEvent, ExecutionId, Journal, JournalError, LogEntry, LogEvent, Progress, StepOutput,
+};
 use crate::store::{AttemptLease, Store, StoreError};
 
 /// A log write on its way to the store, awaited in order by the [`forward_logs`] task.
@@ -70,6 +72,18 @@ impl Journal for StoreJournal {
                 loss.trip(e);
             }
             written
+        }));
+    }
+
+    fn log_call(&self, event: LogEvent, payload: Option<CompressedPayload>) {
+        let pending = self.store.append_call_log(&self.id, self.lease, event, payload);
+        let loss = self.loss.clone();
+        let _ = self.logs.send(Box::pin(async move {
+            let written = pending.await;
+            if let Err(e) = &written {
+                loss.trip(e);
+            }
+            written.map(|entry| vec![entry])
         }));
     }
 

@@ -40,8 +40,8 @@ pub use types::{
 use std::sync::Arc;
 
 use crate::execution::{
-    BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, InputAnswer, InputRequest, InputReview, LogEntry, LogEvent, Millis,
-    NewExecution, Priority, Progress, StepOutput,
+    BoxFuture, CompressedPayload, Execution, ExecutionError, ExecutionFilter, ExecutionId, InputAnswer, InputRequest, InputReview,
+    LogEntry, LogEvent, Millis, NewExecution, Priority, Progress, StepOutput,
 };
 
 /// A durable store of executions. Object-safe and shareable (`Arc<dyn Store>`).
@@ -186,6 +186,21 @@ pub trait Store: Send + Sync {
         lease: AttemptLease,
         events: Vec<LogEvent>,
     ) -> BoxFuture<'static, Result<Vec<LogEntry>, StoreError>>;
+
+    /// Appends one ExecutionLog line (an `llm_call_completed` line) for `lease.attempt` and, when
+    /// given, the call's `payload` keyed by the line's `seq`, in one transaction. Refused
+    /// ([`StoreError::Fenced`], nothing written) when `lease` is no longer current.
+    fn append_call_log(
+        &self,
+        id: &ExecutionId,
+        lease: AttemptLease,
+        event: LogEvent,
+        payload: Option<CompressedPayload>,
+    ) -> BoxFuture<'static, Result<LogEntry, StoreError>>;
+
+    /// The payload stored for the call whose `llm_call_completed` line has seq `call`; `Ok(None)`
+    /// when none was kept.
+    fn call_payload(&self, id: &ExecutionId, call: u64) -> Result<Option<CompressedPayload>, StoreError>;
 
     /// Saves a completed step. Saving a step that exists is a no-op: `Ok(false)`.
     fn save_step(&self, id: &ExecutionId, step: StepOutput) -> BoxFuture<'static, Result<bool, StoreError>>;

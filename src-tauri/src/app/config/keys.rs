@@ -4,7 +4,8 @@
 //!
 //! The environment wins over the file for the LLM keys, for every face: `MODEL` over `llm.model`,
 //! the provider's key variable (`OPENAI_API_KEY`, …) over `llm.api_key`, its base-URL variable
-//! (`OPENAI_API_BASE` or `OPENAI_BASE_URL`, …) over `llm.base_url`. The other keys have no variable.
+//! (`OPENAI_API_BASE` or `OPENAI_BASE_URL`, …) over `llm.base_url`, `CREW_RUNNER_TRACE_PAYLOADS` over
+//! `trace_payloads`. The other keys have no variable.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use super::credentials::KeyLocation;
 use super::settings::{check_base_url, check_provider, Settings};
 use super::store::ConfigStore;
+use crate::execution::{TracePayloads, TRACE_PAYLOADS_VAR};
 use crate::llm::providers::{find_provider, Provider};
 
 /// Every key, in the order `config list` shows them.
@@ -26,6 +28,7 @@ pub const KEYS: &[&str] = &[
     "allowed_workspaces",
     "http_api.enabled",
     "http_api.port",
+    "trace_payloads",
 ];
 
 /// The key whose value is a secret: shown redacted.
@@ -101,6 +104,7 @@ pub fn value(settings: &Settings, key: &str) -> Result<String, ConfigKeyError> {
             .unwrap_or_else(|_| settings.allowed_workspaces.join(",")),
         "http_api.enabled" => settings.http_api.enabled.to_string(),
         "http_api.port" => settings.http_api.port.to_string(),
+        "trace_payloads" => settings.trace_payloads.to_string(),
         other => unreachable!("{other} is in KEYS"),
     })
 }
@@ -128,6 +132,7 @@ pub fn with_value(settings: &Settings, key: &str, text: &str) -> Result<Settings
             next.http_api.port =
                 text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| invalid(format!("{text:?} is not a port from 1 to 65535")))?
         }
+        "trace_payloads" => next.trace_payloads = text.parse::<TracePayloads>().map_err(|e| invalid(e.to_string()))?,
         "allowed_workspaces" => {
             let dirs: Vec<PathBuf> =
                 if text.is_empty() { Vec::new() } else { std::env::split_paths(text).filter(|p| !p.as_os_str().is_empty()).collect() };
@@ -160,6 +165,7 @@ pub fn env_override<'a>(settings: &Settings, key: &str, env: &'a BTreeMap<String
         "llm.model" => set("MODEL"),
         "llm.api_key" => provider()?.key_var.and_then(set),
         "llm.base_url" => provider()?.base_vars.iter().find_map(|v| set(v)),
+        "trace_payloads" => set(TRACE_PAYLOADS_VAR),
         _ => None,
     }
 }
@@ -217,11 +223,12 @@ mod tests {
             ("allowed_workspaces", "/srv/a"),
             ("http_api.enabled", "true"),
             ("http_api.port", "9001"),
+            ("trace_payloads", "metadata"),
         ] {
             s = with_value(&s, key, text).unwrap();
             assert_eq!(value(&s, key).unwrap(), text, "{key}");
         }
-        assert_eq!(KEYS.len(), 8, "every key is tried above");
+        assert_eq!(KEYS.len(), 9, "every key is tried above");
     }
 
     #[test]
@@ -236,6 +243,7 @@ mod tests {
             ("llm.provider", "nope"),
             ("llm.base_url", "ftp://x"),
             ("allowed_workspaces", "relative/dir"),
+            ("trace_payloads", "everything"),
         ] {
             let err = with_value(&s, key, text).unwrap_err();
             assert!(matches!(&err, ConfigKeyError::Invalid { key: k, .. } if k == key), "{key}={text}: {err}");
@@ -266,5 +274,18 @@ mod tests {
         assert_eq!(env_overrides(&store.get(), &vars).get("llm.api_key").map(String::as_str), Some("OPENAI_API_KEY"));
         assert!(env_overrides(&store.get(), &env(&[("MODEL", " ")])).is_empty(), "a blank variable sets nothing");
         assert_eq!(entries(&store, &vars).len(), KEYS.len());
+
+        // trace_payloads: the file's value, the variable winning; both fill the LLM environment.
+        let mut s = store.get();
+        s.trace_payloads = TracePayloads::Metadata;
+        store.save(s).unwrap();
+        let payloads = entry(&store, "trace_payloads", &none, false).unwrap();
+        assert_eq!((payloads.value.as_str(), payloads.source), ("metadata", Source::File));
+        let full = env(&[(TRACE_PAYLOADS_VAR, "full")]);
+        assert_eq!(entry(&store, "trace_payloads", &full, false).unwrap().source, Source::Env(TRACE_PAYLOADS_VAR.into()));
+        let base = crate::llm::LlmEnv::default();
+        assert_eq!(store.get().fill_env(&base).trace_payloads(), TracePayloads::Metadata);
+        let overridden = crate::llm::LlmEnv { vars: full, ..crate::llm::LlmEnv::default() };
+        assert_eq!(store.get().fill_env(&overridden).trace_payloads(), TracePayloads::Full);
     }
 }

@@ -7,6 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::execution::{TracePayloads, TRACE_PAYLOADS_VAR};
+use crate::llm::LlmEnv;
+
 pub use crate::app::ConfiguredLlm as LlmSettings;
 
 /// The local HTTP API inside the app (`gui/http_server.rs`): off unless enabled.
@@ -46,6 +49,10 @@ pub struct Settings {
     /// The local HTTP API.
     #[serde(default)]
     pub http_api: HttpApiSettings,
+    /// What is kept of each LLM call for the trace of a run: `full` (the messages and answer
+    /// too) or `metadata` (timing, tokens, cost). [`TRACE_PAYLOADS_VAR`] wins over it.
+    #[serde(default)]
+    pub trace_payloads: TracePayloads,
 }
 
 fn yes() -> bool {
@@ -59,6 +66,7 @@ impl Default for Settings {
             notify_on_finish: true,
             allowed_workspaces: Vec::new(),
             http_api: HttpApiSettings::default(),
+            trace_payloads: TracePayloads::Full,
         }
     }
 }
@@ -161,6 +169,17 @@ impl SettingsUpdate {
 }
 
 impl Settings {
+    /// `base` with the configured LLM filling what it leaves unset
+    /// ([`ConfiguredLlm::fill_env`](crate::app::ConfiguredLlm::fill_env)) and
+    /// [`TRACE_PAYLOADS_VAR`] set to `trace_payloads` unless `base` sets it (the environment wins).
+    pub fn fill_env(&self, base: &LlmEnv) -> LlmEnv {
+        let mut env = self.llm.fill_env(base);
+        if env.vars.get(TRACE_PAYLOADS_VAR).is_none_or(|v| v.trim().is_empty()) {
+            env.vars.insert(TRACE_PAYLOADS_VAR.to_string(), self.trace_payloads.as_str().to_string());
+        }
+        env
+    }
+
     /// `self` with `update` applied (the concurrency is not part of these settings). A port that
     /// [`SettingsUpdate::check`] refuses is ignored.
     pub fn updated(&self, update: &SettingsUpdate) -> Settings {

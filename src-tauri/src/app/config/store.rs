@@ -153,6 +153,7 @@ mod tests {
             notify_on_finish: false,
             allowed_workspaces: vec!["/srv/ws".into()],
             http_api: HttpApiSettings { enabled: true, port: 9000 },
+            trace_payloads: crate::execution::TracePayloads::Metadata,
         }
     }
 

@@ -12,7 +12,7 @@ use tokio::net::unix::OwnedReadHalf;
 use super::events::{Outcome, Record, ShimEvent, Translator};
 use super::server::ShimPool;
 use super::target::{CrewaiTarget, TargetKind};
-use crate::execution::{now_ms, ErrorKind, Execution, ExecutionError, Journal, LogEvent, RunOutput, RunRequest};
+use crate::execution::{now_ms, ErrorKind, Execution, ExecutionError, Journal, LogEvent, RunOutput, RunRequest, TracePayloads};
 use crate::llm::LlmEnv;
 
 /// How long a cancelled or timed-out child gets between `SIGTERM` and `SIGKILL`.
@@ -66,6 +66,7 @@ pub async fn run_attempt(
     let (stream, _version) =
         pool.connect(&target.python.command).await.map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()))?;
     let (read, mut write) = stream.into_split();
+    let vars = child_env(&env, &execution)?;
     let shim_request = json!({
         "execution_id": execution.id.as_str(),
         "attempt": execution.attempt,
@@ -73,7 +74,7 @@ pub async fn run_attempt(
         "root": root,
         "entry": entry,
         "inputs": execution.inputs,
-        "env": child_env(&env, &execution)?,
+        "env": &vars,
         "model": execution.llm.model,
         "completed_tasks": request.completed_steps.iter().map(|s| json!({"task": crewai_name(&s.step), "output": s.output, "json": s.json})).collect::<Vec<_>>(),
         "max_output_bytes": MAX_EVENT_TEXT,
@@ -87,6 +88,9 @@ pub async fn run_attempt(
 
     let mut group = ChildGroup { pgid: None, read: Some(BufReader::new(read)), write: Some(write), done: false };
     let mut translator = Translator::new(execution.attempt.max(1), &request.completed_steps).with_task_keys(task_keys.clone());
+    if env.trace_payloads() == TracePayloads::Full {
+        translator = translator.keeping_payloads(secret_values(&vars));
+    }
     let mut buf = String::new();
     loop {
         buf.clear();
@@ -132,6 +136,7 @@ pub async fn run_attempt(
 async fn apply(journal: &Arc<dyn Journal>, record: Record) -> Result<(), ExecutionError> {
     match record {
         Record::Log(line) => journal.log(line),
+        Record::Call(line, payload) => journal.log_call(line, payload.map(|p| p.compress())),
         Record::Progress(p) => journal.progress(p).await?,
         Record::Step(step, line) => journal.save_step(step, line).await?,
     }
@@ -141,6 +146,15 @@ async fn apply(journal: &Arc<dyn Journal>, record: Record) -> Result<(), Executi
 /// The variables the child sets before it imports the project: the executor's environment (the
 /// app's LLM settings included), and the execution's `--api-base` as both names CrewAI's OpenAI
 /// provider reads.
+/// The values of the variables the CrewAI process gets that hold credentials (names with `KEY`,
+/// `TOKEN`, `SECRET` or `PASSWORD`, and URLs' credentials): what no stored payload may repeat.
+fn secret_values(vars: &BTreeMap<String, String>) -> Vec<String> {
+    let secret = |name: &str| ["KEY", "TOKEN", "SECRET", "PASSWORD"].iter().any(|w| name.to_ascii_uppercase().contains(w));
+    let mut all: Vec<String> = vars.iter().filter(|(k, v)| secret(k) && v.trim().len() >= 4).map(|(_, v)| v.trim().to_string()).collect();
+    all.extend(vars.values().flat_map(|v| crate::llm::endpoint_secrets::url_secrets(v)));
+    all
+}
+
 fn child_env(env: &LlmEnv, execution: &Execution) -> Result<BTreeMap<String, String>, ExecutionError> {
     let mut vars = env.vars.clone();
     let api_base = crate::llm::endpoint_secrets::unseal(env.secrets.as_deref(), &execution.llm)

@@ -7,7 +7,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::engine::output::truncate;
-use crate::execution::{ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel, Millis, Progress, RunOutput, StepOutput, Usage};
+use crate::execution::{
+    CallPayload, ErrorKind, EventKind, ExecutionError, LogEvent, LogLevel, Millis, PayloadMessage, PayloadResponse, Progress, RunOutput,
+    StepOutput, Usage,
+};
 use crate::llm::pricing;
 
 /// A task of a crew that started (`crew_started.tasks`).
@@ -141,6 +144,12 @@ pub enum ShimEvent {
         task: Option<String>,
         #[serde(default)]
         usage: Option<TokenCounts>,
+        /// What the call sent, when the shim could read it (CrewAI's event `messages`).
+        #[serde(default)]
+        messages: Option<Vec<ShimMessage>>,
+        /// What the model answered, as text.
+        #[serde(default)]
+        response: Option<String>,
     },
     LlmFailed {
         #[serde(default)]
@@ -216,9 +225,32 @@ pub enum ShimEvent {
 }
 
 /// What to record for one event, in order.
+/// One message of an LLM call as the shim reports it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ShimMessage {
+    #[serde(default)]
+    pub role: String,
+    /// Text, or CrewAI's content parts (kept as their JSON text).
+    #[serde(default)]
+    pub content: serde_json::Value,
+}
+
+impl ShimMessage {
+    fn into_payload(self) -> PayloadMessage {
+        let content = match self.content {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        PayloadMessage { role: self.role, content, tool_calls: Vec::new(), tool_call_id: None, name: None }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
     Log(LogEvent),
+    /// An `llm_call_completed` line and, when kept, what the call sent and received.
+    Call(LogEvent, Option<CallPayload>),
     Progress(Progress),
     /// A finished task: its step and its `task_completed` line, in one transaction.
     Step(StepOutput, LogEvent),
@@ -255,6 +287,10 @@ pub struct Translator {
     last_stderr: Vec<String>,
     /// CrewAI's task name → the crew's task key (translated crews), else names are keys.
     task_keys: BTreeMap<String, String>,
+    /// When LLM calls' payloads are kept: the secret values to redact in them.
+    payload_secrets: Option<Vec<String>>,
+    /// When the open LLM call of each (task, agent) started.
+    llm_started: BTreeMap<(Option<String>, Option<String>), Millis>,
 }
 
 impl Translator {
@@ -271,6 +307,13 @@ impl Translator {
     /// The same translator, reporting tasks named `name` by CrewAI under `task_keys[name]`.
     pub fn with_task_keys(mut self, task_keys: BTreeMap<String, String>) -> Self {
         self.task_keys = task_keys;
+        self
+    }
+
+    /// The same translator, keeping each LLM call's messages and answer (when the shim reports
+    /// them) with every occurrence of `secrets` redacted.
+    pub fn keeping_payloads(mut self, secrets: Vec<String>) -> Self {
+        self.payload_secrets = Some(secrets);
         self
     }
 
@@ -452,6 +495,7 @@ impl Translator {
             }
             ShimEvent::LlmStarted { model, agent, task } => {
                 let task = task.or_else(|| self.current_task.clone());
+                self.llm_started.insert((task.clone(), agent.clone()), now);
                 let m = model.clone().unwrap_or_else(|| "the model".into());
                 vec![Record::Log(on(
                     line(EventKind::LlmCallStarted, format!("asking {m}")).with_level(LogLevel::Debug).with_data(json!({"model": model})),
@@ -459,8 +503,9 @@ impl Translator {
                     &agent,
                 ))]
             }
-            ShimEvent::LlmCompleted { model, agent, task, usage } => {
+            ShimEvent::LlmCompleted { model, agent, task, usage, messages, response } => {
                 let task = task.filter(|t| !t.is_empty()).or_else(|| self.current_task.clone());
+                let started_at = self.llm_started.remove(&(task.clone(), agent.clone())).unwrap_or(now);
                 let call = call_usage(model.as_deref(), usage);
                 self.total.add(&call);
                 self.by_model.entry(model.clone().unwrap_or_else(|| "unknown".into())).or_default().add(&call);
@@ -468,11 +513,31 @@ impl Translator {
                     self.task_usage.entry(t.clone()).or_default().add(&call);
                 }
                 let m = model.clone().unwrap_or_else(|| "the model".into());
-                vec![Record::Log(on(
-                    line(EventKind::LlmCallCompleted, format!("{m} answered")).with_data(json!({"model": model, "usage": call})),
-                    &task,
-                    &agent,
-                ))]
+                let payload = match (&self.payload_secrets, messages) {
+                    (Some(secrets), Some(messages)) => Some(
+                        CallPayload {
+                            model: m.clone(),
+                            endpoint: None,
+                            messages: messages.into_iter().map(ShimMessage::into_payload).collect(),
+                            tools: Vec::new(),
+                            response: PayloadResponse {
+                                content: response.unwrap_or_default(),
+                                tool_calls: Vec::new(),
+                                finish_reason: None,
+                            },
+                            started_at,
+                            ended_at: now.max(started_at),
+                        }
+                        .redacted(secrets),
+                    ),
+                    _ => None,
+                };
+                let mut data = json!({"model": model, "usage": call, "started_at": started_at, "elapsed_ms": (now - started_at).max(0)});
+                if payload.is_some() {
+                    data["payload"] = json!(true);
+                }
+                let completed = on(line(EventKind::LlmCallCompleted, format!("{m} answered")).with_data(data), &task, &agent);
+                vec![Record::Call(completed, payload)]
             }
             ShimEvent::LlmFailed { model, agent, task, error } => {
                 let task = task.or_else(|| self.current_task.clone());
@@ -584,8 +649,8 @@ impl Translator {
             }
             ShimEvent::ToolError { agent, task, tool, error } => ShimEvent::ToolError { agent, task: self.key_of(task), tool, error },
             ShimEvent::LlmStarted { model, agent, task } => ShimEvent::LlmStarted { model, agent, task: self.key_of(task) },
-            ShimEvent::LlmCompleted { model, agent, task, usage } => {
-                ShimEvent::LlmCompleted { model, agent, task: self.key_of(task), usage }
+            ShimEvent::LlmCompleted { model, agent, task, usage, messages, response } => {
+                ShimEvent::LlmCompleted { model, agent, task: self.key_of(task), usage, messages, response }
             }
             ShimEvent::LlmFailed { model, agent, task, error } => ShimEvent::LlmFailed { model, agent, task: self.key_of(task), error },
             other => other,
@@ -681,6 +746,35 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_call_s_messages_become_its_payload_with_secrets_redacted_when_kept() {
+        let started = json!({"type": "llm_started", "model": "gpt-4o-mini", "task": "t", "agent": "R"});
+        let completed = json!({"type": "llm_completed", "model": "gpt-4o-mini", "task": "t", "agent": "R",
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+            "messages": [{"role": "system", "content": "You are R. key sk-hidden-1"}, {"role": "user", "content": [{"type": "text", "text": "hi"}]}],
+            "response": "Final Answer: ok"});
+        let mut kept = Translator::new(1, &[]).keeping_payloads(vec!["sk-hidden-1".into()]);
+        kept.on_event(ev(started.clone()), 100);
+        let records = kept.on_event(ev(completed.clone()), 160);
+        let Some(Record::Call(line, Some(payload))) = records.first() else { panic!("{records:?}") };
+        assert_eq!(
+            (line.data["started_at"].clone(), line.data["elapsed_ms"].clone(), line.data["payload"].clone()),
+            (json!(100), json!(60), json!(true))
+        );
+        assert_eq!((payload.started_at, payload.ended_at, payload.model.as_str()), (100, 160, "gpt-4o-mini"));
+        assert_eq!(payload.messages[0].content, "You are R. key [redacted]");
+        assert_eq!(payload.messages[1].role, "user");
+        assert!(payload.messages[1].content.contains("\"text\":\"hi\""), "{:?}", payload.messages[1]);
+        assert_eq!(payload.response.content, "Final Answer: ok");
+
+        // Not kept (the `metadata` setting): the line alone, without the payload flag.
+        let mut lean = Translator::new(1, &[]);
+        lean.on_event(ev(started), 100);
+        let records = lean.on_event(ev(completed), 160);
+        let Some(Record::Call(line, None)) = records.first() else { panic!("{records:?}") };
+        assert!(line.data.get("payload").is_none());
     }
 
     #[test]

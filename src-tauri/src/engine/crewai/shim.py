@@ -688,9 +688,36 @@ def _llm_started(run, source, event):
     return "llm_started", _llm_base(run, event)
 
 
+def _messages(run, messages):
+    """The call's messages as [{role, content}] (a plain prompt is one user message), each text
+    capped; None when the event has none."""
+    if messages is None:
+        return None
+    if isinstance(messages, str):
+        return [{"role": "user", "content": run.t(messages)}]
+    out = []
+    try:
+        for m in messages:
+            if isinstance(m, dict):
+                content = m.get("content")
+                if not isinstance(content, str):
+                    content = json.dumps(jsonable(content), ensure_ascii=False) if content is not None else ""
+                out.append({"role": str(m.get("role") or ""), "content": run.t(content)})
+            else:
+                out.append({"role": "", "content": run.t(str(m))})
+    except Exception:
+        return None
+    return out
+
+
 def _llm_completed(run, source, event):
     body = _llm_base(run, event)
     body["usage"] = _usage(getattr(event, "usage", None))
+    messages = _messages(run, getattr(event, "messages", None))
+    if messages is not None:
+        body["messages"] = messages
+        response = getattr(event, "response", None)
+        body["response"] = run.t(response if isinstance(response, str) else str(jsonable(response) or ""))
     return "llm_completed", body
 
 

@@ -7,7 +7,7 @@ use tauri::State;
 
 use super::crews::engine_request;
 use super::{blocking, parse_id};
-use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, RunComparison, SubmitRequest};
+use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, RunComparison, SubmitRequest, Trace, TraceCall};
 use crate::crew::{CrewGraph, CrewWarning};
 use crate::execution::{Execution, ExecutionFilter, InputAnswer, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
 use crate::gui::settings::LlmSettings;
@@ -183,4 +183,20 @@ pub async fn set_priority(state: State<'_, GuiState>, id: String, priority: Stri
 pub async fn compare_executions(state: State<'_, GuiState>, a: String, b: String) -> Result<RunComparison, CommandError> {
     let runner = state.runner.clone();
     blocking(move || runner.compare(&a, &b)).await
+}
+
+/// The trace of the execution (see `Runner::trace`), reporting the current `trace_payloads`
+/// setting: `not_found` for an unknown id, `invalid_argument` for a malformed one.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_execution_trace(state: State<'_, GuiState>, id: String) -> Result<Trace, CommandError> {
+    let (runner, payloads) = (state.runner.clone(), state.executor.env().trace_payloads());
+    blocking(move || runner.trace(&id, payloads)).await
+}
+
+/// What LLM call `call` (a trace span's `call`) sent and received (see `Runner::trace_call`):
+/// `not_found` for an unknown id or call, or a call whose messages were not kept.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_trace_call(state: State<'_, GuiState>, id: String, call: u64) -> Result<TraceCall, CommandError> {
+    let runner = state.runner.clone();
+    blocking(move || runner.trace_call(&id, call)).await
 }

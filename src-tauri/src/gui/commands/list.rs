@@ -19,6 +19,8 @@ macro_rules! with_app_commands {
             executions::retry_execution,
             executions::set_priority,
             executions::compare_executions,
+            executions::get_execution_trace,
+            executions::get_trace_call,
             logs::get_execution_logs,
             logs::follow_execution_logs,
             logs::unfollow_execution_logs,

@@ -61,6 +61,6 @@ mod list_tests {
         let capability = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/capabilities/main-window.json")).unwrap();
         let capability: serde_json::Value = serde_json::from_str(&capability).unwrap();
         assert_eq!(capability["permissions"], serde_json::json!(["core:event:allow-listen", "core:event:allow-unlisten", "app-commands"]));
-        assert_eq!(COMMAND_NAMES.len(), 24);
+        assert_eq!(COMMAND_NAMES.len(), 26);
     }
 }

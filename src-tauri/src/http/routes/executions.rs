@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::app::{default_batch_key, idempotency_key, prepare_batch, RunComparison};
+use crate::app::{default_batch_key, idempotency_key, prepare_batch, RunComparison, Trace, TraceCall};
 use crate::execution::Execution;
 use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
@@ -70,6 +70,28 @@ pub async fn logs(State(state): State<ApiState>, Path(id): Path<String>, RawQuer
     let entries = state.runner.logs(&e.id, after, limit)?;
     let next_after = entries.last().map_or(after, |l| l.seq);
     Ok(Json(LogPage { entries, next_after }))
+}
+
+/// The trace of execution `id` (see `Runner::trace`), with the current `trace_payloads` setting:
+/// 404 for an unknown id, 400 for a malformed one.
+pub async fn trace(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Trace>, ApiError> {
+    let runner = state.runner.clone();
+    let payloads = state.llm.env().trace_payloads();
+    let trace = tokio::task::spawn_blocking(move || runner.trace(&id, payloads))
+        .await
+        .map_err(|e| ApiError::new(crate::http::ErrorKind::Storage, format!("reading the trace failed: {e}")))??;
+    Ok(Json(trace))
+}
+
+/// What LLM call `call` of execution `id` sent and received (see `Runner::trace_call`): 404 for an
+/// unknown id or call, or a call whose messages were not kept; 400 for a malformed id or call.
+pub async fn trace_call(State(state): State<ApiState>, Path((id, call)): Path<(String, String)>) -> Result<Json<TraceCall>, ApiError> {
+    let call: u64 = call.parse().map_err(|_| ApiError::invalid(format!("{call:?} is not a call number (a `call` of the trace)")))?;
+    let runner = state.runner.clone();
+    let found = tokio::task::spawn_blocking(move || runner.trace_call(&id, call))
+        .await
+        .map_err(|e| ApiError::new(crate::http::ErrorKind::Storage, format!("reading the call failed: {e}")))??;
+    Ok(Json(found))
 }
 
 /// Execution `id` compared with execution `other` (see `Runner::compare`): 404 for an unknown id,

@@ -25,7 +25,7 @@ use super::host::{check_host, AllowedHosts};
 use super::responses::{Cancelled, ExecutionPage, Health, LogPage, PriorityChange, Rerun, Steps, Submitted};
 use super::state::ApiState;
 use super::submit::SubmitBody;
-use crate::app::{QueueView, RunComparison, Validation};
+use crate::app::{QueueView, RunComparison, Trace, TraceCall, Validation};
 use crate::execution::Execution;
 use crate::store::QueueSettings;
 use control::{AnswerBody, PriorityBody, RetryBody};
@@ -152,6 +152,28 @@ pub const ROUTES: &[Route] = &[
         ok: (&[200], Reply::Json(schema::<RunComparison>())),
         errors: &[400, 404],
         handler: || get(executions::diff),
+    },
+    Route {
+        method: "get",
+        path: "/v1/executions/{id}/trace",
+        summary: "The trace of the execution, as `crew-runner trace --json`: {execution_id, status, started_at, ended_at, spans, totals, payloads}; each span a task, LLM call, tool call or delegation with its times, tokens, cost and status.",
+        public: false,
+        body: None,
+        query: &[],
+        ok: (&[200], Reply::Json(schema::<Trace>())),
+        errors: &[400, 404],
+        handler: || get(executions::trace),
+    },
+    Route {
+        method: "get",
+        path: "/v1/executions/{id}/trace/calls/{call}",
+        summary: "What LLM call `call` (a span's `call`) sent and received, as `crew-runner trace --call N --json`: {execution_id, call, model, endpoint, messages, tools, response, usage, started_at, ended_at}; 404 when its messages were not kept.",
+        public: false,
+        body: None,
+        query: &[],
+        ok: (&[200], Reply::Json(schema::<TraceCall>())),
+        errors: &[400, 404],
+        handler: || get(executions::trace_call),
     },
     Route {
         method: "get",

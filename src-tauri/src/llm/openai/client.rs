@@ -125,6 +125,14 @@ impl ChatModel for OpenAiCompatibleModel {
     fn name(&self) -> String {
         self.inner.endpoint.model.canonical()
     }
+
+    fn shown_endpoint(&self) -> Option<String> {
+        Some(self.inner.shown_base.clone())
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.inner.secrets.clone()
+    }
 }
 
 impl Inner {

@@ -61,8 +61,8 @@ pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
 pub use read::DEFAULT_LIST_LIMIT;
 
 use crate::execution::{
-    now_ms, BoxFuture, Execution, ExecutionError, ExecutionFilter, ExecutionId, InputAnswer, InputRequest, InputReview, LogEntry, LogEvent,
-    Millis, NewExecution, Priority, Progress, StepOutput,
+    now_ms, BoxFuture, CompressedPayload, Execution, ExecutionError, ExecutionFilter, ExecutionId, InputAnswer, InputRequest, InputReview,
+    LogEntry, LogEvent, Millis, NewExecution, Priority, Progress, StepOutput,
 };
 use crate::store::listeners::{Announced, CommitListeners};
 use crate::store::liveness::{self, Liveness, OwnerLock};
@@ -310,6 +310,28 @@ impl Store for SqliteStore {
             let at = now_ms();
             events.into_iter().map(|event| write::append_log(conn, path, &id, lease.attempt, at, event)).collect()
         })
+    }
+
+    fn append_call_log(
+        &self,
+        id: &ExecutionId,
+        lease: AttemptLease,
+        event: LogEvent,
+        payload: Option<CompressedPayload>,
+    ) -> BoxFuture<'static, Result<LogEntry, StoreError>> {
+        let id = id.clone();
+        self.write(move |conn, path| {
+            write::check_lease(conn, path, &id, lease)?;
+            let entry = write::append_log(conn, path, &id, lease.attempt, now_ms(), event)?;
+            if let Some(payload) = payload {
+                write::insert_payload(conn, path, &id, entry.seq, &payload)?;
+            }
+            Ok(entry)
+        })
+    }
+
+    fn call_payload(&self, id: &ExecutionId, call: u64) -> Result<Option<CompressedPayload>, StoreError> {
+        self.read(|conn, path| read::call_payload(conn, path, id, call))
     }
 
     fn save_step(&self, id: &ExecutionId, step: StepOutput) -> BoxFuture<'static, Result<bool, StoreError>> {

@@ -65,6 +65,7 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     Migration::plain(7, "idempotency", include_str!("../../../migrations/0007_idempotency.sql")),
     Migration::plain(8, "engine", include_str!("../../../migrations/0008_engine.sql")),
     Migration::rewriting(9, "human_review", include_str!("../../../migrations/0009_human_review.sql")),
+    Migration::plain(10, "call_payloads", include_str!("../../../migrations/0010_call_payloads.sql")),
 ];
 
 /// The schema version this binary writes: the last migration's.

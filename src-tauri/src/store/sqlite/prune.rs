@@ -1,4 +1,5 @@
-//! Pruning old history: deleting finished executions with their logs, steps and attempt errors,
+//! Pruning old history: deleting finished executions with their logs, steps, attempt errors and
+//! stored LLM call payloads (counted with their compressed bytes),
 //! reporting the database's size, and `VACUUM`.
 //!
 //! # What is deleted
@@ -104,6 +105,12 @@ pub struct PruneCounts {
     pub log_lines: u64,
     pub steps: u64,
     pub attempt_errors: u64,
+    /// Stored LLM call payloads (prompts and answers) removed.
+    #[serde(default)]
+    pub payloads: u64,
+    /// Their compressed size in bytes.
+    #[serde(default)]
+    pub payload_bytes: u64,
 }
 
 impl PruneCounts {
@@ -113,6 +120,8 @@ impl PruneCounts {
         self.log_lines += other.log_lines;
         self.steps += other.steps;
         self.attempt_errors += other.attempt_errors;
+        self.payloads += other.payloads;
+        self.payload_bytes += other.payload_bytes;
     }
 }
 
@@ -219,6 +228,12 @@ pub(super) fn prune_batch(conn: &Connection, path: &Path, filter: &PruneFilter, 
     };
     let mut deleted: Vec<i64> = Vec::with_capacity(ids.len());
     for id in &ids {
+        let payload_bytes: i64 = conn
+            .prepare_cached("SELECT COALESCE(SUM(length(body)), 0) FROM call_payloads WHERE execution_id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+            .map_err(&sql)?;
+        counts.payloads += delete("DELETE FROM call_payloads WHERE execution_id = ?1", id)?;
+        counts.payload_bytes += payload_bytes.max(0) as u64;
         counts.log_lines += delete("DELETE FROM execution_logs WHERE execution_id = ?1", id)?;
         counts.steps += delete("DELETE FROM step_outputs WHERE execution_id = ?1", id)?;
         counts.attempt_errors += delete("DELETE FROM attempt_errors WHERE execution_id = ?1", id)?;
@@ -276,13 +291,22 @@ pub(super) fn prune_preview(conn: &Connection, path: &Path, filter: &PruneFilter
          SELECT (SELECT COUNT(*) FROM doomed),
                 (SELECT COUNT(*) FROM execution_logs WHERE execution_id IN (SELECT id FROM doomed)),
                 (SELECT COUNT(*) FROM step_outputs WHERE execution_id IN (SELECT id FROM doomed)),
-                (SELECT COUNT(*) FROM attempt_errors WHERE execution_id IN (SELECT id FROM doomed))"
+                (SELECT COUNT(*) FROM attempt_errors WHERE execution_id IN (SELECT id FROM doomed)),
+                (SELECT COUNT(*) FROM call_payloads WHERE execution_id IN (SELECT id FROM doomed)),
+                (SELECT COALESCE(SUM(length(body)), 0) FROM call_payloads WHERE execution_id IN (SELECT id FROM doomed))"
     );
     let n = |v: i64| v.max(0) as u64;
     conn.prepare(&counted)
         .and_then(|mut s| {
             s.query_row(rusqlite::params_from_iter(args), |r| {
-                Ok(PruneCounts { executions: n(r.get(0)?), log_lines: n(r.get(1)?), steps: n(r.get(2)?), attempt_errors: n(r.get(3)?) })
+                Ok(PruneCounts {
+                    executions: n(r.get(0)?),
+                    log_lines: n(r.get(1)?),
+                    steps: n(r.get(2)?),
+                    attempt_errors: n(r.get(3)?),
+                    payloads: n(r.get(4)?),
+                    payload_bytes: n(r.get(5)?),
+                })
             })
         })
         .map_err(sql_err(path))
@@ -455,7 +479,7 @@ mod tests {
         let filter = PruneFilter::new(&[], None, Some(2)).unwrap();
         let preview = store.prune_preview(&filter).unwrap();
         // Each finished one: submitted, claimed, 3 lines, finished = 6 lines; 1 step.
-        assert_eq!(preview, PruneCounts { executions: 3, log_lines: 18, steps: 3, attempt_errors: 0 });
+        assert_eq!(preview, PruneCounts { executions: 3, log_lines: 18, steps: 3, attempt_errors: 0, ..PruneCounts::default() });
         assert_eq!(ids(&store).len(), 7, "a preview deletes nothing");
 
         let removed = store.prune(&filter, 100).await.unwrap();
@@ -477,6 +501,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn call_payloads_go_with_their_execution_and_are_counted() {
+        let (_dir, store) = open_temp();
+        let id = running(&store, "traced", 0).await;
+        let payload = crate::execution::CompressedPayload { raw_bytes: 100, body: vec![7u8; 40] };
+        let line = || LogEvent::info(EventKind::LlmCallCompleted, "m answered");
+        let kept = store.append_call_log(&id, AttemptLease::unfenced(1), line(), Some(payload.clone())).await.unwrap();
+        store.append_call_log(&id, AttemptLease::unfenced(1), line(), None).await.unwrap();
+        store.append_call_log(&id, AttemptLease::unfenced(1), line(), Some(payload.clone())).await.unwrap();
+        assert_eq!(store.call_payload(&id, kept.seq).unwrap(), Some(payload));
+        assert_eq!(store.call_payload(&id, kept.seq + 1).unwrap(), None, "metadata only");
+        store.finish(&id, OWNER, Finish::Succeeded { output: "done".into(), usage: Usage::default() }).await.unwrap();
+
+        let all = PruneFilter::new(&[], None, Some(0)).unwrap();
+        let preview = store.prune_preview(&all).unwrap();
+        assert_eq!((preview.payloads, preview.payload_bytes), (2, 80));
+        assert_eq!(store.prune(&all, 10).await.unwrap(), preview);
+        assert_eq!(count(&store, "call_payloads"), 0);
+    }
+
+    #[tokio::test]
     async fn status_and_age_select_and_batches_are_bounded() {
         let (_dir, store) = open_temp();
         let old_ok = succeeded(&store, "a").await;
@@ -494,7 +538,10 @@ mod tests {
                 .unwrap();
         }
         let failed_only = PruneFilter::new(&[Status::Failed], None, None).unwrap();
-        assert_eq!(store.prune_preview(&failed_only).unwrap(), PruneCounts { executions: 1, log_lines: 6, steps: 1, attempt_errors: 1 });
+        assert_eq!(
+            store.prune_preview(&failed_only).unwrap(),
+            PruneCounts { executions: 1, log_lines: 6, steps: 1, attempt_errors: 1, ..PruneCounts::default() }
+        );
         assert_eq!(store.prune(&failed_only, 10).await.unwrap().executions, 1);
         assert!(store.get(&old_failed).unwrap().is_none());
 

@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use rusqlite::types::Value;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::rows::{execution_from_row, load_attempt_errors, log_from_row, step_from_row, EXECUTION_COLUMNS, LOG_COLUMNS, STEP_COLUMNS};
-use crate::execution::{Execution, ExecutionFilter, ExecutionId, LogEntry, Millis, Status, StepOutput};
+use crate::execution::{CompressedPayload, Execution, ExecutionFilter, ExecutionId, LogEntry, Millis, Status, StepOutput};
 use crate::store::{QueueSettings, StatusCounts, StoreError};
 
 /// Page size when a filter's limit is 0.
@@ -121,6 +121,19 @@ pub(super) fn logs(conn: &Connection, path: &Path, id: &ExecutionId, after_seq: 
         out.push(log_from_row(path, row)?);
     }
     Ok(out)
+}
+
+/// The stored payload of the call whose completion line has seq `call`, if one was kept.
+pub(super) fn call_payload(conn: &Connection, path: &Path, id: &ExecutionId, call: u64) -> Result<Option<CompressedPayload>, StoreError> {
+    let call = i64::try_from(call).unwrap_or(i64::MAX);
+    conn.prepare_cached("SELECT raw_bytes, body FROM call_payloads WHERE execution_id = ?1 AND call = ?2")
+        .and_then(|mut s| {
+            s.query_row(rusqlite::params![id.as_str(), call], |r| {
+                Ok(CompressedPayload { raw_bytes: r.get::<_, i64>(0)?.max(0) as u64, body: r.get(1)? })
+            })
+            .optional()
+        })
+        .map_err(|e| StoreError::from_sqlite(path, e))
 }
 
 pub(super) fn steps(conn: &Connection, path: &Path, id: &ExecutionId) -> Result<Vec<StepOutput>, StoreError> {

@@ -326,6 +326,9 @@ async fn an_attempt_s_writes_are_refused_once_its_lease_is_not_current() {
     let line = LogEvent::info(EventKind::TaskCompleted, "done");
     assert!(refused(store.append_logs(&e.id, stale, vec![LogEvent::info(EventKind::AgentStep, "late")]).await));
     assert!(refused(store.save_step_logged(&e.id, stale, step.clone(), line.clone()).await));
+    let payload = crate::execution::CompressedPayload { raw_bytes: 1, body: vec![1] };
+    let call = LogEvent::info(EventKind::LlmCallCompleted, "late");
+    assert!(refused(store.append_call_log(&e.id, stale, call, Some(payload)).await));
     assert!(refused(store.update_progress(&e.id, stale, Progress { completed_steps: 9, ..Default::default() }).await));
     assert!(store.steps(&e.id).unwrap().is_empty(), "nothing of the stale attempt was kept");
     // The current attempt's own step lands.
@@ -333,6 +336,7 @@ async fn an_attempt_s_writes_are_refused_once_its_lease_is_not_current() {
     assert!(store.save_step_logged(&e.id, current, fresh, line).await.unwrap().is_some());
     assert_eq!(store.steps(&e.id).unwrap()[0].output, "fresh");
     assert!(store.logs(&e.id, 0, 0).unwrap().iter().all(|l| l.event.message != "late"));
+    assert_eq!(store.read(|c, _| Ok(c.query_row("SELECT COUNT(*) FROM call_payloads", [], |r| r.get::<_, i64>(0)).unwrap())).unwrap(), 0);
 }
 
 #[tokio::test]
@@ -1124,11 +1128,11 @@ async fn a_version_3_file_with_history_is_upgraded_in_place() {
     drop(store);
 
     // The file as version 3 left it: its status-led indexes, none of versions 4's and 5's, no
-    // idempotency keys (7), no engine column (8).
+    // idempotency keys (7), no engine column (8), no review (9), no call payloads (10).
     Connection::open(&path)
         .unwrap()
         .execute_batch(
-            "DROP INDEX executions_active; DROP INDEX executions_failed; DROP INDEX executions_cancelled;
+            "DROP TABLE call_payloads; DROP INDEX executions_active; DROP INDEX executions_failed; DROP INDEX executions_cancelled;
              DROP INDEX executions_crew_list; DROP TABLE idempotency_keys;
              CREATE INDEX executions_queued ON executions (priority DESC, queue_seq) WHERE status = 'queued';
              CREATE INDEX executions_crew_list ON executions (crew_name, id DESC);

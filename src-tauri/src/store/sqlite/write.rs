@@ -12,8 +12,8 @@ use rusqlite::{params, OptionalExtension};
 use super::rows::{enum_name, execution_from_row, load_attempt_errors, load_status, require_execution, to_json, EXECUTION_COLUMNS};
 use super::statements::WriteConn;
 use crate::execution::{
-    ErrorKind, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, InputAnswer, InputRequest, LogEntry, LogEvent, LogLevel,
-    Millis, NewExecution, Priority, Progress, Status, StepOutput, Usage, DEFAULT_MAX_ABANDONS,
+    CompressedPayload, ErrorKind, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, InputAnswer, InputRequest, LogEntry,
+    LogEvent, LogLevel, Millis, NewExecution, Priority, Progress, Status, StepOutput, Usage, DEFAULT_MAX_ABANDONS,
 };
 use crate::store::clock::{self, ClockCheck, ClockReading};
 use crate::store::liveness::{self, Liveness};
@@ -45,6 +45,20 @@ pub(super) fn append_log(
             .map_err(sql_err(path))?,
     };
     insert_log(conn, path, id, seq, attempt, at, event)
+}
+
+/// Stores an LLM call's payload under the seq of its completion line (`call`).
+pub(super) fn insert_payload(
+    conn: &WriteConn,
+    path: &Path,
+    id: &ExecutionId,
+    call: u64,
+    payload: &CompressedPayload,
+) -> Result<(), StoreError> {
+    conn.cached("INSERT INTO call_payloads (execution_id, call, raw_bytes, body) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| s.execute(params![id.as_str(), call as i64, payload.raw_bytes as i64, payload.body]))
+        .map_err(sql_err(path))?;
+    Ok(())
 }
 
 /// Writes one ExecutionLog line with the given `seq` (the next one of the execution).
