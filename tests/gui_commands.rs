@@ -461,25 +461,37 @@ fn streamed_tokens_reach_the_page_in_batches_a_restart_per_llm_call() {
         });
     }
     let id = gui.submit_offline(&example("blog-writer.yaml"), json!({}))["execution"]["id"].as_str().unwrap().to_string();
-    let mut batches: Vec<Value> = Vec::new();
-    loop {
-        let (name, payload) = rx.recv_timeout(GIVE_UP).expect("an event");
-        if name == crew_runner::gui::events::TOKENS_EVENT {
-            batches.extend(payload.as_array().expect("a list of batches").iter().filter(|b| b["id"] == id).cloned());
-        } else if payload["type"] == "state" && payload["id"] == id && payload["state"]["status"] == "succeeded" {
-            break;
-        }
-    }
     let done = gui.wait(&id);
-    let restarts = batches.iter().filter(|b| b["restart"] == true).count() as u64;
-    assert_eq!(restarts, done["usage"]["llm_calls"].as_u64().unwrap(), "one restart mark per LLM call: {batches:?}");
-    assert!(batches.iter().all(|b| b["restart"] == true || !b["text"].as_str().unwrap().is_empty()));
-    // Everything streamed into write_post after its last restart is its answer, which holds the output.
-    let last = batches.iter().rposition(|b| b["task"] == "write_post" && b["restart"] == true).expect("write_post streamed");
-    let streamed: String = batches[last..].iter().filter(|b| b["task"] == "write_post").map(|b| b["text"].as_str().unwrap()).collect();
+    let calls = done["usage"]["llm_calls"].as_u64().unwrap();
     let steps = gui.ok("get_execution_steps", json!({"id": id}));
     let output = steps.as_array().unwrap().iter().find(|s| s["step"] == "write_post").unwrap()["output"].as_str().unwrap().to_string();
-    assert!(streamed.contains(output.lines().next().unwrap()), "streamed: {streamed}\noutput: {output}");
+    // Batches go out at most THROTTLE after their text: gather until the last answer is complete.
+    let write_post_answer = |batches: &[Value]| -> Option<String> {
+        let last = batches.iter().rposition(|b| b["task"] == "write_post" && b["restart"] == true)?;
+        Some(batches[last..].iter().filter(|b| b["task"] == "write_post").map(|b| b["text"].as_str().unwrap()).collect())
+    };
+    let mut batches: Vec<Value> = Vec::new();
+    while batches.iter().filter(|b| b["restart"] == true).count() < calls as usize
+        || !write_post_answer(&batches).is_some_and(|a| a.contains(output.lines().next().unwrap()))
+    {
+        let (name, payload) = rx.recv_timeout(GIVE_UP).unwrap_or_else(|_| panic!("the streamed answers never completed: {batches:?}"));
+        if name == crew_runner::gui::events::TOKENS_EVENT {
+            batches.extend(payload.as_array().expect("a list of batches").iter().filter(|b| b["id"] == id).cloned());
+        }
+    }
+    let restarts = batches.iter().filter(|b| b["restart"] == true).count() as u64;
+    assert_eq!(restarts, calls, "one restart mark per LLM call: {batches:?}");
+    assert!(batches.iter().all(|b| b["restart"] == true || !b["text"].as_str().unwrap().is_empty()));
+    // Each call's batches follow each other: every offset is the answer's length before it.
+    let mut lengths: std::collections::HashMap<String, u64> = Default::default();
+    for b in &batches {
+        let length = lengths.entry(b["task"].to_string()).or_default();
+        if b["restart"] == true {
+            *length = 0;
+        }
+        assert_eq!(b["offset"].as_u64(), Some(*length), "{b}");
+        *length += b["text"].as_str().unwrap().encode_utf16().count() as u64;
+    }
 }
 
 #[test]

@@ -36,6 +36,8 @@ function show(): void {
   const route = parseRoute(location.hash);
   stop?.();
   stop = VIEWS[route.name](root, route.param);
+  // A new view starts at its top (the page's scroll is not the new view's).
+  if (document.scrollingElement) document.scrollingElement.scrollTop = 0;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav.tabs a')) {
     const active = a.dataset.view === route.name || ((route.name === 'run' || route.name === 'compare') && a.dataset.view === 'queue');
     a.classList.toggle('active', active);

@@ -53,6 +53,7 @@ describe('costs and live text', () => {
   it('never shows an unknown cost as $0', () => {
     expect(formatCost(null)).toBe('—');
     expect(formatCost(0.00012)).toBe('$0.0001');
+    expect(formatCost(0.0000381)).toBe('$0.000038');
     expect(formatCost(1.5)).toBe('$1.50');
   });
 
@@ -65,6 +66,17 @@ describe('costs and live text', () => {
     expect(live.push('write', 'wonderful world')).toBe('erful world'.slice(-10));
     live.reset('write');
     expect(live.get('write')).toBe('');
+    // Offsets: pieces already held are skipped, overlapping ones add only their new end.
+    const a = new LiveText();
+    a.push('t', 'Owls ', 0);
+    a.push('t', 'Owls ', 0);
+    a.push('t', 's hunt', 3);
+    expect(a.get('t')).toBe('Owls hunt');
+    a.adopt('t', 'Owls', 4);
+    expect(a.get('t')).toBe('Owls hunt');
+    a.adopt('t', 'Owls hunt at', 12);
+    a.push('t', ' night', 12);
+    expect(a.get('t')).toBe('Owls hunt at night');
   });
 });
 

@@ -103,10 +103,11 @@ function tickLabel(ms: number): string {
   return s ? `${m} min ${s} s` : `${m} min`;
 }
 
-/** `$0.0012`, `$1.25`; `—` for unknown (never `$0` for an unknown price). */
+/** `$0.000038`, `$0.0012`, `$1.25`; `—` for unknown (never `$0` for an unknown price). */
 export function formatCost(usd: number | null | undefined): string {
   if (usd == null || !Number.isFinite(usd)) return '—';
   if (usd === 0) return '$0';
+  if (usd < 0.0001) return `$${usd.toPrecision(2)}`;
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
@@ -119,28 +120,50 @@ export function liveCallOf(trace: Trace, task: string | null): TraceSpan | null 
   return found;
 }
 
+/** A running call's answer so far as the page knows it: its end, and its whole length. */
+interface Answer {
+  text: string;
+  length: number;
+}
+
 /**
  * Text streamed into running calls, per task, keeping the last `cap` characters of each (a long
- * answer cannot grow the page without bound). `reset` forgets a task's text when its call ends.
+ * answer cannot grow the page without bound). Every piece says where it starts in the answer
+ * (`offset`, in JavaScript string length), so a piece the page already has (from the trace's
+ * snapshot, or seen twice) is not shown twice; `reset` starts a task's answer again.
  */
 export class LiveText {
-  private texts = new Map<string, string>();
+  private answers = new Map<string, Answer>();
   constructor(private readonly cap = 4000) {}
 
-  push(task: string | null, text: string): string {
-    const key = task ?? '';
-    const joined = (this.texts.get(key) ?? '') + text;
-    const kept = joined.length > this.cap ? joined.slice(joined.length - this.cap) : joined;
-    this.texts.set(key, kept);
-    return kept;
+  /** Adds `text` found at `offset` of `task`'s answer; returns the answer's kept end. */
+  push(task: string | null, text: string, offset?: number): string {
+    const a = this.answers.get(task ?? '') ?? { text: '', length: 0 };
+    const at = offset ?? a.length;
+    const end = at + text.length;
+    if (end > a.length) {
+      // Only what is new: a piece starting before the known end is cut; one after it is a gap.
+      const fresh = at >= a.length ? text : text.slice(a.length - at);
+      this.set(task, a.text + fresh, end);
+    }
+    return this.get(task);
+  }
+
+  /** Takes a snapshot of `task`'s answer (`text` ending at `length`) when it knows more than the page. */
+  adopt(task: string | null, text: string, length: number): void {
+    if (length > (this.answers.get(task ?? '')?.length ?? 0)) this.set(task, text, length);
   }
 
   get(task: string | null): string {
-    return this.texts.get(task ?? '') ?? '';
+    return this.answers.get(task ?? '')?.text ?? '';
   }
 
   reset(task: string | null): void {
-    this.texts.delete(task ?? '');
+    this.answers.delete(task ?? '');
+  }
+
+  private set(task: string | null, text: string, length: number): void {
+    this.answers.set(task ?? '', { text: text.length > this.cap ? text.slice(text.length - this.cap) : text, length });
   }
 }
 

@@ -9,5 +9,7 @@ export interface TokenBatch {
   task: string | null;
   /** True when a new LLM call of this task began before `text`: the shown answer starts again. */
   restart: boolean;
+  /** Where `text` starts in the call's answer (JavaScript string length). */
+  offset: number;
   text: string;
 }

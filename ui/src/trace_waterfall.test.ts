@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { bigTrace, finishedTrace, runningTrace } from './trace_fixture';
 import type { TraceCall } from './trace_types';
-import { TraceWaterfallView } from './views/trace_waterfall';
+import { ROW_HEIGHT, TraceWaterfallView } from './views/trace_waterfall';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -125,6 +125,19 @@ describe('the trace waterfall', () => {
     expect(view.el.textContent).not.toContain('no running call of that task');
   });
 
+  it('shows the answer streamed before the page looked', () => {
+    const { view, rows } = mounted();
+    const t = runningTrace();
+    t.spans[5] = { ...t.spans[5], streamed: { text: 'Owls are', length: 8 } };
+    view.show(t, 2500);
+    expect(rows()[5].querySelector('.wf-live')!.textContent).toBe('Owls are');
+    // A batch sent before the snapshot was taken, arriving after it: not shown twice.
+    view.addTokens('write', 'Owls', false, 0);
+    view.addTokens('write', ' are silent', false, 4);
+    view.show(t, 2600);
+    expect(rows()[5].querySelector('.wf-live')!.textContent).toBe('Owls are silent');
+  });
+
   it('loads the messages once a call that was streaming ends', async () => {
     const { view, load, rows } = mounted();
     view.show(runningTrace(), 2500);
@@ -137,10 +150,14 @@ describe('the trace waterfall', () => {
     expect(view.el.querySelector('[data-testid=trace-messages]')).not.toBeNull();
   });
 
-  it('draws 2,000 calls', () => {
+  it('draws only the rows in view of 2,000 calls, each at its place', () => {
     const { view, rows } = mounted();
     view.show(bigTrace(100, 20), 0);
-    expect(rows().length).toBe(2100);
     expect(view.el.dataset.rows).toBe('2100');
+    const drawn = rows();
+    expect(drawn.length).toBeGreaterThan(20);
+    expect(drawn.length).toBeLessThan(100);
+    expect(drawn[3].style.top).toBe(`${3 * ROW_HEIGHT}px`);
+    expect(view.el.querySelector<HTMLElement>('.wf-sizer')!.style.height).toBe(`${2100 * ROW_HEIGHT}px`);
   });
 });

@@ -443,6 +443,8 @@ export interface TraceSpan {
   summary: string;
   /** tool_call: {tool, input, output}; delegation: {request, context, kind, from, to}; else null. */
   detail: unknown;
+  /** A running LLM call's answer so far (its end, and the whole length), when the app runs the execution. */
+  streamed?: { text: string; length: number };
 }
 
 export interface TraceTotals {

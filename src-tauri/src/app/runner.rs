@@ -143,6 +143,11 @@ impl Runner {
         &self.store
     }
 
+    /// This process's scheduler, when it runs executions (for the application layer's own reads).
+    pub(super) fn scheduler_ref(&self) -> Option<&Scheduler> {
+        self.scheduler.as_ref()
+    }
+
     /// Why this process's scheduler stopped on its own (a storage failure), if it did.
     pub fn halted(&self) -> Option<String> {
         self.scheduler.as_ref().and_then(Scheduler::halted)

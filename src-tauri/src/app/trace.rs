@@ -92,6 +92,11 @@ pub struct TraceSpan {
     /// A tool call's `{tool, input, output}`; a delegation's `{request, context, kind, from, to}`;
     /// `null` otherwise.
     pub detail: Value,
+    /// A running LLM call's answer streamed so far (its end), when this process runs the
+    /// execution ([`Scheduler::streamed_text`](crate::scheduler::Scheduler::streamed_text));
+    /// left out otherwise. Never stored: a finished call's answer is in [`Runner::trace_call`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed: Option<crate::scheduler::StreamedAnswer>,
 }
 
 /// Counts and sums over every LLM call, tool call and delegation.
@@ -167,7 +172,13 @@ impl Runner {
     pub fn trace(&self, id: &str, payloads: TracePayloads) -> Result<Trace, RunnerError> {
         let execution = self.get(id)?;
         let logs = self.logs(&execution.id, 0, 0)?;
-        Ok(build_trace(&execution, &logs, payloads))
+        let mut trace = build_trace(&execution, &logs, payloads);
+        if let Some(scheduler) = self.scheduler_ref() {
+            for span in trace.spans.iter_mut().filter(|s| s.kind == SpanKind::LlmCall && s.status == SpanStatus::Running) {
+                span.streamed = scheduler.streamed_text(&execution.id, span.task.as_deref());
+            }
+        }
+        Ok(trace)
     }
 
     /// What LLM call `call` (its `call` number in the trace) of execution `id` sent and
@@ -480,6 +491,7 @@ impl Builder {
                 call: None,
                 summary: String::new(),
                 detail: Value::Null,
+                streamed: None,
             },
             to: None,
             from: None,

@@ -214,6 +214,7 @@ mod tests {
             call: None,
             summary: String::new(),
             detail: serde_json::Value::Null,
+            streamed: None,
         }
     }
 

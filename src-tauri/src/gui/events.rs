@@ -4,9 +4,10 @@
 //! - This process's scheduler events (state changes, progress, queue settings: the store's commit
 //!   announcements) are emitted as [`EXECUTION_EVENT`] with the [`ExecutionEvent`] as payload (log
 //!   lines go through [`log_follow`](super::log_follow) channels instead). Streamed LLM text is
-//!   emitted as [`TOKENS_EVENT`] in [`TokenBatches`] at most every [`THROTTLE`](super::token_batches::THROTTLE)
-//!   (and before any other event, so the page sees it in order); tokens are never stored, so only
-//!   executions this process runs stream to the page. A
+//!   emitted as [`TOKENS_EVENT`] in [`TokenBatch`](token_batches::TokenBatch)es at most every
+//!   [`THROTTLE`](token_batches::THROTTLE) ([`token_batches::forward`]); tokens are never stored,
+//!   so only executions this process runs stream to the page (which also reads the answer so far
+//!   from the trace). A
 //!   notification is shown when an execution ends while the window is not focused (a setting).
 //! - Everything else that changed (another process's commit: a CLI `submit` or `cancel`, another
 //!   worker's progress; a worker process that died while running an execution; lost events) is
@@ -21,7 +22,7 @@
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use super::state::GuiState;
-use super::token_batches::TokenBatches;
+use super::token_batches::{self, Streamed};
 use crate::app::Change;
 use crate::execution::{ExecutionEvent, ExecutionState, Status};
 use crate::scheduler::MAX_HEARTBEAT;
@@ -51,28 +52,20 @@ pub fn follow_changes<R: Runtime>(app: AppHandle<R>) {
             return;
         }
     };
+    let (streamed, batches) = tokio::sync::mpsc::unbounded_channel();
+    let emitting_app = app.clone();
+    tauri::async_runtime::spawn(token_batches::forward(batches, move |batches| {
+        let _ = emitting_app.emit(TOKENS_EVENT, &batches);
+    }));
     tauri::async_runtime::spawn(async move {
         let looking_app = app.clone();
         let looking = move || window_visible(&looking_app);
-        let mut tokens = TokenBatches::new();
         while let Some(change) = watch.next(&looking).await {
-            let now = std::time::Instant::now();
-            if let Change::Event(ExecutionEvent::Token { id, task, text, restart }) = &change {
-                if *restart {
-                    tokens.call_started(id, task.as_deref());
-                }
-                tokens.token(id, task.as_deref(), text);
-                if let Some(batches) = tokens.take_due(now) {
-                    let _ = app.emit(TOKENS_EVENT, &batches);
-                }
-                continue;
-            }
-            if let Some(batches) = tokens.take(now) {
-                let _ = app.emit(TOKENS_EVENT, &batches);
-            }
             match change {
                 Change::Event(ExecutionEvent::Log { .. }) => {}
-                Change::Event(ExecutionEvent::Token { .. }) => unreachable!("handled above"),
+                Change::Event(ExecutionEvent::Token { id, task, text, restart }) => {
+                    let _ = streamed.send(Streamed { id, task, restart, text });
+                }
                 Change::Event(event) => {
                     if let ExecutionEvent::State { id, state, .. } = &event {
                         if state.is_terminal() || state.status() == Status::AwaitingInput {

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use super::attempt::{spawn_attempt, AttemptEnd, Completion};
 use super::halt::Halt;
 use super::journal::{LeaseLoss, PendingLog, StoreJournal};
+use super::streamed_text::StreamedText;
 use super::{ClaimScope, SchedulerConfig};
 use crate::execution::{
     now_ms, AttemptOutput, BoxFuture, ErrorKind, Execution, ExecutionError, ExecutionEvent, ExecutionId, Executor, InputRequest,
@@ -124,6 +125,8 @@ pub(super) struct Dispatcher {
     /// others see it alive while it may own executions.
     _owner_lock: Option<OwnerLock>,
     rng: StdRng,
+    /// Streamed LLM text of the running attempts (written by their journals).
+    streamed: Arc<StreamedText>,
 }
 
 impl Dispatcher {
@@ -140,6 +143,7 @@ impl Dispatcher {
         halted: Arc<Halt>,
         listener: Arc<CommitListener>,
         owner_lock: Option<OwnerLock>,
+        streamed: Arc<StreamedText>,
     ) -> Dispatcher {
         let (completions_tx, completions) = mpsc::unbounded_channel();
         Dispatcher {
@@ -165,6 +169,7 @@ impl Dispatcher {
             _listener: listener,
             _owner_lock: owner_lock,
             rng: StdRng::from_os_rng(),
+            streamed,
         }
     }
 
@@ -421,6 +426,7 @@ impl Dispatcher {
             loss,
             events: self.events.clone(),
             logs: self.logs.clone(),
+            streamed: self.streamed.clone(),
         });
         let request = RunRequest { execution, completed_steps, reviews };
         spawn_attempt(self.executor.clone(), request, journal, token, lease_token, self.completions_tx.clone());

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::streamed_text::StreamedText;
 use crate::execution::{
     BoxFuture, CompressedPayload, ExecutionEvent, ExecutionId, Journal, JournalError, LogEntry, LogEvent, Progress, StepOutput,
 };
@@ -60,6 +61,14 @@ pub(super) struct StoreJournal {
     pub loss: Arc<LeaseLoss>,
     pub events: broadcast::Sender<ExecutionEvent>,
     pub logs: mpsc::UnboundedSender<PendingLog>,
+    /// Where streamed text is kept while the attempt runs (forgotten when the journal drops).
+    pub streamed: Arc<StreamedText>,
+}
+
+impl Drop for StoreJournal {
+    fn drop(&mut self) {
+        self.streamed.forget(&self.id, self.lease.token.unwrap_or_default());
+    }
 }
 
 impl Journal for StoreJournal {
@@ -88,6 +97,7 @@ impl Journal for StoreJournal {
     }
 
     fn token(&self, task: Option<&str>, text: &str) {
+        self.streamed.push(&self.id, self.lease.token.unwrap_or_default(), task, text);
         let _ = self.events.send(ExecutionEvent::Token {
             id: self.id.clone(),
             task: task.map(str::to_string),
@@ -97,6 +107,7 @@ impl Journal for StoreJournal {
     }
 
     fn call_started(&self, task: Option<&str>) {
+        self.streamed.restart(&self.id, self.lease.token.unwrap_or_default(), task);
         let _ = self.events.send(ExecutionEvent::Token {
             id: self.id.clone(),
             task: task.map(str::to_string),

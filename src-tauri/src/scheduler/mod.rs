@@ -32,6 +32,7 @@ mod dispatcher;
 mod error;
 mod halt;
 mod journal;
+mod streamed_text;
 
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub use crate::store::CancelOutcome;
 pub use backoff::Backoff;
 pub use config::{ClaimScope, SchedulerConfig, MAX_HEARTBEAT};
 pub use error::SchedulerError;
+pub use streamed_text::StreamedAnswer;
+use streamed_text::StreamedText;
 
 #[cfg(doc)]
 use crate::execution::ErrorKind;
@@ -62,6 +65,7 @@ pub struct Scheduler {
 
 struct Inner {
     store: Arc<dyn Store>,
+    streamed: Arc<StreamedText>,
     events: broadcast::Sender<ExecutionEvent>,
     commands: mpsc::UnboundedSender<Command>,
     config: SchedulerConfig,
@@ -107,6 +111,7 @@ impl Scheduler {
         let (logs_tx, logs) = mpsc::unbounded_channel();
         tokio::spawn(journal::forward_logs(logs, events.clone()));
         let halted = Arc::new(halt::Halt::default());
+        let streamed = Arc::new(StreamedText::default());
         let dispatcher = Dispatcher::new(
             store.clone(),
             executor,
@@ -119,9 +124,12 @@ impl Scheduler {
             halted.clone(),
             listener.clone(),
             owner_lock,
+            streamed.clone(),
         );
         tokio::spawn(dispatcher.run());
-        Ok(Scheduler { inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner, halted, _listener: listener }) })
+        Ok(Scheduler {
+            inner: Arc::new(Inner { store, events, commands: commands_tx, config, owner, halted, streamed, _listener: listener }),
+        })
     }
 
     /// Submits an execution: committed as `queued` (with its seed steps) when this resolves.
@@ -215,6 +223,13 @@ impl Scheduler {
     /// [`Store::listen`]), and progress, other log lines and tokens as executors report them.
     pub fn subscribe(&self) -> broadcast::Receiver<ExecutionEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// The LLM answer streamed so far into `task` of `id`'s running attempt, when this process
+    /// runs it and a call of that task is streaming or has streamed (its end, at most
+    /// [`streamed_text::KEPT_BYTES`]); `None` otherwise. Never stored.
+    pub fn streamed_text(&self, id: &ExecutionId, task: Option<&str>) -> Option<StreamedAnswer> {
+        self.inner.streamed.of(id, task)
     }
 
     /// Why the scheduler stopped on its own, if it did: the store failed in a way retrying

@@ -78,13 +78,22 @@ export const detailView: View = (root, id) => {
     }
   }
 
-  /** Re-reads the trace (at most every 250 ms) when calls start or end. */
+  /**
+   * Re-reads the trace when calls start or end: at most every 250 ms, and never spending more
+   * than about a quarter of the time on it (a big run's trace takes longer to fetch and draw).
+   */
+  let traceGap = 250;
   function scheduleTrace(): void {
     if (traceTimer !== undefined) return;
     traceTimer = setTimeout(() => {
-      traceTimer = undefined;
-      api.getExecutionTrace(id!).then((t) => { if (!stopped) waterfall.show(t); }, () => {});
-    }, 250);
+      const t0 = performance.now();
+      api.getExecutionTrace(id!).then((t) => {
+        if (!stopped) waterfall.show(t);
+      }, () => {}).finally(() => {
+        traceGap = Math.max(250, 3 * (performance.now() - t0));
+        traceTimer = undefined;
+      });
+    }, traceGap);
   }
 
   function scheduleReload(): void {
@@ -210,7 +219,7 @@ export const detailView: View = (root, id) => {
     api.onTokens((batches) => {
       for (const b of batches) {
         if (b.id !== id) continue;
-        waterfall.addTokens(b.task, b.text, b.restart);
+        waterfall.addTokens(b.task, b.text, b.restart, b.offset);
         if (b.restart) scheduleTrace();
       }
     }),

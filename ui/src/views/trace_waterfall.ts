@@ -2,11 +2,21 @@
 // delegations nested under it on a shared time axis; the running call's answer streams into its
 // row; a row opens what was sent and received. Keyboard: ↑/↓/Home/End/PageUp/PageDown move,
 // →/← expand/collapse (or go to the child/parent), Enter or Space opens the row.
+//
+// Only the rows in view (and `OVERSCAN` around them) are in the DOM, each `ROW_HEIGHT` high: a run
+// with thousands of calls draws as fast as a small one.
 
 import { append, clear, h } from '../dom';
 import { formatDuration, formatTokens } from '../format';
 import { axisOf, axisTicks, formatCost, LiveText, liveCallOf, nextRow, parentRow, waterfallRows, type WaterfallRow } from '../trace_model';
 import type { Trace, TraceCall, TraceSpan } from '../trace_types';
+
+/** Every row's height in px (`.wf-row` in styles.css). */
+export const ROW_HEIGHT = 24;
+/** Rows drawn above and below the visible ones. */
+const OVERSCAN = 20;
+/** The list's height when it is not laid out (its CSS max-height). */
+const FALLBACK_HEIGHT = 520;
 
 const KIND_LABEL: Record<TraceSpan['kind'], string> = { task: 'task', llm_call: 'LLM', tool_call: 'tool', delegation: 'delegation' };
 
@@ -15,6 +25,11 @@ export class TraceWaterfallView {
   private readonly totals = h('div', { class: 'wf-totals small muted', 'data-testid': 'trace-totals' });
   private readonly axisEl = h('div', { class: 'wf-axis', 'aria-hidden': 'true' });
   private readonly rowsEl = h('div', { class: 'wf-rows', role: 'tree', 'aria-label': 'Trace: tasks, LLM calls, tool calls and delegations' });
+  /** As high as every row together; the drawn rows sit in it at their places. */
+  private readonly sizer = h('div', { class: 'wf-sizer' });
+  /** The rows drawn now: [first, end). */
+  private drawn: [number, number] = [0, 0];
+  private scrollQueued = false;
   private readonly detail = h('div', { class: 'wf-detail', 'data-testid': 'trace-detail', hidden: true, 'aria-live': 'polite' });
   private trace: Trace | null = null;
   private rows: WaterfallRow[] = [];
@@ -35,12 +50,21 @@ export class TraceWaterfallView {
       else this.open(index);
     });
     this.rowsEl.addEventListener('keydown', (ev) => this.onKey(ev));
+    this.rowsEl.append(this.sizer);
+    this.rowsEl.addEventListener('scroll', () => {
+      if (this.scrollQueued) return;
+      this.scrollQueued = true;
+      requestAnimationFrame(() => { this.scrollQueued = false; this.drawWindow(false); });
+    });
   }
 
   /** Draws `trace` (keeping what is collapsed, focused and open); `data-render-ms` says how long it took. */
   show(trace: Trace, now: number = Date.now()): void {
     const t0 = performance.now();
     this.trace = trace;
+    for (const s of trace.spans) {
+      if (s.streamed && s.kind === 'llm_call' && s.end_ms == null) this.live.adopt(s.task, s.streamed.text, s.streamed.length);
+    }
     const focusedId = this.rows[this.focused]?.span.id;
     const hadFocus = this.rowsEl.contains(document.activeElement);
     this.rows = waterfallRows(trace, now, this.collapsed);
@@ -48,21 +72,19 @@ export class TraceWaterfallView {
     this.focused = keep >= 0 ? keep : 0;
     this.renderTotals(trace);
     this.renderAxis(trace, now);
-    const frag = document.createDocumentFragment();
-    this.rows.forEach((r, i) => frag.append(this.rowEl(r, i)));
-    clear(this.rowsEl);
-    this.rowsEl.append(frag);
-    if (this.rows.length === 0) this.rowsEl.append(h('p', { class: 'muted small' }, 'No calls yet.'));
-    if (hadFocus) this.rowEls()[this.focused]?.focus();
+    this.sizer.style.height = `${this.rows.length * ROW_HEIGHT}px`;
+    this.drawWindow(true);
+    if (this.rows.length === 0) this.sizer.replaceChildren(h('p', { class: 'muted small' }, 'No calls yet.'));
+    if (hadFocus) this.rowElAt(this.focused)?.focus();
     if (this.selected != null) this.refreshDetail(trace);
     this.el.dataset.renderMs = (performance.now() - t0).toFixed(1);
     this.el.dataset.rows = String(this.rows.length);
   }
 
   /** Streamed text of `task`'s running call: shown in its row (and in the open detail). */
-  addTokens(task: string | null, text: string, restart = false): void {
+  addTokens(task: string | null, text: string, restart = false, offset?: number): void {
     if (restart) this.live.reset(task);
-    const kept = this.live.push(task, text);
+    const kept = this.live.push(task, text, offset);
     if (!this.trace) return;
     const span = liveCallOf(this.trace, task);
     if (!span) return;
@@ -79,6 +101,28 @@ export class TraceWaterfallView {
 
   private rowEls(): HTMLElement[] {
     return [...this.rowsEl.querySelectorAll<HTMLElement>('.wf-row')];
+  }
+
+  private rowElAt(index: number): HTMLElement | null {
+    return this.rowsEl.querySelector<HTMLElement>(`.wf-row[data-index="${index}"]`);
+  }
+
+  /** Draws the rows in view (again, with `force`, else only when the window moved). */
+  private drawWindow(force: boolean): void {
+    const height = this.rowsEl.clientHeight || FALLBACK_HEIGHT;
+    const first = Math.max(0, Math.floor(this.rowsEl.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const end = Math.min(this.rows.length, Math.ceil((this.rowsEl.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+    if (!force && first === this.drawn[0] && end === this.drawn[1]) return;
+    const hadFocus = this.rowsEl.contains(document.activeElement);
+    this.drawn = [first, end];
+    const frag = document.createDocumentFragment();
+    for (let i = first; i < end; i++) {
+      const el = this.rowEl(this.rows[i], i);
+      el.style.top = `${i * ROW_HEIGHT}px`;
+      frag.append(el);
+    }
+    this.sizer.replaceChildren(frag);
+    if (hadFocus) this.rowElAt(this.focused)?.focus();
   }
 
   private renderTotals(trace: Trace): void {
@@ -152,14 +196,18 @@ export class TraceWaterfallView {
   }
 
   private focusRow(index: number): void {
-    const els = this.rowEls();
-    els[this.focused]?.setAttribute('tabindex', '-1');
+    this.rowElAt(this.focused)?.setAttribute('tabindex', '-1');
     this.focused = index;
-    const el = els[index];
+    // Scrolled so the row is in view (then drawn), as `block: 'nearest'` would.
+    const top = index * ROW_HEIGHT;
+    const height = this.rowsEl.clientHeight || FALLBACK_HEIGHT;
+    if (top < this.rowsEl.scrollTop) this.rowsEl.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.rowsEl.scrollTop + height) this.rowsEl.scrollTop = top + ROW_HEIGHT - height;
+    this.drawWindow(false);
+    const el = this.rowElAt(index);
     if (!el) return;
     el.setAttribute('tabindex', '0');
     el.focus();
-    el.scrollIntoView?.({ block: 'nearest' });
   }
 
   private toggle(index: number): void {
@@ -169,7 +217,7 @@ export class TraceWaterfallView {
     else this.collapsed.add(id);
     this.focused = index;
     this.show(this.trace);
-    this.rowEls()[this.focused]?.focus();
+    this.rowElAt(this.focused)?.focus();
   }
 
   private open(index: number): void {
