@@ -389,6 +389,7 @@ async fn the_app_runs_cancels_follows_the_cli_and_recovers() {
     assert_eq!(stored["status"], "succeeded", "{stored}");
     d.screenshot("2-run-detail").await;
     crew_graph::shown_in_new_run_and_run_detail(&d, &data_dir, &id).await;
+    crew_graph::other_formats_in_new_run(&d, &data_dir).await;
     trace_waterfall::finished_run(&d, &id).await;
 
     // Cancel a running one from its detail view.

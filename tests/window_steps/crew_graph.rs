@@ -1,6 +1,7 @@
 //! The crew graph in the real window: New run draws a crew with a loader warning, the badge on the
 //! node it concerns and its details on Enter; Run detail colours a finished run's tasks `done`.
-//! Other formats are covered by `tests/gui_commands.rs` and the unit tests of `crew/graph.rs`.
+//! A CrewAI project folder and the visual editor's graph JSON are drawn too, each with a warning
+//! on its node; the CrewAI engine's Python crews are covered by `tests/gui_commands.rs`.
 
 use std::path::Path;
 
@@ -92,4 +93,62 @@ pub(crate) async fn shown_in_new_run_and_run_detail(d: &Driver, dir: &Path, fini
     assert_eq!(states, json!(["done", "done", "done"]));
     d.js("const g = document.querySelector('[data-testid=crew-graph]'); window.scrollTo(0, g.getBoundingClientRect().top + window.scrollY - 90);", json!([])).await;
     d.screenshot("2c-crew-graph-run-detail").await;
+}
+
+/// The crew graph of the other formats in New run, each with a loader warning on its node: a
+/// CrewAI project folder (an unknown field on an agent in `config/agents.yaml`) and the visual
+/// editor's graph JSON (a hierarchical crew: the manager drawn; an unknown field on an agent
+/// node). Copies of the examples are written into `dir`; screenshot `2d-crew-graph-graph-json`.
+pub(crate) async fn other_formats_in_new_run(d: &Driver, dir: &Path) {
+    let root = crate::harness::repo_root().join("examples");
+    let project = dir.join("warned-research-crew");
+    crate::harness::copy_tree(&root.join("research-crew"), &project);
+    let agents = project.join("config/agents.yaml");
+    let text = std::fs::read_to_string(&agents).unwrap().replacen("researcher:\n", "researcher:\n  mystery_field: 1\n", 1);
+    std::fs::write(&agents, text).unwrap();
+    let mut graph: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("support-graph.json")).unwrap()).unwrap();
+    for node in graph["nodes"].as_array_mut().unwrap() {
+        if node["id"] == "engineer" {
+            node["data"]["mystery_field"] = json!(1);
+        }
+    }
+    let editor = dir.join("warned-support-graph.json");
+    std::fs::write(&editor, graph.to_string()).unwrap();
+
+    for (crew, badged, must_have) in [
+        (&project, "agent:researcher", vec!["agent:reporting_analyst", "task:research_task", "task:reporting_task"]),
+        (&editor, "agent:engineer", vec!["manager", "agent:triager", "task:classify", "task:respond"]),
+    ] {
+        d.go("#/new").await;
+        d.until("new run", "return document.querySelector('#crew-path')", json!([])).await;
+        d.js(
+            "document.querySelector('#crew-path').value = arguments[0]; document.querySelector('#engine').value = 'native';",
+            json!([crew]),
+        )
+        .await;
+        d.click("#validate-crew").await;
+        let drawn = d
+            .until(
+                "the crew graph of another format",
+                "const g = document.querySelector('[data-testid=crew-graph]:not([hidden])');
+                 const nodes = g && [...g.querySelectorAll('[data-node]')].map((n) => n.getAttribute('data-node'));
+                 return nodes && nodes.includes(arguments[0]) && {
+                   nodes,
+                   badged: [...g.querySelectorAll('.graph-warning')].map((b) => b.closest('[data-node]').getAttribute('data-node')),
+                   delegates: g.querySelectorAll('path.graph-edge.edge-delegates').length,
+                 };",
+                json!([badged]),
+            )
+            .await;
+        eprintln!("crew graph of {}: {drawn}", crew.display());
+        assert_eq!(drawn["badged"], json!([badged]), "{drawn}");
+        for id in must_have {
+            assert!(drawn["nodes"].as_array().unwrap().contains(&json!(id)), "{id} drawn: {drawn}");
+        }
+    }
+    let delegates =
+        d.js("return document.querySelectorAll('[data-testid=crew-graph] path.graph-edge.edge-delegates').length", json!([])).await;
+    assert!(delegates.as_u64().unwrap() >= 2, "the manager delegates to its coworkers: {delegates}");
+    d.js("const g = document.querySelector('[data-testid=crew-graph]'); window.scrollTo(0, g.getBoundingClientRect().top + window.scrollY - 90);", json!([])).await;
+    d.screenshot("2d-crew-graph-graph-json").await;
 }
