@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{status_in_detail, submit_from_new_run, support, Driver, GIVE_UP, POLL};
 
@@ -45,10 +45,7 @@ pub async fn finished_run(d: &Driver, id: &str) {
         .await;
     assert_eq!(roles.as_array().unwrap()[..2], [json!("system"), json!("user")], "{roles}");
     let answer = d.js("return document.querySelector('[data-testid=trace-response]').textContent", json!([])).await;
-    assert!(
-        !answer.as_str().unwrap().trim().is_empty()
-            || d.js("return document.querySelector('[data-testid=trace-detail] .wf-tool-args') !== null", json!([])).await == json!(true)
-    );
+    assert!(!answer.as_str().unwrap().trim().is_empty(), "the first call (no tools offered) answers in text: {answer}");
     d.screenshot("10-trace-waterfall").await;
 }
 
@@ -60,7 +57,7 @@ pub async fn live_tokens(d: &Driver, mock: &support::MockLlm, crew: &Path) {
                   Workers lease jobs and heartbeat while they run them. \
                   Retries back off so a failing endpoint is not hammered.";
     mock.push(support::Reply::StreamHeld(answer.to_string()));
-    let id = submit_from_new_run(d, crew, "topic", "streamed tokens", "configured").await;
+    submit_from_new_run(d, crew, "topic", "streamed tokens", "configured").await;
     let started = Instant::now();
     while mock.held() == 0 {
         assert!(started.elapsed() < GIVE_UP, "the mock was never asked");
@@ -105,7 +102,6 @@ pub async fn live_tokens(d: &Driver, mock: &support::MockLlm, crew: &Path) {
     let page = d.js("return document.documentElement.outerHTML", json!([])).await;
     assert!(!page.as_str().unwrap().contains(super::CANARY_KEY), "the trace shows the key");
     d.screenshot("12-trace-call").await;
-    let _ = id;
 }
 
 /// A run with 2,000 LLM calls (2,000 one-call tasks on the configured model, the mock LLM: 4,000
@@ -173,5 +169,4 @@ pub async fn two_thousand_calls(d: &Driver, crew_cli: &crate::harness::Crew, out
     let last = d.until("the last row focused", "return document.activeElement && document.activeElement.dataset.index", json!([])).await;
     assert_eq!(last, "3999");
     std::fs::write(out_dir.join("trace-render.json"), serde_json::to_string_pretty(&measured).unwrap()).unwrap();
-    let _: Value = measured;
 }

@@ -99,6 +99,32 @@ pub struct TraceSpan {
     pub streamed: Option<crate::scheduler::StreamedAnswer>,
 }
 
+impl TraceSpan {
+    /// A running span of `kind` named `name` from `start_ms`, at the top level of attempt 1,
+    /// with nothing else known yet (id 0).
+    pub fn running(kind: SpanKind, name: &str, start_ms: Millis) -> TraceSpan {
+        TraceSpan {
+            id: 0,
+            parent: None,
+            kind,
+            name: name.to_string(),
+            task: None,
+            agent: None,
+            attempt: 1,
+            start_ms,
+            end_ms: None,
+            status: SpanStatus::Running,
+            usage: None,
+            cost_usd: None,
+            model: None,
+            call: None,
+            summary: String::new(),
+            detail: Value::Null,
+            streamed: None,
+        }
+    }
+}
+
 /// Counts and sums over every LLM call, tool call and delegation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 pub struct TraceTotals {
@@ -475,23 +501,11 @@ impl Builder {
         let start = parent.map_or(start, |p| start.max(self.spans[p].span.start_ms));
         self.spans.push(Open {
             span: TraceSpan {
-                id: 0,
                 parent: parent.map(|p| p as u32),
-                kind,
-                name: name.to_string(),
                 task: who.1.clone(),
                 agent: who.2.clone(),
                 attempt: who.0,
-                start_ms: start,
-                end_ms: None,
-                status: SpanStatus::Running,
-                usage: None,
-                cost_usd: None,
-                model: None,
-                call: None,
-                summary: String::new(),
-                detail: Value::Null,
-                streamed: None,
+                ..TraceSpan::running(kind, name, start)
             },
             to: None,
             from: None,

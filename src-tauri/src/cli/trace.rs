@@ -197,25 +197,7 @@ mod tests {
     use crate::execution::{Status, TracePayloads};
 
     fn span(id: u32, parent: Option<u32>, kind: SpanKind, name: &str, start_ms: i64) -> TraceSpan {
-        TraceSpan {
-            id,
-            parent,
-            kind,
-            name: name.into(),
-            task: None,
-            agent: None,
-            attempt: 1,
-            start_ms,
-            end_ms: None,
-            status: SpanStatus::Running,
-            usage: None,
-            cost_usd: None,
-            model: None,
-            call: None,
-            summary: String::new(),
-            detail: serde_json::Value::Null,
-            streamed: None,
-        }
+        TraceSpan { id, parent, ..TraceSpan::running(kind, name, start_ms) }
     }
 
     #[test]

@@ -116,8 +116,9 @@ pub enum ExecutionEvent {
     /// A log line (committed before this is sent).
     Log { entry: LogEntry },
     /// Streamed LLM text; never stored. `restart` marks the start of a new LLM call of `task`
-    /// (sent with empty `text` before the call): what streams after it is a new answer.
-    Token { id: ExecutionId, task: Option<String>, text: String, restart: bool },
+    /// (sent with empty `text` before the call): what streams after it is a new answer. `offset`
+    /// is where `text` starts in that answer, in UTF-16 code units (JavaScript string length).
+    Token { id: ExecutionId, task: Option<String>, text: String, restart: bool, offset: u64 },
     /// The queue was paused or resumed, or its concurrency changed.
     Queue { paused: bool, concurrency: u32 },
 }

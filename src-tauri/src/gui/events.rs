@@ -63,8 +63,8 @@ pub fn follow_changes<R: Runtime>(app: AppHandle<R>) {
         while let Some(change) = watch.next(&looking).await {
             match change {
                 Change::Event(ExecutionEvent::Log { .. }) => {}
-                Change::Event(ExecutionEvent::Token { id, task, text, restart }) => {
-                    let _ = streamed.send(Streamed { id, task, restart, text });
+                Change::Event(ExecutionEvent::Token { id, task, text, restart, offset }) => {
+                    let _ = streamed.send(Streamed { id, task, restart, offset, text });
                 }
                 Change::Event(event) => {
                     if let ExecutionEvent::State { id, state, .. } = &event {

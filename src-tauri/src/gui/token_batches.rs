@@ -2,7 +2,6 @@
 //! small piece at a time, the page gets them in batches at most every [`THROTTLE`] (and at the
 //! latest [`THROTTLE`] after they arrived), so a long answer cannot flood it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -27,25 +26,29 @@ pub struct TokenBatch {
     /// [`streamed`](crate::app::TraceSpan::streamed) snapshot, or a batch seen twice).
     pub offset: u64,
     pub text: String,
+    /// Where `text` ends (`offset` + its length): the next piece joins this batch when it starts here.
+    #[serde(skip)]
+    end: u64,
 }
 
-/// One streamed event for [`forward`]: a new call of the task began, or text of it.
+/// One streamed event for [`forward`] (an [`ExecutionEvent::Token`](crate::execution::ExecutionEvent::Token)):
+/// a new call of the task began, or text of it starting at `offset` of its answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Streamed {
     pub id: ExecutionId,
     pub task: Option<String>,
     pub restart: bool,
+    pub offset: u64,
     pub text: String,
 }
 
-/// The batches not emitted yet, each answer's length so far, and when the last emit was.
+/// The batches not emitted yet, and when the last emit was.
 ///
 /// Feed it [`push`](Self::push) in the order the scheduler sent the tokens;
 /// [`take_due`](Self::take_due) hands the pending batches over at most once per [`THROTTLE`].
 #[derive(Debug, Default)]
 pub struct TokenBatches {
     pending: Vec<TokenBatch>,
-    lengths: HashMap<(ExecutionId, Option<String>), u64>,
     last_emit: Option<Instant>,
 }
 
@@ -55,29 +58,23 @@ impl TokenBatches {
     }
 
     /// Adds one streamed event: a restart starts a new batch at offset 0; text is appended to
-    /// the newest pending batch when it is the same execution and task, else starts a batch at
-    /// the answer's current length. Empty text adds nothing (unless it restarts).
+    /// the newest pending batch when it is the same execution and task and the text follows on
+    /// from it, else starts a batch at its `offset`. Empty text adds nothing (unless it restarts).
     pub fn push(&mut self, s: Streamed) {
-        let key = (s.id.clone(), s.task.clone());
         if s.restart {
-            self.lengths.insert(key.clone(), 0);
-            self.pending.push(TokenBatch { id: s.id.clone(), task: s.task.clone(), restart: true, offset: 0, text: String::new() });
+            self.pending.push(TokenBatch { id: s.id.clone(), task: s.task.clone(), restart: true, offset: 0, text: String::new(), end: 0 });
         }
         if s.text.is_empty() {
             return;
         }
-        let length = self.lengths.entry(key).or_insert(0);
-        let offset = *length;
-        *length += s.text.encode_utf16().count() as u64;
+        let end = s.offset + s.text.encode_utf16().count() as u64;
         match self.pending.last_mut() {
-            Some(last) if last.id == s.id && last.task == s.task => last.text.push_str(&s.text),
-            _ => self.pending.push(TokenBatch { id: s.id, task: s.task, restart: false, offset, text: s.text }),
+            Some(last) if last.id == s.id && last.task == s.task && last.end == s.offset => {
+                last.text.push_str(&s.text);
+                last.end = end;
+            }
+            _ => self.pending.push(TokenBatch { id: s.id, task: s.task, restart: false, offset: s.offset, text: s.text, end }),
         }
-    }
-
-    /// An execution ended: its answers' lengths are forgotten.
-    pub fn forget(&mut self, id: &ExecutionId) {
-        self.lengths.retain(|(e, _), _| e != id);
     }
 
     /// When the pending batches are due (now, if nothing was emitted for [`THROTTLE`]); `None`
@@ -134,24 +131,24 @@ mod tests {
         ExecutionId::from(s)
     }
 
-    fn text(e: &str, task: Option<&str>, t: &str) -> Streamed {
-        Streamed { id: id(e), task: task.map(str::to_string), restart: false, text: t.to_string() }
+    fn text(e: &str, task: Option<&str>, offset: u64, t: &str) -> Streamed {
+        Streamed { id: id(e), task: task.map(str::to_string), restart: false, offset, text: t.to_string() }
     }
 
     fn restart(e: &str, task: Option<&str>) -> Streamed {
-        Streamed { restart: true, ..text(e, task, "") }
+        Streamed { restart: true, ..text(e, task, 0, "") }
     }
 
     #[test]
     fn tokens_join_until_another_task_or_a_new_call_each_batch_with_its_offset() {
         let mut batches = TokenBatches::new();
         batches.push(restart("A", Some("write")));
-        batches.push(text("A", Some("write"), "Owls "));
-        batches.push(text("A", Some("write"), "hunt"));
-        batches.push(text("B", Some("write"), "Bats"));
-        batches.push(text("A", Some("write"), " at night é"));
+        batches.push(text("A", Some("write"), 0, "Owls "));
+        batches.push(text("A", Some("write"), 5, "hunt"));
+        batches.push(text("B", Some("write"), 0, "Bats"));
+        batches.push(text("A", Some("write"), 9, " at night é"));
         batches.push(restart("A", Some("write")));
-        batches.push(text("A", Some("write"), "Second"));
+        batches.push(text("A", Some("write"), 0, "Second"));
         let taken = batches.take_due(Instant::now()).unwrap();
         let shape: Vec<(&str, bool, u64, &str)> = taken.iter().map(|t| (t.id.as_str(), t.restart, t.offset, t.text.as_str())).collect();
         assert_eq!(shape, [("A", true, 0, "Owls hunt"), ("B", false, 0, "Bats"), ("A", false, 9, " at night é"), ("A", true, 0, "Second")]);
@@ -159,12 +156,22 @@ mod tests {
     }
 
     #[test]
+    fn a_piece_that_does_not_follow_on_starts_its_own_batch_at_its_offset() {
+        let mut batches = TokenBatches::new();
+        batches.push(text("A", None, 0, "Owls"));
+        batches.push(text("A", None, 10, "night"));
+        let taken = batches.take_due(Instant::now()).unwrap();
+        let shape: Vec<(u64, &str)> = taken.iter().map(|t| (t.offset, t.text.as_str())).collect();
+        assert_eq!(shape, [(0, "Owls"), (10, "night")]);
+    }
+
+    #[test]
     fn batches_are_due_at_most_once_per_throttle() {
         let mut batches = TokenBatches::new();
         let t0 = Instant::now();
-        batches.push(text("A", None, "x"));
+        batches.push(text("A", None, 0, "x"));
         assert!(batches.take_due(t0).is_some(), "the first batch goes at once");
-        batches.push(text("A", None, "y"));
+        batches.push(text("A", None, 1, "y"));
         assert_eq!(batches.due_at(), Some(t0 + THROTTLE));
         assert!(batches.take_due(t0 + THROTTLE / 2).is_none());
         let later = batches.take_due(t0 + THROTTLE).unwrap();
@@ -179,9 +186,9 @@ mod tests {
         let task = tokio::spawn(forward(rx, move |b| {
             let _ = out_tx.send(b);
         }));
-        tx.send(text("A", None, "first")).unwrap();
+        tx.send(text("A", None, 0, "first")).unwrap();
         assert_eq!(out.recv().await.unwrap()[0].text, "first");
-        tx.send(text("A", None, " second")).unwrap();
+        tx.send(text("A", None, 5, " second")).unwrap();
         // Nothing else arrives: the tail still goes out, THROTTLE after the first emit.
         let started = Instant::now();
         let tail = out.recv().await.unwrap();
@@ -195,7 +202,7 @@ mod tests {
     fn the_payload_is_what_the_page_reads() {
         let mut batches = TokenBatches::new();
         batches.push(restart("01J", Some("write")));
-        batches.push(text("01J", Some("write"), "Hi"));
+        batches.push(text("01J", Some("write"), 0, "Hi"));
         let json = serde_json::to_value(batches.take_due(Instant::now()).unwrap()).unwrap();
         assert_eq!(json, serde_json::json!([{"id": "01J", "task": "write", "restart": true, "offset": 0, "text": "Hi"}]));
     }

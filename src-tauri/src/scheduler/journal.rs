@@ -97,12 +97,13 @@ impl Journal for StoreJournal {
     }
 
     fn token(&self, task: Option<&str>, text: &str) {
-        self.streamed.push(&self.id, self.lease.token.unwrap_or_default(), task, text);
+        let Some(offset) = self.streamed.push(&self.id, self.lease.token.unwrap_or_default(), task, text) else { return };
         let _ = self.events.send(ExecutionEvent::Token {
             id: self.id.clone(),
             task: task.map(str::to_string),
             text: text.to_string(),
             restart: false,
+            offset,
         });
     }
 
@@ -113,6 +114,7 @@ impl Journal for StoreJournal {
             task: task.map(str::to_string),
             text: String::new(),
             restart: true,
+            offset: 0,
         });
     }
 

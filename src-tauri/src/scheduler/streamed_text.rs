@@ -40,17 +40,20 @@ struct Attempt {
 
 impl StreamedText {
     /// Appends `text` to `task`'s current answer in attempt `lease_token` of `id` (a newer
-    /// attempt's entry replaces an older one's; an older attempt's text is dropped).
-    pub fn push(&self, id: &ExecutionId, lease_token: i64, task: Option<&str>, text: &str) {
+    /// attempt's entry replaces an older one's) and returns where `text` starts in that answer,
+    /// in UTF-16 code units ([`StreamedAnswer::length`] before it); `None`, keeping nothing, for
+    /// an older attempt's text.
+    pub fn push(&self, id: &ExecutionId, lease_token: i64, task: Option<&str>, text: &str) -> Option<u64> {
         let mut all = self.lock();
         let attempt = all.entry(id.clone()).or_insert_with(|| Attempt { lease_token, answers: HashMap::new() });
         if attempt.lease_token > lease_token {
-            return;
+            return None;
         }
         if attempt.lease_token < lease_token {
             *attempt = Attempt { lease_token, answers: HashMap::new() };
         }
         let answer = attempt.answers.entry(task.map(str::to_string)).or_default();
+        let offset = answer.length;
         answer.text.push_str(text);
         answer.length += text.encode_utf16().count() as u64;
         if answer.text.len() > KEPT_BYTES {
@@ -60,6 +63,7 @@ impl StreamedText {
             }
             answer.text.drain(..cut);
         }
+        Some(offset)
     }
 
     /// A new LLM call of `task` starts: its answer starts empty.
@@ -96,8 +100,8 @@ mod tests {
     fn an_answer_grows_restarts_with_each_call_and_goes_with_its_attempt() {
         let id = ExecutionId::from("01J");
         let text = StreamedText::default();
-        text.push(&id, 1, Some("write"), "Owls ");
-        text.push(&id, 1, Some("write"), "hunt");
+        assert_eq!(text.push(&id, 1, Some("write"), "Owls "), Some(0));
+        assert_eq!(text.push(&id, 1, Some("write"), "hunt"), Some(5));
         text.push(&id, 1, Some("read"), "Bats");
         assert_eq!(text.of(&id, Some("write")), Some(StreamedAnswer { text: "Owls hunt".into(), length: 9 }));
         text.restart(&id, 1, Some("write"));
@@ -112,8 +116,8 @@ mod tests {
         let id = ExecutionId::from("01J");
         let text = StreamedText::default();
         text.push(&id, 1, None, "old");
-        text.push(&id, 2, None, "new");
-        text.push(&id, 1, None, " late");
+        assert_eq!(text.push(&id, 2, None, "new"), Some(0));
+        assert_eq!(text.push(&id, 1, None, " late"), None, "dropped");
         text.forget(&id, 1);
         assert_eq!(text.of(&id, None).map(|a| a.text).as_deref(), Some("new"));
     }

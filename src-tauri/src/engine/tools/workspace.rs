@@ -23,7 +23,7 @@ use std::ffi::OsString;
 #[cfg(unix)]
 use std::fs::File;
 #[cfg(unix)]
-use std::io::{Read, Write};
+use std::io::Write;
 #[cfg(unix)]
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
@@ -47,6 +47,17 @@ pub use portable::Workspace;
 
 /// The largest file `read` returns: 10 MiB.
 pub const MAX_READ_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The UTF-8 text of `file` (workspace path `path`), refused when over [`MAX_READ_BYTES`].
+fn read_text(file: impl std::io::Read, path: &str) -> Result<String, WorkspaceError> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ_BYTES + 1).read_to_end(&mut bytes).map_err(|e| WorkspaceError::io(path, e))?;
+    if bytes.len() as u64 > MAX_READ_BYTES {
+        return Err(WorkspaceError::TooLarge(path.to_string()));
+    }
+    String::from_utf8(bytes).map_err(|_| WorkspaceError::NotText(path.to_string()))
+}
 
 /// Why a workspace operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -179,12 +190,7 @@ impl Workspace {
     pub fn read(&self, path: &str) -> Result<String, WorkspaceError> {
         let (mut walk, name) = self.walk_to_parent(path, false)?;
         let file = open_file(&mut walk, name, OFlags::RDONLY, path)?;
-        let mut bytes = Vec::new();
-        file.take(MAX_READ_BYTES + 1).read_to_end(&mut bytes).map_err(|e| WorkspaceError::io(path, e))?;
-        if bytes.len() as u64 > MAX_READ_BYTES {
-            return Err(WorkspaceError::TooLarge(path.to_string()));
-        }
-        String::from_utf8(bytes).map_err(|_| WorkspaceError::NotText(path.to_string()))
+        read_text(file, path)
     }
 
     /// Writes `content` to a file, creating missing folders; an existing file is replaced only when

@@ -7,10 +7,10 @@
 //! false (not built or tested here: Linux is the tested platform).
 
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
-use super::{lexical, WorkspaceError, MAX_READ_BYTES};
+use super::{lexical, read_text, WorkspaceError, MAX_READ_BYTES};
 
 /// A folder that file operations are confined to.
 #[derive(Clone, Debug)]
@@ -59,12 +59,7 @@ impl Workspace {
             return Err(WorkspaceError::NotAFile(path.to_string()));
         }
         let file = File::open(&full).map_err(|e| not_found_or(path, e))?;
-        let mut bytes = Vec::new();
-        file.take(MAX_READ_BYTES + 1).read_to_end(&mut bytes).map_err(|e| WorkspaceError::io(path, e))?;
-        if bytes.len() as u64 > MAX_READ_BYTES {
-            return Err(WorkspaceError::TooLarge(path.to_string()));
-        }
-        String::from_utf8(bytes).map_err(|_| WorkspaceError::NotText(path.to_string()))
+        read_text(file, path)
     }
 
     /// Writes `content` to a file, creating missing folders; an existing file is replaced only when
