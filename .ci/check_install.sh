@@ -15,7 +15,11 @@ trap 'rm -rf "$work"' EXIT
 # a copy of the examples (the crew's workspace is inside its folder) with a data dir of its own.
 try_binary() {
   local bin="$1" label="$2"
-  "$bin" --version | grep -q '^crew-runner ' || { echo "$label: --version printed no version" >&2; exit 1; }
+  # (Outputs are captured before grep reads them: `cmd | grep -q` under pipefail fails with SIGPIPE,
+  # exit 141, whenever grep stops reading before cmd has written everything.)
+  local version
+  version="$("$bin" --version)"
+  grep -q '^crew-runner ' <<<"$version" || { echo "$label: --version printed no version" >&2; exit 1; }
   rm -rf "$work/examples" "$work/data"
   cp -r examples "$work/examples"
   local out
@@ -35,7 +39,8 @@ try_binary "$work/gui/bin/crew-runner" "cargo install (desktop app)"
 rm -rf target/release/bundle/deb
 ui/node_modules/.bin/tauri bundle --bundles deb
 deb="$(ls target/release/bundle/deb/*.deb)"
-dpkg-deb -I "$deb" | grep -q '^ Package: crew-runner$'
+info="$(dpkg-deb -I "$deb")"
+grep -q '^ Package: crew-runner$' <<<"$info" || { echo "$deb: no 'Package: crew-runner' in its control file" >&2; exit 1; }
 if [ "$(id -u)" != 0 ]; then
   if [ -n "${CI:-}" ]; then echo "installing the .deb needs root" >&2; exit 1; fi
   echo "skipped: installing $deb needs root"
