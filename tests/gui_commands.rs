@@ -170,7 +170,7 @@ fn preview_crew_refuses_the_native_engine_for_a_python_script() {
 }
 
 /// A Python crew on CrewAI: no native report, its kind and entry instead. Needs a Python with
-/// CrewAI (`CREW_RUNNER_TEST_PYTHON`, as `tests/crewai_engine.rs`); skipped without one.
+/// CrewAI (`CREW_RUNNER_TEST_PYTHON`, as `tests/integration/crewai_engine.rs`); skipped without one.
 #[test]
 fn preview_crew_shows_a_python_crew_on_crewai() {
     let Some(python) = std::env::var_os("CREW_RUNNER_TEST_PYTHON").filter(|p| !p.is_empty()) else {
