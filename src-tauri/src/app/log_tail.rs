@@ -1,11 +1,13 @@
 //! [`LogTail`]: a live tail of one execution's ExecutionLog, the same for every face.
 //!
-//! Lines are yielded in `seq` order without gaps or duplicates, as they are committed. With this
-//! process's scheduler events (the desktop app, `--run`) each line arrives as its commit is
-//! announced; other processes' lines (a CLI worker running the execution), and anything missed
-//! when the broadcast lags, are read back from the store at every event gap and once per
-//! `recheck` interval (1 s with events, 200 ms without: a one-shot `logs --follow` has nothing
-//! else to wake it). The tail ends after [`LogStreamMessage::End`] once the execution is
+//! Lines are yielded in `seq` order without gaps or duplicates, as they are committed. The tail
+//! follows one [`Watch`], the subscription every face shows the store through: with this process's
+//! scheduler events (the desktop app, `--run`) each line arrives as its commit is announced;
+//! other processes' lines (a CLI worker running the execution), a worker that died, and anything
+//! missed when the broadcast lags are a [`Change::Refresh`], after which the lines are read back
+//! from the store (as they are at every gap in the announced `seq`s). Nothing is read while
+//! nothing changes: the watch asks `PRAGMA data_version` once per `recheck` interval (1 s with
+//! events, 200 ms without: a one-shot `logs --follow` has nothing else to wake it). The tail ends after [`LogStreamMessage::End`] once the execution is
 //! terminal and every line was yielded, after [`LogStreamMessage::Orphaned`] when its worker
 //! process is gone and no worker is alive to recover it, or after [`LogStreamMessage::Error`].
 //!
@@ -17,8 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast;
 
+use super::{Change, Watch};
 use crate::execution::{Execution, ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Status};
 use crate::scheduler::MAX_HEARTBEAT;
 use crate::store::{Store, StoreError};
@@ -26,7 +29,8 @@ use crate::store::{Store, StoreError};
 /// Most lines read from the store per batch.
 const BATCH: u32 = 1000;
 
-/// How often a tail without events re-reads the store.
+/// How often a tail (or a wait) without this process's events asks the store whether another
+/// process committed.
 pub const POLL_WITHOUT_EVENTS: Duration = Duration::from_millis(200);
 
 /// What a tail yields.
@@ -63,7 +67,9 @@ pub fn stranded<'a>(store: &dyn Store, e: &'a Execution) -> Option<&'a str> {
 /// A live tail of one execution's log (see the module docs).
 pub struct LogTail {
     store: Arc<dyn Store>,
+    /// This process's scheduler events until the watch is made at the first [`next`](Self::next).
     events: Option<broadcast::Receiver<ExecutionEvent>>,
+    watch: Option<Watch>,
     id: ExecutionId,
     last: u64,
     recheck: Duration,
@@ -80,23 +86,31 @@ impl LogTail {
     /// [`Runner::follow_logs`]: super::Runner::follow_logs
     pub fn new(store: Arc<dyn Store>, events: Option<broadcast::Receiver<ExecutionEvent>>, id: ExecutionId, after_seq: u64) -> LogTail {
         let recheck = if events.is_some() { MAX_HEARTBEAT } else { POLL_WITHOUT_EVENTS };
-        LogTail { store, events, id, last: after_seq, recheck, ready: VecDeque::new(), started: false, ended: false }
+        LogTail { store, events, watch: None, id, last: after_seq, recheck, ready: VecDeque::new(), started: false, ended: false }
     }
 
-    /// The same tail, re-reading the store every `recheck` instead.
+    /// The same tail, asking the store for other processes' commits every `recheck` instead.
     pub fn with_recheck(mut self, recheck: Duration) -> LogTail {
         self.recheck = recheck;
         self
     }
 
     /// The next message; `None` once a last message ([`LogStreamMessage::is_last`]) was yielded.
+    ///
+    /// Cancel-safe: dropping the future loses nothing (the watch keeps what it has not told).
     pub async fn next(&mut self) -> Option<LogStreamMessage> {
         if !self.started {
             self.started = true;
+            // The watch before the first read: a commit after the read is then a change.
+            match Watch::new(self.store.clone(), self.events.take(), self.recheck) {
+                Ok(watch) => self.watch = Some(watch),
+                Err(e) => {
+                    self.ended = true;
+                    return Some(LogStreamMessage::Error { message: e.to_string() });
+                }
+            }
             self.catch_up();
         }
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + self.recheck, self.recheck);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if let Some(message) = self.ready.pop_front() {
                 return Some(message);
@@ -104,33 +118,24 @@ impl LogTail {
             if self.ended {
                 return None;
             }
-            let event = async {
-                match self.events.as_mut() {
-                    Some(events) => Some(events.recv().await),
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = tick.tick() => self.catch_up(),
-                event = event => match event {
-                    Some(Ok(ExecutionEvent::Log { entry })) if entry.execution_id == self.id => {
-                        if entry.seq == self.last + 1 {
-                            self.last = entry.seq;
-                            self.ready.push_back(LogStreamMessage::Lines { entries: vec![entry] });
-                        } else if entry.seq > self.last {
-                            self.catch_up();
-                        }
-                    }
-                    Some(Ok(ExecutionEvent::State { id, state, .. })) if id == self.id && state.is_terminal() => self.catch_up(),
-                    Some(Ok(_)) | None => {}
-                    Some(Err(RecvError::Lagged(_))) => self.catch_up(),
-                    Some(Err(RecvError::Closed)) => {
-                        // The scheduler stopped: from now on only the store tells.
-                        self.events = None;
-                        self.recheck = POLL_WITHOUT_EVENTS;
+            let watch = self.watch.as_mut().expect("made at the first call");
+            match watch.next(&|| true).await {
+                Some(Change::Event(ExecutionEvent::Log { entry })) if entry.execution_id == self.id => {
+                    if entry.seq == self.last + 1 {
+                        self.last = entry.seq;
+                        self.ready.push_back(LogStreamMessage::Lines { entries: vec![entry] });
+                    } else if entry.seq > self.last {
                         self.catch_up();
                     }
-                },
+                }
+                Some(Change::Event(ExecutionEvent::State { id, state, .. })) if id == self.id && state.is_terminal() => self.catch_up(),
+                Some(Change::Event(_)) => {}
+                Some(Change::Refresh) => self.catch_up(),
+                None => {
+                    // The scheduler stopped: from now on only the store tells.
+                    watch.drop_events(POLL_WITHOUT_EVENTS);
+                    self.catch_up();
+                }
             }
         }
     }

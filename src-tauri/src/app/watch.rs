@@ -75,6 +75,14 @@ impl Watch {
         Ok(Watch { store, events, probe, every: every.max(Duration::from_millis(1)), tick: None, owners, pending: false })
     }
 
+    /// Goes on without this process's scheduler events (it stopped), looking at the store every
+    /// `every` instead: [`next`](Self::next) then never returns `None`.
+    pub(super) fn drop_events(&mut self, every: Duration) {
+        self.events = None;
+        self.every = every.max(Duration::from_millis(1));
+        self.tick = None;
+    }
+
     /// The next change. At each tick the store is looked at; when that finds a refresh,
     /// `looking` is asked, and while it says no (a hidden window) the refresh is kept and asked
     /// about again at each later tick. Events are told at once, looking or not.

@@ -2,9 +2,11 @@
 //!
 //! Events, in order of commit per kind:
 //! - `status` (data: `{id, status, attempt, priority, …}`: the state's fields as in an execution),
-//!   first the current one, then each change this process's scheduler announces;
+//!   first the current one, then each change: as this process's scheduler announces it, or, for an
+//!   execution another process runs, when the runner's [`Watch`](crate::app::Watch) finds another
+//!   process committed (within its 1 s tick) and the stored state differs from the last one sent;
 //! - `progress` (data: `{id, completed_steps, total_steps, current_step?, current_agent?}`), first
-//!   the current one, then each change announced;
+//!   the current one, then each change, the same way;
 //! - `log` (data: a log line, `id:` its `seq`), every line after the resume point, gap-free, from
 //!   [`LogTail`](crate::app::LogTail) (also lines other processes write);
 //! - `end` (data: `{status}`): the execution is terminal and every line was sent; the stream
@@ -12,9 +14,8 @@
 //!   `error` (data: `{message}`), after which it closes too.
 //!
 //! Resuming: the `Last-Event-ID` header (what browsers' `EventSource` sends on reconnect), else the
-//! `after` query parameter, is the seq to continue after. State changes of executions run by
-//! another process are not announced here (their log lines are); the stream also ends when the
-//! server shuts down. A comment is sent every 15 s of silence to keep proxies from closing it.
+//! `after` query parameter, is the seq to continue after. The stream also ends when the server
+//! shuts down. A comment is sent every 15 s of silence to keep proxies from closing it.
 
 use std::convert::Infallible;
 
@@ -23,11 +24,10 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Serialize;
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::app::LogStreamMessage;
-use crate::execution::{ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Priority, Progress};
+use crate::app::{Change, LogStreamMessage, Watch, MAX_HEARTBEAT};
+use crate::execution::{Execution, ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Priority, Progress};
 use crate::http::error::ApiError;
 use crate::http::query;
 use crate::http::responses::{EndData, OrphanedData, ProgressData, StatusData, StreamError};
@@ -63,15 +63,13 @@ pub async fn events(
             .ok_or_else(|| ApiError::invalid("Last-Event-ID: expected the seq of a log line"))?,
         None => query::events_after(raw.as_deref())?,
     };
-    // Subscribe before the first read, so nothing committed in between is missed.
-    let announcements = state.runner.subscribe();
+    // Watch before the first read, so nothing committed in between is missed.
+    let watch = state.runner.watch(MAX_HEARTBEAT)?;
     let execution = state.runner.get(&id)?;
     let (tx, rx) = mpsc::channel(BUFFER);
-    let first = [
-        status_event(&execution.id, &execution.state, execution.attempt, execution.priority),
-        progress_event(&execution.id, &execution.progress),
-    ];
-    tokio::spawn(produce(state, execution.id, after, announcements, first, tx));
+    let mut shown = Shown::default();
+    let first = shown.changes(&execution);
+    tokio::spawn(produce(state, execution.id, after, watch, first, shown, tx));
     let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|event| (Ok(event), rx)) });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
@@ -89,27 +87,62 @@ fn json_event(name: &str, data: &impl Serialize) -> Event {
     Event::default().event(name).data(serde_json::to_string(data).expect("event data serialises"))
 }
 
+/// What the client was last sent of the execution's state and progress.
+#[derive(Default)]
+struct Shown {
+    status: Option<(ExecutionState, u32, Priority)>,
+    progress: Option<Progress>,
+}
+
+impl Shown {
+    /// The `status` and `progress` events that bring the client to `e`, if it was not there.
+    fn changes(&mut self, e: &Execution) -> Vec<Event> {
+        let mut events = Vec::new();
+        let status = (e.state.clone(), e.attempt, e.priority);
+        if self.status.as_ref() != Some(&status) {
+            events.push(status_event(&e.id, &e.state, e.attempt, e.priority));
+            self.status = Some(status);
+        }
+        if self.progress.as_ref() != Some(&e.progress) {
+            events.push(progress_event(&e.id, &e.progress));
+            self.progress = Some(e.progress.clone());
+        }
+        events
+    }
+
+    /// The `status` or `progress` event of an announcement about `id` (none for anything else).
+    fn announced(&mut self, id: &ExecutionId, event: ExecutionEvent) -> Option<Event> {
+        match event {
+            ExecutionEvent::State { id: of, state, attempt, priority } if of == *id => {
+                let event = status_event(id, &state, attempt, priority);
+                self.status = Some((state, attempt, priority));
+                Some(event)
+            }
+            ExecutionEvent::Progress { id: of, progress } if of == *id => {
+                let event = progress_event(id, &progress);
+                self.progress = Some(progress);
+                Some(event)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Sends the stream's events into `tx` until the log ends, the client goes away or the server
-/// shuts down.
-async fn produce(
-    state: ApiState,
-    id: ExecutionId,
-    after: u64,
-    mut announcements: Option<tokio::sync::broadcast::Receiver<ExecutionEvent>>,
-    first: [Event; 2],
-    tx: mpsc::Sender<Event>,
-) {
+/// shuts down. `shown` is what `first` brings the client to.
+async fn produce(state: ApiState, id: ExecutionId, after: u64, watch: Watch, first: Vec<Event>, mut shown: Shown, tx: mpsc::Sender<Event>) {
     for event in first {
         if !send(&tx, &state.shutdown, event).await {
             return;
         }
     }
     let mut tail = state.runner.follow_logs(&id, after);
-    let mut terminal_sent = false;
+    // `None` once this process's scheduler stopped (the server is shutting down then).
+    let mut watch = Some(watch);
     loop {
-        let announced = async {
-            match announcements.as_mut() {
-                Some(rx) => rx.recv().await,
+        let changed = async {
+            match watch.as_mut() {
+                Some(w) => w.next(&|| true).await,
                 None => std::future::pending().await,
             }
         };
@@ -123,28 +156,20 @@ async fn produce(
                     .map(|l| json_event("log", l).id(l.seq.to_string()))
                     .collect(),
                 Some(LogStreamMessage::End { status }) => {
-                    let mut last = Vec::new();
-                    // What was announced before the end, then the final state if no announcement
-                    // carried it (another process ran it): `status` always precedes `end`.
-                    while let Some(Ok(event)) = announcements.as_mut().map(|rx| rx.try_recv()) {
-                        last.extend(announcement(&id, event, &mut terminal_sent));
-                    }
-                    if !terminal_sent {
-                        if let Ok(e) = state.runner.get(id.as_str()) {
-                            last.push(status_event(&id, &e.state, e.attempt, e.priority));
-                        }
-                    }
+                    // The final progress and state, unless already sent: `status` always precedes
+                    // `end`.
+                    let mut last = state.runner.get(id.as_str()).map(|e| shown.changes(&e)).unwrap_or_default();
                     last.push(json_event("end", &EndData { status }));
                     last
                 }
                 Some(LogStreamMessage::Orphaned { owner }) => vec![json_event("orphaned", &OrphanedData { owner })],
                 Some(LogStreamMessage::Error { message }) => vec![json_event("error", &StreamError { message })],
             },
-            event = announced => match event {
-                Ok(event) => announcement(&id, event, &mut terminal_sent).into_iter().collect(),
-                Err(RecvError::Lagged(_)) => Vec::new(),
-                Err(RecvError::Closed) => {
-                    announcements = None;
+            change = changed => match change {
+                Some(Change::Event(event)) => shown.announced(&id, event).into_iter().collect(),
+                Some(Change::Refresh) => state.runner.get(id.as_str()).map(|e| shown.changes(&e)).unwrap_or_default(),
+                None => {
+                    watch = None;
                     Vec::new()
                 }
             },
@@ -154,19 +179,6 @@ async fn produce(
                 return;
             }
         }
-    }
-}
-
-/// The `status` or `progress` event of an announcement about `id` (none for anything else);
-/// notes in `terminal_sent` when it carries a terminal state.
-fn announcement(id: &ExecutionId, event: ExecutionEvent, terminal_sent: &mut bool) -> Option<Event> {
-    match event {
-        ExecutionEvent::State { id: of, state, attempt, priority } if of == *id => {
-            *terminal_sent |= state.is_terminal();
-            Some(status_event(id, &state, attempt, priority))
-        }
-        ExecutionEvent::Progress { id: of, progress } if of == *id => Some(progress_event(id, &progress)),
-        _ => None,
     }
 }
 
