@@ -4,9 +4,8 @@
 //! queue runs a handful per job only to learn things the writer itself wrote: the last sequence
 //! number of an execution's ExecutionLog (`MAX(seq)` before every line), whether the queue is
 //! paused (before every claim), whether a retrying execution may be due (before every claim),
-//! the row of an execution it claimed (re-read and parsed when the execution succeeds), and the
-//! row of an execution it inserted (re-read and parsed when it is claimed, usually a commit or
-//! two later). [`Facts`] remembers them.
+//! and the row of an execution it claimed (re-read and parsed when the execution succeeds).
+//! [`Facts`] remembers them.
 //!
 //! A fact is only as good as the assumption that nobody else changed the database, so all of
 //! them are forgotten whenever that may not hold:
@@ -18,13 +17,12 @@
 //!   forgets), or a command was rolled back to its savepoint ([`Facts::forget`]);
 //! - a command that changes what a fact summarises without keeping it up to date calls
 //!   [`Facts::forget`] (pruning) or drops the one fact it affects.
-//!
 //! - any state change of an execution other than its claim and its success drops the row kept
-//!   from the claim ([`Facts::touched`]; progress updates and lease renewals update it);
-//! - an inserted row is kept only while the connection's count of changed rows is where it was,
-//!   moved along by commands that declare they changed nothing but one other execution
-//!   ([`Facts::changed_only`]: an insert, a claim, a success, a progress update, a lease
-//!   renewal); any other change makes every kept inserted row stale.
+//!   from the claim ([`Facts::touched`]; progress updates and lease renewals update it).
+//!
+//! (The row of an execution it inserted was kept for its claim once, valid while every command
+//! declared which rows it changed; W1-live could not tell it from noise, so it went, with the
+//! declarations: a claim reads its row.)
 //!
 //! Forgetting is always safe: the writer then asks the database, as it did before. Only
 //! executions that are not finished are remembered, so the memory stays bounded by the work in
@@ -37,11 +35,6 @@ use crate::execution::{Execution, ExecutionId, Millis, Progress};
 /// At most this many executions' last log sequence numbers, and as many claimed rows, are kept
 /// (a map is cleared when full; the next uses then ask the database).
 pub(super) const MAX_REMEMBERED: usize = 4096;
-
-/// At most this many inserted rows are kept for their claim (the oldest is dropped first): a
-/// busy queue claims what it inserted a transaction or two before; a long queue is claimed
-/// from the database.
-pub(super) const MAX_INSERTED: usize = 16;
 
 /// Facts about the database, valid while only this connection writes it.
 #[derive(Debug, Default)]
@@ -58,21 +51,6 @@ pub(super) struct Facts {
     paused: Option<bool>,
     /// The earliest `next_run_at` of the retrying executions (`Some(None)`: there are none).
     earliest_retry: Option<Option<Millis>>,
-    /// Executions this connection inserted, oldest first, as written (see [`KeptInsert`]).
-    inserted: Vec<KeptInsert>,
-}
-
-/// An execution as this connection inserted it, with the connection's count of changed rows
-/// (`sqlite3_total_changes`) up to which its row is known to be unchanged.
-///
-/// Any change the connection makes moves the count on and so makes the kept row stale, unless
-/// the command that made it declared that it changed only another execution's rows
-/// ([`Facts::changed_only`]), which moves the kept row's count along.
-#[derive(Debug)]
-struct KeptInsert {
-    queue_seq: i64,
-    changes: u64,
-    execution: Execution,
 }
 
 impl Facts {
@@ -103,7 +81,6 @@ impl Facts {
     pub(super) fn forget(&mut self) {
         self.log_seq.clear();
         self.running.clear();
-        self.inserted.clear();
         self.paused = None;
         self.earliest_retry = None;
     }
@@ -164,38 +141,6 @@ impl Facts {
     /// `id`'s row changed in a way the kept row does not follow: it is dropped.
     pub(super) fn touched(&mut self, id: &ExecutionId) {
         self.running.remove(id);
-        self.inserted.retain(|kept| &kept.execution.id != id);
-    }
-
-    /// This connection inserted `execution` as row `queue_seq`; `changes` is its count of
-    /// changed rows right after.
-    pub(super) fn inserted(&mut self, queue_seq: i64, changes: u64, execution: Execution) {
-        if self.inserted.len() >= MAX_INSERTED {
-            self.inserted.remove(0);
-        }
-        self.inserted.push(KeptInsert { queue_seq, changes, execution });
-    }
-
-    /// The execution inserted as row `queue_seq`, no longer kept, if it was kept and its row has
-    /// not changed since (`changes`: the connection's count of changed rows now).
-    pub(super) fn take_inserted(&mut self, queue_seq: i64, changes: u64) -> Option<Execution> {
-        let at = self.inserted.iter().position(|kept| kept.queue_seq == queue_seq)?;
-        let kept = self.inserted.remove(at);
-        (kept.changes == changes).then_some(kept.execution)
-    }
-
-    /// The rows changed from `before` to `now` (counts of changed rows) belong to execution
-    /// `only` (its row, log lines and steps), or to no kept inserted execution at all when
-    /// `None`: the inserted rows kept as of `before` are still as written. Those already stale
-    /// are dropped.
-    pub(super) fn changed_only(&mut self, only: Option<&ExecutionId>, before: u64, now: u64) {
-        self.inserted.retain_mut(|kept| {
-            let spared = kept.changes == before && only.is_none_or(|id| id != &kept.execution.id);
-            if spared {
-                kept.changes = now;
-            }
-            spared
-        });
     }
 
     /// Whether the queue is paused, if known.
@@ -316,43 +261,5 @@ mod tests {
         assert_eq!(facts.log_seq.len(), MAX_REMEMBERED);
         facts.logged(&a, 5);
         assert_eq!((facts.log_seq.len(), facts.last_log_seq(&a)), (1, Some(5)));
-    }
-
-    #[test]
-    fn an_inserted_row_is_kept_while_every_change_since_is_declared_as_another_executions() {
-        let spec = crate::engine::test_support::crew(vec![], vec![], std::path::Path::new("/tmp"));
-        let queued = |n: u32| crate::engine::test_support::execution(&spec, n);
-        let (a, b) = (queued(0), queued(0));
-        let mut facts = Facts::default();
-        facts.inserted(1, 10, a.clone());
-        facts.inserted(2, 11, b.clone());
-        // b's insert (10 -> 11) was declared as b's own: a is still as written.
-        facts.changed_only(Some(&b.id), 10, 11);
-        // A later claim of b changed 11 -> 13 (b's row and its log line): a is spared, b is not.
-        facts.changed_only(Some(&b.id), 11, 13);
-        assert_eq!(facts.take_inserted(2, 13), None, "its own row changed");
-        assert_eq!(facts.take_inserted(1, 13), Some(a.clone()));
-        assert_eq!(facts.take_inserted(1, 13), None, "taken once");
-
-        // An undeclared change: stale, and dropped at the next declaration.
-        facts.inserted(3, 20, a.clone());
-        assert_eq!(facts.take_inserted(3, 21), None);
-        facts.inserted(4, 30, a.clone());
-        facts.changed_only(None, 31, 32);
-        assert!(facts.inserted.is_empty(), "30 != 31: a change in between was not declared");
-
-        // Touched, forgotten, and a bounded list.
-        facts.inserted(5, 40, a.clone());
-        facts.touched(&a.id);
-        assert_eq!(facts.take_inserted(5, 40), None);
-        facts.inserted(6, 40, a.clone());
-        facts.forget();
-        assert_eq!(facts.take_inserted(6, 40), None);
-        for seq in 0..=MAX_INSERTED as i64 {
-            facts.inserted(seq, 50, b.clone());
-        }
-        assert_eq!(facts.inserted.len(), MAX_INSERTED);
-        assert_eq!(facts.take_inserted(0, 50), None, "the oldest was dropped");
-        assert_eq!(facts.take_inserted(MAX_INSERTED as i64, 50), Some(b));
     }
 }

@@ -7,14 +7,6 @@
 //! a tenth of the writer's time on a busy queue. The SQL the writer runs is `'static` text, so
 //! here the key is the text's address and length: one small hash and no copy.
 //!
-//! On a busy queue a claim usually takes an execution the writer inserted a transaction or two
-//! before. [`WriteConn::remember_inserted`] keeps that execution, and
-//! [`WriteConn::take_inserted`] hands it to the claim instead of a re-read of its row (and a parse
-//! of its JSON columns), but only while its row has not changed: the connection's count of
-//! changed rows is the one it had right after the insert, moved along only by commands that
-//! declared they changed nothing but another execution ([`WriteConn::changed_only`]), and the
-//! [`Facts`] have not been forgotten since (another connection's commit, a rollback).
-//!
 //! It also keeps the writer's [`Facts`] (see there), checked at every `BEGIN` against SQLite's
 //! data version of the file and recorded at every `COMMIT` ([`WriteConn::commit`]).
 
@@ -27,7 +19,6 @@ use std::sync::Arc;
 use rusqlite::{Connection, PrepFlags, Statement};
 
 use super::facts::Facts;
-use crate::execution::Execution;
 
 /// A borrowed write connection that keeps a prepared statement per `'static` SQL text.
 ///
@@ -102,30 +93,6 @@ impl<'c> WriteConn<'c> {
             )
         };
         (rc == rusqlite::ffi::SQLITE_OK).then_some(version)
-    }
-
-    /// Keeps `execution`, just inserted as row `queue_seq`, for its claim (see [`Facts`]).
-    pub(super) fn remember_inserted(&self, queue_seq: i64, execution: &Execution) {
-        let changes = self.conn.total_changes();
-        self.facts.borrow_mut().inserted(queue_seq, changes, execution.clone());
-    }
-
-    /// Declares that the rows changed since `changes_before` (a count of
-    /// [`total_changes`](Connection::total_changes)) belong to execution `only` (its row, its
-    /// ExecutionLog, its steps), or to no execution that may be kept from its insert (`None`):
-    /// the kept inserted executions stay valid (see [`Facts::changed_only`]). For commands whose
-    /// statements are keyed by one execution, such as a success (`UPDATE … WHERE id = ?` and a
-    /// log line).
-    pub(super) fn changed_only(&self, only: Option<&crate::execution::ExecutionId>, changes_before: u64) {
-        let now = self.conn.total_changes();
-        self.facts.borrow_mut().changed_only(only, changes_before, now);
-    }
-
-    /// The execution [`remember_inserted`](Self::remember_inserted) kept as row `queue_seq`, when
-    /// its row has not changed since (it is then exactly as it was inserted).
-    pub(super) fn take_inserted(&self, queue_seq: i64) -> Option<Execution> {
-        let changes = self.conn.total_changes();
-        self.facts.borrow_mut().take_inserted(queue_seq, changes)
     }
 
     /// The prepared statement for `sql`, prepared on its first use. It goes back when the guard

@@ -780,68 +780,6 @@ async fn the_answer_of_a_success_is_what_was_committed() {
     answered_as_read(&other.finish(&e.id, "other:2:x", succeeded).await.unwrap());
 }
 
-#[test]
-fn only_changes_that_may_touch_the_inserted_row_make_the_claim_re_read_it() {
-    // On a busy queue the writer inserts an execution and, before its claim, inserts the next
-    // one and ends the one before, often across a commit: those change only their own rows, so
-    // the inserted execution is still taken from memory. A change to its row is not, nor any
-    // change the writer cannot attribute.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crew.db");
-    let conn = open::open_writer(&path, &OpenOptions::default()).unwrap();
-    let db = WriteConn::new(&conn);
-    let seq_of =
-        |id: &ExecutionId| -> i64 { db.query_row("SELECT queue_seq FROM executions WHERE id = ?1", [id.as_str()], |r| r.get(0)).unwrap() };
-    db.begin().unwrap();
-    let running = write::insert(&db, &path, submission("before", Priority::Normal), 1_000).unwrap().execution;
-    write::claim(&db, &path, &claim_request(OWNER, 1_001, 1)).unwrap();
-    db.commit().unwrap();
-
-    db.begin().unwrap();
-    let inserted = write::insert(&db, &path, submission("next", Priority::Normal), 2_000).unwrap().execution;
-    let success = Finish::Succeeded { output: "ok".into(), usage: Usage::default() };
-    write::finish(&db, &path, &running.id, OWNER, success, 2_001).unwrap();
-    let kept = db.take_inserted(seq_of(&inserted.id));
-    assert_eq!(kept.as_ref(), Some(&inserted), "a success of another execution left it as written");
-    assert_eq!(kept, rows::load_execution(&db, &path, &inserted.id).unwrap());
-    db.run_cached("ROLLBACK").unwrap();
-
-    // Across a commit, past the next insert, a claim of it, a progress update and a lease renewal.
-    db.begin().unwrap();
-    let first = write::insert(&db, &path, submission("first", Priority::Low), 4_000).unwrap().execution;
-    db.commit().unwrap();
-    db.begin().unwrap();
-    let second = write::insert(&db, &path, submission("second", Priority::Urgent), 4_100).unwrap().execution;
-    let claimed = write::claim(&db, &path, &claim_request(OWNER, 4_200, 1)).unwrap().pop().unwrap().execution;
-    assert_eq!(claimed.id, second.id);
-    write::update_progress(&db, &path, &second.id, &Progress { completed_steps: 1, total_steps: 2, ..Default::default() }).unwrap();
-    write::renew_leases(&db, &path, OWNER, 4_300, 30_000).unwrap();
-    let kept = db.take_inserted(seq_of(&first.id));
-    assert_eq!(kept.as_ref(), Some(&first), "kept across the commit");
-    assert_eq!(kept, rows::load_execution(&db, &path, &first.id).unwrap());
-    db.run_cached("ROLLBACK").unwrap();
-    // The rollback forgot what the transaction learnt (nothing is kept).
-    db.begin().unwrap();
-    assert_eq!(db.take_inserted(seq_of(&first.id)), None);
-    db.run_cached("ROLLBACK").unwrap();
-
-    // A change the writer cannot attribute (here a statement of its own outside the store's
-    // commands) makes every kept insert stale.
-    db.begin().unwrap();
-    let third = write::insert(&db, &path, submission("third", Priority::Normal), 5_000).unwrap().execution;
-    db.execute("UPDATE queue_state SET updated_at = 1 WHERE id = 1", []).unwrap();
-    // Stale even though the next command declares its own changes.
-    write::insert(&db, &path, submission("fourth", Priority::Normal), 5_001).unwrap();
-    assert_eq!(db.take_inserted(seq_of(&third.id)), None);
-    db.run_cached("ROLLBACK").unwrap();
-
-    db.begin().unwrap();
-    let inserted = write::insert(&db, &path, submission("next", Priority::Normal), 3_000).unwrap().execution;
-    write::set_priority(&db, &path, &inserted.id, Priority::High, 3_001).unwrap();
-    assert_eq!(db.take_inserted(seq_of(&inserted.id)), None, "its own row changed");
-    db.run_cached("ROLLBACK").unwrap();
-}
-
 #[tokio::test]
 async fn claims_and_retry_lookups_walk_only_the_waiting_rows() {
     let (_dir, store) = open_temp();

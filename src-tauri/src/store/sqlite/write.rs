@@ -116,7 +116,6 @@ pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Mill
 /// [`insert`], also returning the new row's `queue_seq`.
 fn insert_row(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> Result<(i64, Transition), StoreError> {
     let sql = sql_err(path);
-    let before = conn.total_changes();
     let id = ExecutionId::new();
     let max_attempts = new.max_attempts.max(1);
     let max_abandons = if new.max_abandons == 0 { DEFAULT_MAX_ABANDONS } else { new.max_abandons };
@@ -183,10 +182,6 @@ fn insert_row(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> 
         created_at: now,
         started_at: None,
     };
-    // The executions inserted before are not changed by this one's rows; its claim takes it
-    // from here instead of re-reading the row.
-    conn.changed_only(Some(&execution.id), before);
-    conn.remember_inserted(queue_seq, &execution);
     Ok((queue_seq, Transition { execution, log }))
 }
 
@@ -214,15 +209,12 @@ pub(super) fn insert_batch(
     }
     let ids: Vec<ExecutionId> = transitions.iter().map(|t| t.execution.id.clone()).collect();
     if let (Some(key), false) = (key, ids.is_empty()) {
-        let before = conn.total_changes();
         conn.cached(
             "INSERT INTO idempotency_keys (key, request_hash, ids, first_seq, last_seq, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .and_then(|mut s| s.execute(params![key.key, key.request_hash, to_json("ids", &ids).map_err(to_sql_input)?, seqs.0, seqs.1, now]))
         .map_err(sql_err(path))?;
-        // A row of no execution: the executions just inserted stay kept for their claims.
-        conn.changed_only(None, before);
     }
     Ok(BatchInserted { ids, transitions, replayed: false })
 }
@@ -241,9 +233,7 @@ fn recorded_key(conn: &WriteConn, path: &Path, key: &IdempotencyKey) -> Result<O
         .map_err(&sql)?;
     let Some((request_hash, ids, any_left)) = found else { return Ok(None) };
     if !any_left {
-        let before = conn.total_changes();
         conn.execute_cached("DELETE FROM idempotency_keys WHERE key = ?1", [&key.key]).map_err(&sql)?;
-        conn.changed_only(None, before);
         return Ok(None);
     }
     if request_hash != key.request_hash {
@@ -388,40 +378,19 @@ pub(super) fn claim(conn: &WriteConn, path: &Path, request: &ClaimRequest) -> Re
             // It may be a retrying execution: the earliest retry is asked again next time.
             conn.facts().retry_left();
         }
-        // Taken before the update (which changes a row): what this connection inserted as
-        // `seq`, if its row has not changed since.
-        let inserted = conn.take_inserted(seq);
-        let before = conn.total_changes();
         let lease_token = new_lease_token();
         let started =
             conn.execute_cached(START_ATTEMPT, params![request.owner, lease_until, request.now, seq, lease_token]).map_err(&sql)?;
         if started != 1 {
             break;
         }
-        let mut execution = match inserted {
-            // What `START_ATTEMPT` made of the queued row, without reading it back.
-            Some(queued) => Execution {
-                state: ExecutionState::Running {
-                    owner: request.owner.clone(),
-                    lease_expires_at: lease_until,
-                    started_at: request.now,
-                    lease_token,
-                    owner_gone: false,
-                },
-                attempt: queued.attempt + 1,
-                started_at: queued.started_at.or(Some(request.now)),
-                ..queued
-            },
-            None => execution_by_seq(conn, path, seq)?,
-        };
+        let mut execution = execution_by_seq(conn, path, seq)?;
         execution.attempt_errors = earlier_attempt_errors(conn, path, &execution)?;
         // Kept so that its success is answered without reading the row back.
         conn.facts().claimed(&execution);
         let event = LogEvent::info(EventKind::Started, format!("attempt {} of {} started", execution.attempt, execution.max_attempts))
             .with_data(serde_json::json!({ "owner": request.owner }));
         let log = append_log(conn, path, &execution.id, execution.attempt, request.now, event)?;
-        // The update is keyed by this execution's row; the other kept inserts are unchanged.
-        conn.changed_only(Some(&execution.id), before);
         claimed.push(Transition { execution, log });
     }
     Ok(claimed)
@@ -432,7 +401,6 @@ pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Mill
     rebase_on_clock_step(conn, path)?;
     let sql = sql_err(path);
     let lease_until = now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX));
-    let before = conn.total_changes();
     let mut stmt = conn
         .cached(
             "UPDATE executions SET lease_expires_at = ?2 WHERE status = 'running' AND owner = ?1
@@ -451,8 +419,6 @@ pub(super) fn renew_leases(conn: &WriteConn, path: &Path, owner: &str, now: Mill
         renewal.running.push(id);
     }
     drop(stmt);
-    // Only running rows changed; the kept inserted executions are queued.
-    conn.changed_only(None, before);
     renewal.running.sort();
     renewal.cancel_requested.sort();
     Ok(renewal)
@@ -550,12 +516,7 @@ pub(super) fn finish(
     let owned_attempt = || require_owned(conn, path, id, owner).map(|(attempt, _)| attempt);
     let event = match finish {
         Finish::Succeeded { output, usage } => {
-            // A success changes only its own row (and adds its log line): the executions kept
-            // from their inserts are still as they were written.
-            let before = conn.total_changes();
-            let succeeded = succeed(conn, path, id, owner, output, usage, now);
-            conn.changed_only(Some(id), before);
-            return succeeded;
+            return succeed(conn, path, id, owner, output, usage, now);
         }
         Finish::Failed { error, usage } => {
             let attempt = owned_attempt()?;
@@ -894,11 +855,8 @@ fn rebase_on_clock_step(conn: &WriteConn, path: &Path) -> Result<(), StoreError>
         }
         ClockCheck::Record => {}
     }
-    let before = conn.total_changes();
     conn.execute_cached("UPDATE queue_state SET clock_boot = ?1, clock_skew_ms = ?2 WHERE id = 1", params![now.boot, now.skew_ms])
         .map_err(&sql)?;
-    // The queue settings row only: the executions the writer keeps are as they were.
-    conn.changed_only(None, before);
     Ok(())
 }
 
@@ -919,7 +877,6 @@ pub(super) fn check_lease(conn: &WriteConn, path: &Path, id: &ExecutionId, lease
 }
 
 pub(super) fn update_progress(conn: &WriteConn, path: &Path, id: &ExecutionId, progress: &Progress) -> Result<(), StoreError> {
-    let before = conn.total_changes();
     let changed = conn
         .cached("UPDATE executions SET progress = ?2 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![id.as_str(), to_json("progress", progress).map_err(to_sql_input)?]))
@@ -928,7 +885,6 @@ pub(super) fn update_progress(conn: &WriteConn, path: &Path, id: &ExecutionId, p
         return Err(StoreError::NotFound(id.clone()));
     }
     conn.facts().progressed(id, progress);
-    conn.changed_only(Some(id), before);
     Ok(())
 }
 
