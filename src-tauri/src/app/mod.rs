@@ -35,7 +35,7 @@ pub use output_diff::{diff_outputs, DiffGranularity, DiffSegment, OutputDiff, Se
 pub use paths::{AppPaths, ConfigOrigin, PathsError};
 pub use rerun::{rerun_request, RerunError};
 pub use runner::{QueueView, Rerun, Runner, RunnerError, Submission};
-pub use store_open::{open_store, OpenStoreError, BUSY_TIMEOUT_VAR};
+pub use store_open::{OpenRunnerError, OpenStoreError, BUSY_TIMEOUT_VAR};
 pub use submission::{
     choose_engine, default_batch_key, idempotency_key, prepare_batch, prepare_submission, preview_crew, submission_hash, timeout_from_secs,
     timeout_ms, ChosenEngine, CrewPreview, SubmitError, SubmitRequest, MAX_KEY_LEN,
@@ -43,3 +43,8 @@ pub use submission::{
 pub use trace::{build_trace, SpanKind, SpanStatus, Trace, TraceCall, TraceError, TraceSpan, TraceTotals};
 pub use validation::Validation;
 pub use watch::{Change, Watch};
+
+// The core's types the faces name (settings, outcomes, counts, errors): they come with the
+// application API, so a face imports `app` and never `store` or `scheduler`.
+pub use crate::scheduler::{ClaimScope, SchedulerConfig, SchedulerError, MAX_HEARTBEAT};
+pub use crate::store::{CancelOutcome, DiskUsage, PruneCounts, PruneFilter, QueueSettings, StatusCounts, StoreError};

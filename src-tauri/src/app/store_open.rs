@@ -1,10 +1,15 @@
-//! Opening the store the same way for every face (the desktop app, the CLI): the database in the
-//! data dir, with the busy timeout [`BUSY_TIMEOUT_VAR`] asks for.
+//! Opening the store the same way for every face (the desktop app, the CLI, the HTTP API): the
+//! database in the data dir, with the busy timeout [`BUSY_TIMEOUT_VAR`] asks for, and a
+//! [`Runner`] over it ([`Runner::open_client`], [`Runner::open`]): a face gets its runner here and
+//! never holds the store or the scheduler itself.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Runner, RunnerError};
+use crate::execution::Executor;
+use crate::scheduler::SchedulerConfig;
 use crate::store::{OpenOptions, SqliteStore, Store, StoreError};
 
 /// The variable that overrides how long a write waits for another process's write lock, in
@@ -23,9 +28,42 @@ pub enum OpenStoreError {
     Store(#[from] StoreError),
 }
 
+/// Why a [`Runner`] could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenRunnerError {
+    /// The database cannot be opened, created or migrated, or the busy-timeout variable is invalid.
+    #[error(transparent)]
+    Store(#[from] OpenStoreError),
+    /// The scheduler could not start (its owner lock or its first recovery failed).
+    #[error(transparent)]
+    Start(#[from] RunnerError),
+}
+
+impl OpenRunnerError {
+    /// Whether the caller's input is at fault (an invalid [`BUSY_TIMEOUT_VAR`]): the CLI's exit 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, OpenRunnerError::Store(OpenStoreError::BadBusyTimeout(_)))
+    }
+}
+
+impl Runner {
+    /// Opens (creating and migrating it if needed) the database at `database` and returns a
+    /// runner writing to it directly: this process runs nothing (see [`Runner::client`]).
+    pub fn open_client(database: &Path) -> Result<Runner, OpenStoreError> {
+        Ok(Runner::client(open_store(database)?))
+    }
+
+    /// Opens the database at `database` and starts this process's scheduler on it, running
+    /// executions with `executor` (see [`Runner::start`]). Call inside a tokio runtime.
+    pub async fn open(database: &Path, executor: Arc<dyn Executor>, config: SchedulerConfig) -> Result<Runner, OpenRunnerError> {
+        let store = open_store(database)?;
+        Ok(Runner::start(store, executor, config).await?)
+    }
+}
+
 /// Opens (creating and migrating it if needed) the database at `database` with the options the
 /// environment asks for.
-pub fn open_store(database: &Path) -> Result<Arc<dyn Store>, OpenStoreError> {
+pub(crate) fn open_store(database: &Path) -> Result<Arc<dyn Store>, OpenStoreError> {
     let options = open_options(std::env::var(BUSY_TIMEOUT_VAR).ok().as_deref())?;
     Ok(Arc::new(SqliteStore::open_with(database, options)?))
 }

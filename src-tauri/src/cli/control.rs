@@ -4,7 +4,7 @@
 use super::args::{GlobalArgs, IdCommand, PriorityCommand, RetryCommand};
 use super::runtime::client;
 use super::CliError;
-use crate::scheduler::CancelOutcome;
+use crate::app::CancelOutcome;
 
 pub async fn cancel(global: &GlobalArgs, c: IdCommand) -> Result<i32, CliError> {
     let (id, outcome) = client(global)?.cancel(&c.id).await.map_err(CliError::runner)?;

@@ -8,9 +8,9 @@ use super::args::{GlobalArgs, PruneCommand};
 use super::runtime::client;
 use super::CliError;
 use crate::app::{AppPaths, Runner, RunnerError};
+use crate::app::{DiskUsage, PruneCounts, PruneFilter};
 use crate::execution::now_ms;
 use crate::llm::endpoint_secrets;
-use crate::store::{DiskUsage, PruneCounts, PruneFilter};
 
 /// What `prune --json` prints.
 #[derive(Debug, serde::Serialize)]

@@ -10,10 +10,10 @@ use super::review_prompt;
 use super::runtime::{client, llm_env, runner_failure, start_runner, workspace_policy};
 use super::signals::{Interrupt, Terminate};
 use super::CliError;
+use crate::app::ClaimScope;
 use crate::app::{default_batch_key, idempotency_key, prepare_batch, Runner, RunnerError, Submission, SubmitError};
 use crate::crew::CrewWarning;
 use crate::execution::{Execution, ExecutionState, InputAnswer, NewExecution, Status};
-use crate::scheduler::ClaimScope;
 
 /// Validates everything (nothing is recorded on error), then prints warnings.
 fn prepare(global: &GlobalArgs, crew: &std::path::Path, options: &RunOptions) -> Result<Vec<NewExecution>, CliError> {

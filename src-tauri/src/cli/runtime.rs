@@ -4,21 +4,24 @@ use std::sync::Arc;
 
 use super::args::GlobalArgs;
 use super::CliError;
-use crate::app::{AppPaths, ConfigStore, OpenStoreError, Runner, RunnerError};
+use crate::app::{AppPaths, ClaimScope, ConfigStore, OpenRunnerError, Runner, RunnerError, SchedulerConfig};
 use crate::crew::WorkspacePolicy;
 use crate::engine::CrewExecutor;
 use crate::llm::LlmEnv;
-use crate::scheduler::{ClaimScope, SchedulerConfig};
-use crate::store::Store;
 
-/// Opens the database in the data dir (creating and migrating it if needed), as the desktop app
-/// does ([`open_store`](crate::app::open_store)).
-pub fn open_store(global: &GlobalArgs) -> Result<Arc<dyn Store>, CliError> {
-    let paths = AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?;
-    crate::app::open_store(&paths.database()).map_err(|e| match e {
-        OpenStoreError::BadBusyTimeout(_) => CliError::usage(e),
-        OpenStoreError::Store(e) => CliError::failure(e),
-    })
+/// The database of this command's data dir (`--data-dir`).
+fn database(global: &GlobalArgs) -> Result<std::path::PathBuf, CliError> {
+    Ok(AppPaths::resolve(global.data_dir.as_deref()).map_err(CliError::usage)?.database())
+}
+
+/// The failure to report when the runner cannot be opened: an invalid busy-timeout variable is a
+/// usage error (exit 2), anything else a failure.
+fn open_failure(e: OpenRunnerError) -> CliError {
+    if e.is_usage() {
+        CliError::usage(e)
+    } else {
+        CliError::failure(e)
+    }
 }
 
 /// Where a crew's workspace may be: its folder, the data dir's `workspaces/` and the folders of
@@ -51,12 +54,12 @@ pub async fn start_runner(global: &GlobalArgs, concurrency: Option<u32>, scope: 
     if concurrency == Some(0) {
         return Err(CliError::Usage("--concurrency must be at least 1".into()));
     }
-    let store = open_store(global)?;
+    let database = database(global)?;
     // CrewAI processes a dead worker left behind (normally none: see engine::crewai::orphans).
     crate::engine::crewai::orphans::reap_orphans_at_start();
     let executor = Arc::new(CrewExecutor::new(llm_env(global)?));
     let config = SchedulerConfig { concurrency, scope, ..SchedulerConfig::default() };
-    Runner::start(store, executor, config).await.map_err(CliError::failure)
+    Runner::open(&database, executor, config).await.map_err(open_failure)
 }
 
 /// The failure to report for `error` from `runner`: when its scheduler halted because the store
@@ -71,8 +74,9 @@ pub fn runner_failure(runner: &Runner, error: RunnerError) -> CliError {
     }
 }
 
-/// The application API for a one-shot command: a [`Runner`] writing to the store directly (this
-/// process runs nothing; the process owning the queue notices within its heartbeat).
+/// The application API for a one-shot command: a [`Runner`] writing to the database directly
+/// (this process runs nothing; the process owning the queue notices within its heartbeat). Opens
+/// the database in the data dir (creating and migrating it if needed), as the desktop app does.
 pub fn client(global: &GlobalArgs) -> Result<Runner, CliError> {
-    Ok(Runner::client(open_store(global)?))
+    Runner::open_client(&database(global)?).map_err(|e| open_failure(e.into()))
 }

@@ -7,8 +7,8 @@ use super::runtime::{runner_failure, start_runner};
 use super::signals::Terminate;
 use super::CliError;
 use crate::app::{AppPaths, RunnerError};
+use crate::app::{ClaimScope, SchedulerError};
 use crate::http::{ServeError, ServeOptions};
-use crate::scheduler::{ClaimScope, SchedulerError};
 
 /// Refused options exit 2 before anything starts; a port that cannot be bound exits 1.
 fn serve_error(e: ServeError) -> CliError {

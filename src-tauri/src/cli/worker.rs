@@ -5,7 +5,7 @@ use super::runtime::{runner_failure, start_runner};
 use super::signals::Terminate;
 use super::CliError;
 use crate::app::RunnerError;
-use crate::scheduler::{ClaimScope, SchedulerError};
+use crate::app::{ClaimScope, SchedulerError};
 
 /// Runs queued executions (from any process) under the concurrency limit. Ctrl-C (or SIGTERM)
 /// stops claiming, puts running executions back in the queue with their finished steps kept, and

@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
+use crate::app::SchedulerError;
+use crate::app::StoreError;
 use crate::app::{EngineChoiceError, PathsError, RerunError, RunnerError, SubmitError, TraceError};
 use crate::crew::CrewError;
-use crate::scheduler::SchedulerError;
-use crate::store::StoreError;
 
 /// What went wrong, as a stable snake_case word the UI can branch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -24,8 +24,8 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use super::state::GuiState;
 use super::token_batches::{self, Streamed};
 use crate::app::Change;
+use crate::app::MAX_HEARTBEAT;
 use crate::execution::{ExecutionEvent, ExecutionState, Status};
-use crate::scheduler::MAX_HEARTBEAT;
 
 /// Emitted with an [`ExecutionEvent`] (`type`: `state`, `progress` or `queue`).
 pub const EXECUTION_EVENT: &str = "execution-event";

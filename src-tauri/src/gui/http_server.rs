@@ -159,7 +159,7 @@ mod tests {
     }
 
     fn runner(paths: &AppPaths) -> Runner {
-        Runner::client(crate::app::open_store(&paths.database()).unwrap())
+        Runner::open_client(&paths.database()).unwrap()
     }
 
     #[tokio::test]

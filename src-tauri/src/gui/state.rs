@@ -8,12 +8,11 @@ use super::executor::SettingsExecutor;
 use super::http_server::HttpServer;
 use super::log_follow::LogFollowers;
 use super::settings::{ConfigStore, FileError};
-use crate::app::OpenStoreError;
 use crate::app::{AppPaths, PathsError};
-use crate::app::{Runner, RunnerError};
+use crate::app::{ClaimScope, SchedulerConfig};
+use crate::app::{OpenRunnerError, Runner, RunnerError};
 use crate::crew::WorkspacePolicy;
 use crate::llm::LlmEnv;
-use crate::scheduler::{ClaimScope, SchedulerConfig};
 
 /// The app could not start.
 #[derive(Debug, thiserror::Error)]
@@ -21,12 +20,10 @@ pub enum StartError {
     /// The data dir cannot be resolved or created.
     #[error(transparent)]
     Paths(#[from] PathsError),
-    /// The database cannot be opened or migrated (or the busy-timeout variable is invalid).
+    /// The database cannot be opened or migrated (or the busy-timeout variable is invalid), or
+    /// the scheduler could not start (its owner lock or its first recovery failed).
     #[error(transparent)]
-    Store(#[from] OpenStoreError),
-    /// The scheduler could not start (its owner lock or its first recovery failed).
-    #[error(transparent)]
-    Runner(#[from] RunnerError),
+    Runner(#[from] OpenRunnerError),
     /// The configuration (`settings.json`, `credentials.json`) is unreadable, or migrating an
     /// earlier `settings.json` failed.
     #[error(transparent)]
@@ -55,7 +52,6 @@ impl GuiState {
     /// runtime.
     pub async fn start(paths: AppPaths, base: LlmEnv) -> Result<GuiState, StartError> {
         let settings = Arc::new(ConfigStore::open(&paths)?);
-        let store = crate::app::open_store(&paths.database())?;
         let executor = Arc::new(SettingsExecutor::new(
             base.with_secrets(paths.secrets_dir()).with_python_cache(paths.python_cache()),
             settings.clone(),
@@ -63,7 +59,7 @@ impl GuiState {
         let config = SchedulerConfig { scope: ClaimScope::All, ..SchedulerConfig::default() };
         // CrewAI processes a dead worker left behind (normally none: see engine::crewai::orphans).
         crate::engine::crewai::orphans::reap_orphans_at_start();
-        let runner = Runner::start(store, executor.clone(), config).await?;
+        let runner = Runner::open(&paths.database(), executor.clone(), config).await?;
         let http = HttpServer::new(crate::http::LlmEnvSource::new({
             let executor = executor.clone();
             move || executor.env()

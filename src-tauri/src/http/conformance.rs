@@ -14,6 +14,7 @@ use super::responses::{
     StatusData, Steps, StreamError, Submitted,
 };
 use crate::app::{build_trace, compare_runs, EngineDecision, QueueView, RunRecord, TraceCall, Validation};
+use crate::app::{CancelOutcome, QueueSettings, StatusCounts};
 use crate::crew::{Diagnostic, RequiredInput};
 use crate::engine::crewai::{FoundPython, PythonCommand, PythonCrew, TargetKind};
 use crate::engine::test_support::{agent, crew, execution, task};
@@ -22,7 +23,6 @@ use crate::execution::{
     AttemptError, Engine, EventKind, Execution, ExecutionError, ExecutionId, ExecutionState, LogEntry, LogEvent, LogLevel, PayloadMessage,
     PayloadResponse, PayloadToolCall, Priority, Progress, Status, StepOutput, TracePayloads, Usage,
 };
-use crate::store::{CancelOutcome, QueueSettings, StatusCounts};
 
 /// The validator of the body of `method path` answering `status` (`None`: its request body).
 fn validator(doc: &Value, method: &str, path: &str, status: Option<u16>) -> jsonschema::Validator {

@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::app::SchedulerError;
+use crate::app::StoreError;
 use crate::app::{RerunError, RunnerError, SubmitError, TraceError};
-use crate::scheduler::SchedulerError;
-use crate::store::StoreError;
 
 /// What went wrong, as a stable snake_case word a client can branch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]

@@ -10,8 +10,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::app::CancelOutcome;
 use crate::execution::{Execution, ExecutionId, ExecutionState, LogEntry, Priority, Progress, Status, StepOutput};
-use crate::store::CancelOutcome;
 
 /// `GET /v1/health`.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]

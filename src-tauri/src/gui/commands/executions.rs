@@ -7,12 +7,12 @@ use tauri::State;
 
 use super::crews::engine_request;
 use super::{blocking, parse_id};
+use crate::app::CancelOutcome;
 use crate::app::{prepare_submission, timeout_from_secs, EngineChoice, RunComparison, SubmitRequest, Trace, TraceCall};
 use crate::crew::{CrewGraph, CrewWarning};
 use crate::execution::{Execution, ExecutionFilter, InputAnswer, LlmOptions, Priority, Status, StepOutput, DEFAULT_MAX_ATTEMPTS};
 use crate::gui::settings::LlmSettings;
 use crate::gui::{CommandError, CommandErrorKind, GuiState};
-use crate::store::CancelOutcome;
 
 /// Which models a submitted run uses.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,9 +2,9 @@
 
 use tauri::State;
 
+use crate::app::QueueSettings;
 use crate::app::QueueView;
 use crate::gui::{CommandError, GuiState};
-use crate::store::QueueSettings;
 
 /// Stops starting executions, in every process on the database (running ones go on).
 #[tauri::command(rename_all = "snake_case")]

@@ -25,9 +25,9 @@ use super::host::{check_host, AllowedHosts};
 use super::responses::{Cancelled, ExecutionPage, Health, LogPage, PriorityChange, Rerun, Steps, Submitted};
 use super::state::ApiState;
 use super::submit::SubmitBody;
+use crate::app::QueueSettings;
 use crate::app::{QueueView, RunComparison, Trace, TraceCall, Validation};
 use crate::execution::Execution;
-use crate::store::QueueSettings;
 use control::{AnswerBody, PriorityBody, RetryBody};
 use crews::ValidateBody;
 

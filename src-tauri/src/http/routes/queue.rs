@@ -3,10 +3,10 @@
 use axum::extract::State;
 use axum::Json;
 
+use crate::app::QueueSettings;
 use crate::app::QueueView;
 use crate::http::error::ApiError;
 use crate::http::state::ApiState;
-use crate::store::QueueSettings;
 
 /// `{settings: {paused, concurrency}, counts: {queued, running, …}, halted}`.
 pub async fn get(State(state): State<ApiState>) -> Result<Json<QueueView>, ApiError> {
