@@ -84,8 +84,11 @@ fn a_worker_in_another_pid_namespace_leaves_a_live_worker_s_executions_alone() {
     let a = crew.spawn_logged("worker-a", &["worker", "--concurrency", "2"]);
     assert!(mock.wait_for_held(2, PROC_WAIT), "worker A never asked the model: {}", a.stderr());
     // Worker B in its own PID namespace: A's pid means nothing (or another process) there.
-    let mut b = crew
-        .spawn_command("worker-b", crew.cmd_via(&["unshare", "--pid", "--fork", "--mount-proc"], &["-v", "worker", "--concurrency", "2"]));
+    // `--kill-child`: the worker (PID 1 of the namespace) dies with `unshare` when `b` is dropped.
+    let mut b = crew.spawn_command(
+        "worker-b",
+        crew.cmd_via(&["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"], &["-v", "worker", "--concurrency", "2"]),
+    );
     // Its start-up recovery (and the first claim) has run once it says it started.
     b.wait_stderr(&["worker started"], PROC_WAIT);
     for id in &ids {
