@@ -4,7 +4,7 @@
 //! sequential submitter on a thread-owned connection; see [`t1_round_trip`]), and the store's SQL
 //! alone: W1-live's transactions on one connection in one thread ([`sql_alone`]).
 //!
-//! `cargo bench --no-default-features --bench queue -- [--reps N] [--w1-jobs N] [--json]`
+//! `cargo bench --no-default-features --features bench-internals --bench queue -- [--reps N] [--w1-jobs N] [--json]`
 //! Prints one line per workload and repetition, then `median [min-max]` per figure. Every loop is
 //! bounded in count and time. `--w1-live-only` runs T1 and W1-live alone (for profiling; `--no-t1`: W1-live only);
 //! Everything runs on the runtime of the binary's headless commands (`app::runtime::build`);
@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crew_runner::execution::{
-    AttemptOutput, BoxFuture, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, NewExecution, Priority, RunOutput, RunRequest,
+    now_ms, AttemptOutput, BoxFuture, ExecutionError, ExecutionEvent, ExecutionId, Executor, Journal, NewExecution, Priority, RunOutput,
+    RunRequest,
 };
 use crew_runner::scheduler::{ClaimScope, Scheduler, SchedulerConfig};
 use crew_runner::store::{SqliteStore, Store};
@@ -272,13 +273,36 @@ const T1_SCHEMA: &str = "PRAGMA synchronous=NORMAL; CREATE TABLE jobs(id INTEGER
     state INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL, result TEXT, created_at INTEGER NOT NULL, started_at INTEGER, \
     finished_at INTEGER); CREATE INDEX jobs_ready ON jobs(state, priority DESC, id);";
 
-/// The store's SQL alone: jobs/s of W1-live's transactions (insert job k, claim it, settle job
-/// k − 1; one transaction per job) run by the store's own write code on one connection in this
-/// thread, with no writer thread, scheduler or runtime (`store::sqlite::sql_ceiling`). W1-live
-/// cannot beat it; the gap is what the rest of the process costs.
+/// The store's SQL alone: jobs/s of W1-live's transactions run by the store's own write code on
+/// one connection in this thread, with no writer thread, scheduler or runtime
+/// (`store::sqlite::direct`, the `bench-internals` feature): one transaction per job that inserts
+/// job *k*, claims it (it is the best waiting one) and settles job *k − 1* as succeeded, each
+/// command after the first in its own savepoint as the writer runs them. W1-live cannot beat it;
+/// the gap is what the rest of the process costs.
 fn sql_alone(n: usize) -> f64 {
+    use crew_runner::store::sqlite::direct::with_writer;
+    use crew_runner::store::{ClaimFilter, ClaimRequest, Finish};
+    const OWNER: &str = "sql-alone:0:bench";
     let tmp = tempfile::tempdir().unwrap();
-    let took = crew_runner::store::sqlite::sql_ceiling(&tmp.path().join("alone.db"), n, &job("noop", Priority::Normal)).unwrap();
+    let noop = job("noop", Priority::Normal);
+    let took = with_writer(&tmp.path().join("alone.db"), |w| {
+        let started = Instant::now();
+        let mut previous = None;
+        for _ in 0..n {
+            w.begin()?;
+            w.insert(noop.clone())?;
+            let request = ClaimRequest { owner: OWNER.into(), now: now_ms(), lease_ms: 60_000, max: 1, filter: ClaimFilter::All };
+            let mut claimed = w.in_savepoint(|| w.claim(&request))?;
+            if let Some(id) = previous.take() {
+                let done = Finish::Succeeded { output: "{\"ok\":true}".into(), usage: Default::default() };
+                w.in_savepoint(|| w.finish(&id, OWNER, done))?;
+            }
+            previous = claimed.pop();
+            w.commit()?;
+        }
+        Ok(started.elapsed())
+    })
+    .unwrap();
     n as f64 / took.as_secs_f64()
 }
 

@@ -16,7 +16,7 @@
 #   --keep           keep the work dir with the raw outputs of every program
 #
 # What runs, one after the other (never two at once):
-#   1. ours:    cargo bench --no-default-features --bench queue -- --reps N
+#   1. ours:    cargo bench --no-default-features --features bench-internals --bench queue -- --reps N
 #               (W1-live, W1-drain, W2, W3, W4 on the real scheduler + SQLite store, and SQLite T1)
 #   2. SQLite:  (cd PEERS_DIR/sqlite-limit && cargo build --release) &&
 #               ./target/release/sqlite-limit /tmp/sqlite-limit-db N
@@ -60,8 +60,8 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 # --- 1. our queue bench -------------------------------------------------------------------------
-echo "== 1/3 cargo bench --no-default-features --bench queue -- --reps $REPS" >&2
-(cd "$REPO" && cargo bench --no-default-features --bench queue -- --reps "$REPS") 2>&1 \
+echo "== 1/3 cargo bench --no-default-features --features bench-internals --bench queue -- --reps $REPS" >&2
+(cd "$REPO" && cargo bench --no-default-features --features bench-internals --bench queue -- --reps "$REPS") 2>&1 \
   | tee "$WORK/queue.txt" >&2
 [ "${PIPESTATUS[0]}" = 0 ] || die "the queue bench failed"
 

@@ -33,8 +33,10 @@
 //! `user_version` is newer than this binary knows is refused ([`StoreError::TooNew`]) before
 //! anything is written to it.
 
-mod ceiling;
 mod checkpointer;
+#[cfg(any(test, feature = "bench-internals"))]
+#[doc(hidden)]
+pub mod direct;
 mod facts;
 mod in_flight;
 mod open;
@@ -54,7 +56,6 @@ use rusqlite::Connection;
 use statements::WriteConn;
 use tokio::sync::oneshot;
 
-pub use ceiling::sql_ceiling;
 pub use in_flight::wait_briefly_for_answers;
 pub use open::{OpenOptions, SCHEMA_VERSION};
 pub use prune::{DiskUsage, PruneCounts, PruneFilter, PruneFilterError};
