@@ -1,33 +1,26 @@
-//! The writer's connection with its prepared statements kept by the address of their SQL text,
-//! and what it knows about the database ([`Facts`]).
+//! The writer's connection and what it knows about the database ([`Facts`]).
 //!
-//! The writer runs the same few statements thousands of times a second. rusqlite's
-//! `prepare_cached` finds a statement by its text: every use trims, hashes and compares the whole
-//! SQL (twice: out of the cache and back in) and copies it into a new `Arc<str>`, which cost about
-//! a tenth of the writer's time on a busy queue. The SQL the writer runs is `'static` text, so
-//! here the key is the text's address and length: one small hash and no copy.
-//!
-//! It also keeps the writer's [`Facts`] (see there), checked at every `BEGIN` against SQLite's
-//! data version of the file and recorded at every `COMMIT` ([`WriteConn::commit`]).
+//! It keeps the writer's [`Facts`] (see there), checked at every `BEGIN` against SQLite's data
+//! version of the file and recorded at every `COMMIT` ([`WriteConn::commit`]). Statements come
+//! from rusqlite's statement cache (`prepare_cached`, sized at open to hold every statement of
+//! the store). A cache keyed by the address of the SQL text instead of the text saved its hashing
+//! and copying (~10 % of the writer's profile) but not measurably W1-live's jobs/s, so it went.
 
 use std::cell::{RefCell, RefMut};
-use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::{Connection, PrepFlags, Statement};
+use rusqlite::{CachedStatement, Connection};
 
 use super::facts::Facts;
 
-/// A borrowed write connection that keeps a prepared statement per `'static` SQL text.
+/// A borrowed write connection with the writer's [`Facts`].
 ///
 /// Derefs to the [`Connection`], so everything else (a one-off `prepare`, `query_row`, the
-/// readers' helpers) works on it unchanged. Statements are finalized when it is dropped, which
-/// happens before the connection closes (it borrows the connection).
+/// readers' helpers) works on it unchanged.
 pub(super) struct WriteConn<'c> {
     conn: &'c Connection,
-    prepared: RefCell<HashMap<(usize, usize), Statement<'c>>>,
     facts: RefCell<Facts>,
     /// Counts the transactions that began after another connection may have committed (see
     /// [`begin`](Self::begin)).
@@ -44,7 +37,7 @@ impl<'c> WriteConn<'c> {
     /// The data version the connection's last transaction (the migrations, at open) left is the
     /// one its first `BEGIN` expects: only another connection's commit since then counts.
     pub(super) fn counting_others(conn: &'c Connection, others: Arc<AtomicU64>) -> WriteConn<'c> {
-        let db = WriteConn { conn, prepared: RefCell::new(HashMap::new()), facts: RefCell::default(), others };
+        let db = WriteConn { conn, facts: RefCell::default(), others };
         let version = db.data_version();
         db.facts.borrow_mut().committed(version);
         db
@@ -95,16 +88,11 @@ impl<'c> WriteConn<'c> {
         (rc == rusqlite::ffi::SQLITE_OK).then_some(version)
     }
 
-    /// The prepared statement for `sql`, prepared on its first use. It goes back when the guard
-    /// drops; a second use of the same text while the first guard is alive prepares another
-    /// statement (one of the two is kept).
-    pub(super) fn cached(&self, sql: &'static str) -> rusqlite::Result<Prepared<'_, 'c>> {
-        let key = (sql.as_ptr() as usize, sql.len());
-        let stmt = match self.prepared.borrow_mut().remove(&key) {
-            Some(stmt) => stmt,
-            None => self.conn.prepare_with_flags(sql, PrepFlags::SQLITE_PREPARE_PERSISTENT)?,
-        };
-        Ok(Prepared { owner: self, key, stmt: Some(stmt) })
+    /// The prepared statement for `sql` from the connection's statement cache, prepared on its
+    /// first use. It goes back when dropped; a second use of the same text while the first is
+    /// alive prepares another statement.
+    pub(super) fn cached(&self, sql: &'static str) -> rusqlite::Result<CachedStatement<'c>> {
+        self.conn.prepare_cached(sql)
     }
 
     /// Runs `sql` (a statement without parameters) through [`cached`](Self::cached).
@@ -126,43 +114,12 @@ impl Deref for WriteConn<'_> {
     }
 }
 
-/// A statement lent out by [`WriteConn::cached`]; it goes back on drop.
-pub(super) struct Prepared<'a, 'c> {
-    owner: &'a WriteConn<'c>,
-    key: (usize, usize),
-    stmt: Option<Statement<'c>>,
-}
-
-impl<'c> Deref for Prepared<'_, 'c> {
-    type Target = Statement<'c>;
-
-    fn deref(&self) -> &Statement<'c> {
-        self.stmt.as_ref().expect("present until dropped")
-    }
-}
-
-impl<'c> DerefMut for Prepared<'_, 'c> {
-    fn deref_mut(&mut self) -> &mut Statement<'c> {
-        self.stmt.as_mut().expect("present until dropped")
-    }
-}
-
-impl Drop for Prepared<'_, '_> {
-    fn drop(&mut self) {
-        if let Some(stmt) = self.stmt.take() {
-            // Every use binds every parameter (rusqlite checks the count), and a statement is
-            // reset when its execution or its rows end: nothing to clear.
-            self.owner.prepared.borrow_mut().insert(self.key, stmt);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_statement_is_prepared_once_per_text_and_reused() {
+    fn cached_statements_run_again_and_again() {
         let conn = Connection::open_in_memory().unwrap();
         let db = WriteConn::new(&conn);
         db.run_cached("CREATE TABLE t (x INTEGER)").unwrap();
@@ -170,8 +127,6 @@ mod tests {
         for i in 0..3 {
             assert_eq!(db.execute_cached(INSERT, [i]).unwrap(), 1);
         }
-        // The create and the insert.
-        assert_eq!(db.prepared.borrow().len(), 2);
         let sum: i64 = db.cached("SELECT SUM(x) FROM t").unwrap().query_row([], |r| r.get(0)).unwrap();
         assert_eq!(sum, 3);
     }
@@ -224,6 +179,5 @@ mod tests {
         let outer_value: i64 = outer.query_row([], |r| r.get(0)).unwrap();
         assert_eq!((inner, outer_value), (1, 1));
         drop(outer);
-        assert_eq!(db.prepared.borrow().len(), 1);
     }
 }
