@@ -3,9 +3,9 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
-  CancelOutcome, CommandError, CrewEntry, CrewGraph, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEvent, ExecutionPage, LogEntry,
-  LogStreamMessage, Priority, QueueSettings, QueueView, RunComparison, SettingsUpdate, SettingsView, Status, StepOutput,
-  SubmitArgs, Submitted, Trace, TraceCall,
+  CancelOutcome, CrewEntry, CrewGraph, CrewPreview, CrewReport, EngineChoice, Execution, ExecutionEventPayload, ExecutionPage, ListQuery,
+  LogEntry, LogStreamMessage, Priority, QueueSettings, QueueView, RunComparison, SettingsUpdate, SettingsView, StepOutput,
+  SubmitArgs, Submitted, Trace, TraceCall, UiError,
 } from './types';
 import type { TokenBatch } from './trace_types';
 
@@ -14,11 +14,12 @@ export const EXECUTION_EVENT = 'execution-event';
 export const STORE_CHANGED_EVENT = 'store-changed';
 export const TOKENS_EVENT = 'execution-tokens';
 
-/** Any rejection as a `{kind, message}` (commands reject with exactly that; other failures are wrapped). */
-export function toCommandError(e: unknown): CommandError {
+/** Any rejection as a `{kind, message}` (commands reject with a `CommandError`, exactly that; other
+ *  failures are wrapped as `internal`). */
+export function toCommandError(e: unknown): UiError {
   if (e && typeof e === 'object' && 'kind' in e && 'message' in e) {
     const o = e as { kind: unknown; message: unknown };
-    return { kind: String(o.kind), message: String(o.message) };
+    return { kind: String(o.kind) as UiError['kind'], message: String(o.message) };
   }
   return { kind: 'internal', message: e instanceof Error ? e.message : String(e) };
 }
@@ -39,8 +40,7 @@ export const api = {
   getExecution: (id: string) => call<Execution>('get_execution', { id }),
   getExecutionSteps: (id: string) => call<StepOutput[]>('get_execution_steps', { id }),
   getExecutionGraph: (id: string) => call<CrewGraph | null>('get_execution_graph', { id }),
-  listExecutions: (query: { statuses?: Status[]; crew?: string; limit?: number; before?: string | null }) =>
-    call<ExecutionPage>('list_executions', { query }),
+  listExecutions: (query: ListQuery) => call<ExecutionPage>('list_executions', { query }),
   getExecutionLogs: (id: string, after_seq: number, limit?: number) =>
     call<LogEntry[]>('get_execution_logs', { id, after_seq, limit }),
   retryExecution: (id: string, from_task?: string) => call<Execution>('retry_execution', { id, from_task: from_task ?? null }),
@@ -73,8 +73,8 @@ export const api = {
     };
   },
 
-  onExecutionEvent: (handler: (e: ExecutionEvent) => void): Promise<UnlistenFn> =>
-    listen<ExecutionEvent>(EXECUTION_EVENT, (e) => handler(e.payload)),
+  onExecutionEvent: (handler: (e: ExecutionEventPayload) => void): Promise<UnlistenFn> =>
+    listen<ExecutionEventPayload>(EXECUTION_EVENT, (e) => handler(e.payload)),
   /** Streamed LLM text of executions this app runs, a batch per execution and task at most every 100 ms. */
   onTokens: (handler: (batches: TokenBatch[]) => void): Promise<UnlistenFn> =>
     listen<TokenBatch[]>(TOKENS_EVENT, (e) => handler(e.payload)),

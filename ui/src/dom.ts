@@ -1,5 +1,7 @@
 // A tiny element builder: text always goes in as text nodes, never as HTML.
 
+import type { ExecutionState } from './types';
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((ev: Event) => void)>;
 
@@ -45,10 +47,10 @@ export function statusBadge(status: string): HTMLElement {
 }
 
 /** A "worker gone" badge for a running execution whose worker process died (`owner_gone`). */
-export function orphanBadge(e: { owner_gone?: boolean; owner?: string }): HTMLElement | null {
-  if (!e.owner_gone) return null;
+export function orphanBadge(e: ExecutionState): HTMLElement | null {
+  if (e.status !== 'running' || !e.owner_gone) return null;
   return h('span', {
     class: 'badge status-failed orphaned',
-    title: `Its worker process (${e.owner ?? 'unknown'}) is gone; the next worker or this app recovers it.`,
+    title: `Its worker process (${e.owner}) is gone; the next worker or this app recovers it.`,
   }, 'worker gone');
 }

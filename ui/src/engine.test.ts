@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decisionText, engineLabel, isCrewaiTarget, nativeSpec } from './engine';
 import type { CrewaiTarget, CrewSpec, FoundPython } from './types';
+import { executions } from './gen/samples';
+import { agentSpec, crewSpec, taskSpec } from './test_samples';
 
 const python: FoundPython = {
   command: { program: '/p/.venv/bin/python' }, source: "the project's .venv", python_version: '3.11.7', crewai_version: '1.15.30',
 };
-const spec: CrewSpec = { name: 'c', agents: [{ key: 'a', role: 'A' }], tasks: [{ key: 't', agent: 'a' }] };
+const spec: CrewSpec = crewSpec({ name: 'c', agents: [agentSpec({ key: 'a', role: 'A' })], tasks: [taskSpec({ key: 't', agent: 'a' })] });
 const script: CrewaiTarget = { kind: 'script', root: '/p', entry: '/p/s.py', python };
 
 describe('engine decision', () => {
@@ -32,5 +34,9 @@ describe('engine decision', () => {
     expect(engineLabel({ engine: 'crewai', crew_spec: script })).toBe('CrewAI 1.15.30 (Python 3.11.7) · Python script');
     expect(engineLabel({ engine: 'crewai', crew_spec: { ...script, translated: spec } })).toContain('translated crew');
     expect(engineLabel({ engine: 'crewai', crew_spec: null })).toBe('CrewAI');
+    // Real JSON of both kinds of snapshot.
+    expect(engineLabel(executions[0])).toBe('native');
+    expect(nativeSpec(executions[0].crew_spec)?.tasks.map((t) => t.key)).toEqual(['draft']);
+    expect(engineLabel(executions[1])).toBe('CrewAI 1.15.30 (Python 3.12.3) · CrewAI Flow project');
   });
 });

@@ -1,6 +1,6 @@
 // The engine a crew runs on, in words: New run's decision line and the Run detail's Engine fact.
 
-import type { CrewaiTarget, CrewSnapshot, CrewSpec, EngineDecision, Execution, FoundPython, PythonCrewKind } from './types';
+import type { CrewaiTarget, CrewSnapshot, CrewSpec, EngineDecision, Execution, FoundPython, TargetKind } from './types';
 
 /** A Python command as a shell-like line (`uv run --project /p python`). */
 export function pythonCommand(p: FoundPython): string {
@@ -16,7 +16,7 @@ export function decisionText(d: EngineDecision): string {
   return `Runs on the native engine: ${d.reason}`;
 }
 
-export function pythonCrewKind(kind: PythonCrewKind): string {
+export function pythonCrewKind(kind: TargetKind): string {
   switch (kind) {
     case 'crew_project': return 'CrewAI crew project';
     case 'flow_project': return 'CrewAI Flow project';

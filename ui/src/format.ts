@@ -1,6 +1,6 @@
 // Pure formatting of times, durations, tokens and statuses for display.
 
-import type { Execution, Status } from './types';
+import type { Execution, ExecutionState, Status } from './types';
 
 /** `1.2 s`, `3 min 04 s`, `2 h 05 min`; `—` for a negative or missing duration. */
 export function formatDuration(ms: number | null | undefined): string {
@@ -16,9 +16,9 @@ export function formatDuration(ms: number | null | undefined): string {
 }
 
 /** How long the execution has run: until it finished, or until `now` while it runs. */
-export function executionDuration(e: Pick<Execution, 'started_at' | 'finished_at' | 'status'>, now: number): number | null {
+export function executionDuration(e: Pick<Execution, 'started_at'> & ExecutionState, now: number): number | null {
   if (e.started_at == null) return null;
-  if (e.finished_at != null) return e.finished_at - e.started_at;
+  if ('finished_at' in e) return e.finished_at - e.started_at;
   if (e.status === 'running' || e.status === 'retrying' || e.status === 'queued') return now - e.started_at;
   return null;
 }

@@ -1,6 +1,6 @@
 // The New run inputs form: fields from `validate_crew`'s required inputs, values as submitted.
 
-import type { RequiredInput } from './types';
+import type { JsonValue, RequiredInput } from './types';
 import { inputText } from './format';
 
 export interface InputField {
@@ -19,18 +19,18 @@ export function inputFields(required: RequiredInput[]): InputField[] {
 }
 
 /** A form value as the CLI reads `--input KEY=VALUE`: JSON when it parses as JSON, else text. */
-export function parseInputValue(text: string): unknown {
+export function parseInputValue(text: string): JsonValue {
   const t = text.trim();
   if (t === '') return '';
   try {
-    return JSON.parse(t);
+    return JSON.parse(t) as JsonValue;
   } catch {
     return text;
   }
 }
 
 export interface InputsResult {
-  inputs: Record<string, unknown>;
+  inputs: Record<string, JsonValue>;
   /** Required inputs left empty. */
   missing: string[];
 }
@@ -40,7 +40,7 @@ export interface InputsResult {
  * (they are left out), and required fields left empty are reported as missing.
  */
 export function collectInputs(fields: InputField[], values: Record<string, string>): InputsResult {
-  const inputs: Record<string, unknown> = {};
+  const inputs: Record<string, JsonValue> = {};
   const missing: string[] = [];
   for (const f of fields) {
     const raw = values[f.name] ?? '';
@@ -64,8 +64,8 @@ export interface FreeInput {
  * parsed as [`parseInputValue`] does (a later row with the same key wins). They override the
  * defaults of the crew's `main.py`.
  */
-export function collectFreeInputs(rows: FreeInput[]): Record<string, unknown> {
-  const inputs: Record<string, unknown> = {};
+export function collectFreeInputs(rows: FreeInput[]): Record<string, JsonValue> {
+  const inputs: Record<string, JsonValue> = {};
   for (const r of rows) {
     const key = r.key.trim();
     if (key) inputs[key] = parseInputValue(r.value);

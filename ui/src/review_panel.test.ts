@@ -7,21 +7,22 @@ vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn(async () => () => {}) })
 import { reviewPanel } from './views/review_panel';
 import { buildTimeline } from './timeline';
 import type { Execution } from './types';
+import { execution } from './test_samples';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 function waiting(round = 1): Execution {
-  return {
-    id: '01JREVIEW', status: 'awaiting_input',
-    request: { task: 'write', agent: 'Writer', round, draft: '# Owls\n<script>alert(1)</script>Owls hunt at night.', usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, llm_calls: 1 }, asked_at: 1 },
-  } as unknown as Execution;
+  return execution('01JREVIEW', {
+    status: 'awaiting_input',
+    request: { task: 'write', agent: 'Writer', round, draft: '# Owls\n<script>alert(1)</script>Owls hunt at night.', json: null, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, llm_calls: 1 }, asked_at: 1 },
+  });
 }
 
 describe('the review panel', () => {
   beforeEach(() => { invoke.mockReset(); invoke.mockResolvedValue({}); });
 
   it('is shown only while a run awaits input', () => {
-    expect(reviewPanel({ ...waiting(), status: 'running', request: undefined } as Execution, () => {})).toBeNull();
+    expect(reviewPanel(execution('01JREVIEW', { status: 'running', owner: 'o', lease_expires_at: 0, started_at: 1, lease_token: 1 }), () => {})).toBeNull();
     expect(reviewPanel(waiting(), () => {})).not.toBeNull();
   });
 

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { buildTimeline } from './timeline';
-import type { CrewaiTarget, CrewSpec, LogEntry, StepOutput } from './types';
+import type { CrewaiTarget, CrewSpec, EventKind, JsonValue, LogEntry, StepOutput } from './types';
+import { agentSpec, crewSpec, logEntry, taskSpec } from './test_samples';
 
-const spec: CrewSpec = {
+const spec: CrewSpec = crewSpec({
   name: 'c',
-  agents: [{ key: 'r', role: 'Researcher' }, { key: 'w', role: 'Writer' }],
-  tasks: [{ key: 'research', agent: 'r' }, { key: 'write', agent: 'w' }, { key: 'review', agent: 'w' }],
-};
+  agents: [agentSpec({ key: 'r', role: 'Researcher' }), agentSpec({ key: 'w', role: 'Writer' })],
+  tasks: [taskSpec({ key: 'research', agent: 'r' }), taskSpec({ key: 'write', agent: 'w' }), taskSpec({ key: 'review', agent: 'w' })],
+});
 const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, llm_calls: 1 };
-const log = (seq: number, kind: string, task: string, at: number): LogEntry =>
-  ({ execution_id: 'A', attempt: 1, seq, at, level: 'info', kind, task, agent: task === 'research' ? 'Researcher' : 'Writer', message: '' });
+const log = (seq: number, kind: EventKind, task: string, at: number): LogEntry =>
+  logEntry({ seq, at, kind, task, agent: task === 'research' ? 'Researcher' : 'Writer' });
 const python = { command: { program: '/p/.venv/bin/python' }, source: 'the project\'s .venv', python_version: '3.11.7', crewai_version: '1.15.30' };
 const project: CrewaiTarget = { kind: 'crew_project', root: '/p', entry: '/p/src/research', python };
 
@@ -53,8 +54,7 @@ describe('buildTimeline', () => {
   });
 
   it('shows a flow\'s methods as rows, done when their finished line is logged', () => {
-    const line = (seq: number, kind: string, task: string, data: unknown): LogEntry =>
-      ({ execution_id: 'A', attempt: 1, seq, at: seq * 100, level: 'info', kind, task, message: '', data });
+    const line = (seq: number, kind: EventKind, task: string, data: JsonValue): LogEntry => logEntry({ seq, at: seq * 100, kind, task, data });
     const logs = [
       line(1, 'task_started', 'generate', { flow: 'PoemFlow' }),
       line(2, 'agent_step', 'generate', { flow: 'PoemFlow', output: 'a poem' }),

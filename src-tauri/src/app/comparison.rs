@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::output_diff::{diff_outputs, one_sided, OutputDiff};
 use super::{Runner, RunnerError};
@@ -22,7 +23,7 @@ pub enum ComparisonError {
 }
 
 /// One execution as a comparison shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct RunSummary {
     pub id: ExecutionId,
     pub crew_name: String,
@@ -42,7 +43,7 @@ pub struct RunSummary {
 }
 
 /// One task's numbers in one execution.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct TaskRun {
     /// The agent (role) that produced the output.
     pub agent: String,
@@ -55,7 +56,7 @@ pub struct TaskRun {
 }
 
 /// One task in both executions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct TaskComparison {
     /// The task's key.
     pub task: String,
@@ -70,7 +71,7 @@ pub struct TaskComparison {
 }
 
 /// Two executions of one crew compared (see the module docs).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct RunComparison {
     pub a: RunSummary,
     pub b: RunSummary,

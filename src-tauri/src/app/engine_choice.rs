@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::crew::{CrewError, LoadedCrew};
 use crate::engine::crewai::{FoundPython, NoPython, PythonCrew, TargetKind};
 use crate::execution::Engine;
 
 /// What the caller asked for (`--engine`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineChoice {
     /// `native` when the crew loads with nothing dropped or ignored; else `crewai` when a Python
@@ -36,16 +37,18 @@ impl std::str::FromStr for EngineChoice {
 }
 
 /// The engine picked and why, in words (`validate` shows it).
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct EngineDecision {
     pub engine: Engine,
     pub reason: String,
     /// The Python that runs it (CrewAI engine only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub python: Option<FoundPython>,
     /// A hint to show with the native engine's warnings (`--engine crewai` would run the dropped
     /// parts).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub hint: Option<String>,
 }
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::broadcast;
+use ts_rs::TS;
 
 use super::{Change, Watch};
 use crate::execution::{Execution, ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Status};
@@ -34,7 +35,7 @@ const BATCH: u32 = 1000;
 pub const POLL_WITHOUT_EVENTS: Duration = Duration::from_millis(200);
 
 /// What a tail yields.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LogStreamMessage {
     /// New lines, consecutive `seq`s following the last one yielded (or `after_seq`).

@@ -6,6 +6,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, ChangeTag, TextDiff};
+use ts_rs::TS;
 
 /// Outputs longer than this (in bytes, either side) are diffed line by line instead of word by
 /// word: a word diff's work grows with the product of the word counts.
@@ -16,7 +17,7 @@ pub const WORD_DIFF_MAX_BYTES: usize = 64 * 1024;
 pub const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What a segment of a diff is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentOp {
     /// In both outputs.
@@ -29,14 +30,14 @@ pub enum SegmentOp {
 
 /// A run of text with the same [`SegmentOp`]: concatenating the `equal` and `delete` segments
 /// gives output A, the `equal` and `insert` ones output B.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct DiffSegment {
     pub op: SegmentOp,
     pub text: String,
 }
 
 /// How finely the outputs were compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffGranularity {
     /// Word by word (words and the whitespace between them are the units).
@@ -46,7 +47,7 @@ pub enum DiffGranularity {
 }
 
 /// Two outputs compared: the segments, at which granularity, and why it is coarser when it is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct OutputDiff {
     pub granularity: DiffGranularity,
     /// In order; adjacent changes of the same op are merged into one segment. Empty when both
@@ -54,6 +55,7 @@ pub struct OutputDiff {
     pub segments: Vec<DiffSegment>,
     /// Set when the diff is line by line: "too large to diff word by word (…); shown line by line".
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub note: Option<String>,
 }
 

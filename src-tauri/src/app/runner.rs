@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::{rerun_request, ComparisonError, RerunError, SubmitError, Watch};
 use crate::execution::Executor;
@@ -106,7 +107,7 @@ pub struct Rerun {
 }
 
 /// The queue as a face shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct QueueView {
     pub settings: QueueSettings,
     pub counts: StatusCounts,

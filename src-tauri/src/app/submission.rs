@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use ts_rs::TS;
 
 use super::engine_choice::{decide, EngineChoice, EngineChoiceError, EngineDecision};
 use crate::crew::{
@@ -228,7 +229,7 @@ pub fn choose_engine(request: &SubmitRequest, env: &LlmEnv) -> Result<ChosenEngi
 /// What a crew would run as, shown before anything is submitted (`validate`, the desktop app's New
 /// run): the engine decision, the native report when the native engine loads the crew, and the
 /// CrewAI project, Flow or script recognised on disk.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct CrewPreview {
     pub engine: EngineDecision,
     /// `None` when the native engine cannot load the crew (a Python crew runs on CrewAI).

@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+use ts_rs::TS;
 
 use super::{Runner, RunnerError};
 use crate::execution::{
@@ -39,7 +40,7 @@ use crate::execution::{
 const SUMMARY_CHARS: usize = 160;
 
 /// What a span stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanKind {
     Task,
@@ -49,7 +50,7 @@ pub enum SpanKind {
 }
 
 /// How a span ended (or that it has not).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanStatus {
     Running,
@@ -60,7 +61,7 @@ pub enum SpanStatus {
 }
 
 /// One row of the waterfall.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct TraceSpan {
     /// The span's index in [`Trace::spans`].
     pub id: u32,
@@ -96,6 +97,7 @@ pub struct TraceSpan {
     /// execution ([`Scheduler::streamed_text`](crate::scheduler::Scheduler::streamed_text));
     /// left out otherwise. Never stored: a finished call's answer is in [`Runner::trace_call`].
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub streamed: Option<crate::scheduler::StreamedAnswer>,
 }
 
@@ -126,7 +128,7 @@ impl TraceSpan {
 }
 
 /// Counts and sums over every LLM call, tool call and delegation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema, TS)]
 pub struct TraceTotals {
     pub llm_calls: u32,
     pub tool_calls: u32,
@@ -139,7 +141,7 @@ pub struct TraceTotals {
 }
 
 /// The trace of one execution.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct Trace {
     pub execution_id: String,
     pub status: Status,
@@ -153,7 +155,7 @@ pub struct Trace {
 }
 
 /// What one LLM call sent and received.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct TraceCall {
     pub execution_id: String,
     /// The seq of the call's `llm_call_completed` line.

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::diagnostic::Findings;
 use super::document::Node;
@@ -28,7 +29,7 @@ pub const DEFAULT_COMMAND_OUTPUT_BYTES: usize = 64 * 1024;
 
 /// One command tool: run `command` in the workspace with the model's arguments as JSON on stdin;
 /// its stdout is the result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct CommandToolSpec {
     /// Shown to the model.

@@ -4,19 +4,22 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use ts_rs::TS;
 
 /// One finding about a crew file: an error that stops loading or a warning that does not.
 ///
 /// `Display` prints `file:line: field: message`, leaving out the parts that are absent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema, TS)]
 pub struct Diagnostic {
     /// The file (or folder) the finding is about, as a path.
     pub file: String,
     /// 1-based line in `file`, where it is known.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub line: Option<u32>,
     /// The field path, e.g. `tasks.research_task.context[0]` or `nodes[3] (id task-2).data.agent`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub field: Option<String>,
     /// What is wrong, in words.
     pub message: String,
@@ -90,7 +93,7 @@ impl fmt::Display for CrewError {
 pub const MAX_DIAGNOSTICS: usize = 500;
 
 /// What became of the fields of one agent, one task, or the crew's settings.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema, TS)]
 pub struct FieldUses {
     /// `agents.researcher`, `tasks.reporting_task`, or `crew`.
     pub entry: String,

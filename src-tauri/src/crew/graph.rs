@@ -4,13 +4,14 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::diagnostic::CrewWarning;
 use super::mcp::McpTarget;
 use super::spec::{CrewSpec, Process, ToolUse};
 
 /// What a [`GraphNode`] stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     /// An agent of the crew (`agent:<key>`).
@@ -26,7 +27,7 @@ pub enum NodeKind {
 }
 
 /// What a [`GraphEdge`] means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EdgeKind {
     /// Task → the agent that performs it (→ the manager when a hierarchical crew's task names none).
@@ -40,7 +41,7 @@ pub enum EdgeKind {
 }
 
 /// One node of a [`CrewGraph`].
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct GraphNode {
     /// Unique in the graph: `agent:<key>`, `task:<key>`, `manager`, `tool:<name>`, `mcp:<server>`.
     pub id: String,
@@ -52,13 +53,14 @@ pub struct GraphNode {
     pub key: Option<String>,
     /// For tasks: the index of the [`AsyncGroup`] the task belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub async_group: Option<usize>,
     /// The loader's warnings about this node, in the order given.
     pub warnings: Vec<CrewWarning>,
 }
 
 /// One edge of a [`CrewGraph`], between two node ids.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct GraphEdge {
     /// The id of the node the edge leaves.
     pub from: String,
@@ -71,11 +73,12 @@ pub struct GraphEdge {
     /// the tasks of a group do not see each other's outputs); a `uses` edge to one tool of an MCP server names it here
     /// as `#tool`. `None` otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub note: Option<String>,
 }
 
 /// Consecutive `async_execution` tasks: they run together; the next synchronous task waits for them.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct AsyncGroup {
     /// The tasks' node ids, in execution order (at least one).
     pub tasks: Vec<String>,
@@ -83,7 +86,7 @@ pub struct AsyncGroup {
 
 /// A crew as a graph: nodes in a stable order (manager, agents, tasks in execution order, tools,
 /// MCP servers), edges, async groups, and the warnings no node is named by.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct CrewGraph {
     /// Each id once.
     pub nodes: Vec<GraphNode>,

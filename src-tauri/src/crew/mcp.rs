@@ -15,13 +15,14 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::diagnostic::Findings;
 use super::document::Node;
 use super::fields::Fields;
 
 /// How to reach one MCP server: `{command, args, env, cwd}` or `{url, headers}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(untagged)]
 pub enum McpServerSpec {
     /// A local server started as a child process speaking MCP on its stdin/stdout.
@@ -31,7 +32,7 @@ pub enum McpServerSpec {
 }
 
 /// A server started as a child process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct StdioServer {
     /// The program (looked up on `PATH`).
@@ -47,7 +48,7 @@ pub struct StdioServer {
 }
 
 /// A server reached over streamable HTTP.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct HttpServer {
     pub url: String,
@@ -67,9 +68,10 @@ pub enum McpTarget {
 
 /// One entry of an agent's `mcps:` in CrewAI's forms: `name`, `name#tool`, `https://…`,
 /// `https://…#tool`. Serialised as that text.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(try_from = "String", into = "String")]
 #[schemars(with = "String")]
+#[ts(type = "string")]
 pub struct McpRef {
     pub target: McpTarget,
     /// Only this tool of the server; `None` = all its tools.

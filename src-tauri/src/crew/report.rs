@@ -4,6 +4,7 @@ use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::confine::WorkspacePolicy;
 use super::diagnostic::{CrewError, CrewWarning, FieldUses};
@@ -12,7 +13,7 @@ use super::placeholders::required_inputs;
 use super::CrewSpec;
 
 /// An input the crew's text names as a `{placeholder}`, and its default from the crew's `inputs`.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct RequiredInput {
     pub name: String,
     /// `None`: the input has no default and must be given at kickoff.
@@ -20,11 +21,12 @@ pub struct RequiredInput {
     /// Where the default was written (`crew.yaml`, `<path>/main.py:14`); `None` without a default
     /// or when the format does not say.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub default_from: Option<String>,
 }
 
 /// What `crew-runner validate --json` prints and the GUI builds its inputs form from.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema, TS)]
 pub struct CrewReport {
     pub crew: CrewSpec,
     /// Sorted by name.

@@ -2,12 +2,13 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::command_tool::CommandToolSpec;
 use super::mcp::{McpRef, McpServerSpec};
 
 /// Which format a crew was loaded from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CrewFormat {
     /// A CrewAI project folder: `config/agents.yaml` + `config/tasks.yaml` (+ optional `crew.yaml`).
@@ -19,7 +20,7 @@ pub enum CrewFormat {
 }
 
 /// How tasks are run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Process {
     /// Tasks in order, each by its own agent.
@@ -30,7 +31,7 @@ pub enum Process {
 }
 
 /// An agent, with CrewAI's field names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct AgentSpec {
     /// The agent's key (its name in `agents.yaml`, its node id in a graph).
     pub key: String,
@@ -74,20 +75,24 @@ fn respect_context_window_default() -> bool {
 }
 
 /// An agent's model settings beyond the model name; absent fields leave the provider's default.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct LlmSettings {
     /// Sent as the request's `temperature`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub temperature: Option<f32>,
     /// Sent as the request's `max_tokens`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub max_tokens: Option<u32>,
     /// The endpoint's base URL (`http://127.0.0.1:11434/v1`), instead of the provider's
     /// variables and default; `--api-base` still overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub base_url: Option<String>,
     /// The environment variable holding the API key (never the key itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub api_key_env: Option<String>,
 }
 
@@ -99,7 +104,7 @@ impl LlmSettings {
 }
 
 /// A task, with CrewAI's field names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct TaskSpec {
     /// The task's key (its name in `tasks.yaml`, its node id in a graph). Steps are stored under it.
     pub key: String,
@@ -149,8 +154,9 @@ fn default_guardrail_max_retries() -> u32 {
 ///
 /// Serialised as the bare name when it has no arguments, so snapshots written before tools had
 /// arguments (plain strings) still load.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(from = "ToolUseRepr", into = "ToolUseRepr")]
+#[ts(as = "ToolUseRepr")]
 pub struct ToolUse {
     /// The canonical tool name.
     pub name: String,
@@ -191,8 +197,9 @@ impl std::fmt::Display for ToolUse {
 }
 
 /// How a [`ToolUse`] is written: a bare name, or `{name, args}`.
-#[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(untagged)]
+#[ts(rename = "ToolUse")]
 enum ToolUseRepr {
     Name(String),
     WithArgs {
@@ -224,7 +231,7 @@ impl From<ToolUse> for ToolUseRepr {
 /// A whole crew, validated and normalised; what the engine runs and what an execution snapshots.
 ///
 /// Placeholders (`{topic}`) are still in the text; they are filled at run time from the inputs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct CrewSpec {
     pub name: String,
     pub format: CrewFormat,
@@ -277,6 +284,7 @@ pub struct CrewSpec {
     /// when the crew runs. Only its path and variable names are kept: the values are read again
     /// by whoever runs the crew, so no secret is stored with an execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub env_file: Option<String>,
     /// The variable names the `.env` set when the crew was loaded (names only, never values).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -8,12 +8,13 @@ use std::io::{Read, Write};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The environment variable that sets [`TracePayloads`] (it wins over the configuration).
 pub const TRACE_PAYLOADS_VAR: &str = "CREW_RUNNER_TRACE_PAYLOADS";
 
 /// What the store keeps of each LLM call (the `trace_payloads` setting).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TracePayloads {
     /// The messages sent and the answer received, with the metadata (the default).
@@ -64,7 +65,7 @@ impl std::fmt::Display for TracePayloads {
 }
 
 /// A tool call as the model asked for it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct PayloadToolCall {
     pub name: String,
     /// The arguments as the model sent them (JSON text, possibly invalid).
@@ -72,7 +73,7 @@ pub struct PayloadToolCall {
 }
 
 /// One message sent to the model.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct PayloadMessage {
     /// `system`, `user`, `assistant` or `tool`.
     pub role: String,
@@ -82,14 +83,16 @@ pub struct PayloadMessage {
     pub tool_calls: Vec<PayloadToolCall>,
     /// The call a `tool` message answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub tool_call_id: Option<String>,
     /// The speaker's name, when the message had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub name: Option<String>,
 }
 
 /// What the model answered.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct PayloadResponse {
     pub content: String,
     #[serde(default)]

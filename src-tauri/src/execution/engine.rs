@@ -5,13 +5,14 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The engine that runs an execution, decided at submission and stored with it.
 ///
 /// - `Native`: the Rust engine; the execution's `crew_spec` is a `CrewSpec`.
 /// - `Crewai`: the user's own CrewAI in a Python child process; `crew_spec` is a `CrewaiTarget`
 ///   (see `engine::crewai` and docs/CREWAI_ENGINE.md).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     #[default]

@@ -1,8 +1,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Why an attempt failed, classified so the scheduler knows whether to retry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The execution ran longer than its timeout. Not retried.
@@ -68,7 +69,7 @@ impl ErrorKind {
 ///
 /// `retryable` is decided by whoever classifies the failure (the LLM client, the engine); the
 /// scheduler retries only retryable errors, and only while attempts remain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error, JsonSchema, TS)]
 #[error("{kind:?}: {message}")]
 pub struct ExecutionError {
     pub kind: ErrorKind,
@@ -79,6 +80,7 @@ pub struct ExecutionError {
     pub details: serde_json::Value,
     /// The server's Retry-After, when it sent one; the backoff waits at least this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub retry_after_ms: Option<u64>,
 }
 

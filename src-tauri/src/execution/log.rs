@@ -1,10 +1,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{ExecutionId, ExecutionState, Millis, Priority, Progress};
 
 /// Severity of an ExecutionLog line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     Debug,
@@ -14,7 +15,7 @@ pub enum LogLevel {
 }
 
 /// What an ExecutionLog line records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     // Scheduler events.
@@ -46,13 +47,15 @@ pub enum EventKind {
 }
 
 /// A line an executor (or the scheduler) asks to record; the store adds id, attempt, seq and time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct LogEvent {
     pub level: LogLevel,
     pub kind: EventKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub task: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub agent: Option<String>,
     pub message: String,
     #[serde(default)]
@@ -92,7 +95,7 @@ impl LogEvent {
 }
 
 /// One stored ExecutionLog line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct LogEntry {
     pub execution_id: ExecutionId,
     pub attempt: u32,
@@ -106,7 +109,7 @@ pub struct LogEntry {
 /// What subscribers (the CLI's progress display, the GUI) receive through the broadcast.
 ///
 /// Lagging subscribers lose events (tokio broadcast semantics) and should re-read the store.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ExecutionEvent {
     /// The execution's state changed (committed before this is sent).

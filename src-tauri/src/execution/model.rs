@@ -2,33 +2,39 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{Engine, ExecutionError, ExecutionId, ExecutionState, Millis, Priority, Status};
 
 /// How the execution talks to LLMs; stored with it so any worker runs it the same way.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct LlmOptions {
     /// `--model`: overrides the crew's default model (per-agent `llm` still wins over the crew's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub model: Option<String>,
     /// `--api-base`: overrides the endpoint taken from the environment. As stored, its
     /// credentials (password, secret query parameters) read `***`; the real URL is then in the
     /// secrets file named by `secret_ref` (see `llm::endpoint_secrets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub api_base: Option<String>,
     /// The file in `<data dir>/secrets/` holding the real `api_base`, when it carries credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub secret_ref: Option<String>,
     /// `--record FILE`: keep every LLM exchange of the run in this file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub record: Option<String>,
     /// `--replay FILE`: serve LLM exchanges from this recording, no network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub replay: Option<String>,
 }
 
 /// Token usage (and cost when the model's price is known), summed over LLM calls.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -37,6 +43,7 @@ pub struct Usage {
     pub llm_calls: u64,
     /// US dollars, when every call's model price was known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub cost_usd: Option<f64>,
 }
 
@@ -57,15 +64,17 @@ impl Usage {
 }
 
 /// How far a run is: completed steps (crew tasks) of the total, and what runs now.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct Progress {
     pub completed_steps: u32,
     pub total_steps: u32,
     /// The task running now (its key), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub current_step: Option<String>,
     /// The agent (role) working on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub current_agent: Option<String>,
 }
 
@@ -114,7 +123,7 @@ pub struct NewExecution {
 }
 
 /// One run of one crew: what was asked, where it is, and what came of it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct Execution {
     pub id: ExecutionId,
     pub crew_name: String,
@@ -122,6 +131,9 @@ pub struct Execution {
     /// The engine that runs it (`crew_spec` is that engine's form of the crew).
     #[serde(default)]
     pub engine: Engine,
+    /// A `CrewSpec` (native engine) or a `CrewaiTarget` (CrewAI engine); `null` in the desktop
+    /// app's lists.
+    #[ts(type = "CrewSnapshot | null")]
     pub crew_spec: serde_json::Value,
     pub inputs: BTreeMap<String, serde_json::Value>,
     pub priority: Priority,
@@ -161,7 +173,7 @@ impl Execution {
 }
 
 /// One failed attempt's error, kept for history.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct AttemptError {
     pub attempt: u32,
     pub at: Millis,
@@ -169,7 +181,7 @@ pub struct AttemptError {
 }
 
 /// A completed step (crew task): stored once per (execution, step) so reruns skip it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct StepOutput {
     /// The task's key (its name in `tasks.yaml`, its id in a graph).
     pub step: String,

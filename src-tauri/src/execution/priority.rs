@@ -3,11 +3,12 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// How urgent an execution is. Strictly higher priorities run first; FIFO within a level.
 ///
 /// Stored as its [`rank`](Priority::rank) (0 = low … 3 = urgent) so the claim index can order by it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,

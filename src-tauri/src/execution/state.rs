@@ -3,6 +3,7 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{ExecutionError, InputRequest, Millis};
 
@@ -13,7 +14,7 @@ use super::{ExecutionError, InputRequest, Millis};
 /// `Retrying → Queued` when the backoff is due (or straight to `Running` when claimed),
 /// `Queued | Retrying → Cancelled`. A running execution whose owner dies goes back to `Queued`
 /// (recovered) or to `Failed` with kind `abandoned` when no attempts remain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ExecutionState {
     /// Waiting for a free slot.
@@ -75,7 +76,7 @@ impl ExecutionState {
 }
 
 /// An execution's status without its data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Queued,

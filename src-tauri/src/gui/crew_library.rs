@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::crew;
 
@@ -10,7 +11,7 @@ use crate::crew;
 pub const MAX_IMPORT_FILES: usize = 2000;
 
 /// One crew in the library.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct CrewEntry {
     /// The file or folder name in the library.
     pub name: String,

@@ -1,6 +1,7 @@
 //! The one error type every command returns, serialised as `{"kind": "...", "message": "..."}`.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::app::SchedulerError;
 use crate::app::StoreError;
@@ -8,7 +9,7 @@ use crate::app::{EngineChoiceError, PathsError, RerunError, RunnerError, SubmitE
 use crate::crew::CrewError;
 
 /// What went wrong, as a stable snake_case word the UI can branch on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CommandErrorKind {
     /// No execution (or crew, or file) with that name.
@@ -37,7 +38,7 @@ pub enum CommandErrorKind {
 
 /// A command failed. Crosses the IPC boundary as `{kind, message}`; nothing secret is ever in
 /// `message` (errors never include the API key).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error, TS)]
 #[error("{kind:?}: {message}")]
 pub struct CommandError {
     pub kind: CommandErrorKind,

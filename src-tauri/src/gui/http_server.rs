@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
 
 use super::settings::{HttpApiSettings, Settings};
 use crate::app::{AppPaths, Runner};
@@ -61,7 +62,7 @@ pub struct HttpServer {
 }
 
 /// The HTTP API part of the Settings view: the setting and what the server is doing.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct HttpApiView {
     pub enabled: bool,
     /// The port setting.

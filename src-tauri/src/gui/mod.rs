@@ -19,6 +19,7 @@
 //! a second launch focuses the first window (single-instance plugin).
 
 mod app;
+pub mod bindings;
 pub mod commands;
 pub mod crew_library;
 mod error;

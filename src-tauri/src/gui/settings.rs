@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::http_server::HttpApiView;
-pub use crate::app::config::{ConfigStore, FileError, HttpApiSettings, InvalidUpdate, LlmSettings, Settings, SettingsUpdate};
+pub use crate::app::config::{ConfigStore, FileError, HttpApiSettings, InvalidUpdate, KeyLocation, LlmSettings, Settings, SettingsUpdate};
 
 /// The settings as the UI sees them: the key only as "set or not". The queue's shared settings
 /// and where the data lives are added by the command.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SettingsView {
     pub provider: String,
     pub base_url: String,
@@ -19,7 +20,7 @@ pub struct SettingsView {
     pub api_key_set: bool,
     /// Where the stored key is: `keyring` (the OS credential store), `file` (`credentials.json`
     /// beside the settings), or `None` when none is stored.
-    pub api_key_storage: Option<String>,
+    pub api_key_storage: Option<KeyLocation>,
     pub notify_on_finish: bool,
     /// Folders a crew's workspace may be in besides its own folder and the data dir's `workspaces/`.
     pub allowed_workspaces: Vec<String>,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use ts_rs::TS;
 
 use crate::execution::ExecutionId;
 
@@ -15,7 +16,7 @@ pub const THROTTLE: Duration = Duration::from_millis(100);
 
 /// Text streamed into one execution's task since the last emit (the `execution-tokens` payload
 /// is a list of these, in arrival order).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct TokenBatch {
     pub id: ExecutionId,
     pub task: Option<String>,

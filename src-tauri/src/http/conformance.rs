@@ -67,7 +67,7 @@ fn failure(kind: FailureKind) -> ExecutionError {
 }
 
 /// One execution in each state, with every optional part filled somewhere.
-fn executions() -> Vec<Execution> {
+pub(crate) fn executions() -> Vec<Execution> {
     let spec = crew(vec![agent("writer", "Writer")], vec![task("draft", Some("writer"))], std::path::Path::new("/tmp/ws"));
     let states = [
         ExecutionState::Queued,

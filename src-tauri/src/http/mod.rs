@@ -15,7 +15,7 @@
 mod auth;
 mod body;
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
 mod error;
 mod host;
 mod openapi;

@@ -7,11 +7,12 @@ use std::sync::Mutex;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::execution::ExecutionId;
 
 /// A running LLM call's answer so far: its end (at most [`KEPT_BYTES`]) and its whole length.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema, TS)]
 pub struct StreamedAnswer {
     /// The answer's end.
     pub text: String,

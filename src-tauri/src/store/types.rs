@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::execution::{Execution, ExecutionError, ExecutionId, LogEntry, Millis, Status, StepOutput, Usage};
 
@@ -155,7 +156,7 @@ pub struct RecoverRequest {
 }
 
 /// What a cancel request did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(tag = "outcome", content = "status", rename_all = "snake_case")]
 pub enum CancelOutcome {
     /// It was queued or retrying and is now cancelled.
@@ -184,14 +185,14 @@ pub struct LeaseRenewal {
 }
 
 /// Queue settings shared by every process on one database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct QueueSettings {
     pub paused: bool,
     pub concurrency: u32,
 }
 
 /// Number of executions in each status.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct StatusCounts {
     pub queued: u64,
     pub running: u64,

@@ -111,6 +111,10 @@ export const detailView: View = (root, id) => {
         else if (execution) renderTimeline();
       } else if (m.type === 'end') {
         scheduleReload();
+      } else if (m.type === 'orphaned') {
+        // Its worker process is gone and none is alive to recover it: nothing is logged until one starts.
+        toast(`The worker running this execution (${m.owner}) is gone; it goes on when a worker starts.`, 'error');
+        scheduleReload();
       } else {
         toast(m.message, 'error');
       }
@@ -150,7 +154,7 @@ export const detailView: View = (root, id) => {
           e.llm.model ? fact('Model', e.llm.model) : null, e.llm.replay ? fact('Replay', e.llm.replay) : null)),
       actions,
     );
-    const err = e.error ?? e.last_error;
+    const err = e.status === 'failed' ? e.error : e.status === 'retrying' ? e.last_error : undefined;
     errorBox.hidden = !err;
     clear(errorBox);
     if (err) append(errorBox, h('strong', { class: 'error-kind' }, err.kind), ' ', h('span', { class: 'error-message' }, err.message),

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use keyring_core::{CredentialStore, Entry};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::file::{read_json, write_private_json, FileError};
 
@@ -23,8 +25,9 @@ pub const CREDENTIALS_FILE: &str = "credentials.json";
 /// The field of [`CREDENTIALS_FILE`] holding the LLM API key.
 const API_KEY_FIELD: &str = "llm.api_key";
 
-/// Where a stored key was found or put.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a stored key was found or put (the Settings view's `api_key_storage`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
 pub enum KeyLocation {
     /// The OS credential store.
     Keyring,

@@ -6,6 +6,7 @@
 //! [`ConfiguredLlm::fill_env`].
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::execution::{TracePayloads, TRACE_PAYLOADS_VAR};
 use crate::llm::LlmEnv;
@@ -74,7 +75,9 @@ impl Default for Settings {
 /// A change of settings (from the app's Settings view). Absent fields are left as they are.
 ///
 /// `api_key`: absent or `null` keeps the stored key, `""` removes it, any other text replaces it.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+/// (In TypeScript each field is optional and nullable: `field?: T | null`.)
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct SettingsUpdate {
     pub provider: Option<String>,
     pub base_url: Option<String>,

@@ -21,9 +21,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// A Python command line: `program args… script…`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, TS)]
 pub struct PythonCommand {
     pub program: PathBuf,
     /// Arguments before the script (`["run", "--project", ROOT, "python"]` for uv).
@@ -50,7 +51,7 @@ impl PythonCommand {
 }
 
 /// A Python that imports CrewAI.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 pub struct FoundPython {
     pub command: PythonCommand,
     /// Where it came from (`--python`, `CREW_RUNNER_PYTHON`, `the project's .venv`, `uv run`, `python3 on PATH`).

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::python::FoundPython;
 use crate::crew::CrewSpec;
 
 /// How the shim runs the crew (the request's `kind`, see docs/CREWAI_ENGINE.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     /// A `crewai create crew` project: `src/<pkg>/crew.py` with a `@CrewBase` class.
@@ -32,7 +33,7 @@ impl TargetKind {
 }
 
 /// What a CrewAI execution runs, with which Python.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct CrewaiTarget {
     pub kind: TargetKind,
     /// The working directory (the project root; a script's folder).
@@ -43,12 +44,13 @@ pub struct CrewaiTarget {
     /// A native crew translated to a CrewAI project at each attempt (`crew-runner export`'s
     /// project, written to a temp folder); `root` and `entry` are then filled in at run time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub translated: Option<CrewSpec>,
 }
 
 /// A CrewAI Python crew found on disk (`validate --json` and the desktop app's preview show it as
 /// `{kind, root, entry}`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema, TS)]
 pub struct PythonCrew {
     pub kind: TargetKind,
     pub root: PathBuf,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tauri::State;
+use ts_rs::TS;
 
 use super::crews::engine_request;
 use super::{blocking, parse_id};
@@ -15,7 +16,7 @@ use crate::gui::settings::LlmSettings;
 use crate::gui::{CommandError, CommandErrorKind, GuiState};
 
 /// Which models a submitted run uses.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum LlmMode {
     /// The configured provider, base URL, model and key (Settings); agents that name a model
@@ -39,32 +40,39 @@ impl LlmMode {
     }
 }
 
-/// What the New run view submits.
-#[derive(Clone, Debug, Deserialize)]
+/// What the New run view submits. In TypeScript every field but `crew` may be left out (serde's
+/// defaults), and an `Option` may also be `null` (`optional = nullable` keeps a field's type as it is).
+#[derive(Clone, Debug, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct SubmitArgs {
     /// The crew file or folder.
     pub crew: String,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub inputs: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub priority: Priority,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub llm: LlmMode,
     /// Attempts in all (default 3).
     pub max_attempts: Option<u32>,
     /// Per-attempt time limit.
     pub timeout_secs: Option<f64>,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub meta: BTreeMap<String, String>,
     /// Which engine runs it (`auto` by default).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub engine: EngineChoice,
     /// The Python the CrewAI engine uses (else the search; empty means absent).
     pub python: Option<String>,
 }
 
 /// A recorded submission and the warnings about its crew and inputs (see `prepare_submission`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct Submitted {
     pub execution: Execution,
     pub warnings: Vec<CrewWarning>,
@@ -120,11 +128,14 @@ pub async fn get_execution_graph(state: State<'_, GuiState>, id: String) -> Resu
     Ok(state.runner.graph(&id)?)
 }
 
-/// Which executions to list, newest first.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// Which executions to list, newest first. In TypeScript every field may be left out (an `Option`
+/// may also be `null`), as for [`SubmitArgs`].
+#[derive(Clone, Debug, Default, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
 pub struct ListQuery {
     /// Only these statuses (all when empty).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub statuses: Vec<Status>,
     /// Only this crew (by name).
     pub crew: Option<String>,
@@ -135,7 +146,7 @@ pub struct ListQuery {
 }
 
 /// One page of executions. `crew_spec` is left out (`null`) in lists: `get_execution` has it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct ExecutionPage {
     pub executions: Vec<Execution>,
     /// Pass as `before` for the next page; `null` on the last page.

@@ -2,7 +2,6 @@
 
 use tauri::State;
 
-use crate::app::config::KeyLocation;
 use crate::gui::settings::{SettingsUpdate, SettingsView};
 use crate::gui::{CommandError, GuiState};
 use crate::llm::providers::PROVIDERS;
@@ -37,10 +36,7 @@ async fn view(state: &GuiState) -> Result<SettingsView, CommandError> {
         base_url: s.llm.base_url,
         model: s.llm.model,
         api_key_set: !s.llm.api_key.is_empty(),
-        api_key_storage: state.settings.key_location().map(|at| match at {
-            KeyLocation::Keyring => "keyring".to_string(),
-            KeyLocation::File => "file".to_string(),
-        }),
+        api_key_storage: state.settings.key_location(),
         notify_on_finish: s.notify_on_finish,
         allowed_workspaces: s.allowed_workspaces,
         concurrency: queue.concurrency,
