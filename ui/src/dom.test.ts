@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { orphanBadge, statusBadge } from './dom';
 import type { ExecutionState } from './types';
 
-const running: ExecutionState = { status: 'running', owner: 'host:42:abc', lease_expires_at: 9, started_at: 1, lease_token: 1 };
+const running: ExecutionState = { status: 'running', owner: 'host:42:abc', lease_expires_at: 9, attempt_started_at: 1, lease_token: 1 };
 
 describe('orphanBadge', () => {
   it('marks a running execution whose worker process is gone, naming the worker', () => {

@@ -13,7 +13,7 @@ describe('format', () => {
 
   it('measures running executions to now and finished ones to their end', () => {
     expect(executionDuration({ started_at: 1000, finished_at: 4000, status: 'succeeded', output: '' }, 9000)).toBe(3000);
-    const running = { status: 'running', owner: 'o', lease_expires_at: 0, lease_token: 1 } as const;
+    const running = { status: 'running', owner: 'o', lease_expires_at: 0, lease_token: 1, attempt_started_at: 5000 } as const;
     expect(executionDuration({ ...running, started_at: 1000 }, 9000)).toBe(8000);
     expect(executionDuration({ started_at: null, status: 'queued' }, 9000)).toBeNull();
   });

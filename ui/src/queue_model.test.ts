@@ -6,14 +6,14 @@ import { STATE_KEYS, type ExecutionState } from './types';
 
 /** The state fields of an execution (real JSON: `gen/samples.ts`). */
 function stateOf(e: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(e).filter(([k]) => (STATE_KEYS as readonly string[]).includes(k) && k !== 'started_at'));
+  return Object.fromEntries(Object.entries(e).filter(([k]) => (STATE_KEYS as readonly string[]).includes(k)));
 }
 
 describe('queue model', () => {
   it('applies state changes, dropping the old state fields', () => {
     const retrying = executions.find((e) => e.status === 'retrying')!;
     const rows = [{ ...retrying, id: 'A' }];
-    const running: ExecutionState = { status: 'running', owner: 'o', lease_expires_at: 9, started_at: 7, lease_token: 2 };
+    const running: ExecutionState = { status: 'running', owner: 'o', lease_expires_at: 9, attempt_started_at: 7, lease_token: 2 };
     expect(applyEvent(rows, { type: 'state', id: 'A', state: running, attempt: 2, priority: 'high' })).toBe('changed');
     expect(rows[0].status).toBe('running');
     expect(rows[0].attempt).toBe(2);
@@ -34,8 +34,8 @@ describe('queue model', () => {
     }
   });
 
-  it("keeps the execution's first start when an attempt starts (the state's started_at is the attempt's)", () => {
-    const running: ExecutionState = { status: 'running', owner: 'o', lease_expires_at: 9, started_at: 50, lease_token: 2 };
+  it("keeps the execution's first start when an attempt starts (the state's attempt_started_at is the attempt's)", () => {
+    const running: ExecutionState = { status: 'running', owner: 'o', lease_expires_at: 9, attempt_started_at: 50, lease_token: 2 };
     expect(withState(execution('A', { status: 'queued' }, { started_at: 10 }), running).started_at).toBe(10);
     expect(withState(execution('A', { status: 'queued' }, { started_at: null }), running).started_at).toBe(50);
   });

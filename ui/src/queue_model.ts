@@ -6,15 +6,14 @@ import { STATE_KEYS } from './types';
 /** What applying an event did. `refetch`: the event is about something the page does not hold. */
 export type ApplyResult = 'changed' | 'unchanged' | 'refetch';
 
-/** `e` with its state replaced by `state` (fields of the old state removed). A running state's
- *  `started_at` is its attempt's start: the execution keeps its own (the first attempt's), as
- *  `get_execution`'s JSON does (it has both under one key; a JSON parser keeps the execution's). */
+/** `e` with its state replaced by `state` (fields of the old state removed). The execution keeps
+ *  its own `started_at` (its first attempt's start); a first attempt sets it from the running
+ *  state's `attempt_started_at`. */
 export function withState(e: Execution, state: ExecutionState): Execution {
   const next: Record<string, unknown> = { ...e };
-  for (const k of STATE_KEYS) if (k !== 'started_at') delete next[k];
-  const { started_at: attemptStart, ...fields } = { started_at: undefined, ...state };
-  Object.assign(next, fields);
-  if (next.started_at == null && attemptStart != null) next.started_at = attemptStart;
+  for (const k of STATE_KEYS) delete next[k];
+  Object.assign(next, state);
+  if (next.started_at == null && state.status === 'running') next.started_at = state.attempt_started_at;
   return next as Execution;
 }
 

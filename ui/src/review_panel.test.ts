@@ -22,7 +22,7 @@ describe('the review panel', () => {
   beforeEach(() => { invoke.mockReset(); invoke.mockResolvedValue({}); });
 
   it('is shown only while a run awaits input', () => {
-    expect(reviewPanel(execution('01JREVIEW', { status: 'running', owner: 'o', lease_expires_at: 0, started_at: 1, lease_token: 1 }), () => {})).toBeNull();
+    expect(reviewPanel(execution('01JREVIEW', { status: 'running', owner: 'o', lease_expires_at: 0, attempt_started_at: 1, lease_token: 1 }), () => {})).toBeNull();
     expect(reviewPanel(waiting(), () => {})).not.toBeNull();
   });
 

@@ -24,7 +24,7 @@ export type StateKey = KeysOfAny<ExecutionState>;
 
 /** Every state field; the check below fails to compile when a state gains a field not listed. */
 export const STATE_KEYS = [
-  'status', 'owner', 'lease_expires_at', 'started_at', 'lease_token', 'owner_gone', 'next_run_at', 'last_error', 'output', 'error',
+  'status', 'owner', 'lease_expires_at', 'attempt_started_at', 'lease_token', 'owner_gone', 'next_run_at', 'last_error', 'output', 'error',
   'finished_at', 'was_running', 'request',
 ] as const satisfies readonly StateKey[];
 const stateKeysComplete: Exclude<StateKey, (typeof STATE_KEYS)[number]> extends never ? true : false = true;

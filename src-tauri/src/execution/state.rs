@@ -23,9 +23,13 @@ pub enum ExecutionState {
     /// is the claim's fencing token: the attempt's writes are refused once it is not current.
     /// `owner_gone` is not stored: reads set it when the owner's process is gone (its lock is
     /// free), so an execution whose worker died shows as such before any worker recovers it.
+    /// `started_at` is this attempt's start; in JSON it is `attempt_started_at`, since an
+    /// execution's JSON (the state's fields beside the execution's own) has its own `started_at`,
+    /// its first attempt's. (It was `started_at` before: reading accepts that name too.)
     Running {
         owner: String,
         lease_expires_at: Millis,
+        #[serde(rename = "attempt_started_at", alias = "started_at")]
         started_at: Millis,
         #[serde(default)]
         lease_token: i64,

@@ -395,7 +395,7 @@ attempt_errors: Array<AttemptError>, retry_of: ExecutionId | null, created_at: n
 /**
  * When the first attempt started.
  */
-started_at: number | null, } & ({ "status": "queued" } | { "status": "running", owner: string, lease_expires_at: number, started_at: number, lease_token: number, owner_gone?: boolean, } | { "status": "retrying", next_run_at: number, last_error: ExecutionError, } | { "status": "succeeded", output: string, finished_at: number, } | { "status": "failed", error: ExecutionError, finished_at: number, } | { "status": "cancelled", finished_at: number, was_running: boolean, } | { "status": "awaiting_input", request: InputRequest, });
+started_at: number | null, } & ({ "status": "queued" } | { "status": "running", owner: string, lease_expires_at: number, attempt_started_at: number, lease_token: number, owner_gone?: boolean, } | { "status": "retrying", next_run_at: number, last_error: ExecutionError, } | { "status": "succeeded", output: string, finished_at: number, } | { "status": "failed", error: ExecutionError, finished_at: number, } | { "status": "cancelled", finished_at: number, was_running: boolean, } | { "status": "awaiting_input", request: InputRequest, });
 
 /**
  * An attempt's failure: `{kind, message, retryable, details}` as stored and shown.
@@ -445,7 +445,7 @@ next_before: string | null, };
  * `Queued | Retrying → Cancelled`. A running execution whose owner dies goes back to `Queued`
  * (recovered) or to `Failed` with kind `abandoned` when no attempts remain.
  */
-export type ExecutionState = { "status": "queued" } | { "status": "running", owner: string, lease_expires_at: number, started_at: number, lease_token: number, owner_gone?: boolean, } | { "status": "retrying", next_run_at: number, last_error: ExecutionError, } | { "status": "succeeded", output: string, finished_at: number, } | { "status": "failed", error: ExecutionError, finished_at: number, } | { "status": "cancelled", finished_at: number, was_running: boolean, } | { "status": "awaiting_input", request: InputRequest, };
+export type ExecutionState = { "status": "queued" } | { "status": "running", owner: string, lease_expires_at: number, attempt_started_at: number, lease_token: number, owner_gone?: boolean, } | { "status": "retrying", next_run_at: number, last_error: ExecutionError, } | { "status": "succeeded", output: string, finished_at: number, } | { "status": "failed", error: ExecutionError, finished_at: number, } | { "status": "cancelled", finished_at: number, was_running: boolean, } | { "status": "awaiting_input", request: InputRequest, };
 
 /**
  * What became of the fields of one agent, one task, or the crew's settings.

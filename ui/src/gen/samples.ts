@@ -100,6 +100,7 @@ export const executions: Execution[] = [
         }
       }
     ],
+    "attempt_started_at": 2,
     "cancel_requested": true,
     "created_at": 0,
     "crew_name": "test-crew",
@@ -442,11 +443,11 @@ export const events: ExecutionEvent[] = [
     "id": "01J00000000000000000000001",
     "priority": "urgent",
     "state": {
+      "attempt_started_at": 2,
       "lease_expires_at": 9,
       "lease_token": 4,
       "owner": "host:1",
       "owner_gone": true,
-      "started_at": 2,
       "status": "running"
     },
     "type": "state"
