@@ -28,6 +28,7 @@ pub(super) struct WriteConn<'c> {
 }
 
 impl<'c> WriteConn<'c> {
+    #[cfg(any(test, feature = "bench-internals"))]
     pub(super) fn new(conn: &'c Connection) -> WriteConn<'c> {
         WriteConn::counting_others(conn, Arc::default())
     }
