@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use rand::SeedableRng;
 
 use super::super::super::attempt::AttemptEnd;
+use super::super::events::*;
 use super::*;
 use crate::engine::test_support;
-use crate::execution::{AttemptOutput, ErrorKind, EventKind, ExecutionError, LogEntry, LogEvent, RunOutput, Usage};
+use crate::execution::{AttemptOutput, ErrorKind, EventKind, ExecutionError, ExecutionState, LogEntry, LogEvent, RunOutput, Usage};
 use crate::store::{Finish, Transition};
 
 const NOW: Millis = 1_000_000;

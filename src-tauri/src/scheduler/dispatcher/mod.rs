@@ -13,12 +13,13 @@
 //! share one. Its slot count follows the free slots; 0 withdraws it.
 //!
 //! # Decisions and the shell
-//! As in cargo-nextest's dispatcher, the decisions are plain functions apart from the waiting:
+//! As in cargo-nextest's dispatcher, deciding is kept apart from doing:
 //! - [`decide`]: the queue state ([`State`]: what runs under which lease token, the waiting
 //!   claim, settlements in flight and not taken, the shutdown, the settings, the next retry) and
 //!   [`State::handle`], which turns an [`Event`] into [`Action`]s. Synchronous, no I/O: unit
 //!   tested in `decide_tests.rs` without a store or a runtime. [`settlement`] decides how an
-//!   ended attempt is written (retry, backoff, fail, requeue, cancel).
+//!   ended attempt is written (retry, backoff, fail, requeue, cancel); [`events`] holds the
+//!   vocabulary.
 //! - [`shell`]: the async loop ([`Dispatcher::run`]), which turns channel messages, task ends,
 //!   timers and store answers into events and carries out the actions (store writes, spawning
 //!   and stopping attempts, broadcasts).
@@ -31,9 +32,12 @@
 //! dispatcher-wide cancellation token, so a shutdown stops all of them (also one claimed late).
 
 mod decide;
+mod events;
 mod settlement;
 mod shell;
 
 #[cfg(doc)]
-use decide::{Action, Event, Request, State};
+use decide::State;
+#[cfg(doc)]
+use events::{Action, Event, Request};
 pub(super) use shell::{Command, Dispatcher};

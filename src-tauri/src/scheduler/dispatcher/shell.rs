@@ -16,7 +16,8 @@ use super::super::halt::Halt;
 use super::super::journal::{PendingLog, StoreJournal};
 use super::super::streamed_text::StreamedText;
 use super::super::SchedulerConfig;
-use super::decide::{Action, Event, Request, SettleAnswer, State};
+use super::decide::State;
+use super::events::{Action, Event, Request, SettleAnswer};
 use super::settlement::Settlement;
 use crate::execution::{now_ms, BoxFuture, ExecutionEvent, ExecutionId, Executor, RunRequest};
 use crate::store::{
@@ -154,14 +155,15 @@ impl Dispatcher {
                 _ = sleep_until_some(retry_at) => Event::RetryDue,
                 _ = heartbeat.tick() => Event::Heartbeat { now: now_ms() },
             };
-            let mut events = vec![event];
-            if matches!(events[0], Event::Settled(_)) {
+            let settled = matches!(event, Event::Settled(_));
+            self.step(event).await;
+            if settled {
                 // The other settlements answered by now are taken in the same turn.
-                self.ready_settlements(&mut events);
-            }
-            for event in events {
-                let actions = self.state.handle(event);
-                self.perform(actions).await;
+                let mut more = Vec::new();
+                self.ready_settlements(&mut more);
+                for event in more {
+                    self.step(event).await;
+                }
             }
             if let Some(actions) = self.state.finish() {
                 self.perform(actions).await;
@@ -181,6 +183,12 @@ impl Dispatcher {
                 Request::Shutdown
             }
         }
+    }
+
+    /// Hands `event` to the decisions and carries out what they decide.
+    async fn step(&mut self, event: Event) {
+        let actions = self.state.handle(event);
+        self.perform(actions).await;
     }
 
     /// Carries out `actions` in order. An action that asks the store something is answered
