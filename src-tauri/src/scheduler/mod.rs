@@ -1,7 +1,7 @@
 //! The scheduler: runs queued executions with priorities, a concurrency limit, leases, retries,
 //! timeouts and cancellation, and broadcasts what happens.
 //!
-//! A [`Scheduler`] is a cheap-clone handle to one dispatcher task (`scheduler/dispatcher.rs`) that owns
+//! A [`Scheduler`] is a cheap-clone handle to one dispatcher task (`scheduler/dispatcher/`) that owns
 //! the queue state of this process. Several processes may run schedulers on one database: they
 //! claim work atomically through the [`Store`], share the pause flag and the concurrency, and see
 //! each other's cancels and submissions within one heartbeat (at most 1 s).
@@ -25,6 +25,7 @@
 //! `counts`, `list`, `logs`); the process that owns the affected executions notices at its next
 //! heartbeat.
 
+mod announce;
 mod attempt;
 mod backoff;
 mod config;
@@ -49,7 +50,8 @@ use streamed_text::StreamedText;
 use crate::execution::ErrorKind;
 use crate::execution::{Execution, ExecutionEvent, ExecutionId, ExecutionState, Executor, InputAnswer, NewExecution, Priority};
 use crate::store::{CommitListener, Committed, OwnerId, QueueSettings, RecoverRequest, Store};
-use dispatcher::{announce, Command, Dispatcher};
+use announce::announce;
+use dispatcher::{Command, Dispatcher};
 
 /// How many events a subscriber may fall behind before it lags (and should re-read the store).
 pub const EVENT_CAPACITY: usize = 4096;
