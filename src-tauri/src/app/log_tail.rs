@@ -147,13 +147,26 @@ impl LogTail {
         if self.ended {
             return;
         }
-        if let Err(e) = self.read() {
-            self.ready.push_back(LogStreamMessage::Error { message: e.to_string() });
-            self.ended = true;
+        loop {
+            match self.read() {
+                // Stranded, but lines came with it: read once more before saying so (see `read`).
+                Ok(again) if again => continue,
+                Ok(_) => return,
+                Err(e) => {
+                    self.ready.push_back(LogStreamMessage::Error { message: e.to_string() });
+                    self.ended = true;
+                    return;
+                }
+            }
         }
     }
 
-    fn read(&mut self) -> Result<(), StoreError> {
+    /// Queues the lines after `last` and, if the execution is over, how. Returns whether to read
+    /// again at once: the execution looked stranded but lines were read, so the state (read
+    /// before them) may be older than they are (a worker recovering it writes lines); only a read
+    /// that finds no new line says it is stranded. (No change may come to wake the tail: a worker
+    /// that died before the watch was made is not one it watches.)
+    fn read(&mut self) -> Result<bool, StoreError> {
         // The state first: lines committed before a terminal state are then all readable.
         let execution = self.store.get(&self.id)?.ok_or_else(|| StoreError::NotFound(self.id.clone()))?;
         let mut read_any = false;
@@ -171,10 +184,13 @@ impl LogTail {
         if execution.state.is_terminal() {
             self.ready.push_back(LogStreamMessage::End { status: execution.status() });
             self.ended = true;
-        } else if let Some(owner) = stranded(self.store.as_ref(), &execution).filter(|_| !read_any) {
+        } else if let Some(owner) = stranded(self.store.as_ref(), &execution) {
+            if read_any {
+                return Ok(true);
+            }
             self.ready.push_back(LogStreamMessage::Orphaned { owner: owner.to_string() });
             self.ended = true;
         }
-        Ok(())
+        Ok(false)
     }
 }
