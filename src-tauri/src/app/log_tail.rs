@@ -65,6 +65,17 @@ pub fn stranded<'a>(store: &dyn Store, e: &'a Execution) -> Option<&'a str> {
     }
 }
 
+/// What [`LogTail::next_or_change`] yields: a message of the tail, or a change its watch heard.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TailItem {
+    /// The tail's next message (as [`LogTail::next`] yields it).
+    Log(LogStreamMessage),
+    /// A change of the store the tail's watch heard (about any execution), after the tail has
+    /// queued the lines it brought: a face showing the execution's state beside its log follows
+    /// both through this one subscription.
+    Change(Change),
+}
+
 /// A live tail of one execution's log (see the module docs).
 pub struct LogTail {
     store: Arc<dyn Store>,
@@ -74,7 +85,7 @@ pub struct LogTail {
     id: ExecutionId,
     last: u64,
     recheck: Duration,
-    ready: VecDeque<LogStreamMessage>,
+    ready: VecDeque<TailItem>,
     started: bool,
     ended: bool,
 }
@@ -90,7 +101,16 @@ impl LogTail {
         LogTail { store, events, watch: None, id, last: after_seq, recheck, ready: VecDeque::new(), started: false, ended: false }
     }
 
-    /// The same tail, asking the store for other processes' commits every `recheck` instead.
+    /// A tail of `id`'s log after `after_seq` that follows `watch` (made before the caller's
+    /// first read of the execution, so nothing committed since is missed), for a face that also
+    /// shows what else the watch hears ([`next_or_change`](Self::next_or_change)): one
+    /// subscription, one probe of other processes' commits.
+    pub fn with_watch(store: Arc<dyn Store>, watch: Watch, id: ExecutionId, after_seq: u64) -> LogTail {
+        LogTail { watch: Some(watch), ..LogTail::new(store, None, id, after_seq) }
+    }
+
+    /// The same tail, asking the store for other processes' commits every `recheck` instead
+    /// (for a tail that makes its own watch: not one made [`with_watch`](Self::with_watch)).
     pub fn with_recheck(mut self, recheck: Duration) -> LogTail {
         self.recheck = recheck;
         self
@@ -100,45 +120,66 @@ impl LogTail {
     ///
     /// Cancel-safe: dropping the future loses nothing (the watch keeps what it has not told).
     pub async fn next(&mut self) -> Option<LogStreamMessage> {
+        loop {
+            match self.next_or_change().await? {
+                TailItem::Log(message) => return Some(message),
+                TailItem::Change(_) => {}
+            }
+        }
+    }
+
+    /// The next message or change ([`TailItem`]); `None` once a last message and the changes
+    /// heard before it were yielded. The lines a change brings come before the change.
+    ///
+    /// Cancel-safe, as [`next`](Self::next).
+    pub async fn next_or_change(&mut self) -> Option<TailItem> {
         if !self.started {
             self.started = true;
-            // The watch before the first read: a commit after the read is then a change.
-            match Watch::new(self.store.clone(), self.events.take(), self.recheck) {
-                Ok(watch) => self.watch = Some(watch),
-                Err(e) => {
-                    self.ended = true;
-                    return Some(LogStreamMessage::Error { message: e.to_string() });
+            if self.watch.is_none() {
+                // The watch before the first read: a commit after the read is then a change.
+                match Watch::new(self.store.clone(), self.events.take(), self.recheck) {
+                    Ok(watch) => self.watch = Some(watch),
+                    Err(e) => {
+                        self.ended = true;
+                        return Some(TailItem::Log(LogStreamMessage::Error { message: e.to_string() }));
+                    }
                 }
             }
             self.catch_up();
         }
         loop {
-            if let Some(message) = self.ready.pop_front() {
-                return Some(message);
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
             }
             if self.ended {
                 return None;
             }
             let watch = self.watch.as_mut().expect("made at the first call");
-            match watch.next(&|| true).await {
-                Some(Change::Event(ExecutionEvent::Log { entry })) if entry.execution_id == self.id => {
+            let Some(change) = watch.next(&|| true).await else {
+                // The scheduler stopped: from now on only the store tells.
+                watch.drop_events(POLL_WITHOUT_EVENTS);
+                self.catch_up();
+                continue;
+            };
+            match &change {
+                Change::Event(ExecutionEvent::Log { entry }) if entry.execution_id == self.id => {
                     if entry.seq == self.last + 1 {
                         self.last = entry.seq;
-                        self.ready.push_back(LogStreamMessage::Lines { entries: vec![entry] });
+                        self.push(LogStreamMessage::Lines { entries: vec![entry.clone()] });
                     } else if entry.seq > self.last {
                         self.catch_up();
                     }
                 }
-                Some(Change::Event(ExecutionEvent::State { id, state, .. })) if id == self.id && state.is_terminal() => self.catch_up(),
-                Some(Change::Event(_)) => {}
-                Some(Change::Refresh) => self.catch_up(),
-                None => {
-                    // The scheduler stopped: from now on only the store tells.
-                    watch.drop_events(POLL_WITHOUT_EVENTS);
-                    self.catch_up();
-                }
+                Change::Event(ExecutionEvent::State { id, state, .. }) if *id == self.id && state.is_terminal() => self.catch_up(),
+                Change::Event(_) => {}
+                Change::Refresh => self.catch_up(),
             }
+            self.ready.push_back(TailItem::Change(change));
         }
+    }
+
+    fn push(&mut self, message: LogStreamMessage) {
+        self.ready.push_back(TailItem::Log(message));
     }
 
     /// Queues every stored line after `last`, then the end when the execution is terminal (or
@@ -153,7 +194,7 @@ impl LogTail {
                 Ok(again) if again => continue,
                 Ok(_) => return,
                 Err(e) => {
-                    self.ready.push_back(LogStreamMessage::Error { message: e.to_string() });
+                    self.push(LogStreamMessage::Error { message: e.to_string() });
                     self.ended = true;
                     return;
                 }
@@ -176,21 +217,69 @@ impl LogTail {
             self.last = last.seq;
             read_any = true;
             let full = entries.len() as u32 == BATCH;
-            self.ready.push_back(LogStreamMessage::Lines { entries });
+            self.push(LogStreamMessage::Lines { entries });
             if !full {
                 break;
             }
         }
         if execution.state.is_terminal() {
-            self.ready.push_back(LogStreamMessage::End { status: execution.status() });
+            self.push(LogStreamMessage::End { status: execution.status() });
             self.ended = true;
         } else if let Some(owner) = stranded(self.store.as_ref(), &execution) {
             if read_any {
                 return Ok(true);
             }
-            self.ready.push_back(LogStreamMessage::Orphaned { owner: owner.to_string() });
+            self.push(LogStreamMessage::Orphaned { owner: owner.to_string() });
             self.ended = true;
         }
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execution::{EventKind, LogEvent, NewExecution};
+    use crate::store::SqliteStore;
+
+    #[tokio::test]
+    async fn one_watch_brings_the_lines_then_the_changes_it_heard() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("crew.db")).unwrap());
+        let new = NewExecution { crew_name: "c".into(), crew_source: "c.yaml".into(), max_attempts: 1, ..NewExecution::default() };
+        let id = store.insert(new.clone()).await.unwrap().execution.id;
+        let other = store.insert(new).await.unwrap().execution.id;
+        let (tx, rx) = broadcast::channel(16);
+        let watch = Watch::new(store.clone(), Some(rx), Duration::from_secs(3600)).unwrap();
+        let mut tail = LogTail::with_watch(store.clone(), watch, id.clone(), 0);
+        // Its "submitted" line (seq 1) is read from the store first.
+        let stored = store.logs(&id, 0, 10).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(next(&mut tail).await, Some(TailItem::Log(LogStreamMessage::Lines { entries: stored })));
+        let line = |of: &ExecutionId| LogEntry {
+            execution_id: of.clone(),
+            attempt: 1,
+            seq: 2,
+            at: 0,
+            event: LogEvent::info(EventKind::Started, "started"),
+        };
+        let ours = ExecutionEvent::Log { entry: line(&id) };
+        let theirs = ExecutionEvent::Progress { id: other.clone(), progress: Default::default() };
+        tx.send(ours.clone()).unwrap();
+        tx.send(theirs.clone()).unwrap();
+        assert_eq!(next(&mut tail).await, Some(TailItem::Log(LogStreamMessage::Lines { entries: vec![line(&id)] })));
+        assert_eq!(next(&mut tail).await, Some(TailItem::Change(Change::Event(ours))), "after the line it brought");
+        assert_eq!(next(&mut tail).await, Some(TailItem::Change(Change::Event(theirs))), "changes of any execution");
+        // `next` skips the changes: another execution's event yields nothing, our next line does.
+        let mut second = line(&id);
+        second.seq = 3;
+        tx.send(ExecutionEvent::Progress { id: other, progress: Default::default() }).unwrap();
+        tx.send(ExecutionEvent::Log { entry: second.clone() }).unwrap();
+        let message = tokio::time::timeout(Duration::from_secs(5), tail.next()).await.unwrap();
+        assert_eq!(message, Some(LogStreamMessage::Lines { entries: vec![second] }));
+    }
+
+    async fn next(tail: &mut LogTail) -> Option<TailItem> {
+        tokio::time::timeout(Duration::from_secs(5), tail.next_or_change()).await.expect("an item comes")
     }
 }

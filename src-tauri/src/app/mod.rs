@@ -30,7 +30,7 @@ pub use comparison::{compare_runs, ComparisonError, RunComparison, RunRecord, Ru
 pub use config::ConfigStore;
 pub use configured_llm::ConfiguredLlm;
 pub use engine_choice::{decide as decide_engine, EngineChoice, EngineChoiceError, EngineDecision};
-pub use log_tail::{LogStreamMessage, LogTail, POLL_WITHOUT_EVENTS};
+pub use log_tail::{LogStreamMessage, LogTail, TailItem, POLL_WITHOUT_EVENTS};
 pub use output_diff::{diff_outputs, DiffGranularity, DiffSegment, OutputDiff, SegmentOp, DIFF_TIMEOUT, WORD_DIFF_MAX_BYTES};
 pub use paths::{AppPaths, ConfigOrigin, PathsError};
 pub use rerun::{rerun_request, RerunError};

@@ -407,6 +407,13 @@ impl Runner {
     pub fn follow_logs(&self, id: &ExecutionId, after_seq: u64) -> super::LogTail {
         super::LogTail::new(self.store.clone(), self.subscribe(), id.clone(), after_seq)
     }
+
+    /// A tail of `id`'s log after `after_seq` that follows `watch` (from [`watch`](Self::watch),
+    /// made before the caller read the execution) and also yields what it hears
+    /// ([`LogTail::next_or_change`](super::LogTail::next_or_change)).
+    pub fn follow_logs_watching(&self, id: &ExecutionId, after_seq: u64, watch: Watch) -> super::LogTail {
+        super::LogTail::with_watch(self.store.clone(), watch, id.clone(), after_seq)
+    }
 }
 
 #[cfg(test)]

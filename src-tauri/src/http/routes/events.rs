@@ -26,7 +26,7 @@ use futures_util::Stream;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::app::{Change, LogStreamMessage, Watch, MAX_HEARTBEAT};
+use crate::app::{Change, LogStreamMessage, TailItem, Watch, MAX_HEARTBEAT};
 use crate::execution::{Execution, ExecutionEvent, ExecutionId, ExecutionState, LogEntry, Priority, Progress};
 use crate::http::error::ApiError;
 use crate::http::query;
@@ -136,48 +136,41 @@ async fn produce(state: ApiState, id: ExecutionId, after: u64, watch: Watch, fir
             return;
         }
     }
-    let mut tail = state.runner.follow_logs(&id, after);
-    // `None` once this process's scheduler stopped (the server is shutting down then).
-    let mut watch = Some(watch);
+    // One subscription for the log and the state: the tail follows the watch and tells what it
+    // hears.
+    let mut tail = state.runner.follow_logs_watching(&id, after, watch);
     loop {
-        let changed = async {
-            match watch.as_mut() {
-                Some(w) => w.next(&|| true).await,
-                None => std::future::pending().await,
-            }
-        };
-        let events: Vec<Event> = tokio::select! {
+        let item = tokio::select! {
             _ = state.shutdown.cancelled() => return,
             _ = tx.closed() => return,
-            message = tail.next() => match message {
-                None => return,
-                Some(LogStreamMessage::Lines { entries }) => entries
-                    .iter()
-                    .map(|l| json_event("log", l).id(l.seq.to_string()))
-                    .collect(),
-                Some(LogStreamMessage::End { status }) => {
-                    // The final progress and state, unless already sent: `status` always precedes
-                    // `end`.
-                    let mut last = state.runner.get(id.as_str()).map(|e| shown.changes(&e)).unwrap_or_default();
-                    last.push(json_event("end", &EndData { status }));
-                    last
-                }
-                Some(LogStreamMessage::Orphaned { owner }) => vec![json_event("orphaned", &OrphanedData { owner })],
-                Some(LogStreamMessage::Error { message }) => vec![json_event("error", &StreamError { message })],
-            },
-            change = changed => match change {
-                Some(Change::Event(event)) => shown.announced(&id, event).into_iter().collect(),
-                Some(Change::Refresh) => state.runner.get(id.as_str()).map(|e| shown.changes(&e)).unwrap_or_default(),
-                None => {
-                    watch = None;
-                    Vec::new()
-                }
-            },
+            item = tail.next_or_change() => item,
+        };
+        // After the tail's last message the stream ends (changes heard before it are not sent).
+        let last = matches!(&item, Some(TailItem::Log(message)) if message.is_last());
+        let events: Vec<Event> = match item {
+            None => return,
+            Some(TailItem::Log(LogStreamMessage::Lines { entries })) => {
+                entries.iter().map(|l| json_event("log", l).id(l.seq.to_string())).collect()
+            }
+            Some(TailItem::Log(LogStreamMessage::End { status })) => {
+                // The final progress and state, unless already sent: `status` always precedes
+                // `end`.
+                let mut closing = state.runner.get(id.as_str()).map(|e| shown.changes(&e)).unwrap_or_default();
+                closing.push(json_event("end", &EndData { status }));
+                closing
+            }
+            Some(TailItem::Log(LogStreamMessage::Orphaned { owner })) => vec![json_event("orphaned", &OrphanedData { owner })],
+            Some(TailItem::Log(LogStreamMessage::Error { message })) => vec![json_event("error", &StreamError { message })],
+            Some(TailItem::Change(Change::Event(event))) => shown.announced(&id, event).into_iter().collect(),
+            Some(TailItem::Change(Change::Refresh)) => state.runner.get(id.as_str()).map(|e| shown.changes(&e)).unwrap_or_default(),
         };
         for event in events {
             if !send(&tx, &state.shutdown, event).await {
                 return;
             }
+        }
+        if last {
+            return;
         }
     }
 }
