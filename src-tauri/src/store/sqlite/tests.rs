@@ -589,6 +589,25 @@ async fn claim_scope_only_takes_the_listed_executions() {
 }
 
 #[tokio::test]
+async fn a_listed_claim_takes_its_rows_by_priority_then_submission_up_to_its_max() {
+    let (_dir, store) = open_temp();
+    let mut listed = Vec::new();
+    for (name, priority) in
+        [("low", Priority::Low), ("first", Priority::Normal), ("urgent", Priority::Urgent), ("second", Priority::Normal)]
+    {
+        listed.push(store.insert(submission(name, priority)).await.unwrap().execution);
+    }
+    let unlisted = store.insert(submission("unlisted", Priority::Urgent)).await.unwrap().execution;
+    let ids: Vec<ExecutionId> = listed.iter().map(|e| e.id.clone()).collect();
+    let claim = |max| ClaimRequest { filter: ClaimFilter::Only(ids.clone()), ..claim_request(OWNER, now_ms(), max) };
+    let names = |claimed: Vec<Transition>| claimed.into_iter().map(|t| t.execution.crew_name).collect::<Vec<_>>();
+    assert_eq!(names(store.claim(claim(3)).await.unwrap()), ["urgent", "first", "second"]);
+    assert_eq!(names(store.claim(claim(3)).await.unwrap()), ["low"]);
+    assert!(store.claim(claim(3)).await.unwrap().is_empty());
+    assert_eq!(store.get(&unlisted.id).unwrap().unwrap().state, ExecutionState::Queued);
+}
+
+#[tokio::test]
 async fn queue_settings_are_shared_through_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let a = SqliteStore::open(dir.path().join("q.db")).unwrap();
