@@ -75,7 +75,7 @@ fn job(kind: &str, priority: Priority) -> NewExecution {
     NewExecution {
         crew_name: "bench".into(),
         crew_source: "bench".into(),
-        crew_spec: serde_json::json!({}),
+        crew_spec: serde_json::json!({}).into(),
         inputs: [("kind".to_string(), serde_json::json!(kind))].into(),
         priority,
         max_attempts: 1,

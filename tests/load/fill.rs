@@ -64,7 +64,7 @@ fn snapshots() -> Vec<serde_json::Value> {
                 ..SubmitRequest::new(root.join(crew))
             };
             let (new, _) = prepare_submission(&request, &LlmEnv::default()).expect("the example crews load");
-            new.crew_spec
+            (*new.crew_spec).clone()
         })
         .collect()
 }

@@ -209,7 +209,7 @@ pub fn run(filled: &Filled, calls: Calls, binary: &Path) -> Report {
         |_| {
             let mut got = list(page(vec![], None, before.as_deref()));
             for e in &mut got {
-                e.crew_spec = serde_json::Value::Null;
+                e.crew_spec = serde_json::Value::Null.into();
             }
             let next = (got.len() == 50).then(|| got.last().map(|e| e.id.to_string())).flatten();
             (got, std::mem::replace(&mut before, next))

@@ -38,7 +38,7 @@ pub fn job(name: &str, priority: Priority) -> NewExecution {
     NewExecution {
         crew_name: name.into(),
         crew_source: format!("{name}.yaml"),
-        crew_spec: serde_json::json!({ "name": name }),
+        crew_spec: serde_json::json!({ "name": name }).into(),
         priority,
         max_attempts: 3,
         ..NewExecution::default()

@@ -155,7 +155,7 @@ fn task_order(a: &RunRecord, b: &RunRecord) -> Vec<String> {
 /// The crew's normalised spec: the native engine's snapshot, or the CrewAI engine's translated
 /// native crew; `None` for a CrewAI Python crew.
 fn crew_spec(e: &Execution) -> Option<CrewSpec> {
-    serde_json::from_value(e.crew_spec.clone())
+    serde::Deserialize::deserialize(&*e.crew_spec)
         .ok()
         .or_else(|| e.crew_spec.get("translated").and_then(|t| serde_json::from_value(t.clone()).ok()))
 }
@@ -290,7 +290,7 @@ mod tests {
     #[test]
     fn tasks_no_crew_lists_follow_in_completion_order() {
         let mut a = record(&[], vec![step("later", "x", 1, 10), step("sooner", "y", 1, 5)], vec![]);
-        a.execution.crew_spec = serde_json::json!({"kind": "script", "root": "/p", "entry": "/p/s.py"});
+        a.execution.crew_spec = serde_json::json!({"kind": "script", "root": "/p", "entry": "/p/s.py"}).into();
         let b = record(&[], vec![step("extra", "z", 1, 1)], vec![]);
         let keys: Vec<String> = compare_runs(&a, &b).tasks.into_iter().map(|t| t.task).collect();
         assert_eq!(keys, ["later", "sooner", "extra"]);

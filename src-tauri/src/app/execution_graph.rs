@@ -4,6 +4,7 @@ use super::runner::{Runner, RunnerError};
 use crate::crew::{CrewGraph, CrewSpec};
 use crate::engine::crewai::CrewaiTarget;
 use crate::execution::{Engine, Execution};
+use serde::Deserialize;
 
 impl Runner {
     /// The [`CrewGraph`] of the crew snapshot stored with execution `id` (no warnings: they were
@@ -17,7 +18,7 @@ impl Runner {
 /// The native crew in `e`'s snapshot, if it holds one.
 fn snapshot_spec(e: &Execution) -> Option<CrewSpec> {
     match e.engine {
-        Engine::Native => serde_json::from_value(e.crew_spec.clone()).ok(),
-        Engine::Crewai => serde_json::from_value::<CrewaiTarget>(e.crew_spec.clone()).ok()?.translated,
+        Engine::Native => CrewSpec::deserialize(&*e.crew_spec).ok(),
+        Engine::Crewai => CrewaiTarget::deserialize(&*e.crew_spec).ok()?.translated,
     }
 }

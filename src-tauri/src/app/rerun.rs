@@ -1,5 +1,6 @@
 use crate::crew::CrewSpec;
 use crate::execution::{Engine, Execution, ExecutionId, NewExecution, Status, StepOutput};
+use serde::Deserialize;
 
 /// Why a past execution cannot be rerun.
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +30,8 @@ pub fn rerun_request(past: &Execution, steps: &[StepOutput], from_task: Option<&
     }
     let tasks: Vec<String> = match past.engine {
         Engine::Native => {
-            let spec: CrewSpec = serde_json::from_value(past.crew_spec.clone())
-                .map_err(|e| RerunError::Snapshot { id: past.id.clone(), reason: e.to_string() })?;
+            let spec: CrewSpec =
+                CrewSpec::deserialize(&*past.crew_spec).map_err(|e| RerunError::Snapshot { id: past.id.clone(), reason: e.to_string() })?;
             spec.tasks.into_iter().map(|t| t.key).collect()
         }
         // A CrewAI crew's tasks are known once it ran: the steps it finished, in their order.
@@ -87,7 +88,7 @@ mod tests {
         let spec = crew(vec![agent("a", "A")], vec![task("t", Some("a"))], std::path::Path::new("/tmp"));
         let mut past = execution(&spec, 1);
         past.engine = Engine::Crewai;
-        past.crew_spec = serde_json::json!({"kind": "script", "root": "/p", "entry": "/p/s.py"});
+        past.crew_spec = serde_json::json!({"kind": "script", "root": "/p", "entry": "/p/s.py"}).into();
         past.state = ExecutionState::Failed {
             error: crate::execution::ExecutionError::new(crate::execution::ErrorKind::Python, "x"),
             finished_at: 1,

@@ -1,5 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -281,7 +282,7 @@ fn native_batch(
     if !missing.is_empty() {
         return Err(SubmitError::MissingToolKeys { crew: source, missing });
     }
-    let snapshot = serde_json::to_value(&spec).expect("a CrewSpec serialises");
+    let snapshot = Arc::new(serde_json::to_value(&spec).expect("a CrewSpec serialises"));
     let named = crew::required_inputs(&spec);
     let mut resolved_rows = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -351,7 +352,7 @@ fn crewai_batch(
             (target, spec.name.clone(), spec.source.clone(), Some(spec))
         }
     };
-    let snapshot = serde_json::to_value(&target).expect("a CrewaiTarget serialises");
+    let snapshot = Arc::new(serde_json::to_value(&target).expect("a CrewaiTarget serialises"));
     let mut out_rows = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let mut inputs = request.inputs.clone();
@@ -379,7 +380,7 @@ fn new_execution(
     engine: Engine,
     name: &str,
     source: &str,
-    snapshot: serde_json::Value,
+    snapshot: Arc<serde_json::Value>,
     inputs: BTreeMap<String, serde_json::Value>,
     llm: &LlmOptions,
 ) -> NewExecution {

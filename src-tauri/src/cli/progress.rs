@@ -1,6 +1,7 @@
 //! Progress on stderr while `--run` works: an indicatif bar per task on a terminal, plain lines
 //! otherwise (one per task started/finished, warnings, retries).
 
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -133,9 +134,8 @@ impl Bars {
         let per_task = executions.len() == 1;
         let mut bars = HashMap::new();
         for e in executions {
-            let tasks: Vec<String> = serde_json::from_value::<CrewSpec>(e.crew_spec.clone())
-                .map(|s| s.tasks.into_iter().map(|t| t.key).collect())
-                .unwrap_or_default();
+            let tasks: Vec<String> =
+                CrewSpec::deserialize(&*e.crew_spec).map(|s| s.tasks.into_iter().map(|t| t.key).collect()).unwrap_or_default();
             if per_task {
                 for t in tasks {
                     let bar = multi.add(

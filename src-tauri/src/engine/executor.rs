@@ -1,5 +1,6 @@
 //! [`CrewExecutor`]: runs one attempt of an execution (a serialised `CrewSpec` plus inputs).
 
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -87,7 +88,7 @@ impl Executor for CrewExecutor {
 
 async fn run_crew(models: Models, request: RunRequest, journal: Arc<dyn Journal>) -> Result<AttemptOutput, ExecutionError> {
     let execution = request.execution;
-    let spec: CrewSpec = serde_json::from_value(execution.crew_spec.clone())
+    let spec: CrewSpec = CrewSpec::deserialize(&*execution.crew_spec)
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the stored crew is not a valid crew spec: {e}")))?;
     let spec = interpolate(&spec, &execution.inputs)
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, e.to_string()).with_details(json!({"missing_inputs": e.missing})))?;

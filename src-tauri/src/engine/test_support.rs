@@ -189,7 +189,7 @@ pub fn execution(spec: &CrewSpec, attempt: u32) -> Execution {
         crew_name: spec.name.clone(),
         crew_source: spec.source.clone(),
         engine: crate::execution::Engine::Native,
-        crew_spec: serde_json::to_value(spec).unwrap(),
+        crew_spec: serde_json::to_value(spec).unwrap().into(),
         inputs: BTreeMap::new(),
         priority: Priority::Normal,
         state: ExecutionState::Queued,

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -100,8 +101,8 @@ pub struct NewExecution {
     #[serde(default)]
     pub engine: Engine,
     /// The resolved crew, as the engine will read it (a serialised `CrewSpec` for the native
-    /// engine, a `CrewaiTarget` for the CrewAI engine).
-    pub crew_spec: serde_json::Value,
+    /// engine, a `CrewaiTarget` for the CrewAI engine). Shared: the rows of a batch hold one.
+    pub crew_spec: Arc<serde_json::Value>,
     /// Kickoff inputs, already merged with the crew's defaults.
     pub inputs: BTreeMap<String, serde_json::Value>,
     pub priority: Priority,
@@ -132,9 +133,9 @@ pub struct Execution {
     #[serde(default)]
     pub engine: Engine,
     /// A `CrewSpec` (native engine) or a `CrewaiTarget` (CrewAI engine); `null` in the desktop
-    /// app's lists.
+    /// app's lists. Shared: executions read together with the same crew hold one parsed copy.
     #[ts(type = "CrewSnapshot | null")]
-    pub crew_spec: serde_json::Value,
+    pub crew_spec: Arc<serde_json::Value>,
     pub inputs: BTreeMap<String, serde_json::Value>,
     pub priority: Priority,
     #[serde(flatten)]

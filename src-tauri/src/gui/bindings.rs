@@ -156,8 +156,8 @@ mod tests {
             // target; the others are as lists have them (no crew).
             match i {
                 0 => {}
-                1 => e.crew_spec = serde_json::to_value(crewai_target()).unwrap(),
-                _ => e.crew_spec = serde_json::Value::Null,
+                1 => e.crew_spec = serde_json::to_value(crewai_target()).unwrap().into(),
+                _ => e.crew_spec = serde_json::Value::Null.into(),
             }
         }
         let mut events: Vec<ExecutionEvent> = executions

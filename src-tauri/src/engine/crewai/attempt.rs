@@ -1,6 +1,7 @@
 //! One attempt of a CrewAI execution: a connection to the warm server (a fresh forked child),
 //! the request, and the events recorded as they come.
 
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +34,7 @@ pub async fn run_attempt(
     journal: Arc<dyn Journal>,
 ) -> Result<RunOutput, ExecutionError> {
     let execution = request.execution;
-    let target: CrewaiTarget = serde_json::from_value(execution.crew_spec.clone())
+    let target: CrewaiTarget = CrewaiTarget::deserialize(&*execution.crew_spec)
         .map_err(|e| ExecutionError::new(ErrorKind::InvalidCrew, format!("the stored CrewAI target cannot be read: {e}")))?;
     // A translated crew is written out as a CrewAI project for this attempt.
     // Its task names in CrewAI (method names) map back to the crew's task keys.

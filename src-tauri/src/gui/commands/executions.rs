@@ -166,7 +166,7 @@ pub async fn list_executions(state: State<'_, GuiState>, query: Option<ListQuery
     };
     let mut executions = state.runner.list(&filter)?;
     for e in &mut executions {
-        e.crew_spec = serde_json::Value::Null;
+        e.crew_spec = serde_json::Value::Null.into();
     }
     let next_before = (executions.len() as u32 == limit).then(|| executions.last().map(|e| e.id.to_string())).flatten();
     Ok(ExecutionPage { executions, next_before })

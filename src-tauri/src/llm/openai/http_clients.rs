@@ -1,10 +1,10 @@
 //! The HTTP clients of the process: one `reqwest::Client` per distinct configuration, shared by
 //! every model object.
 //!
-//! Building a client loads the system's root certificates (hundreds of files: ~4 ms of CPU), and
-//! a model object is made for every agent of every execution; sharing the clients removes that
-//! from each execution (and lets executions reuse each other's keep-alive connections to the same
-//! endpoint). A client carries no endpoint, key or per-request state, so sharing one between
+//! A model object is made for every agent of every execution; sharing the clients lets executions
+//! reuse each other's keep-alive connections to the same endpoint and builds each client's
+//! connector once. (The system's root certificates are loaded once per process, at the first TLS
+//! handshake: [`tls`](super::tls).) A client carries no endpoint, key or per-request state, so sharing one between
 //! models is safe; the number of distinct configurations is the number of distinct timeout
 //! settings (in practice one), so the table stays tiny. Clients have no total timeout: a request's
 //! limit is set per request ([`DirectTransport`](super::transport::DirectTransport)).
@@ -41,7 +41,8 @@ fn build(config: ClientConfig) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .retry(reqwest::retry::never())
-        .user_agent(concat!("crew-runner/", env!("CARGO_PKG_VERSION")));
+        .user_agent(concat!("crew-runner/", env!("CARGO_PKG_VERSION")))
+        .use_preconfigured_tls(super::tls::client_config());
     if config.no_proxy {
         builder = builder.no_proxy();
     }

@@ -6,7 +6,8 @@
 //!   no internal retries, HTTP status and `Retry-After` kept.
 //! - [`wire`]: lenient reply types (async-openai's "bring your own types" mode), so local
 //!   servers' replies parse.
-//! - [`http_clients`]: one reqwest client per configuration for the whole process.
+//! - [`http_clients`]: one reqwest client per configuration for the whole process; [`tls`]: their
+//!   TLS configuration (the system's root certificates loaded at the first handshake).
 //! - [`assemble`]: streamed chunks into one reply; [`classify`]: errors into `LlmErrorKind`.
 
 mod assemble;
@@ -15,6 +16,7 @@ mod client;
 mod config;
 mod http_clients;
 mod settings;
+mod tls;
 mod transport;
 mod wire;
 

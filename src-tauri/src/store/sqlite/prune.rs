@@ -388,7 +388,7 @@ mod tests {
         NewExecution {
             crew_name: name.into(),
             crew_source: format!("{name}.yaml"),
-            crew_spec: serde_json::json!({ "name": name }),
+            crew_spec: serde_json::json!({ "name": name }).into(),
             max_attempts: 1,
             ..NewExecution::default()
         }

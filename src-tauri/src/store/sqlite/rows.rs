@@ -3,7 +3,9 @@
 //! The state columns are read into an [`ExecutionState`] that carries only what is true in that
 //! state: owner and lease only when running, the error only when retrying or failed, and so on.
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
@@ -41,6 +43,26 @@ pub(super) fn to_json<T: serde::Serialize>(what: &'static str, value: &T) -> Res
 
 fn u32_of(path: &Path, column: &str, v: i64) -> Result<u32, StoreError> {
     u32::try_from(v).map_err(|_| corrupt(path, format!("column {column} holds {v}")))
+}
+
+/// The crew snapshot of a row (column 3 of [`EXECUTION_COLUMNS`]), parsed once per run of equal
+/// texts on this thread: the rows of a batch hold the same crew, and a claim, a list or the
+/// executions of a run read them one after another, so they share one parsed copy instead of
+/// parsing (and holding) the same JSON each. The last text and its value stay with the thread.
+fn crew_spec(path: &Path, row: &Row<'_>) -> Result<Arc<serde_json::Value>, StoreError> {
+    thread_local! {
+        static LAST: RefCell<Option<(String, Arc<serde_json::Value>)>> = const { RefCell::new(None) };
+    }
+    let value = row.get_ref(3).map_err(|e| StoreError::from_sqlite(path, e))?;
+    let text = value.as_str().map_err(|e| corrupt(path, format!("column crew_spec: {e}")))?;
+    LAST.with_borrow_mut(|last| {
+        if let Some((_, parsed)) = last.as_ref().filter(|(seen, _)| seen == text) {
+            return Ok(parsed.clone());
+        }
+        let parsed = Arc::new(json::<serde_json::Value>(path, "crew_spec", text)?);
+        *last = Some((text.to_string(), parsed.clone()));
+        Ok(parsed)
+    })
 }
 
 /// Reads one `executions` row (selected with [`EXECUTION_COLUMNS`]) without its attempt errors.
@@ -92,7 +114,7 @@ pub(super) fn execution_from_row(path: &Path, row: &Row<'_>) -> Result<Execution
         crew_name: text(1)?,
         crew_source: text(2)?,
         engine: text(29)?.parse().map_err(|e| corrupt(path, format!("execution {id}: {e}")))?,
-        crew_spec: json(path, "crew_spec", &text(3)?)?,
+        crew_spec: crew_spec(path, row)?,
         inputs: json(path, "inputs", &text(4)?)?,
         priority,
         state,

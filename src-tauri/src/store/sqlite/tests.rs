@@ -18,7 +18,7 @@ fn submission(name: &str, priority: Priority) -> NewExecution {
     NewExecution {
         crew_name: name.into(),
         crew_source: format!("{name}.yaml"),
-        crew_spec: serde_json::json!({ "name": name }),
+        crew_spec: serde_json::json!({ "name": name }).into(),
         priority,
         max_attempts: 3,
         ..NewExecution::default()
@@ -94,6 +94,41 @@ async fn pragmas_take_on_the_writer_connection() {
         .await
         .unwrap();
     assert_eq!(values, vec!["wal", "1", "1", "5000", "16384"]);
+}
+
+#[tokio::test]
+async fn executions_read_together_with_the_same_crew_share_one_parsed_snapshot() {
+    let (_dir, store) = open_temp();
+    let shared: Arc<serde_json::Value> = Arc::new(serde_json::json!({ "name": "batch", "tasks": [{ "key": "t1" }] }));
+    let mut news: Vec<NewExecution> =
+        (0..3).map(|_| NewExecution { crew_spec: shared.clone(), ..submission("batch", Priority::Normal) }).collect();
+    news.push(submission("other", Priority::Normal));
+    store.insert_batch(news, None).await.unwrap();
+
+    let texts: Vec<String> = store
+        .read(|c, _| {
+            Ok(c.prepare("SELECT crew_spec FROM executions ORDER BY queue_seq")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect())
+        })
+        .unwrap();
+    assert_eq!(texts[..3], [serde_json::to_string(&*shared).unwrap(), texts[0].clone(), texts[0].clone()]);
+    assert_eq!(texts[3], r#"{"name":"other"}"#);
+
+    // The claim reads the rows one after another: the three of the batch share one value.
+    let claimed: Vec<Execution> = store.claim(claim_request(OWNER, now_ms(), 4)).await.unwrap().into_iter().map(|t| t.execution).collect();
+    assert_eq!(claimed.len(), 4);
+    assert!(claimed[..3].iter().all(|e| *e.crew_spec == *shared && Arc::ptr_eq(&e.crew_spec, &claimed[0].crew_spec)));
+    assert_eq!(*claimed[3].crew_spec, serde_json::json!({ "name": "other" }));
+    assert!(!Arc::ptr_eq(&claimed[3].crew_spec, &claimed[0].crew_spec));
+
+    // So do reads of them (another thread, another connection).
+    let (a, b) = (store.get(&claimed[0].id).unwrap().unwrap(), store.get(&claimed[1].id).unwrap().unwrap());
+    assert!(Arc::ptr_eq(&a.crew_spec, &b.crew_spec));
+    assert_eq!(*a.crew_spec, *shared);
 }
 
 #[tokio::test]
@@ -746,7 +781,7 @@ async fn the_answers_of_insert_and_claim_are_what_was_committed() {
 
     let claimed = store.claim(claim_request(OWNER, now_ms(), 1)).await.unwrap().pop().unwrap();
     assert_eq!(Some(claimed.execution.clone()), store.get(&claimed.execution.id).unwrap());
-    assert_eq!(claimed.execution.crew_spec, serde_json::json!({ "name": "full" }));
+    assert_eq!(*claimed.execution.crew_spec, serde_json::json!({ "name": "full" }));
     assert_eq!(claimed.log.seq, 2);
 }
 

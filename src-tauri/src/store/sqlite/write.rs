@@ -4,8 +4,10 @@
 //! rolls its savepoint back). State transitions append their ExecutionLog line here, in the same
 //! transaction.
 
+use std::cell::RefCell;
 use std::path::Path;
-use std::sync::LazyLock;
+use std::rc::Rc;
+use std::sync::{Arc, LazyLock};
 
 use rusqlite::{params, OptionalExtension};
 
@@ -109,6 +111,22 @@ fn transition(conn: &WriteConn, path: &Path, id: &ExecutionId, at: Millis, event
     Ok(Transition { execution, log })
 }
 
+/// The JSON text of a crew snapshot, serialised once per run of rows that share it (the rows of a
+/// batch hold one `Arc`): the last snapshot and its text stay with the writer thread.
+fn crew_spec_text(spec: &Arc<serde_json::Value>) -> Result<Rc<str>, StoreError> {
+    thread_local! {
+        static LAST: RefCell<Option<(Arc<serde_json::Value>, Rc<str>)>> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((_, text)) = last.as_ref().filter(|(seen, _)| Arc::ptr_eq(seen, spec)) {
+            return Ok(text.clone());
+        }
+        let text: Rc<str> = to_json("crew_spec", &**spec)?.into();
+        *last = Some((spec.clone(), text.clone()));
+        Ok(text)
+    })
+}
+
 pub(super) fn insert(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> Result<Transition, StoreError> {
     insert_row(conn, path, new, now).map(|(_, transition)| transition)
 }
@@ -133,7 +151,7 @@ fn insert_row(conn: &WriteConn, path: &Path, new: NewExecution, now: Millis) -> 
             id.as_str(),
             new.crew_name,
             new.crew_source,
-            to_json("crew_spec", &new.crew_spec).map_err(to_sql_input)?,
+            crew_spec_text(&new.crew_spec).map_err(to_sql_input)?,
             to_json("inputs", &new.inputs).map_err(to_sql_input)?,
             new.priority.rank(),
             max_attempts,
