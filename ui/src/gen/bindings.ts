@@ -366,7 +366,7 @@ export type Execution = { id: ExecutionId, crew_name: string, crew_source: strin
 engine: Engine,
 /**
  * A `CrewSpec` (native engine) or a `CrewaiTarget` (CrewAI engine); `null` in the desktop
- * app's lists.
+ * app's lists. Shared: executions read together with the same crew hold one parsed copy.
  */
 crew_spec: CrewSnapshot | null, inputs: { [key in string]: JsonValue }, priority: Priority,
 /**
