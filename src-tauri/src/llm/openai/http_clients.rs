@@ -3,9 +3,9 @@
 //!
 //! A model object is made for every agent of every execution; sharing the clients lets executions
 //! reuse each other's keep-alive connections to the same endpoint and builds each client's
-//! connector once. (The system's root certificates are loaded once per process, at the first TLS
-//! handshake: [`tls`](super::tls).) A client carries no endpoint, key or per-request state, so sharing one between
-//! models is safe; the number of distinct configurations is the number of distinct timeout
+//! connector once (the system's root certificates are loaded once per process, at the first TLS
+//! handshake: [`tls`](super::tls)). A client carries no endpoint, key or per-request state, so
+//! sharing one between models is safe; the number of distinct configurations is the number of distinct timeout
 //! settings (in practice one), so the table stays tiny. Clients have no total timeout: a request's
 //! limit is set per request ([`DirectTransport`](super::transport::DirectTransport)).
 

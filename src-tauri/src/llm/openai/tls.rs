@@ -127,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn the_shared_configuration_speaks_http1_with_the_platform_schemes() {
+    fn the_shared_configuration_speaks_http1_with_sni() {
         let config = client_config();
         assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
         assert!(config.enable_sni);
